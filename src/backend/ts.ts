@@ -1,0 +1,262 @@
+/**
+ * The `ts` backend: plain TypeScript loops over Float32Array or Float64Array.
+ *
+ * Written for clarity first: it is the oracle the wasm kernels are tested against and, in float64, the
+ * path every gradient check runs on. V8 computes in double precision whatever the array type, so the
+ * float32 variant rounds only when it stores, and float64 costs the same as float32 here.
+ */
+import type { Buf, DType, FloatArray } from './backend.js';
+import { type Activation, BackendBase, type RowOp, checkView } from './base.js';
+import { ConfigError, ShapeError } from '../core/errors.js';
+
+class TsBuf implements Buf {
+  readonly ptr = 0;
+  readonly length: number;
+  constructor(readonly backend: TsBackend, readonly data: FloatArray, readonly root: TsBuf | null) {
+    this.length = data.length;
+  }
+  view(offset: number, length: number): Buf {
+    checkView(this, offset, length);
+    return new TsBuf(this.backend, this.data.subarray(offset, offset + length), this.root ?? this);
+  }
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+const live = new FinalizationRegistry<{ backend: TsBackend; bytes: number }>((held) => {
+  held.backend.released(held.bytes);
+});
+
+export class TsBackend extends BackendBase {
+  readonly name = 'ts' as const;
+  private inUse = 0;
+
+  constructor(readonly dtype: DType = 'float64') {
+    super();
+    if (dtype !== 'float32' && dtype !== 'float64') throw new ConfigError(`ts backend: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+  }
+
+  alloc(length: number): Buf {
+    if (!(length >>> 0 === length)) throw new ShapeError(`alloc: length must be a non-negative integer, got ${length}`);
+    const data = this.dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+    const buf = new TsBuf(this, data, null);
+    this.inUse += data.byteLength;
+    live.register(buf, { backend: this, bytes: data.byteLength });
+    return buf;
+  }
+
+  bytesInUse(): number {
+    return this.inUse;
+  }
+
+  /** @internal called by the finalization registry */
+  released(bytes: number): void {
+    this.inUse -= bytes;
+  }
+
+  // ---- level 1
+
+  protected fillRaw(x: Buf, value: number): void {
+    x.data.fill(value);
+  }
+
+  protected copyRaw(src: Buf, dst: Buf): void {
+    dst.data.set(src.data);
+  }
+
+  protected scaleRaw(alpha: number, x: Buf): void {
+    const d = x.data;
+    for (let i = 0; i < d.length; i++) d[i] = alpha * d[i]!;
+  }
+
+  protected axpbyRaw(alpha: number, x: Buf, beta: number, y: Buf): void {
+    const xd = x.data, yd = y.data;
+    if (beta === 0) for (let i = 0; i < yd.length; i++) yd[i] = alpha * xd[i]!;
+    else for (let i = 0; i < yd.length; i++) yd[i] = alpha * xd[i]! + beta * yd[i]!;
+  }
+
+  protected mulRaw(x: Buf, y: Buf, out: Buf, accumulate: boolean): void {
+    const xd = x.data, yd = y.data, o = out.data;
+    if (accumulate) for (let i = 0; i < o.length; i++) o[i] = o[i]! + xd[i]! * yd[i]!;
+    else for (let i = 0; i < o.length; i++) o[i] = xd[i]! * yd[i]!;
+  }
+
+  protected addRaw(x: Buf, y: Buf, out: Buf): void {
+    const xd = x.data, yd = y.data, o = out.data;
+    for (let i = 0; i < o.length; i++) o[i] = xd[i]! + yd[i]!;
+  }
+
+  protected dotRaw(x: Buf, y: Buf): number {
+    const xd = x.data, yd = y.data;
+    let s = 0;
+    for (let i = 0; i < xd.length; i++) s += xd[i]! * yd[i]!;
+    return s;
+  }
+
+  protected sumRaw(x: Buf): number {
+    const d = x.data;
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += d[i]!;
+    return s;
+  }
+
+  // ---- elementwise
+
+  protected mapRaw(fn: Activation, x: Buf, out: Buf): void {
+    const f = scalarMaps[fn];
+    const xd = x.data, o = out.data;
+    for (let i = 0; i < o.length; i++) o[i] = f(xd[i]!);
+  }
+
+  // ---- level 2 / 3
+
+  protected gemvRaw(trans: boolean, M: number, N: number, alpha: number, A: Buf, x: Buf, beta: number, y: Buf): void {
+    const a = A.data, xd = x.data, yd = y.data;
+    if (!trans) {
+      for (let m = 0; m < M; m++) {
+        let s = 0;
+        for (let n = 0, r = m * N; n < N; n++) s += a[r + n]! * xd[n]!;
+        yd[m] = alpha * s + (beta === 0 ? 0 : beta * yd[m]!);
+      }
+    } else {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let m = 0; m < M; m++) s += a[m * N + n]! * xd[m]!;
+        yd[n] = alpha * s + (beta === 0 ? 0 : beta * yd[n]!);
+      }
+    }
+  }
+
+  protected gemmRaw(transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void {
+    const a = A.data, b = B.data, c = C.data;
+    // a(m,k) = a[m·ams + k·aks]; loops ordered so the innermost one walks contiguous memory
+    const ams = transA ? 1 : K, aks = transA ? M : 1;
+    for (let m = 0; m < M; m++) {
+      const row = m * N;
+      if (!transB) {
+        // c[m,:] = β·c[m,:] + Σ_k α·a(m,k)·B[k,:]
+        for (let n = 0; n < N; n++) c[row + n] = beta === 0 ? 0 : beta * c[row + n]!;
+        for (let k = 0; k < K; k++) {
+          const s = alpha * a[m * ams + k * aks]!;
+          for (let n = 0, r = k * N; n < N; n++) c[row + n] = c[row + n]! + s * b[r + n]!;
+        }
+      } else {
+        // c[m,n] = β·c[m,n] + α·Σ_k a(m,k)·B[n,k]
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0, r = n * K; k < K; k++) s += a[m * ams + k * aks]! * b[r + k]!;
+          c[row + n] = alpha * s + (beta === 0 ? 0 : beta * c[row + n]!);
+        }
+      }
+    }
+  }
+
+  protected gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void {
+    const xd = x.data, yd = y.data, a = A.data;
+    for (let m = 0; m < M; m++) {
+      const s = alpha * xd[m]!;
+      for (let n = 0, r = m * N; n < N; n++) a[r + n] = a[r + n]! + s * yd[n]!;
+    }
+  }
+
+  protected traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
+    const ad = a.data, ud = u.data, vd = v.data, ed = e.data;
+    for (let i = 0; i < M; i++) {
+      const ai = ad[i]!, ui = ud[i]!;
+      for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ai * ed[r + j]! + ui * vd[j]!;
+    }
+  }
+
+  protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
+    const ad = a.data, ud = u.data, vd = v.data, ed = e.data;
+    for (let i = 0; i < M; i++) {
+      const ui = ud[i]!;
+      for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ad[r + j]! * ed[r + j]! + ui * vd[j]!;
+    }
+  }
+
+  // ---- reductions
+
+  protected rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void {
+    const a = A.data, o = out.data;
+    for (let m = 0; m < M; m++) {
+      const r = m * N;
+      if (op === 'rowSum') {
+        let s = 0;
+        for (let n = 0; n < N; n++) s += a[r + n]!;
+        o[m] = s;
+        continue;
+      }
+      let mx = -Infinity;
+      for (let n = 0; n < N; n++) mx = Math.max(mx, a[r + n]!);
+      if (op === 'rowMax') {
+        o[m] = mx;
+        continue;
+      }
+      let s = 0;
+      for (let n = 0; n < N; n++) s += Math.exp(a[r + n]! - mx);
+      if (op === 'softmax') for (let n = 0; n < N; n++) o[r + n] = Math.exp(a[r + n]! - mx) / s;
+      else {
+        const shift = mx + Math.log(s);
+        for (let n = 0; n < N; n++) o[r + n] = a[r + n]! - shift;
+      }
+    }
+  }
+
+  protected colSumRaw(M: number, N: number, A: Buf, beta: number, out: Buf): void {
+    const a = A.data, o = out.data;
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let m = 0; m < M; m++) s += a[m * N + n]!;
+      o[n] = s + (beta === 0 ? 0 : beta * o[n]!);
+    }
+  }
+
+  // ---- optimizers
+
+  protected sgdRaw(lr: number, momentum: number, weightDecay: number, grad: Buf, velocity: Buf | null, param: Buf): void {
+    const g = grad.data, p = param.data, v = velocity?.data;
+    for (let i = 0; i < p.length; i++) {
+      let gi = g[i]! + weightDecay * p[i]!;
+      if (v) {
+        gi = momentum * v[i]! + gi;
+        v[i] = gi;
+      }
+      p[i] = p[i]! - lr * gi;
+    }
+  }
+
+  protected adamRaw(lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
+    l2: number, decay: number, grad: Buf, m: Buf, v: Buf, param: Buf): void {
+    const g = grad.data, md = m.data, vd = v.data, p = param.data;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i]! + l2 * p[i]!;
+      const pi = p[i]! * (1 - lr * decay);
+      const mi = (md[i] = beta1 * md[i]! + (1 - beta1) * gi);
+      const vi = (vd[i] = beta2 * vd[i]! + (1 - beta2) * gi * gi);
+      p[i] = pi - ((lr / bc1) * mi) / (Math.sqrt(vi / bc2) + eps);
+    }
+  }
+}
+
+// the scalar maps live at module level so that a kernel call creates no closure
+const scalarMaps: Record<Activation, (v: number) => number> = {
+  tanh: Math.tanh,
+  exp: Math.exp,
+  // e^{-|v|} never overflows; both branches keep relative accuracy
+  sigmoid: (v) => {
+    const t = Math.exp(-Math.abs(v));
+    return v >= 0 ? 1 / (1 + t) : t / (1 + t);
+  },
+  relu: (v) => (v > 0 ? v : v === v ? 0 : v), // NaN stays NaN
+  gelu: (v) => 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v))),
+  tanhDeriv: (y) => 1 - y * y,
+  sigmoidDeriv: (y) => y * (1 - y),
+  reluDeriv: (v) => (v > 0 ? 1 : v === v ? 0 : v),
+  geluDeriv: (v) => {
+    const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+    return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
+  },
+};

@@ -1,0 +1,45 @@
+/**
+ * Typed errors. Each names the thing that is wrong and, where there is one, the fix,
+ * so a user reading a stack trace never has to open the library to understand it.
+ * `code` is stable and machine-readable (the CLI prints it in --json mode).
+ */
+export class OnwardError extends Error {
+  readonly code: string = 'ONWARD_ERROR';
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An array has the wrong length or a matrix the wrong dimensions. */
+export class ShapeError extends OnwardError {
+  override readonly code = 'SHAPE';
+}
+
+/** A configuration value is missing, out of range, or of the wrong type. */
+export class ConfigError extends OnwardError {
+  override readonly code = 'CONFIG';
+}
+
+/** A name (task, model, learner, parameter, kernel) is not known; lists the known ones. */
+export class UnknownNameError extends OnwardError {
+  override readonly code = 'UNKNOWN_NAME';
+  constructor(kind: string, name: string, known: readonly string[]) {
+    super(`unknown ${kind} '${name}'; known ${kind}s: ${known.join(', ') || '(none)'}`);
+  }
+}
+
+/** NaN or ±Infinity where finite numbers are required (inputs, targets, weights). */
+export class NonFiniteError extends OnwardError {
+  override readonly code = 'NON_FINITE';
+}
+
+/** A combination that exists but is not supported, e.g. a learner × model pair. */
+export class UnsupportedError extends OnwardError {
+  override readonly code = 'UNSUPPORTED';
+}
+
+/** A file that cannot be read as what it claims to be: corrupt, truncated, wrong format or version. */
+export class FileFormatError extends OnwardError {
+  override readonly code = 'FILE_FORMAT';
+}
