@@ -1,0 +1,71 @@
+/** `onward perf --kernels [--json]`: kernel throughput on both backends, and the no-allocation check. */
+import { parse } from './args.js';
+import { fmt, formatTable } from './table.js';
+import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../run/perf-kernels.js';
+import { ConfigError } from '../core/errors.js';
+
+export async function perfCommand(argv: string[]): Promise<void> {
+  const { values } = parse('perf', argv, {
+    kernels: { type: 'boolean' },
+    json: { type: 'boolean' },
+    quick: { type: 'boolean' },
+  });
+  if (!values.kernels) throw new ConfigError('say what to measure: --kernels');
+  const json = values.json === true;
+  const timing = values.quick ? { warmupMs: 30, batchMs: 3, batches: 5 } : {};
+  let done = 0;
+  const records = runKernelPerf({
+    ...timing,
+    onRecord: (r) => {
+      done++;
+      if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured ${done}: ${r.kernel} ${r.backend} B=${r.B} n=${r.n}        `);
+    },
+  });
+  if (!json && process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(60) + '\r');
+  if (json) {
+    process.stdout.write(JSON.stringify(records.map(({ kernel, backend, B, n, gflops, nsPerCall, flopsPerCall }) =>
+      ({ kernel, backend, B, n, gflops: round(gflops), nsPerCall: round(nsPerCall), flopsPerCall }))) + '\n');
+    return;
+  }
+  console.log(kernelTable(records));
+  console.log();
+  for (const c of await kernelAllocationChecks()) {
+    console.log(`allocation check (${c.backend}, ${c.kernel}): ${c.report.calls} calls, ${c.report.gcCount} garbage collections, ` +
+      `heap ${c.report.heapGrowthBytes >= 0 ? '+' : ''}${(c.report.heapGrowthBytes / 1024).toFixed(0)} KiB`);
+  }
+  console.log();
+  console.log(budgetLines(records).join('\n'));
+}
+
+function round(v: number): number {
+  return Number(v.toPrecision(4));
+}
+
+export function kernelTable(records: KernelRecord[]): string {
+  const keys = [...new Set(records.map((r) => `${r.kernel}|${r.B}|${r.n}`))];
+  const rows = keys.map((k) => {
+    const [kernel, B, n] = k.split('|');
+    const w = records.find((r) => `${r.kernel}|${r.B}|${r.n}` === k && r.backend === 'wasm');
+    const t = records.find((r) => `${r.kernel}|${r.B}|${r.n}` === k && r.backend === 'ts');
+    return [kernel!, B!, n!, w ? fmt(w.gflops) : '-', w ? fmt(w.nsPerCall) : '-', t ? fmt(t.gflops) : '-', t ? fmt(t.nsPerCall) : '-',
+      w && t ? `${fmt(t.nsPerCall / w.nsPerCall)}x` : '-'];
+  });
+  return formatTable(['kernel', 'B', 'n', 'wasm GFLOP/s', 'wasm ns/call', 'ts GFLOP/s', 'ts ns/call', 'wasm speed-up'], rows);
+}
+
+/** The numeric-core budgets of DESIGN §9, checked against this run. */
+export function budgetLines(records: KernelRecord[]): string[] {
+  const get = (kernel: string, backend: string, B: number, n: number) =>
+    records.find((r) => r.kernel === kernel && r.backend === backend && r.B === B && r.n === n);
+  const lines: string[] = ['budgets (DESIGN §9):'];
+  const check = (label: string, value: number | undefined, ok: (v: number) => boolean, unit: string): void => {
+    if (value === undefined) return;
+    lines.push(`  ${ok(value) ? 'ok  ' : 'MISS'} ${label}: ${fmt(value)} ${unit}`);
+  };
+  check('wasm gemm B=64 n=1024 ≥ 45 GFLOP/s', get('gemm', 'wasm', 64, 1024)?.gflops, (v) => v >= 45, 'GFLOP/s');
+  check('wasm gemm B=16 n=256 ≥ 40 GFLOP/s', get('gemm', 'wasm', 16, 256)?.gflops, (v) => v >= 40, 'GFLOP/s');
+  check('wasm gemv n=32 ≤ 50 ns per call', get('gemv', 'wasm', 1, 32)?.nsPerCall, (v) => v <= 50, 'ns');
+  const tw = get('trace_row', 'wasm', 1, 256), tt = get('trace_row', 'ts', 1, 256);
+  if (tw && tt) check('wasm trace update 256×256 ≥ 4× ts', tt.nsPerCall / tw.nsPerCall, (v) => v >= 4, '×');
+  return lines;
+}
