@@ -28,6 +28,7 @@ for (const bc of backendCases) {
     const calls = bc.label.startsWith('ts') ? 200_000 : 1_000_000;
     const report = await allocationCheck(call, calls);
     assert.equal(report.gcCount, 0, `${report.gcCount} garbage collections during ${calls} calls`);
-    assert.ok(report.heapGrowthBytes < 256 * 1024, `heap grew by ${report.heapGrowthBytes} bytes`);
+    // the smallest JS allocation is 8+ bytes; under one byte per call is compilation noise, not per-call allocation
+    assert.ok(report.heapGrowthBytes < calls, `heap grew by ${report.heapGrowthBytes} bytes over ${calls} calls`);
   });
 }
