@@ -190,6 +190,16 @@ for (const bc of backendCases) {
       }
     });
 
+    test('scaleColumns (every row times a vector), overwrite and accumulate', () => {
+      for (const M of SIZES) for (const N of SIZES) for (const beta of [0, 1, -0.5]) {
+        const x = round(testData(M * N, M + 2 * N)), v = round(testData(N, N + 7)), o0 = round(testData(M * N, M * N + 1));
+        const out = buf(o0);
+        if (beta === 0) out.data.fill(NaN);
+        be.scaleColumns(M, N, buf(x), buf(v), beta, out);
+        expectAllClose(out.data, x.map((xi, i) => xi * v[i % N]! + beta * o0[i]!), tol, `scaleColumns ${M}×${N} β=${beta}`);
+      }
+    });
+
     test('row reductions: sum, max, column sum, softmax, log-softmax', () => {
       for (const M of [1, 3, 7]) for (const N of SIZES) {
         const A = round(testData(M * N, M * N + 11, -6, 6));

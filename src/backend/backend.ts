@@ -86,6 +86,8 @@ export interface Backend {
   traceUpdateRow(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   /** e[i,j] ← a[i,j]·e[i,j] + u[i]·v[j]; e and a are M×N */
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  /** out[i,j] ← x[i,j]·v[j] + β·out[i,j]: every row of x scaled elementwise by v (x, out are M×N; v has N) */
+  scaleColumns(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
 
   // ---- reductions over the rows of an M×N matrix
   rowSum(M: number, N: number, A: Buf, out: Buf): void;

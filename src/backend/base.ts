@@ -69,6 +69,7 @@ export abstract class BackendBase implements Backend {
   protected abstract gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   protected abstract traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   protected abstract traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  protected abstract scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
   protected abstract rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void;
   protected abstract colSumRaw(M: number, N: number, A: Buf, beta: number, out: Buf): void;
   protected abstract sgdRaw(lr: number, momentum: number, weightDecay: number, grad: Buf, velocity: Buf | null, param: Buf): void;
@@ -195,6 +196,15 @@ export abstract class BackendBase implements Backend {
       lengthError('traceUpdateElem', [['a', a, M * N, 'M*N'], ['u', u, M, 'M'], ['v', v, N, 'N'], ['e', e, M * N, 'M*N']]);
     }
     this.traceElemRaw(M, N, a, u, v, e);
+  }
+
+  scaleColumns(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
+    this.own('scaleColumns', x, v, out);
+    if (!(isDim(M) && isDim(N))) dimsError('scaleColumns', 'M, N', [M, N]);
+    if (x.length !== M * N || v.length !== N || out.length !== M * N) {
+      lengthError('scaleColumns', [['x', x, M * N, 'M*N'], ['v', v, N, 'N'], ['out', out, M * N, 'M*N']]);
+    }
+    this.scaleColumnsRaw(M, N, x, v, beta, out);
   }
 
   // ---- reductions

@@ -177,6 +177,13 @@ export class TsBackend extends BackendBase {
     }
   }
 
+  protected scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
+    const xd = x.data, vd = v.data, o = out.data;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0, r = i * N; j < N; j++) o[r + j] = xd[r + j]! * vd[j]! + (beta === 0 ? 0 : beta * o[r + j]!);
+    }
+  }
+
   // ---- reductions
 
   protected rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void {

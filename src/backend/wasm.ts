@@ -40,6 +40,7 @@ interface Kernels {
   ger(M: number, N: number, alpha: number, x: number, y: number, A: number): void;
   traceUpdateRow(M: number, N: number, a: number, u: number, v: number, e: number): void;
   traceUpdateElem(M: number, N: number, a: number, u: number, v: number, e: number): void;
+  scaleColumns(M: number, N: number, x: number, v: number, beta: number, out: number): void;
   rowSum(M: number, N: number, A: number, out: number): void;
   rowMax(M: number, N: number, A: number, out: number): void;
   colSum(M: number, N: number, A: number, beta: number, out: number): void;
@@ -206,6 +207,9 @@ export class WasmBackend extends BackendBase {
   }
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateElem(M, N, a.ptr, u.ptr, v.ptr, e.ptr);
+  }
+  protected scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
+    this.k.scaleColumns(M, N, x.ptr, v.ptr, beta, out.ptr);
   }
   protected rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void {
     if (op === 'rowSum') this.k.rowSum(M, N, A.ptr, out.ptr);

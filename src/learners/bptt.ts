@@ -1,0 +1,145 @@
+/**
+ * `bptt` — backpropagation through time, the reference every other rule is checked against; and
+ * `tbptt` — the same sweep over windows of k steps (TBPTT(k, k)).
+ *
+ * Forward: store each step's module caches and ∂L_t/∂ŷ_t. flush(): for t = last … first,
+ *   δ_top = ∂L_t/∂ŷ_t;  δ flows down the chain through each module's VJP; recurrent modules add the carry
+ *   from t+1 (∂L/∂s_t through s_{t+1}, ∂L/∂y_t through W_hh) and pass theirs to t−1.
+ * Exact over the stored steps. tbptt flushes every k steps by itself, so no credit crosses a window
+ * boundary (biased; with k ≥ T it is bptt).
+ * Cost: time ≈ 2–3× the forward pass; memory O(T·B·(activations per step)), growing with the window.
+ * Reference: Werbos 1990; Williams & Peng 1990 (truncation).
+ */
+import type { Buf } from '../backend/backend.js';
+import { ConfigError } from '../core/errors.js';
+import type { Network } from '../model/network.js';
+import type { ModuleCache, RecurrentCarry } from '../modules/module.js';
+import { ForwardPass } from './forward.js';
+import type { Learner, LearnerOptions, LearnerState } from './learner.js';
+
+interface StepRecord {
+  caches: ModuleCache[];
+  dOut: Buf;
+  bytes: number;
+}
+
+export class BpttLearner implements Learner {
+  readonly batchSize: number;
+  private readonly fwd: ForwardPass;
+  /** stored steps; the pool grows to the longest window seen and is then reused */
+  private readonly records: StepRecord[] = [];
+  private stored = 0;
+  private readonly carries: (RecurrentCarry | null)[];
+  /** ∂L/∂(output of module i), reused at every reverse step */
+  private readonly deltas: Buf[];
+
+  constructor(readonly network: Network, options: LearnerOptions, readonly name = 'bptt', private readonly window = Infinity) {
+    this.batchSize = options.batchSize;
+    const be = network.backend, B = this.batchSize;
+    this.fwd = new ForwardPass(network, B);
+    this.carries = network.modules.map((m) => (m.recurrent ? m.createCarry(be, B) : null));
+    this.deltas = network.modules.map((m) => be.alloc(B * m.outSize));
+  }
+
+  get output(): Buf {
+    return this.fwd.output;
+  }
+
+  startSequence(): void {
+    this.fwd.resetStates();
+    this.stored = 0;
+  }
+
+  step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
+    this.fwd.load(x);
+    const rec = this.record(this.stored);
+    const out = this.fwd.run(rec.caches);
+    let loss = 0;
+    if (target) loss = this.network.loss.evaluate(this.batchSize, out, target, mask, rec.dOut);
+    else this.network.backend.fill(rec.dOut, 0);
+    this.stored++;
+    if (this.stored >= this.window) this.flush();
+    return loss;
+  }
+
+  private record(t: number): StepRecord {
+    if (t < this.records.length) return this.records[t]!;
+    const be = this.network.backend, B = this.batchSize;
+    const caches = this.network.modules.map((m) => m.createCache(be, B));
+    const dOut = be.alloc(B * this.network.outputSize);
+    const rec = { caches, dOut, bytes: cacheBytes(caches) + dOut.length * elementBytes(be.dtype) };
+    this.records.push(rec);
+    return rec;
+  }
+
+  flush(): void {
+    const be = this.network.backend;
+    const mods = this.network.modules;
+    for (const c of this.carries) {
+      if (c) {
+        be.fill(c.dS, 0);
+        be.fill(c.dY, 0);
+      }
+    }
+    const top = mods.length - 1;
+    for (let t = this.stored - 1; t >= 0; t--) {
+      const rec = this.records[t]!;
+      be.copy(rec.dOut, this.deltas[top]!);
+      for (let i = top; i >= 0; i--) {
+        const m = mods[i]!;
+        const dx = i > 0 ? this.deltas[i - 1]! : null;
+        if (m.recurrent) m.backward(rec.caches[i]!, this.deltas[i]!, dx, this.carries[i]!);
+        else m.backward(rec.caches[i]!, this.deltas[i]!, dx);
+      }
+    }
+    this.stored = 0;
+  }
+
+  stateBytes(): number {
+    // what the rule keeps to compute its gradient: the stored steps of the current window
+    let bytes = 0;
+    for (let t = 0; t < this.stored; t++) bytes += this.records[t]!.bytes;
+    return bytes;
+  }
+
+  /** the largest window held so far (memory high-water mark) */
+  peakStateBytes(): number {
+    return this.records.reduce((s, r) => s + r.bytes, 0);
+  }
+
+  saveState(): LearnerState {
+    if (this.stored > 0) {
+      throw new ConfigError(`${this.name}: a checkpoint must be taken at an update boundary (the stored window of ${this.stored} steps has not been flushed)`);
+    }
+    return { states: this.fwd.stateArrays(), traces: [] };
+  }
+
+  loadState(state: LearnerState): void {
+    this.fwd.loadStateArrays(state.states);
+    this.stored = 0;
+  }
+}
+
+export function elementBytes(dtype: string): number {
+  return dtype === 'float64' ? 8 : 4;
+}
+
+/** bytes held by the buffers of a set of module caches */
+export function cacheBytes(caches: ModuleCache[]): number {
+  let n = 0;
+  for (const c of caches) {
+    for (const v of Object.values(c)) {
+      if (v && typeof v === 'object' && 'length' in v && 'backend' in v) {
+        const b = v as Buf;
+        n += b.length * elementBytes(b.backend.dtype);
+      }
+    }
+  }
+  return n;
+}
+
+export function createTbptt(network: Network, options: LearnerOptions): BpttLearner {
+  const k = options.window ?? 0;
+  if (!Number.isInteger(k) || k < 1) throw new ConfigError(`tbptt needs a window k ≥ 1 (option 'window'), got ${options.window}`);
+  return new BpttLearner(network, options, 'tbptt', k);
+}

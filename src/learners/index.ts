@@ -1,0 +1,59 @@
+/** The table of learners: names as on the command line, what each supports, and how to build it. */
+import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.js';
+import type { Network } from '../model/network.js';
+import { BpttLearner, createTbptt } from './bptt.js';
+import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import { RtrlLearner } from './rtrl.js';
+
+export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
+
+const gated = ['rnn', 'gru', 'lstm'] as const;
+
+export const learnerTable: readonly LearnerInfo[] = [
+  {
+    name: 'bptt',
+    description: 'backpropagation through time over the whole sequence (the reference)',
+    exact: true,
+    models: gated,
+    create: (net, o) => new BpttLearner(net, o),
+  },
+  {
+    name: 'tbptt',
+    description: 'truncated BPTT: a backward sweep every k steps (--set window=k), no credit across windows',
+    exact: false,
+    models: gated,
+    create: createTbptt,
+  },
+  {
+    name: 'rtrl',
+    description: 'real-time recurrent learning: exact, full influence matrices carried forward, O(n⁴) per step',
+    exact: true,
+    models: gated,
+    create: (net, o) => new RtrlLearner(net, o),
+  },
+  {
+    name: 'deep-rtrl',
+    description: 'rtrl on a stack: influence carried across layers (the same rule as rtrl, named as in the papers)',
+    exact: true,
+    models: gated,
+    create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
+  },
+];
+
+export function learnerInfo(name: string): LearnerInfo {
+  const info = learnerTable.find((l) => l.name === name);
+  if (!info) throw new UnknownNameError('learner', name, learnerTable.map((l) => l.name));
+  return info;
+}
+
+export function createLearner(name: string, network: Network, options: LearnerOptions): Learner {
+  const info = learnerInfo(name);
+  const model = network.config.model;
+  if (!info.models.includes(model)) {
+    throw new UnsupportedError(`learner '${name}' does not support model '${model}'; it supports: ${info.models.join(', ')}`);
+  }
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw new ConfigError(`batch size must be a positive integer, got ${options.batchSize}`);
+  }
+  return info.create(network, options);
+}

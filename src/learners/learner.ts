@@ -1,0 +1,51 @@
+/**
+ * The Learner interface: every learning rule consumes one time step at a time.
+ *
+ *   learner.startSequence()                 // a new sequence: states (and traces) start from zero
+ *   learner.step(x_t, target_t, mask_t)     // forward; accumulate this step's share of the gradient
+ *   learner.flush()                         // complete the gradient of the steps so far (BPTT sweeps back here)
+ *
+ * Gradients are added into network.grads (L = (1/B) Σ_b Σ_t mask ℓ); the trainer applies an optimizer
+ * and zeroes them every `updateEvery` steps or at the end of each sequence.
+ */
+import type { Buf } from '../backend/backend.js';
+import type { Network } from '../model/network.js';
+
+export interface LearnerState {
+  /** recurrent states per recurrent module, flattened */
+  states: number[][];
+  /** learner-specific arrays (influence matrices, traces), flattened */
+  traces: number[][];
+}
+
+export interface Learner {
+  readonly name: string;
+  readonly network: Network;
+  readonly batchSize: number;
+  /** the prediction of the last step (B × outputSize) */
+  readonly output: Buf;
+  startSequence(): void;
+  /** returns this step's contribution to L; target and mask may be null when the step has no loss */
+  step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number;
+  flush(): void;
+  /** bytes the rule keeps to compute its gradient (traces, influence matrices, stored activations) */
+  stateBytes(): number;
+  saveState(): LearnerState;
+  loadState(state: LearnerState): void;
+}
+
+export interface LearnerOptions {
+  batchSize: number;
+  /** tbptt: the truncation window k */
+  window?: number;
+}
+
+export interface LearnerInfo {
+  name: string;
+  description: string;
+  /** exact: equals BPTT's gradient over the same steps */
+  exact: boolean;
+  /** unit models it supports */
+  models: readonly string[];
+  create(network: Network, options: LearnerOptions): Learner;
+}

@@ -1,0 +1,144 @@
+/**
+ * `rtrl` — real-time recurrent learning (Williams & Zipser 1989), exact, full influence matrices; on a
+ * stack the influence is carried across layers, so it is also `deep-rtrl`.
+ *
+ * For every sample, each module keeps the influence of all parameters up to and including its own on
+ * its output, as rows (one per parameter). Recurrent modules carry M_t = ds_t/dθ forward:
+ *   M_t = (∂f/∂s)·M_{t−1} + (∂f/∂a)·(W_hh·dy_{t−1}/dθ + W_ih·dx_t/dθ + immediate),
+ * feed-forward modules map dx/dθ to dy/dθ through their Jacobian and add their own parameters' rows, and at
+ * the top ∂L_t/∂θ = (dŷ_t/dθ)·∂L_t/∂ŷ_t is added to the gradient at every step — no history is stored.
+ * Exact: equals BPTT over the same steps (parameters fixed in between).
+ * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for a single layer),
+ * O(S·n·P) memory, independent of the sequence length.
+ * Reference: R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
+ */
+import type { Buf } from '../backend/backend.js';
+import { ShapeError } from '../core/errors.js';
+import type { Network } from '../model/network.js';
+import type { Influence, ModuleCache } from '../modules/module.js';
+import { elementBytes } from './bptt.js';
+import { ForwardPass } from './forward.js';
+import type { Learner, LearnerOptions, LearnerState } from './learner.js';
+
+interface SampleTangents {
+  /** dy_i/dθ for each module's output (rows_i × out_i) */
+  ty: Buf[];
+  /** feed-forward modules: the propagated and the own rows of ty */
+  tyIn: (Buf | null)[];
+  tyOwn: (Buf | null)[];
+  influence: (Influence | null)[];
+}
+
+export class RtrlLearner implements Learner {
+  readonly batchSize: number;
+  private readonly fwd: ForwardPass;
+  private readonly caches: ModuleCache[];
+  private readonly samples: SampleTangents[];
+  private readonly dOut: Buf;
+  private readonly dOutRow: Buf[];
+
+  constructor(readonly network: Network, options: LearnerOptions, readonly name = 'rtrl') {
+    const be = network.backend, B = (this.batchSize = options.batchSize);
+    this.fwd = new ForwardPass(network, B);
+    this.caches = network.modules.map((m) => m.createCache(be, B));
+    this.dOut = be.alloc(B * network.outputSize);
+    this.dOutRow = Array.from({ length: B }, (_, b) => this.dOut.view(b * network.outputSize, network.outputSize));
+    this.samples = Array.from({ length: B }, () => {
+      const s: SampleTangents = { ty: [], tyIn: [], tyOwn: [], influence: [] };
+      network.modules.forEach((m, i) => {
+        const Rin = network.rowsBefore[i]!, rows = Rin + network.ownRows[i]!;
+        const ty = be.alloc(rows * m.outSize);
+        s.ty.push(ty);
+        if (m.recurrent) {
+          s.influence.push(m.createInfluence(be, Rin));
+          s.tyIn.push(null);
+          s.tyOwn.push(null);
+        } else {
+          s.influence.push(null);
+          s.tyIn.push(Rin > 0 ? ty.view(0, Rin * m.outSize) : null);
+          s.tyOwn.push(ty.view(Rin * m.outSize, network.ownRows[i]! * m.outSize));
+        }
+      });
+      return s;
+    });
+  }
+
+  get output(): Buf {
+    return this.fwd.output;
+  }
+
+  startSequence(): void {
+    this.fwd.resetStates();
+    const mods = this.network.modules;
+    for (const s of this.samples) {
+      mods.forEach((m, i) => {
+        if (m.recurrent) m.resetInfluence(s.influence[i]!);
+      });
+    }
+  }
+
+  step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
+    const net = this.network, be = net.backend, mods = net.modules;
+    this.fwd.load(x);
+    const out = this.fwd.run(this.caches);
+    const loss = target ? net.loss.evaluate(this.batchSize, out, target, mask, this.dOut) : 0;
+    const top = mods.length - 1;
+    const P = net.size;
+    for (let b = 0; b < this.batchSize; b++) {
+      const s = this.samples[b]!;
+      let tx: Buf | null = null;
+      for (let i = 0; i <= top; i++) {
+        const m = mods[i]!;
+        if (m.recurrent) m.tangent(b, this.caches[i]!, tx, s.ty[i]!, s.influence[i]!);
+        else m.tangent(b, this.caches[i]!, tx, s.tyIn[i]!, s.tyOwn[i]!);
+        tx = s.ty[i]!;
+      }
+      // ∂L_t/∂θ = (dŷ_t/dθ)·∂L_t/∂ŷ_t, added at once: nothing about this step is kept
+      if (target) be.gemv(false, P, net.outputSize, 1, s.ty[top]!, this.dOutRow[b]!, 1, net.grads.flat);
+    }
+    return loss;
+  }
+
+  flush(): void {
+    // every step's gradient was added when the step ran
+  }
+
+  stateBytes(): number {
+    let bytes = 0;
+    for (const s of this.samples) for (const inf of s.influence) bytes += inf ? inf.bytes : 0;
+    return bytes;
+  }
+
+  /** everything the rule allocates per sample, scratch included */
+  allocatedBytes(): number {
+    const eb = elementBytes(this.network.backend.dtype);
+    let n = 0;
+    for (const s of this.samples) for (const t of s.ty) n += t.length * eb;
+    return n + 2 * this.stateBytes();
+  }
+
+  private carried(): Buf[] {
+    const bufs: Buf[] = [];
+    for (const s of this.samples) {
+      this.network.modules.forEach((m, i) => {
+        if (m.recurrent) bufs.push(...m.influenceBuffers(s.influence[i]!));
+      });
+    }
+    return bufs;
+  }
+
+  saveState(): LearnerState {
+    return { states: this.fwd.stateArrays(), traces: this.carried().map((b) => Array.from(b.data)) };
+  }
+
+  loadState(state: LearnerState): void {
+    this.fwd.loadStateArrays(state.states);
+    const bufs = this.carried();
+    if (state.traces.length !== bufs.length) throw new ShapeError(`rtrl state holds ${state.traces.length} influence arrays, expected ${bufs.length}`);
+    bufs.forEach((buf, i) => {
+      const arr = state.traces[i]!;
+      if (arr.length !== buf.length) throw new ShapeError(`rtrl influence array ${i} has ${arr.length} numbers, expected ${buf.length}`);
+      buf.data.set(arr);
+    });
+  }
+}

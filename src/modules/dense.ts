@@ -1,0 +1,83 @@
+/**
+ * `dense`: y = x·Wᵀ + b with PyTorch's nn.Linear layout (weight out×in, bias out) and initialisation
+ * (uniform in ±1/√in for both).
+ *
+ * VJP: dx = dy·W, dW += dyᵀ·x, db += Σ_b dy.  JVP: ty = tx·Wᵀ; own rows: ∂y_i/∂W[i,j] = x_j, ∂y_i/∂b_i = 1.
+ */
+import type { Backend, Buf } from '../backend/backend.js';
+import type { ParamSpec, ParamStore } from '../core/params.js';
+import type { Rng } from '../core/rng.js';
+import type { Module, ModuleCache, StepContext } from './module.js';
+
+interface DenseCache extends ModuleCache {
+  x: Buf;
+  ones: Buf;
+  /** per-sample views of x, made once */
+  xRow: Buf[];
+}
+
+export class Dense implements Module<DenseCache> {
+  readonly kind = 'dense';
+  readonly recurrent = false as const;
+  private W!: Buf;
+  private b!: Buf | null;
+  private dW!: Buf;
+  private db!: Buf | null;
+
+  constructor(readonly inSize: number, readonly outSize: number, readonly bias = true) {}
+
+  paramSpecs(): ParamSpec[] {
+    const specs: ParamSpec[] = [{ name: 'weight', shape: [this.outSize, this.inSize] }];
+    if (this.bias) specs.push({ name: 'bias', shape: [this.outSize] });
+    return specs;
+  }
+
+  init(params: ParamStore, prefix: string, rng: Rng): void {
+    const k = 1 / Math.sqrt(this.inSize);
+    for (const s of this.paramSpecs()) {
+      const v = new Float64Array(this.outSize * (s.name === 'weight' ? this.inSize : 1));
+      rng.fillUniform(v, -k, k);
+      params.set(prefix + s.name, v);
+    }
+  }
+
+  bind(params: ParamStore, grads: ParamStore, prefix: string): void {
+    this.W = params.buf(prefix + 'weight');
+    this.dW = grads.buf(prefix + 'weight');
+    this.b = this.bias ? params.buf(prefix + 'bias') : null;
+    this.db = this.bias ? grads.buf(prefix + 'bias') : null;
+  }
+
+  createCache(be: Backend, B: number): DenseCache {
+    const x = be.alloc(B * this.inSize);
+    const ones = be.alloc(B);
+    be.fill(ones, 1);
+    return { B, x, ones, xRow: Array.from({ length: B }, (_, b) => x.view(b * this.inSize, this.inSize)) };
+  }
+
+  forward(x: Buf, y: Buf, cache: DenseCache, _ctx: StepContext): void {
+    const be = x.backend, B = cache.B;
+    be.copy(x, cache.x);
+    be.gemm(false, true, B, this.outSize, this.inSize, 1, x, this.W, 0, y);
+    if (this.b) be.ger(B, this.outSize, 1, cache.ones, this.b, y);
+  }
+
+  backward(cache: DenseCache, dy: Buf, dx: Buf | null): void {
+    const be = dy.backend, B = cache.B;
+    be.gemm(true, false, this.outSize, this.inSize, B, 1, dy, cache.x, 1, this.dW);
+    if (this.db) be.colSum(B, this.outSize, dy, 1, this.db);
+    if (dx) be.gemm(false, false, B, this.inSize, this.outSize, 1, dy, this.W, 0, dx);
+  }
+
+  tangent(b: number, cache: DenseCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {
+    const be = tyOwn.backend, out = this.outSize, inp = this.inSize;
+    if (tx && tyIn) be.gemm(false, true, tx.length / inp, out, inp, 1, tx, this.W, 0, tyIn);
+    // own rows: weight rows first (row i·in + j has x_j in column i), then bias rows (1 in column i)
+    be.fill(tyOwn, 0);
+    const t = tyOwn.data, x = cache.xRow[b]!.data;
+    for (let i = 0; i < out; i++) {
+      for (let j = 0; j < inp; j++) t[(i * inp + j) * out + i] = x[j]!;
+      if (this.bias) t[(out * inp + i) * out + i] = 1;
+    }
+  }
+}

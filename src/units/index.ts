@@ -1,0 +1,20 @@
+/** The registry of unit models, by the names used on the command line and in model files. */
+import { UnknownNameError } from '../core/errors.js';
+import type { UnitModel } from './unit.js';
+import { rnnUnit } from './rnn.js';
+import { gruUnit } from './gru.js';
+import { lstmUnit } from './lstm.js';
+
+export type { UnitModel } from './unit.js';
+
+export const unitModels: Readonly<Record<string, UnitModel>> = {
+  rnn: rnnUnit,
+  gru: gruUnit,
+  lstm: lstmUnit,
+};
+
+export function getUnit(name: string): UnitModel {
+  const u = unitModels[name];
+  if (!u) throw new UnknownNameError('model', name, Object.keys(unitModels));
+  return u;
+}

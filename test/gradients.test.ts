@@ -1,0 +1,72 @@
+/**
+ * The oracle chain in float64: central finite differences check BPTT for every unit model (single layer and
+ * stacks, mse and ce, with masks); BPTT checks RTRL to 1e-9 over whole sequences, over prefixes, and over
+ * windows in the middle of a sequence; tbptt with k ≥ T is bptt.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ModelConfig } from '../src/model/network.js';
+import type { LossSpec } from '../src/modules/loss.js';
+import { expectAllClose } from './helpers.js';
+import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from './oracle.js';
+
+const losses: { label: string; loss: LossSpec; outputSize: number }[] = [
+  { label: 'mse', loss: { kind: 'mse' }, outputSize: 2 },
+  { label: 'ce (2 groups of 3 classes)', loss: { kind: 'ce', classes: 3 }, outputSize: 6 },
+];
+
+const B = 2, T = 6;
+
+for (const model of ['rnn', 'gru', 'lstm']) {
+  for (const layers of [1, 2]) {
+    for (const { label, loss, outputSize } of losses) {
+      describe(`${model}, ${layers} layer(s), ${label}`, () => {
+        const config: ModelConfig = { model, inputSize: 3, hidden: 4, layers, outputSize, loss };
+
+        test('BPTT matches central finite differences', () => {
+          const net = f64Network(config, 11);
+          const seq = randomSequence(net, T, B, 5);
+          const fd = finiteDifferenceGradient(net, seq, B);
+          const g = learnerGradient('bptt', net, seq, B);
+          expectAllClose(g, fd, { rtol: 1e-6, atol: 1e-8 }, 'bptt vs finite differences');
+          assert.ok(g.some((v) => Math.abs(v) > 1e-3), 'the gradient is not trivially zero');
+        });
+
+        test('RTRL equals BPTT (≤ 1e-9) over the whole sequence and over every prefix', () => {
+          const net = f64Network(config, 12);
+          const seq = randomSequence(net, T, B, 6);
+          for (const stop of [1, 3, T]) {
+            const bptt = learnerGradient('bptt', net, seq, B, { stop });
+            const rtrl = learnerGradient('rtrl', net, seq, B, { stop });
+            const err = relativeError(rtrl, bptt);
+            assert.ok(err <= 1e-9, `steps [0, ${stop}): relative error ${err}`);
+            expectAllClose(rtrl, bptt, { rtol: 1e-9, atol: 1e-12 }, `rtrl vs bptt, steps [0, ${stop})`);
+          }
+        });
+
+        test('RTRL equals BPTT over a window in the middle of the sequence (credit reaches before the window)', () => {
+          const net = f64Network(config, 13);
+          const seq = randomSequence(net, T, B, 7, 1);
+          const from = 3, stop = 5;
+          // the oracle: BPTT over the whole sequence with the loss masked to [from, stop)
+          const masked = { ...seq, mask: seq.mask.map((m, t) => (t >= from && t < stop ? m : m.map(() => 0))) };
+          const bptt = learnerGradient('bptt', net, masked, B, { stop });
+          const rtrl = learnerGradient('rtrl', net, seq, B, { from, stop });
+          assert.ok(relativeError(rtrl, bptt) <= 1e-9, `relative error ${relativeError(rtrl, bptt)}`);
+          // and truncation at the window start (tbptt) loses that credit: the negative control
+          const tb = learnerGradient('tbptt', net, seq, B, { from, stop, options: { window: from } });
+          assert.ok(relativeError(tb, bptt) > 1e-3, 'tbptt truncated at the window must differ');
+        });
+
+        test('tbptt with k ≥ T is bptt', () => {
+          const net = f64Network(config, 14);
+          const seq = randomSequence(net, T, B, 8);
+          const bptt = learnerGradient('bptt', net, seq, B);
+          for (const window of [T, T + 3]) {
+            assert.deepEqual(learnerGradient('tbptt', net, seq, B, { options: { window } }), bptt);
+          }
+        });
+      });
+    }
+  }
+}
