@@ -1,0 +1,55 @@
+/**
+ * `copy` — the copy task of the online-LRU paper (Zucchet et al. 2023, `dataloaders/copy.py`).
+ * Steps 0…pattern−1 show `bits` random bits (Bernoulli ½) on channels 0…bits−1; then `pad` empty steps;
+ * then a stop token on channel `bits`; then `pattern` empty steps during which the network must reproduce
+ * the pattern. T = 2·pattern + pad + 1. Loss: a 2-way cross-entropy per bit, masked to the last `pattern`
+ * steps; metric: bit accuracy there (chance is 0.5).
+ * paper: bits 7, pattern 20, pad 7 (T = 48); ci: bits 3, pattern 5, pad 2 (T = 13).
+ */
+import type { Rng } from '../core/rng.js';
+import { resolveSettings } from './settings.js';
+import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
+
+const presets = {
+  ci: { bits: 3, pattern: 5, pad: 2 },
+  paper: { bits: 7, pattern: 20, pad: 7 },
+};
+
+export const copyTask: TaskInfo = {
+  name: 'copy',
+  description: 'reproduce a pattern of random bits after a delay and a stop token (online-LRU paper settings)',
+  create(preset: Preset, overrides?: Record<string, number>): Task {
+    const s = resolveSettings('copy', preset, presets, overrides);
+    const { bits, pattern, pad } = s;
+    const T = 2 * pattern + pad + 1;
+    return {
+      name: 'copy',
+      preset,
+      settings: s,
+      inputSize: bits + 1,
+      outputSize: 2 * bits,
+      seqLength: T,
+      loss: { kind: 'ce', classes: 2 },
+      metric: 'bit_accuracy',
+      defaults: preset === 'ci'
+        ? { model: 'gru', learner: 'rtrl', hidden: 16, layers: 1, batch: 8, steps: 300, lr: 1e-2 }
+        : { model: 'gru', learner: 'bptt', hidden: 128, layers: 4, batch: 50, steps: 10_000, lr: 1e-3 },
+      batch(B: number, rng: Rng): Batch {
+        const d = bits + 1;
+        const x = steps(T, B * d), target = steps(T, B * bits), mask = steps(T, B);
+        for (let b = 0; b < B; b++) {
+          for (let t = 0; t < pattern; t++) {
+            for (let k = 0; k < bits; k++) {
+              const bit = rng.bernoulli(0.5) ? 1 : 0;
+              x[t]![b * d + k] = bit;
+              target[T - pattern + t]![b * bits + k] = bit;
+            }
+          }
+          x[pattern + pad]![b * d + bits] = 1;
+          for (let t = T - pattern; t < T; t++) mask[t]![b] = 1;
+        }
+        return { x, target, mask };
+      },
+    };
+  },
+};

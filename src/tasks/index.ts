@@ -1,0 +1,19 @@
+/** The table of tasks, by the names used on the command line. */
+import { ConfigError, UnknownNameError } from '../core/errors.js';
+import { addingTask } from './adding.js';
+import { copyTask } from './copy.js';
+import { delayedXorTask } from './delayed-xor.js';
+import type { Preset, Task, TaskInfo } from './task.js';
+
+export type { Batch, MetricName, Preset, Task, TaskDefaults, TaskInfo } from './task.js';
+
+export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask];
+
+export const presets: readonly Preset[] = ['ci', 'paper'];
+
+export function createTask(name: string, preset: string = 'ci', overrides?: Record<string, number>): Task {
+  const info = taskTable.find((t) => t.name === name);
+  if (!info) throw new UnknownNameError('task', name, taskTable.map((t) => t.name));
+  if (!presets.includes(preset as Preset)) throw new ConfigError(`unknown preset '${preset}'; presets: ${presets.join(', ')}`);
+  return info.create(preset as Preset, overrides);
+}
