@@ -1,6 +1,7 @@
 /** The `onward` command: dispatch to a subcommand; typed errors become one readable line and exit code 2. */
 import { OnwardError } from '../core/errors.js';
 import { perfCommand } from './perf.js';
+import { evalCommand, trainCommand } from './train.js';
 
 const HELP = `onward — train recurrent networks online
 
@@ -13,6 +14,8 @@ commands:
 Run 'npm test' in the project folder for the test suites.`;
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  train: trainCommand,
+  eval: evalCommand,
   perf: perfCommand,
 };
 

@@ -36,7 +36,7 @@ export class BpttLearner implements Learner {
   constructor(readonly network: Network, options: LearnerOptions, readonly name = 'bptt', private readonly window = Infinity) {
     this.batchSize = options.batchSize;
     const be = network.backend, B = this.batchSize;
-    this.fwd = new ForwardPass(network, B);
+    this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.carries = network.modules.map((m) => (m.recurrent ? m.createCarry(be, B) : null));
     this.deltas = network.modules.map((m) => be.alloc(B * m.outSize));
   }
@@ -111,11 +111,12 @@ export class BpttLearner implements Learner {
     if (this.stored > 0) {
       throw new ConfigError(`${this.name}: a checkpoint must be taken at an update boundary (the stored window of ${this.stored} steps has not been flushed)`);
     }
-    return { states: this.fwd.stateArrays(), traces: [] };
+    return { states: this.fwd.stateArrays(), traces: [], rng: this.fwd.rngState() };
   }
 
   loadState(state: LearnerState): void {
     this.fwd.loadStateArrays(state.states);
+    this.fwd.loadRngState(state.rng);
     this.stored = 0;
   }
 }

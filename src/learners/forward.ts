@@ -4,7 +4,7 @@
  */
 import type { Buf } from '../backend/backend.js';
 import { NonFiniteError, ShapeError } from '../core/errors.js';
-import { Rng } from '../core/rng.js';
+import { Rng, type RngState } from '../core/rng.js';
 import type { Network } from '../model/network.js';
 import type { ModuleCache, RecurrentState, StepContext } from '../modules/module.js';
 
@@ -64,6 +64,14 @@ export class ForwardPass {
       x = this.acts[i]!;
     }
     return x;
+  }
+
+  rngState(): RngState {
+    return this.ctx.rng.getState();
+  }
+
+  loadRngState(state: RngState): void {
+    this.ctx.rng.setState(state);
   }
 
   stateArrays(): number[][] {

@@ -9,6 +9,7 @@
  * and zeroes them every `updateEvery` steps or at the end of each sequence.
  */
 import type { Buf } from '../backend/backend.js';
+import type { RngState } from '../core/rng.js';
 import type { Network } from '../model/network.js';
 
 export interface LearnerState {
@@ -16,6 +17,8 @@ export interface LearnerState {
   states: number[][];
   /** learner-specific arrays (influence matrices, traces), flattened */
   traces: number[][];
+  /** the generator of the learner's own sampling (dropout masks, perturbations) */
+  rng: RngState;
 }
 
 export interface Learner {
@@ -36,6 +39,8 @@ export interface Learner {
 
 export interface LearnerOptions {
   batchSize: number;
+  /** seed of the learner's own generator (dropout, perturbations); default 0 */
+  seed?: number;
   /** tbptt: the truncation window k */
   window?: number;
 }

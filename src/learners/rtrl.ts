@@ -39,7 +39,7 @@ export class RtrlLearner implements Learner {
 
   constructor(readonly network: Network, options: LearnerOptions, readonly name = 'rtrl') {
     const be = network.backend, B = (this.batchSize = options.batchSize);
-    this.fwd = new ForwardPass(network, B);
+    this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.caches = network.modules.map((m) => m.createCache(be, B));
     this.dOut = be.alloc(B * network.outputSize);
     this.dOutRow = Array.from({ length: B }, (_, b) => this.dOut.view(b * network.outputSize, network.outputSize));
@@ -128,11 +128,12 @@ export class RtrlLearner implements Learner {
   }
 
   saveState(): LearnerState {
-    return { states: this.fwd.stateArrays(), traces: this.carried().map((b) => Array.from(b.data)) };
+    return { states: this.fwd.stateArrays(), traces: this.carried().map((b) => Array.from(b.data)), rng: this.fwd.rngState() };
   }
 
   loadState(state: LearnerState): void {
     this.fwd.loadStateArrays(state.states);
+    this.fwd.loadRngState(state.rng);
     const bufs = this.carried();
     if (state.traces.length !== bufs.length) throw new ShapeError(`rtrl state holds ${state.traces.length} influence arrays, expected ${bufs.length}`);
     bufs.forEach((buf, i) => {

@@ -1,0 +1,156 @@
+/**
+ * `onward train`: resolve the run config (task preset → --config file → flags → --set), train with a
+ * progress bar, evaluate and checkpoint periodically into the run directory, print a summary.
+ * `onward eval`: evaluate a saved model on a task.
+ */
+import { readFileSync, writeFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, FileFormatError } from '../core/errors.js';
+import { applyOverrides, defaultConfig, type TrainConfig } from '../run/config.js';
+import { ProgressBar } from '../run/progress.js';
+import { Trainer, type Summary } from '../run/trainer.js';
+import { decodeParamsInto, readModelFile } from '../model/io.js';
+import { parse, type Values } from './args.js';
+
+const trainOptions = {
+  task: { type: 'string' },
+  model: { type: 'string' },
+  learner: { type: 'string' },
+  preset: { type: 'string' },
+  layers: { type: 'string' },
+  hidden: { type: 'string' },
+  steps: { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  lr: { type: 'string' },
+  config: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  quiet: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+/** flags → a config: task preset defaults, then the file, then the named flags, then --set */
+export function resolveTrainConfig(values: Values): TrainConfig {
+  let fileOverrides: Record<string, unknown> = {};
+  if (typeof values.config === 'string') {
+    try {
+      fileOverrides = JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`cannot read config file '${values.config}': ${(e as Error).message}`);
+    }
+  }
+  const task = String(values.task ?? fileOverrides.task ?? 'copy');
+  const preset = String(values.preset ?? fileOverrides.preset ?? 'ci');
+  let config = defaultConfig(task, preset as TrainConfig['preset']);
+  config = applyOverrides(config, fileOverrides);
+  const named: Record<string, unknown> = {};
+  for (const k of ['task', 'preset', 'model', 'learner', 'layers', 'hidden', 'steps', 'batch', 'seed', 'lr'] as const) named[k] = values[k];
+  config = applyOverrides(config, named);
+  config = applyOverrides(config, parseSets(values.set));
+  return config;
+}
+
+function parseSets(sets: Values[string]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of (Array.isArray(sets) ? sets : []) as string[]) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set expects key=value, got '${s}'`);
+    out[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  return out;
+}
+
+function defaultRunDir(c: TrainConfig): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  return join('runs', `${stamp}-${c.task}-${c.model}-${c.learner}`);
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { values } = parse('train', argv, trainOptions);
+  const json = values.json === true, quiet = values.quiet === true || json;
+  let trainer: Trainer;
+  let outDir: string;
+  if (typeof values.resume === 'string') {
+    const ck = join(values.resume, 'checkpoint.json');
+    if (!existsSync(ck)) throw new FileFormatError(`--resume ${values.resume}: no checkpoint.json in that folder`);
+    const over: Record<string, unknown> = { ...parseSets(values.set) };
+    if (values.steps !== undefined) over.steps = values.steps;
+    trainer = Trainer.fromCheckpoint(ck, over);
+    outDir = typeof values.out === 'string' ? values.out : values.resume;
+  } else {
+    trainer = new Trainer(resolveTrainConfig(values));
+    outDir = typeof values.out === 'string' ? values.out : defaultRunDir(trainer.config);
+  }
+  const c = trainer.config;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'config.json'), JSON.stringify(c, null, 2) + '\n');
+  const metricsPath = join(outDir, 'metrics.jsonl');
+  const t0 = performance.now();
+  const label = `${c.task}/${c.preset} ${c.model} ${c.learner}`;
+  if (!quiet) {
+    console.error(`onward train: ${label}, ${trainer.network.size} parameters, batch ${c.batch}, T ${trainer.task.seqLength}, ` +
+      `${c.steps} steps, backend ${trainer.backend.name}/${trainer.backend.dtype} → ${outDir}`);
+  }
+  const bar = quiet ? null : new ProgressBar(c.steps, label);
+  const metric = trainer.task.metric;
+  let last = { loss: NaN, value: NaN };
+  const evaluate = (): void => {
+    last = trainer.evaluate();
+    const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000 };
+    appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+    if (json) console.log(JSON.stringify({ eval: record }));
+    trainer.saveCheckpoint(join(outDir, 'checkpoint.json'));
+  };
+  while (trainer.step < c.steps) {
+    const r = trainer.trainStep();
+    if (!Number.isFinite(r.loss)) {
+      throw new ConfigError(`training diverged at step ${trainer.step}: the loss is ${r.loss}; lower the learning rate (--lr) or clip (--set clip=1); ` +
+        `the last good checkpoint is ${join(outDir, 'checkpoint.json')}`);
+    }
+    bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
+    if (c.evalEvery > 0 && trainer.step % c.evalEvery === 0 && trainer.step < c.steps) {
+      evaluate();
+      bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}`);
+    }
+  }
+  bar?.done();
+  evaluate();
+  writeFileSync(join(outDir, 'model.json'), JSON.stringify(trainer.modelFile()) + '\n');
+  const summary: Summary = {
+    task: c.task, model: c.model, learner: c.learner, metric, value: last.value, loss: last.loss,
+    steps: trainer.step, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+  };
+  if (json) console.log(JSON.stringify({ summary }));
+  else if (!values.quiet) {
+    console.log(`${label}: ${metric} ${summary.value.toFixed(4)}, eval loss ${summary.loss.toFixed(4)} after ${summary.steps} steps ` +
+      `in ${summary.seconds.toFixed(1)} s → ${join(outDir, 'model.json')}`);
+  } else console.log(JSON.stringify({ summary }));
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const { values } = parse('eval', argv, {
+    'model-file': { type: 'string' }, task: { type: 'string' }, preset: { type: 'string' }, batch: { type: 'string' },
+    seed: { type: 'string' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' },
+  });
+  if (typeof values['model-file'] !== 'string') throw new ConfigError('onward eval needs --model-file DIR/model.json');
+  const path = values['model-file'];
+  const file = readModelFile(path);
+  // the run's config.json beside the model names the task it was trained on
+  const runConfig = join(path, '..', 'config.json');
+  let base: Record<string, unknown> = {};
+  if (existsSync(runConfig)) base = JSON.parse(readFileSync(runConfig, 'utf8')) as Record<string, unknown>;
+  const cfgModel = file.config as Record<string, unknown>;
+  const task = String(values.task ?? base.task ?? 'copy');
+  const preset = String(values.preset ?? base.preset ?? 'ci');
+  let config = defaultConfig(task, preset as TrainConfig['preset']);
+  config = applyOverrides(config, { ...base, task, preset, model: cfgModel.model, hidden: cfgModel.hidden, layers: cfgModel.layers, steps: 0, learner: 'bptt' });
+  config = applyOverrides(config, { batch: values.batch, seed: values.seed, ...parseSets(values.set) });
+  const trainer = new Trainer(config);
+  decodeParamsInto(trainer.network.params, file.params, path);
+  const r = trainer.evaluate();
+  const summary: Summary = { task, model: config.model, learner: 'none', metric: trainer.task.metric, value: r.value, loss: r.loss, steps: 0, seconds: 0 };
+  if (values.json) console.log(JSON.stringify({ summary }));
+  else console.log(`${path} on ${task}/${preset}: ${summary.metric} ${r.value.toFixed(4)}, loss ${r.loss.toFixed(4)}`);
+}

@@ -1,0 +1,111 @@
+/**
+ * The run configuration: every knob of a training run, fully resolved (task preset defaults, then a
+ * config file, then --set key=value and the named flags), type-checked, unknown keys refused. The
+ * resolved config is saved in the run directory and in every checkpoint.
+ */
+import { ConfigError } from '../core/errors.js';
+import { createTask, type Preset } from '../tasks/index.js';
+
+export interface TrainConfig {
+  task: string;
+  preset: Preset;
+  /** task settings overriding the preset (e.g. {bits: 4}) */
+  taskSettings: Record<string, number>;
+  model: string;
+  hidden: number;
+  layers: number;
+  learner: string;
+  /** tbptt's truncation window */
+  window: number;
+  batch: number;
+  /** training batches (each a whole sequence) */
+  steps: number;
+  /** 0: update at the end of each sequence; k > 0: every k time steps */
+  updateEvery: number;
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  lr: number;
+  schedule: 'constant' | 'cosine';
+  warmup: number;
+  clip: number;
+  weightDecay: number;
+  momentum: number;
+  seed: number;
+  /** evaluate (and checkpoint) every this many steps; 0: only at the end */
+  evalEvery: number;
+  evalBatches: number;
+  backend: 'wasm' | 'ts';
+  dtype: 'float32' | 'float64';
+}
+
+const numberKeys = ['hidden', 'layers', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
+  'momentum', 'seed', 'evalEvery', 'evalBatches'] as const;
+const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
+  preset: ['ci', 'paper'],
+  optimizer: ['adam', 'adamw', 'sgd'],
+  schedule: ['constant', 'cosine'],
+  backend: ['wasm', 'ts'],
+  dtype: ['float32', 'float64'],
+};
+
+/** The defaults for a task and preset: the task's suggestions, then the library's. */
+export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig {
+  const t = createTask(task, preset);
+  const d = t.defaults;
+  return {
+    task, preset, taskSettings: {},
+    model: d.model, hidden: d.hidden, layers: d.layers, learner: d.learner, window: 8,
+    batch: d.batch, steps: d.steps, updateEvery: 0,
+    optimizer: 'adam', lr: d.lr, schedule: 'constant', warmup: 0, clip: 1, weightDecay: 0, momentum: 0,
+    seed: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
+    backend: 'wasm', dtype: 'float32',
+  };
+}
+
+/** Apply overrides (from a file, flags or --set) onto a config, checking every key and value. */
+export function applyOverrides(config: TrainConfig, overrides: Record<string, unknown>): TrainConfig {
+  const out: TrainConfig = { ...config, taskSettings: { ...config.taskSettings } };
+  for (const [key, raw] of Object.entries(overrides)) {
+    if (raw === undefined) continue;
+    if (key.startsWith('task.')) {
+      out.taskSettings[key.slice(5)] = toNumber(key, raw);
+      continue;
+    }
+    if (key === 'taskSettings') {
+      if (!raw || typeof raw !== 'object') throw new ConfigError(`config: taskSettings must be an object`);
+      for (const [k, v] of Object.entries(raw)) out.taskSettings[k] = toNumber(`taskSettings.${k}`, v);
+      continue;
+    }
+    if (!(key in config)) {
+      throw new ConfigError(`unknown config key '${key}'; keys: ${Object.keys(config).join(', ')}, task.<setting>`);
+    }
+    const k = key as keyof TrainConfig;
+    if ((numberKeys as readonly string[]).includes(key)) {
+      (out as unknown as Record<string, number>)[key] = toNumber(key, raw);
+    } else {
+      const v = String(raw);
+      const allowed = choices[k];
+      if (allowed && !allowed.includes(v)) throw new ConfigError(`config: ${key} must be one of ${allowed.join(', ')}, got '${v}'`);
+      (out as unknown as Record<string, string>)[key] = v;
+    }
+  }
+  return out;
+}
+
+function toNumber(key: string, raw: unknown): number {
+  const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(v)) throw new ConfigError(`config: ${key} must be a number, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+/** Check the value ranges that the pieces do not check themselves. */
+export function validateConfig(c: TrainConfig): TrainConfig {
+  const int = (key: keyof TrainConfig, min: number): void => {
+    const v = c[key] as number;
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`config: ${key} must be an integer ≥ ${min}, got ${v}`);
+  };
+  int('hidden', 1); int('layers', 1); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
+  int('warmup', 0); int('seed', 0); int('evalEvery', 0); int('evalBatches', 1);
+  if (!(c.lr >= 0)) throw new ConfigError(`config: lr must be ≥ 0, got ${c.lr}`);
+  if (c.backend === 'wasm' && c.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use backend 'ts' for float64");
+  return c;
+}

@@ -1,0 +1,44 @@
+/**
+ * Task metrics, computed the same way for every task from its loss kind: `ce` tasks score the fraction of
+ * (masked) groups whose largest logit is the target class (accuracy, or bit accuracy for the copy task);
+ * `mse` tasks score the mean squared error per masked output.
+ */
+import type { LossSpec } from '../modules/loss.js';
+
+export class MetricAccumulator {
+  private sum = 0;
+  private count = 0;
+
+  constructor(readonly loss: LossSpec, readonly outputSize: number) {}
+
+  /** one step of B samples: outputs (B×outputSize), targets, mask (B) */
+  add(B: number, output: ArrayLike<number>, target: ArrayLike<number>, mask: ArrayLike<number>): void {
+    const o = this.outputSize;
+    for (let b = 0; b < B; b++) {
+      if (mask[b] === 0) continue;
+      if (this.loss.kind === 'ce') {
+        const C = this.loss.classes, groups = o / C;
+        for (let g = 0; g < groups; g++) {
+          let best = 0;
+          for (let c = 1; c < C; c++) if (output[b * o + g * C + c]! > output[b * o + g * C + best]!) best = c;
+          if (best === target[b * groups + g]) this.sum++;
+          this.count++;
+        }
+      } else {
+        for (let j = 0; j < o; j++) {
+          this.sum += (output[b * o + j]! - target[b * o + j]!) ** 2;
+          this.count++;
+        }
+      }
+    }
+  }
+
+  value(): number {
+    return this.count === 0 ? NaN : this.sum / this.count;
+  }
+
+  reset(): void {
+    this.sum = 0;
+    this.count = 0;
+  }
+}

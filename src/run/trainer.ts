@@ -1,0 +1,193 @@
+/**
+ * The episodic training driver: a batch of sequences at a time, one step at a time through the learner,
+ * an optimizer update every `updateEvery` steps or at the end of each sequence, a periodic evaluation on
+ * a fixed held-out set, and checkpoints that resume exactly (parameters, optimizer state, learner state,
+ * both generators, counters).
+ */
+import type { Backend } from '../backend/backend.js';
+import { createBackend } from '../backend/index.js';
+import { FileFormatError } from '../core/errors.js';
+import { Rng, type RngState } from '../core/rng.js';
+import { createLearner, type Learner, type LearnerState } from '../learners/index.js';
+import { ForwardPass } from '../learners/forward.js';
+import { Network, type ModelConfig } from '../model/network.js';
+import {
+  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeParamsInto, encodeBase64, encodeParams, readModelFile,
+  writeJsonAtomic, type EncodedArray, type ModelFile,
+} from '../model/io.js';
+import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
+import { constant, warmupCosine } from '../optim/schedule.js';
+import { createTask, type Task } from '../tasks/index.js';
+import { applyOverrides, validateConfig, type TrainConfig } from './config.js';
+import { MetricAccumulator } from './metrics.js';
+
+export interface EvalResult {
+  loss: number;
+  value: number;
+}
+
+export interface Summary {
+  task: string;
+  model: string;
+  learner: string;
+  metric: string;
+  value: number;
+  loss: number;
+  steps: number;
+  seconds: number;
+}
+
+/** What a checkpoint adds to a model file. */
+export interface CheckpointState {
+  train: TrainConfig;
+  step: number;
+  optimizer: { count: number; buffers: Record<string, EncodedArray> };
+  learner: { states: EncodedArray[]; traces: EncodedArray[]; rng: RngState };
+  dataRng: RngState;
+}
+
+/** The model config a run's network is built from. */
+export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
+  return { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
+}
+
+export class Trainer {
+  readonly task: Task;
+  readonly backend: Backend;
+  readonly network: Network;
+  readonly learner: Learner;
+  readonly optimizer: Optimizer;
+  readonly optState: OptimizerState;
+  /** the stream of training batches */
+  readonly dataRng: Rng;
+  /** completed training batches */
+  step = 0;
+  private readonly metric: MetricAccumulator;
+  private evalPass: { fwd: ForwardPass; caches: ReturnType<Network['modules'][number]['createCache']>[] } | null = null;
+
+  constructor(readonly config: TrainConfig) {
+    validateConfig(config);
+    this.task = createTask(config.task, config.preset, config.taskSettings);
+    this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
+    this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
+    this.learner = createLearner(config.learner, this.network, { batchSize: config.batch, window: config.window, seed: config.seed + 1 });
+    const schedule = config.schedule === 'cosine'
+      ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
+      : constant(config.lr);
+    this.optimizer = createOptimizer({ name: config.optimizer, lr: schedule, clip: config.clip, weightDecay: config.weightDecay, momentum: config.momentum });
+    this.optState = this.optimizer.init(this.backend, this.network.size);
+    this.dataRng = new Rng(config.seed + 2);
+    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize);
+  }
+
+  /** optimizer updates over the whole run (for the schedule) */
+  totalUpdates(): number {
+    const perSequence = this.config.updateEvery > 0 ? Math.ceil(this.task.seqLength / this.config.updateEvery) : 1;
+    return this.config.steps * perSequence;
+  }
+
+  private update(): void {
+    this.learner.flush();
+    this.optimizer.update(this.network.grads.flat, this.optState, this.network.params.flat);
+    this.network.zeroGrads();
+  }
+
+  /** one training batch; returns its loss (L per sequence, averaged over the batch) and metric */
+  trainStep(): EvalResult {
+    const { batch: B, updateEvery } = this.config;
+    const data = this.task.batch(B, this.dataRng);
+    const T = data.x.length;
+    this.learner.startSequence();
+    this.metric.reset();
+    let loss = 0;
+    let pending = 0;
+    for (let t = 0; t < T; t++) {
+      loss += this.learner.step(data.x[t]!, data.target[t]!, data.mask[t]!);
+      this.metric.add(B, this.learner.output.data, data.target[t]!, data.mask[t]!);
+      pending++;
+      if (updateEvery > 0 && pending === updateEvery) {
+        this.update();
+        pending = 0;
+      }
+    }
+    if (pending > 0) this.update();
+    this.step++;
+    return { loss, value: this.metric.value() };
+  }
+
+  /** loss and metric on the held-out batches (the same ones every time), with the parameters as they are */
+  evaluate(): EvalResult {
+    const B = this.config.batch;
+    if (!this.evalPass) {
+      const fwd = new ForwardPass(this.network, B);
+      fwd.ctx.training = false;
+      this.evalPass = { fwd, caches: this.network.modules.map((m) => m.createCache(this.backend, B)) };
+    }
+    const { fwd, caches } = this.evalPass;
+    const rng = new Rng(this.config.seed + 1_000_003);
+    const acc = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    let loss = 0;
+    for (let i = 0; i < this.config.evalBatches; i++) {
+      const data = this.task.batch(B, rng);
+      fwd.resetStates();
+      for (let t = 0; t < data.x.length; t++) {
+        fwd.load(data.x[t]!);
+        const out = fwd.run(caches);
+        loss += this.network.loss.evaluate(B, out, data.target[t]!, data.mask[t]!, null);
+        acc.add(B, out.data, data.target[t]!, data.mask[t]!);
+      }
+    }
+    return { loss: loss / this.config.evalBatches, value: acc.value() };
+  }
+
+  modelFile(): ModelFile<ModelConfig> {
+    return { format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: this.network.config, params: encodeParams(this.network.params) };
+  }
+
+  checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
+    const ls = this.learner.saveState();
+    const buffers: Record<string, EncodedArray> = {};
+    for (const [k, b] of Object.entries(this.optState.buffers)) buffers[k] = encodeBase64(b.data);
+    return {
+      ...this.modelFile(),
+      checkpoint: {
+        train: this.config,
+        step: this.step,
+        optimizer: { count: this.optState.count, buffers },
+        learner: { states: ls.states.map((a) => encodeBase64(a)), traces: ls.traces.map((a) => encodeBase64(a)), rng: ls.rng },
+        dataRng: this.dataRng.getState(),
+      },
+    };
+  }
+
+  saveCheckpoint(path: string): void {
+    writeJsonAtomic(path, this.checkpointFile());
+  }
+
+  /** rebuild a trainer from a checkpoint file; `overrides` may change e.g. the number of steps */
+  static fromCheckpoint(path: string, overrides: Record<string, unknown> = {}): Trainer {
+    const file = readModelFile(path) as ModelFile<ModelConfig, CheckpointState>;
+    const ck = file.checkpoint;
+    if (!ck || !ck.train) throw new FileFormatError(`'${path}' is a model file without a checkpoint section; it cannot resume a run`);
+    const trainer = new Trainer(validateConfig(applyOverrides(ck.train, overrides)));
+    decodeParamsInto(trainer.network.params, file.params, path);
+    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${path}: checkpoint step ${ck.step} is not a count`);
+    trainer.step = ck.step;
+    trainer.optState.count = ck.optimizer.count;
+    for (const [k, b] of Object.entries(trainer.optState.buffers)) {
+      const enc = ck.optimizer.buffers[k];
+      if (!enc) throw new FileFormatError(`${path}: optimizer state '${k}' is missing`);
+      const { values } = decodeArray(enc, `${path}: optimizer ${k}`);
+      if (values.length !== b.length) throw new FileFormatError(`${path}: optimizer ${k} has ${values.length} numbers, expected ${b.length}`);
+      b.data.set(values);
+    }
+    const state: LearnerState = {
+      states: ck.learner.states.map((a, i) => Array.from(decodeArray(a, `${path}: learner state ${i}`).values)),
+      traces: ck.learner.traces.map((a, i) => Array.from(decodeArray(a, `${path}: learner trace ${i}`).values)),
+      rng: ck.learner.rng,
+    };
+    trainer.learner.loadState(state);
+    trainer.dataRng.setState(ck.dataRng);
+    return trainer;
+  }
+}
