@@ -2,6 +2,8 @@
 import { OnwardError } from '../core/errors.js';
 import { perfCommand } from './perf.js';
 import { evalCommand, trainCommand } from './train.js';
+import { gradCommand, gradcheckCommand } from './grad.js';
+import { listCommand } from './list.js';
 
 const HELP = `onward — train recurrent networks online
 
@@ -16,6 +18,9 @@ Run 'npm test' in the project folder for the test suites.`;
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   eval: evalCommand,
+  grad: gradCommand,
+  gradcheck: gradcheckCommand,
+  list: listCommand,
   perf: perfCommand,
 };
 

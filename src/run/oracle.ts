@@ -1,9 +1,13 @@
-/** Shared pieces of the gradient oracles: small random sequences, gradients by BPTT / any learner / finite differences. */
-import type { Backend } from '../src/backend/backend.js';
-import { TsBackend } from '../src/backend/ts.js';
-import { Rng } from '../src/core/rng.js';
-import { Network, type ModelConfig } from '../src/model/network.js';
-import { createLearner, type LearnerOptions } from '../src/learners/index.js';
+/**
+ * The gradient oracles, shared by the tests and `onward gradcheck`: random sequences for a network,
+ * the gradient any learner accumulates over a window of steps, central finite differences of the loss,
+ * and the two numbers every comparison reports (relative error and cosine).
+ */
+import type { Backend } from '../backend/backend.js';
+import { TsBackend } from '../backend/ts.js';
+import { Rng } from '../core/rng.js';
+import { Network, type ModelConfig } from '../model/network.js';
+import { createLearner, type LearnerOptions } from '../learners/index.js';
 
 export interface Sequence {
   x: Float64Array[];
