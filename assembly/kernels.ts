@@ -819,3 +819,36 @@ export function adamStep(n: i32, lr: f32, beta1: f32, beta2: f32, eps: f32, bc1:
     store<f32>(param + off, p - ((lr / bc1) * mv) / (Mathf.sqrt(vv * (1 / bc2)) + eps));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// broadcasting
+
+/** out[i,j] ← x[i,j]·v[j] + β·out[i,j]: every row of x scaled elementwise by v (RTRL's per-unit factors) */
+export function scaleColumns(M: i32, N: i32, x: usize, v: usize, beta: f32, out: usize): void {
+  const rowBytes = <usize>N << 2;
+  const bv = f32x4.splat(beta);
+  for (let i = 0; i < M; i++) {
+    const xr = x + <usize>i * rowBytes;
+    const orow = out + <usize>i * rowBytes;
+    let j = 0;
+    if (beta == 0) {
+      for (; j + 4 <= N; j += 4) {
+        const off = <usize>j << 2;
+        v128.store(orow + off, f32x4.mul(v128.load(xr + off), v128.load(v + off)));
+      }
+      for (; j < N; j++) {
+        const off = <usize>j << 2;
+        store<f32>(orow + off, load<f32>(xr + off) * load<f32>(v + off));
+      }
+    } else {
+      for (; j + 4 <= N; j += 4) {
+        const off = <usize>j << 2;
+        v128.store(orow + off, f32x4.add(f32x4.mul(v128.load(xr + off), v128.load(v + off)), f32x4.mul(bv, v128.load(orow + off))));
+      }
+      for (; j < N; j++) {
+        const off = <usize>j << 2;
+        store<f32>(orow + off, load<f32>(xr + off) * load<f32>(v + off) + beta * load<f32>(orow + off));
+      }
+    }
+  }
+}

@@ -32,6 +32,8 @@ export interface Buf {
 export interface Backend {
   readonly name: BackendName;
   readonly dtype: DType;
+  /** multiply-accumulates done by the matrix kernels so far (a counter; reset it by assigning 0) */
+  macs: number;
 
   // ---- buffers
   /** A zero-filled buffer. Plan buffers when a model or learner is built, never per step. */

@@ -42,6 +42,11 @@ export function checkView(buf: Buf, offset: number, length: number): void {
 }
 
 export abstract class BackendBase implements Backend {
+  /**
+   * Multiply-accumulates performed by the matrix kernels (gemm, gemv, ger, trace updates, scaleColumns)
+   * since the backend was made; elementwise maps are not counted. For operation counts in `onward perf`.
+   */
+  macs = 0;
   abstract readonly name: BackendName;
   abstract readonly dtype: DType;
   abstract alloc(length: number): Buf;
@@ -158,6 +163,7 @@ export abstract class BackendBase implements Backend {
     if (A.length !== M * N || x.length !== xn || y.length !== yn) {
       lengthError('gemv', [['A', A, M * N, 'M*N'], ['x', x, xn, trans ? 'M' : 'N'], ['y', y, yn, trans ? 'N' : 'M']]);
     }
+    this.macs += M * N;
     this.gemvRaw(trans, M, N, alpha, A, x, beta, y);
   }
 
@@ -168,6 +174,7 @@ export abstract class BackendBase implements Backend {
     if (A.length !== M * K || B.length !== K * N || C.length !== M * N) {
       lengthError('gemm', [['A', A, M * K, 'M*K'], ['B', B, K * N, 'K*N'], ['C', C, M * N, 'M*N']]);
     }
+    this.macs += M * N * K;
     this.gemmRaw(transA, transB, M, N, K, alpha, A, B, beta, C);
   }
 
@@ -177,6 +184,7 @@ export abstract class BackendBase implements Backend {
     if (x.length !== M || y.length !== N || A.length !== M * N) {
       lengthError('ger', [['x', x, M, 'M'], ['y', y, N, 'N'], ['A', A, M * N, 'M*N']]);
     }
+    this.macs += M * N;
     this.gerRaw(M, N, alpha, x, y, A);
   }
 
@@ -186,6 +194,7 @@ export abstract class BackendBase implements Backend {
     if (a.length !== M || u.length !== M || v.length !== N || e.length !== M * N) {
       lengthError('traceUpdateRow', [['a', a, M, 'M'], ['u', u, M, 'M'], ['v', v, N, 'N'], ['e', e, M * N, 'M*N']]);
     }
+    this.macs += 2 * M * N;
     this.traceRowRaw(M, N, a, u, v, e);
   }
 
@@ -195,6 +204,7 @@ export abstract class BackendBase implements Backend {
     if (a.length !== M * N || u.length !== M || v.length !== N || e.length !== M * N) {
       lengthError('traceUpdateElem', [['a', a, M * N, 'M*N'], ['u', u, M, 'M'], ['v', v, N, 'N'], ['e', e, M * N, 'M*N']]);
     }
+    this.macs += 2 * M * N;
     this.traceElemRaw(M, N, a, u, v, e);
   }
 
@@ -204,6 +214,7 @@ export abstract class BackendBase implements Backend {
     if (x.length !== M * N || v.length !== N || out.length !== M * N) {
       lengthError('scaleColumns', [['x', x, M * N, 'M*N'], ['v', v, N, 'N'], ['out', out, M * N, 'M*N']]);
     }
+    this.macs += M * N;
     this.scaleColumnsRaw(M, N, x, v, beta, out);
   }
 

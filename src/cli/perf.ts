@@ -3,15 +3,38 @@ import { parse } from './args.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../run/perf-kernels.js';
 import { ConfigError } from '../core/errors.js';
+import { runLearnerPerf, type LearnerPerfRecord } from '../run/perf-learners.js';
 
 export async function perfCommand(argv: string[]): Promise<void> {
   const { values } = parse('perf', argv, {
     kernels: { type: 'boolean' },
+    learners: { type: 'boolean' },
+    model: { type: 'string' },
+    hidden: { type: 'string' },
+    layers: { type: 'string' },
+    batch: { type: 'string' },
+    T: { type: 'string' },
+    list: { type: 'string' },
     json: { type: 'boolean' },
     quick: { type: 'boolean' },
   });
-  if (!values.kernels) throw new ConfigError('say what to measure: --kernels');
+  if (!values.kernels && !values.learners) throw new ConfigError('say what to measure: --kernels and/or --learners');
   const json = values.json === true;
+  if (values.learners) {
+    const num = (v: unknown): number | undefined => (typeof v === 'string' ? Number(v) : undefined);
+    const records = runLearnerPerf({
+      learners: typeof values.list === 'string' ? values.list.split(',') : undefined,
+      model: typeof values.model === 'string' ? values.model : undefined,
+      hidden: num(values.hidden), layers: num(values.layers), B: num(values.batch),
+      T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
+    }, (r) => {
+      if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured ${r.learner} T=${r.T}        `);
+    });
+    if (!json && process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(40) + '\r');
+    if (json) console.log(JSON.stringify(records));
+    else console.log(learnerTable(records));
+    if (!values.kernels) return;
+  }
   const timing = values.quick ? { warmupMs: 30, batchMs: 3, batches: 5 } : {};
   let done = 0;
   const records = runKernelPerf({
@@ -68,4 +91,17 @@ export function budgetLines(records: KernelRecord[]): string[] {
   const tw = get('trace_row', 'wasm', 1, 256), tt = get('trace_row', 'ts', 1, 256);
   if (tw && tt) check('wasm trace update 256×256 ≥ 4× ts', tt.nsPerCall / tw.nsPerCall, (v) => v >= 4, '×');
   return lines;
+}
+
+function kb(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+export function learnerTable(records: LearnerPerfRecord[]): string {
+  const rows = records.map((r) => [r.learner, r.model, String(r.B), String(r.T), fmt(r.usPerStep), fmt(r.inferenceUsPerStep),
+    `${fmt(r.usPerStep / r.inferenceUsPerStep)}x`, kb(r.stateBytes), kb(r.inferenceStateBytes), kb(r.paramBytes),
+    fmt(r.macsPerStep), `${fmt(r.macsPerStep / r.inferenceMacsPerStep)}x`]);
+  return formatTable(['learner', 'model', 'B', 'T', 'µs/step', 'inference µs/step', 'time ratio', 'learner state', 'inference state',
+    'params', 'MACs/step', 'MAC ratio'], rows) +
+    '\n\nlearner state: what the rule keeps to compute its gradient (BPTT: the stored sequence; RTRL: influence matrices)';
 }

@@ -1,0 +1,119 @@
+/**
+ * `onward perf --learners`: time, memory and multiply-accumulates per step of each learner on one model,
+ * next to the inference step alone (the forward pass with nothing kept for learning).
+ *
+ * Memory: `stateBytes` is what the rule keeps to compute its gradient (BPTT: the stored steps of the
+ * sequence; RTRL: the influence matrices), not gradient accumulators or optimizer state, which every
+ * trainer has. `usPerStep` of BPTT includes its backward sweep, amortised over the sequence.
+ */
+import { createBackend } from '../backend/index.js';
+import { Rng } from '../core/rng.js';
+import { createLearner } from '../learners/index.js';
+import { ForwardPass } from '../learners/forward.js';
+import { elementBytes } from '../learners/bptt.js';
+import { Network, type ModelConfig } from '../model/network.js';
+
+export interface LearnerPerfRecord {
+  learner: string;
+  model: string;
+  B: number;
+  T: number;
+  usPerStep: number;
+  inferenceUsPerStep: number;
+  paramBytes: number;
+  stateBytes: number;
+  inferenceStateBytes: number;
+  macsPerStep: number;
+  inferenceMacsPerStep: number;
+}
+
+export interface LearnerPerfOptions {
+  learners?: string[];
+  model?: string;
+  hidden?: number;
+  layers?: number;
+  inputSize?: number;
+  outputSize?: number;
+  B?: number;
+  T?: number[];
+  backend?: 'wasm' | 'ts';
+}
+
+function inputs(T: number, B: number, d: number, o: number, seed: number): { x: Float64Array[]; y: Float64Array[]; mask: Float64Array } {
+  const rng = new Rng(seed);
+  const x = Array.from({ length: T }, () => { const v = new Float64Array(B * d); rng.fillNormal(v); return v; });
+  const y = Array.from({ length: T }, () => { const v = new Float64Array(B * o); rng.fillNormal(v); return v; });
+  return { x, y, mask: new Float64Array(B).fill(1) };
+}
+
+export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: LearnerPerfRecord) => void): LearnerPerfRecord[] {
+  const { model = 'gru', hidden = 32, layers = 1, inputSize = 8, outputSize = 8, B = 1, T: Ts = [100, 10_000] } = options;
+  const learners = options.learners ?? ['bptt', 'rtrl'];
+  const config: ModelConfig = { model, inputSize, hidden, layers, outputSize, loss: { kind: 'mse' } };
+  const records: LearnerPerfRecord[] = [];
+  for (const T of Ts) {
+    const data = inputs(T, B, inputSize, outputSize, T);
+    // inference alone
+    const be0 = createBackend({ backend: options.backend ?? 'wasm' });
+    const net0 = new Network(config, be0, 1);
+    const fwd = new ForwardPass(net0, B);
+    fwd.ctx.training = false;
+    const caches = net0.modules.map((m) => m.createCache(be0, B));
+    const runInference = (): void => {
+      fwd.resetStates();
+      for (let t = 0; t < T; t++) {
+        fwd.load(data.x[t]!);
+        fwd.run(caches);
+      }
+    };
+    runInference(); // warm-up
+    be0.macs = 0;
+    runInference();
+    const inferenceMacs = be0.macs / T;
+    const inferenceUs = (medianRunMs(runInference) * 1000) / T;
+    const eb = elementBytes(be0.dtype);
+    const inferenceStateBytes = fwd.states.reduce((s, st) => s + (st ? (st.s.length + st.y.length) * eb : 0), 0);
+    for (const name of learners) {
+      const be = createBackend({ backend: options.backend ?? 'wasm' });
+      const net = new Network(config, be, 1);
+      const learner = createLearner(name, net, { batchSize: B, window: Math.min(T, 32) });
+      const run = (steps: number): number => {
+        learner.startSequence();
+        let peak = 0;
+        for (let t = 0; t < steps; t++) {
+          learner.step(data.x[t]!, data.y[t]!, data.mask);
+          if (t === steps - 1) peak = learner.stateBytes();
+        }
+        learner.flush();
+        return peak;
+      };
+      run(Math.min(T, 20)); // warm-up
+      be.macs = 0;
+      const stateBytes = run(T);
+      const macs = be.macs / T;
+      const us = (medianRunMs(() => run(T)) * 1000) / T;
+      const r: LearnerPerfRecord = {
+        learner: name, model, B, T, usPerStep: us, inferenceUsPerStep: inferenceUs,
+        paramBytes: net.size * eb, stateBytes, inferenceStateBytes,
+        macsPerStep: macs, inferenceMacsPerStep: inferenceMacs,
+      };
+      records.push(r);
+      onRecord?.(r);
+    }
+  }
+  return records;
+}
+
+/** median wall time of repeated runs: at least 3 runs or 300 ms, whichever is more (one warm run first) */
+function medianRunMs(fn: () => unknown): number {
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || (performance.now() - start < 300 && times.length < 50)) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
