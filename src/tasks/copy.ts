@@ -32,7 +32,7 @@ export const copyTask: TaskInfo = {
       loss: { kind: 'ce', classes: 2 },
       metric: 'bit_accuracy',
       defaults: preset === 'ci'
-        ? { model: 'gru', learner: 'rtrl', hidden: 16, layers: 1, batch: 8, steps: 300, lr: 1e-2 }
+        ? { model: 'gru', learner: 'rtrl', hidden: 16, layers: 1, batch: 8, steps: 1500, lr: 2e-2 }
         : { model: 'gru', learner: 'bptt', hidden: 128, layers: 4, batch: 50, steps: 10_000, lr: 1e-3 },
       batch(B: number, rng: Rng): Batch {
         const d = bits + 1;
