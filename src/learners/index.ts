@@ -46,12 +46,18 @@ export function learnerInfo(name: string): LearnerInfo {
   return info;
 }
 
+/** refuse a learner × model pair the learner does not support, naming what it does support */
+export function checkSupport(info: LearnerInfo, model: string): void {
+  if (!info.models.includes(model)) {
+    const others = learnerTable.filter((l) => l.models.includes(model)).map((l) => l.name);
+    throw new UnsupportedError(`learner '${info.name}' does not support model '${model}'; it supports: ${info.models.join(', ')}` +
+      (others.length ? `; learners for '${model}': ${others.join(', ')}` : ''));
+  }
+}
+
 export function createLearner(name: string, network: Network, options: LearnerOptions): Learner {
   const info = learnerInfo(name);
-  const model = network.config.model;
-  if (!info.models.includes(model)) {
-    throw new UnsupportedError(`learner '${name}' does not support model '${model}'; it supports: ${info.models.join(', ')}`);
-  }
+  checkSupport(info, network.config.model);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new ConfigError(`batch size must be a positive integer, got ${options.batchSize}`);
   }

@@ -11,7 +11,7 @@
  * Files are written to a temporary file next to the target and renamed over it, so a crash while writing
  * never destroys the last good file.
  */
-import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FileFormatError, NonFiniteError, OnwardError } from '../core/errors.js';
 import { formatShape, shapeSize } from '../core/shapes.js';
@@ -131,10 +131,16 @@ export function readModelFile(path: string): ModelFile {
 
 /** write JSON atomically: a temporary file in the same folder, then rename over the target */
 export function writeJsonAtomic(path: string, value: unknown): void {
+  const text = JSON.stringify(value) + '\n'; // fails before anything is touched if the value cannot be written
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, JSON.stringify(value) + '\n');
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** rethrow anything that is not already a typed error as a FileFormatError about `what` */

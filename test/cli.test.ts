@@ -1,0 +1,106 @@
+/** The command line, run as a user runs it (from the TypeScript sources, so no build is needed). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TsBackend } from '../src/backend/ts.js';
+import { Network, type ModelConfig } from '../src/model/network.js';
+import { decodeParamsInto, readModelFile } from '../src/model/io.js';
+import { learnerGradient } from '../src/run/oracle.js';
+import { expectAllClose } from './helpers.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'onward-cli-'));
+
+function onward(...args: string[]): { code: number; stdout: string; stderr: string } {
+  // tsx is resolved from the project, not from the temporary working folder
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/bin.ts'), ...args], { cwd: tmp, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('train writes a run directory and a JSON summary', () => {
+  const out = join(tmp, 'run');
+  const r = onward('train', '--steps', '6', '--set', 'evalEvery=3', '--json', '--out', out, '--set', 'task.bits=2');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const summary = lines.at(-1).summary;
+  for (const k of ['task', 'model', 'learner', 'metric', 'value', 'loss', 'steps', 'seconds']) assert.ok(k in summary, k);
+  assert.equal(summary.steps, 6);
+  assert.equal(summary.metric, 'bit_accuracy');
+  for (const f of ['config.json', 'metrics.jsonl', 'model.json', 'checkpoint.json']) assert.ok(existsSync(join(out, f)), f);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal(config.taskSettings.bits, 2);
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
+  // and resumes from its checkpoint
+  const more = onward('train', '--resume', out, '--steps', '8', '--json');
+  assert.equal(more.code, 0, more.stderr);
+  assert.equal(JSON.parse(more.stdout.trim().split('\n').at(-1)!).summary.steps, 8);
+});
+
+test('train --steps 0 writes the freshly initialised model; grad reproduces the library gradient by name', () => {
+  const out = join(tmp, 'fresh');
+  assert.equal(onward('train', '--steps', '0', '--quiet', '--out', out, '--model', 'lstm', '--task', 'adding').code, 0);
+  const file = readModelFile(join(out, 'model.json'));
+  const config = file.config as ModelConfig;
+  assert.equal(config.model, 'lstm');
+  const T = 4, B = 2;
+  const seq = {
+    x: Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => [Math.sin(t + b), (t + b) % 2])),
+    y: Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => [0.1 * t - b])),
+    mask: Array.from({ length: T }, (_, t) => Array.from({ length: B }, () => (t > 0 ? 1 : 0))),
+  };
+  const data = join(tmp, 'seq.json');
+  writeFileSync(data, JSON.stringify(seq));
+  const r = onward('grad', '--model-file', join(out, 'model.json'), '--data', data, '--learner', 'rtrl');
+  assert.equal(r.code, 0, r.stderr);
+  const g = JSON.parse(r.stdout);
+  assert.ok(Number.isFinite(g.loss));
+  const net = new Network(config, new TsBackend('float64'));
+  decodeParamsInto(net.params, file.params, 'model.json');
+  const flat = (a: number[][][]): Float64Array[] => a.map((s) => Float64Array.from(s.flat()));
+  learnerGradient('bptt', net, { x: flat(seq.x), target: flat(seq.y), mask: seq.mask.map((m) => Float64Array.from(m)) }, B);
+  assert.deepEqual(Object.keys(g.grads).sort(), net.params.names().sort());
+  for (const name of net.params.names()) {
+    assert.deepEqual(g.grads[name].shape, [...net.params.shape(name)]);
+    expectAllClose(g.grads[name].data, net.grads.get(name), { rtol: 1e-9, atol: 1e-14 }, name);
+  }
+});
+
+test('gradcheck --json: every exact learner within 1e-9 of BPTT, BPTT within 1e-6 of finite differences', () => {
+  const r = onward('gradcheck', '--json', '--models', 'gru');
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as { model: string; learner: string; layer: string; relErr: number; cosine: number }[];
+  assert.ok(rows.length > 0);
+  for (const row of rows) {
+    if (row.learner === 'rtrl' || row.learner === 'deep-rtrl') assert.ok(row.relErr <= 1e-9, JSON.stringify(row));
+    if (row.learner.startsWith('bptt')) assert.ok(row.relErr <= 1e-6, JSON.stringify(row));
+  }
+  assert.ok(rows.some((row) => row.learner === 'tbptt' && row.relErr > 1e-3), 'tbptt with a short window is biased');
+});
+
+test('list --json names tasks, models and learners', () => {
+  const r = onward('list', '--json');
+  const j = JSON.parse(r.stdout);
+  assert.ok(j.tasks.some((t: { name: string }) => t.name === 'copy'));
+  assert.ok(j.models.some((t: { name: string }) => t.name === 'gru'));
+  assert.ok(j.learners.some((t: { name: string }) => t.name === 'rtrl'));
+});
+
+test('mistakes exit with code 2 and one line that names the problem', () => {
+  let r = onward('train', '--task', 'cpy', '--steps', '1');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown task 'cpy'; known tasks: copy/);
+  r = onward('train', '--bogus');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Unknown option '--bogus'/);
+  const corrupt = join(tmp, 'corrupt.json');
+  writeFileSync(corrupt, '{"format": "onward.mo');
+  r = onward('grad', '--model-file', corrupt, '--data', corrupt);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not valid JSON/);
+  r = onward('frobnicate');
+  assert.equal(r.code, 2);
+});
