@@ -24,3 +24,22 @@ export {
   UnsupportedError,
   FileFormatError,
 } from './core/errors.js';
+
+// networks and their pieces
+export { Network, validateModelConfig, type ModelConfig } from './model/network.js';
+export { unitModels, getUnit, type UnitModel } from './units/index.js';
+export { Loss, type LossSpec } from './modules/loss.js';
+export type { Module, RecurrentModule, StepContext } from './modules/module.js';
+
+// learners
+export { learnerTable, learnerInfo, createLearner, type Learner, type LearnerInfo, type LearnerOptions, type LearnerState } from './learners/index.js';
+
+// optimizers
+export { createOptimizer, clipByGlobalNorm, constant, warmupCosine, type Optimizer, type OptimizerConfig, type OptimizerState, type Schedule } from './optim/index.js';
+
+// tasks
+export { taskTable, createTask, type Batch, type Task, type Preset } from './tasks/index.js';
+
+// training runs
+export { Trainer, type Summary } from './run/trainer.js';
+export { defaultConfig, applyOverrides, type TrainConfig } from './run/config.js';
