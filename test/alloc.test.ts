@@ -19,7 +19,7 @@ for (const bc of backendCases) {
         case 1: be.gemv(true, n, n, 1, A, x, 1, y); break;
         case 2: be.gemm(false, true, 4, n, n, 1, X, A, 0, C); break;
         case 3: be.traceUpdateRow(n, n, a, x, y, e); break;
-        case 4: be.tanh(x, y); break;
+        case 4: be.tanh(x, y); be.sigmoid(x, y); be.gelu(x, y); be.geluDeriv(x, y); break;
         case 5: be.adamStep(1e-3, 0.9, 0.999, 1e-8, 0.1, 0.01, 0, 0, g, m, v, x); break;
         case 6: be.mul(x, y, a, true); break;
         default: be.softmax(1, n, x, y);

@@ -195,3 +195,11 @@ describe('backends and memory', () => {
     }
   });
 });
+
+test('fillUniform draws exactly the numbers of repeated uniformIn calls', () => {
+  const a = new Rng(21), b = new Rng(21);
+  const out = new Float64Array(37);
+  a.fillUniform(out, -2, 3);
+  assert.deepEqual(Array.from(out), Array.from({ length: 37 }, () => b.uniformIn(-2, 3)));
+  assert.equal(a.nextU32(), b.nextU32());
+});

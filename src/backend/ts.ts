@@ -104,9 +104,20 @@ export class TsBackend extends BackendBase {
   // ---- elementwise
 
   protected mapRaw(fn: Activation, x: Buf, out: Buf): void {
-    const f = scalarMaps[fn];
-    const xd = x.data, o = out.data;
-    for (let i = 0; i < o.length; i++) o[i] = f(xd[i]!);
+    // one loop per function, each calling a fixed function: a shared loop calling whichever function it is
+    // handed turns polymorphic once several are used, and then boxes every result (one allocation per element)
+    const xd = x.data, o = out.data, n = o.length;
+    switch (fn) {
+      case 'tanh': for (let i = 0; i < n; i++) o[i] = Math.tanh(xd[i]!); break;
+      case 'exp': for (let i = 0; i < n; i++) o[i] = Math.exp(xd[i]!); break;
+      case 'sigmoid': for (let i = 0; i < n; i++) o[i] = sigmoid(xd[i]!); break;
+      case 'relu': for (let i = 0; i < n; i++) o[i] = relu(xd[i]!); break;
+      case 'gelu': for (let i = 0; i < n; i++) o[i] = gelu(xd[i]!); break;
+      case 'tanhDeriv': for (let i = 0; i < n; i++) o[i] = 1 - xd[i]! * xd[i]!; break;
+      case 'sigmoidDeriv': for (let i = 0; i < n; i++) o[i] = xd[i]! * (1 - xd[i]!); break;
+      case 'reluDeriv': for (let i = 0; i < n; i++) o[i] = reluDeriv(xd[i]!); break;
+      case 'geluDeriv': for (let i = 0; i < n; i++) o[i] = geluDeriv(xd[i]!); break;
+    }
   }
 
   // ---- level 2 / 3
@@ -248,22 +259,27 @@ export class TsBackend extends BackendBase {
   }
 }
 
-// the scalar maps live at module level so that a kernel call creates no closure
-const scalarMaps: Record<Activation, (v: number) => number> = {
-  tanh: Math.tanh,
-  exp: Math.exp,
-  // e^{-|v|} never overflows; both branches keep relative accuracy
-  sigmoid: (v) => {
-    const t = Math.exp(-Math.abs(v));
-    return v >= 0 ? 1 / (1 + t) : t / (1 + t);
-  },
-  relu: (v) => (v > 0 ? v : v === v ? 0 : v), // NaN stays NaN
-  gelu: (v) => 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v))),
-  tanhDeriv: (y) => 1 - y * y,
-  sigmoidDeriv: (y) => y * (1 - y),
-  reluDeriv: (v) => (v > 0 ? 1 : v === v ? 0 : v),
-  geluDeriv: (v) => {
-    const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
-    return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
-  },
-};
+// the scalar functions live at module level so that a kernel call creates no closure
+
+/** e^{-|v|} never overflows; both branches keep relative accuracy */
+function sigmoid(v: number): number {
+  const t = Math.exp(-Math.abs(v));
+  return v >= 0 ? 1 / (1 + t) : t / (1 + t);
+}
+
+function relu(v: number): number {
+  return v > 0 ? v : v === v ? 0 : v; // NaN stays NaN
+}
+
+function reluDeriv(v: number): number {
+  return v > 0 ? 1 : v === v ? 0 : v;
+}
+
+function gelu(v: number): number {
+  return 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+}
+
+function geluDeriv(v: number): number {
+  const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+  return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
+}

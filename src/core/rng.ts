@@ -124,9 +124,24 @@ export class Rng {
     return p;
   }
 
-  /** Fill `out` with uniforms in [lo, hi). */
+  /**
+   * Fill `out` with uniforms in [lo, hi) — the same numbers as calling uniformIn that many times. The
+   * generator step is written out here so that a hot caller (dropout masks) never boxes a return value.
+   */
   fillUniform(out: { length: number; [i: number]: number }, lo = 0, hi = 1): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.uniformIn(lo, hi);
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    const span = hi - lo;
+    for (let i = 0; i < out.length; i++) {
+      let w = 0;
+      for (let k = 0; k < 2; k++) {
+        const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        const t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        w = k === 0 ? (r >>> 5) * 67108864 : w + (r >>> 6);
+      }
+      out[i] = lo + span * (w / 9007199254740992);
+    }
+    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
   }
 
   /** Fill `out` with normals. */
