@@ -51,20 +51,30 @@ export interface AllocationReport {
  * Run `fn` `calls` times and report whether the loop allocated: a function that allocates even a few
  * bytes per call fills the young generation many times over in a million calls and triggers
  * scavenges, which the 'gc' performance entries reveal.
+ *
+ * The JIT allocates while it warms up (unoptimised code boxes intermediate numbers), and a large function
+ * may be optimised only well into the run; so the check warms up for at least 300 ms and measures up to
+ * `rounds` times, reporting the cleanest round. Allocation in the function itself shows in every round.
  */
-export async function allocationCheck(fn: () => void, calls = 1_000_000): Promise<AllocationReport> {
+export async function allocationCheck(fn: () => void, calls = 1_000_000, rounds = 3): Promise<AllocationReport> {
   const { PerformanceObserver } = await import('node:perf_hooks');
-  for (let i = 0; i < 10_000; i++) fn(); // let the JIT compile the call path first
-  await new Promise((resolve) => setTimeout(resolve, 20)); // drain GC entries from the warm-up
-  let gcCount = 0;
-  const observer = new PerformanceObserver((list) => {
-    gcCount += list.getEntries().length;
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < calls; i++) fn();
-  const after = process.memoryUsage().heapUsed;
-  await new Promise((resolve) => setTimeout(resolve, 20)); // GC entries are delivered asynchronously
-  observer.disconnect();
-  return { calls, heapGrowthBytes: after - before, gcCount };
+  const start = performance.now();
+  for (let i = 0; i < 10_000 || performance.now() - start < 300; i++) fn();
+  let best: AllocationReport | null = null;
+  for (let round = 0; round < rounds && (best === null || best.gcCount > 0); round++) {
+    await new Promise((resolve) => setTimeout(resolve, 20)); // drain GC entries from before
+    let gcCount = 0;
+    const observer = new PerformanceObserver((list) => {
+      gcCount += list.getEntries().length;
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < calls; i++) fn();
+    const after = process.memoryUsage().heapUsed;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // GC entries are delivered asynchronously
+    observer.disconnect();
+    const report = { calls, heapGrowthBytes: after - before, gcCount };
+    if (best === null || report.gcCount < best.gcCount) best = report;
+  }
+  return best!;
 }
