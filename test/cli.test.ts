@@ -104,3 +104,22 @@ test('mistakes exit with code 2 and one line that names the problem', () => {
   r = onward('frobnicate');
   assert.equal(r.code, 2);
 });
+
+test('grad on a GRU model file reproduces PyTorch nn.GRU gradients (fixture from scripts/torch-gru-fixture.py)', () => {
+  const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/torch-gru.json'), 'utf8'));
+  for (const c of fixture.cases) {
+    const model = join(tmp, `${c.name}.model.json`), data = join(tmp, `${c.name}.seq.json`);
+    writeFileSync(model, JSON.stringify({ format: 'onward.model', version: 1, library: 'test', config: c.config, params: c.params }));
+    // the sequence file is nested T×B×…; the fixture stores each step flat and batch-major
+    const B = fixture.B, nest = (step: number[], w: number): number[][] => Array.from({ length: B }, (_, b) => step.slice(b * w, (b + 1) * w));
+    const w = c.config.loss.kind === 'ce' ? c.config.outputSize / c.config.loss.classes : c.config.outputSize;
+    writeFileSync(data, JSON.stringify({ x: c.x.map((s: number[]) => nest(s, c.config.inputSize)), y: c.target.map((s: number[]) => nest(s, w)), mask: c.mask }));
+    const r = onward('grad', '--model-file', model, '--data', data, '--learner', 'bptt', '--dtype', 'float64', '--backend', 'ts');
+    assert.equal(r.code, 0, r.stderr);
+    const g = JSON.parse(r.stdout);
+    assert.ok(Math.abs(g.loss - c.loss) <= 1e-12 * c.loss, `loss ${g.loss} vs ${c.loss}`);
+    for (const [name, want] of Object.entries(c.grads) as [string, { data: number[] }][]) {
+      expectAllClose(g.grads[name].data, want.data, { rtol: 1e-9, atol: 1e-13 }, `${c.name} ${name}`);
+    }
+  }
+});
