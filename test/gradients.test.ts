@@ -17,13 +17,21 @@ const losses: { label: string; loss: LossSpec; outputSize: number }[] = [
 
 const B = 2, T = 6;
 
-for (const model of ['rnn', 'gru', 'lstm']) {
-  for (const layers of [1, 2]) {
-    for (const { label, loss, outputSize } of losses) {
-      describe(`${model}, ${layers} layer(s), ${label}`, () => {
-        const config: ModelConfig = { model, inputSize: 3, hidden: 4, layers, outputSize, loss };
+// pool_st's backward is straight-through by design (not the derivative of the cumulative mean), so finite
+// differences do not apply to it; every learner still uses the same convention and must agree with BPTT
+const lruExtras = [
+  { label: '', extra: {}, fd: true },
+  { label: ', dropout 0.2', extra: { dropout: 0.2 }, fd: true },
+  { label: ', pool_st', extra: { pooling: 'pool_st' as const }, fd: false },
+];
 
-        test('BPTT matches central finite differences', () => {
+for (const model of ['rnn', 'gru', 'lstm', 'lru']) {
+  for (const layers of [1, 2]) {
+    for (const { label, loss, outputSize } of losses) for (const { label: extraLabel, extra, fd } of model === 'lru' ? lruExtras : [lruExtras[0]!]) {
+      describe(`${model}, ${layers} layer(s), ${label}${extraLabel}`, () => {
+        const config: ModelConfig = { model, inputSize: 3, hidden: 4, layers, outputSize, loss, ...(model === 'lru' ? { stateSize: 3, rMin: 0.4, rMax: 0.95, ...extra } : {}) };
+
+        if (fd) test('BPTT matches central finite differences', () => {
           const net = f64Network(config, 11);
           const seq = randomSequence(net, T, B, 5);
           const fd = finiteDifferenceGradient(net, seq, B);

@@ -12,7 +12,7 @@
  */
 import type { Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
-import type { Network } from '../model/network.js';
+import type { BackwardWorkspace, Network, RecurrentBackward } from '../model/network.js';
 import type { ModuleCache, RecurrentCarry } from '../modules/module.js';
 import { ForwardPass } from './forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
@@ -30,15 +30,17 @@ export class BpttLearner implements Learner {
   private readonly records: StepRecord[] = [];
   private stored = 0;
   private readonly carries: (RecurrentCarry | null)[];
-  /** ∂L/∂(output of module i), reused at every reverse step */
-  private readonly deltas: Buf[];
+  private readonly workspace: BackwardWorkspace;
+  /** the recurrent modules' part of a reverse step: their backward with the carry from t+1 */
+  private readonly throughTime: RecurrentBackward;
 
   constructor(readonly network: Network, options: LearnerOptions, readonly name = 'bptt', private readonly window = Infinity) {
     this.batchSize = options.batchSize;
     const be = network.backend, B = this.batchSize;
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.carries = network.modules.map((m) => (m.recurrent ? m.createCarry(be, B) : null));
-    this.deltas = network.modules.map((m) => be.alloc(B * m.outSize));
+    this.workspace = network.createBackwardWorkspace(B);
+    this.throughTime = (i, m, cache, dy, dx) => m.backward(cache, dy, dx, this.carries[i]!);
   }
 
   get output(): Buf {
@@ -74,23 +76,15 @@ export class BpttLearner implements Learner {
 
   flush(): void {
     const be = this.network.backend;
-    const mods = this.network.modules;
     for (const c of this.carries) {
       if (c) {
         be.fill(c.dS, 0);
         be.fill(c.dY, 0);
       }
     }
-    const top = mods.length - 1;
     for (let t = this.stored - 1; t >= 0; t--) {
       const rec = this.records[t]!;
-      be.copy(rec.dOut, this.deltas[top]!);
-      for (let i = top; i >= 0; i--) {
-        const m = mods[i]!;
-        const dx = i > 0 ? this.deltas[i - 1]! : null;
-        if (m.recurrent) m.backward(rec.caches[i]!, this.deltas[i]!, dx, this.carries[i]!);
-        else m.backward(rec.caches[i]!, this.deltas[i]!, dx);
-      }
+      this.network.backwardStep(rec.caches, rec.dOut, this.workspace, this.throughTime);
     }
     this.stored = 0;
   }

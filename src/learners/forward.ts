@@ -55,15 +55,7 @@ export class ForwardPass {
 
   /** one step through the chain, remembering into `caches` */
   run(caches: ModuleCache[]): Buf {
-    const mods = this.network.modules;
-    let x = this.input;
-    for (let i = 0; i < mods.length; i++) {
-      const m = mods[i]!;
-      if (m.recurrent) m.forward(x, this.acts[i]!, caches[i]!, this.ctx, this.states[i]!);
-      else m.forward(x, this.acts[i]!, caches[i]!, this.ctx);
-      x = this.acts[i]!;
-    }
-    return x;
+    return this.network.forwardStep(this.input, this.acts, caches, this.states, this.ctx);
   }
 
   rngState(): RngState {

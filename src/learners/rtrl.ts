@@ -23,6 +23,8 @@ import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 interface SampleTangents {
   /** dy_i/dθ for each module's output (rows_i × out_i) */
   ty: Buf[];
+  /** residual blocks: the rows of ty[i] that receive the block input's tangent */
+  skipRows: (Buf | null)[];
   /** feed-forward modules: the propagated and the own rows of ty */
   tyIn: (Buf | null)[];
   tyOwn: (Buf | null)[];
@@ -44,11 +46,13 @@ export class RtrlLearner implements Learner {
     this.dOut = be.alloc(B * network.outputSize);
     this.dOutRow = Array.from({ length: B }, (_, b) => this.dOut.view(b * network.outputSize, network.outputSize));
     this.samples = Array.from({ length: B }, () => {
-      const s: SampleTangents = { ty: [], tyIn: [], tyOwn: [], influence: [] };
+      const s: SampleTangents = { ty: [], skipRows: [], tyIn: [], tyOwn: [], influence: [] };
       network.modules.forEach((m, i) => {
         const Rin = network.rowsBefore[i]!, rows = Rin + network.ownRows[i]!;
         const ty = be.alloc(rows * m.outSize);
         s.ty.push(ty);
+        const j = network.skipFrom[i];
+        s.skipRows.push(j !== null && j !== undefined && j > 0 ? ty.view(0, network.rowsBefore[j]! * m.outSize) : null);
         if (m.recurrent) {
           s.influence.push(m.createInfluence(be, Rin));
           s.tyIn.push(null);
@@ -91,6 +95,9 @@ export class RtrlLearner implements Learner {
         const m = mods[i]!;
         if (m.recurrent) m.tangent(b, this.caches[i]!, tx, s.ty[i]!, s.influence[i]!);
         else m.tangent(b, this.caches[i]!, tx, s.tyIn[i]!, s.tyOwn[i]!);
+        // a residual block adds its input, so its input's tangent rows add too
+        const skip = s.skipRows[i];
+        if (skip) be.axpy(1, s.ty[net.skipFrom[i]! - 1]!, skip);
         tx = s.ty[i]!;
       }
       // ∂L_t/∂θ = (dŷ_t/dθ)·∂L_t/∂ŷ_t, added at once: nothing about this step is kept

@@ -1,30 +1,56 @@
 /**
- * The network: a chain of modules applied at every time step, with all parameters in one ParamStore
- * (in chain order, so the parameters of the first k modules are a prefix of the flat vector) and a
- * gradient store of the same layout.
+ * The network: a chain of modules applied at every time step, with residual additions, and all
+ * parameters in one ParamStore (in chain order, so the parameters of the first k modules are a prefix of
+ * the flat vector) and a gradient store of the same layout.
  *
- * For the unit models rnn / gru / lstm the chain is [recurrent layer] × layers → readout (dense), with
- * PyTorch's names: layers.<i>.weight_ih, weight_hh, bias_ih, bias_hh, readout.weight, readout.bias.
+ * rnn / gru / lstm:  [recurrent layer] × layers → readout (dense), PyTorch's names:
+ *   layers.<i>.weight_ih, weight_hh, bias_ih, bias_hh, readout.weight, readout.bias.
+ * lru (the online-LRU paper's stack, pre-norm):
+ *   encoder (dense) → [LayerNorm → LRU → GELU → dropout → GLU → dropout → + block input] × layers
+ *   → (pool_st) → decoder (dense);  names encoder.*, layers.<i>.norm.*, layers.<i>.lru.*, layers.<i>.glu.*, decoder.*
+ *
+ * The chain also knows how to take one time step's derivatives in both directions (backwardStep,
+ * tangentStep): learners supply what happens inside recurrent modules; the network walks the chain and the
+ * residual additions.
  */
-import type { Backend } from '../backend/backend.js';
+import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import { ParamStore, type ParamSpec } from '../core/params.js';
 import { Rng } from '../core/rng.js';
-import { getUnit } from '../units/index.js';
+import { getUnit, unitModels } from '../units/index.js';
 import { Dense } from '../modules/dense.js';
+import { Dropout } from '../modules/dropout.js';
+import { Gelu } from '../modules/gelu.js';
+import { Glu } from '../modules/glu.js';
+import { LayerNorm } from '../modules/layernorm.js';
 import { Loss, type LossSpec } from '../modules/loss.js';
-import { countParams, type AnyModule } from '../modules/module.js';
+import { LruLayer } from '../modules/lru.js';
+import { countParams, type AnyModule, type ModuleCache, type RecurrentModule, type RecurrentState, type StepContext } from '../modules/module.js';
+import { CumMeanPool } from '../modules/pool.js';
 import { RecurrentLayer } from '../modules/recurrent.js';
 
 export interface ModelConfig {
-  /** unit model: rnn, gru, lstm */
+  /** rnn, gru, lstm (a stack of recurrent layers) or lru (the LRU stack architecture) */
   model: string;
   inputSize: number;
+  /** units per layer; for lru the model width H (d_model) */
   hidden: number;
   layers: number;
   outputSize: number;
   loss: LossSpec;
+  /** lru: complex states per layer N (d_hidden); default hidden/2 */
+  stateSize?: number;
+  /** lru: |λ| at initialisation uniform on [rMin, rMax] by area; phases in [0, maxPhase) */
+  rMin?: number;
+  rMax?: number;
+  maxPhase?: number;
+  /** lru: dropout probability in each block */
+  dropout?: number;
+  /** lru: 'pool_st' for sequence classification with a per-step loss; 'none' for per-step outputs */
+  pooling?: 'none' | 'pool_st';
 }
+
+export const modelNames = [...Object.keys(unitModels), 'lru'];
 
 function positiveInt(what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`model config: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
@@ -32,18 +58,68 @@ function positiveInt(what: string, v: unknown): number {
 }
 
 export function validateModelConfig(config: ModelConfig): ModelConfig {
-  getUnit(config.model);
+  if (config.model !== 'lru') getUnit(config.model);
   positiveInt('inputSize', config.inputSize);
   positiveInt('hidden', config.hidden);
   positiveInt('layers', config.layers);
   positiveInt('outputSize', config.outputSize);
+  if (config.stateSize !== undefined) positiveInt('stateSize', config.stateSize);
+  if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
+    throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got '${config.pooling}'`);
+  }
   new Loss(config.loss, config.outputSize);
   return config;
+}
+
+interface Piece {
+  module: AnyModule;
+  prefix: string;
+  /** add the input of module `skipFrom` (a block's input) to this module's output */
+  skipFrom?: number;
+}
+
+function buildChain(c: ModelConfig): Piece[] {
+  const pieces: Piece[] = [];
+  if (c.model === 'lru') {
+    const H = c.hidden, N = c.stateSize ?? Math.max(1, Math.floor(H / 2)), p = c.dropout ?? 0;
+    pieces.push({ module: new Dense(c.inputSize, H), prefix: 'encoder.' });
+    for (let l = 0; l < c.layers; l++) {
+      const start = pieces.length;
+      pieces.push({ module: new LayerNorm(H), prefix: `layers.${l}.norm.` });
+      pieces.push({ module: new LruLayer(H, N, { rMin: c.rMin ?? 0, rMax: c.rMax ?? 1, maxPhase: c.maxPhase ?? 6.28 }), prefix: `layers.${l}.lru.` });
+      pieces.push({ module: new Gelu(H), prefix: `layers.${l}.gelu.` });
+      pieces.push({ module: new Dropout(H, p), prefix: `layers.${l}.drop1.` });
+      pieces.push({ module: new Glu(H), prefix: `layers.${l}.glu.` });
+      pieces.push({ module: new Dropout(H, p), prefix: `layers.${l}.drop2.`, skipFrom: start });
+    }
+    if (c.pooling === 'pool_st') pieces.push({ module: new CumMeanPool(H), prefix: 'pool.' });
+    pieces.push({ module: new Dense(H, c.outputSize), prefix: 'decoder.' });
+    return pieces;
+  }
+  const unit = getUnit(c.model);
+  for (let l = 0; l < c.layers; l++) {
+    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden), prefix: `layers.${l}.` });
+  }
+  pieces.push({ module: new Dense(c.hidden, c.outputSize), prefix: 'readout.' });
+  return pieces;
+}
+
+/** What a learner does inside a recurrent module when the network walks one step backward. */
+export type RecurrentBackward = (index: number, module: RecurrentModule, cache: ModuleCache, dy: Buf, dx: Buf | null) => void;
+
+/** Buffers for walking one step backward through the chain (made once per learner). */
+export interface BackwardWorkspace {
+  /** ∂L/∂(output of module i) */
+  deltas: Buf[];
+  /** for modules that end a residual block: the delta held for the block's input */
+  skipDeltas: (Buf | null)[];
 }
 
 export class Network {
   readonly modules: AnyModule[];
   readonly prefixes: string[];
+  /** skipFrom[i] = j: module i's output gets the input of module j added (residual) */
+  readonly skipFrom: (number | null)[];
   /** parameters of the modules before module i (its tangent's propagated rows) */
   readonly rowsBefore: number[];
   /** parameters of module i */
@@ -54,15 +130,10 @@ export class Network {
 
   constructor(readonly config: ModelConfig, readonly backend: Backend, seed = 0) {
     validateModelConfig(config);
-    const unit = getUnit(config.model);
-    this.modules = [];
-    this.prefixes = [];
-    for (let l = 0; l < config.layers; l++) {
-      this.modules.push(new RecurrentLayer(unit, l === 0 ? config.inputSize : config.hidden, config.hidden));
-      this.prefixes.push(`layers.${l}.`);
-    }
-    this.modules.push(new Dense(config.hidden, config.outputSize));
-    this.prefixes.push('readout.');
+    const pieces = buildChain(config);
+    this.modules = pieces.map((p) => p.module);
+    this.prefixes = pieces.map((p) => p.prefix);
+    this.skipFrom = pieces.map((p) => p.skipFrom ?? null);
     const specs: ParamSpec[] = [];
     this.rowsBefore = [];
     this.ownRows = [];
@@ -97,5 +168,50 @@ export class Network {
 
   zeroGrads(): void {
     this.backend.fill(this.grads.flat, 0);
+  }
+
+  /** one step forward: acts[i] is module i's output; returns the last */
+  forwardStep(input: Buf, acts: Buf[], caches: ModuleCache[], states: (RecurrentState | null)[], ctx: StepContext): Buf {
+    const mods = this.modules;
+    let x = input;
+    for (let i = 0; i < mods.length; i++) {
+      const m = mods[i]!;
+      if (m.recurrent) m.forward(x, acts[i]!, caches[i]!, ctx, states[i]!);
+      else m.forward(x, acts[i]!, caches[i]!, ctx);
+      const j = this.skipFrom[i];
+      if (j !== null && j !== undefined) this.backend.axpy(1, j === 0 ? input : acts[j - 1]!, acts[i]!);
+      x = acts[i]!;
+    }
+    return x;
+  }
+
+  createBackwardWorkspace(B: number): BackwardWorkspace {
+    const be = this.backend;
+    return {
+      deltas: this.modules.map((m) => be.alloc(B * m.outSize)),
+      skipDeltas: this.modules.map((m, i) => (this.skipFrom[i] !== null ? be.alloc(B * m.outSize) : null)),
+    };
+  }
+
+  /**
+   * One step backward through the chain from ∂L/∂ŷ (dOut): feed-forward modules by their VJP, recurrent
+   * ones by the learner's `recurrent`, residual blocks by adding the block output's delta to its input's.
+   */
+  backwardStep(caches: ModuleCache[], dOut: Buf, ws: BackwardWorkspace, recurrent: RecurrentBackward): void {
+    const mods = this.modules, be = this.backend, top = mods.length - 1;
+    be.copy(dOut, ws.deltas[top]!);
+    for (let i = top; i >= 0; i--) {
+      const m = mods[i]!;
+      const dy = ws.deltas[i]!;
+      const dx = i > 0 ? ws.deltas[i - 1]! : null;
+      const skip = ws.skipDeltas[i];
+      if (skip) be.copy(dy, skip); // held until the block's first module has written its input's delta
+      if (m.recurrent) recurrent(i, m, caches[i]!, dy, dx);
+      else m.backward(caches[i]!, dy, dx);
+      // module i is the first of blocks ending at k: add their held deltas to module i's input delta
+      if (dx) {
+        for (let k = i; k <= top; k++) if (this.skipFrom[k] === i) be.axpy(1, ws.skipDeltas[k]!, dx);
+      }
+    }
   }
 }

@@ -1,0 +1,444 @@
+/**
+ * `lru` — the linear recurrent unit (Orvieto et al. 2023) as the online-LRU paper uses it (Zucchet et al.
+ * 2023): N complex units with a diagonal recurrence, read out to H real outputs.
+ *
+ *   λ = exp(−exp(ν_log) + i·exp(θ_log)),  γ = exp(γ_log)
+ *   h_t = λ ⊙ h_{t−1} + γ ⊙ (B x_t),      B = B_re + i·B_im   (N×H)
+ *   y_t = Re(C h_t) + D ⊙ x_t,             C = C_re + i·C_im   (H×N), D ∈ R^H
+ *
+ * Complex numbers are kept as separate real and imaginary parts and differentiated as pairs of reals, so
+ * every derivative is an ordinary real one: dL/dB_im is the derivative with respect to the imaginary part
+ * (in the complex convention δ = ∂L/∂Re h − i·∂L/∂Im h it is −Im(δ·∂h/∂B), see research/ §1.5).
+ * The state of a batch is laid out [Re h: B×N][Im h: B×N], so each part is a contiguous matrix for gemm.
+ *
+ * Initialisation (paper code, rec_init.py): |λ| uniform on the annulus [r_min, r_max] by area, phase
+ * uniform in [0, max_phase), γ = √(1 − |λ|²), B ~ N(0, 1/(2H)), C ~ N(0, 1/N), D ~ N(0, 1).
+ *
+ * The layer provides BPTT (backward with a carry through λ), full RTRL (tangent), and the per-sample
+ * eligibility traces of the online rule (see learners/online-lru.ts), which are exact for this layer because
+ * its recurrence is elementwise:
+ *   e^λ_t = λ e^λ_{t−1} + h_{t−1},  e^γ_t = λ e^γ_{t−1} + B x_t,  e^B_t[i,j] = λ_i e^B_{t−1}[i,j] + γ_i x_t[j].
+ */
+import type { Backend, Buf } from '../backend/backend.js';
+import { ConfigError } from '../core/errors.js';
+import type { ParamSpec, ParamStore } from '../core/params.js';
+import type { Rng } from '../core/rng.js';
+import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+
+export interface LruInit {
+  rMin: number;
+  rMax: number;
+  maxPhase: number;
+}
+
+interface LruCache extends ModuleCache {
+  x: Buf;
+  /** h_{t−1} and h_t, each [re B×N][im B×N] */
+  hPrev: Buf;
+  h: Buf;
+  /** B·x_t, [re B×N][im B×N] */
+  bx: Buf;
+  /** the real and imaginary halves of h and bx */
+  hRe: Buf;
+  hIm: Buf;
+  bxRe: Buf;
+  bxIm: Buf;
+  rows: LruSampleViews[] | null;
+}
+
+interface LruSampleViews {
+  x: Buf;
+  hRe: Buf;
+  hIm: Buf;
+}
+
+interface LruState extends RecurrentState {
+  scratch: Buf;
+}
+
+interface LruCarry extends RecurrentCarry {
+  dh: Buf;
+  dbx: Buf;
+  tmp: Buf;
+  dhRe: Buf;
+  dhIm: Buf;
+  dbxRe: Buf;
+  dbxIm: Buf;
+}
+
+export interface LruInfluence extends Influence {
+  Rin: number;
+  Mre: Buf;
+  Mim: Buf;
+  nextRe: Buf;
+  nextIm: Buf;
+  /** d(Bx)/dθ for the rows from below */
+  dbxRe: Buf | null;
+  dbxIm: Buf | null;
+  MreIn: Buf | null;
+  MimIn: Buf | null;
+  nextReIn: Buf | null;
+  nextImIn: Buf | null;
+  /** the rows of ty from below, and this layer's own rows */
+  tyIn: Buf | null;
+}
+
+export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
+  readonly kind = 'lru';
+  readonly recurrent = true as const;
+  readonly outSize: number;
+  readonly stateSize: number;
+  /** λ (re, im), γ, and the factors of their derivatives, recomputed from the parameters at each use */
+  readonly lamRe: Float64Array;
+  readonly lamIm: Float64Array;
+  readonly gamma: Float64Array;
+  private p!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
+  private g!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
+  private lamReBuf!: Buf;
+  private lamImBuf!: Buf;
+  private gammaBuf!: Buf;
+  private negLamImBuf!: Buf;
+
+  constructor(readonly inSize: number, readonly N: number, readonly init_: LruInit = { rMin: 0, rMax: 1, maxPhase: 6.28 }) {
+    const { rMin, rMax, maxPhase } = init_;
+    if (!(rMin >= 0 && rMax <= 1 && rMin <= rMax)) throw new ConfigError(`lru: need 0 ≤ r_min ≤ r_max ≤ 1, got r_min ${rMin}, r_max ${rMax}`);
+    if (!(maxPhase > 0)) throw new ConfigError(`lru: max_phase must be > 0, got ${maxPhase}`);
+    this.outSize = inSize;
+    this.stateSize = 2 * N;
+    this.lamRe = new Float64Array(N);
+    this.lamIm = new Float64Array(N);
+    this.gamma = new Float64Array(N);
+  }
+
+  paramSpecs(): ParamSpec[] {
+    const { N, inSize: H } = this;
+    return [
+      { name: 'nu_log', shape: [N] },
+      { name: 'theta_log', shape: [N] },
+      { name: 'gamma_log', shape: [N] },
+      { name: 'B_re', shape: [N, H] },
+      { name: 'B_im', shape: [N, H] },
+      { name: 'C_re', shape: [H, N] },
+      { name: 'C_im', shape: [H, N] },
+      { name: 'D', shape: [H] },
+    ];
+  }
+
+  init(params: ParamStore, prefix: string, rng: Rng): void {
+    const { N, inSize: H } = this, { rMin, rMax, maxPhase } = this.init_;
+    const nu = new Float64Array(N), theta = new Float64Array(N), gam = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      const u1 = rng.uniform(), u2 = rng.uniform();
+      const nuI = -0.5 * Math.log(u1 * (rMax * rMax - rMin * rMin) + rMin * rMin);
+      nu[i] = Math.log(nuI);
+      theta[i] = Math.log(maxPhase * Math.max(u2, 1e-12)); // a phase of exactly 0 has no logarithm
+      const mod = Math.exp(-nuI);
+      gam[i] = Math.log(Math.sqrt(Math.max(1 - mod * mod, 1e-30)));
+    }
+    params.set(prefix + 'nu_log', nu);
+    params.set(prefix + 'theta_log', theta);
+    params.set(prefix + 'gamma_log', gam);
+    const normal = (n: number, std: number): Float64Array => {
+      const v = new Float64Array(n);
+      rng.fillNormal(v, 0, std);
+      return v;
+    };
+    params.set(prefix + 'B_re', normal(N * H, 1 / Math.sqrt(2 * H)));
+    params.set(prefix + 'B_im', normal(N * H, 1 / Math.sqrt(2 * H)));
+    params.set(prefix + 'C_re', normal(H * N, 1 / Math.sqrt(N)));
+    params.set(prefix + 'C_im', normal(H * N, 1 / Math.sqrt(N)));
+    params.set(prefix + 'D', normal(H, 1));
+  }
+
+  bind(params: ParamStore, grads: ParamStore, prefix: string): void {
+    const names = { nu: 'nu_log', theta: 'theta_log', gamma: 'gamma_log', Bre: 'B_re', Bim: 'B_im', Cre: 'C_re', Cim: 'C_im', D: 'D' } as const;
+    const p = {} as typeof this.p, g = {} as typeof this.g;
+    for (const [k, v] of Object.entries(names) as [keyof typeof names, string][]) {
+      p[k] = params.buf(prefix + v);
+      g[k] = grads.buf(prefix + v);
+    }
+    this.p = p;
+    this.g = g;
+    const be = params.backend;
+    this.lamReBuf = be.alloc(this.N);
+    this.lamImBuf = be.alloc(this.N);
+    this.gammaBuf = be.alloc(this.N);
+    this.negLamImBuf = be.alloc(this.N);
+  }
+
+  /** λ and γ from the current parameters (into the Float64 arrays and the backend buffers) */
+  refreshLambda(): void {
+    const nu = this.p.nu.data, th = this.p.theta.data, ga = this.p.gamma.data;
+    const lr = this.lamReBuf.data, li = this.lamImBuf.data, gb = this.gammaBuf.data, nli = this.negLamImBuf.data;
+    for (let i = 0; i < this.N; i++) {
+      const mod = Math.exp(-Math.exp(nu[i]!)), phase = Math.exp(th[i]!);
+      const re = mod * Math.cos(phase), im = mod * Math.sin(phase), g = Math.exp(ga[i]!);
+      this.lamRe[i] = re;
+      this.lamIm[i] = im;
+      this.gamma[i] = g;
+      lr[i] = re;
+      li[i] = im;
+      nli[i] = -im;
+      gb[i] = g;
+    }
+  }
+
+  createCache(be: Backend, B: number): LruCache {
+    const N2 = 2 * this.N;
+    const h = be.alloc(B * N2), bx = be.alloc(B * N2);
+    const [hRe, hIm] = this.halves(h, B), [bxRe, bxIm] = this.halves(bx, B);
+    return { B, x: be.alloc(B * this.inSize), hPrev: be.alloc(B * N2), h, bx, hRe, hIm, bxRe, bxIm, rows: null };
+  }
+
+  createState(be: Backend, B: number): LruState {
+    return { B, s: be.alloc(B * 2 * this.N), y: be.alloc(B * this.inSize), scratch: be.alloc(B * this.N) };
+  }
+
+  createCarry(be: Backend, B: number): LruCarry {
+    const dh = be.alloc(B * 2 * this.N), dbx = be.alloc(B * 2 * this.N);
+    const [dhRe, dhIm] = this.halves(dh, B), [dbxRe, dbxIm] = this.halves(dbx, B);
+    return { dS: be.alloc(B * 2 * this.N), dY: be.alloc(B * this.inSize), dh, dbx, tmp: be.alloc(B * this.inSize), dhRe, dhIm, dbxRe, dbxIm };
+  }
+
+  private halves(buf: Buf, B: number): [Buf, Buf] {
+    return [buf.view(0, B * this.N), buf.view(B * this.N, B * this.N)];
+  }
+
+  forward(x: Buf, y: Buf, cache: LruCache, _ctx: StepContext, state: RecurrentState): void {
+    const be = x.backend, B = cache.B, N = this.N, H = this.inSize;
+    this.refreshLambda();
+    be.copy(x, cache.x);
+    be.copy(state.s, cache.hPrev);
+    be.gemm(false, true, B, N, H, 1, x, this.p.Bre, 0, cache.bxRe);
+    be.gemm(false, true, B, N, H, 1, x, this.p.Bim, 0, cache.bxIm);
+    // h_t = λ h_{t−1} + γ Bx, elementwise in complex arithmetic
+    const hp = cache.hPrev.data, h = cache.h.data, bx = cache.bx.data;
+    const off = B * N;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < N; i++) {
+        const r = b * N + i;
+        const pr = hp[r]!, pi = hp[off + r]!, lr = this.lamRe[i]!, li = this.lamIm[i]!, g = this.gamma[i]!;
+        h[r] = lr * pr - li * pi + g * bx[r]!;
+        h[off + r] = lr * pi + li * pr + g * bx[off + r]!;
+      }
+    }
+    be.copy(cache.h, state.s);
+    // y = Re(C h) + D ⊙ x = h_re·C_reᵀ − h_im·C_imᵀ + D ⊙ x
+    be.gemm(false, true, B, H, N, 1, cache.hRe, this.p.Cre, 0, y);
+    be.gemm(false, true, B, H, N, -1, cache.hIm, this.p.Cim, 1, y);
+    be.scaleColumns(B, H, x, this.p.D, 1, y);
+    be.copy(y, state.y);
+  }
+
+  /**
+   * The gradient with respect to h_t of this step's output (dy·∂y/∂h), plus the carry, into carry.dh;
+   * the output-side parameter gradients (C, D) and D's part of dx.
+   */
+  private outputBackward(cache: LruCache, dy: Buf, dx: Buf | null, c: LruCarry, withCarry: boolean): void {
+    const be = dy.backend, B = cache.B, N = this.N, H = this.inSize;
+    if (withCarry) be.copy(c.dS, c.dh);
+    else be.fill(c.dh, 0);
+    be.gemm(false, false, B, N, H, 1, dy, this.p.Cre, 1, c.dhRe);
+    be.gemm(false, false, B, N, H, -1, dy, this.p.Cim, 1, c.dhIm);
+    be.gemm(true, false, H, N, B, 1, dy, cache.hRe, 1, this.g.Cre);
+    be.gemm(true, false, H, N, B, -1, dy, cache.hIm, 1, this.g.Cim);
+    be.mul(dy, cache.x, c.tmp);
+    be.colSum(B, H, c.tmp, 1, this.g.D);
+    if (dx) be.scaleColumns(B, H, dy, this.p.D, 0, dx);
+  }
+
+  /** dbx = γ ⊙ dh; dB += dbxᵀ·x; dx += dbx·B (the input path of this step) */
+  private inputBackward(cache: LruCache, dx: Buf | null, c: LruCarry): void {
+    const be = c.dh.backend, B = cache.B, N = this.N, H = this.inSize;
+    be.scaleColumns(B, N, c.dhRe, this.gammaBuf, 0, c.dbxRe);
+    be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
+    be.gemm(true, false, N, H, B, 1, c.dbxRe, cache.x, 1, this.g.Bre);
+    be.gemm(true, false, N, H, B, 1, c.dbxIm, cache.x, 1, this.g.Bim);
+    if (dx) {
+      be.gemm(false, false, B, H, N, 1, c.dbxRe, this.p.Bre, 1, dx);
+      be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
+    }
+  }
+
+  /**
+   * λ, γ gradients of this step from dh (the total gradient at h_t): dλ = Σ_b conj-free real pairs with
+   * h_{t−1}, dγ with B x_t, then through λ(ν_log, θ_log) and γ(γ_log). `lambdaFactor` 0 drops λ's share.
+   */
+  private recurrenceGradients(cache: LruCache, c: LruCarry, lambdaFactor: number): void {
+    const B = cache.B, N = this.N, off = B * N;
+    const dh = c.dh.data, hp = cache.hPrev.data, bx = cache.bx.data;
+    const nu = this.p.nu.data, th = this.p.theta.data;
+    const gnu = this.g.nu.data, gth = this.g.theta.data, gga = this.g.gamma.data;
+    for (let i = 0; i < N; i++) {
+      let dlr = 0, dli = 0, dg = 0;
+      for (let b = 0; b < B; b++) {
+        const r = b * N + i;
+        const gr = dh[r]!, gi = dh[off + r]!;
+        dlr += gr * hp[r]! + gi * hp[off + r]!;
+        dli += -gr * hp[off + r]! + gi * hp[r]!;
+        dg += gr * bx[r]! + gi * bx[off + r]!;
+      }
+      this.accumulateLambda(i, lambdaFactor * dlr, lambdaFactor * dli, nu, th, gnu, gth);
+      gga[i] = gga[i]! + this.gamma[i]! * dg;
+    }
+  }
+
+  /** dL/dν_log += Re-pair of dλ with ∂λ/∂ν_log = −λ·e^ν;  dL/dθ_log += with ∂λ/∂θ_log = i·λ·e^θ */
+  accumulateLambda(i: number, dlr: number, dli: number, nu: ArrayLike<number>, th: ArrayLike<number>, gnu: { [k: number]: number }, gth: { [k: number]: number }): void {
+    const lr = this.lamRe[i]!, li = this.lamIm[i]!, en = Math.exp(nu[i]!), et = Math.exp(th[i]!);
+    gnu[i] = gnu[i]! - en * (dlr * lr + dli * li);
+    gth[i] = gth[i]! + et * (-dlr * li + dli * lr);
+  }
+
+  backward(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): void {
+    const c = carry as LruCarry;
+    const B = cache.B, N = this.N, off = B * N;
+    this.refreshLambda();
+    this.outputBackward(cache, dy, dx, c, true);
+    this.recurrenceGradients(cache, c, 1);
+    this.inputBackward(cache, dx, c);
+    // carry to t−1: ∂L/∂h_{t−1} = conj(λ)·dh in the real view
+    const dh = c.dh.data, dS = c.dS.data;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < N; i++) {
+        const r = b * N + i, gr = dh[r]!, gi = dh[off + r]!, lr = this.lamRe[i]!, li = this.lamIm[i]!;
+        dS[r] = lr * gr + li * gi;
+        dS[off + r] = -li * gr + lr * gi;
+      }
+    }
+  }
+
+  /** the spatial (this step only) backward: dh from dy alone, the output and input paths, no carry */
+  backwardSpatial(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): Buf {
+    const c = carry as LruCarry;
+    this.refreshLambda();
+    this.outputBackward(cache, dy, dx, c, false);
+    return c.dh;
+  }
+
+  /** after backwardSpatial: the instantaneous input path (B, γ and dx through B), as `spatial` learns */
+  backwardSpatialInput(cache: LruCache, dx: Buf | null, carry: RecurrentCarry, lambdaFactor: number): void {
+    const c = carry as LruCarry;
+    this.recurrenceGradients(cache, c, lambdaFactor);
+    this.inputBackward(cache, dx, c);
+  }
+
+  /** dx through B only (the online rule takes B's and γ's gradients from its traces instead) */
+  backwardInputOnly(cache: LruCache, dx: Buf, carry: RecurrentCarry): void {
+    const c = carry as LruCarry;
+    const be = dx.backend, B = cache.B, N = this.N, H = this.inSize;
+    be.scaleColumns(B, N, c.dhRe, this.gammaBuf, 0, c.dbxRe);
+    be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
+    be.gemm(false, false, B, H, N, 1, c.dbxRe, this.p.Bre, 1, dx);
+    be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
+  }
+
+  // ---- full RTRL (rows = parameters)
+
+  private get ownRows(): number {
+    const { N, inSize: H } = this;
+    return 3 * N + 4 * N * H + H;
+  }
+
+  createInfluence(be: Backend, Rin: number): LruInfluence {
+    const N = this.N, rows = Rin + this.ownRows;
+    const Mre = be.alloc(rows * N), Mim = be.alloc(rows * N), nextRe = be.alloc(rows * N), nextIm = be.alloc(rows * N);
+    const inView = (b: Buf): Buf | null => (Rin > 0 ? b.view(0, Rin * N) : null);
+    return {
+      rows, Rin, bytes: 2 * rows * N * (be.dtype === 'float64' ? 8 : 4),
+      Mre, Mim, nextRe, nextIm,
+      dbxRe: Rin > 0 ? be.alloc(Rin * N) : null,
+      dbxIm: Rin > 0 ? be.alloc(Rin * N) : null,
+      MreIn: inView(Mre), MimIn: inView(Mim), nextReIn: inView(nextRe), nextImIn: inView(nextIm),
+      tyIn: null,
+    };
+  }
+
+  influenceBuffers(inf: LruInfluence): Buf[] {
+    return [inf.Mre, inf.Mim];
+  }
+
+  resetInfluence(inf: LruInfluence): void {
+    inf.Mre.backend.fill(inf.Mre, 0);
+    inf.Mim.backend.fill(inf.Mim, 0);
+  }
+
+  private sampleViews(cache: LruCache): LruSampleViews[] {
+    if (cache.rows) return cache.rows;
+    const N = this.N, H = this.inSize, B = cache.B;
+    cache.rows = Array.from({ length: B }, (_, b) => ({
+      x: cache.x.view(b * H, H),
+      hRe: cache.h.view(b * N, N),
+      hIm: cache.h.view(B * N + b * N, N),
+    }));
+    return cache.rows;
+  }
+
+  tangent(b: number, cache: LruCache, tx: Buf | null, ty: Buf, inf: LruInfluence): void {
+    const be = ty.backend, N = this.N, H = this.inSize, B = cache.B, off = B * N;
+    const R = inf.rows, Rin = inf.Rin;
+    const v = this.sampleViews(cache)[b]!;
+    // M' = λ ⊙ M (complex, per column) + γ ⊙ d(Bx)/dθ + immediate
+    be.scaleColumns(R, N, inf.Mre, this.lamReBuf, 0, inf.nextRe);
+    be.scaleColumns(R, N, inf.Mim, this.negLamImBuf, 1, inf.nextRe);
+    be.scaleColumns(R, N, inf.Mre, this.lamImBuf, 0, inf.nextIm);
+    be.scaleColumns(R, N, inf.Mim, this.lamReBuf, 1, inf.nextIm);
+    if (tx && Rin > 0) {
+      be.gemm(false, true, Rin, N, H, 1, tx, this.p.Bre, 0, inf.dbxRe!);
+      be.gemm(false, true, Rin, N, H, 1, tx, this.p.Bim, 0, inf.dbxIm!);
+      be.scaleColumns(Rin, N, inf.dbxRe!, this.gammaBuf, 1, inf.nextReIn!);
+      be.scaleColumns(Rin, N, inf.dbxIm!, this.gammaBuf, 1, inf.nextImIn!);
+    }
+    // own rows (the previous step's own rows were propagated above; add this step's immediate part)
+    const nr = inf.nextRe.data, ni = inf.nextIm.data;
+    const hp = cache.hPrev.data, bx = cache.bx.data, x = v.x.data;
+    const nu = this.p.nu.data, th = this.p.theta.data;
+    const oNu = Rin, oTh = oNu + N, oGa = oTh + N, oBre = oGa + N, oBim = oBre + N * H;
+    for (let i = 0; i < N; i++) {
+      const r = b * N + i;
+      const pr = hp[r]!, pi = hp[off + r]!, lr = this.lamRe[i]!, li = this.lamIm[i]!, g = this.gamma[i]!;
+      const en = Math.exp(nu[i]!), et = Math.exp(th[i]!);
+      // ∂h_i/∂ν_log = −e^ν·λ·h_{t−1};  ∂h_i/∂θ_log = i·e^θ·λ·h_{t−1};  ∂h_i/∂γ_log = γ·(Bx)_i
+      const lhr = lr * pr - li * pi, lhi = lr * pi + li * pr;
+      nr[(oNu + i) * N + i] = nr[(oNu + i) * N + i]! - en * lhr;
+      ni[(oNu + i) * N + i] = ni[(oNu + i) * N + i]! - en * lhi;
+      nr[(oTh + i) * N + i] = nr[(oTh + i) * N + i]! - et * lhi;
+      ni[(oTh + i) * N + i] = ni[(oTh + i) * N + i]! + et * lhr;
+      nr[(oGa + i) * N + i] = nr[(oGa + i) * N + i]! + g * bx[r]!;
+      ni[(oGa + i) * N + i] = ni[(oGa + i) * N + i]! + g * bx[off + r]!;
+      for (let j = 0; j < H; j++) {
+        const kRe = (oBre + i * H + j) * N + i, kIm = (oBim + i * H + j) * N + i;
+        nr[kRe] = nr[kRe]! + g * x[j]!; // ∂h_i/∂B_re[i,j] = γ_i x_j
+        ni[kIm] = ni[kIm]! + g * x[j]!; // ∂h_i/∂B_im[i,j] = i·γ_i x_j
+      }
+    }
+    const tRe = inf.Mre, tIm = inf.Mim;
+    inf.Mre = inf.nextRe;
+    inf.Mim = inf.nextIm;
+    inf.nextRe = tRe;
+    inf.nextIm = tIm;
+    const tmpIn = inf.MreIn;
+    inf.MreIn = inf.nextReIn;
+    inf.nextReIn = tmpIn;
+    const tmpIm = inf.MimIn;
+    inf.MimIn = inf.nextImIn;
+    inf.nextImIn = tmpIm;
+    // ty = M_re·C_reᵀ − M_im·C_imᵀ (+ D ⊙ tx on the rows from below) + own rows of C and D
+    be.gemm(false, true, R, H, N, 1, inf.Mre, this.p.Cre, 0, ty);
+    be.gemm(false, true, R, H, N, -1, inf.Mim, this.p.Cim, 1, ty);
+    const t = ty.data;
+    if (tx && Rin > 0) {
+      const txd = tx.data, D = this.p.D.data;
+      for (let r = 0; r < Rin; r++) for (let k = 0; k < H; k++) t[r * H + k] = t[r * H + k]! + D[k]! * txd[r * H + k]!;
+    }
+    const oCre = oBim + N * H, oCim = oCre + H * N, oD = oCim + H * N;
+    const hRe = v.hRe.data, hIm = v.hIm.data;
+    for (let k = 0; k < H; k++) {
+      for (let i = 0; i < N; i++) {
+        t[(oCre + k * N + i) * H + k] = t[(oCre + k * N + i) * H + k]! + hRe[i]!; // ∂y_k/∂C_re[k,i] = Re h_i
+        t[(oCim + k * N + i) * H + k] = t[(oCim + k * N + i) * H + k]! - hIm[i]!; // ∂y_k/∂C_im[k,i] = −Im h_i
+      }
+      t[(oD + k) * H + k] = t[(oD + k) * H + k]! + x[k]!; // ∂y_k/∂D_k = x_k
+    }
+  }
+}
