@@ -88,6 +88,15 @@ export interface Backend {
   traceUpdateRow(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   /** e[i,j] ← a[i,j]·e[i,j] + u[i]·v[j]; e and a are M×N */
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  /**
+   * The complex eligibility trace of a diagonal complex recurrence, with the gradient it feeds, fused:
+   *   e[i,j] ← a_i·e[i,j] + u_i·v_j          (a complex per row; u, v real; e = eRe + i·eIm, M×N)
+   *   gRe[i,j] += dRe_i·eRe[i,j] + dIm_i·eIm[i,j];  gIm[i,j] += dIm_i·eRe[i,j] − dRe_i·eIm[i,j]
+   * (the real and imaginary parts of the gradient of a parameter whose sensitivity is e, for the error
+   * (dRe, dIm) = (∂L/∂Re h, ∂L/∂Im h)). One pass over the trace: read, update, write, accumulate.
+   */
+  complexTraceStep(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
+    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void;
   /** out[i,j] ← x[i,j]·v[j] + β·out[i,j]: every row of x scaled elementwise by v (x, out are M×N; v has N) */
   scaleColumns(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
 

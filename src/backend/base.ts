@@ -74,6 +74,8 @@ export abstract class BackendBase implements Backend {
   protected abstract gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   protected abstract traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   protected abstract traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  protected abstract complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
+    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void;
   protected abstract scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
   protected abstract rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void;
   protected abstract colSumRaw(M: number, N: number, A: Buf, beta: number, out: Buf): void;
@@ -206,6 +208,22 @@ export abstract class BackendBase implements Backend {
     }
     this.macs += 2 * M * N;
     this.traceElemRaw(M, N, a, u, v, e);
+  }
+
+  complexTraceStep(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
+    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void {
+    this.own('complexTraceStep', aRe, aIm, u, v);
+    this.own('complexTraceStep', dRe, dIm, eRe, eIm);
+    this.own('complexTraceStep', gRe, gIm);
+    if (!(isDim(M) && isDim(N))) dimsError('complexTraceStep', 'M, N', [M, N]);
+    const MN = M * N;
+    if (aRe.length !== M || aIm.length !== M || u.length !== M || dRe.length !== M || dIm.length !== M || v.length !== N ||
+      eRe.length !== MN || eIm.length !== MN || gRe.length !== MN || gIm.length !== MN) {
+      lengthError('complexTraceStep', [['aRe', aRe, M, 'M'], ['aIm', aIm, M, 'M'], ['u', u, M, 'M'], ['dRe', dRe, M, 'M'], ['dIm', dIm, M, 'M'],
+        ['v', v, N, 'N'], ['eRe', eRe, MN, 'M*N'], ['eIm', eIm, MN, 'M*N'], ['gRe', gRe, MN, 'M*N'], ['gIm', gIm, MN, 'M*N']]);
+    }
+    this.macs += 9 * MN;
+    this.complexTraceStepRaw(M, N, aRe, aIm, u, v, dRe, dIm, eRe, eIm, gRe, gIm);
   }
 
   scaleColumns(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {

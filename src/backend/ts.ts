@@ -188,6 +188,23 @@ export class TsBackend extends BackendBase {
     }
   }
 
+  protected complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
+    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void {
+    const ar = aRe.data, ai = aIm.data, ud = u.data, vd = v.data, dr = dRe.data, di = dIm.data;
+    const er = eRe.data, ei = eIm.data, gr = gRe.data, gi = gIm.data;
+    for (let i = 0; i < M; i++) {
+      const a = ar[i]!, b = ai[i]!, ui = ud[i]!, d1 = dr[i]!, d2 = di[i]!;
+      for (let j = 0, k = i * N; j < N; j++, k++) {
+        const r = a * er[k]! - b * ei[k]! + ui * vd[j]!;
+        const m = a * ei[k]! + b * er[k]!;
+        er[k] = r;
+        ei[k] = m;
+        gr[k] = gr[k]! + d1 * r + d2 * m;
+        gi[k] = gi[k]! + d2 * r - d1 * m;
+      }
+    }
+  }
+
   protected scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
     const xd = x.data, vd = v.data, o = out.data;
     for (let i = 0; i < M; i++) {

@@ -41,6 +41,8 @@ interface Kernels {
   traceUpdateRow(M: number, N: number, a: number, u: number, v: number, e: number): void;
   traceUpdateElem(M: number, N: number, a: number, u: number, v: number, e: number): void;
   scaleColumns(M: number, N: number, x: number, v: number, beta: number, out: number): void;
+  complexTraceStep(M: number, N: number, aRe: number, aIm: number, u: number, v: number, dRe: number, dIm: number,
+    eRe: number, eIm: number, gRe: number, gIm: number): void;
   rowSum(M: number, N: number, A: number, out: number): void;
   rowMax(M: number, N: number, A: number, out: number): void;
   colSum(M: number, N: number, A: number, beta: number, out: number): void;
@@ -207,6 +209,10 @@ export class WasmBackend extends BackendBase {
   }
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateElem(M, N, a.ptr, u.ptr, v.ptr, e.ptr);
+  }
+  protected complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
+    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void {
+    this.k.complexTraceStep(M, N, aRe.ptr, aIm.ptr, u.ptr, v.ptr, dRe.ptr, dIm.ptr, eRe.ptr, eIm.ptr, gRe.ptr, gIm.ptr);
   }
   protected scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
     this.k.scaleColumns(M, N, x.ptr, v.ptr, beta, out.ptr);

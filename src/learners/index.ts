@@ -3,6 +3,7 @@ import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import { OnlineLruLearner } from './online-lru.js';
 import { RtrlLearner } from './rtrl.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
@@ -37,6 +38,27 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: true,
     models: gated,
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
+  },
+  {
+    name: 'online-lru',
+    description: 'online LRU (Zucchet et al. 2023): exact elementwise traces in each LRU layer × the error backpropagated at time t only',
+    exact: false,
+    models: ['lru'],
+    create: (net, o) => new OnlineLruLearner(net, o, 'online-lru', 'online'),
+  },
+  {
+    name: 'spatial',
+    description: 'online-lru without temporal credit: λ gets no gradient, B and γ their instantaneous one (paper baseline)',
+    exact: false,
+    models: ['lru'],
+    create: (net, o) => new OnlineLruLearner(net, o, 'spatial', 'spatial'),
+  },
+  {
+    name: 'truncated1',
+    description: 'online-lru with one-step truncated traces (paper baseline)',
+    exact: false,
+    models: ['lru'],
+    create: (net, o) => new OnlineLruLearner(net, o, 'truncated1', 'truncated1'),
   },
 ];
 

@@ -31,7 +31,7 @@ export interface LruInit {
   maxPhase: number;
 }
 
-interface LruCache extends ModuleCache {
+export interface LruCache extends ModuleCache {
   x: Buf;
   /** h_{t−1} and h_t, each [re B×N][im B×N] */
   hPrev: Buf;
@@ -81,6 +81,23 @@ export interface LruInfluence extends Influence {
   nextImIn: Buf | null;
   /** the rows of ty from below, and this layer's own rows */
   tyIn: Buf | null;
+}
+
+/** The online rule's eligibility traces for B samples (exact sensitivities of h_t, elementwise). */
+export interface LruTraces {
+  /** e^λ and e^γ: [re B×N][im B×N] */
+  lam: Buf;
+  gam: Buf;
+  /** e^B: B × (N×H), real and imaginary parts */
+  bRe: Buf;
+  bIm: Buf;
+  /**
+   * per-sample views: e^B rows, and the error and input rows the fused kernel reads — made on the first
+   * step from the learner's one cache and carry, which it passes at every step
+   */
+  rows: { bRe: Buf; bIm: Buf; dRe: Buf; dIm: Buf; x: Buf }[] | null;
+  boundTo: { cache: object; carry: object } | null;
+  bytes: number;
 }
 
 export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
@@ -333,6 +350,68 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
   }
 
+  // ---- the online rule's traces (learners/online-lru.ts)
+
+  createTraces(be: Backend, B: number): LruTraces {
+    const N = this.N, H = this.inSize;
+    return {
+      lam: be.alloc(B * 2 * N), gam: be.alloc(B * 2 * N), bRe: be.alloc(B * N * H), bIm: be.alloc(B * N * H), rows: null, boundTo: null,
+      bytes: (4 * B * N + 2 * B * N * H) * (be.dtype === 'float64' ? 8 : 4),
+    };
+  }
+
+  resetTraces(tr: LruTraces): void {
+    const be = tr.lam.backend;
+    for (const b of [tr.lam, tr.gam, tr.bRe, tr.bIm]) be.fill(b, 0);
+  }
+
+  traceBuffers(tr: LruTraces): Buf[] {
+    return [tr.lam, tr.gam, tr.bRe, tr.bIm];
+  }
+
+  /**
+   * Advance the traces to step t and add δ_t·e_t to the gradients of ν_log, θ_log, γ_log, B_re, B_im, where
+   * δ_t = carry.dh is this step's spatial error at h_t (from backwardSpatial):
+   *   e^λ ← λ e^λ + h_{t−1},  e^γ ← λ e^γ + B x_t,  e^B ← λ e^B + γ ⊗ x_t,
+   * each pairing as in recurrenceGradients / complexTraceStep.
+   */
+  traceStep(cache: LruCache, tr: LruTraces, carry: RecurrentCarry): void {
+    const c = carry as LruCarry;
+    const be = c.dh.backend, B = cache.B, N = this.N, H = this.inSize, off = B * N;
+    const lam = tr.lam.data, gam = tr.gam.data, hp = cache.hPrev.data, bx = cache.bx.data, dh = c.dh.data;
+    const nu = this.p.nu.data, th = this.p.theta.data;
+    const gnu = this.g.nu.data, gth = this.g.theta.data, gga = this.g.gamma.data;
+    for (let i = 0; i < N; i++) {
+      const lr = this.lamRe[i]!, li = this.lamIm[i]!;
+      let dlr = 0, dli = 0, dg = 0;
+      for (let b = 0; b < B; b++) {
+        const r = b * N + i;
+        const er = lr * lam[r]! - li * lam[off + r]! + hp[r]!, ei = lr * lam[off + r]! + li * lam[r]! + hp[off + r]!;
+        lam[r] = er;
+        lam[off + r] = ei;
+        const fr = lr * gam[r]! - li * gam[off + r]! + bx[r]!, fi = lr * gam[off + r]! + li * gam[r]! + bx[off + r]!;
+        gam[r] = fr;
+        gam[off + r] = fi;
+        const gr = dh[r]!, gi = dh[off + r]!;
+        dlr += gr * er + gi * ei;
+        dli += -gr * ei + gi * er;
+        dg += gr * fr + gi * fi;
+      }
+      this.accumulateLambda(i, dlr, dli, nu, th, gnu, gth);
+      gga[i] = gga[i]! + this.gamma[i]! * dg;
+    }
+    if (tr.boundTo === null) tr.boundTo = { cache, carry };
+    else if (tr.boundTo.cache !== cache || tr.boundTo.carry !== carry) throw new ConfigError('lru traces: pass the same cache and carry at every step');
+    const rows = (tr.rows ??= Array.from({ length: B }, (_, b) => ({
+      bRe: tr.bRe.view(b * N * H, N * H), bIm: tr.bIm.view(b * N * H, N * H),
+      dRe: c.dhRe.view(b * N, N), dIm: c.dhIm.view(b * N, N), x: cache.x.view(b * H, H),
+    })));
+    for (let b = 0; b < B; b++) {
+      const v = rows[b]!;
+      be.complexTraceStep(N, H, this.lamReBuf, this.lamImBuf, this.gammaBuf, v.x, v.dRe, v.dIm, v.bRe, v.bIm, this.g.Bre, this.g.Bim);
+    }
+  }
+
   // ---- full RTRL (rows = parameters)
 
   private get ownRows(): number {
@@ -442,3 +521,4 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     }
   }
 }
+
