@@ -1,4 +1,4 @@
-// Compiles assembly/kernels.ts (AssemblyScript, SIMD) to build/kernels.wasm and embeds the bytes as
+// Compiles the AssemblyScript kernels (assembly/*.ts, SIMD) into one module, build/kernels.wasm, and embeds the bytes as
 // base64 in src/backend/kernels.generated.ts, so the same module loads in Node and in browsers without
 // a file read or a fetch. Both outputs are build products (git-ignored), rebuilt by `npm install`.
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const asc = join(dirname(require.resolve('assemblyscript/package.json')), 'bin', 'asc.js');
 mkdirSync(join(root, 'build'), { recursive: true });
 const wasmPath = join(root, 'build', 'kernels.wasm');
-execFileSync(process.execPath, [asc, join(root, 'assembly', 'kernels.ts'),
+execFileSync(process.execPath, [asc, join(root, 'assembly', 'kernels.ts'), join(root, 'assembly', 'traces.ts'),
   '-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--use', 'abort=',
   '--initialMemory', '16', '--outFile', wasmPath], { stdio: 'inherit' });
 const bytes = readFileSync(wasmPath);

@@ -334,3 +334,32 @@ test('the backends agree with each other on a composite step (gemm → tanh → 
   expectAllClose(outs[2]!, outs[1]!, { rtol: 1e-5, atol: 1e-6 }, 'wasm vs ts/float32');
   expectAllClose(outs[1]!, outs[0]!, { rtol: 1e-5, atol: 1e-6 }, 'ts/float32 vs ts/float64');
 });
+
+for (const bc of backendCases) {
+  test(`complexTraceStep matches complex arithmetic (${bc.label})`, () => {
+    const be = bc.make();
+    const exact = be.dtype === 'float64';
+    const round = (v: ArrayLike<number>): Float64Array => (exact ? Float64Array.from(v) : f32(v));
+    for (const [M, N] of [[1, 1], [3, 7], [5, 33], [2, 257]] as const) {
+      const aRe = round(testData(M, 1, -0.9, 0.9)), aIm = round(testData(M, 2, -0.4, 0.4)), u = round(testData(M, 3)), v = round(testData(N, 4));
+      const dRe = round(testData(M, 5)), dIm = round(testData(M, 6));
+      const eRe = round(testData(M * N, 7)), eIm = round(testData(M * N, 8)), gRe = round(testData(M * N, 9)), gIm = round(testData(M * N, 10));
+      const wantE = [new Float64Array(M * N), new Float64Array(M * N)], wantG = [Float64Array.from(gRe), Float64Array.from(gIm)];
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        const k = i * N + j;
+        const r = aRe[i]! * eRe[k]! - aIm[i]! * eIm[k]! + u[i]! * v[j]!, m = aRe[i]! * eIm[k]! + aIm[i]! * eRe[k]!;
+        wantE[0]![k] = r;
+        wantE[1]![k] = m;
+        wantG[0]![k] = wantG[0]![k]! + dRe[i]! * r + dIm[i]! * m; // Re(δ·e) with δ = dRe − i·dIm
+        wantG[1]![k] = wantG[1]![k]! + dIm[i]! * r - dRe[i]! * m; // −Im(δ·e)
+      }
+      const bufs = [eRe, eIm, gRe, gIm].map((x) => be.from(x));
+      be.complexTraceStep(M, N, be.from(aRe), be.from(aIm), be.from(u), be.from(v), be.from(dRe), be.from(dIm), bufs[0]!, bufs[1]!, bufs[2]!, bufs[3]!);
+      const tol = exact ? { rtol: 1e-12, atol: 1e-12 } : { rtol: 1e-5, atol: 1e-6 };
+      expectAllClose(bufs[0]!.data, wantE[0]!, tol, `eRe ${M}×${N}`);
+      expectAllClose(bufs[1]!.data, wantE[1]!, tol, `eIm ${M}×${N}`);
+      expectAllClose(bufs[2]!.data, wantG[0]!, tol, `gRe ${M}×${N}`);
+      expectAllClose(bufs[3]!.data, wantG[1]!, tol, `gIm ${M}×${N}`);
+    }
+  });
+}
