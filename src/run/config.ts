@@ -14,6 +14,13 @@ export interface TrainConfig {
   model: string;
   hidden: number;
   layers: number;
+  /** lru: complex states per layer (0: hidden/2), |λ| range and phase range at initialisation, dropout, pooling */
+  stateSize: number;
+  rMin: number;
+  rMax: number;
+  maxPhase: number;
+  dropout: number;
+  pooling: 'none' | 'pool_st';
   learner: string;
   /** tbptt's truncation window */
   window: number;
@@ -37,10 +44,11 @@ export interface TrainConfig {
   dtype: 'float32' | 'float64';
 }
 
-const numberKeys = ['hidden', 'layers', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
+const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
   'momentum', 'seed', 'evalEvery', 'evalBatches'] as const;
 const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   preset: ['ci', 'paper'],
+  pooling: ['none', 'pool_st'],
   optimizer: ['adam', 'adamw', 'sgd'],
   schedule: ['constant', 'cosine'],
   backend: ['wasm', 'ts'],
@@ -53,9 +61,11 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
   const d = t.defaults;
   return {
     task, preset, taskSettings: {},
-    model: d.model, hidden: d.hidden, layers: d.layers, learner: d.learner, window: 8,
+    model: d.model, hidden: d.hidden, layers: d.layers,
+    stateSize: d.stateSize ?? 0, rMin: d.rMin ?? 0, rMax: d.rMax ?? 1, maxPhase: 6.28, dropout: d.dropout ?? 0, pooling: d.pooling ?? 'none',
+    learner: d.learner, window: 8,
     batch: d.batch, steps: d.steps, updateEvery: 0,
-    optimizer: 'adam', lr: d.lr, schedule: 'constant', warmup: 0, clip: 1, weightDecay: 0, momentum: 0,
+    optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
     seed: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
     backend: 'wasm', dtype: 'float32',
   };
@@ -103,7 +113,9 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     const v = c[key] as number;
     if (!Number.isInteger(v) || v < min) throw new ConfigError(`config: ${key} must be an integer ≥ ${min}, got ${v}`);
   };
-  int('hidden', 1); int('layers', 1); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
+  int('hidden', 1); int('layers', 1); int('stateSize', 0);
+  if (!(c.rMin >= 0 && c.rMin <= c.rMax && c.rMax <= 1)) throw new ConfigError(`config: need 0 ≤ rMin ≤ rMax ≤ 1, got ${c.rMin}, ${c.rMax}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(`config: dropout must be in [0, 1), got ${c.dropout}`); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
   int('warmup', 0); int('seed', 0); int('evalEvery', 0); int('evalBatches', 1);
   if (!(c.lr >= 0)) throw new ConfigError(`config: lr must be ≥ 0, got ${c.lr}`);
   if (c.backend === 'wasm' && c.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use backend 'ts' for float64");

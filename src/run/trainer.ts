@@ -48,7 +48,12 @@ export interface CheckpointState {
 
 /** The model config a run's network is built from. */
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
-  return { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
+  const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
+  if (config.model !== 'lru') return base;
+  return {
+    ...base, stateSize: config.stateSize > 0 ? config.stateSize : Math.max(1, Math.floor(config.hidden / 2)),
+    rMin: config.rMin, rMax: config.rMax, maxPhase: config.maxPhase, dropout: config.dropout, pooling: config.pooling,
+  };
 }
 
 export class Trainer {

@@ -3,11 +3,12 @@ import { ConfigError, UnknownNameError } from '../core/errors.js';
 import { addingTask } from './adding.js';
 import { copyTask } from './copy.js';
 import { delayedXorTask } from './delayed-xor.js';
+import { listopsTask } from './listops.js';
 import type { Preset, Task, TaskInfo } from './task.js';
 
 export type { Batch, MetricName, Preset, Task, TaskDefaults, TaskInfo } from './task.js';
 
-export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask];
+export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask];
 
 export const presets: readonly Preset[] = ['ci', 'paper'];
 

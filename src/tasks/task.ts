@@ -12,6 +12,8 @@ export interface Batch {
   x: Float64Array[];
   target: Float64Array[];
   mask: Float64Array[];
+  /** optional: each sequence as readable text (token tasks such as listops), for `onward data` */
+  raw?: string[];
 }
 
 /** what `value` in a summary measures: accuracy-like (higher is better) or an error (lower is better) */
@@ -26,6 +28,15 @@ export interface TaskDefaults {
   batch: number;
   steps: number;
   lr: number;
+  /** lru stacks: complex states per layer, initial |λ| range, dropout, pooling */
+  stateSize?: number;
+  rMin?: number;
+  rMax?: number;
+  dropout?: number;
+  pooling?: 'none' | 'pool_st';
+  /** learning-rate schedule: constant, or linear warm-up then cosine decay */
+  schedule?: 'constant' | 'cosine';
+  warmup?: number;
 }
 
 export interface Task {
