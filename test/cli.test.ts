@@ -123,3 +123,19 @@ test('grad on a GRU model file reproduces PyTorch nn.GRU gradients (fixture from
     }
   }
 });
+
+test('data --task listops writes samples in the sequence-file format with their token strings', () => {
+  const r = onward('data', '--task', 'listops', '--n', '3', '--seed', '4');
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(r.stdout);
+  assert.equal(d.raw.length, 3);
+  assert.equal(d.x[0].length, 3);
+  assert.equal(d.x[0][0].length, 17);
+  for (let b = 0; b < 3; b++) {
+    const tokens = d.raw[b].split(' ');
+    assert.equal(tokens.at(-1), '<eos>');
+    const valid = d.mask.filter((m: number[]) => m[b] === 1).length;
+    assert.equal(valid, tokens.length, 'the mask covers exactly the tokens');
+  }
+  assert.deepEqual(JSON.parse(onward('data', '--task', 'listops', '--n', '3', '--seed', '4').stdout), d, 'seeded');
+});

@@ -4,14 +4,21 @@ import { perfCommand } from './perf.js';
 import { evalCommand, trainCommand } from './train.js';
 import { gradCommand, gradcheckCommand } from './grad.js';
 import { listCommand } from './list.js';
+import { dataCommand } from './data.js';
 
 const HELP = `onward — train recurrent networks online
 
 usage: onward <command> [options]
 
 commands:
-  perf --kernels [--json] [--quick]   kernel GFLOP/s and ns per call on the wasm and ts backends
-  help                                this text
+  train [--task copy] [--model lru] [--learner online-lru] [--preset ci|paper] [...]   train, with a progress bar
+  eval --model-file DIR/model.json                 evaluate a saved model on its task
+  grad --model-file m.json --data seq.json         loss and gradients by parameter name (JSON)
+  gradcheck [--models ...] [--learners ...]        every learner against BPTT, BPTT against finite differences
+  perf --kernels | --learners [--json]             kernel GFLOP/s; time, memory and MACs per step per learner
+  data --task NAME [--n N] [--seed S]              generated samples with their readable form
+  list [--json]                                    tasks, models, learners
+  help                                             this text
 
 Run 'npm test' in the project folder for the test suites.`;
 
@@ -21,6 +28,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   grad: gradCommand,
   gradcheck: gradcheckCommand,
   list: listCommand,
+  data: dataCommand,
   perf: perfCommand,
 };
 

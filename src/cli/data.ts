@@ -1,0 +1,42 @@
+/**
+ * `onward data --task NAME [--preset ci|paper] [--n N] [--seed S] [--set task.k=v] [--out f.json]`: generated samples
+ * in the sequence-file format of `onward grad` ({x: T×N×d, y: T×N×w, mask: T×N}) plus the task's readable
+ * form (`raw`, e.g. ListOps token strings), to inspect or reuse elsewhere.
+ */
+import { writeFileSync } from 'node:fs';
+import { ConfigError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { createTask } from '../tasks/index.js';
+import { parse } from './args.js';
+
+export async function dataCommand(argv: string[]): Promise<void> {
+  const { values } = parse('data', argv, {
+    task: { type: 'string' }, preset: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' },
+    set: { type: 'string', multiple: true }, out: { type: 'string' },
+  });
+  if (typeof values.task !== 'string') throw new ConfigError('onward data needs --task NAME (see onward list)');
+  const n = values.n === undefined ? 4 : Number(values.n);
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--n must be a positive integer, got ${values.n}`);
+  if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed must be a non-negative integer, got ${values.seed}`);
+  const overrides: Record<string, number> = {};
+  for (const s of (Array.isArray(values.set) ? values.set : []) as string[]) {
+    const m = /^task\.([A-Za-z]+)=(.+)$/.exec(s);
+    if (!m) throw new ConfigError(`--set expects task.<setting>=<integer>, got '${s}'`);
+    overrides[m[1]!] = Number(m[2]);
+  }
+  const task = createTask(values.task, String(values.preset ?? 'ci'), overrides);
+  const batch = task.batch(n, new Rng(seed));
+  const d = task.inputSize, w = task.loss.kind === 'ce' ? task.outputSize / task.loss.classes : task.outputSize;
+  const nest = (step: Float64Array, width: number): number[][] => Array.from({ length: n }, (_, b) => Array.from(step.subarray(b * width, (b + 1) * width)));
+  const file = {
+    task: task.name, preset: task.preset, settings: task.settings, seed,
+    x: batch.x.map((s) => nest(s, d)),
+    y: batch.target.map((s) => nest(s, w)),
+    mask: batch.mask.map((s) => Array.from(s)),
+    ...(batch.raw ? { raw: batch.raw } : {}),
+  };
+  const text = JSON.stringify(file);
+  if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
+  else console.log(text);
+}
