@@ -25,7 +25,8 @@ export async function perfCommand(argv: string[]): Promise<void> {
     const records = runLearnerPerf({
       learners: typeof values.list === 'string' ? values.list.split(',') : undefined,
       model: typeof values.model === 'string' ? values.model : undefined,
-      hidden: num(values.hidden), layers: num(values.layers), B: num(values.batch),
+      hidden: num(values.hidden), layers: num(values.layers),
+      B: typeof values.batch === 'string' ? values.batch.split(',').map(Number) : undefined,
       T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
     }, (r) => {
       if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured ${r.learner} T=${r.T}        `);

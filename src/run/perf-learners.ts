@@ -32,11 +32,24 @@ export interface LearnerPerfOptions {
   model?: string;
   hidden?: number;
   layers?: number;
+  /** lru: complex states per layer */
+  stateSize?: number;
   inputSize?: number;
   outputSize?: number;
-  B?: number;
+  B?: number[];
   T?: number[];
   backend?: 'wasm' | 'ts';
+}
+
+/**
+ * The models measured by default: for gru a single layer of 32 units; for lru the copy task's `paper`
+ * model of the online-LRU paper (4 layers, d_model 128, 64 complex states, 8 inputs, 7×2 outputs).
+ */
+export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend'>> {
+  if (model === 'lru') {
+    return { learners: ['online-lru', 'spatial', 'truncated1', 'bptt'], model, hidden: 128, layers: 4, stateSize: 64, inputSize: 8, outputSize: 14, B: [1, 50], T: [48, 480] };
+  }
+  return { learners: ['bptt', 'rtrl'], model, hidden: 32, layers: 1, stateSize: 0, inputSize: 8, outputSize: 8, B: [1], T: [100, 10_000] };
 }
 
 function inputs(T: number, B: number, d: number, o: number, seed: number): { x: Float64Array[]; y: Float64Array[]; mask: Float64Array } {
@@ -47,11 +60,12 @@ function inputs(T: number, B: number, d: number, o: number, seed: number): { x: 
 }
 
 export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: LearnerPerfRecord) => void): LearnerPerfRecord[] {
-  const { model = 'gru', hidden = 32, layers = 1, inputSize = 8, outputSize = 8, B = 1, T: Ts = [100, 10_000] } = options;
-  const learners = options.learners ?? ['bptt', 'rtrl'];
-  const config: ModelConfig = { model, inputSize, hidden, layers, outputSize, loss: { kind: 'mse' } };
+  const defaults = perfDefaults(options.model ?? 'gru');
+  const o = { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const { model, hidden, layers, inputSize, outputSize, learners } = o;
+  const config: ModelConfig = { model, inputSize, hidden, layers, outputSize, loss: { kind: 'mse' }, ...(model === 'lru' ? { stateSize: o.stateSize } : {}) };
   const records: LearnerPerfRecord[] = [];
-  for (const T of Ts) {
+  for (const B of o.B) for (const T of o.T) {
     const data = inputs(T, B, inputSize, outputSize, T);
     // inference alone
     const be0 = createBackend({ backend: options.backend ?? 'wasm' });

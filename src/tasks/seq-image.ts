@@ -1,0 +1,164 @@
+/**
+ * `seq-image` — sequential image classification: an image is shown one pixel per step (raster order: row by
+ * row, left to right), 1 input channel holding the intensity in [0, 1]; T = size². As in the online-LRU
+ * paper's pool_st convention (sCIFAR there, sequential Fashion-MNIST here), the label is the target at every
+ * step and the mask is 1 at every step — the network does the causal cumulative-mean pooling itself.
+ * Loss: cross-entropy over `classes`; metric: accuracy (chance is 1/classes).
+ *
+ * Settings (integers, as every task setting):
+ *   source   1: synthetic images (below, no files); 2: IDX files (Fashion-MNIST or any MNIST-format set)
+ *   size     image side; T = size². For source 2 it must equal the files' rows and cols (28 for Fashion-MNIST)
+ *   classes  number of classes; for source 2 every label in the file must be below it (10 for Fashion-MNIST)
+ *   noise    synthetic only: standard deviation of the pixel noise, in percent of full intensity
+ *   permute  0: raster order; k ≥ 1: the permuted variant — step t shows pixel perm[t] of the image, where
+ *            perm = new Rng(k).permutation(size²), one fixed permutation for the whole task (every batch)
+ *   split    source 2 only: 1 = the `train-*` files, 2 = the `t10k-*` (test) files
+ * Images are drawn uniformly with replacement with the batch's rng.
+ *
+ * Source 2 — the data folder is the environment variable ONWARD_DATA when set, else Debian's
+ * /usr/share/datasets/fashion-mnist (`apt-get install dataset-fashion-mnist`). It must hold
+ * `{train,t10k}-images-idx3-ubyte` and `{train,t10k}-labels-idx1-ubyte`, each gzip-compressed (`.gz`, as
+ * Debian and the Fashion-MNIST download ship them) or plain; a missing file is a ConfigError naming it and
+ * the fix. The folder is read when the task is created, and each pair of files is kept in memory for the
+ * rest of the process.
+ *
+ * Source 1 — synthetic oriented bars: the class c ∈ [0, classes) is the orientation θ = π·c/classes of a
+ * bar (for 4 classes: 0 —, 1 ╲, 2 |, 3 ╱; angles measured from the horizontal, rows counting down). The bar
+ * has half-length size/4 and half-thickness 1 px with linear edges, a uniformly random centre keeping it
+ * inside the image and a random brightness in [0.5, 1); every pixel then gets Gaussian noise (σ = noise/100)
+ * and is clipped to [0, 1]. No single pixel reveals the class: the network must combine pixels from
+ * several rows (size steps apart) to tell the orientation. Classes are drawn uniformly.
+ *
+ * paper: Fashion-MNIST from IDX, 28×28, T = 784, 10 classes; ci: synthetic 8×8, T = 64, 4 classes, noise 20 %.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { readIdxImageSet, type ImageSet } from '../data/idx.js';
+import { resolveSettings } from './settings.js';
+import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
+
+const presets = {
+  ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1 },
+  paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1 },
+};
+
+/** where Debian's `dataset-fashion-mnist` package installs the files */
+export const DEFAULT_DATA_DIR = '/usr/share/datasets/fashion-mnist';
+
+/** The data folder for source 2: $ONWARD_DATA if set, else the Debian default; `from` says which. */
+export function seqImageDataDir(env: Record<string, string | undefined> = process.env): { dir: string; from: string } {
+  const v = env.ONWARD_DATA;
+  return v ? { dir: resolve(v), from: 'from ONWARD_DATA' } : { dir: DEFAULT_DATA_DIR, from: 'the default; set ONWARD_DATA to change it' };
+}
+
+const cache = new Map<string, ImageSet>();
+
+const howToGet = `install Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist, into ${DEFAULT_DATA_DIR}) ` +
+  'or set ONWARD_DATA to a folder holding {train,t10k}-images-idx3-ubyte.gz and {train,t10k}-labels-idx1-ubyte.gz ' +
+  '(the Fashion-MNIST download files; plain, uncompressed files also work); or use the synthetic images (source=1, the ci preset)';
+
+/** The images and labels of one split from the data folder, read once per process and path. */
+export function loadSeqImageSet(split: 'train' | 't10k', env: Record<string, string | undefined> = process.env): ImageSet {
+  const { dir, from } = seqImageDataDir(env);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new ConfigError(`task seq-image: the data folder ${dir} (${from}) does not exist; ${howToGet}`);
+  }
+  const find = (base: string): string => {
+    const found = [`${base}.gz`, base].map((f) => join(dir, f)).find((f) => existsSync(f));
+    if (!found) throw new ConfigError(`task seq-image: missing ${join(dir, `${base}.gz`)} (or ${base} uncompressed) in the data folder ${dir} (${from}); ${howToGet}`);
+    return found;
+  };
+  const imagesFile = find(`${split}-images-idx3-ubyte`);
+  const labelsFile = find(`${split}-labels-idx1-ubyte`);
+  const key = `${imagesFile}\n${labelsFile}`;
+  let set = cache.get(key);
+  if (!set) {
+    set = readIdxImageSet(imagesFile, labelsFile);
+    cache.set(key, set);
+  }
+  return set;
+}
+
+/** Render one synthetic bar image of class c into `img` (size² values in [0, 1], raster order). */
+function renderBar(img: Float64Array, size: number, c: number, classes: number, sigma: number, rng: Rng): void {
+  const theta = (Math.PI * c) / classes;
+  const cos = Math.cos(theta), sin = Math.sin(theta);
+  const h = size / 4;
+  const ex = 0.5 + h * Math.abs(cos), ey = 0.5 + h * Math.abs(sin);
+  const cx = rng.uniformIn(ex, size - ex), cy = rng.uniformIn(ey, size - ey);
+  const amp = rng.uniformIn(0.5, 1);
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j < size; j++) {
+      const dx = j + 0.5 - cx, dy = i + 0.5 - cy;
+      const along = Math.max(0, Math.abs(dx * cos + dy * sin) - h);
+      const across = Math.abs(-dx * sin + dy * cos);
+      const v = amp * Math.max(0, 1 - across) * Math.max(0, 1 - along) + (sigma > 0 ? rng.normal(0, sigma) : 0);
+      img[i * size + j] = Math.min(1, Math.max(0, v));
+    }
+  }
+}
+
+export const seqImageTask: TaskInfo = {
+  name: 'seq-image',
+  description: 'classify an image shown pixel by pixel (sequential / permuted Fashion-MNIST from IDX files, or synthetic bars)',
+  create(preset: Preset, overrides?: Record<string, number>): Task {
+    const s = resolveSettings('seq-image', preset, presets, overrides);
+    const { source, size, classes, noise, permute, split } = s;
+    if (source !== 1 && source !== 2) throw new ConfigError(`task seq-image: source must be 1 (synthetic) or 2 (IDX files), got ${source}`);
+    if (split !== 1 && split !== 2) throw new ConfigError(`task seq-image: split must be 1 (train files) or 2 (t10k test files), got ${split}`);
+    if (classes < 2) throw new ConfigError(`task seq-image: classes must be at least 2, got ${classes}`);
+    if (source === 1 && classes > 10) throw new ConfigError(`task seq-image: synthetic images have 2–10 classes, got ${classes}`);
+    if (source === 1 && size < 4) throw new ConfigError(`task seq-image: synthetic images need size ≥ 4, got ${size}`);
+    const T = size * size;
+    let data: ImageSet | null = null;
+    if (source === 2) {
+      data = loadSeqImageSet(split === 1 ? 'train' : 't10k');
+      if (data.rows !== size || data.cols !== size) {
+        throw new ConfigError(`task seq-image: the data holds ${data.rows}×${data.cols} images but setting size is ${size}` +
+          (data.rows === data.cols ? `; set size=${data.rows}` : '; only square images are supported'));
+      }
+      let maxLabel = 0;
+      for (const l of data.labels) maxLabel = Math.max(maxLabel, l);
+      if (maxLabel >= classes) throw new ConfigError(`task seq-image: the labels go up to ${maxLabel} but setting classes is ${classes}; set classes=${maxLabel + 1}`);
+    }
+    const order = permute > 0 ? new Rng(permute).permutation(T) : null;
+    const sigma = noise / 100;
+    const img = new Float64Array(T);
+    return {
+      name: 'seq-image',
+      preset,
+      settings: s,
+      inputSize: 1,
+      outputSize: classes,
+      seqLength: T,
+      loss: { kind: 'ce', classes },
+      metric: 'accuracy',
+      defaults: preset === 'ci'
+        ? { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 }
+        : { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 },
+      batch(B: number, rng: Rng): Batch {
+        const x = steps(T, B), target = steps(T, B), mask = steps(T, B);
+        for (let b = 0; b < B; b++) {
+          let label: number;
+          if (data) {
+            const k = rng.int(data.count);
+            label = data.labels[k]!;
+            const base = k * T;
+            for (let p = 0; p < T; p++) img[p] = data.pixels[base + p]! / 255;
+          } else {
+            label = rng.int(classes);
+            renderBar(img, size, label, classes, sigma, rng);
+          }
+          for (let t = 0; t < T; t++) {
+            x[t]![b] = img[order ? order[t]! : t]!;
+            target[t]![b] = label;
+            mask[t]![b] = 1;
+          }
+        }
+        return { x, target, mask };
+      },
+    };
+  },
+};
