@@ -10,6 +10,10 @@
 //   and the lines alias in the same cache sets, which halves throughput. A panel of KC×8 floats fits in L1.
 // - the broadcast operand is loaded with v128.load32_splat (Binaryen does not fuse splat(load) itself).
 // - exp / sigmoid / tanh are vectorised polynomials; calling Mathf per lane costs 2× on a GRU step.
+//   Their loops take four vectors per step: each is one long dependency chain, and one at a time
+//   leaves the core waiting on it (1.5–2× slower).
+// - TurboFan (V8's wasm compiler) issues all the loads of one expression before its arithmetic and does
+//   not hoist loop invariants; with 16 xmm registers that decides the tile shapes of gemv.
 
 const KC: i32 = 512; // k-block of a packed panel: KC×8 floats = 16 KiB
 let panel: usize = 0; // scratch for one packed panel, set by init()
@@ -31,41 +35,55 @@ export function scratchBytes(): i32 {
 // vector math
 
 // @ts-ignore: decorator
-@inline function vexp(x: v128): v128 {
-  // Cephes expf: e^x = 2^n · e^r with n = round(x·log2 e), |r| ≤ ln2/2, e^r by a degree-7 polynomial.
-  // pmin/pmax are single instructions (min/max need a NaN-fixing sequence) and still pass NaN through
-  // because x is their first operand. Adding 1.5·2^23 rounds x·log2 e to an integer in the low mantissa
-  // bits, which gives n both as a float and, by subtracting the bit patterns, as an int32.
-  const hi = f32x4.splat(88.72283);
-  const xc = f32x4.pmax(f32x4.pmin(x, hi), f32x4.splat(-103.97208));
+@inline function vexp2n(xc: v128): v128 {
+  // Cephes expf on a clamped argument (n = round(x·log2 e) within [-150, 254]): e^x = 2^n · e^r with
+  // |r| ≤ ln2/2 and e^r by a degree-7 polynomial. Adding 1.5·2^23 rounds x·log2 e to an integer in the
+  // low mantissa bits of t, so n is t − 1.5·2^23 as a float, and t's bits shifted left by 23 are n's
+  // exponent field (the 1.5·2^23 part shifts out).
   const magic = f32x4.splat(12582912.0);
   const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
   const n = f32x4.sub(t, magic);
-  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  const r2 = f32x4.mul(r, r);
   let p = f32x4.splat(1.9875691500e-4);
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  // 2^n in two halves so that n from -150 to 128 never leaves the exponent range of one factor;
-  // the products then round to denormals or infinity as IEEE says.
-  const ni = i32x4.sub(t, magic);
-  const n1 = i32x4.shr_s(ni, 1);
-  const bias = i32x4.splat(127);
-  const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
-  const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), bias), 23);
-  // above the clamp the true value overflows float32
-  return v128.bitselect(f32x4.splat(Infinity), f32x4.mul(f32x4.mul(y, s1), s2), f32x4.gt(x, hi));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
+  // y·2^n in two halves, 2^n1 with n1 = ⌊n/2⌋ then 2^(n − n1), so neither factor leaves the exponent
+  // range and the second product rounds to a denormal or overflows to +∞ as IEEE says. (Multiplied,
+  // not added into y's exponent bits: that would turn a NaN with a payload into a number.)
+  const a = i32x4.shl(i32x4.shr_s(t, 1), 23); // n1 << 23
+  const bias = i32x4.splat(127 << 23);
+  const s1 = i32x4.add(a, bias);
+  const s2 = i32x4.add(i32x4.sub(i32x4.shl(t, 23), a), bias);
+  return f32x4.mul(f32x4.mul(y, s1), s2);
+}
+
+// @ts-ignore: decorator
+@inline function vexp(x: v128): v128 {
+  // pmin/pmax are single instructions (min/max need a NaN-fixing sequence) and still pass NaN through
+  // because x is their first operand. Clamping high at 170 (not at ln(FLT_MAX)) lets the scaling
+  // overflow to +∞ by itself instead of selecting it.
+  return vexp2n(f32x4.pmax(f32x4.pmin(x, f32x4.splat(170.0)), f32x4.splat(-103.97208)));
+}
+
+// @ts-ignore: decorator
+@inline function vexpNeg(x: v128): v128 {
+  // e^x for x ≤ 0 or NaN (sigmoid, softmax): only the low clamp
+  return vexp2n(f32x4.pmax(x, f32x4.splat(-103.97208)));
 }
 
 // @ts-ignore: decorator
 @inline function vtanh(x: v128): v128 {
   // Small |x|: odd polynomial (Cephes tanhf), accurate relative to x near 0 where 1 − 2/(e^{2x}+1)
-  // would cancel. Large |x|: 1 − 2/(e^{2|x|}+1) with the sign put back.
-  const ax = f32x4.abs(x);
+  // would cancel. Large |x|: 1 − 2/(e^{2|x|}+1) with the sign put back; 2|x| is clamped at 40, where
+  // tanh is 1 in float32 (NaN passes the pmin), so e^{2|x|} = 2^n·y with 0 ≤ n ≤ 58 and 2^n can go
+  // straight into y's exponent.
+  const sign = v128.and(x, i32x4.splat(0x80000000));
+  const ax = v128.xor(x, sign);
   const z = f32x4.mul(x, x);
   let p = f32x4.splat(-5.70498872745e-3);
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
@@ -73,17 +91,29 @@ export function scratchBytes(): i32 {
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
   const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
-  const e = vexp(f32x4.add(ax, ax));
+  const a = f32x4.pmin(f32x4.add(ax, ax), f32x4.splat(40.0));
+  const magic = f32x4.splat(12582912.0);
+  const t = f32x4.add(f32x4.mul(a, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(t, magic);
+  const r = f32x4.sub(f32x4.sub(a, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  const r2 = f32x4.mul(r, r);
+  let q = f32x4.splat(1.9875691500e-4);
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(1.3981999507e-3));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(8.3334519073e-3));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(4.1665795894e-2));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(1.6666665459e-1));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(5.0000001201e-1));
   const one = f32x4.splat(1.0);
-  const big = f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(e, one)));
-  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000))); // big ≥ 0, copy the sign of x
-  return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
+  const y = f32x4.add(f32x4.add(f32x4.mul(q, r2), r), one);
+  const e = i32x4.add(y, i32x4.shl(t, 23)); // y·2^n (a NaN x takes the other branch)
+  const big = v128.or(f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(e, one))), sign);
+  return v128.bitselect(big, small, f32x4.ge(ax, f32x4.splat(0.625)));
 }
 
 // @ts-ignore: decorator
 @inline function vsigmoid(x: v128): v128 {
   // t = e^{-|x|} never overflows; σ(x) = 1/(1+t) for x ≥ 0 and t/(1+t) for x < 0 keeps relative accuracy.
-  const t = vexp(f32x4.neg(f32x4.abs(x)));
+  const t = vexpNeg(v128.or(x, i32x4.splat(0x80000000)));
   const s = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), t));
   return v128.bitselect(s, f32x4.mul(t, s), f32x4.ge(x, f32x4.splat(0.0)));
 }
@@ -125,18 +155,42 @@ const GELU_A: f32 = 0.044715;
 
 export function tanh(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2), q = out + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    v128.store(q, vtanh(a));
+    v128.store(q, vtanh(b), 16);
+    v128.store(q, vtanh(c), 32);
+    v128.store(q, vtanh(d), 48);
+  }
   for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), vtanh(v128.load(x + (<usize>i << 2))));
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), stanh(load<f32>(x + (<usize>i << 2))));
 }
 
 export function sigmoid(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2), q = out + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    v128.store(q, vsigmoid(a));
+    v128.store(q, vsigmoid(b), 16);
+    v128.store(q, vsigmoid(c), 32);
+    v128.store(q, vsigmoid(d), 48);
+  }
   for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), vsigmoid(v128.load(x + (<usize>i << 2))));
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), ssigmoid(load<f32>(x + (<usize>i << 2))));
 }
 
 export function exp(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2), q = out + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    v128.store(q, vexp(a));
+    v128.store(q, vexp(b), 16);
+    v128.store(q, vexp(c), 32);
+    v128.store(q, vexp(d), 48);
+  }
   for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), vexp(v128.load(x + (<usize>i << 2))));
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), sexp(load<f32>(x + (<usize>i << 2))));
 }
@@ -153,6 +207,14 @@ export function relu(n: i32, x: usize, out: usize): void {
 
 export function gelu(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2), q = out + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    v128.store(q, vgelu(a));
+    v128.store(q, vgelu(b), 16);
+    v128.store(q, vgelu(c), 32);
+    v128.store(q, vgelu(d), 48);
+  }
   for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), vgelu(v128.load(x + (<usize>i << 2))));
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), f32x4.extract_lane(vgelu(f32x4.splat(load<f32>(x + (<usize>i << 2)))), 0));
 }
@@ -204,6 +266,14 @@ export function reluDeriv(n: i32, x: usize, out: usize): void {
 /** d gelu / dx, from the input x */
 export function geluDeriv(n: i32, x: usize, out: usize): void {
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2), q = out + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    v128.store(q, vgeluDeriv(a));
+    v128.store(q, vgeluDeriv(b), 16);
+    v128.store(q, vgeluDeriv(c), 32);
+    v128.store(q, vgeluDeriv(d), 48);
+  }
   for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), vgeluDeriv(v128.load(x + (<usize>i << 2))));
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), f32x4.extract_lane(vgeluDeriv(f32x4.splat(load<f32>(x + (<usize>i << 2)))), 0));
 }
@@ -327,12 +397,89 @@ export function sum(n: i32, x: usize): f32 {
   store<f32>(py, beta != 0 ? alpha * s + beta * load<f32>(py) : alpha * s);
 }
 
+// @ts-ignore: decorator
+@inline function dot16(p: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return f32x4.add(f32x4.add(f32x4.mul(v128.load(p), x0), f32x4.mul(v128.load(p, 16), x1)),
+    f32x4.add(f32x4.mul(v128.load(p, 32), x2), f32x4.mul(v128.load(p, 48), x3)));
+}
+
 /**
- * y[m] ← α·Σ_n A[m,n]·x[n] + β·y[m]: dot products of contiguous rows, eight rows at a time so each load
- * of x feeds eight multiply-adds (the fastest of the forms measured for the tiny n=32 call).
- * x is contiguous when incx = 1, else strided (a column of a row-major matrix).
+ * y[m] ← α·Σ_n A[m,n]·x[n] + β·y[m]: dot products of contiguous rows, a 4-row × 16-column tile per step.
+ * Each row's sum is its own loop variable: TurboFan issues all the loads of one expression before its
+ * arithmetic, so one row per expression keeps the live registers under 16 (8 rows, or 32 columns, spill).
+ * x is contiguous when incx = 1, else strided (a column of a row-major matrix); short rows and strided x
+ * go to gemvNsmall.
  */
 function gemvN(M: i32, N: i32, alpha: f32, A: usize, x: usize, incx: i32, beta: f32, y: usize): void {
+  const rb = <usize>N << 2;
+  let m = 0;
+  if (incx == 1 && N >= 16) {
+    const N16 = N & ~15;
+    const N4 = N & ~3;
+    // β = 0 must not read y (it may hold NaN), so β·y is masked rather than branched on per store; it is
+    // subtracted as (−β)·y so that a masked +0 leaves α·s = −0 alone
+    const av = f32x4.splat(alpha);
+    const nbv = f32x4.splat(-beta);
+    const bmask = i32x4.splat(beta != 0 ? -1 : 0);
+    const rb4 = rb << 2;
+    const yEnd = y + (<usize>(M & ~3) << 2);
+    // pointers as the loop variables: fewer instructions per block than indexing by m
+    for (let r0 = A, py = y; py < yEnd; r0 += rb4, py += 16) {
+      // the first 16 columns start the sums (no zeroing)
+      const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
+      let c0 = dot16(r0, x0, x1, x2, x3);
+      let c1 = dot16(r0 + rb, x0, x1, x2, x3);
+      let c2 = dot16(r0 + rb * 2, x0, x1, x2, x3);
+      let c3 = dot16(r0 + rb * 3, x0, x1, x2, x3);
+      let n = 16;
+      for (; n < N16; n += 16) {
+        const off = <usize>n << 2;
+        const px = x + off;
+        const x0 = v128.load(px), x1 = v128.load(px, 16), x2 = v128.load(px, 32), x3 = v128.load(px, 48);
+        let p = r0 + off;
+        c0 = f32x4.add(c0, dot16(p, x0, x1, x2, x3));
+        p += rb;
+        c1 = f32x4.add(c1, dot16(p, x0, x1, x2, x3));
+        p += rb;
+        c2 = f32x4.add(c2, dot16(p, x0, x1, x2, x3));
+        p += rb;
+        c3 = f32x4.add(c3, dot16(p, x0, x1, x2, x3));
+      }
+      let s0: v128;
+      if (N16 == N) {
+        s0 = hsum4(c0, c1, c2, c3);
+      } else {
+        for (; n < N4; n += 4) {
+          const off = <usize>n << 2;
+          const xv = v128.load(x + off);
+          let p = r0 + off;
+          c0 = f32x4.add(c0, f32x4.mul(v128.load(p), xv));
+          p += rb;
+          c1 = f32x4.add(c1, f32x4.mul(v128.load(p), xv));
+          p += rb;
+          c2 = f32x4.add(c2, f32x4.mul(v128.load(p), xv));
+          p += rb;
+          c3 = f32x4.add(c3, f32x4.mul(v128.load(p), xv));
+        }
+        s0 = hsum4(c0, c1, c2, c3);
+        for (; n < N; n++) {
+          const off = <usize>n << 2;
+          const pr = r0 + off;
+          s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(x + off)), f32x4(load<f32>(pr), load<f32>(pr + rb), load<f32>(pr + rb * 2), load<f32>(pr + rb * 3))));
+        }
+      }
+      v128.store(py, f32x4.sub(f32x4.mul(av, s0), v128.and(f32x4.mul(nbv, v128.load(py)), bmask)));
+    }
+    m = M & ~3;
+  }
+  if (m < M) gemvNsmall(M - m, N, alpha, A + <usize>m * rb, x, incx, beta, y + (<usize>m << 2));
+}
+
+/**
+ * gemvN for short rows (N < 16), strided x and the last 1–3 rows: eight rows at a time, each load of x
+ * feeding eight rows, then one row at a time
+ */
+function gemvNsmall(M: i32, N: i32, alpha: f32, A: usize, x: usize, incx: i32, beta: f32, y: usize): void {
   const rb = <usize>N << 2;
   const N4 = N & ~3;
   let m = 0;
@@ -392,13 +539,94 @@ function gemvN(M: i32, N: i32, alpha: f32, A: usize, x: usize, incx: i32, beta: 
   for (; m < M; m++) {
     const r = A + <usize>m * rb;
     let s: f32 = 0;
-    for (let n = 0; n < N; n++) s += load<f32>(r + (<usize>n << 2)) * load<f32>(x + <usize>n * xs);
+    let n = 0;
+    if (incx == 1 && N >= 8) {
+      // one vector dot product per row (the scalar loop is one long dependency chain)
+      let c = f32x4.splat(0.0);
+      for (; n + 16 <= N; n += 16) {
+        const off = <usize>n << 2;
+        const px = x + off;
+        c = f32x4.add(c, dot16(r + off, v128.load(px), v128.load(px, 16), v128.load(px, 32), v128.load(px, 48)));
+      }
+      for (; n + 4 <= N; n += 4) c = f32x4.add(c, f32x4.mul(v128.load(r + (<usize>n << 2)), v128.load(x + (<usize>n << 2))));
+      s = hsum(c);
+    }
+    for (; n < N; n++) s += load<f32>(r + (<usize>n << 2)) * load<f32>(x + <usize>n * xs);
     storeScaled1(y + (<usize>m << 2), alpha, beta, s);
   }
 }
 
-/** y[n] ← α·Σ_m A[m,n]·x[m] + β·y[n]: rows of A scaled and summed, 32 outputs at a time in registers */
+/**
+ * y[n] ← α·Σ_m A[m,n]·x[m] + β·y[n]: rows of A scaled and summed, 16 outputs at a time in four
+ * registers, two rows per step. (TurboFan loads everything a loop body loads before its arithmetic;
+ * eight accumulators plus their loads would not fit in 16 registers and an accumulator spilled to
+ * the stack puts a store-load round trip on the critical path.)
+ */
 function gemvT(M: i32, N: i32, alpha: f32, A: usize, x: usize, incx: i32, beta: f32, y: usize): void {
+  if (N > 512) {
+    gemvTwide(M, N, alpha, A, x, incx, beta, y);
+    return;
+  }
+  const rowBytes = <usize>N << 2;
+  const xStride = <usize>incx << 2;
+  const M2 = M & ~1;
+  // β·y masked for β = 0 (y may hold NaN) and subtracted as (−β)·y, as in gemvN
+  const av = f32x4.splat(alpha);
+  const nbv = f32x4.splat(-beta);
+  const bmask = i32x4.splat(beta != 0 ? -1 : 0);
+  let n = 0;
+  for (; n + 16 <= N; n += 16) {
+    let c0 = f32x4.splat(0.0), c1 = f32x4.splat(0.0), c2 = f32x4.splat(0.0), c3 = f32x4.splat(0.0);
+    let pa = A + (<usize>n << 2);
+    let px = x;
+    let m = 0;
+    for (; m < M2; m += 2) {
+      const x0 = v128.load32_splat(px);
+      const x1 = v128.load32_splat(px + xStride);
+      const pb = pa + rowBytes;
+      c0 = f32x4.add(c0, f32x4.add(f32x4.mul(x0, v128.load(pa)), f32x4.mul(x1, v128.load(pb))));
+      c1 = f32x4.add(c1, f32x4.add(f32x4.mul(x0, v128.load(pa, 16)), f32x4.mul(x1, v128.load(pb, 16))));
+      c2 = f32x4.add(c2, f32x4.add(f32x4.mul(x0, v128.load(pa, 32)), f32x4.mul(x1, v128.load(pb, 32))));
+      c3 = f32x4.add(c3, f32x4.add(f32x4.mul(x0, v128.load(pa, 48)), f32x4.mul(x1, v128.load(pb, 48))));
+      pa = pb + rowBytes;
+      px += xStride << 1;
+    }
+    if (m < M) {
+      const x0 = v128.load32_splat(px);
+      c0 = f32x4.add(c0, f32x4.mul(x0, v128.load(pa)));
+      c1 = f32x4.add(c1, f32x4.mul(x0, v128.load(pa, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(x0, v128.load(pa, 32)));
+      c3 = f32x4.add(c3, f32x4.mul(x0, v128.load(pa, 48)));
+    }
+    const py = y + (<usize>n << 2);
+    v128.store(py, f32x4.sub(f32x4.mul(av, c0), v128.and(f32x4.mul(nbv, v128.load(py)), bmask)));
+    v128.store(py, f32x4.sub(f32x4.mul(av, c1), v128.and(f32x4.mul(nbv, v128.load(py, 16)), bmask)), 16);
+    v128.store(py, f32x4.sub(f32x4.mul(av, c2), v128.and(f32x4.mul(nbv, v128.load(py, 32)), bmask)), 32);
+    v128.store(py, f32x4.sub(f32x4.mul(av, c3), v128.and(f32x4.mul(nbv, v128.load(py, 48)), bmask)), 48);
+  }
+  for (; n + 4 <= N; n += 4) {
+    let c = f32x4.splat(0.0);
+    let pa = A + (<usize>n << 2);
+    let px = x;
+    for (let m = 0; m < M; m++) {
+      c = f32x4.add(c, f32x4.mul(v128.load32_splat(px), v128.load(pa)));
+      pa += rowBytes;
+      px += xStride;
+    }
+    storeScaled4(y + (<usize>n << 2), alpha, beta, c);
+  }
+  for (; n < N; n++) {
+    let s: f32 = 0;
+    for (let m = 0; m < M; m++) s += load<f32>(A + <usize>m * rowBytes + (<usize>n << 2)) * load<f32>(x + <usize>m * xStride);
+    storeScaled1(y + (<usize>n << 2), alpha, beta, s);
+  }
+}
+
+/**
+ * gemvT for long rows (N > 512, rows ≥ 2 KiB apart): 32 columns per pass, so each visit to a row fetches two
+ * cache lines (row strides that large defeat the prefetchers; one line per visit halves the memory parallelism).
+ */
+function gemvTwide(M: i32, N: i32, alpha: f32, A: usize, x: usize, incx: i32, beta: f32, y: usize): void {
   const rowBytes = <usize>N << 2;
   const xStride = <usize>incx << 2;
   let n = 0;
@@ -687,7 +915,21 @@ function maxOf(N: i32, x: usize): f32 {
   let n = 0;
   if (N >= 4) {
     let v = v128.load(x);
-    for (n = 4; n + 4 <= N; n += 4) v = f32x4.max(v, v128.load(x + (<usize>n << 2)));
+    n = 4;
+    if (N >= 16) {
+      // four independent chains: f32x4.max is a long NaN-propagating sequence on x64, and max is
+      // exact and order-free, so splitting the chain changes no result
+      let v1 = v128.load(x, 16), v2 = v128.load(x, 32), v3 = v128.load(x, 48);
+      for (n = 16; n + 16 <= N; n += 16) {
+        const p = x + (<usize>n << 2);
+        v = f32x4.max(v, v128.load(p));
+        v1 = f32x4.max(v1, v128.load(p, 16));
+        v2 = f32x4.max(v2, v128.load(p, 32));
+        v3 = f32x4.max(v3, v128.load(p, 48));
+      }
+      v = f32x4.max(f32x4.max(v, v1), f32x4.max(v2, v3));
+    }
+    for (; n + 4 <= N; n += 4) v = f32x4.max(v, v128.load(x + (<usize>n << 2)));
     best = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
   }
   for (; n < N; n++) best = max(best, load<f32>(x + (<usize>n << 2)));
@@ -720,17 +962,32 @@ export function softmax(M: i32, N: i32, A: usize, log: i32, out: usize): void {
     const dst = out + <usize>m * rowBytes;
     const mx = maxOf(N, row);
     const mv = f32x4.splat(mx);
-    // first pass: dst = exp(x − max), accumulate the sum
+    // first pass: dst = exp(x − max), accumulate the sum (x − max ≤ 0 or NaN: vexpNeg). Four vectors
+    // per step for the exp chains to overlap; the sum still adds them one by one, in order.
     let acc = f32x4.splat(0.0);
     let n = 0;
+    for (; n + 16 <= N; n += 16) {
+      const p = row + (<usize>n << 2);
+      const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+      const ea = vexpNeg(f32x4.sub(a, mv)), eb = vexpNeg(f32x4.sub(b, mv));
+      const ec = vexpNeg(f32x4.sub(c, mv)), ed = vexpNeg(f32x4.sub(d, mv));
+      acc = f32x4.add(f32x4.add(f32x4.add(f32x4.add(acc, ea), eb), ec), ed);
+      if (!log) {
+        const q = dst + (<usize>n << 2);
+        v128.store(q, ea);
+        v128.store(q, eb, 16);
+        v128.store(q, ec, 32);
+        v128.store(q, ed, 48);
+      }
+    }
     for (; n + 4 <= N; n += 4) {
-      const e = vexp(f32x4.sub(v128.load(row + (<usize>n << 2)), mv));
+      const e = vexpNeg(f32x4.sub(v128.load(row + (<usize>n << 2)), mv));
       acc = f32x4.add(acc, e);
       if (!log) v128.store(dst + (<usize>n << 2), e);
     }
     let s = hsum(acc);
     for (; n < N; n++) {
-      const e = sexp(load<f32>(row + (<usize>n << 2)) - mx);
+      const e = f32x4.extract_lane(vexpNeg(f32x4.splat(load<f32>(row + (<usize>n << 2)) - mx)), 0);
       s += e;
       if (!log) store<f32>(dst + (<usize>n << 2), e);
     }
