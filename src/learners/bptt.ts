@@ -105,12 +105,11 @@ export class BpttLearner implements Learner {
     if (this.stored > 0) {
       throw new ConfigError(`${this.name}: a checkpoint must be taken at an update boundary (the stored window of ${this.stored} steps has not been flushed)`);
     }
-    return { states: this.fwd.stateArrays(), traces: [], rng: this.fwd.rngState() };
+    return this.fwd.saveState([]);
   }
 
   loadState(state: LearnerState): void {
-    this.fwd.loadStateArrays(state.states);
-    this.fwd.loadRngState(state.rng);
+    this.fwd.loadState(state, [], this.name);
     this.stored = 0;
   }
 }

@@ -7,6 +7,7 @@ import { NonFiniteError, ShapeError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
 import type { Network } from '../model/network.js';
 import type { ModuleCache, RecurrentState, StepContext } from '../modules/module.js';
+import type { LearnerState } from './learner.js';
 
 export class ForwardPass {
   readonly input: Buf;
@@ -56,6 +57,23 @@ export class ForwardPass {
   /** one step through the chain, remembering into `caches` */
   run(caches: ModuleCache[]): Buf {
     return this.network.forwardStep(this.input, this.acts, caches, this.states, this.ctx);
+  }
+
+  /** a learner's checkpoint state: the recurrent states, the generator, and the given trace buffers */
+  saveState(traces: Buf[]): LearnerState {
+    return { states: this.stateArrays(), traces: traces.map((b) => Array.from(b.data)), rng: this.rngState() };
+  }
+
+  /** restore what saveState wrote, refusing arrays of the wrong count or length */
+  loadState(state: LearnerState, traces: Buf[], learner: string): void {
+    this.loadStateArrays(state.states);
+    this.loadRngState(state.rng);
+    if (state.traces.length !== traces.length) throw new ShapeError(`${learner} state holds ${state.traces.length} trace arrays, expected ${traces.length}`);
+    traces.forEach((buf, i) => {
+      const arr = state.traces[i]!;
+      if (arr.length !== buf.length) throw new ShapeError(`${learner} trace array ${i} has ${arr.length} numbers, expected ${buf.length}`);
+      buf.data.set(arr);
+    });
   }
 
   rngState(): RngState {

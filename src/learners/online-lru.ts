@@ -21,7 +21,7 @@
  * - `truncated1`: one-step truncation — e^λ := h_{t−1}, e^γ := B x_t, B from the current input only.
  */
 import type { Buf } from '../backend/backend.js';
-import { ShapeError, UnsupportedError } from '../core/errors.js';
+import { UnsupportedError } from '../core/errors.js';
 import type { Network, BackwardWorkspace, RecurrentBackward } from '../model/network.js';
 import { LruLayer, type LruCache, type LruTraces } from '../modules/lru.js';
 import type { ModuleCache, RecurrentCarry } from '../modules/module.js';
@@ -111,18 +111,10 @@ export class OnlineLruLearner implements Learner {
   }
 
   saveState(): LearnerState {
-    return { states: this.fwd.stateArrays(), traces: this.traceBuffers().map((b) => Array.from(b.data)), rng: this.fwd.rngState() };
+    return this.fwd.saveState(this.traceBuffers());
   }
 
   loadState(state: LearnerState): void {
-    this.fwd.loadStateArrays(state.states);
-    this.fwd.loadRngState(state.rng);
-    const bufs = this.traceBuffers();
-    if (state.traces.length !== bufs.length) throw new ShapeError(`${this.name} state holds ${state.traces.length} trace arrays, expected ${bufs.length}`);
-    bufs.forEach((buf, i) => {
-      const arr = state.traces[i]!;
-      if (arr.length !== buf.length) throw new ShapeError(`${this.name} trace array ${i} has ${arr.length} numbers, expected ${buf.length}`);
-      buf.data.set(arr);
-    });
+    this.fwd.loadState(state, this.traceBuffers(), this.name);
   }
 }

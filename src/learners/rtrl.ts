@@ -13,7 +13,6 @@
  * Reference: R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
  */
 import type { Buf } from '../backend/backend.js';
-import { ShapeError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import type { Influence, ModuleCache } from '../modules/module.js';
 import { elementBytes } from './bptt.js';
@@ -135,18 +134,10 @@ export class RtrlLearner implements Learner {
   }
 
   saveState(): LearnerState {
-    return { states: this.fwd.stateArrays(), traces: this.carried().map((b) => Array.from(b.data)), rng: this.fwd.rngState() };
+    return this.fwd.saveState(this.carried());
   }
 
   loadState(state: LearnerState): void {
-    this.fwd.loadStateArrays(state.states);
-    this.fwd.loadRngState(state.rng);
-    const bufs = this.carried();
-    if (state.traces.length !== bufs.length) throw new ShapeError(`rtrl state holds ${state.traces.length} influence arrays, expected ${bufs.length}`);
-    bufs.forEach((buf, i) => {
-      const arr = state.traces[i]!;
-      if (arr.length !== buf.length) throw new ShapeError(`rtrl influence array ${i} has ${arr.length} numbers, expected ${buf.length}`);
-      buf.data.set(arr);
-    });
+    this.fwd.loadState(state, this.carried(), this.name);
   }
 }
