@@ -17,7 +17,7 @@ import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import { ParamStore, type ParamSpec } from '../core/params.js';
 import { Rng } from '../core/rng.js';
-import { getUnit, unitModels } from '../units/index.js';
+import { createEgruUnit, getUnit, unitModels } from '../units/index.js';
 import { Dense } from '../modules/dense.js';
 import { Dropout } from '../modules/dropout.js';
 import { Gelu } from '../modules/gelu.js';
@@ -48,6 +48,9 @@ export interface ModelConfig {
   dropout?: number;
   /** lru: 'pool_st' for sequence classification with a per-step loss; 'none' for per-step outputs */
   pooling?: 'none' | 'pool_st';
+  /** egru: the pseudo-derivative's height γ and half-width w */
+  dampening?: number;
+  width?: number;
 }
 
 export const modelNames = [...Object.keys(unitModels), 'lru'];
@@ -96,7 +99,7 @@ function buildChain(c: ModelConfig): Piece[] {
     pieces.push({ module: new Dense(H, c.outputSize), prefix: 'decoder.' });
     return pieces;
   }
-  const unit = getUnit(c.model);
+  const unit = c.model === 'egru' ? createEgruUnit({ dampening: c.dampening, width: c.width }) : getUnit(c.model);
   for (let l = 0; l < c.layers; l++) {
     pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden), prefix: `layers.${l}.` });
   }

@@ -16,7 +16,7 @@
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
-import type { UnitModel } from '../units/unit.js';
+import type { UnitIO, UnitModel } from '../units/unit.js';
 import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
 interface RecCache extends ModuleCache {
@@ -25,6 +25,9 @@ interface RecCache extends ModuleCache {
   dfds: Buf;
   dfda: Buf;
   dhds: Buf;
+  /** derivatives with respect to the unit parameters φ (empty when the unit has none) */
+  dfdphi: Buf;
+  dhdphi: Buf;
   /** per-sample views for the tangent, made on first use */
   rows: SampleViews[] | null;
 }
@@ -35,6 +38,12 @@ interface SampleViews {
   dfds: Buf[]; // [c·S + c']
   dfda: Buf[]; // [c·K + k]
   dhds: Buf[]; // [c]
+}
+
+/** the one UnitIO object of a layer, refreshed before each unit step */
+function emptyIO(): UnitIO {
+  const none = new Float64Array(0);
+  return { sPrev: none, preIh: none, preHh: none, phi: [], sNext: none, y: none, dfds: null, dfda: null, dhds: null, dfdphi: null, dhdphi: null };
 }
 
 interface RecState extends RecurrentState {
@@ -79,6 +88,10 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   private dWhh!: Buf;
   private dbih!: Buf;
   private dbhh!: Buf;
+  /** the unit parameters φ and their gradients */
+  private phi: Buf[] = [];
+  private dphi: Buf[] = [];
+  private readonly io: UnitIO = emptyIO();
 
   constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number) {
     this.kind = unit.name;
@@ -93,22 +106,24 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
       { name: 'weight_hh', shape: [Gn, this.n] },
       { name: 'bias_ih', shape: [Gn] },
       { name: 'bias_hh', shape: [Gn] },
+      ...this.unit.unitParams.map((p) => ({ name: p.name, shape: [this.n] })),
     ];
   }
 
   /** own parameter count */
   get ownRows(): number {
     const Gn = this.unit.G * this.n;
-    return Gn * (this.inSize + this.n + 2);
+    return Gn * (this.inSize + this.n + 2) + this.unit.unitParams.length * this.n;
   }
 
   init(params: ParamStore, prefix: string, rng: Rng): void {
     const k = 1 / Math.sqrt(this.n);
-    for (const s of this.paramSpecs()) {
+    for (const s of this.paramSpecs().slice(0, 4)) {
       const v = new Float64Array(s.shape.reduce((a, d) => a * d, 1));
       rng.fillUniform(v, -k, k);
       params.set(prefix + s.name, v);
     }
+    for (const p of this.unit.unitParams) params.set(prefix + p.name, p.init(this.n, rng));
   }
 
   bind(params: ParamStore, grads: ParamStore, prefix: string): void {
@@ -123,6 +138,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     this.dWhh = grads.buf(prefix + 'weight_hh');
     this.dbih = grads.buf(prefix + 'bias_ih');
     this.dbhh = grads.buf(prefix + 'bias_hh');
+    this.phi = this.unit.unitParams.map((p) => params.buf(prefix + p.name));
+    this.dphi = this.unit.unitParams.map((p) => grads.buf(prefix + p.name));
   }
 
   createCache(be: Backend, B: number): RecCache {
@@ -134,6 +151,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
       dfds: be.alloc(B * S * S * n),
       dfda: be.alloc(B * S * K * n),
       dhds: be.alloc(B * S * n),
+      dfdphi: be.alloc(B * S * this.unit.unitParams.length * n),
+      dhdphi: be.alloc(B * this.unit.unitParams.length * n),
       rows: null,
     };
   }
@@ -173,8 +192,19 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     be.ger(B, Gn, 1, st.ones, this.bih, st.preIh);
     be.gemm(false, true, B, Gn, n, 1, st.y, this.Whh, 0, st.preHh);
     be.ger(B, Gn, 1, st.ones, this.bhh, st.preHh);
-    this.unit.step(B, n, st.s.data, st.preIh.data, st.preHh.data, st.sNext.data, y.data,
-      cache.dfds.data, cache.dfda.data, cache.dhds.data);
+    const io = this.io;
+    io.sPrev = st.s.data;
+    io.preIh = st.preIh.data;
+    io.preHh = st.preHh.data;
+    for (let p = 0; p < this.phi.length; p++) io.phi[p] = this.phi[p]!.data;
+    io.sNext = st.sNext.data;
+    io.y = y.data;
+    io.dfds = cache.dfds.data;
+    io.dfda = cache.dfda.data;
+    io.dhds = cache.dhds.data;
+    io.dfdphi = cache.dfdphi.data;
+    io.dhdphi = cache.dhdphi.data;
+    this.unit.step(B, n, io);
     be.copy(st.sNext, st.s);
     be.copy(y, st.y);
   }
@@ -186,6 +216,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     const Gn = G * n;
     const dS = c.dS.data, dY = c.dY.data, ds = c.ds.data, dIh = c.dpreIh.data, dHh = c.dpreHh.data;
     const dfds = cache.dfds.data, dfda = cache.dfda.data, dhds = cache.dhds.data, dyd = dy.data;
+    const Phi = this.phi.length, dfdphi = cache.dfdphi.data, dhdphi = cache.dhdphi.data;
     for (let b = 0; b < B; b++) {
       const sb = b * S * n, yb = b * n, gb = b * Gn, fb = b * S * S * n, ab = b * S * K * n;
       // total gradient on s_t: from s_{t+1} directly, and through y_t (used above now and recurrently next step)
@@ -204,6 +235,15 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
           }
           dIh[gb + g * n + i] = sIh;
           dHh[gb + g * n + i] = sHh;
+        }
+      }
+      // unit parameters: through f at this step (ds) and through y_t directly (dy + dY)
+      for (let p = 0; p < Phi; p++) {
+        const g = this.dphi[p]!.data;
+        for (let i = 0; i < n; i++) {
+          let s = dhdphi[(b * Phi + p) * n + i]! * (dyd[yb + i]! + dY[yb + i]!);
+          for (let cc = 0; cc < S; cc++) s += dfdphi[((b * S + cc) * Phi + p) * n + i]! * ds[sb + cc * n + i]!;
+          g[i] = g[i]! + s;
         }
       }
       // state-to-state carry: dS_{t−1}[c'] = Σ_c ∂f_c/∂s_c' · ds_c
@@ -304,12 +344,32 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
         be.scaleColumns(R, n, inf.Dhh[g]!, v.dfda[c * K + hhChannel[g]!]!, 1, out);
       }
     }
+    // unit parameters φ: their immediate rows, into the state and (below) into the output
+    const Phi = this.phi.length, oPhi = oBhh + Gn, dfdphi = cache.dfdphi.data, dhdphi = cache.dhdphi.data;
+    for (let c = 0; c < S; c++) {
+      const m = inf.Mnext[c]!.data;
+      for (let p = 0; p < Phi; p++) {
+        for (let i = 0; i < n; i++) {
+          const k = (oPhi + p * n + i) * n + i;
+          m[k] = m[k]! + dfdphi[((b * S + c) * Phi + p) * n + i]!;
+        }
+      }
+    }
     for (let c = 0; c < S; c++) {
       const t = inf.M[c]!;
       inf.M[c] = inf.Mnext[c]!;
       inf.Mnext[c] = t;
     }
     for (let c = 0; c < S; c++) be.scaleColumns(R, n, inf.M[c]!, v.dhds[c]!, c === 0 ? 0 : 1, ty);
+    if (Phi > 0) {
+      const t = ty.data;
+      for (let p = 0; p < Phi; p++) {
+        for (let i = 0; i < n; i++) {
+          const k = (oPhi + p * n + i) * n + i;
+          t[k] = t[k]! + dhdphi[(b * Phi + p) * n + i]!;
+        }
+      }
+    }
     be.copy(ty, inf.yT);
   }
 }

@@ -19,8 +19,10 @@ export const gruUnit: UnitModel = {
   K: 4,
   G: 3,
   ihChannel: [0, 1, 2],
+  unitParams: [],
   hhChannel: [0, 1, 3],
-  step(B, n, sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds) {
+  step(B, n, io) {
+    const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds } = io;
     for (let b = 0; b < B; b++) {
       const g = b * 3 * n; // gate blocks of this sample
       const s = b * n;

@@ -4,13 +4,16 @@ import type { UnitModel } from './unit.js';
 import { rnnUnit } from './rnn.js';
 import { gruUnit } from './gru.js';
 import { lstmUnit } from './lstm.js';
+import { egruUnit } from './egru.js';
 
 export type { UnitModel } from './unit.js';
+export { createEgruUnit, type EgruOptions } from './egru.js';
 
 export const unitModels: Readonly<Record<string, UnitModel>> = {
   rnn: rnnUnit,
   gru: gruUnit,
   lstm: lstmUnit,
+  egru: egruUnit,
 };
 
 export function getUnit(name: string): UnitModel {

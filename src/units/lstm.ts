@@ -19,8 +19,10 @@ export const lstmUnit: UnitModel = {
   K: 4,
   G: 4,
   ihChannel: [0, 1, 2, 3],
+  unitParams: [],
   hhChannel: [0, 1, 2, 3],
-  step(B, n, sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds) {
+  step(B, n, io) {
+    const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds } = io;
     for (let b = 0; b < B; b++) {
       const gb = b * 4 * n;
       const sb = b * 2 * n;

@@ -15,8 +15,10 @@ export const rnnUnit: UnitModel = {
   K: 1,
   G: 1,
   ihChannel: [0],
+  unitParams: [],
   hhChannel: [0],
-  step(B, n, _sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds) {
+  step(B, n, io) {
+    const { preIh, preHh, sNext, y, dfds, dfda, dhds } = io;
     for (let j = 0; j < B * n; j++) {
       const h = Math.tanh(preIh[j]! + preHh[j]!);
       sNext[j] = h;

@@ -15,8 +15,38 @@
  *   dfds:      [S][S][n]       ∂s_t[c] / ∂s_{t−1}[c']  at (c·S + c')·n + i
  *   dfda:      [S][K][n]       ∂s_t[c] / ∂a[k]          at (c·K + k)·n + i
  *   dhds:      [S][n]          ∂y / ∂s[c]
+ *   dfdphi:    [S][Φ][n]       ∂s_t[c] / ∂φ_p            (Φ per-unit parameters, e.g. the EGRU's thresholds)
+ *   dhdphi:    [Φ][n]          ∂y / ∂φ_p
  */
 import type { FloatArray } from '../backend/backend.js';
+import type { Rng } from '../core/rng.js';
+
+/** A per-unit parameter φ (one number per unit), e.g. a threshold. */
+export interface UnitParam {
+  readonly name: string;
+  init(n: number, rng: Rng): Float64Array;
+}
+
+/**
+ * The arrays of one step, for B samples. The caller keeps one of these and refreshes its fields before each
+ * call (typed-array views can be replaced when wasm memory grows), so a step allocates nothing.
+ * Reads sPrev (B×S·n), preIh and preHh (B×G·n), phi (Φ arrays of n); writes sNext (B×S·n) and y (B×n);
+ * when dfds is set also writes the local derivatives (dfds B×S·S·n, dfda B×S·K·n, dhds B×S·n, and for Φ > 0
+ * dfdphi B×S·Φ·n, dhdphi B×Φ·n).
+ */
+export interface UnitIO {
+  sPrev: FloatArray;
+  preIh: FloatArray;
+  preHh: FloatArray;
+  phi: FloatArray[];
+  sNext: FloatArray;
+  y: FloatArray;
+  dfds: FloatArray | null;
+  dfda: FloatArray | null;
+  dhds: FloatArray | null;
+  dfdphi: FloatArray | null;
+  dhdphi: FloatArray | null;
+}
 
 export interface UnitModel {
   readonly name: string;
@@ -30,13 +60,10 @@ export interface UnitModel {
   /** channel fed by each gate block of W_ih and of W_hh */
   readonly ihChannel: readonly number[];
   readonly hhChannel: readonly number[];
-  /**
-   * One step for B samples. Reads sPrev (B×S·n), preIh and preHh (B×G·n); writes sNext (B×S·n) and y (B×n);
-   * when dfds is given also writes the local derivatives at this step into dfds (B×S·S·n), dfda (B×S·K·n)
-   * and dhds (B×S·n).
-   */
-  step(B: number, n: number, sPrev: FloatArray, preIh: FloatArray, preHh: FloatArray,
-    sNext: FloatArray, y: FloatArray, dfds: FloatArray | null, dfda: FloatArray | null, dhds: FloatArray | null): void;
+  /** per-unit parameters φ (none for rnn, gru, lstm) */
+  readonly unitParams: readonly UnitParam[];
+  /** one step for B samples (see UnitIO) */
+  step(B: number, n: number, io: UnitIO): void;
 }
 
 export function sigmoid(v: number): number {
