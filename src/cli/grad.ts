@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { createBackend } from '../backend/index.js';
 import { ConfigError } from '../core/errors.js';
 import { createLearner } from '../learners/index.js';
-import { decodeParamsInto, encodePlain, readModelFile } from '../model/io.js';
+import { decodeMasksInto, decodeParamsInto, encodePlain, readModelFile } from '../model/io.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
 import { gradcheck } from '../run/gradcheck.js';
 import { readSequenceFile } from '../run/sequence-file.js';
@@ -29,6 +29,7 @@ export async function gradCommand(argv: string[]): Promise<void> {
   const backend = createBackend({ dtype, backend: (values.backend as 'ts' | 'wasm' | undefined) ?? (dtype === 'float64' ? 'ts' : 'wasm') });
   const net = new Network(config, backend);
   decodeParamsInto(net.params, file.params, path);
+  decodeMasksInto(net.masks, file.masks, path);
   const { seq, B } = readSequenceFile(values.data, net.inputSize, net.loss);
   const name = String(values.learner ?? 'bptt');
   const learner = createLearner(name, net, { batchSize: B, window: values.window ? Number(values.window) : undefined });

@@ -9,7 +9,7 @@ import { ConfigError, FileFormatError } from '../core/errors.js';
 import { applyOverrides, defaultConfig, type TrainConfig } from '../run/config.js';
 import { ProgressBar } from '../run/progress.js';
 import { Trainer, type Summary } from '../run/trainer.js';
-import { decodeParamsInto, readModelFile } from '../model/io.js';
+import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
 import { parse, type Values } from './args.js';
 
 const trainOptions = {
@@ -145,10 +145,13 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const task = String(values.task ?? base.task ?? 'copy');
   const preset = String(values.preset ?? base.preset ?? 'ci');
   let config = defaultConfig(task, preset as TrainConfig['preset']);
-  config = applyOverrides(config, { ...base, task, preset, model: cfgModel.model, hidden: cfgModel.hidden, layers: cfgModel.layers, steps: 0, learner: 'bptt' });
+  const fromModel: Record<string, unknown> = { model: cfgModel.model, hidden: cfgModel.hidden, layers: cfgModel.layers };
+  for (const k of ['stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod']) fromModel[k] = cfgModel[k];
+  config = applyOverrides(config, { ...base, task, preset, ...fromModel, steps: 0, learner: 'bptt' });
   config = applyOverrides(config, { batch: values.batch, seed: values.seed, ...parseSets(values.set) });
   const trainer = new Trainer(config);
   decodeParamsInto(trainer.network.params, file.params, path);
+  decodeMasksInto(trainer.network.masks, file.masks, path);
   const r = trainer.evaluate();
   const summary: Summary = { task, model: config.model, learner: 'none', metric: trainer.task.metric, value: r.value, loss: r.loss, steps: 0, seconds: 0 };
   if (values.json) console.log(JSON.stringify({ summary }));

@@ -4,8 +4,8 @@
  * plus, in a checkpoint, `checkpoint: {...}` with optimizer state, learner state, RNG states and counters.
  *
  * Arrays are `{shape, data: [numbers]}` (readable, editable) or `{shape, dtype: "f64" | "f32", base64}`
- * (compact and exact; used for optimizer moments and learner traces). JSON has no NaN or Infinity, so
- * non-finite numbers in `data` are written as the strings "NaN", "Infinity", "-Infinity" and read back
+ * (compact and exact; used for optimizer moments and learner traces). JSON has no NaN, Infinity or −0, so
+ * these are written in `data` as the strings "NaN", "Infinity", "-Infinity", "-0" and read back
  * as numbers — parameters must still be finite when loaded, and a file with NaN weights is refused by name.
  *
  * Files are written to a temporary file next to the target and renamed over it, so a crash while writing
@@ -31,6 +31,8 @@ export interface ModelFile<C = unknown, K = unknown> {
   library: string;
   config: C;
   params: Record<string, EncodedArray>;
+  /** synapse masks (0 or 1 per entry) of sparse models */
+  masks?: Record<string, EncodedArray>;
   checkpoint?: K;
 }
 
@@ -38,7 +40,8 @@ export function encodePlain(values: ArrayLike<number>, shape: number[] = [values
   const data: (number | string)[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    data[i] = Number.isFinite(v) ? v : String(v);
+    // JSON has no NaN, ±Infinity or −0; write them as strings so a checkpoint resumes bit for bit
+    data[i] = Object.is(v, -0) ? '-0' : Number.isFinite(v) ? v : String(v);
   }
   return { shape, data };
 }
@@ -60,7 +63,7 @@ export function decodeArray(enc: unknown, what: string): { shape: number[]; valu
     values = new Float64Array(e.data.length);
     e.data.forEach((v, i) => {
       if (typeof v === 'number') values[i] = v;
-      else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') values[i] = Number(v);
+      else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity' || v === '-0') values[i] = Number(v);
       else throw new FileFormatError(`${what}: element ${i} is ${JSON.stringify(v)}, not a number`);
     });
   } else if (typeof e.base64 === 'string' && (e.dtype === 'f64' || e.dtype === 'f32')) {
@@ -102,6 +105,33 @@ export function decodeParamsInto(params: ParamStore, encoded: unknown, file: str
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new NonFiniteError(`${file}: parameter '${name}' element ${bad} is ${values[bad]}; weights must be finite`);
     params.set(name, values);
+  }
+}
+
+/** the masks of a sparse network, for a model file (undefined when it has none) */
+export function encodeMasks(masks: ReadonlyMap<string, { data: ArrayLike<number>; length: number }>): Record<string, EncodedArray> | undefined {
+  if (masks.size === 0) return undefined;
+  const out: Record<string, EncodedArray> = {};
+  for (const [name, m] of masks) out[name] = encodePlain(m.data);
+  return out;
+}
+
+/** load a file's masks into the network's, refusing missing, extra, misshapen or non-0/1 entries */
+export function decodeMasksInto(masks: ReadonlyMap<string, { data: { set(v: ArrayLike<number>): void }; length: number }>, encoded: unknown, file: string): void {
+  const given = encoded && typeof encoded === 'object' ? Object.keys(encoded) : [];
+  const names = [...masks.keys()];
+  const missing = names.filter((n) => !given.includes(n)), extra = given.filter((n) => !names.includes(n));
+  if (missing.length || extra.length) {
+    throw new FileFormatError(`${file}: the synapse masks do not match the model config` +
+      (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
+  }
+  for (const name of names) {
+    const { values } = decodeArray((encoded as Record<string, unknown>)[name], `${file}: mask '${name}'`);
+    const m = masks.get(name)!;
+    if (values.length !== m.length) throw new FileFormatError(`${file}: mask '${name}' has ${values.length} entries, the model needs ${m.length}`);
+    const bad = values.findIndex((v) => v !== 0 && v !== 1);
+    if (bad >= 0) throw new FileFormatError(`${file}: mask '${name}' entry ${bad} is ${values[bad]}; masks hold 0 or 1`);
+    m.data.set(values);
   }
 }
 

@@ -51,6 +51,14 @@ export interface ModelConfig {
   /** egru: the pseudo-derivative's height γ and half-width w */
   dampening?: number;
   width?: number;
+  /**
+   * Parameter sparsity of the recurrent weights (weight_hh, and weight_ih with maskInput): the fraction kept.
+   * 'static' draws a random mask at initialisation (the sparse-RTRL paper); 'magnitude' starts dense and
+   * the trainer prunes the smallest weights on a schedule. Masked weights are exactly zero, always.
+   */
+  density?: number;
+  maskMethod?: 'static' | 'magnitude';
+  maskInput?: boolean;
 }
 
 export const modelNames = [...Object.keys(unitModels), 'lru'];
@@ -67,6 +75,12 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
   positiveInt('layers', config.layers);
   positiveInt('outputSize', config.outputSize);
   if (config.stateSize !== undefined) positiveInt('stateSize', config.stateSize);
+  if (config.density !== undefined && !(config.density > 0 && config.density <= 1)) {
+    throw new ConfigError(`model config: density must be in (0, 1], got ${config.density}`);
+  }
+  if (config.maskMethod !== undefined && config.maskMethod !== 'static' && config.maskMethod !== 'magnitude') {
+    throw new ConfigError(`model config: maskMethod must be 'static' or 'magnitude', got '${config.maskMethod}'`);
+  }
   if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
     throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got '${config.pooling}'`);
   }
@@ -130,6 +144,8 @@ export class Network {
   readonly params: ParamStore;
   readonly grads: ParamStore;
   readonly loss: Loss;
+  /** synapse masks by parameter name (1 = kept, 0 = pruned), present when the config asks for sparsity */
+  readonly masks = new Map<string, Buf>();
 
   constructor(readonly config: ModelConfig, readonly backend: Backend, seed = 0) {
     validateModelConfig(config);
@@ -154,6 +170,47 @@ export class Network {
       m.init(this.params, this.prefixes[i]!, rng);
       m.bind(this.params, this.grads, this.prefixes[i]!);
     });
+    if (config.density !== undefined && config.model !== 'lru') {
+      const masked = this.params.names().filter((n) => n.endsWith('.weight_hh') || (config.maskInput === true && n.endsWith('.weight_ih')));
+      const keep = config.maskMethod === 'magnitude' ? 1 : config.density;
+      for (const name of masked) {
+        const mask = backend.alloc(this.params.entry(name).size);
+        const d = mask.data;
+        for (let i = 0; i < d.length; i++) d[i] = keep >= 1 || rng.bernoulli(keep) ? 1 : 0;
+        this.masks.set(name, mask);
+      }
+      this.applyMasks();
+    }
+  }
+
+  /** zero the masked weights and their gradients (after every gradient computation and every update) */
+  applyMasks(): void {
+    for (const [name, mask] of this.masks) {
+      this.backend.mul(this.params.buf(name), mask, this.params.buf(name));
+      this.backend.mul(this.grads.buf(name), mask, this.grads.buf(name));
+    }
+  }
+
+  /** fraction of the masked parameters' entries that are kept */
+  maskDensity(): number {
+    let kept = 0, total = 0;
+    for (const mask of this.masks.values()) {
+      kept += this.backend.sum(mask);
+      total += mask.length;
+    }
+    return total === 0 ? 1 : kept / total;
+  }
+
+  /** magnitude pruning: in each masked parameter keep the `density` fraction of entries largest in |w| */
+  pruneByMagnitude(density: number): void {
+    for (const [name, mask] of this.masks) {
+      const w = this.params.buf(name).data, m = mask.data;
+      const keep = Math.max(1, Math.round(density * w.length));
+      const order = Array.from(w, (v, i) => [Math.abs(v) * m[i]!, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      m.fill(0);
+      for (let k = 0; k < keep; k++) m[order[k]![1]] = 1;
+    }
+    this.applyMasks();
   }
 
   get inputSize(): number {

@@ -12,7 +12,7 @@ import { createLearner, type Learner, type LearnerState } from '../learners/inde
 import { ForwardPass } from '../learners/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
 import {
-  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeParamsInto, encodeBase64, encodeParams, readModelFile,
+  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams, readModelFile,
   writeJsonAtomic, type EncodedArray, type ModelFile,
 } from '../model/io.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
@@ -49,6 +49,10 @@ export interface CheckpointState {
 /** The model config a run's network is built from. */
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
+  if (config.model === 'egru') Object.assign(base, { dampening: config.dampening, width: config.width });
+  if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
+    Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
+  }
   if (config.model !== 'lru') return base;
   return {
     ...base, stateSize: config.stateSize > 0 ? config.stateSize : Math.max(1, Math.floor(config.hidden / 2)),
@@ -93,8 +97,22 @@ export class Trainer {
 
   private update(): void {
     this.learner.flush();
-    this.optimizer.update(this.network.grads.flat, this.optState, this.network.params.flat);
-    this.network.zeroGrads();
+    const net = this.network;
+    net.applyMasks(); // masked weights get no gradient ...
+    this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
+    net.applyMasks(); // ... and stay exactly zero
+    net.zeroGrads();
+    this.prune();
+  }
+
+  /** magnitude pruning: density falls from 1 to the target along (1 − t/T)³ (Zhu & Gupta 2017) */
+  private prune(): void {
+    const c = this.config;
+    if (c.maskMethod !== 'magnitude' || this.network.masks.size === 0) return;
+    const t = this.optState.count;
+    const until = c.pruneUntil > 0 ? c.pruneUntil : Math.max(1, Math.floor((2 * this.totalUpdates()) / 3));
+    if (t % c.pruneEvery !== 0 || t > until) return;
+    this.network.pruneByMagnitude(c.density + (1 - c.density) * (1 - t / until) ** 3);
   }
 
   /** one training batch; returns its loss (L per sequence, averaged over the batch) and metric */
@@ -146,7 +164,11 @@ export class Trainer {
   }
 
   modelFile(): ModelFile<ModelConfig> {
-    return { format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: this.network.config, params: encodeParams(this.network.params) };
+    const masks = encodeMasks(this.network.masks);
+    return {
+      format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: this.network.config, params: encodeParams(this.network.params),
+      ...(masks ? { masks } : {}),
+    };
   }
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
@@ -176,6 +198,7 @@ export class Trainer {
     if (!ck || !ck.train) throw new FileFormatError(`'${path}' is a model file without a checkpoint section; it cannot resume a run`);
     const trainer = new Trainer(validateConfig(applyOverrides(ck.train, overrides)));
     decodeParamsInto(trainer.network.params, file.params, path);
+    decodeMasksInto(trainer.network.masks, file.masks, path);
     if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${path}: checkpoint step ${ck.step} is not a count`);
     trainer.step = ck.step;
     trainer.optState.count = ck.optimizer.count;

@@ -34,6 +34,10 @@ export interface TaskDefaults {
   rMax?: number;
   dropout?: number;
   pooling?: 'none' | 'pool_st';
+  /** egru: pseudo-derivative height and half-width; recurrent weight density */
+  dampening?: number;
+  width?: number;
+  density?: number;
   /** learning-rate schedule: constant, or linear warm-up then cosine decay */
   schedule?: 'constant' | 'cosine';
   warmup?: number;
