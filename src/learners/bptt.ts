@@ -96,11 +96,6 @@ export class BpttLearner implements Learner {
     return bytes;
   }
 
-  /** the largest window held so far (memory high-water mark) */
-  peakStateBytes(): number {
-    return this.records.reduce((s, r) => s + r.bytes, 0);
-  }
-
   saveState(): LearnerState {
     if (this.stored > 0) {
       throw new ConfigError(`${this.name}: a checkpoint must be taken at an update boundary (the stored window of ${this.stored} steps has not been flushed)`);

@@ -15,7 +15,6 @@
 import type { Buf } from '../backend/backend.js';
 import type { Network } from '../model/network.js';
 import type { Influence, ModuleCache } from '../modules/module.js';
-import { elementBytes } from './bptt.js';
 import { ForwardPass } from './forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 
@@ -113,14 +112,6 @@ export class RtrlLearner implements Learner {
     let bytes = 0;
     for (const s of this.samples) for (const inf of s.influence) bytes += inf ? inf.bytes : 0;
     return bytes;
-  }
-
-  /** everything the rule allocates per sample, scratch included */
-  allocatedBytes(): number {
-    const eb = elementBytes(this.network.backend.dtype);
-    let n = 0;
-    for (const s of this.samples) for (const t of s.ty) n += t.length * eb;
-    return n + 2 * this.stateBytes();
   }
 
   private carried(): Buf[] {

@@ -79,8 +79,6 @@ export interface LruInfluence extends Influence {
   MimIn: Buf | null;
   nextReIn: Buf | null;
   nextImIn: Buf | null;
-  /** the rows of ty from below, and this layer's own rows */
-  tyIn: Buf | null;
 }
 
 /** The online rule's eligibility traces for B samples (exact sensitivities of h_t, elementwise). */
@@ -429,7 +427,6 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
       dbxRe: Rin > 0 ? be.alloc(Rin * N) : null,
       dbxIm: Rin > 0 ? be.alloc(Rin * N) : null,
       MreIn: inView(Mre), MimIn: inView(Mim), nextReIn: inView(nextRe), nextImIn: inView(nextIm),
-      tyIn: null,
     };
   }
 
