@@ -46,9 +46,10 @@ for (const info of learnerTable) {
       });
 
       // the event-based GRU sits on a plateau for its first ~150 updates on copy and spiral (few units fire
-      // yet), so its tiny task is the adding problem, where the loss falls from the first updates
-      test('the loss falls on a tiny task (copy; adding for the event-based GRU)', () => {
-        const trainer = new Trainer(model === 'egru'
+      // yet), and so do the spiking units (snu, lif and their sigmoid variants) on copy; their tiny task is
+      // the adding problem, where the loss falls from the first updates
+      test('the loss falls on a tiny task (copy; adding for the threshold units)', () => {
+        const trainer = new Trainer(model === 'egru' || model.startsWith('snu') || model.startsWith('lif')
           ? applyOverrides(defaultConfig('adding', 'ci'), { learner: info.name, model, hidden: 8, batch: 8, steps: 150, evalEvery: 0, evalBatches: 2, window: 10 })
           : tinyConfig(info.name, model, { steps: 150 }));
         const before = trainer.evaluate().loss;

@@ -8,7 +8,7 @@ import { RtrlLearner } from './rtrl.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
 
-const gated = ['rnn', 'gru', 'lstm', 'egru', 'lru'] as const;
+const gated = ['rnn', 'gru', 'lstm', 'egru', 'snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'lru'] as const;
 
 export const learnerTable: readonly LearnerInfo[] = [
   {

@@ -17,7 +17,7 @@ import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import { ParamStore, type ParamSpec } from '../core/params.js';
 import { Rng } from '../core/rng.js';
-import { createEgruUnit, getUnit, unitModels } from '../units/index.js';
+import { createUnit, getUnit, unitModels } from '../units/index.js';
 import { Dense } from '../modules/dense.js';
 import { Dropout } from '../modules/dropout.js';
 import { Gelu } from '../modules/gelu.js';
@@ -48,7 +48,7 @@ export interface ModelConfig {
   dropout?: number;
   /** lru: 'pool_st' for sequence classification with a per-step loss; 'none' for per-step outputs */
   pooling?: 'none' | 'pool_st';
-  /** egru: the pseudo-derivative's height γ and half-width w */
+  /** egru, snu, lif: the pseudo-/surrogate derivative's height γ and (half-)width w */
   dampening?: number;
   width?: number;
   /**
@@ -59,6 +59,8 @@ export interface ModelConfig {
   density?: number;
   maskMethod?: 'static' | 'magnitude';
   maskInput?: boolean;
+  /** false: the recurrent layers have no recurrent synapses (no weight_hh, bias_hh); default true */
+  recurrent?: boolean;
 }
 
 export const modelNames = [...Object.keys(unitModels), 'lru'];
@@ -80,6 +82,9 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
   }
   if (config.maskMethod !== undefined && config.maskMethod !== 'static' && config.maskMethod !== 'magnitude') {
     throw new ConfigError(`model config: maskMethod must be 'static' or 'magnitude', got '${config.maskMethod}'`);
+  }
+  if (config.recurrent !== undefined && typeof config.recurrent !== 'boolean') {
+    throw new ConfigError(`model config: recurrent must be true or false, got ${JSON.stringify(config.recurrent)}`);
   }
   if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
     throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got '${config.pooling}'`);
@@ -113,9 +118,9 @@ function buildChain(c: ModelConfig): Piece[] {
     pieces.push({ module: new Dense(H, c.outputSize), prefix: 'decoder.' });
     return pieces;
   }
-  const unit = c.model === 'egru' ? createEgruUnit({ dampening: c.dampening, width: c.width }) : getUnit(c.model);
+  const unit = createUnit(c.model, { dampening: c.dampening, width: c.width });
   for (let l = 0; l < c.layers; l++) {
-    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden), prefix: `layers.${l}.` });
+    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden, c.recurrent !== false), prefix: `layers.${l}.` });
   }
   pieces.push({ module: new Dense(c.hidden, c.outputSize), prefix: 'readout.' });
   return pieces;

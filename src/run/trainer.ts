@@ -49,7 +49,8 @@ export interface CheckpointState {
 /** The model config a run's network is built from. */
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
-  if (config.model === 'egru') Object.assign(base, { dampening: config.dampening, width: config.width });
+  if (config.model === 'egru' || config.model === 'snu' || config.model === 'lif') Object.assign(base, { dampening: config.dampening, width: config.width });
+  if (config.model !== 'lru' && config.recurrent === 0) base.recurrent = false;
   if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
     Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
   }

@@ -38,6 +38,8 @@ export interface TaskDefaults {
   dampening?: number;
   width?: number;
   density?: number;
+  /** 0: recurrent layers without recurrent synapses */
+  recurrent?: number;
   /** learning-rate schedule: constant, or linear warm-up then cosine decay */
   schedule?: 'constant' | 'cosine';
   warmup?: number;

@@ -4,20 +4,37 @@ import type { UnitModel } from './unit.js';
 import { rnnUnit } from './rnn.js';
 import { gruUnit } from './gru.js';
 import { lstmUnit } from './lstm.js';
-import { egruUnit } from './egru.js';
+import { createEgruUnit, egruUnit } from './egru.js';
+import { createSpikingUnit } from './spiking.js';
 
 export type { UnitModel } from './unit.js';
 export { createEgruUnit, type EgruOptions } from './egru.js';
+export { createSpikingUnit, type SpikingKind, type SpikingOptions } from './spiking.js';
 
 export const unitModels: Readonly<Record<string, UnitModel>> = {
   rnn: rnnUnit,
   gru: gruUnit,
   lstm: lstmUnit,
   egru: egruUnit,
+  snu: createSpikingUnit('snu'),
+  lif: createSpikingUnit('lif'),
+  'snu-sigmoid': createSpikingUnit('snu', { output: 'sigmoid' }),
+  'lif-sigmoid': createSpikingUnit('lif', { output: 'sigmoid' }),
 };
+
+/** the spiking unit models (their step output has a surrogate derivative of height `dampening`, width `width`) */
+export const spikingModels: readonly string[] = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'];
 
 export function getUnit(name: string): UnitModel {
   const u = unitModels[name];
   if (!u) throw new UnknownNameError('model', name, Object.keys(unitModels));
   return u;
+}
+
+/** A unit model with its pseudo-/surrogate-derivative settings (egru, snu, lif); others ignore them. */
+export function createUnit(name: string, { dampening, width }: { dampening?: number; width?: number } = {}): UnitModel {
+  const base = getUnit(name);
+  if (name === 'egru') return createEgruUnit({ dampening, width });
+  if (name === 'snu' || name === 'lif') return createSpikingUnit(name, { dampening, width });
+  return base;
 }
