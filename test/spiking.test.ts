@@ -104,13 +104,6 @@ describe('spiking units', () => {
     });
   }
 
-  test('a layer without recurrent synapses has no weight_hh and no bias_hh, and its output ignores the past output', () => {
-    const withH = net('snu', 1), without = net('snu', 1, { recurrent: false });
-    assert.ok(withH.params.names().includes('layers.0.weight_hh'));
-    assert.deepEqual(without.params.names().filter((n) => n.includes('_hh')), []);
-    assert.equal(withH.size - without.size, 5 * 5 + 5);
-  });
-
   test('the local partials follow their formulas (snu reset to zero, lif reset by subtraction)', () => {
     const n = 3, th = 0.6, l = 0.8, gamma = 0.5, w = 0.7;
     const psi = (v: number): number => gamma * (1 - Math.tanh(v / w) ** 2);

@@ -59,8 +59,6 @@ export interface ModelConfig {
   density?: number;
   maskMethod?: 'static' | 'magnitude';
   maskInput?: boolean;
-  /** false: the recurrent layers have no recurrent synapses (no weight_hh, bias_hh); default true */
-  recurrent?: boolean;
 }
 
 export const modelNames = [...Object.keys(unitModels), 'lru'];
@@ -82,9 +80,6 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
   }
   if (config.maskMethod !== undefined && config.maskMethod !== 'static' && config.maskMethod !== 'magnitude') {
     throw new ConfigError(`model config: maskMethod must be 'static' or 'magnitude', got '${config.maskMethod}'`);
-  }
-  if (config.recurrent !== undefined && typeof config.recurrent !== 'boolean') {
-    throw new ConfigError(`model config: recurrent must be true or false, got ${JSON.stringify(config.recurrent)}`);
   }
   if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
     throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got '${config.pooling}'`);
@@ -120,7 +115,7 @@ function buildChain(c: ModelConfig): Piece[] {
   }
   const unit = createUnit(c.model, { dampening: c.dampening, width: c.width });
   for (let l = 0; l < c.layers; l++) {
-    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden, c.recurrent !== false), prefix: `layers.${l}.` });
+    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden), prefix: `layers.${l}.` });
   }
   pieces.push({ module: new Dense(c.hidden, c.outputSize), prefix: 'readout.' });
   return pieces;

@@ -12,8 +12,6 @@
  *   D_ih,g = X·W_ih,gᵀ + immediate,  D_hh,g = Y·W_hh,gᵀ + immediate,
  *   M_t,c = Σ_c' M_{t−1},c' ⊙ ∂f_c/∂s_c' + Σ_g D_ih,g ⊙ ∂f_c/∂a_{ih(g)} + Σ_g D_hh,g ⊙ ∂f_c/∂a_{hh(g)},
  *   dy_t/dθ = Σ_c M_t,c ⊙ ∂h/∂s_c.   Cost per sample: G·n·(n + in)·R multiply-adds in gemm, O(R·n) more.
- * Without recurrent synapses (`recurrentSynapses = false`: no weight_hh, no bias_hh, preHh ≡ 0) a unit sees
- * only its own state and the input from below — the case where per-layer eligibility traces are exact (OSTL).
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
@@ -95,7 +93,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   private dphi: Buf[] = [];
   private readonly io: UnitIO = emptyIO();
 
-  constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number, readonly recurrentSynapses = true) {
+  constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number) {
     this.kind = unit.name;
     this.outSize = n;
     this.stateSize = unit.S * n;
@@ -105,9 +103,9 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     const Gn = this.unit.G * this.n;
     return [
       { name: 'weight_ih', shape: [Gn, this.inSize] },
-      ...(this.recurrentSynapses ? [{ name: 'weight_hh', shape: [Gn, this.n] }] : []),
+      { name: 'weight_hh', shape: [Gn, this.n] },
       { name: 'bias_ih', shape: [Gn] },
-      ...(this.recurrentSynapses ? [{ name: 'bias_hh', shape: [Gn] }] : []),
+      { name: 'bias_hh', shape: [Gn] },
       ...this.unit.unitParams.map((p) => ({ name: p.name, shape: [this.n] })),
     ];
   }
@@ -115,14 +113,12 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   /** own parameter count */
   get ownRows(): number {
     const Gn = this.unit.G * this.n;
-    const hh = this.recurrentSynapses ? this.n + 1 : 0;
-    return Gn * (this.inSize + 1 + hh) + this.unit.unitParams.length * this.n;
+    return Gn * (this.inSize + this.n + 2) + this.unit.unitParams.length * this.n;
   }
 
   init(params: ParamStore, prefix: string, rng: Rng): void {
     const k = 1 / Math.sqrt(this.n);
-    const unitParams = new Set(this.unit.unitParams.map((p) => p.name));
-    for (const s of this.paramSpecs().filter((spec) => !unitParams.has(spec.name))) {
+    for (const s of this.paramSpecs().slice(0, 4)) {
       const v = new Float64Array(s.shape.reduce((a, d) => a * d, 1));
       rng.fillUniform(v, -k, k);
       params.set(prefix + s.name, v);
@@ -133,17 +129,15 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   bind(params: ParamStore, grads: ParamStore, prefix: string): void {
     const n = this.n, G = this.unit.G;
     this.Wih = params.buf(prefix + 'weight_ih');
+    this.Whh = params.buf(prefix + 'weight_hh');
     this.bih = params.buf(prefix + 'bias_ih');
+    this.bhh = params.buf(prefix + 'bias_hh');
     this.WihGate = Array.from({ length: G }, (_, g) => this.Wih.view(g * n * this.inSize, n * this.inSize));
+    this.WhhGate = Array.from({ length: G }, (_, g) => this.Whh.view(g * n * n, n * n));
     this.dWih = grads.buf(prefix + 'weight_ih');
+    this.dWhh = grads.buf(prefix + 'weight_hh');
     this.dbih = grads.buf(prefix + 'bias_ih');
-    if (this.recurrentSynapses) {
-      this.Whh = params.buf(prefix + 'weight_hh');
-      this.bhh = params.buf(prefix + 'bias_hh');
-      this.WhhGate = Array.from({ length: G }, (_, g) => this.Whh.view(g * n * n, n * n));
-      this.dWhh = grads.buf(prefix + 'weight_hh');
-      this.dbhh = grads.buf(prefix + 'bias_hh');
-    }
+    this.dbhh = grads.buf(prefix + 'bias_hh');
     this.phi = this.unit.unitParams.map((p) => params.buf(prefix + p.name));
     this.dphi = this.unit.unitParams.map((p) => grads.buf(prefix + p.name));
   }
@@ -196,10 +190,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     be.copy(st.y, cache.yPrev);
     be.gemm(false, true, B, Gn, this.inSize, 1, x, this.Wih, 0, st.preIh);
     be.ger(B, Gn, 1, st.ones, this.bih, st.preIh);
-    if (this.recurrentSynapses) {
-      be.gemm(false, true, B, Gn, n, 1, st.y, this.Whh, 0, st.preHh);
-      be.ger(B, Gn, 1, st.ones, this.bhh, st.preHh);
-    } // else preHh stays zero from allocation
+    be.gemm(false, true, B, Gn, n, 1, st.y, this.Whh, 0, st.preHh);
+    be.ger(B, Gn, 1, st.ones, this.bhh, st.preHh);
     const io = this.io;
     io.sPrev = st.s.data;
     io.preIh = st.preIh.data;
@@ -265,14 +257,10 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     }
     be.gemm(true, false, Gn, this.inSize, B, 1, c.dpreIh, cache.x, 1, this.dWih);
     be.colSum(B, Gn, c.dpreIh, 1, this.dbih);
+    be.gemm(true, false, Gn, n, B, 1, c.dpreHh, cache.yPrev, 1, this.dWhh);
+    be.colSum(B, Gn, c.dpreHh, 1, this.dbhh);
     if (dx) be.gemm(false, false, B, this.inSize, Gn, 1, c.dpreIh, this.Wih, 0, dx);
-    if (this.recurrentSynapses) {
-      be.gemm(true, false, Gn, n, B, 1, c.dpreHh, cache.yPrev, 1, this.dWhh);
-      be.colSum(B, Gn, c.dpreHh, 1, this.dbhh);
-      be.gemm(false, false, B, n, Gn, 1, c.dpreHh, this.Whh, 0, c.dY);
-    } else {
-      be.fill(c.dY, 0);
-    }
+    be.gemm(false, false, B, n, Gn, 1, c.dpreHh, this.Whh, 0, c.dY);
   }
 
   createInfluence(be: Backend, Rin: number): RecInfluence {
@@ -324,27 +312,25 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     const R = inf.rows, Rin = inf.Rin;
     const v = this.sampleViews(cache)[b]!;
     // propagated rows: through the recurrent synapses (all rows) and the synapses from below (first Rin)
-    const H = this.recurrentSynapses;
     for (let g = 0; g < G; g++) {
-      if (H) be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
+      be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
       if (tx && Rin > 0) be.gemm(false, true, Rin, n, inp, 1, tx, this.WihGate[g]!, 0, inf.DihIn[g]!);
       be.fill(inf.DihOwn[g]!, 0);
     }
     // immediate rows: ∂preIh[g·n+i]/∂W_ih[g·n+i, j] = x_j, ∂/∂b_ih = 1; the same for hh with y_{t−1}
     const Gn = G * n;
-    const oIh = Rin, oHh = oIh + Gn * inp, oBih = oHh + (H ? Gn * n : 0), oBhh = oBih + Gn;
+    const oIh = Rin, oHh = oIh + Gn * inp, oBih = oHh + Gn * n, oBhh = oBih + Gn;
     const x = v.x.data, yp = v.yPrev.data;
     for (let g = 0; g < G; g++) {
       const dih = inf.Dih[g]!.data, dhh = inf.Dhh[g]!.data;
       for (let i = 0; i < n; i++) {
         const r = g * n + i;
         for (let j = 0; j < inp; j++) dih[(oIh + r * inp + j) * n + i] = x[j]!;
-        dih[(oBih + r) * n + i] = 1;
-        if (!H) continue;
         for (let j = 0; j < n; j++) {
           const k = (oHh + r * n + j) * n + i;
           dhh[k] = dhh[k]! + yp[j]!;
         }
+        dih[(oBih + r) * n + i] = 1;
         const kb = (oBhh + r) * n + i;
         dhh[kb] = dhh[kb]! + 1;
       }
@@ -355,11 +341,11 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
       for (let c2 = 0; c2 < S; c2++) be.scaleColumns(R, n, inf.M[c2]!, v.dfds[c * S + c2]!, c2 === 0 ? 0 : 1, out);
       for (let g = 0; g < G; g++) {
         be.scaleColumns(R, n, inf.Dih[g]!, v.dfda[c * K + ihChannel[g]!]!, 1, out);
-        if (H) be.scaleColumns(R, n, inf.Dhh[g]!, v.dfda[c * K + hhChannel[g]!]!, 1, out);
+        be.scaleColumns(R, n, inf.Dhh[g]!, v.dfda[c * K + hhChannel[g]!]!, 1, out);
       }
     }
     // unit parameters φ: their immediate rows, into the state and (below) into the output
-    const Phi = this.phi.length, oPhi = oBhh + (H ? Gn : 0), dfdphi = cache.dfdphi.data, dhdphi = cache.dhdphi.data;
+    const Phi = this.phi.length, oPhi = oBhh + Gn, dfdphi = cache.dfdphi.data, dhdphi = cache.dhdphi.data;
     for (let c = 0; c < S; c++) {
       const m = inf.Mnext[c]!.data;
       for (let p = 0; p < Phi; p++) {

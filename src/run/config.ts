@@ -27,8 +27,6 @@ export interface TrainConfig {
   /** parameter sparsity of the recurrent weights: kept fraction (1: dense), static random or magnitude pruning */
   density: number;
   maskMethod: 'static' | 'magnitude';
-  /** 1: recurrent layers with recurrent synapses (weight_hh); 0: without (feed-forward into each unit) */
-  recurrent: number;
   /** magnitude pruning: prune every this many updates until update `pruneUntil` (0: two thirds of the run) */
   pruneEvery: number;
   pruneUntil: number;
@@ -55,7 +53,7 @@ export interface TrainConfig {
   dtype: 'float32' | 'float64';
 }
 
-const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'recurrent', 'pruneEvery', 'pruneUntil', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
+const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'pruneEvery', 'pruneUntil', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
   'momentum', 'seed', 'evalEvery', 'evalBatches'] as const;
 const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   preset: ['ci', 'paper'],
@@ -75,7 +73,7 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
     task, preset, taskSettings: {},
     model: d.model, hidden: d.hidden, layers: d.layers,
     stateSize: d.stateSize ?? 0, rMin: d.rMin ?? 0, rMax: d.rMax ?? 1, maxPhase: 6.28, dropout: d.dropout ?? 0, pooling: d.pooling ?? 'none',
-    dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', recurrent: d.recurrent ?? 1, pruneEvery: 10, pruneUntil: 0,
+    dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', pruneEvery: 10, pruneUntil: 0,
     learner: d.learner, window: 8,
     batch: d.batch, steps: d.steps, updateEvery: 0,
     optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
@@ -129,7 +127,6 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   int('hidden', 1); int('layers', 1); int('stateSize', 0);
   if (!(c.rMin >= 0 && c.rMin <= c.rMax && c.rMax <= 1)) throw new ConfigError(`config: need 0 ≤ rMin ≤ rMax ≤ 1, got ${c.rMin}, ${c.rMax}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(`config: dropout must be in [0, 1), got ${c.dropout}`);
-  if (c.recurrent !== 0 && c.recurrent !== 1) throw new ConfigError(`config: recurrent must be 1 (with weight_hh) or 0 (without), got ${c.recurrent}`);
   if (!(c.density > 0 && c.density <= 1)) throw new ConfigError(`config: density must be in (0, 1], got ${c.density}`);
   int('pruneEvery', 1); int('pruneUntil', 0); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
   int('warmup', 0); int('seed', 0); int('evalEvery', 0); int('evalBatches', 1);

@@ -50,7 +50,6 @@ export interface CheckpointState {
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
   if (config.model === 'egru' || config.model === 'snu' || config.model === 'lif') Object.assign(base, { dampening: config.dampening, width: config.width });
-  if (config.model !== 'lru' && config.recurrent === 0) base.recurrent = false;
   if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
     Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
   }

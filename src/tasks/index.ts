@@ -6,11 +6,12 @@ import { delayedXorTask } from './delayed-xor.js';
 import { listopsTask } from './listops.js';
 import { seqImageTask } from './seq-image.js';
 import { spiralTask } from './spiral.js';
+import { spikesTask } from './spikes.js';
 import type { Preset, Task, TaskInfo } from './task.js';
 
 export type { Batch, MetricName, Preset, Task, TaskDefaults, TaskInfo } from './task.js';
 
-export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask];
+export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, spikesTask];
 
 export const presets: readonly Preset[] = ['ci', 'paper'];
 

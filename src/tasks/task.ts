@@ -38,8 +38,8 @@ export interface TaskDefaults {
   dampening?: number;
   width?: number;
   density?: number;
-  /** 0: recurrent layers without recurrent synapses */
-  recurrent?: number;
+  /** 'off': recurrent layers without recurrent synapses */
+  recurrent?: 'on' | 'off';
   /** learning-rate schedule: constant, or linear warm-up then cosine decay */
   schedule?: 'constant' | 'cosine';
   warmup?: number;

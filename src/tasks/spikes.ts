@@ -1,0 +1,120 @@
+/**
+ * `spikes` — spike-pattern classification on random manifolds (the "randman" idea of Zenke & Vogels,
+ * Neural Computation 2021): a stand-in, fully generated, for spiking audio benchmarks such as SHD
+ * (research/osttp-and-perturbation.md §A.9).
+ *
+ * Each class c owns a random smooth D-dimensional manifold embedded in spike-time space: for every input
+ * channel j and manifold dimension d a smooth random function
+ *   f_{c,j,d}(u) = Σ_{k=1..8} k^(−α) · (a_k sin(2πk·u) + b_k cos(2πk·u)),   a_k, b_k ~ U(−1, 1),
+ * rescaled to [0, 1] over u ∈ [0, 1]. A sample of class c draws a point u ~ U([0,1]^D) and channel j
+ * fires exactly one spike, at step round(mean_d f_{c,j,d}(u_d) · (window − 1)). Inside a class the
+ * pattern moves smoothly with u; across classes the manifolds are independent — the class is in the
+ * relative timing of the spikes, not in which channels fire (every channel fires once).
+ * The input is the spike raster (0/1, `channels` wide); the target is the class at the last `readout`
+ * steps (mask 1 there, 0 before), cross-entropy; metric: accuracy over those steps (chance 1/classes).
+ *
+ * Settings (positive integers): channels, classes, length T, window (spikes fall in steps [0, window)),
+ * readout, dim D, alpha α (smoothness: larger is smoother), manifold (the seed of the class manifolds —
+ * the manifolds are part of the task, the same for every batch; batches draw only u and the class).
+ * ci: 20 channels, 4 classes, T = 30, spikes anywhere in the 30 steps, the last 10 scored, D = 1, α = 2.
+ * paper: 100 channels, 10 classes, T = 100, spikes in 80 steps, the last 20 scored, D = 2, α = 2.
+ */
+import { ConfigError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { resolveSettings } from './settings.js';
+import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
+
+const presets = {
+  ci: { channels: 20, classes: 4, length: 30, window: 30, readout: 10, dim: 1, alpha: 2, manifold: 1 },
+  paper: { channels: 100, classes: 10, length: 100, window: 80, readout: 20, dim: 2, alpha: 2, manifold: 1 },
+};
+
+const HARMONICS = 8;
+
+/** the coefficients of f_{c,j,d}: [classes][channels][dim][2·HARMONICS], and each function's min and max */
+interface Manifolds {
+  coef: Float64Array;
+  lo: Float64Array;
+  hi: Float64Array;
+}
+
+function makeManifolds(classes: number, channels: number, dim: number, alpha: number, seed: number): Manifolds {
+  const rng = new Rng(seed);
+  const F = classes * channels * dim;
+  const coef = new Float64Array(F * 2 * HARMONICS);
+  rng.fillUniform(coef, -1, 1);
+  for (let f = 0; f < F; f++) {
+    for (let k = 0; k < HARMONICS; k++) {
+      const s = (k + 1) ** -alpha, at = (f * HARMONICS + k) * 2;
+      coef[at] = coef[at]! * s;
+      coef[at + 1] = coef[at + 1]! * s;
+    }
+  }
+  const lo = new Float64Array(F).fill(Infinity), hi = new Float64Array(F).fill(-Infinity);
+  // the range of each function over a fine grid (the functions are smooth, 8 harmonics at most)
+  for (let f = 0; f < F; f++) {
+    for (let g = 0; g <= 512; g++) {
+      const v = raw(coef, f, g / 512);
+      lo[f] = Math.min(lo[f]!, v);
+      hi[f] = Math.max(hi[f]!, v);
+    }
+  }
+  return { coef, lo, hi };
+}
+
+function raw(coef: Float64Array, f: number, u: number): number {
+  let v = 0;
+  for (let k = 0; k < HARMONICS; k++) {
+    const w = 2 * Math.PI * (k + 1) * u;
+    v += coef[(f * HARMONICS + k) * 2]! * Math.sin(w) + coef[(f * HARMONICS + k) * 2 + 1]! * Math.cos(w);
+  }
+  return v;
+}
+
+export const spikesTask: TaskInfo = {
+  name: 'spikes',
+  description: 'classify spike patterns drawn from random smooth manifolds, one per class (randman; a generated stand-in for spiking audio)',
+  create(preset: Preset, overrides?: Record<string, number>): Task {
+    const s = resolveSettings('spikes', preset, presets, overrides);
+    const { channels, classes, length: T, window, readout, dim, alpha, manifold } = s;
+    if (classes < 2) throw new ConfigError(`task spikes: classes must be at least 2, got ${classes}`);
+    if (window > T) throw new ConfigError(`task spikes: window (${window}) must not exceed length (${T})`);
+    if (readout > T) throw new ConfigError(`task spikes: readout (${readout}) must not exceed length (${T})`);
+    const m = makeManifolds(classes, channels, dim, alpha, manifold);
+    const u = new Float64Array(dim);
+    return {
+      name: 'spikes',
+      preset,
+      settings: s,
+      inputSize: channels,
+      outputSize: classes,
+      seqLength: T,
+      loss: { kind: 'ce', classes },
+      metric: 'accuracy',
+      defaults: preset === 'ci'
+        ? { model: 'lif', learner: 'osttp', hidden: 32, layers: 2, batch: 16, steps: 200, lr: 1e-2, dampening: 1, width: 1, recurrent: 'off' }
+        : { model: 'lif', learner: 'osttp', hidden: 128, layers: 2, batch: 32, steps: 2000, lr: 3e-3, dampening: 1, width: 1, recurrent: 'off' },
+      batch(B: number, rng: Rng): Batch {
+        const x = steps(T, B * channels), target = steps(T, B), mask = steps(T, B);
+        for (let b = 0; b < B; b++) {
+          const c = rng.int(classes);
+          for (let d = 0; d < dim; d++) u[d] = rng.uniform();
+          for (let j = 0; j < channels; j++) {
+            let z = 0;
+            for (let d = 0; d < dim; d++) {
+              const f = (c * channels + j) * dim + d;
+              z += (raw(m.coef, f, u[d]!) - m.lo[f]!) / Math.max(m.hi[f]! - m.lo[f]!, 1e-12);
+            }
+            const t = Math.min(window - 1, Math.max(0, Math.round((z / dim) * (window - 1))));
+            x[t]![b * channels + j] = 1;
+          }
+          for (let t = T - readout; t < T; t++) {
+            target[t]![b] = c;
+            mask[t]![b] = 1;
+          }
+        }
+        return { x, target, mask };
+      },
+    };
+  },
+};
