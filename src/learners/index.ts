@@ -3,12 +3,14 @@ import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import { TraceLearner } from './eprop.js';
 import { OnlineLruLearner } from './online-lru.js';
 import { RtrlLearner } from './rtrl.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
 
-const gated = ['rnn', 'gru', 'lstm', 'egru', 'lru'] as const;
+const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', 'lru'] as const;
+const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky'] as const;
 
 export const learnerTable: readonly LearnerInfo[] = [
   {
@@ -59,6 +61,27 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     models: ['lru'],
     create: (net, o) => new OnlineLruLearner(net, o, 'truncated1', 'truncated1'),
+  },
+  {
+    name: 'eprop',
+    description: 'e-prop (Bellec et al. 2020): per-synapse eligibility traces (each unit\'s own ∂f/∂s) × the error backpropagated at time t only',
+    exact: false,
+    models: units,
+    create: (net, o) => new TraceLearner(net, o, 'eprop', 'diag', 'backprop'),
+  },
+  {
+    name: 'eprop-random',
+    description: 'e-prop with random feedback: eligibility traces × the output error through fixed random matrices (no weight transport)',
+    exact: false,
+    models: units,
+    create: (net, o) => new TraceLearner(net, o, 'eprop-random', 'diag', 'random-feedback'),
+  },
+  {
+    name: 'snap1',
+    description: 'SnAp-1 (Menick et al. 2021): traces through the diagonal of the full state Jacobian × the error backpropagated at time t',
+    exact: false,
+    models: units,
+    create: (net, o) => new TraceLearner(net, o, 'snap1', 'snap1', 'backprop'),
   },
 ];
 

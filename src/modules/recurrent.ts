@@ -19,7 +19,8 @@ import type { Rng } from '../core/rng.js';
 import type { UnitIO, UnitModel } from '../units/unit.js';
 import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
-interface RecCache extends ModuleCache {
+/** what one step leaves for its derivatives (x_t, y_{t−1} and the unit's local partials), B samples */
+export interface RecCache extends ModuleCache {
   x: Buf;
   yPrev: Buf;
   dfds: Buf;
@@ -92,6 +93,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   private phi: Buf[] = [];
   private dphi: Buf[] = [];
   private readonly io: UnitIO = emptyIO();
+  /** the gradient accumulator of all of this layer's own parameters, in paramSpecs order (one contiguous view) */
+  private ownGradView!: Buf;
 
   constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number) {
     this.kind = unit.name;
@@ -140,6 +143,21 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     this.dbhh = grads.buf(prefix + 'bias_hh');
     this.phi = this.unit.unitParams.map((p) => params.buf(prefix + p.name));
     this.dphi = this.unit.unitParams.map((p) => grads.buf(prefix + p.name));
+    this.ownGradView = grads.flat.view(grads.entry(prefix + 'weight_ih').offset, this.ownRows);
+  }
+
+  /** W_ih (G·n × in) and W_hh (G·n × n), for learners that build their own rules from the unit's partials */
+  get weightIh(): Buf {
+    return this.Wih;
+  }
+
+  get weightHh(): Buf {
+    return this.Whh;
+  }
+
+  /** the gradient of the layer's own parameters as one view: weight_ih, weight_hh, bias_ih, bias_hh, φ… */
+  get ownGrad(): Buf {
+    return this.ownGradView;
   }
 
   createCache(be: Backend, B: number): RecCache {

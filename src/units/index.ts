@@ -5,6 +5,7 @@ import { rnnUnit } from './rnn.js';
 import { gruUnit } from './gru.js';
 import { lstmUnit } from './lstm.js';
 import { egruUnit } from './egru.js';
+import { leakyUnit } from './leaky.js';
 
 export type { UnitModel } from './unit.js';
 export { createEgruUnit, type EgruOptions } from './egru.js';
@@ -14,6 +15,7 @@ export const unitModels: Readonly<Record<string, UnitModel>> = {
   gru: gruUnit,
   lstm: lstmUnit,
   egru: egruUnit,
+  leaky: leakyUnit,
 };
 
 export function getUnit(name: string): UnitModel {
