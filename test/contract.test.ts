@@ -26,7 +26,7 @@ function tinyConfig(learner: string, model: string, extra: Record<string, unknow
 
 // approximate trace learners that drop the paths through the recurrent synapses (eprop and relatives) hold
 // copy's pattern poorly in 150 updates; like the event-based GRU they are checked on the adding problem
-const onAdding = new Set(['eprop', 'eprop-random', 'snap1']);
+const onAdding = new Set(['eprop', 'eprop-random', 'snap1', 'deep-eprop']);
 
 const tmp = mkdtempSync(join(tmpdir(), 'onward-contract-'));
 

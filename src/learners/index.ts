@@ -42,6 +42,13 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
   },
   {
+    name: 'deep-eprop',
+    description: 'deep e-prop (Millidge 2025): traces carried up the stack through the inter-layer Jacobians, each unit\'s own ∂f/∂s within a layer, signal at the top',
+    exact: false,
+    models: gated,
+    create: (net, o) => new RtrlLearner(net, o, 'deep-eprop', 'diag'),
+  },
+  {
     name: 'online-lru',
     description: 'online LRU (Zucchet et al. 2023): exact elementwise traces in each LRU layer × the error backpropagated at time t only',
     exact: false,

@@ -17,7 +17,7 @@ import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
 import type { UnitIO, UnitModel } from '../units/unit.js';
-import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import type { Influence, ModuleCache, WithinJacobian, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
 /** what one step leaves for its derivatives (x_t, y_{t−1} and the unit's local partials), B samples */
 export interface RecCache extends ModuleCache {
@@ -62,6 +62,8 @@ interface RecCarry extends RecurrentCarry {
 
 export interface RecInfluence extends Influence {
   Rin: number;
+  /** 'diag': the path through the recurrent synapses (dy_{t−1}/dθ · W_hhᵀ) is dropped */
+  within: WithinJacobian;
   /** M_c = ds_c/dθ (rows × n), one per state component, and the buffers of the next step */
   M: Buf[];
   Mnext: Buf[];
@@ -281,7 +283,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     be.gemm(false, false, B, n, Gn, 1, c.dpreHh, this.Whh, 0, c.dY);
   }
 
-  createInfluence(be: Backend, Rin: number): RecInfluence {
+  createInfluence(be: Backend, Rin: number, within: WithinJacobian = 'full'): RecInfluence {
     const { S, G } = this.unit, n = this.n;
     const rows = Rin + this.ownRows;
     const mk = (count: number): Buf[] => Array.from({ length: count }, () => be.alloc(rows * n));
@@ -289,8 +291,9 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     return {
       rows,
       Rin,
-      // carried from step to step: M (S components) and dy/dθ; the rest is per-step scratch
-      bytes: (S + 1) * rows * n * (be.dtype === 'float64' ? 8 : 4),
+      within,
+      // carried from step to step: M (S components) and, through the recurrent synapses, dy/dθ
+      bytes: (within === 'full' ? S + 1 : S) * rows * n * (be.dtype === 'float64' ? 8 : 4),
       M: mk(S),
       Mnext: mk(S),
       yT: be.alloc(rows * n),
@@ -329,9 +332,11 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     const { S, K, G, ihChannel, hhChannel } = this.unit;
     const R = inf.rows, Rin = inf.Rin;
     const v = this.sampleViews(cache)[b]!;
-    // propagated rows: through the recurrent synapses (all rows) and the synapses from below (first Rin)
+    // propagated rows: through the recurrent synapses (all rows; not for 'diag') and the synapses from
+    // below (first Rin)
     for (let g = 0; g < G; g++) {
-      be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
+      if (inf.within === 'full') be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
+      else be.fill(inf.Dhh[g]!, 0);
       if (tx && Rin > 0) be.gemm(false, true, Rin, n, inp, 1, tx, this.WihGate[g]!, 0, inf.DihIn[g]!);
       be.fill(inf.DihOwn[g]!, 0);
     }
