@@ -147,6 +147,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   let config = defaultConfig(task, preset as TrainConfig['preset']);
   const fromModel: Record<string, unknown> = { model: cfgModel.model, hidden: cfgModel.hidden, layers: cfgModel.layers };
   for (const k of ['stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod']) fromModel[k] = cfgModel[k];
+  if (cfgModel.recurrent === false) fromModel.recurrent = 'off';
   config = applyOverrides(config, { ...base, task, preset, ...fromModel, steps: 0, learner: 'bptt' });
   config = applyOverrides(config, { batch: values.batch, seed: values.seed, ...parseSets(values.set) });
   const trainer = new Trainer(config);

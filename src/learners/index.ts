@@ -3,12 +3,17 @@ import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import { TraceLearner } from './eprop.js';
 import { OnlineLruLearner } from './online-lru.js';
+import { createOstl } from './ostl.js';
+import { OsttpLearner } from './osttp.js';
 import { RtrlLearner } from './rtrl.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
 
-const gated = ['rnn', 'gru', 'lstm', 'egru', 'snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'lru'] as const;
+const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
+const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
+const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking] as const;
 
 export const learnerTable: readonly LearnerInfo[] = [
   {
@@ -40,6 +45,13 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
   },
   {
+    name: 'deep-eprop',
+    description: 'deep e-prop (Millidge 2025): traces carried up the stack through the inter-layer Jacobians, each unit\'s own ∂f/∂s within a layer, signal at the top',
+    exact: false,
+    models: gated,
+    create: (net, o) => new RtrlLearner(net, o, 'deep-eprop', 'diag'),
+  },
+  {
     name: 'online-lru',
     description: 'online LRU (Zucchet et al. 2023): exact elementwise traces in each LRU layer × the error backpropagated at time t only',
     exact: false,
@@ -59,6 +71,41 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     models: ['lru'],
     create: (net, o) => new OnlineLruLearner(net, o, 'truncated1', 'truncated1'),
+  },
+  {
+    name: 'eprop',
+    description: 'e-prop (Bellec et al. 2020): per-synapse eligibility traces (each unit\'s own ∂f/∂s) × the error backpropagated at time t only',
+    exact: false,
+    models: units,
+    create: (net, o) => new TraceLearner(net, o, 'eprop', 'diag', 'backprop'),
+  },
+  {
+    name: 'ostl',
+    description: 'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
+    exact: false,
+    models: units,
+    create: createOstl,
+  },
+  {
+    name: 'osttp',
+    description: 'OSTTP (Ortner et al. 2023): OSTL traces × fixed random projections of the target (DRTP) in hidden layers; no weight transport, no update locking',
+    exact: false,
+    models: units,
+    create: (net, o) => new OsttpLearner(net, o),
+  },
+  {
+    name: 'eprop-random',
+    description: 'e-prop with random feedback: eligibility traces × the output error through fixed random matrices (no weight transport)',
+    exact: false,
+    models: units,
+    create: (net, o) => new TraceLearner(net, o, 'eprop-random', 'diag', 'random-feedback'),
+  },
+  {
+    name: 'snap1',
+    description: 'SnAp-1 (Menick et al. 2021): traces through the diagonal of the full state Jacobian × the error backpropagated at time t',
+    exact: false,
+    models: units,
+    create: (net, o) => new TraceLearner(net, o, 'snap1', 'snap1', 'backprop'),
   },
 ];
 

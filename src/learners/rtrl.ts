@@ -11,10 +11,20 @@
  * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for a single layer),
  * O(S·n·P) memory, independent of the sequence length.
  * Reference: R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
+ *
+ * `deep-eprop` — the same engine with within = 'diag' (the `deep` trace rule of DESIGN §5; Millidge,
+ * "Generalising E-prop to Deep Networks", 2025): for the parameters θ_k of layer k, the trace of every layer
+ * l ≥ k is carried forward by the recursion of the note,
+ *   ε^{l,k}_t = (∂f^l/∂s) ε^{l,k}_{t−1} + (∂f^l/∂a)·W^l_ih·(dy^{l−1}_t/dθ_k)      (l > k; + immediate at l = k)
+ * — the within-layer Jacobian reduced to each unit's own ∂f/∂s (e-prop's approximation), the inter-layer
+ * Jacobians exact — and the learning signal is taken at the top: ∂L_t/∂θ_k = (dŷ_t/dθ_k)·∂L_t/∂ŷ_t.
+ * Exact on stacks of diagonal layers (LRU stacks; units without recurrent synapses), where the dropped
+ * path is zero; approximate otherwise. Memory: S·N_l·P_k numbers per layer pair l ≥ k per sample (what
+ * stateBytes reports), time O(N_l·P_k·(S + d_l)) per pair per sample and step.
  */
 import type { Buf } from '../backend/backend.js';
 import type { Network } from '../model/network.js';
-import type { Influence, ModuleCache } from '../modules/module.js';
+import type { Influence, ModuleCache, WithinJacobian } from '../modules/module.js';
 import { ForwardPass } from './forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 
@@ -37,7 +47,7 @@ export class RtrlLearner implements Learner {
   private readonly dOut: Buf;
   private readonly dOutRow: Buf[];
 
-  constructor(readonly network: Network, options: LearnerOptions, readonly name = 'rtrl') {
+  constructor(readonly network: Network, options: LearnerOptions, readonly name = 'rtrl', within: WithinJacobian = 'full') {
     const be = network.backend, B = (this.batchSize = options.batchSize);
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.caches = network.modules.map((m) => m.createCache(be, B));
@@ -52,7 +62,7 @@ export class RtrlLearner implements Learner {
         const j = network.skipFrom[i];
         s.skipRows.push(j !== null && j !== undefined && j > 0 ? ty.view(0, network.rowsBefore[j]! * m.outSize) : null);
         if (m.recurrent) {
-          s.influence.push(m.createInfluence(be, Rin));
+          s.influence.push(m.createInfluence(be, Rin, within));
           s.tyIn.push(null);
           s.tyOwn.push(null);
         } else {

@@ -59,6 +59,12 @@ export interface ModelConfig {
   density?: number;
   maskMethod?: 'static' | 'magnitude';
   maskInput?: boolean;
+  /**
+   * false: no recurrent synapses — weight_hh is held at exactly zero by an all-zero mask (stored with the
+   * model like any mask), so each layer is diagonal in time (a layer sees its own past only through its
+   * units' own states). Default true.
+   */
+  recurrent?: boolean;
 }
 
 export const modelNames = [...Object.keys(unitModels), 'lru'];
@@ -81,6 +87,10 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
   if (config.maskMethod !== undefined && config.maskMethod !== 'static' && config.maskMethod !== 'magnitude') {
     throw new ConfigError(`model config: maskMethod must be 'static' or 'magnitude', got '${config.maskMethod}'`);
   }
+  if (config.recurrent !== undefined && typeof config.recurrent !== 'boolean') {
+    throw new ConfigError(`model config: recurrent must be true or false, got ${JSON.stringify(config.recurrent)}`);
+  }
+  if (config.recurrent === false && config.model === 'lru') throw new ConfigError(`model config: recurrent: false applies to recurrent-layer models, not 'lru'`);
   if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
     throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got '${config.pooling}'`);
   }
@@ -177,6 +187,14 @@ export class Network {
         const mask = backend.alloc(this.params.entry(name).size);
         const d = mask.data;
         for (let i = 0; i < d.length; i++) d[i] = keep >= 1 || rng.bernoulli(keep) ? 1 : 0;
+        this.masks.set(name, mask);
+      }
+      this.applyMasks();
+    }
+    if (config.recurrent === false) {
+      for (const name of this.params.names().filter((n) => n.endsWith('.weight_hh'))) {
+        const mask = this.masks.get(name) ?? backend.alloc(this.params.entry(name).size);
+        backend.fill(mask, 0);
         this.masks.set(name, mask);
       }
       this.applyMasks();

@@ -17,9 +17,10 @@ import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
 import type { UnitIO, UnitModel } from '../units/unit.js';
-import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import type { Influence, ModuleCache, WithinJacobian, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
-interface RecCache extends ModuleCache {
+/** what one step leaves for its derivatives (x_t, y_{t−1} and the unit's local partials), B samples */
+export interface RecCache extends ModuleCache {
   x: Buf;
   yPrev: Buf;
   dfds: Buf;
@@ -61,6 +62,8 @@ interface RecCarry extends RecurrentCarry {
 
 export interface RecInfluence extends Influence {
   Rin: number;
+  /** 'diag': the path through the recurrent synapses (dy_{t−1}/dθ · W_hhᵀ) is dropped */
+  within: WithinJacobian;
   /** M_c = ds_c/dθ (rows × n), one per state component, and the buffers of the next step */
   M: Buf[];
   Mnext: Buf[];
@@ -92,6 +95,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   private phi: Buf[] = [];
   private dphi: Buf[] = [];
   private readonly io: UnitIO = emptyIO();
+  /** the gradient accumulator of all of this layer's own parameters, in paramSpecs order (one contiguous view) */
+  private ownGradView!: Buf;
 
   constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number) {
     this.kind = unit.name;
@@ -140,6 +145,21 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     this.dbhh = grads.buf(prefix + 'bias_hh');
     this.phi = this.unit.unitParams.map((p) => params.buf(prefix + p.name));
     this.dphi = this.unit.unitParams.map((p) => grads.buf(prefix + p.name));
+    this.ownGradView = grads.flat.view(grads.entry(prefix + 'weight_ih').offset, this.ownRows);
+  }
+
+  /** W_ih (G·n × in) and W_hh (G·n × n), for learners that build their own rules from the unit's partials */
+  get weightIh(): Buf {
+    return this.Wih;
+  }
+
+  get weightHh(): Buf {
+    return this.Whh;
+  }
+
+  /** the gradient of the layer's own parameters as one view: weight_ih, weight_hh, bias_ih, bias_hh, φ… */
+  get ownGrad(): Buf {
+    return this.ownGradView;
   }
 
   createCache(be: Backend, B: number): RecCache {
@@ -263,7 +283,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     be.gemm(false, false, B, n, Gn, 1, c.dpreHh, this.Whh, 0, c.dY);
   }
 
-  createInfluence(be: Backend, Rin: number): RecInfluence {
+  createInfluence(be: Backend, Rin: number, within: WithinJacobian = 'full'): RecInfluence {
     const { S, G } = this.unit, n = this.n;
     const rows = Rin + this.ownRows;
     const mk = (count: number): Buf[] => Array.from({ length: count }, () => be.alloc(rows * n));
@@ -271,8 +291,9 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     return {
       rows,
       Rin,
-      // carried from step to step: M (S components) and dy/dθ; the rest is per-step scratch
-      bytes: (S + 1) * rows * n * (be.dtype === 'float64' ? 8 : 4),
+      within,
+      // carried from step to step: M (S components) and, through the recurrent synapses, dy/dθ
+      bytes: (within === 'full' ? S + 1 : S) * rows * n * (be.dtype === 'float64' ? 8 : 4),
       M: mk(S),
       Mnext: mk(S),
       yT: be.alloc(rows * n),
@@ -311,9 +332,11 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     const { S, K, G, ihChannel, hhChannel } = this.unit;
     const R = inf.rows, Rin = inf.Rin;
     const v = this.sampleViews(cache)[b]!;
-    // propagated rows: through the recurrent synapses (all rows) and the synapses from below (first Rin)
+    // propagated rows: through the recurrent synapses (all rows; not for 'diag') and the synapses from
+    // below (first Rin)
     for (let g = 0; g < G; g++) {
-      be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
+      if (inf.within === 'full') be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
+      else be.fill(inf.Dhh[g]!, 0);
       if (tx && Rin > 0) be.gemm(false, true, Rin, n, inp, 1, tx, this.WihGate[g]!, 0, inf.DihIn[g]!);
       be.fill(inf.DihOwn[g]!, 0);
     }

@@ -27,6 +27,8 @@ export interface TrainConfig {
   /** parameter sparsity of the recurrent weights: kept fraction (1: dense), static random or magnitude pruning */
   density: number;
   maskMethod: 'static' | 'magnitude';
+  /** 'off': no recurrent synapses (weight_hh held at zero) — layers diagonal in time */
+  recurrent: 'on' | 'off';
   /** magnitude pruning: prune every this many updates until update `pruneUntil` (0: two thirds of the run) */
   pruneEvery: number;
   pruneUntil: number;
@@ -59,6 +61,7 @@ const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   preset: ['ci', 'paper'],
   pooling: ['none', 'pool_st'],
   maskMethod: ['static', 'magnitude'],
+  recurrent: ['on', 'off'],
   optimizer: ['adam', 'adamw', 'sgd'],
   schedule: ['constant', 'cosine'],
   backend: ['wasm', 'ts'],
@@ -73,7 +76,7 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
     task, preset, taskSettings: {},
     model: d.model, hidden: d.hidden, layers: d.layers,
     stateSize: d.stateSize ?? 0, rMin: d.rMin ?? 0, rMax: d.rMax ?? 1, maxPhase: 6.28, dropout: d.dropout ?? 0, pooling: d.pooling ?? 'none',
-    dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', pruneEvery: 10, pruneUntil: 0,
+    dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', recurrent: 'on', pruneEvery: 10, pruneUntil: 0,
     learner: d.learner, window: 8,
     batch: d.batch, steps: d.steps, updateEvery: 0,
     optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
@@ -128,6 +131,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.rMin >= 0 && c.rMin <= c.rMax && c.rMax <= 1)) throw new ConfigError(`config: need 0 ≤ rMin ≤ rMax ≤ 1, got ${c.rMin}, ${c.rMax}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(`config: dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.density > 0 && c.density <= 1)) throw new ConfigError(`config: density must be in (0, 1], got ${c.density}`);
+  if (c.recurrent === 'off' && c.maskMethod === 'magnitude') throw new ConfigError("config: recurrent 'off' holds weight_hh at zero; magnitude pruning would revive it");
   int('pruneEvery', 1); int('pruneUntil', 0); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
   int('warmup', 0); int('seed', 0); int('evalEvery', 0); int('evalBatches', 1);
   if (!(c.lr >= 0)) throw new ConfigError(`config: lr must be ≥ 0, got ${c.lr}`);

@@ -53,6 +53,7 @@ export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
     Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
   }
+  if (config.model !== 'lru' && config.recurrent === 'off') base.recurrent = false;
   if (config.model !== 'lru') return base;
   return {
     ...base, stateSize: config.stateSize > 0 ? config.stateSize : Math.max(1, Math.floor(config.hidden / 2)),

@@ -5,6 +5,7 @@ import { rnnUnit } from './rnn.js';
 import { gruUnit } from './gru.js';
 import { lstmUnit } from './lstm.js';
 import { createEgruUnit, egruUnit } from './egru.js';
+import { leakyUnit } from './leaky.js';
 import { createSpikingUnit } from './spiking.js';
 
 export type { UnitModel } from './unit.js';
@@ -16,6 +17,7 @@ export const unitModels: Readonly<Record<string, UnitModel>> = {
   gru: gruUnit,
   lstm: lstmUnit,
   egru: egruUnit,
+  leaky: leakyUnit,
   snu: createSpikingUnit('snu'),
   lif: createSpikingUnit('lif'),
   'snu-sigmoid': createSpikingUnit('snu', { output: 'sigmoid' }),

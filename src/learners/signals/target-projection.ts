@@ -1,0 +1,83 @@
+/**
+ * The `target-projection` signal rule (DRTP: Frenkel, Lefebvre & Bol, Frontiers in Neuroscience 2021; the
+ * hidden-layer signal of OSTTP, Ortner et al. 2023, Eq. 11): each hidden layer l receives a fixed random
+ * projection of the *target*, not of the error:
+ *
+ *   L^l_t = B^l · ŷ*_t · mask_t / B        B^l: n_l × outputSize, entries N(0, 1/outputSize), drawn once from `seed`
+ *
+ * ŷ*_t is the target as an output-sized vector: one-hot per group of classes for `ce`, the target values
+ * for `mse`; samples whose mask is 0 get no signal; 1/B is the batch average of the loss convention.
+ * The signal needs neither the network's output nor any weight of another layer, so a layer can learn as
+ * soon as its own forward step is done (no weight transport, no update locking). The matrices never
+ * change; they are part of the learner's checkpoint state (buffers()).
+ *
+ * API: const tp = new TargetProjection(network, seed);
+ *      tp.encode(B, target, mask)   once per step: ŷ*_t·mask/B into an internal buffer (checked like a loss target)
+ *      tp.signal(i, out)            L^i_t (B × n_i) for recurrent module i
+ *      tp.buffers(), tp.bytes
+ */
+import type { Buf } from '../../backend/backend.js';
+import { NonFiniteError, ShapeError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
+import type { Network } from '../../model/network.js';
+
+export class TargetProjection {
+  /** by module index: the projection matrix of each recurrent module (null for feed-forward ones) */
+  readonly matrices: (Buf | null)[];
+  /** ŷ*_t·mask/B for the current step (B × outputSize) */
+  private readonly encoded: Buf;
+
+  constructor(readonly network: Network, readonly B: number, seed: number) {
+    const be = network.backend, out = network.outputSize;
+    const rng = new Rng(seed);
+    const std = 1 / Math.sqrt(out);
+    this.matrices = network.modules.map((m) => {
+      if (!m.recurrent) return null;
+      const v = new Float64Array(m.outSize * out);
+      for (let k = 0; k < v.length; k++) v[k] = rng.normal(0, std);
+      return be.from(v);
+    });
+    this.encoded = be.alloc(B * out);
+  }
+
+  /** write ŷ*_t·mask_b/B (one-hot per class group for ce) for the step's B samples */
+  encode(target: ArrayLike<number>, mask: ArrayLike<number> | null): void {
+    const loss = this.network.loss, o = this.network.outputSize, B = this.B, w = loss.targetWidth;
+    if (target.length !== B * w) throw new ShapeError(`target projection: target has ${target.length} numbers, expected B×${w} = ${B * w}`);
+    if (mask && mask.length !== B) throw new ShapeError(`target projection: mask has ${mask.length} numbers, expected B = ${B}`);
+    const e = this.encoded.data;
+    for (let b = 0; b < B; b++) {
+      const scale = (mask ? mask[b]! : 1) / B;
+      if (loss.spec.kind === 'mse') {
+        for (let j = 0; j < o; j++) {
+          const t = target[b * o + j]!;
+          if (scale !== 0 && !Number.isFinite(t)) throw new NonFiniteError(`target (sample ${b}, output ${j}) is ${t}`);
+          e[b * o + j] = scale === 0 ? 0 : scale * t;
+        }
+      } else {
+        const C = loss.spec.classes;
+        for (let j = 0; j < o; j++) e[b * o + j] = 0;
+        if (scale === 0) continue;
+        for (let g = 0; g < loss.groups; g++) {
+          const cls = target[b * loss.groups + g]!;
+          if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new ShapeError(`ce target (sample ${b}, group ${g}) is ${cls}; class ids are integers 0..${C - 1}`);
+          e[b * o + g * C + cls] = scale;
+        }
+      }
+    }
+  }
+
+  /** out (B × n_i) = encoded target (B × outputSize) · B^iᵀ */
+  signal(i: number, out: Buf): void {
+    const Bm = this.matrices[i]!, o = this.network.outputSize, n = this.network.modules[i]!.outSize;
+    out.backend.gemm(false, true, this.B, n, o, 1, this.encoded, Bm, 0, out);
+  }
+
+  buffers(): Buf[] {
+    return this.matrices.filter((m): m is Buf => m !== null);
+  }
+
+  get bytes(): number {
+    return this.buffers().reduce((s, b) => s + b.length * (b.backend.dtype === 'float64' ? 8 : 4), 0);
+  }
+}
