@@ -202,6 +202,20 @@ describe('osttp', () => {
     assert.deepEqual(pick(net, b, (n) => n.startsWith('readout.')), pick(net, a, (n) => n.startsWith('readout.')), 'the readout learns from its error alone');
   });
 
+  test('the centered projection (default) has rows of zero mean; the raw one (DRTP as published) does not', () => {
+    const net = f64Network(config('lif', { layers: 2 }), 73);
+    for (const projection of ['centered', 'raw'] as const) {
+      const learner = createLearner('osttp', net, { batchSize: B, projection }) as OsttpLearner;
+      const rowMeans = learner.projection.buffers().flatMap((m) => {
+        const o = net.outputSize, d = m.data, means: number[] = [];
+        for (let i = 0; i < d.length / o; i++) means.push(Array.from(d.subarray(i * o, (i + 1) * o)).reduce((a, v) => a + v, 0) / o);
+        return means;
+      });
+      if (projection === 'centered') assert.ok(rowMeans.every((v) => Math.abs(v) < 1e-15), 'centered rows');
+      else assert.ok(rowMeans.some((v) => Math.abs(v) > 1e-3), 'raw rows keep their mean');
+    }
+  });
+
   test('memory does not grow with the sequence length', () => {
     const net = f64Network(config('lif', { layers: 2 }), 71);
     const learner = createLearner('osttp', net, { batchSize: B });

@@ -23,6 +23,7 @@ const trainOptions = {
   batch: { type: 'string' },
   seed: { type: 'string' },
   lr: { type: 'string' },
+  device: { type: 'string' },
   config: { type: 'string' },
   set: { type: 'string', multiple: true },
   out: { type: 'string' },
@@ -46,7 +47,7 @@ export function resolveTrainConfig(values: Values): TrainConfig {
   let config = defaultConfig(task, preset as TrainConfig['preset']);
   config = applyOverrides(config, fileOverrides);
   const named: Record<string, unknown> = {};
-  for (const k of ['task', 'preset', 'model', 'learner', 'layers', 'hidden', 'steps', 'batch', 'seed', 'lr'] as const) named[k] = values[k];
+  for (const k of ['task', 'preset', 'model', 'learner', 'layers', 'hidden', 'steps', 'batch', 'seed', 'lr', 'device'] as const) named[k] = values[k];
   config = applyOverrides(config, named);
   config = applyOverrides(config, parseSets(values.set));
   return config;
@@ -148,7 +149,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const fromModel: Record<string, unknown> = { model: cfgModel.model, hidden: cfgModel.hidden, layers: cfgModel.layers };
   for (const k of ['stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod']) fromModel[k] = cfgModel[k];
   if (cfgModel.recurrent === false) fromModel.recurrent = 'off';
-  config = applyOverrides(config, { ...base, task, preset, ...fromModel, steps: 0, learner: 'bptt' });
+  config = applyOverrides(config, { ...base, task, preset, ...fromModel, steps: 0, learner: 'bptt', device: 'none' });
   config = applyOverrides(config, { batch: values.batch, seed: values.seed, ...parseSets(values.set) });
   const trainer = new Trainer(config);
   decodeParamsInto(trainer.network.params, file.params, path);

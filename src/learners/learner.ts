@@ -43,6 +43,8 @@ export interface LearnerOptions {
   seed?: number;
   /** tbptt: the truncation window k */
   window?: number;
+  /** osttp: 'centered' (default) or 'raw' target projection (learners/signals/target-projection.ts) */
+  projection?: 'centered' | 'raw';
 }
 
 export interface LearnerInfo {

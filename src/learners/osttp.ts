@@ -57,7 +57,7 @@ export class OsttpLearner implements Learner {
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.caches = mods.map((m) => m.createCache(be, B));
     this.traces = this.layers.map((l) => new DiagTraces(l, be, B, 'diag'));
-    this.projection = new TargetProjection(network, B, 0x7a26e7 + (options.seed ?? 0));
+    this.projection = new TargetProjection(network, B, 0x7a26e7 + (options.seed ?? 0), options.projection !== 'raw');
     this.signals = this.layers.map((l) => be.alloc(B * l.outSize));
     this.dOut = be.alloc(B * network.outputSize);
   }

@@ -4,6 +4,7 @@
  * resolved config is saved in the run directory and in every checkpoint.
  */
 import { ConfigError } from '../core/errors.js';
+import { checkPcmSettings, defaultPcmSettings, type PcmSettings } from '../hardware/pcm.js';
 import { createTask, type Preset } from '../tasks/index.js';
 
 export interface TrainConfig {
@@ -35,6 +36,8 @@ export interface TrainConfig {
   learner: string;
   /** tbptt's truncation window */
   window: number;
+  /** osttp: the target projection, 'centered' (rows of zero mean) or 'raw' (DRTP as published) */
+  projection: 'centered' | 'raw';
   batch: number;
   /** training batches (each a whole sequence) */
   steps: number;
@@ -53,10 +56,24 @@ export interface TrainConfig {
   evalBatches: number;
   backend: 'wasm' | 'ts';
   dtype: 'float32' | 'float64';
+  /** 'pcm': synaptic weights on simulated phase-change memory, updates applied as pulses (hardware/pcm.ts) */
+  device: 'none' | 'pcm';
+  /** pcm: nominal pulses over the conductance range; cycle-to-cycle σ; programming-, read-noise and drift
+   *  scales (0 switches each off); periodic refresh (updates, 0: saturated pairs only); seconds per time
+   *  step; weight range as a multiple of the initial max |w| */
+  pcmLevels: number;
+  pcmC2c: number;
+  pcmProgNoise: number;
+  pcmReadNoise: number;
+  pcmDrift: number;
+  pcmRefreshEvery: number;
+  pcmStepSeconds: number;
+  pcmHeadroom: number;
 }
 
 const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'pruneEvery', 'pruneUntil', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
-  'momentum', 'seed', 'evalEvery', 'evalBatches'] as const;
+  'momentum', 'seed', 'evalEvery', 'evalBatches', 'pcmLevels', 'pcmC2c', 'pcmProgNoise', 'pcmReadNoise', 'pcmDrift', 'pcmRefreshEvery', 'pcmStepSeconds',
+  'pcmHeadroom'] as const;
 const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   preset: ['ci', 'paper'],
   pooling: ['none', 'pool_st'],
@@ -66,6 +83,8 @@ const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   schedule: ['constant', 'cosine'],
   backend: ['wasm', 'ts'],
   dtype: ['float32', 'float64'],
+  device: ['none', 'pcm'],
+  projection: ['centered', 'raw'],
 };
 
 /** The defaults for a task and preset: the task's suggestions, then the library's. */
@@ -76,12 +95,15 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
     task, preset, taskSettings: {},
     model: d.model, hidden: d.hidden, layers: d.layers,
     stateSize: d.stateSize ?? 0, rMin: d.rMin ?? 0, rMax: d.rMax ?? 1, maxPhase: 6.28, dropout: d.dropout ?? 0, pooling: d.pooling ?? 'none',
-    dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', recurrent: 'on', pruneEvery: 10, pruneUntil: 0,
-    learner: d.learner, window: 8,
+    dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', recurrent: d.recurrent ?? 'on', pruneEvery: 10, pruneUntil: 0,
+    learner: d.learner, window: 8, projection: 'centered',
     batch: d.batch, steps: d.steps, updateEvery: 0,
     optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
     seed: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
     backend: 'wasm', dtype: 'float32',
+    device: 'none', pcmLevels: defaultPcmSettings.levels, pcmC2c: defaultPcmSettings.c2c, pcmProgNoise: defaultPcmSettings.progNoise,
+    pcmReadNoise: defaultPcmSettings.readNoise, pcmDrift: defaultPcmSettings.drift, pcmRefreshEvery: defaultPcmSettings.refreshEvery,
+    pcmStepSeconds: defaultPcmSettings.stepSeconds, pcmHeadroom: defaultPcmSettings.headroom,
   };
 }
 
@@ -135,6 +157,15 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   int('pruneEvery', 1); int('pruneUntil', 0); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
   int('warmup', 0); int('seed', 0); int('evalEvery', 0); int('evalBatches', 1);
   if (!(c.lr >= 0)) throw new ConfigError(`config: lr must be ≥ 0, got ${c.lr}`);
+  if (c.device === 'pcm') checkPcmSettings(pcmSettings(c));
   if (c.backend === 'wasm' && c.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use backend 'ts' for float64");
   return c;
+}
+
+/** the device settings of a run config */
+export function pcmSettings(c: TrainConfig): PcmSettings {
+  return {
+    ...defaultPcmSettings, levels: c.pcmLevels, c2c: c.pcmC2c, progNoise: c.pcmProgNoise, readNoise: c.pcmReadNoise, drift: c.pcmDrift,
+    refreshEvery: c.pcmRefreshEvery, stepSeconds: c.pcmStepSeconds, headroom: c.pcmHeadroom,
+  };
 }

@@ -4,7 +4,7 @@
  * a fixed held-out set, and checkpoints that resume exactly (parameters, optimizer state, learner state,
  * both generators, counters).
  */
-import type { Backend } from '../backend/backend.js';
+import type { Backend, Buf } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
@@ -18,7 +18,8 @@ import {
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { constant, warmupCosine } from '../optim/schedule.js';
 import { createTask, type Task } from '../tasks/index.js';
-import { applyOverrides, validateConfig, type TrainConfig } from './config.js';
+import { PcmDevice, type PcmDeviceState } from '../hardware/pcm.js';
+import { applyOverrides, pcmSettings, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
 
 export interface EvalResult {
@@ -44,6 +45,8 @@ export interface CheckpointState {
   optimizer: { count: number; buffers: Record<string, EncodedArray> };
   learner: { states: EncodedArray[]; traces: EncodedArray[]; rng: RngState };
   dataRng: RngState;
+  /** device: pcm — the conductances, accumulators, clocks and the device's generator */
+  device?: PcmDeviceState;
 }
 
 /** The model config a run's network is built from. */
@@ -72,6 +75,9 @@ export class Trainer {
   readonly dataRng: Rng;
   /** completed training batches */
   step = 0;
+  /** device: pcm — the synapses on simulated phase-change memory; null for ideal digital weights */
+  readonly device: PcmDevice | null;
+  private readonly before: Buf | null;
   private readonly metric: MetricAccumulator;
   private evalPass: { fwd: ForwardPass; caches: ReturnType<Network['modules'][number]['createCache']>[] } | null = null;
 
@@ -80,13 +86,16 @@ export class Trainer {
     this.task = createTask(config.task, config.preset, config.taskSettings);
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, { batchSize: config.batch, window: config.window, seed: config.seed + 1 });
+    this.learner = createLearner(config.learner, this.network, { batchSize: config.batch, window: config.window, seed: config.seed + 1, projection: config.projection });
     const schedule = config.schedule === 'cosine'
       ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
       : constant(config.lr);
     this.optimizer = createOptimizer({ name: config.optimizer, lr: schedule, clip: config.clip, weightDecay: config.weightDecay, momentum: config.momentum });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.dataRng = new Rng(config.seed + 2);
+    this.device = config.device === 'pcm' ? new PcmDevice(this.network.params, pcmSettings(config), config.seed + 3) : null;
+    this.before = this.device ? this.backend.alloc(this.network.size) : null;
+    this.network.applyMasks();
     this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize);
   }
 
@@ -100,7 +109,10 @@ export class Trainer {
     this.learner.flush();
     const net = this.network;
     net.applyMasks(); // masked weights get no gradient ...
+    if (this.device) this.backend.copy(net.params.flat, this.before!);
     this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
+    // on the device, the optimizer's update goes out as programming pulses; the weights are what the device holds
+    if (this.device) this.device.program(net.params.flat, this.before!, (name) => net.params.entry(name).offset);
     net.applyMasks(); // ... and stay exactly zero
     net.zeroGrads();
     this.prune();
@@ -126,6 +138,7 @@ export class Trainer {
     let loss = 0;
     let pending = 0;
     for (let t = 0; t < T; t++) {
+      this.device?.read(); // every time step reads the synapses afresh (read noise per use)
       loss += this.learner.step(data.x[t]!, data.target[t]!, data.mask[t]!);
       this.metric.add(B, this.learner.output.data, data.target[t]!, data.mask[t]!);
       pending++;
@@ -155,12 +168,15 @@ export class Trainer {
       const data = this.task.batch(B, rng);
       fwd.resetStates();
       for (let t = 0; t < data.x.length; t++) {
+        this.device?.read(false);
         fwd.load(data.x[t]!);
         const out = fwd.run(caches);
         loss += this.network.loss.evaluate(B, out, data.target[t]!, data.mask[t]!, null);
         acc.add(B, out.data, data.target[t]!, data.mask[t]!);
       }
     }
+    this.device?.writeWeights();
+    this.network.applyMasks();
     return { loss: loss / this.config.evalBatches, value: acc.value() };
   }
 
@@ -184,6 +200,7 @@ export class Trainer {
         optimizer: { count: this.optState.count, buffers },
         learner: { states: ls.states.map((a) => encodeBase64(a)), traces: ls.traces.map((a) => encodeBase64(a)), rng: ls.rng },
         dataRng: this.dataRng.getState(),
+        ...(this.device ? { device: this.device.saveState() } : {}),
       },
     };
   }
@@ -217,6 +234,11 @@ export class Trainer {
     };
     trainer.learner.loadState(state);
     trainer.dataRng.setState(ck.dataRng);
+    if (trainer.device) {
+      if (!ck.device) throw new FileFormatError(`${path}: the run uses device pcm but the checkpoint holds no device state`);
+      trainer.device.loadState(ck.device);
+      trainer.network.applyMasks();
+    }
     return trainer;
   }
 }

@@ -7,6 +7,11 @@
  *
  * ŷ*_t is the target as an output-sized vector: one-hot per group of classes for `ce`, the target values
  * for `mse`; samples whose mask is 0 get no signal; 1/B is the batch average of the loss convention.
+ * Centered (the default): each row of B^l has zero mean over the outputs, i.e. B^l projects the target's
+ * deviation from its mean (ŷ* − 1/C for one-hot). The raw DRTP signal B^l·ŷ* (centered = false) gives every
+ * unit a class-independent drive (the row mean) that never vanishes; on spiking units it saturates them —
+ * measured on the `spikes` task, lif: half the units fire at every step, the other half never, accuracy at
+ * chance — while the centered projection keeps only the class-dependent part and trains.
  * The signal needs neither the network's output nor any weight of another layer, so a layer can learn as
  * soon as its own forward step is done (no weight transport, no update locking). The matrices never
  * change; they are part of the learner's checkpoint state (buffers()).
@@ -27,7 +32,7 @@ export class TargetProjection {
   /** ŷ*_t·mask/B for the current step (B × outputSize) */
   private readonly encoded: Buf;
 
-  constructor(readonly network: Network, readonly B: number, seed: number) {
+  constructor(readonly network: Network, readonly B: number, seed: number, readonly centered = true) {
     const be = network.backend, out = network.outputSize;
     const rng = new Rng(seed);
     const std = 1 / Math.sqrt(out);
@@ -35,6 +40,13 @@ export class TargetProjection {
       if (!m.recurrent) return null;
       const v = new Float64Array(m.outSize * out);
       for (let k = 0; k < v.length; k++) v[k] = rng.normal(0, std);
+      if (centered) {
+        for (let i = 0; i < m.outSize; i++) {
+          let mean = 0;
+          for (let c = 0; c < out; c++) mean += v[i * out + c]! / out;
+          for (let c = 0; c < out; c++) v[i * out + c] = v[i * out + c]! - mean;
+        }
+      }
       return be.from(v);
     });
     this.encoded = be.alloc(B * out);
