@@ -1,6 +1,6 @@
 /**
  * `seq-image` — sequential image classification: an image is shown one pixel per step (raster order: row by
- * row, left to right), 1 input channel holding the intensity in [0, 1]; T = size². As in the online-LRU
+ * row, left to right), 1 input channel holding the intensity in [0, 1]; T = size² (see `pixels` for rows). As in the online-LRU
  * paper's pool_st convention (sCIFAR there, sequential Fashion-MNIST here), the label is the target at every
  * step and the mask is 1 at every step — the network does the causal cumulative-mean pooling itself.
  * Loss: cross-entropy over `classes`; metric: accuracy (chance is 1/classes).
@@ -13,6 +13,10 @@
  *   permute  0: raster order; k ≥ 1: the permuted variant — step t shows pixel perm[t] of the image, where
  *            perm = new Rng(k).permutation(size²), one fixed permutation for the whole task (every batch)
  *   split    source 2 only: 1 = the `train-*` files, 2 = the `t10k-*` (test) files
+ *   pixels   pixels per step (default 1); `size` shows the image row by row (T = size, `size` inputs per step),
+ *            the row-wise sequential variant; any divisor of size² works (T = size²/pixels)
+ *   readout  0 (default): the label is the target at every step; k ≥ 1: only at the last k steps (for
+ *            networks without their own pooling, e.g. spiking units read out at the end)
  * Images are drawn uniformly with replacement with the batch's rng.
  *
  * Source 2 — the data folder is the environment variable ONWARD_DATA when set, else Debian's
@@ -40,8 +44,8 @@ import { resolveSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
 const presets = {
-  ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1 },
-  paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1 },
+  ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 },
+  paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 },
 };
 
 /** where Debian's `dataset-fashion-mnist` package installs the files */
@@ -105,13 +109,15 @@ export const seqImageTask: TaskInfo = {
   description: 'classify an image shown pixel by pixel (sequential / permuted Fashion-MNIST from IDX files, or synthetic bars)',
   create(preset: Preset, overrides?: Record<string, number>): Task {
     const s = resolveSettings('seq-image', preset, presets, overrides);
-    const { source, size, classes, noise, permute, split } = s;
+    const { source, size, classes, noise, permute, split, pixels, readout } = s;
     if (source !== 1 && source !== 2) throw new ConfigError(`task seq-image: source must be 1 (synthetic) or 2 (IDX files), got ${source}`);
     if (split !== 1 && split !== 2) throw new ConfigError(`task seq-image: split must be 1 (train files) or 2 (t10k test files), got ${split}`);
     if (classes < 2) throw new ConfigError(`task seq-image: classes must be at least 2, got ${classes}`);
     if (source === 1 && classes > 10) throw new ConfigError(`task seq-image: synthetic images have 2–10 classes, got ${classes}`);
     if (source === 1 && size < 4) throw new ConfigError(`task seq-image: synthetic images need size ≥ 4, got ${size}`);
-    const T = size * size;
+    if ((size * size) % pixels !== 0) throw new ConfigError(`task seq-image: pixels per step (${pixels}) must divide the ${size * size} pixels of an image`);
+    const P = size * size, T = P / pixels;
+    if (readout > T) throw new ConfigError(`task seq-image: readout (${readout}) must not exceed the ${T} steps`);
     let data: ImageSet | null = null;
     if (source === 2) {
       data = loadSeqImageSet(split === 1 ? 'train' : 't10k');
@@ -123,14 +129,14 @@ export const seqImageTask: TaskInfo = {
       for (const l of data.labels) maxLabel = Math.max(maxLabel, l);
       if (maxLabel >= classes) throw new ConfigError(`task seq-image: the labels go up to ${maxLabel} but setting classes is ${classes}; set classes=${maxLabel + 1}`);
     }
-    const order = permute > 0 ? new Rng(permute).permutation(T) : null;
+    const order = permute > 0 ? new Rng(permute).permutation(P) : null;
     const sigma = noise / 100;
-    const img = new Float64Array(T);
+    const img = new Float64Array(P);
     return {
       name: 'seq-image',
       preset,
       settings: s,
-      inputSize: 1,
+      inputSize: pixels,
       outputSize: classes,
       seqLength: T,
       loss: { kind: 'ce', classes },
@@ -139,22 +145,27 @@ export const seqImageTask: TaskInfo = {
         ? { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 }
         : { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 },
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * pixels), target = steps(T, B), mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           let label: number;
           if (data) {
             const k = rng.int(data.count);
             label = data.labels[k]!;
-            const base = k * T;
-            for (let p = 0; p < T; p++) img[p] = data.pixels[base + p]! / 255;
+            const base = k * P;
+            for (let p = 0; p < P; p++) img[p] = data.pixels[base + p]! / 255;
           } else {
             label = rng.int(classes);
             renderBar(img, size, label, classes, sigma, rng);
           }
           for (let t = 0; t < T; t++) {
-            x[t]![b] = img[order ? order[t]! : t]!;
-            target[t]![b] = label;
-            mask[t]![b] = 1;
+            for (let q = 0; q < pixels; q++) {
+              const p = t * pixels + q;
+              x[t]![b * pixels + q] = img[order ? order[p]! : p]!;
+            }
+            if (readout === 0 || t >= T - readout) {
+              target[t]![b] = label;
+              mask[t]![b] = 1;
+            }
           }
         }
         return { x, target, mask };

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * OSTTP vs BPTT on the same spiking network (lif units, no recurrent synapses), on two temporal tasks, with
+ * ideal digital weights and with the synapses on simulated phase-change memory (--device pcm), 3 seeds each.
+ * Prints a markdown table (mean ± standard deviation and [min, max] of the final eval accuracy) and the gap
+ * osttp − bptt; writes every run's summary to OUT/results.jsonl.
+ *
+ *   npm run build && node scripts/osttp-compare.mjs [--out DIR] [--jobs 2] [--seeds 0,1,2] [--quick]
+ *
+ * --quick divides the training steps by 5 (a smoke run, not the measurement).
+ * Needs the built CLI (dist/cli/bin.js; `npm run build`). Runs `jobs` trainings at a time.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({ options: { out: { type: 'string' }, jobs: { type: 'string' }, seeds: { type: 'string' }, quick: { type: 'boolean' } } });
+const out = values.out ?? join(root, 'runs', 'osttp-compare');
+const jobs = Number(values.jobs ?? 2);
+const seeds = (values.seeds ?? '0,1,2').split(',').map(Number);
+const bin = join(root, 'dist', 'cli', 'bin.js');
+if (!existsSync(bin)) throw new Error(`${bin} not found: run 'npm run build' first`);
+
+// the same network for both learners; each task's settings as in its ci preset unless stated
+const tasks = [
+  { name: 'spikes', args: ['--task', 'spikes', '--preset', 'ci', '--model', 'lif', '--layers', '2', '--hidden', '32', '--steps', '1000', '--set', 'recurrent=off'] },
+  {
+    name: 'seq-image (rows)',
+    args: ['--task', 'seq-image', '--preset', 'ci', '--model', 'lif', '--layers', '1', '--hidden', '32', '--steps', '1000', '--lr', '0.01',
+      '--set', 'recurrent=off', '--set', 'task.pixels=8', '--set', 'task.readout=2'],
+  },
+];
+const learners = ['bptt', 'osttp'];
+const devices = ['none', 'pcm'];
+
+const runs = [];
+for (const task of tasks) for (const device of devices) for (const learner of learners) for (const seed of seeds) runs.push({ task, device, learner, seed });
+
+mkdirSync(out, { recursive: true });
+const resultsPath = join(out, 'results.jsonl');
+writeFileSync(resultsPath, '');
+
+function train(run) {
+  const args = [...run.task.args, '--learner', run.learner, '--device', run.device, '--seed', String(run.seed), '--json', '--quiet',
+    '--out', join(out, `${run.task.name.replace(/\W+/g, '_')}-${run.device}-${run.learner}-${run.seed}`)];
+  if (values.quick) {
+    const i = args.indexOf('--steps');
+    args[i + 1] = String(Math.max(1, Math.floor(Number(args[i + 1]) / 5)));
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.includes('"summary"')) return reject(new Error(`${args.join(' ')}: exit ${code}\n${stderr}`));
+      const { summary } = JSON.parse(line);
+      const record = { task: run.task.name, device: run.device, learner: run.learner, seed: run.seed, accuracy: summary.value, loss: summary.loss, seconds: summary.seconds, args };
+      appendFileSync(resultsPath, JSON.stringify(record) + '\n');
+      console.error(`${run.task.name} ${run.device} ${run.learner} seed ${run.seed}: accuracy ${summary.value.toFixed(4)} (${summary.seconds} s)`);
+      resolve(record);
+    });
+  });
+}
+
+const results = [];
+let next = 0;
+await Promise.all(Array.from({ length: jobs }, async () => {
+  while (next < runs.length) results.push(await train(runs[next++]));
+}));
+
+const stat = (v) => {
+  const m = v.reduce((a, x) => a + x, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1)) : 0;
+  return { m, sd, lo: Math.min(...v), hi: Math.max(...v) };
+};
+const pct = (x) => (100 * x).toFixed(1);
+const lines = ['| task | device | bptt accuracy % | osttp accuracy % | osttp − bptt (points) |', '|---|---|---|---|---|'];
+for (const task of tasks) {
+  for (const device of devices) {
+    const acc = (learner) => results.filter((r) => r.task === task.name && r.device === device && r.learner === learner).map((r) => r.accuracy);
+    const b = stat(acc('bptt')), o = stat(acc('osttp'));
+    lines.push(`| ${task.name} | ${device} | ${pct(b.m)} ± ${pct(b.sd)} [${pct(b.lo)}, ${pct(b.hi)}] | ${pct(o.m)} ± ${pct(o.sd)} [${pct(o.lo)}, ${pct(o.hi)}] | ${(100 * (o.m - b.m)).toFixed(1)} |`);
+  }
+}
+const table = lines.join('\n');
+writeFileSync(join(out, 'table.md'), table + '\n');
+console.log(table);
