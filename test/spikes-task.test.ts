@@ -21,7 +21,7 @@ function spikeTimes(x: Float64Array[], b: number, channels: number): number[] {
 describe('spikes task', () => {
   test('every channel fires exactly once inside the window; the class is the target at the last `readout` steps only', () => {
     const task = createTask('spikes', 'ci', { window: 25 });
-    const { channels, length: T, readout } = task.settings as Record<string, number>;
+    const { channels, length: T, readout } = task.settings as { channels: number; length: number; readout: number };
     const B = 8, batch = task.batch(B, new Rng(1));
     assert.equal(batch.x.length, T);
     assert.equal(task.inputSize, channels);
@@ -48,7 +48,7 @@ describe('spikes task', () => {
 
   test('classes are separable from spike times: nearest centroid on held-out samples beats chance by far', () => {
     const task = createTask('spikes', 'ci');
-    const { channels, classes, length: T } = task.settings as Record<string, number>;
+    const { channels, classes, length: T } = task.settings as { channels: number; classes: number; length: number };
     const sample = (n: number, seed: number): { times: number[][]; labels: number[] } => {
       const batch = task.batch(n, new Rng(seed));
       return { times: Array.from({ length: n }, (_, b) => spikeTimes(batch.x, b, channels!)), labels: Array.from({ length: n }, (_, b) => batch.target[T! - 1]![b]!) };
