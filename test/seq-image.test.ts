@@ -223,7 +223,7 @@ test('seq-image permuted: one fixed seeded permutation of the pixel order, the s
 
 test('seq-image synthetic (ci): 8×8 bars, reproducible by seed, classes balanced, orientation recoverable from the whole image', () => {
   const task = createTask('seq-image', 'ci');
-  assert.deepEqual(task.settings, { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1 });
+  assert.deepEqual(task.settings, { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 });
   assert.deepEqual([task.seqLength, task.inputSize, task.outputSize], [64, 1, 4]);
   assert.deepEqual(task.defaults, { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 });
   assert.deepEqual(task.batch(8, new Rng(11)), task.batch(8, new Rng(11)));
