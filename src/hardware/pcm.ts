@@ -196,25 +196,28 @@ export class PcmArray {
 
   /** one read: the weights with fresh read noise on every device */
   read(out: Float64Array | Float32Array): void {
-    const sc = this.scale, sg = this.sigma, G = this.Gnow, rng = this.rng;
-    // standard normals two at a time (both halves of Box–Muller): reads are the device's hot loop
-    let spare = 0, haveSpare = false;
-    const normal = (): number => {
-      if (haveSpare) {
-        haveSpare = false;
-        return spare;
-      }
-      const r = Math.sqrt(-2 * Math.log(1 - rng.uniform())), a = 2 * Math.PI * rng.uniform();
-      spare = r * Math.sin(a);
-      haveSpare = true;
-      return r * Math.cos(a);
-    };
+    const sc = this.scale, sg = this.sigma, G = this.Gnow;
+    this.haveSpare = false;
     for (let k = 0; k < this.size; k++) {
       let p = G[2 * k]!, m = G[2 * k + 1]!;
-      if (sg[2 * k]! > 0) p += sg[2 * k]! * normal();
-      if (sg[2 * k + 1]! > 0) m += sg[2 * k + 1]! * normal();
+      if (sg[2 * k]! > 0) p += sg[2 * k]! * this.normal();
+      if (sg[2 * k + 1]! > 0) m += sg[2 * k + 1]! * this.normal();
       out[k] = (p - m) * sc;
     }
+  }
+
+  /** standard normals two at a time (both halves of Box–Muller): reads are the device's hot loop */
+  private spare = 0;
+  private haveSpare = false;
+  private normal(): number {
+    if (this.haveSpare) {
+      this.haveSpare = false;
+      return this.spare;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - this.rng.uniform())), a = 2 * Math.PI * this.rng.uniform();
+    this.spare = r * Math.sin(a);
+    this.haveSpare = true;
+    return r * Math.cos(a);
   }
 
   /** add the update Δw (weight units) to χ; send whole device steps as pulses; refresh where needed */
