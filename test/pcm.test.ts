@@ -14,6 +14,7 @@ import { PCM, PcmArray, defaultPcmSettings, driftStats, programmingSigma, readSi
 import { applyOverrides, defaultConfig } from '../src/run/config.js';
 import { Trainer } from '../src/run/trainer.js';
 import { relativeError } from '../src/run/oracle.js';
+import { allocationCheck } from '../src/run/measure.js';
 
 const ideal: PcmSettings = { ...defaultPcmSettings, c2c: 0, progNoise: 0, readNoise: 0, drift: 0 };
 const wMax = 2;
@@ -142,6 +143,21 @@ describe('pcm device model', () => {
     assert.equal(b.Gp[1], 0, 'the periodic refresh moved the difference into G⁺');
     b.weights(w);
     assert.ok(Math.abs(w[0]! - 0.3 * wMax) < 1e-9);
+  });
+
+  // the read is the per-time-step hot loop; an update (per optimizer step) may box a few doubles in V8
+  test('a read (every time step) allocates nothing', async () => {
+    const a = new PcmArray(256, wMax, defaultPcmSettings, new Rng(8));
+    a.programAll(Array.from({ length: 256 }, (_, k) => ((k % 17) - 8) / 10));
+    a.update(new Float64Array(256).fill(0.05));
+    const out = new Float32Array(256);
+    const step = (): void => {
+      a.tick(0.01);
+      a.read(out);
+    };
+    (globalThis as { gc?: () => void }).gc?.();
+    const report = await allocationCheck(step, 30_000);
+    assert.equal(report.gcCount, 0, `${report.gcCount} garbage collections`);
   });
 
   test('settings are checked', () => {

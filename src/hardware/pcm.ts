@@ -86,13 +86,17 @@ export function programmingSigma(G: number, gMax: number): number {
   return Math.max(0, c0 + c1 * g + c2 * g * g) * (gMax / 25);
 }
 
-/** mean and standard deviation of the drift exponent at conductance G */
+/** the mean μ_ν and standard deviation σ_ν of the drift exponent at conductance G (scalars: used per pulse) */
+export function driftMean(G: number, gMax: number): number {
+  return Math.min(0.1, Math.max(0.049, -0.0155 * Math.log(Math.max(G / gMax, 1e-12)) + 0.0244));
+}
+
+export function driftStd(G: number, gMax: number): number {
+  return Math.min(0.045, Math.max(0.008, -0.0125 * Math.log(Math.max(G / gMax, 1e-12)) - 0.0059));
+}
+
 export function driftStats(G: number, gMax: number): { mean: number; std: number } {
-  const lg = Math.log(Math.max(G / gMax, 1e-12));
-  return {
-    mean: Math.min(0.1, Math.max(0.049, -0.0155 * lg + 0.0244)),
-    std: Math.min(0.045, Math.max(0.008, -0.0125 * lg - 0.0059)),
-  };
+  return { mean: driftMean(G, gMax), std: driftStd(G, gMax) };
 }
 
 /** the relative standard deviation of a read at conductance G, a time `age` after programming */
@@ -143,7 +147,7 @@ export class PcmArray {
   /** program device d to the target conductance G_T now (programming noise, new drift exponent) */
   private programDevice(d: number, GT: number): void {
     const { gMax, progNoise } = this.s;
-    let G = GT + (progNoise > 0 && GT > 0 ? progNoise * programmingSigma(GT, gMax) * this.rng.normal() : 0);
+    let G = GT + (progNoise > 0 && GT > 0 ? progNoise * programmingSigma(GT, gMax) * this.normal() : 0);
     G = Math.min(gMax, Math.max(0, G));
     this.setDevice(d, G);
   }
@@ -151,8 +155,8 @@ export class PcmArray {
   private setDevice(d: number, G: number): void {
     this.Gp[d] = G;
     this.tp[d] = this.clock;
-    const { mean, std } = driftStats(G, this.s.gMax);
-    this.nu[d] = this.s.drift > 0 ? this.s.drift * Math.abs(mean + std * this.rng.normal()) : 0;
+    const { drift, gMax } = this.s;
+    this.nu[d] = drift > 0 ? drift * Math.abs(driftMean(G, gMax) + driftStd(G, gMax) * this.normal()) : 0;
     this.Gnow[d] = G;
     this.sigma[d] = 0;
   }
@@ -232,7 +236,7 @@ export class PcmArray {
       this.chi[k] = chi - n * eps;
       if (n !== 0) {
         const d = n > 0 ? 2 * k : 2 * k + 1, pulses = Math.abs(n);
-        const rise = pulses * dG + (c2c > 0 ? dG * c2c * Math.sqrt(pulses) * this.rng.normal() : 0);
+        const rise = pulses * dG + (c2c > 0 ? dG * c2c * Math.sqrt(pulses) * this.normal() : 0);
         this.setDevice(d, Math.min(gMax, Math.max(0, this.conductance(d) + rise)));
         if (this.Gp[d]! >= refreshAt * gMax && !periodic) this.refresh(k);
       }
