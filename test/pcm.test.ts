@@ -5,7 +5,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../src/core/errors.js';
@@ -201,5 +203,33 @@ describe('training through the device', () => {
     for (let i = 0; i < 2; i++) b.trainStep();
     assert.deepEqual(Array.from(b.network.params.flat.data), Array.from(a.network.params.flat.data));
     assert.deepEqual(b.device!.saveState(), a.device!.saveState());
+  });
+});
+
+describe('command line', () => {
+  test('train --task spikes --learner osttp --device pcm: the run resumes with its device; eval reads the model', () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const tmp = mkdtempSync(join(tmpdir(), 'onward-pcm-cli-'));
+    const onward = (...args: string[]): { code: number; stdout: string; stderr: string } => {
+      const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/bin.ts'), ...args], { cwd: tmp, encoding: 'utf8' });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    };
+    const out = join(tmp, 'run');
+    const r = onward('train', '--task', 'spikes', '--learner', 'osttp', '--device', 'pcm', '--steps', '3', '--hidden', '8', '--json', '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!).summary;
+    assert.equal(summary.learner, 'osttp');
+    assert.equal(summary.metric, 'accuracy');
+    const ck = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8'));
+    assert.ok(ck.checkpoint.device.arrays['readout.weight'], 'the checkpoint holds the device state');
+    assert.equal(ck.checkpoint.train.device, 'pcm');
+    const more = onward('train', '--resume', out, '--steps', '4', '--json');
+    assert.equal(more.code, 0, more.stderr);
+    const ev = onward('eval', '--model-file', join(out, 'model.json'), '--json');
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.ok(Number.isFinite(JSON.parse(ev.stdout.trim()).summary.value));
+    const bad = onward('train', '--task', 'spikes', '--device', 'memristor', '--steps', '1');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /device must be one of none, pcm/);
   });
 });
