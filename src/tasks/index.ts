@@ -2,15 +2,17 @@
 import { ConfigError, UnknownNameError } from '../core/errors.js';
 import { addingTask } from './adding.js';
 import { copyTask } from './copy.js';
+import { cueAccumulationTask } from './cue-accumulation.js';
 import { delayedXorTask } from './delayed-xor.js';
 import { listopsTask } from './listops.js';
 import { seqImageTask } from './seq-image.js';
 import { spiralTask } from './spiral.js';
+import { storeRecallTask } from './store-recall.js';
 import type { Preset, Task, TaskInfo } from './task.js';
 
 export type { Batch, MetricName, Preset, Task, TaskDefaults, TaskInfo } from './task.js';
 
-export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask];
+export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, storeRecallTask, cueAccumulationTask];
 
 export const presets: readonly Preset[] = ['ci', 'paper'];
 
