@@ -110,6 +110,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
         `the last good checkpoint is ${join(outDir, 'checkpoint.json')}`);
     }
     bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
+    if (trainer.lastAlignment) {
+      // measured on this step's batch before its update
+      const record = { step: trainer.step - 1, align: trainer.lastAlignment };
+      appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+      if (json) console.log(JSON.stringify(record));
+      trainer.lastAlignment = null;
+    }
     if (c.evalEvery > 0 && trainer.step % c.evalEvery === 0 && trainer.step < c.steps) {
       evaluate();
       bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}`);

@@ -48,6 +48,11 @@ export interface TrainConfig {
   weightDecay: number;
   momentum: number;
   seed: number;
+  /**
+   * gradient alignment: every this many steps (0: never) the learner's gradient on the step's batch is
+   * compared with BPTT's on the same batch and parameters, per layer (cosine, ‖g‖/‖g_bptt‖), into metrics.jsonl
+   */
+  alignEvery: number;
   /** evaluate (and checkpoint) every this many steps; 0: only at the end */
   evalEvery: number;
   evalBatches: number;
@@ -56,7 +61,7 @@ export interface TrainConfig {
 }
 
 const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'pruneEvery', 'pruneUntil', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
-  'momentum', 'seed', 'evalEvery', 'evalBatches'] as const;
+  'momentum', 'seed', 'alignEvery', 'evalEvery', 'evalBatches'] as const;
 const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   preset: ['ci', 'paper'],
   pooling: ['none', 'pool_st'],
@@ -80,7 +85,7 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
     learner: d.learner, window: 8,
     batch: d.batch, steps: d.steps, updateEvery: 0,
     optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
-    seed: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
+    seed: 0, alignEvery: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
     backend: 'wasm', dtype: 'float32',
   };
 }
@@ -133,7 +138,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.density > 0 && c.density <= 1)) throw new ConfigError(`config: density must be in (0, 1], got ${c.density}`);
   if (c.recurrent === 'off' && c.maskMethod === 'magnitude') throw new ConfigError("config: recurrent 'off' holds weight_hh at zero; magnitude pruning would revive it");
   int('pruneEvery', 1); int('pruneUntil', 0); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
-  int('warmup', 0); int('seed', 0); int('evalEvery', 0); int('evalBatches', 1);
+  int('warmup', 0); int('seed', 0); int('alignEvery', 0); int('evalEvery', 0); int('evalBatches', 1);
   if (!(c.lr >= 0)) throw new ConfigError(`config: lr must be ≥ 0, got ${c.lr}`);
   if (c.backend === 'wasm' && c.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use backend 'ts' for float64");
   return c;

@@ -32,7 +32,7 @@ export interface GradcheckOptions {
 }
 
 /** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' */
-function groups(net: Network): { layer: string; index: number[] }[] {
+export function parameterGroups(net: Network): { layer: string; index: number[] }[] {
   const out = new Map<string, number[]>();
   for (const name of net.params.names()) {
     const layer = name.split('.').slice(0, name.startsWith('layers.') ? 2 : 1).join('.');
@@ -54,7 +54,7 @@ export function compare(g: ArrayLike<number>, ref: ArrayLike<number>): { relErr:
   return { relErr: relativeError(g, ref), cosine: cosine(g, ref), normRatio: Math.sqrt(gg) / Math.max(Math.sqrt(rr), 1e-300) };
 }
 
-const pick = (v: Float64Array, idx: number[]): number[] => idx.map((i) => v[i]!);
+export const pick = (v: Float64Array, idx: number[]): number[] => idx.map((i) => v[i]!);
 
 export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
   const { layers = 2, hidden = 4, T = 6, B = 2, seed = 0 } = options;
@@ -70,7 +70,7 @@ export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
     const seq = randomSequence(net, T, B, seed + 2);
     const bptt = learnerGradient('bptt', net, seq, B);
     const fd = finiteDifferenceGradient(net, seq, B);
-    for (const g of groups(net)) {
+    for (const g of parameterGroups(net)) {
       rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...compare(pick(bptt, g.index), pick(fd, g.index)), exact: true });
     }
     for (const info of learnerTable) {
@@ -78,7 +78,7 @@ export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
       if (options.learners && !options.learners.includes(info.name)) continue;
       // tbptt is shown with a window shorter than the sequence, where it is biased
       const g = learnerGradient(info.name, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
-      for (const grp of groups(net)) {
+      for (const grp of parameterGroups(net)) {
         rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', ...compare(pick(g, grp.index), pick(bptt, grp.index)), exact: info.exact });
       }
     }

@@ -20,6 +20,10 @@ import { constant, warmupCosine } from '../optim/schedule.js';
 import { createTask, type Task } from '../tasks/index.js';
 import { applyOverrides, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
+import { compare, parameterGroups, pick } from './gradcheck.js';
+
+/** per parameter group ('layers.0', …, 'readout', 'all'): the learner's gradient against BPTT's */
+export type Alignment = Record<string, { cosine: number; normRatio: number }>;
 
 export interface EvalResult {
   loss: number;
@@ -73,6 +77,9 @@ export class Trainer {
   /** completed training batches */
   step = 0;
   private readonly metric: MetricAccumulator;
+  /** the alignment measured at the start of the last step with alignEvery (null: none yet) */
+  lastAlignment: Alignment | null = null;
+  private alignLearners: { learner: Learner; bptt: Learner } | null = null;
   private evalPass: { fwd: ForwardPass; caches: ReturnType<Network['modules'][number]['createCache']>[] } | null = null;
 
   constructor(readonly config: TrainConfig) {
@@ -121,6 +128,7 @@ export class Trainer {
     const { batch: B, updateEvery } = this.config;
     const data = this.task.batch(B, this.dataRng);
     const T = data.x.length;
+    if (this.config.alignEvery > 0 && this.step % this.config.alignEvery === 0) this.lastAlignment = this.align(data);
     this.learner.startSequence();
     this.metric.reset();
     let loss = 0;
@@ -137,6 +145,35 @@ export class Trainer {
     if (pending > 0) this.update();
     this.step++;
     return { loss, value: this.metric.value() };
+  }
+
+  /**
+   * The learner's whole-sequence gradient on `data` against BPTT's, same parameters, per parameter group.
+   * Separate learner instances do it, so the training learner's state and generator are untouched.
+   */
+  align(data: { x: Float64Array[]; target: Float64Array[]; mask: Float64Array[] }): Alignment {
+    const net = this.network, B = this.config.batch;
+    this.alignLearners ??= {
+      learner: createLearner(this.config.learner, net, { batchSize: B, window: this.config.window, seed: this.config.seed + 1 }),
+      bptt: createLearner('bptt', net, { batchSize: B }),
+    };
+    const grad = (l: Learner): Float64Array => {
+      net.zeroGrads();
+      l.startSequence();
+      for (let t = 0; t < data.x.length; t++) l.step(data.x[t]!, data.target[t]!, data.mask[t]!);
+      l.flush();
+      net.applyMasks();
+      const g = Float64Array.from(net.grads.flat.data);
+      net.zeroGrads();
+      return g;
+    };
+    const g = grad(this.alignLearners.learner), ref = grad(this.alignLearners.bptt);
+    const out: Alignment = {};
+    for (const grp of parameterGroups(net)) {
+      const { cosine, normRatio } = compare(pick(g, grp.index), pick(ref, grp.index));
+      out[grp.layer] = { cosine, normRatio };
+    }
+    return out;
   }
 
   /** loss and metric on the held-out batches (the same ones every time), with the parameters as they are */
