@@ -45,3 +45,33 @@ test('onward train --set alignEvery=k writes per-layer alignment records into me
   assert.deepEqual(align.map((r) => r.step), [0, 2]);
   for (const r of align) for (const layer of ['layers.0', 'layers.1', 'readout', 'all']) assert.ok(Number.isFinite(r.align![layer]!.cosine), layer);
 });
+
+test('gradcheck lists per-layer cosine and norm ratio to BPTT for the trace learners on 2-layer leaky and GRU stacks', async () => {
+  const { gradcheck } = await import('../src/run/gradcheck.js');
+  const learners = ['eprop', 'snap1', 'deep-eprop', 'deep-rtrl'];
+  const rows = gradcheck({ models: ['leaky', 'gru', 'leaky:norec'], learners, T: 8 });
+  for (const model of ['leaky', 'gru', 'leaky:norec']) {
+    for (const learner of learners) {
+      for (const layer of ['layers.0', 'layers.1', 'readout', 'all']) {
+        const r = rows.find((x) => x.model === model && x.learner === learner && x.layer === layer);
+        assert.ok(r, `${model} ${learner} ${layer}`);
+        assert.ok(r.cosine >= -1 - 1e-12 && r.cosine <= 1 + 1e-12 && r.normRatio > 0);
+      }
+    }
+  }
+  const row = (model: string, learner: string, layer: string) => rows.find((x) => x.model === model && x.learner === learner && x.layer === layer)!;
+  // exact where theory says, approximate elsewhere
+  assert.ok(row('leaky:norec', 'deep-eprop', 'all').relErr <= 1e-9);
+  assert.ok(row('gru', 'deep-rtrl', 'all').relErr <= 1e-9);
+  assert.ok(row('gru', 'deep-eprop', 'layers.0').relErr > 1e-4);
+  assert.ok(row('leaky:norec', 'eprop', 'layers.0').relErr > 1e-4 && row('leaky:norec', 'eprop', 'layers.1').relErr <= 1e-9);
+});
+
+test('the trace learners refuse networks they cannot train, naming the alternatives', async () => {
+  const { createLearner } = await import('../src/learners/index.js');
+  const { f64Network } = await import('../src/run/oracle.js');
+  const lru = f64Network({ model: 'lru', inputSize: 2, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } });
+  for (const name of ['eprop', 'eprop-random', 'snap1']) {
+    assert.throws(() => createLearner(name, lru, { batchSize: 1 }), (e: Error) => e.name === 'UnsupportedError' && /learners for 'lru'.*deep-eprop/.test(e.message));
+  }
+});
