@@ -45,7 +45,6 @@ export class DiagTraces {
   private readonly selfAll: Float64Array;
   private readonly u: Float64Array;
   private readonly old: Float64Array;
-  private readonly L: Float64Array;
   private readonly offsets: { ih: number; hh: number; bih: number; bhh: number; phi: number };
   /** S = 1 fast path: per-row decay and input factors, per-sample views of the trace blocks */
   private readonly aRow: Buf;
@@ -67,7 +66,6 @@ export class DiagTraces {
     this.selfAll = new Float64Array(S * n);
     this.u = new Float64Array(S);
     this.old = new Float64Array(S);
-    this.L = new Float64Array(S);
     const hh = Gn * layer.inSize, bih = hh + Gn * n, bhh = bih + Gn;
     this.offsets = { ih: 0, hh, bih, bhh, phi: bhh + Gn };
     this.aRow = be.alloc(Gn);
