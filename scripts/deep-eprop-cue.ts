@@ -6,14 +6,20 @@
  * BPTT's on the training batch (every 50 updates).
  *
  *   node --import tsx scripts/deep-eprop-cue.ts [--seeds 3] [--steps 400] [--recurrent on,off] [--learners eprop,deep-eprop,bptt]
+ *                                              [--freeze-lower] [--delay 30]
  *
- * Task settings: ci preset with delay 30 and cue rate 30 % (T = 53), hidden 16, batch 16, Adam lr 1e-2.
+ * --freeze-lower is the control for "does credit across depth matter here?": layer 0 keeps its random
+ * initial weights (restored after every update), so only the top layer and the readout learn.
+ *
+ * Task settings: ci preset with delay 30 (--delay) and cue rate 30 % (T = 53), hidden 16, batch 16, Adam lr 1e-2.
  */
 import { parseArgs } from 'node:util';
 import { applyOverrides, defaultConfig } from '../src/run/config.js';
 import { Trainer } from '../src/run/trainer.js';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string' }, steps: { type: 'string' }, recurrent: { type: 'string' }, learners: { type: 'string' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string' }, steps: { type: 'string' }, recurrent: { type: 'string' }, learners: { type: 'string' }, 'freeze-lower': { type: 'boolean' }, delay: { type: 'string' } } });
+const delay = Number(values.delay ?? 30);
+const freezeLower = values['freeze-lower'] === true;
 const seeds = Number(values.seeds ?? 3), steps = Number(values.steps ?? 400);
 const recurrents = (values.recurrent ?? 'off,on').split(',');
 const learners = (values.learners ?? 'eprop,deep-eprop,bptt').split(',');
@@ -23,13 +29,15 @@ for (const recurrent of recurrents) {
   for (const learner of learners) {
     for (let seed = 0; seed < seeds; seed++) {
       const trainer = new Trainer(applyOverrides(defaultConfig('cue-accumulation', 'ci'), {
-        learner, seed, steps, recurrent, evalEvery: 10, evalBatches: 16, alignEvery: 50, 'task.delay': 30, 'task.cueRate': 30,
+        learner, seed, steps, recurrent, evalEvery: 10, evalBatches: 16, alignEvery: 50, 'task.delay': delay, 'task.cueRate': 30,
       }));
       const t0 = performance.now();
+      const lower = trainer.network.params.names().filter((n) => n.startsWith('layers.0.')).map((n) => [n, trainer.network.params.get(n)] as const);
       const evals: { step: number; value: number }[] = [];
       const cos: [number[], number[]] = [[], []];
       while (trainer.step < steps) {
         trainer.trainStep();
+        if (freezeLower) for (const [n, v] of lower) trainer.network.params.set(n, v);
         if (trainer.lastAlignment) {
           cos[0].push(trainer.lastAlignment['layers.0']!.cosine);
           cos[1].push(trainer.lastAlignment['layers.1']!.cosine);
@@ -39,7 +47,7 @@ for (const recurrent of recurrents) {
       }
       const first = (th: number): string => String(evals.find((e) => e.value >= th)?.step ?? '—');
       const mean = (v: number[]): string => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3);
-      console.log([recurrent.padEnd(9), learner.padEnd(10), String(seed).padStart(4), first(0.8).padStart(7), first(0.85).padStart(7),
+      console.log([recurrent.padEnd(9), (learner + (freezeLower ? '*' : '')).padEnd(10), String(seed).padStart(4), first(0.8).padStart(7), first(0.85).padStart(7),
         evals.at(-1)!.value.toFixed(4), Math.max(...evals.map((e) => e.value)).toFixed(4), mean(cos[0]).padStart(12), mean(cos[1]).padStart(12),
         ((performance.now() - t0) / 1000).toFixed(1).padStart(7)].join('  '));
     }
