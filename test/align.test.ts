@@ -75,3 +75,16 @@ test('the trace learners refuse networks they cannot train, naming the alternati
     assert.throws(() => createLearner(name, lru, { batchSize: 1 }), (e: Error) => e.name === 'UnsupportedError' && /learners for 'lru'.*deep-eprop/.test(e.message));
   }
 });
+
+test('gradcheck over several seeds: the largest relative error, the mean cosine and norm ratio of the single runs', async () => {
+  const { gradcheck } = await import('../src/run/gradcheck.js');
+  const o = { models: ['leaky'], learners: ['eprop'], T: 5 };
+  const a = gradcheck({ ...o, seed: 0 }), b = gradcheck({ ...o, seed: 10 }), both = gradcheck({ ...o, seeds: 2 });
+  assert.equal(both.length, a.length);
+  both.forEach((r, i) => {
+    assert.equal(r.relErr, Math.max(a[i]!.relErr, b[i]!.relErr));
+    assert.ok(Math.abs(r.cosine - (a[i]!.cosine + b[i]!.cosine) / 2) < 1e-15);
+    assert.ok(Math.abs(r.normRatio - (a[i]!.normRatio + b[i]!.normRatio) / 2) < 1e-15);
+  });
+  assert.notEqual(a.find((r) => r.learner === 'eprop' && r.layer === 'layers.0')!.cosine, b.find((r) => r.learner === 'eprop' && r.layer === 'layers.0')!.cosine);
+});

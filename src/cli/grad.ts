@@ -48,7 +48,7 @@ export async function gradCommand(argv: string[]): Promise<void> {
 export async function gradcheckCommand(argv: string[]): Promise<void> {
   const { values } = parse('gradcheck', argv, {
     models: { type: 'string' }, learners: { type: 'string' }, json: { type: 'boolean' }, layers: { type: 'string' },
-    hidden: { type: 'string' }, steps: { type: 'string' },
+    hidden: { type: 'string' }, steps: { type: 'string' }, seeds: { type: 'string' },
   });
   const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
   const int = (v: unknown, what: string, dflt: number): number => {
@@ -59,8 +59,9 @@ export async function gradcheckCommand(argv: string[]): Promise<void> {
   };
   const rows = gradcheck({
     models: list(values.models), learners: list(values.learners), layers: int(values.layers, 'layers', 2),
-    hidden: int(values.hidden, 'hidden', 4), T: int(values.steps, 'steps', 6),
+    hidden: int(values.hidden, 'hidden', 4), T: int(values.steps, 'steps', 6), seeds: int(values.seeds, 'seeds', 1),
   });
+  if (!values.json && (values.seeds ?? '1') !== '1') console.log(`over ${values.seeds} random networks: the largest relative error, the mean cosine and norm ratio\n`);
   if (values.json) {
     console.log(JSON.stringify(rows.map(({ model, learner, layer, param, relErr, cosine, normRatio }) => ({ model, learner, layer, param, relErr, cosine, normRatio }))));
     return;

@@ -29,6 +29,11 @@ export interface GradcheckOptions {
   T?: number;
   B?: number;
   seed?: number;
+  /**
+   * random networks and sequences per model (default 1): rows then give the largest relative error (what an
+   * exactness check needs) and the mean cosine and norm ratio (what alignment comparisons need)
+   */
+  seeds?: number;
 }
 
 /** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' */
@@ -57,6 +62,19 @@ export function compare(g: ArrayLike<number>, ref: ArrayLike<number>): { relErr:
 export const pick = (v: Float64Array, idx: number[]): number[] => idx.map((i) => v[i]!);
 
 export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
+  const { seeds = 1, seed = 0 } = options;
+  const runs = Array.from({ length: seeds }, (_, k) => gradcheckOnce({ ...options, seed: seed + 10 * k }));
+  if (seeds === 1) return runs[0]!;
+  // the same rows in the same order for every seed: merge them
+  return runs[0]!.map((row, r) => ({
+    ...row,
+    relErr: Math.max(...runs.map((run) => run[r]!.relErr)),
+    cosine: runs.reduce((a, run) => a + run[r]!.cosine, 0) / seeds,
+    normRatio: runs.reduce((a, run) => a + run[r]!.normRatio, 0) / seeds,
+  }));
+}
+
+function gradcheckOnce(options: GradcheckOptions): GradcheckRow[] {
   const { layers = 2, hidden = 4, T = 6, B = 2, seed = 0 } = options;
   const models = options.models ?? ['rnn', 'gru', 'lstm', 'leaky', 'leaky:norec', 'lru'];
   const rows: GradcheckRow[] = [];
