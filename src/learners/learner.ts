@@ -43,6 +43,10 @@ export interface LearnerOptions {
   seed?: number;
   /** tbptt: the truncation window k */
   window?: number;
+  /** perturbation learners: the noise scale σ (default 1e-3) */
+  noise?: number;
+  /** perturbation learners on decorrelated models: the decorrelation rate λ (default 0: D stays fixed) */
+  decorrelationRate?: number;
 }
 
 export interface LearnerInfo {
