@@ -56,5 +56,7 @@ export interface LearnerInfo {
   exact: boolean;
   /** unit models it supports */
   models: readonly string[];
+  /** credit stays within a time step (no temporal credit assignment): it cannot learn tasks that need memory of errors */
+  instantaneous?: boolean;
   create(network: Network, options: LearnerOptions): Learner;
 }
