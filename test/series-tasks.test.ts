@@ -62,3 +62,27 @@ test('nrmse: 0 for a perfect prediction, 1 for the mean, and mse is unchanged fo
   assert.ok(Math.abs(meanOnly.value() - 1) < 1e-12);
   assert.equal(mse.value(), 1.25);
 });
+
+describe('token-copy', () => {
+  test('tokens, blanks, markers; target blanks then the tokens; one fixed sequence shared by training and evaluation', () => {
+    const task = createTask('token-copy', 'ci', { length: 4, blanks: 2, symbols: 3 });
+    const C = 5;
+    const a = task.batch(2, new Rng(1)), b = task.batch(1, new Rng(99));
+    assert.equal(a.x.length, 10);
+    const hot = (row: Float64Array, s: number): number => Array.from(row.subarray(s * C, (s + 1) * C)).indexOf(1);
+    const tokens = [0, 1, 2, 3].map((t) => hot(a.x[t]!, 0));
+    assert.ok(tokens.every((k) => k >= 1 && k <= 3));
+    assert.deepEqual([4, 5].map((t) => hot(a.x[t]!, 0)), [0, 0]);
+    assert.deepEqual([6, 7, 8, 9].map((t) => hot(a.x[t]!, 0)), [4, 4, 4, 4]);
+    assert.deepEqual(Array.from({ length: 6 }, (_, t) => hot(a.target[t]!, 0)), [0, 0, 0, 0, 0, 0]);
+    assert.deepEqual([6, 7, 8, 9].map((t) => hot(a.target[t]!, 0)), tokens);
+    assert.deepEqual([0, 1, 2, 3].map((t) => hot(a.x[t]!, 1)), tokens, 'the pool of one: every sample is the same sequence');
+    assert.deepEqual([0, 1, 2, 3].map((t) => hot(b.x[t]!, 0)), tokens, 'whatever the batch generator');
+  });
+
+  test('bit accuracy of a regression onto one-hot targets: outputs thresholded at 0.5', () => {
+    const m = new MetricAccumulator({ kind: 'mse' }, 4, 'bit_accuracy');
+    m.add(1, [0.6, 0.2, 0.4, 0.1], [1, 0, 1, 0], [1]);
+    assert.equal(m.value(), 0.75);
+  });
+});

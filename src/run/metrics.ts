@@ -2,7 +2,8 @@
  * Task metrics, computed the same way for every task from its loss kind: `ce` tasks score the fraction of
  * (masked) groups whose largest logit is the target class (accuracy, or bit accuracy for the copy task);
  * `mse` tasks score the mean squared error per masked output, or, for tasks whose metric is `nrmse`, its
- * root divided by the standard deviation of the targets: NRMSE = √(Σ(ŷ − y)²/N) / std(y) (1 ≈ predicting the mean).
+ * root divided by the standard deviation of the targets: NRMSE = √(Σ(ŷ − y)²/N) / std(y) (1 ≈ predicting the mean),
+ * or, for `bit_accuracy` (0/1 targets), the fraction of outputs on the target's side of 0.5.
  */
 import type { LossSpec } from '../modules/loss.js';
 import type { MetricName } from '../tasks/task.js';
@@ -31,6 +32,12 @@ export class MetricAccumulator {
       } else {
         for (let j = 0; j < o; j++) {
           const y = target[b * o + j]!;
+          if (this.metric === 'bit_accuracy') {
+            // regression onto 0/1 targets: an output is right when it lands on the target's side of 0.5
+            if ((output[b * o + j]! > 0.5) === (y > 0.5)) this.sum++;
+            this.count++;
+            continue;
+          }
           this.sum += (output[b * o + j]! - y) ** 2;
           this.targetSum += y;
           this.targetSquares += y * y;
@@ -42,7 +49,7 @@ export class MetricAccumulator {
 
   value(): number {
     if (this.count === 0) return NaN;
-    if (this.metric !== 'nrmse') return this.sum / this.count;
+    if (this.metric !== 'nrmse' || this.loss.kind === 'ce') return this.sum / this.count;
     const mean = this.targetSum / this.count;
     const variance = Math.max(0, this.targetSquares / this.count - mean * mean);
     return Math.sqrt(this.sum / this.count / variance);

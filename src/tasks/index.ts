@@ -7,12 +7,13 @@ import { listopsTask } from './listops.js';
 import { mackeyGlassTask } from './mackey-glass.js';
 import { seqImageTask } from './seq-image.js';
 import { spiralTask } from './spiral.js';
+import { tokenCopyTask } from './token-copy.js';
 import { weatherTask } from './weather.js';
 import type { Preset, Task, TaskInfo } from './task.js';
 
 export type { Batch, MetricName, Preset, Task, TaskDefaults, TaskInfo } from './task.js';
 
-export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, mackeyGlassTask, weatherTask];
+export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, mackeyGlassTask, weatherTask, tokenCopyTask];
 
 export const presets: readonly Preset[] = ['ci', 'paper'];
 
