@@ -27,6 +27,7 @@ export const arms: Arm[] = [
   { name: 'tanp+decor', note: 'ANP in time with decorrelated inputs, update every step', set: { learner: 'tanp', decorrelate: true, updateEvery: 1, optimizer: 'adam', lr: 3e-4 } },
   { name: 'tanp', note: 'ANP in time, no decorrelation', set: { learner: 'tanp', decorrelate: false, updateEvery: 1, optimizer: 'adam', lr: 1e-4 } },
   { name: 'anp', note: 'ANP per step (noisy pass restarts from the clean state)', set: { learner: 'anp', decorrelate: false, updateEvery: 1, optimizer: 'adam', lr: 1e-4 } },
+  { name: 'np+decor', note: 'node perturbation with decorrelated inputs (control: what decorrelation alone does)', set: { learner: 'np', decorrelate: true, updateEvery: 1, optimizer: 'adam', lr: 3e-4 } },
   { name: 'np', note: 'node perturbation', set: { learner: 'np', decorrelate: false, updateEvery: 1, optimizer: 'adam', lr: 1e-4 } },
   { name: 'wp', note: 'weight perturbation', set: { learner: 'wp', decorrelate: false, updateEvery: 1, optimizer: 'adam', lr: 1e-3 } },
 ];

@@ -19,6 +19,7 @@ import { Network, type ModelConfig } from '../src/model/network.js';
 import { applyOverrides, defaultConfig } from '../src/run/config.js';
 import { cosine, f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../src/run/oracle.js';
 import { Trainer } from '../src/run/trainer.js';
+import { allocationCheck } from '../src/run/measure.js';
 import { expectAllClose } from './helpers.js';
 
 const perturbationLearners = ['wp', 'np', 'anp', 'tanp'];
@@ -249,4 +250,60 @@ describe('decorrelation', () => {
     for (let i = 0; i < 3; i++) b.trainStep();
     assert.deepEqual(Array.from(b.network.params.flat.data), Array.from(a.network.params.flat.data));
   });
+});
+
+describe('forward in time with constant memory', () => {
+  test('state bytes do not grow with the sequence length', () => {
+    for (const name of perturbationLearners) {
+      const net = f64Network({ model: 'gru', inputSize: 2, hidden: 3, layers: 2, outputSize: 1, loss: { kind: 'mse' } });
+      const learner = createLearner(name, net, { batchSize: B });
+      const seq = randomSequence(net, 200, B, 1);
+      learner.startSequence();
+      learner.step(seq.x[0]!, seq.target[0]!, seq.mask[0]!);
+      const early = learner.stateBytes();
+      for (let t = 1; t < 200; t++) learner.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
+      assert.equal(learner.stateBytes(), early, name);
+      // the noisy pass's recurrent state: (S + 1)·n per sample per layer, 8 bytes each in float64
+      assert.equal(early, 2 * B * (3 + 3) * 8, name);
+    }
+  });
+
+  // numbers passed to or returned from calls V8 does not inline are boxed (16 bytes each, as for every learner's
+  // loss); a buffer or an
+  // array per step would cost hundreds of bytes and trigger collections
+  test('a step allocates no buffers: under 128 bytes per step and no garbage collection over 10k steps', async () => {
+    for (const name of perturbationLearners) {
+      const net = new Network({ model: 'rnn', inputSize: 2, hidden: 3, layers: 1, outputSize: 1, loss: { kind: 'mse' }, decorrelate: true }, new TsBackend('float64'), 1);
+      const learner = createLearner(name, net, { batchSize: 2, decorrelationRate: 1e-6 });
+      const x = Float64Array.from([0.3, -0.2, 0.1, 0.5]), y = Float64Array.from([0.1, -0.3]), mask = Float64Array.from([1, 1]);
+      learner.startSequence();
+      const report = await allocationCheck(() => {
+        learner.step(x, y, mask);
+      }, 10_000, 3);
+      assert.equal(report.gcCount, 0, `${name}: ${report.gcCount} garbage collections`);
+      assert.ok(report.heapGrowthBytes < 128 * report.calls, `${name}: heap grew by ${report.heapGrowthBytes} bytes over ${report.calls} steps`);
+    }
+  });
+});
+
+test('Rng.fillNormal draws the same numbers as repeated normal() and leaves the generator in the same state', () => {
+  const a = new Rng(42), b = new Rng(42);
+  const filled = new Float64Array(101);
+  a.fillNormal(filled, 0.5, 2);
+  const one = Array.from({ length: 101 }, () => b.normal(0.5, 2));
+  assert.deepEqual(Array.from(filled), one);
+  assert.deepEqual(a.getState(), b.getState());
+});
+
+test('Loss.sampleLosses: per-sample masked losses that sum (÷B) to evaluate, for mse and ce', () => {
+  for (const spec of [{ kind: 'mse' } as const, { kind: 'ce', classes: 3 } as const]) {
+    const net = f64Network({ model: 'rnn', inputSize: 2, hidden: 3, layers: 1, outputSize: 6, loss: spec }, 2);
+    const seq = randomSequence(net, 1, 3, 4, 0.6);
+    const out = net.backend.from(Array.from({ length: 18 }, (_, i) => Math.sin(i)));
+    const per = new Float64Array(3);
+    net.loss.sampleLosses(3, out, seq.target[0]!, seq.mask[0]!, per);
+    const total = net.loss.evaluate(3, out, seq.target[0]!, seq.mask[0]!, null);
+    assert.ok(Math.abs(per.reduce((a, v) => a + v, 0) / 3 - total) < 1e-12, spec.kind);
+    seq.mask[0]!.forEach((m, b) => { if (m === 0) assert.equal(per[b], 0); });
+  }
 });

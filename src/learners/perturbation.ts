@@ -62,6 +62,10 @@ interface Slot {
   dPre: Buf[];
   /** nodes per sample over all blocks (m_l) */
   nodes: number;
+  /** block widths per sample */
+  sizes: readonly number[];
+  /** the decorrelating matrices with their (clean) inputs and scratch: C = offdiag(x̂ᵀx̂)/B and C·D */
+  decorrelators: { D: Buf; input: Buf; width: number; C: Buf; CD: Buf }[];
 }
 
 export class PerturbationLearner implements Learner {
@@ -75,17 +79,15 @@ export class PerturbationLearner implements Learner {
   private readonly noisyCaches: ModuleCache[];
   private readonly slots: Slot[];
   private readonly slotOf = new Map<Perturbable, Slot>();
-  private readonly targetRow: Float64Array;
-  private readonly maskOne = new Float64Array(1);
-  private readonly cleanRows: Buf[];
-  private readonly noisyRows: Buf[];
   private readonly deltaL: Float64Array;
+  /** per sample: the clean and the noisy masked loss; and this step's clean loss L_t */
+  private readonly cleanLoss: Float64Array;
+  private readonly noisyLoss: Float64Array;
+  private stepLoss = 0;
   /** wp: the parameters while the noisy pass runs, its noise, and which entries are trained (1) */
   private readonly paramCopy: Buf | null;
   private readonly weightNoise: Buf | null;
   private readonly trained: Buf | null;
-  /** decorrelation scratch by matrix width: C = offdiag(x̂ᵀx̂)/B and C·D */
-  private readonly decorScratch = new Map<number, { C: Buf; CD: Buf }>();
 
   constructor(readonly network: Network, options: LearnerOptions, readonly rule: PerturbationRule) {
     this.name = rule.name;
@@ -105,31 +107,36 @@ export class PerturbationLearner implements Learner {
     this.slots = network.modules.map((m, index) => {
       if (!isPerturbable(m)) throw new UnsupportedError(`${rule.name}: module '${m.kind}' (${network.prefixes[index]}) exposes no preactivations to perturb`);
       const mk = (): Buf[] => m.preSizes.map((s) => be.alloc(B * s));
-      const slot: Slot = { module: m, index, clean: mk(), noisy: mk(), noise: mk(), dPre: mk(), nodes: m.preSizes.reduce((a, s) => a + s, 0) };
+      const decorrelators = m.decorrelators(this.cleanCaches[index]!).map(({ D, input }) => {
+        const width = Math.round(Math.sqrt(D.length));
+        return { D, input, width, C: be.alloc(width * width), CD: be.alloc(width * width) };
+      });
+      const slot: Slot = {
+        module: m, index, clean: mk(), noisy: mk(), noise: mk(), dPre: mk(), nodes: m.preSizes.reduce((a, s) => a + s, 0), sizes: m.preSizes, decorrelators,
+      };
       this.slotOf.set(m, slot);
       return slot;
     });
     this.clean.ctx.perturb = (m, pre) => {
       const slot = this.slotOf.get(m)!;
-      pre.forEach((p, k) => be.copy(p, slot.clean[k]!));
+      for (let k = 0; k < pre.length; k++) be.copy(pre[k]!, slot.clean[k]!);
     };
     const injectNodes = rule.estimator !== 'weight';
     this.noisy.ctx.perturb = (m, pre) => {
       const slot = this.slotOf.get(m)!;
-      pre.forEach((p, k) => {
+      for (let k = 0; k < pre.length; k++) {
+        const p = pre[k]!;
         if (injectNodes && this.noise > 0) {
           const e = slot.noise[k]!;
           this.clean.ctx.rng.fillNormal(e.data, 0, this.noise);
           be.axpy(1, e, p);
         }
         be.copy(p, slot.noisy[k]!);
-      });
+      }
     };
-    const o = network.outputSize;
-    this.targetRow = new Float64Array(network.loss.targetWidth);
-    this.cleanRows = Array.from({ length: B }, (_, b) => this.clean.output.view(b * o, o));
-    this.noisyRows = Array.from({ length: B }, (_, b) => this.noisy.output.view(b * o, o));
     this.deltaL = new Float64Array(B);
+    this.cleanLoss = new Float64Array(B);
+    this.noisyLoss = new Float64Array(B);
     if (rule.estimator === 'weight') {
       this.paramCopy = be.alloc(network.size);
       this.weightNoise = be.alloc(network.size);
@@ -166,13 +173,13 @@ export class PerturbationLearner implements Learner {
     if (!this.rule.carry) this.copyStates(this.clean.states, this.noisy.states);
     this.clean.run(this.cleanCaches);
     this.runNoisy();
-    let loss = 0;
+    this.stepLoss = 0;
     if (target) {
-      loss = this.lossDifferences(target, mask);
+      this.lossDifferences(target, mask);
       if (this.noise > 0) this.estimate();
     }
     if (this.decorrelationRate > 0) this.decorrelate();
-    return loss;
+    return this.stepLoss;
   }
 
   private runNoisy(): void {
@@ -190,19 +197,13 @@ export class PerturbationLearner implements Learner {
     be.copy(this.paramCopy!, params); // restored exactly (a copy, not a subtraction)
   }
 
-  /** the clean pass's loss; δL_b per sample into deltaL */
-  private lossDifferences(target: ArrayLike<number>, mask: ArrayLike<number> | null): number {
-    const B = this.batchSize, loss = this.network.loss, tw = loss.targetWidth;
-    let total = 0;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < tw; j++) this.targetRow[j] = target[b * tw + j]!;
-      this.maskOne[0] = mask ? mask[b]! : 1;
-      const l = loss.evaluate(1, this.cleanRows[b]!, this.targetRow, this.maskOne, null);
-      const lNoisy = this.maskOne[0] === 0 ? l : loss.evaluate(1, this.noisyRows[b]!, this.targetRow, this.maskOne, null);
-      total += l / B;
-      this.deltaL[b] = (lNoisy - l) / B;
-    }
-    return total;
+  /** δL_b per sample into deltaL, and the clean pass's loss into stepLoss (targets checked by the loss) */
+  private lossDifferences(target: ArrayLike<number>, mask: ArrayLike<number> | null): void {
+    const B = this.batchSize, loss = this.network.loss;
+    this.stepLoss = loss.evaluate(B, this.clean.output, target, mask, null);
+    loss.sampleLosses(B, this.clean.output, target, mask, this.cleanLoss);
+    loss.sampleLosses(B, this.noisy.output, target, mask, this.noisyLoss);
+    for (let b = 0; b < B; b++) this.deltaL[b] = (this.noisyLoss[b]! - this.cleanLoss[b]!) / B;
   }
 
   private estimate(): void {
@@ -213,31 +214,32 @@ export class PerturbationLearner implements Learner {
       be.axpy(dL / s2, this.weightNoise!, net.grads.flat);
       return;
     }
+    const node = this.rule.estimator === 'node';
     for (const slot of this.slots) {
-      const sizes = slot.module.preSizes;
+      const sizes = slot.sizes;
       for (let b = 0; b < B; b++) {
         const dL = this.deltaL[b]!;
         let coef: number;
-        if (this.rule.estimator === 'node') {
+        if (node) {
           coef = dL / s2;
         } else {
           let norm2 = 0;
-          sizes.forEach((n, k) => {
-            const c = slot.clean[k]!.data, v = slot.noisy[k]!.data;
+          for (let k = 0; k < sizes.length; k++) {
+            const n = sizes[k]!, c = slot.clean[k]!.data, v = slot.noisy[k]!.data;
             for (let i = b * n; i < (b + 1) * n; i++) norm2 += (v[i]! - c[i]!) ** 2;
-          });
+          }
           coef = norm2 > 0 ? (slot.nodes * dL) / norm2 : 0;
         }
-        sizes.forEach((n, k) => {
-          const d = slot.dPre[k]!.data;
-          if (this.rule.estimator === 'node') {
+        for (let k = 0; k < sizes.length; k++) {
+          const n = sizes[k]!, d = slot.dPre[k]!.data;
+          if (node) {
             const e = slot.noise[k]!.data;
             for (let i = b * n; i < (b + 1) * n; i++) d[i] = coef * e[i]!;
           } else {
             const c = slot.clean[k]!.data, v = slot.noisy[k]!.data;
             for (let i = b * n; i < (b + 1) * n; i++) d[i] = coef * (v[i]! - c[i]!);
           }
-        });
+        }
       }
       slot.module.accumulateLocal(this.cleanCaches[slot.index]!, slot.dPre);
     }
@@ -247,29 +249,24 @@ export class PerturbationLearner implements Learner {
   private decorrelate(): void {
     const be = this.network.backend, B = this.batchSize;
     for (const slot of this.slots) {
-      for (const { D, input } of slot.module.decorrelators(this.cleanCaches[slot.index]!)) {
-        const m = Math.round(Math.sqrt(D.length));
-        let s = this.decorScratch.get(m);
-        if (!s) {
-          s = { C: be.alloc(m * m), CD: be.alloc(m * m) };
-          this.decorScratch.set(m, s);
-        }
-        be.gemm(true, false, m, m, B, 1 / B, input, input, 0, s.C);
-        const c = s.C.data;
+      for (const { D, input, width: m, C, CD } of slot.decorrelators) {
+        be.gemm(true, false, m, m, B, 1 / B, input, input, 0, C);
+        const c = C.data;
         for (let i = 0; i < m; i++) c[i * m + i] = 0;
-        be.gemm(false, false, m, m, m, 1, s.C, D, 0, s.CD);
-        be.axpy(-this.decorrelationRate, s.CD, D);
+        be.gemm(false, false, m, m, m, 1, C, D, 0, CD);
+        be.axpy(-this.decorrelationRate, CD, D);
       }
     }
   }
 
   private copyStates(from: (RecurrentState | null)[], to: (RecurrentState | null)[]): void {
     const be = this.network.backend;
-    from.forEach((s, i) => {
-      if (!s) return;
+    for (let i = 0; i < from.length; i++) {
+      const s = from[i];
+      if (!s) continue;
       be.copy(s.s, to[i]!.s);
       be.copy(s.y, to[i]!.y);
-    });
+    }
   }
 
   flush(): void {

@@ -21,6 +21,8 @@ interface DenseCache extends ModuleCache {
   xRow: Buf[];
   /** decorrelate: dy·W before it passes D */
   dxHat: Buf | null;
+  /** the one-element block list handed to a perturbation hook (its output buffer) */
+  pre: Buf[];
 }
 
 export class Dense implements Module<DenseCache>, Perturbable {
@@ -68,7 +70,7 @@ export class Dense implements Module<DenseCache>, Perturbable {
     const ones = be.alloc(B);
     be.fill(ones, 1);
     const dxHat = this.decorrelate ? be.alloc(B * this.inSize) : null;
-    return { B, x, ones, xRow: Array.from({ length: B }, (_, b) => x.view(b * this.inSize, this.inSize)), dxHat };
+    return { B, x, ones, xRow: Array.from({ length: B }, (_, b) => x.view(b * this.inSize, this.inSize)), dxHat, pre: [] };
   }
 
   forward(x: Buf, y: Buf, cache: DenseCache, ctx: StepContext): void {
@@ -77,12 +79,15 @@ export class Dense implements Module<DenseCache>, Perturbable {
     else be.copy(x, cache.x);
     be.gemm(false, true, B, this.outSize, this.inSize, 1, cache.x, this.W, 0, y);
     if (this.b) be.ger(B, this.outSize, 1, cache.ones, this.b, y);
-    if (ctx.perturb) ctx.perturb(this, [y]);
+    if (ctx.perturb) {
+      cache.pre[0] = y;
+      ctx.perturb(this, cache.pre);
+    }
   }
 
   backward(cache: DenseCache, dy: Buf, dx: Buf | null): void {
     const be = dy.backend, B = cache.B;
-    this.accumulateLocal(cache, [dy]);
+    this.accumulate(cache, dy);
     if (!dx) return;
     if (this.D) {
       be.gemm(false, false, B, this.inSize, this.outSize, 1, dy, this.W, 0, cache.dxHat!);
@@ -93,7 +98,11 @@ export class Dense implements Module<DenseCache>, Perturbable {
   }
 
   accumulateLocal(c: ModuleCache, dPre: readonly Buf[]): void {
-    const cache = c as DenseCache, dy = dPre[0]!, be = dy.backend, B = cache.B;
+    this.accumulate(c as DenseCache, dPre[0]!);
+  }
+
+  private accumulate(cache: DenseCache, dy: Buf): void {
+    const be = dy.backend, B = cache.B;
     be.gemm(true, false, this.outSize, this.inSize, B, 1, dy, cache.x, 1, this.dW);
     if (this.db) be.colSum(B, this.outSize, dy, 1, this.db);
   }

@@ -57,6 +57,8 @@ function emptyIO(): UnitIO {
 interface RecState extends RecurrentState {
   preIh: Buf;
   preHh: Buf;
+  /** [preIh, preHh], made once, for a perturbation hook */
+  pre: Buf[];
   sNext: Buf;
   ones: Buf;
 }
@@ -184,12 +186,14 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     const Gn = this.unit.G * this.n;
     const ones = be.alloc(B);
     be.fill(ones, 1);
+    const preIh = be.alloc(B * Gn), preHh = be.alloc(B * Gn);
     return {
       B,
       s: be.alloc(B * this.stateSize),
       y: be.alloc(B * this.n),
-      preIh: be.alloc(B * Gn),
-      preHh: be.alloc(B * Gn),
+      preIh,
+      preHh,
+      pre: [preIh, preHh],
       sNext: be.alloc(B * this.stateSize),
       ones,
     };
@@ -219,7 +223,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     be.ger(B, Gn, 1, st.ones, this.bih, st.preIh);
     be.gemm(false, true, B, Gn, n, 1, cache.yPrev, this.Whh, 0, st.preHh);
     be.ger(B, Gn, 1, st.ones, this.bhh, st.preHh);
-    if (ctx.perturb) ctx.perturb(this, [st.preIh, st.preHh]);
+    if (ctx.perturb) ctx.perturb(this, st.pre);
     const io = this.io;
     io.sPrev = st.s.data;
     io.preIh = st.preIh.data;
@@ -283,7 +287,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
         }
       }
     }
-    this.accumulateLocal(cache, [c.dpreIh, c.dpreHh]);
+    this.accumulate(cache, c.dpreIh, c.dpreHh);
     if (this.Dih && this.Dhh) {
       if (dx) {
         be.gemm(false, false, B, this.inSize, Gn, 1, c.dpreIh, this.Wih, 0, c.dxHat!);
@@ -298,7 +302,10 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   }
 
   accumulateLocal(c: ModuleCache, dPre: readonly Buf[]): void {
-    const cache = c as RecCache, dIh = dPre[0]!, dHh = dPre[1]!;
+    this.accumulate(c as RecCache, dPre[0]!, dPre[1]!);
+  }
+
+  private accumulate(cache: RecCache, dIh: Buf, dHh: Buf): void {
     const be = dIh.backend, B = cache.B, Gn = this.unit.G * this.n;
     be.gemm(true, false, Gn, this.inSize, B, 1, dIh, cache.x, 1, this.dWih);
     be.colSum(B, Gn, dIh, 1, this.dbih);
