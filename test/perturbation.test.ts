@@ -307,3 +307,23 @@ test('Loss.sampleLosses: per-sample masked losses that sum (÷B) to evaluate, fo
     seq.mask[0]!.forEach((m, b) => { if (m === 0) assert.equal(per[b], 0); });
   }
 });
+
+test('with δa = ε (first layer, first step) anp is np rescaled; once noise is carried through time tanp is not', () => {
+  const config: ModelConfig = { model: 'gru', inputSize: 2, hidden: 3, layers: 1, outputSize: 2, loss: { kind: 'mse' } };
+  const layer0 = (net: Network, g: Float64Array): number[] => net.params.names().filter((n) => n.startsWith('layers.0.')).flatMap((n) => {
+    const e = net.params.entry(n);
+    return Array.from(g.subarray(e.offset, e.offset + e.size));
+  });
+  const net = f64Network(config, 2);
+  const seq = randomSequence(net, 2, 1, 3, 1);
+  // the same seed draws the same noise in the same order for every learner
+  const first = (name: string): number[] => layer0(net, learnerGradient(name, net, seq, 1, { stop: 1, options: { seed: 4 } }));
+  const np = first('np'), anp = first('anp'), tanp = first('tanp');
+  assert.ok(Math.abs(cosine(anp, np) - 1) < 1e-12, `cosine ${cosine(anp, np)}`);
+  assert.deepEqual(tanp, anp, 'tanp and anp agree on the first step');
+  // second step, only its own estimate: tanp's measured change now includes the first step's noise
+  const second = (name: string): number[] => layer0(net, learnerGradient(name, net, seq, 1, { from: 1, stop: 2, options: { seed: 4 } }));
+  // (np's δL also holds the carried noise, so only the direction along ε_t xᵀ is shared: |cosine| = 1)
+  assert.ok(Math.abs(Math.abs(cosine(second('anp'), second('np'))) - 1) < 1e-12, 'anp restarts the noisy pass: along np\'s noise');
+  assert.ok(Math.abs(cosine(second('tanp'), second('np'))) < 1 - 1e-6, 'tanp is not');
+});
