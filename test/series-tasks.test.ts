@@ -80,6 +80,14 @@ describe('token-copy', () => {
     assert.deepEqual([0, 1, 2, 3].map((t) => hot(b.x[t]!, 0)), tokens, 'whatever the batch generator');
   });
 
+  test('a larger pool: samples are drawn from it, so batches differ across seeds but stay inside the pool', () => {
+    const task = createTask('token-copy', 'ci', { pool: 5 });
+    const a = task.batch(4, new Rng(1)), c = task.batch(4, new Rng(2));
+    assert.notDeepEqual(a.x, c.x);
+    const again = createTask('token-copy', 'ci', { pool: 5 }).batch(4, new Rng(1));
+    assert.deepEqual(a.x, again.x, 'the pool comes from poolSeed, not from the batch generator');
+  });
+
   test('bit accuracy of a regression onto one-hot targets: outputs thresholded at 0.5', () => {
     const m = new MetricAccumulator({ kind: 'mse' }, 4, 'bit_accuracy');
     m.add(1, [0.6, 0.2, 0.4, 0.1], [1, 0, 1, 0], [1]);
