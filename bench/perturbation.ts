@@ -128,7 +128,7 @@ function main(): void {
     const [m, s] = meanStd(rs.map((r) => r.final));
     const sec = meanStd(rs.map((r) => r.seconds))[0];
     const [m3, s3] = meanStd(rs.map(lastThree));
-    const sets = Object.entries(arm.set).map(([k, v]) => `${k}=${v}`).join(' ');
+    const sets = Object.entries({ ...arm.set, ...extra }).map(([k, v]) => `${k}=${v}`).join(' '); // what the runs used
     table.push(`| ${arm.name} | ${sets} | ${m.toFixed(4)} ± ${s.toFixed(4)} | ${Number.isFinite(ref) ? (m / ref).toFixed(2) : '–'} | ${m3.toFixed(4)} ± ${s3.toFixed(4)} | ${sec.toFixed(1)} |`);
   }
   const xs = runs[0]!.steps;
