@@ -193,9 +193,10 @@ describe('sparse-rtrl bookkeeping', () => {
     assert.ok(l.stateBytes() < 0.6 * before, `${l.stateBytes()} vs ${before}`);
   });
 
-  test('refuses the LRU, naming what works', () => {
+  test('refuses the LRU and decorrelated models, naming what works', () => {
     const lru = new Network({ model: 'lru', inputSize: 2, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } }, new TsBackend('float64'), 1);
     assert.throws(() => createLearner('sparse-rtrl', lru, { batchSize: 1 }), /does not support model 'lru'/);
+    assert.throws(() => createLearner('sparse-rtrl', net({ decorrelate: true }), { batchSize: 1 }), /does not support decorrelated models/);
   });
 
   test('masked weights stay exactly zero through training', () => {

@@ -3,13 +3,19 @@ import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import { createAnp } from './anp.js';
+import { createNp } from './np.js';
 import { OnlineLruLearner } from './online-lru.js';
 import { RtrlLearner } from './rtrl.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
+import { createTanp } from './tanp.js';
+import { createWp } from './wp.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
 
 const gated = ['rnn', 'gru', 'lstm', 'egru', 'lru'] as const;
+/** perturbation learners need modules that expose their preactivations: the recurrent-layer stacks */
+const unitStacks = ['rnn', 'gru', 'lstm', 'egru'] as const;
 
 export const learnerTable: readonly LearnerInfo[] = [
   {
@@ -25,6 +31,14 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     models: gated,
     create: createTbptt,
+  },
+  {
+    name: 'bptt-detached',
+    description: 'BPTT with the state detached every step (tbptt with window 1): the "BP" baseline of the perturbation paper\'s code',
+    exact: false,
+    instantaneous: true,
+    models: gated,
+    create: (net, o) => new BpttLearner(net, o, 'bptt-detached', 1),
   },
   {
     name: 'rtrl',
@@ -67,6 +81,38 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     models: ['lru'],
     create: (net, o) => new OnlineLruLearner(net, o, 'truncated1', 'truncated1'),
+  },
+  {
+    name: 'wp',
+    description: 'weight perturbation: a noisy forward pass with perturbed weights, gradient ≈ δL·noise/σ² (forward passes only)',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createWp,
+  },
+  {
+    name: 'np',
+    description: 'node perturbation: noise on the preactivations, gradient ≈ δL·noise/σ² × clean inputs (forward passes only)',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createNp,
+  },
+  {
+    name: 'anp',
+    description: 'activity-based node perturbation per step: the measured preactivation change, normalised (forward passes only)',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createAnp,
+  },
+  {
+    name: 'tanp',
+    description: 'activity-based node perturbation in time: the noisy pass keeps its own state, noise carried through the recurrence',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createTanp,
   },
 ];
 

@@ -13,6 +13,7 @@
  * Reference: R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
  */
 import type { Buf } from '../backend/backend.js';
+import { UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import type { Influence, ModuleCache } from '../modules/module.js';
 import { ForwardPass } from './forward.js';
@@ -38,6 +39,7 @@ export class RtrlLearner implements Learner {
   private readonly dOutRow: Buf[];
 
   constructor(readonly network: Network, options: LearnerOptions, readonly name = 'rtrl') {
+    if (network.config.decorrelate) throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
     const be = network.backend, B = (this.batchSize = options.batchSize);
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.caches = network.modules.map((m) => m.createCache(be, B));

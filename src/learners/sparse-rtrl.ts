@@ -95,6 +95,7 @@ export class SparseRtrlLearner implements Learner {
   private count: Counters = zeroCounters();
 
   constructor(readonly network: Network, options: LearnerOptions) {
+    if (network.config.decorrelate) throw new UnsupportedError('sparse-rtrl does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner');
     const mods = network.modules;
     const L = mods.length - 1;
     const layers = mods.slice(0, L);

@@ -50,6 +50,7 @@ export interface CheckpointState {
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
   if (config.model === 'egru') Object.assign(base, { dampening: config.dampening, width: config.width });
+  if (config.decorrelate && config.model !== 'lru') base.decorrelate = true;
   if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
     Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
   }
@@ -79,14 +80,16 @@ export class Trainer {
     this.task = createTask(config.task, config.preset, config.taskSettings);
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, { batchSize: config.batch, window: config.window, seed: config.seed + 1 });
+    this.learner = createLearner(config.learner, this.network, {
+      batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr,
+    });
     const schedule = config.schedule === 'cosine'
       ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
       : constant(config.lr);
     this.optimizer = createOptimizer({ name: config.optimizer, lr: schedule, clip: config.clip, weightDecay: config.weightDecay, momentum: config.momentum });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.dataRng = new Rng(config.seed + 2);
-    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
   }
 
   /** optimizer updates over the whole run (for the schedule) */
@@ -148,7 +151,7 @@ export class Trainer {
     }
     const { fwd, caches } = this.evalPass;
     const rng = new Rng(this.config.seed + 1_000_003);
-    const acc = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    const acc = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
     let loss = 0;
     for (let i = 0; i < this.config.evalBatches; i++) {
       const data = this.task.evalBatch ? this.task.evalBatch(B, rng) : this.task.batch(B, rng);
