@@ -9,6 +9,10 @@ import { ConfigError, FileFormatError, ShapeError } from '../src/core/errors.js'
 import { Rng } from '../src/core/rng.js';
 import { OnlineStream, type StreamConfig, type StreamSample } from '../src/run/stream.js';
 import { parseModelFile } from '../src/model/format.js';
+import { resumeStream, saveStreamCheckpoint } from '../src/run/files.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { streamExample, liveSignal, nextValue } from '../examples/stream.js';
 import { expectFinite } from './helpers.js';
 
@@ -66,6 +70,22 @@ test('a checkpoint in the middle of an update window carries the accumulated gra
   }
   assert.deepEqual(Array.from(b.network.params.flat.data), Array.from(a.network.params.flat.data));
   assert.deepEqual(Array.from(b.optState.buffers.nu!.data), Array.from(a.optState.buffers.nu!.data));
+});
+
+test('pause and resume through a file on disk, mid-stream', async () => {
+  const a = new OnlineStream(config('online-lru', 'lru', { updateEvery: 2 }));
+  const source = [...samples(8, 40)];
+  for await (const r of a.run(source, { steps: 15 })) void r; // pause: stop consuming (one sample into a window)
+  const path = join(mkdtempSync(join(tmpdir(), 'onward-stream-')), 'stream.json');
+  saveStreamCheckpoint(a, path);
+  const b = resumeStream(path);
+  assert.equal(b.step, 15);
+  const rest = source.slice(15);
+  const pa: number[] = [], pb: number[] = [];
+  for await (const r of a.run(rest)) pa.push(r.prediction[0]!);
+  for await (const r of b.run(rest)) pb.push(r.prediction[0]!);
+  assert.deepEqual(pb, pa);
+  assert.equal(b.step, 40);
 });
 
 test('bptt stores its window, so it refuses a checkpoint inside one, naming the fix', () => {
