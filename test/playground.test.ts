@@ -2,7 +2,8 @@
  * The playground end to end, in a real browser: `onward playground` serves the built page (npm test's pretest
  * builds it) on 127.0.0.1; Debian's Chromium, driven by playwright-core (which never downloads a browser), loads
  * it, trains two learners side by side, watches the loss fall and the charts redraw, downloads the model, checks
- * that `onward eval` reads it and gets the page's own evaluation, and loads the file back into the page. Every
+ * that `onward eval` reads it and gets the page's own evaluation, loads the file back into the page, and runs two
+ * learners in stream mode. Every
  * request that is not to the local server is refused and fails the test. A screenshot goes to .tmp/playground.png.
  *
  * Chromium missing: under CI (.ci/run installs it) the test fails saying so; elsewhere it is skipped, saying so.
@@ -143,6 +144,22 @@ test('the playground trains two learners in the browser, and its model file work
     const loaded = (await row(page, 'a'))!;
     assert.equal(loaded.step, 0);
     assert.ok(Math.abs(loaded.evalLoss - a.evalLoss) <= 1e-5 * Math.abs(a.evalLoss), `loaded: ${loaded.evalLoss}, trained: ${a.evalLoss}`);
+
+    // stream mode: the sequences back to back, batch 1, predict then learn — two learners again
+    await page.selectOption('#mode', 'stream');
+    await page.selectOption('#task', 'spiral');
+    await page.selectOption('#model', 'gru');
+    await page.selectOption('#learner', 'rtrl');
+    await page.selectOption('#compare', 'tbptt');
+    await page.fill('#steps', '60');
+    const streamBefore = await chartState(page, 'chart-loss');
+    await page.click('#start');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLTableRowElement>('#stats tr[data-slot]'))
+      .every((tr) => tr.dataset.done === 'true' && Number(tr.dataset.step) === 60), undefined, { timeout: 60_000 });
+    const streamAfter = await chartState(page, 'chart-loss');
+    assert.ok(streamAfter.draws > streamBefore.draws && streamAfter.points > 0, 'the loss chart follows the stream');
+    for (const slot of ['a', 'b'] as const) assert.ok(Number.isFinite((await row(page, slot))!.evalLoss), `stream ${slot} reports an online loss`);
+    await page.screenshot({ path: join(root, '.tmp', 'playground-stream.png') });
 
     assert.deepEqual(errors, [], 'no errors in the page');
     assert.deepEqual(outside, [], 'nothing but the local server was asked for anything');

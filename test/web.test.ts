@@ -15,6 +15,7 @@ import { taskTable } from '../src/tasks/index.js';
 import { unitModels } from '../src/units/index.js';
 import { UnsupportedError } from '../src/core/errors.js';
 import { catalogue, PlaygroundRun, resolveConfig } from '../web/run.js';
+import { PlaygroundStream } from '../web/stream-run.js';
 import { browserSubstitutes } from '../web/browser-substitutes.js';
 import { servePlayground } from '../src/cli/playground.js';
 import * as browserFiles from '../src/tasks/seq-image-files.browser.js';
@@ -67,11 +68,42 @@ for (const [task, model, learner] of [['copy', 'gru', 'rtrl'], ['adding', 'lru',
   });
 }
 
+test('stream mode: one unbroken stream of the task\'s sequences, batch 1; the online loss falls; the model file is the same format', () => {
+  const spec = { mode: 'stream' as const, task: 'spiral', preset: 'ci' as const, overrides: { model: 'gru', learner: 'rtrl', hidden: 16, layers: 1, steps: 300, seed: 1 } };
+  const s = new PlaygroundStream(spec);
+  const T = s.task.seqLength;
+  const window = (n: number): ReturnType<PlaygroundStream['progress']> => {
+    for (let i = 0; i < n && !s.done; i++) assert.ok(s.trainFor(0) >= T, 'at least one whole sequence per slice');
+    return s.progress(true);
+  };
+  const first = window(30);
+  assert.equal(first.step, 30);
+  assert.equal(s.stream.step, 30 * T, 'every sample went through the stream');
+  assert.ok(first.eval && first.loss === first.eval.loss, 'the online loss is the prequential one');
+  assert.equal(first.sequence.target.length, T);
+  const stateBytes = first.stateBytes;
+  while (s.stream.step < 270 * T) window(30);
+  const last = window(30);
+  assert.ok(last.done && last.step === 300);
+  assert.equal(last.stateBytes, stateBytes, 'constant memory');
+  assert.ok(last.loss! < 0.6 * first.loss!, `online loss per sequence ${first.loss} → ${last.loss}`);
+  // the stream never resets its state between sequences: its learner has seen one sequence of 300·T steps
+  assert.equal(s.stream.updates, 300, 'updateEvery 0 means one update per task sequence length');
+  const episodic = new PlaygroundRun({ ...spec, mode: 'episodes', modelText: s.modelText(), modelName: 'stream.json' });
+  assert.ok(Number.isFinite(episodic.progress(true).eval!.loss), 'the stream\'s model file loads into an episodic run');
+});
+
 test('bptt reports the window it holds before each update, not the empty state after it', () => {
   const run = new PlaygroundRun({ task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'bptt', hidden: 8, layers: 1, batch: 4, steps: 2 } });
   run.trainFor(1);
   assert.equal(run.trainer.learner.stateBytes(), 0, 'flushed');
   assert.ok(run.progress(false).stateBytes > 0);
+  // tbptt flushes itself every k steps; in a stream, too
+  const s = new PlaygroundStream({ mode: 'stream', task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'tbptt', hidden: 8, layers: 1, steps: 2, window: 4, updateEvery: 100 } });
+  s.trainFor(0);
+  s.trainFor(0);
+  assert.equal(s.stream.step % 4, 2, 'two steps into a window of 4 (copy ci: T = 13, two sequences)');
+  assert.equal(s.progress(false).stateBytes, 2 * s.stream.learner.stateBytes(), 'the peak is a full window');
 });
 
 test('a model file that does not fit is refused by name', () => {

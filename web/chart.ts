@@ -25,8 +25,8 @@ const PAD = { left: 54, right: 12, top: 36, bottom: 30 };
 export class LineChart {
   constructor(private readonly canvas: HTMLCanvasElement, private options: ChartOptions) {}
 
-  setTitle(title: string): void {
-    this.options = { ...this.options, title };
+  setTitle(title: string, xLabel = this.options.xLabel): void {
+    this.options = { ...this.options, title, xLabel };
   }
 
   draw(series: Series[]): void {

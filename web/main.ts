@@ -19,6 +19,7 @@ const COLORS: Record<SlotKey, string> = { a: '#1f6fb4', b: '#d9480f' };
 
 interface Slot {
   key: SlotKey;
+  mode: 'episodes' | 'stream';
   learner: string;
   worker: Worker;
   spec: RunSpec;
@@ -44,6 +45,10 @@ const charts = {
   seqB: new LineChart($<HTMLCanvasElement>('chart-seq-b'), { title: 'predictions (compare)', xLabel: 'time step' }),
   cost: new LineChart($<HTMLCanvasElement>('chart-cost'), { title: 'cost: µs per time step of training (a batch advancing one step)', xLabel: 'batches' }),
 };
+const TITLES = {
+  episodes: { loss: 'loss per sequence (eval on held-out sequences: solid, training: faint)', metric: 'eval metric', cost: 'cost: µs per time step of training (a batch advancing one step)', x: 'batches' },
+  stream: { loss: 'loss per sequence, each prediction made before learning from it (online)', metric: 'online metric', cost: 'cost: µs per sample (predict, learn, update)', x: 'sequences' },
+};
 
 function spawn(): Worker {
   return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -67,6 +72,9 @@ function fillForm(c: Catalogue): void {
   for (const m of c.models) option(model, m.name);
   task.value = c.tasks.find((t) => t.name === 'copy') ? 'copy' : c.tasks[0]!.name;
   task.addEventListener('change', () => applyTaskDefaults());
+  select('mode').addEventListener('change', () => {
+    input('batch').disabled = select('mode').value === 'stream';
+  });
   model.addEventListener('change', () => fillLearners());
   select('learner').addEventListener('change', () => fillLearners());
   select('compare').addEventListener('change', () => describeLearners());
@@ -143,7 +151,7 @@ function stopAll(): void {
 function startSlot(key: SlotKey, learner: string, spec: RunSpec, paused = false): void {
   const worker = spawn();
   const slot: Slot = {
-    key, learner, worker, spec, params: null, metric: '', backend: '', last: null, firstEvalLoss: null,
+    key, mode: spec.mode ?? 'episodes', learner, worker, spec, params: null, metric: '', backend: '', last: null, firstEvalLoss: null,
     trainLoss: [], evalLoss: [], evalValue: [], cost: [], error: null, paused,
   };
   slots[key] = slot;
@@ -258,9 +266,14 @@ function draw(): void {
   }));
   // curves
   const loss: Series[] = [], metric: Series[] = [], cost: Series[] = [];
+  const titles = TITLES[active[0]?.mode ?? 'episodes'];
+  charts.loss.setTitle(titles.loss, titles.x);
+  charts.metric.setTitle(titles.metric, titles.x);
+  charts.cost.setTitle(titles.cost, titles.x);
   for (const s of active) {
     const color = COLORS[s.key];
-    loss.push({ label: `${s.learner} train`, color, points: s.trainLoss, style: 'faint' }, { label: `${s.learner} eval`, color, points: s.evalLoss });
+    if (s.mode === 'stream') loss.push({ label: `${s.learner} online`, color, points: s.evalLoss });
+    else loss.push({ label: `${s.learner} train`, color, points: s.trainLoss, style: 'faint' }, { label: `${s.learner} eval`, color, points: s.evalLoss });
     metric.push({ label: `${s.learner} ${s.metric}`, color, points: s.evalValue });
     cost.push({ label: s.learner, color, points: s.cost });
   }
@@ -306,7 +319,10 @@ function drawSequence(chart: LineChart, slot: Slot | undefined): void {
 // ---- controls ----
 
 function spec(): RunSpec {
-  return { task: select('task').value, preset: select('preset').value as RunSpec['preset'], overrides: overrides() };
+  const mode = select('mode').value === 'stream' ? 'stream' : 'episodes';
+  const o = overrides();
+  if (mode === 'stream') delete o.batch; // a stream is batch 1
+  return { mode, task: select('task').value, preset: select('preset').value as RunSpec['preset'], overrides: o };
 }
 
 function showError(message: string): void {

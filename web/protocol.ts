@@ -10,6 +10,8 @@ export interface Catalogue {
 
 /** what to run: a task and preset, config overrides as `--set` takes them, and optionally a model file to start from */
 export interface RunSpec {
+  /** 'episodes': batches of sequences, as `onward train`; 'stream': the sequences back to back as one stream, batch 1 */
+  mode?: 'episodes' | 'stream';
   task: string;
   preset: Preset;
   overrides: Record<string, unknown>;

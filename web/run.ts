@@ -6,9 +6,10 @@
  * tests drive it directly.
  */
 import { ForwardPass } from '../src/learners/forward.js';
-import { learnerTable } from '../src/learners/index.js';
+import { learnerTable, type Learner } from '../src/learners/index.js';
 import { decodeMasksInto, decodeParamsInto, parseModelFile } from '../src/model/format.js';
-import { modelNames, type ModelConfig } from '../src/model/network.js';
+import { modelNames, type ModelConfig, type Network } from '../src/model/network.js';
+import type { LossSpec } from '../src/modules/loss.js';
 import type { ModuleCache } from '../src/modules/module.js';
 import { Rng } from '../src/core/rng.js';
 import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../src/run/config.js';
@@ -52,43 +53,73 @@ export function resolveConfig(spec: RunSpec): TrainConfig {
   return validateConfig(config);
 }
 
-export class PlaygroundRun {
+/** what the worker drives: an episodic run (PlaygroundRun) or a stream (PlaygroundStream, stream-run.ts) */
+export interface Session {
+  readonly config: TrainConfig;
+  readonly done: boolean;
+  /** the backend, as name/dtype */
+  readonly backend: string;
+  trainFor(ms: number): number;
+  progress(evaluate: boolean): Progress;
+  info(): { params: number; seqLength: number; metric: string; config: TrainConfig };
+  modelText(): string;
+}
+
+/**
+ * Follow the most a learner holds to compute its gradient: a windowed rule (bptt, tbptt) holds the most just before
+ * it flushes, and flushed it holds nothing, so the flush is wrapped to measure first (tbptt's own flushes every k
+ * steps call the same method). Online learners hold constant traces. Returns the peak so far.
+ */
+export function trackPeakState(learner: Learner): () => number {
+  let peak = 0;
+  const flush = learner.flush.bind(learner);
+  learner.flush = () => {
+    peak = Math.max(peak, learner.stateBytes());
+    flush();
+  };
+  return () => Math.max(peak, learner.stateBytes());
+}
+
+/** load a model file's parameters (and synapse masks) into a network built from the same shape */
+export function loadModelInto(network: Network, text: string, name: string): void {
+  const file = parseModelFile(text, name);
+  decodeParamsInto(network.params, file.params, name);
+  decodeMasksInto(network.masks, file.masks, name);
+}
+
+export class PlaygroundRun implements Session {
   readonly trainer: Trainer;
   readonly config: TrainConfig;
   /** training time and batches since the last report (the cost curve shows the recent cost, not a running mean) */
   private trainMs = 0;
   private trainedSteps = 0;
-  /** the most the learner held at any flush (bptt holds its window until then; online learners hold constant traces) */
-  private peakStateBytes = 0;
+  /** the most the learner has held */
+  private readonly peakStateBytes: () => number;
   private lossSum = 0;
   private valueSum = 0;
   private sinceReport = 0;
   private lastEvalStep = -1;
   /** a forward pass of batch 1 for showing predictions, apart from the learner's own states */
   private readonly view: { fwd: ForwardPass; caches: ModuleCache[]; rng: Rng };
+  private readonly recorder: SequenceRecorder;
 
   constructor(spec: RunSpec) {
     this.config = resolveConfig(spec);
     this.trainer = new Trainer(this.config);
-    if (spec.modelText !== undefined) {
-      const name = spec.modelName ?? 'model file';
-      const file = parseModelFile(spec.modelText, name);
-      decodeParamsInto(this.trainer.network.params, file.params, name);
-      decodeMasksInto(this.trainer.network.masks, file.masks, name);
-    }
-    // measure what the learner holds just before each flush, where a windowed rule (bptt) holds the most
-    const learner = this.trainer.learner, flush = learner.flush.bind(learner);
-    learner.flush = () => {
-      this.peakStateBytes = Math.max(this.peakStateBytes, learner.stateBytes());
-      flush();
-    };
+    if (spec.modelText !== undefined) loadModelInto(this.trainer.network, spec.modelText, spec.modelName ?? 'model file');
+    this.peakStateBytes = trackPeakState(this.trainer.learner);
     const fwd = new ForwardPass(this.trainer.network, 1);
     fwd.ctx.training = false;
     this.view = { fwd, caches: this.trainer.network.modules.map((m) => m.createCache(this.trainer.backend, 1)), rng: new Rng(this.config.seed + 7) };
+    this.recorder = new SequenceRecorder(this.trainer.task.loss, this.trainer.task.outputSize);
   }
 
   get done(): boolean {
     return this.trainer.step >= this.config.steps;
+  }
+
+  get backend(): string {
+    return `${this.trainer.backend.name}/${this.trainer.backend.dtype}`;
   }
 
   /** train whole batches until `ms` milliseconds have passed (at least one batch) or the run is complete */
@@ -126,7 +157,7 @@ export class PlaygroundRun {
       value: this.sinceReport > 0 ? this.valueSum / this.sinceReport : null,
       eval: evalResult,
       usPerStep: this.trainedSteps > 0 ? (this.trainMs * 1000) / (this.trainedSteps * T) : null,
-      stateBytes: Math.max(this.peakStateBytes, t.learner.stateBytes()),
+      stateBytes: this.peakStateBytes(),
       sequence: this.sequence(),
       done: this.done,
     };
@@ -139,33 +170,13 @@ export class PlaygroundRun {
   sequence(): SequenceView {
     const t = this.trainer, { fwd, caches, rng } = this.view;
     const data = t.task.batch(1, rng);
-    const loss = t.task.loss, o = t.task.outputSize;
-    const target: number[] = [], predicted: number[] = [], confidence: number[] = [], mask: number[] = [];
+    this.recorder.reset();
     fwd.resetStates();
     for (let s = 0; s < data.x.length; s++) {
       fwd.load(data.x[s]!);
-      const out = fwd.run(caches).data;
-      mask.push(data.mask[s]![0]!);
-      if (loss.kind === 'ce') {
-        // the first output group: the target class, the predicted class and the probability given to the target
-        const C = loss.classes, y = data.target[s]![0]!;
-        let best = 0, max = -Infinity, z = 0;
-        for (let c = 0; c < C; c++) max = Math.max(max, out[c]!);
-        for (let c = 0; c < C; c++) {
-          z += Math.exp(out[c]! - max);
-          if (out[c]! > out[best]!) best = c;
-        }
-        target.push(y);
-        predicted.push(best);
-        confidence.push(Math.exp(out[y]! - max) / z);
-      } else {
-        target.push(data.target[s]![0]!);
-        predicted.push(out[0]!);
-      }
+      this.recorder.add(fwd.run(caches).data, data.target[s]!, data.mask[s]![0]!);
     }
-    return loss.kind === 'ce'
-      ? { kind: 'ce', classes: loss.classes, groups: o / loss.classes, target, predicted, confidence, mask }
-      : { kind: 'mse', outputs: o, target, predicted, confidence: null, mask };
+    return this.recorder.view();
   }
 
   info(): { params: number; seqLength: number; metric: string; config: TrainConfig } {
@@ -175,5 +186,54 @@ export class PlaygroundRun {
   /** the trained model, in the model-file format the command line reads */
   modelText(): string {
     return JSON.stringify(this.trainer.modelFile()) + '\n';
+  }
+}
+
+/** a sequence's predictions (batch 1, the first output group or output) beside its targets, for the page to draw */
+export class SequenceRecorder {
+  private target: number[] = [];
+  private predicted: number[] = [];
+  private confidence: number[] = [];
+  private mask: number[] = [];
+
+  constructor(readonly loss: LossSpec, readonly outputSize: number) {}
+
+  reset(): void {
+    this.target = [];
+    this.predicted = [];
+    this.confidence = [];
+    this.mask = [];
+  }
+
+  get length(): number {
+    return this.target.length;
+  }
+
+  /** one step: the output (outputSize numbers), the target (a class id per group for ce) and the mask */
+  add(out: ArrayLike<number>, target: ArrayLike<number>, mask: number): void {
+    this.mask.push(mask);
+    if (this.loss.kind === 'ce') {
+      // the first output group: the target class, the predicted class and the probability given to the target
+      const C = this.loss.classes, y = target[0]!;
+      let best = 0, max = -Infinity, z = 0;
+      for (let c = 0; c < C; c++) max = Math.max(max, out[c]!);
+      for (let c = 0; c < C; c++) {
+        z += Math.exp(out[c]! - max);
+        if (out[c]! > out[best]!) best = c;
+      }
+      this.target.push(y);
+      this.predicted.push(best);
+      this.confidence.push(Math.exp(out[y]! - max) / z);
+    } else {
+      this.target.push(target[0]!);
+      this.predicted.push(out[0]!);
+    }
+  }
+
+  view(): SequenceView {
+    const { target, predicted, confidence, mask } = this;
+    return this.loss.kind === 'ce'
+      ? { kind: 'ce', classes: this.loss.classes, groups: this.outputSize / this.loss.classes, target, predicted, confidence, mask }
+      : { kind: 'mse', outputs: this.outputSize, target, predicted, confidence: null, mask };
   }
 }

@@ -1,8 +1,9 @@
 /**
- * The training worker: one run at a time, trained in slices of ~50 ms between which the worker answers the page
+ * The training worker: one run at a time (episodes or a stream), trained in slices of ~30 ms between which the worker answers the page
  * (pause, resume, send the model). The wasm backend compiles its module synchronously here, which workers allow.
  */
-import { PlaygroundRun, catalogue } from './run.js';
+import { PlaygroundRun, catalogue, type Session } from './run.js';
+import { PlaygroundStream } from './stream-run.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 interface WorkerScope {
@@ -11,9 +12,9 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-const SLICE_MS = 50;
-const REPORT_MS = 250;
-let run: PlaygroundRun | null = null;
+const SLICE_MS = 30;
+const REPORT_MS = 150;
+let run: Session | null = null;
 let paused = false;
 let looping = false;
 let lastReport = 0;
@@ -56,10 +57,10 @@ scope.onmessage = (event) => {
         post({ type: 'catalogue', catalogue: catalogue() });
         break;
       case 'start': {
-        run = new PlaygroundRun(m.spec);
+        run = m.spec.mode === 'stream' ? new PlaygroundStream(m.spec) : new PlaygroundRun(m.spec);
         paused = m.paused === true;
         const info = run.info();
-        post({ type: 'started', ...info, backend: `${run.trainer.backend.name}/${run.trainer.backend.dtype}` });
+        post({ type: 'started', ...info, backend: run.backend });
         report();
         void loop();
         break;
