@@ -97,10 +97,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const bar = quiet ? null : new ProgressBar(c.steps, label);
   const metric = trainer.task.metric;
   let last = { loss: NaN, value: NaN };
+  let statsLine = '';
   const evaluate = (): void => {
     last = trainer.evaluate();
-    const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000 };
+    // the learner's own statistics over the training steps since the last evaluation (sparse-rtrl: activity, work)
+    const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000, ...trainer.learner.stats?.() };
     appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+    const stats = Object.entries(record).slice(4);
+    statsLine = stats.length ? ', ' + stats.map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`).join(', ') : '';
     if (json) console.log(JSON.stringify({ eval: record }));
     saveCheckpoint(trainer, join(outDir, 'checkpoint.json'));
   };
@@ -113,7 +117,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
     if (c.evalEvery > 0 && trainer.step % c.evalEvery === 0 && trainer.step < c.steps) {
       evaluate();
-      bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}`);
+      bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}${statsLine}`);
     }
   }
   bar?.done();

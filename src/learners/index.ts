@@ -5,6 +5,7 @@ import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
 import { OnlineLruLearner } from './online-lru.js';
 import { RtrlLearner } from './rtrl.js';
+import { SparseRtrlLearner } from './sparse-rtrl.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
 
@@ -40,6 +41,14 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
   },
   {
+    name: 'sparse-rtrl',
+    description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; one layer; same gradient as rtrl',
+    exact: true,
+    models: ['rnn', 'gru', 'lstm', 'egru'],
+    maxLayers: 1,
+    create: (net, o) => new SparseRtrlLearner(net, o),
+  },
+  {
     name: 'online-lru',
     description: 'online LRU (Zucchet et al. 2023): exact elementwise traces in each LRU layer × the error backpropagated at time t only',
     exact: false,
@@ -69,7 +78,11 @@ export function learnerInfo(name: string): LearnerInfo {
 }
 
 /** refuse a learner × model pair the learner does not support, naming what it does support */
-export function checkSupport(info: LearnerInfo, model: string): void {
+export function checkSupport(info: LearnerInfo, model: string, layers = 1): void {
+  if (info.maxLayers !== undefined && layers > info.maxLayers) {
+    throw new UnsupportedError(`learner '${info.name}' supports at most ${info.maxLayers} recurrent layer${info.maxLayers === 1 ? '' : 's'}, ` +
+      `the model has ${layers}; for stacks use: ${learnerTable.filter((l) => l.maxLayers === undefined && l.models.includes(model)).map((l) => l.name).join(', ')}`);
+  }
   if (!info.models.includes(model)) {
     const others = learnerTable.filter((l) => l.models.includes(model)).map((l) => l.name);
     throw new UnsupportedError(`learner '${info.name}' does not support model '${model}'; it supports: ${info.models.join(', ')}` +
@@ -79,7 +92,7 @@ export function checkSupport(info: LearnerInfo, model: string): void {
 
 export function createLearner(name: string, network: Network, options: LearnerOptions): Learner {
   const info = learnerInfo(name);
-  checkSupport(info, network.config.model);
+  checkSupport(info, network.config.model, network.config.layers);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new ConfigError(`batch size must be a positive integer, got ${options.batchSize}`);
   }

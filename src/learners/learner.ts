@@ -35,6 +35,8 @@ export interface Learner {
   stateBytes(): number;
   saveState(): LearnerState;
   loadState(state: LearnerState): void;
+  /** the rule's own statistics since the last call (activity, operation counts, ...), for metrics logs */
+  stats?(): Record<string, number>;
 }
 
 export interface LearnerOptions {
@@ -52,5 +54,7 @@ export interface LearnerInfo {
   exact: boolean;
   /** unit models it supports */
   models: readonly string[];
+  /** the deepest stack of recurrent layers it supports (default: any) */
+  maxLayers?: number;
   create(network: Network, options: LearnerOptions): Learner;
 }

@@ -19,7 +19,8 @@ import type { Rng } from '../core/rng.js';
 import type { UnitIO, UnitModel } from '../units/unit.js';
 import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
-interface RecCache extends ModuleCache {
+/** what a recurrent layer remembers of one step: its inputs and the local partials of every unit (read by sparse-rtrl) */
+export interface RecCache extends ModuleCache {
   x: Buf;
   yPrev: Buf;
   dfds: Buf;
