@@ -86,8 +86,8 @@ export class LineChart {
       g.fillText(formatTick(o.logY ? 10 ** v : v), 4, y + 4);
     }
     for (const v of ticks(x0, x1, 6)) {
-      const x = px(v);
-      g.fillText(formatTick(v), x - 10, PAD.top + h + 14);
+      const label = formatTick(v), tw = g.measureText(label).width;
+      g.fillText(label, Math.min(Math.max(px(v) - tw / 2, PAD.left - tw / 2), cssW - tw - 2), PAD.top + h + 14);
     }
     g.fillText(o.xLabel, PAD.left + w - g.measureText(o.xLabel).width, cssH - 3);
 

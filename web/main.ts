@@ -297,18 +297,20 @@ function drawSequence(chart: LineChart, slot: Slot | undefined): void {
     return;
   }
   const color = COLORS[slot.key];
+  // episodes: a fresh sequence after the latest update; stream: the last sequence, predicted live before each learning step
+  const which = slot.mode === 'stream' ? 'last sequence of the stream' : 'a fresh sequence';
   const at = (values: number[]): [number, number][] => values.flatMap((v, t) => (seq.mask[t] ? [[t, v] as [number, number]] : []));
   if (seq.kind === 'ce') {
     const counted = seq.confidence.filter((_, t) => seq.mask[t]);
     const mean = counted.reduce((a, b) => a + b, 0) / Math.max(1, counted.length);
-    chart.setTitle(`${slot.learner}: a fresh sequence — class per scored step (group 1 of ${seq.groups}), mean p(target) ${mean.toFixed(2)}`);
+    chart.setTitle(`${slot.learner}: ${which} — class${seq.groups > 1 ? ` (group 1 of ${seq.groups})` : ''}, mean p(target) ${mean.toFixed(2)}`);
     chart.draw([
       { label: 'target', color: '#999', points: at(seq.target), style: 'line' },
       { label: 'prediction', color, points: at(seq.predicted), style: 'dots' },
       ...(seq.classes === 2 ? [{ label: 'p(target)', color, points: at(seq.confidence), style: 'faint' as const }] : []),
     ]);
   } else {
-    chart.setTitle(`${slot.learner}: a fresh sequence — output 1 of ${seq.outputs} per scored step`);
+    chart.setTitle(`${slot.learner}: ${which} — ${seq.outputs > 1 ? `output 1 of ${seq.outputs}` : 'output'} at scored steps`);
     chart.draw([
       { label: 'target', color: '#999', points: at(seq.target) },
       { label: 'prediction', color, points: at(seq.predicted) },
