@@ -161,6 +161,14 @@ test('the playground trains two learners in the browser, and its model file work
     for (const slot of ['a', 'b'] as const) assert.ok(Number.isFinite((await row(page, slot))!.evalLoss), `stream ${slot} reports an online loss`);
     await page.screenshot({ path: join(root, '.tmp', 'playground-stream.png') });
 
+    // what a browser cannot do is refused by name on the page: seq-image's paper preset reads IDX files from disk
+    await page.selectOption('#mode', 'episodes');
+    await page.selectOption('#task', 'seq-image');
+    await page.selectOption('#preset', 'paper');
+    await page.click('#start');
+    await page.waitForSelector('#status .error', { timeout: 30_000 });
+    assert.match((await page.textContent('#status .error')) ?? '', /a browser cannot do; use source=1/);
+
     assert.deepEqual(errors, [], 'no errors in the page');
     assert.deepEqual(outside, [], 'nothing but the local server was asked for anything');
   } finally {
