@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streamExample, liveSignal, nextValue } from '../examples/stream.js';
 import { expectFinite } from './helpers.js';
+import type { WasmBackend } from '../src/backend/wasm.js';
 
 function config(learner: string, model: string, extra: Partial<StreamConfig> = {}): StreamConfig {
   return {
@@ -109,8 +110,8 @@ test('test-then-train: the prediction at a step is made before learning from its
 test('a sample with no target or mask 0 adds no gradient; updates come every k samples', () => {
   const s = new OnlineStream(config('rtrl', 'gru', { updateEvery: 2 }));
   const before = Array.from(s.network.params.flat.data);
-  const r1 = s.push([0.3, 0.1], null);
-  const r2 = s.push([0.2, 0.9], [1], 0);
+  const r1 = { ...s.push([0.3, 0.1], null) }; // a copy: the report object is refreshed by the next step
+  const r2 = { ...s.push([0.2, 0.9], [1], 0) };
   assert.equal(r1.loss, 0);
   assert.equal(r2.loss, 0);
   assert.deepEqual([r1.updated, r2.updated], [false, true]);
@@ -152,6 +153,29 @@ test('the learner state does not grow with the stream', () => {
     }
     assert.ok(sizes.every((b) => b === sizes[0]), `${learner}: ${sizes.join(', ')} bytes`);
   }
+});
+
+test('no learner allocates backend memory as the stream goes on (wasm; after the first update windows)', () => {
+  for (const info of learnerTable) {
+    const model = info.models.includes('gru') ? 'gru' : info.models[0]!;
+    const s = new OnlineStream(config(info.name, model, { updateEvery: 3 }));
+    const be = s.backend as WasmBackend;
+    const it = samples(9, 600);
+    let i = 0;
+    let warm = 0;
+    for (const x of it) {
+      s.push(x.x, x.target, x.mask);
+      if (++i === 60) warm = be.bytesInUse();
+    }
+    assert.equal(be.bytesInUse(), warm, `${info.name}: ${warm} → ${be.bytesInUse()} bytes of wasm memory in use`);
+  }
+});
+
+test('a step allocates no report: the same object is refreshed', () => {
+  const s = new OnlineStream(config('rtrl', 'gru'));
+  const a = s.push([0.1, 0.2], [1]), b = s.push([0.3, 0.4], [0]);
+  assert.equal(a, b);
+  assert.equal(b.step, 2);
 });
 
 test('bad samples and configs are refused by name', () => {

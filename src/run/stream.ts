@@ -54,7 +54,7 @@ export interface StreamSample {
   mask?: number;
 }
 
-/** What one step of a stream reports. */
+/** What one step of a stream reports: the same object every step, refreshed — copy what you keep. */
 export interface StreamStep {
   /** samples consumed so far, this one included */
   step: number;
@@ -97,6 +97,8 @@ export class OnlineStream {
   /** samples since the last update */
   private pending = 0;
   private readonly mask = new Float64Array(1);
+  /** the report of the latest step: one object, refreshed each step, so a step allocates nothing */
+  private readonly report: StreamStep;
 
   constructor(readonly config: StreamConfig, backend?: Backend) {
     validateStreamConfig(config);
@@ -106,6 +108,7 @@ export class OnlineStream {
     this.optimizer = createOptimizer({ ...config.optimizer });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.learner.startSequence();
+    this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };
   }
 
   /** one sample: predict ŷ_t, then learn from the target (if any); updates every `updateEvery` samples */
@@ -121,7 +124,12 @@ export class OnlineStream {
       this.update();
       updated = true;
     }
-    return { step: this.step, loss, prediction: this.learner.output.data, updated };
+    const r = this.report;
+    r.step = this.step;
+    r.loss = loss;
+    r.prediction = this.learner.output.data; // re-derived: a growing wasm memory replaces the view
+    r.updated = updated;
+    return r;
   }
 
   private update(): void {
