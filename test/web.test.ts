@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { builtinModules } from 'node:module';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { learnerTable } from '../src/learners/index.js';
@@ -204,4 +205,44 @@ test('the playground server serves its folder on 127.0.0.1 only, and nothing out
   } finally {
     server.close();
   }
+});
+
+// ---- the command ----
+
+function onward(args: string[]): ReturnType<typeof spawn> {
+  return spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/bin.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+test('onward playground serves the built page on 127.0.0.1 until stopped, and refuses bad ports by name', async () => {
+  const bad = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/bin.ts'), 'playground', '--port', 'http'], { cwd: root, encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--port must be an integer in 0–65535, got 'http'/);
+  // a port that is taken
+  const taken = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => taken.once('listening', r));
+  const port = (taken.address() as { port: number }).port;
+  const busy = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/bin.ts'), 'playground', '--port', String(port)], { cwd: root, encoding: 'utf8' });
+  taken.close();
+  assert.equal(busy.status, 2);
+  assert.match(busy.stderr, new RegExp(`port ${port} is in use; choose another with --port N`));
+  // serving: the page, then a clean exit on SIGTERM
+  const child = onward(['playground', '--port', '0']);
+  let out = '';
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+      if (m) resolvePromise(m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+  });
+  const page = await get(url, '/');
+  assert.equal(page.status, 200);
+  assert.match(page.body, /onward playground/);
+  const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(page.body);
+  assert.ok(script, 'the page loads its bundle');
+  assert.equal((await get(url, `/${script[1]}`)).status, 200);
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
 });
