@@ -19,7 +19,7 @@
 import type { Backend, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { ConfigError, FileFormatError, ShapeError } from '../core/errors.js';
-import { createLearner, type Learner } from '../learners/index.js';
+import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import {
   LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams,
   type EncodedArray, type ModelFile,
@@ -42,6 +42,8 @@ export interface StreamConfig {
   seed: number;
   /** tbptt's truncation window */
   window?: number;
+  /** further options of the learner (as its table row takes them); batchSize is always 1 and seed is seed + 1 */
+  learnerOptions?: Partial<LearnerOptions>;
   backend?: 'wasm' | 'ts';
   dtype?: 'float32' | 'float64';
 }
@@ -104,7 +106,7 @@ export class OnlineStream {
     validateStreamConfig(config);
     this.backend = backend ?? createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(config.model, this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, { batchSize: 1, window: config.window, seed: config.seed + 1 });
+    this.learner = createLearner(config.learner, this.network, { ...config.learnerOptions, batchSize: 1, window: config.window, seed: config.seed + 1 });
     this.optimizer = createOptimizer({ ...config.optimizer });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.learner.startSequence();
