@@ -16,7 +16,6 @@ import { ForwardPass } from '../src/learners/forward.js';
 import { learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
 import { applyOverrides, defaultConfig } from '../src/run/config.js';
 import { Trainer } from '../src/run/trainer.js';
-import { UnsupportedError } from '../src/core/errors.js';
 import { expectAllClose } from './helpers.js';
 
 const B = 2, T = 12;
@@ -64,6 +63,9 @@ const cases: [string, Partial<ModelConfig>][] = [
   ['egru, ce loss', { outputSize: 3, loss: { kind: 'ce', classes: 3 } }],
   ['gru', { model: 'gru' }],
   ['lstm (two state components)', { model: 'lstm' }],
+  ['egru stack, 2 layers, masked', { layers: 2, density: 0.4, maskMethod: 'static' }],
+  ['egru stack, 3 layers, inputs masked too', { layers: 3, hidden: 6, density: 0.5, maskMethod: 'static', maskInput: true }],
+  ['lstm stack, 2 layers', { model: 'lstm', layers: 2, hidden: 5 }],
 ];
 
 describe('sparse-rtrl equals rtrl, and both equal bptt (float64)', () => {
@@ -109,7 +111,7 @@ describe('sparse-rtrl equals rtrl, and both equal bptt (float64)', () => {
   });
 
   test('a second sequence starts from a clean influence (nothing of the first leaks into columns joining later)', () => {
-    for (const extra of [{}, { model: 'lstm' }, { density: 0.4, maskMethod: 'static' as const }]) {
+    for (const extra of [{}, { model: 'lstm' }, { density: 0.4, maskMethod: 'static' as const }, { layers: 2 }]) {
       const n = net(extra);
       const first = randomSequence(n, T, B, 21), second = randomSequence(n, T, B, 22);
       const l = new SparseRtrlLearner(n, { batchSize: B });
@@ -133,7 +135,7 @@ describe('sparse-rtrl equals rtrl, and both equal bptt (float64)', () => {
 
 describe('sparse-rtrl bookkeeping', () => {
   test('its count of dense RTRL work equals the backend counter running rtrl', () => {
-    for (const extra of [{}, { model: 'lstm' }, { density: 0.3, maskMethod: 'static' as const }]) {
+    for (const extra of [{}, { model: 'lstm' }, { density: 0.3, maskMethod: 'static' as const }, { layers: 3, hidden: 6 }]) {
       const n = net(extra);
       const seq = randomSequence(n, 3, B, 2);
       const be = n.backend as TsBackend;
@@ -160,7 +162,7 @@ describe('sparse-rtrl bookkeeping', () => {
   });
 
   test('resumes mid-sequence exactly: influence, live blocks and active rows are its state', () => {
-    const config = { density: 0.5, maskMethod: 'static' as const };
+    const config = { density: 0.5, maskMethod: 'static' as const, layers: 2 };
     const a = net(config), seq = randomSequence(a, T, B, 9);
     const la = new SparseRtrlLearner(a, { batchSize: B });
     la.startSequence();
@@ -175,7 +177,7 @@ describe('sparse-rtrl bookkeeping', () => {
     for (let t = 6; t < T; t++) lb.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
     assertSame(Float64Array.from(b.grads.flat.data), Float64Array.from(a.grads.flat.data), 'resumed');
     saved.traces[saved.traces.length - 1] = [99];
-    assert.throws(() => lb.loadState(saved), /liveness record is malformed/);
+    assert.throws(() => lb.loadState(saved), /liveness record of sample 1, layer 1 is malformed/);
   });
 
   test('masks pruned between sequences: the layout follows and the gradient still equals rtrl', () => {
@@ -191,10 +193,7 @@ describe('sparse-rtrl bookkeeping', () => {
     assert.ok(l.stateBytes() < 0.6 * before, `${l.stateBytes()} vs ${before}`);
   });
 
-  test('refuses stacks and the LRU, naming what works', () => {
-    const stack = new Network({ model: 'egru', inputSize: 2, hidden: 4, layers: 2, outputSize: 2, loss: { kind: 'mse' } }, new TsBackend('float64'), 1);
-    assert.throws(() => createLearner('sparse-rtrl', stack, { batchSize: 1 }), (e: unknown) =>
-      e instanceof UnsupportedError && /at most 1 recurrent layer.*rtrl/.test(e.message));
+  test('refuses the LRU, naming what works', () => {
     const lru = new Network({ model: 'lru', inputSize: 2, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } }, new TsBackend('float64'), 1);
     assert.throws(() => createLearner('sparse-rtrl', lru, { batchSize: 1 }), /does not support model 'lru'/);
   });

@@ -42,10 +42,9 @@ export const learnerTable: readonly LearnerInfo[] = [
   },
   {
     name: 'sparse-rtrl',
-    description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; one layer; same gradient as rtrl',
+    description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
     exact: true,
     models: ['rnn', 'gru', 'lstm', 'egru'],
-    maxLayers: 1,
     create: (net, o) => new SparseRtrlLearner(net, o),
   },
   {
@@ -78,11 +77,7 @@ export function learnerInfo(name: string): LearnerInfo {
 }
 
 /** refuse a learner × model pair the learner does not support, naming what it does support */
-export function checkSupport(info: LearnerInfo, model: string, layers = 1): void {
-  if (info.maxLayers !== undefined && layers > info.maxLayers) {
-    throw new UnsupportedError(`learner '${info.name}' supports at most ${info.maxLayers} recurrent layer${info.maxLayers === 1 ? '' : 's'}, ` +
-      `the model has ${layers}; for stacks use: ${learnerTable.filter((l) => l.maxLayers === undefined && l.models.includes(model)).map((l) => l.name).join(', ')}`);
-  }
+export function checkSupport(info: LearnerInfo, model: string): void {
   if (!info.models.includes(model)) {
     const others = learnerTable.filter((l) => l.models.includes(model)).map((l) => l.name);
     throw new UnsupportedError(`learner '${info.name}' does not support model '${model}'; it supports: ${info.models.join(', ')}` +
@@ -92,7 +87,7 @@ export function checkSupport(info: LearnerInfo, model: string, layers = 1): void
 
 export function createLearner(name: string, network: Network, options: LearnerOptions): Learner {
   const info = learnerInfo(name);
-  checkSupport(info, network.config.model, network.config.layers);
+  checkSupport(info, network.config.model);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new ConfigError(`batch size must be a positive integer, got ${options.batchSize}`);
   }

@@ -54,7 +54,5 @@ export interface LearnerInfo {
   exact: boolean;
   /** unit models it supports */
   models: readonly string[];
-  /** the deepest stack of recurrent layers it supports (default: any) */
-  maxLayers?: number;
   create(network: Network, options: LearnerOptions): Learner;
 }

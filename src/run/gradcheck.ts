@@ -47,29 +47,21 @@ export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
   const models = options.models ?? ['rnn', 'gru', 'lstm'];
   const rows: GradcheckRow[] = [];
   for (const model of models) {
-    // learners limited to shallower stacks (sparse-rtrl: one layer) are checked on a network of their depth
-    const depths = [layers, ...new Set(learnerTable.flatMap((l) => (l.maxLayers !== undefined && l.maxLayers < layers ? [l.maxLayers] : [])))];
-    for (const depth of depths) {
-      const config: ModelConfig = { model, inputSize: 3, hidden, layers: depth, outputSize: 4, loss: { kind: 'ce', classes: 2 } };
-      const net = new Network(config, new TsBackend('float64'), seed + 1);
-      const seq = randomSequence(net, T, B, seed + 2);
-      const bptt = learnerGradient('bptt', net, seq, B);
-      const label = depth === layers ? model : `${model} (${depth} layer${depth === 1 ? '' : 's'})`;
-      if (depth === layers) {
-        const fd = finiteDifferenceGradient(net, seq, B);
-        for (const g of groups(net)) {
-          rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', relErr: relativeError(pick(bptt, g.index), pick(fd, g.index)), cosine: cosine(pick(bptt, g.index), pick(fd, g.index)), exact: true });
-        }
-      }
-      for (const info of learnerTable) {
-        if (info.name === 'bptt' || !info.models.includes(model)) continue;
-        if (options.learners && !options.learners.includes(info.name)) continue;
-        if ((info.maxLayers !== undefined && info.maxLayers < layers ? info.maxLayers : layers) !== depth) continue;
-        // tbptt is shown with a window shorter than the sequence, where it is biased
-        const g = learnerGradient(info.name, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
-        for (const grp of groups(net)) {
-          rows.push({ model: label, learner: info.name, layer: grp.layer, param: 'all', relErr: relativeError(pick(g, grp.index), pick(bptt, grp.index)), cosine: cosine(pick(g, grp.index), pick(bptt, grp.index)), exact: info.exact });
-        }
+    const config: ModelConfig = { model, inputSize: 3, hidden, layers, outputSize: 4, loss: { kind: 'ce', classes: 2 } };
+    const net = new Network(config, new TsBackend('float64'), seed + 1);
+    const seq = randomSequence(net, T, B, seed + 2);
+    const bptt = learnerGradient('bptt', net, seq, B);
+    const fd = finiteDifferenceGradient(net, seq, B);
+    for (const g of groups(net)) {
+      rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', relErr: relativeError(pick(bptt, g.index), pick(fd, g.index)), cosine: cosine(pick(bptt, g.index), pick(fd, g.index)), exact: true });
+    }
+    for (const info of learnerTable) {
+      if (info.name === 'bptt' || !info.models.includes(model)) continue;
+      if (options.learners && !options.learners.includes(info.name)) continue;
+      // tbptt is shown with a window shorter than the sequence, where it is biased
+      const g = learnerGradient(info.name, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
+      for (const grp of groups(net)) {
+        rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', relErr: relativeError(pick(g, grp.index), pick(bptt, grp.index)), cosine: cosine(pick(g, grp.index), pick(bptt, grp.index)), exact: info.exact });
       }
     }
   }

@@ -151,7 +151,7 @@ export class Trainer {
     const acc = new MetricAccumulator(this.task.loss, this.task.outputSize);
     let loss = 0;
     for (let i = 0; i < this.config.evalBatches; i++) {
-      const data = this.task.batch(B, rng);
+      const data = this.task.evalBatch ? this.task.evalBatch(B, rng) : this.task.batch(B, rng);
       fwd.resetStates();
       for (let t = 0; t < data.x.length; t++) {
         fwd.load(data.x[t]!);

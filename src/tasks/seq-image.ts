@@ -12,7 +12,8 @@
  *   noise    synthetic only: standard deviation of the pixel noise, in percent of full intensity
  *   permute  0: raster order; k ≥ 1: the permuted variant — step t shows pixel perm[t] of the image, where
  *            perm = new Rng(k).permutation(size²), one fixed permutation for the whole task (every batch)
- *   split    source 2 only: 1 = the `train-*` files, 2 = the `t10k-*` (test) files
+ *   split    source 2 only: 1 = train on the `train-*` files, 2 = on the `t10k-*` (test) files; evaluation
+ *            (Trainer.evaluate, onward eval) draws from the other split, so it never sees a training image
  * Images are drawn uniformly with replacement with the batch's rng.
  *
  * Source 2 — the data folder is the environment variable ONWARD_DATA when set, else Debian's
@@ -77,20 +78,44 @@ export const seqImageTask: TaskInfo = {
     if (source === 1 && classes > 10) throw new ConfigError(`task seq-image: synthetic images have 2–10 classes, got ${classes}`);
     if (source === 1 && size < 4) throw new ConfigError(`task seq-image: synthetic images need size ≥ 4, got ${size}`);
     const T = size * size;
-    let data: ImageSet | null = null;
-    if (source === 2) {
-      data = loadSeqImageSet(split === 1 ? 'train' : 't10k');
-      if (data.rows !== size || data.cols !== size) {
-        throw new ConfigError(`task seq-image: the data holds ${data.rows}×${data.cols} images but setting size is ${size}` +
-          (data.rows === data.cols ? `; set size=${data.rows}` : '; only square images are supported'));
+    const loadSplit = (which: 'train' | 't10k'): ImageSet => {
+      const set = loadSeqImageSet(which);
+      if (set.rows !== size || set.cols !== size) {
+        throw new ConfigError(`task seq-image: the data holds ${set.rows}×${set.cols} images but setting size is ${size}` +
+          (set.rows === set.cols ? `; set size=${set.rows}` : '; only square images are supported'));
       }
       let maxLabel = 0;
-      for (const l of data.labels) maxLabel = Math.max(maxLabel, l);
+      for (const l of set.labels) maxLabel = Math.max(maxLabel, l);
       if (maxLabel >= classes) throw new ConfigError(`task seq-image: the labels go up to ${maxLabel} but setting classes is ${classes}; set classes=${maxLabel + 1}`);
-    }
+      return set;
+    };
+    const data = source === 2 ? loadSplit(split === 1 ? 'train' : 't10k') : null;
+    // the file source evaluates on the other split (t10k when training on train): images never trained on
+    const heldOut = source === 2 ? loadSplit(split === 1 ? 't10k' : 'train') : null;
     const order = permute > 0 ? new Rng(permute).permutation(T) : null;
     const sigma = noise / 100;
     const img = new Float64Array(T);
+    const draw = (set: ImageSet | null, B: number, rng: Rng): Batch => {
+      const x = steps(T, B), target = steps(T, B), mask = steps(T, B);
+      for (let b = 0; b < B; b++) {
+        let label: number;
+        if (set) {
+          const k = rng.int(set.count);
+          label = set.labels[k]!;
+          const base = k * T;
+          for (let p = 0; p < T; p++) img[p] = set.pixels[base + p]! / 255;
+        } else {
+          label = rng.int(classes);
+          renderBar(img, size, label, classes, sigma, rng);
+        }
+        for (let t = 0; t < T; t++) {
+          x[t]![b] = img[order ? order[t]! : t]!;
+          target[t]![b] = label;
+          mask[t]![b] = 1;
+        }
+      }
+      return { x, target, mask };
+    };
     return {
       name: 'seq-image',
       preset,
@@ -103,27 +128,8 @@ export const seqImageTask: TaskInfo = {
       defaults: preset === 'ci'
         ? { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 }
         : { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 },
-      batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B), target = steps(T, B), mask = steps(T, B);
-        for (let b = 0; b < B; b++) {
-          let label: number;
-          if (data) {
-            const k = rng.int(data.count);
-            label = data.labels[k]!;
-            const base = k * T;
-            for (let p = 0; p < T; p++) img[p] = data.pixels[base + p]! / 255;
-          } else {
-            label = rng.int(classes);
-            renderBar(img, size, label, classes, sigma, rng);
-          }
-          for (let t = 0; t < T; t++) {
-            x[t]![b] = img[order ? order[t]! : t]!;
-            target[t]![b] = label;
-            mask[t]![b] = 1;
-          }
-        }
-        return { x, target, mask };
-      },
+      batch: (B: number, rng: Rng): Batch => draw(data, B, rng),
+      ...(heldOut ? { evalBatch: (B: number, rng: Rng): Batch => draw(heldOut, B, rng) } : {}),
     };
   },
 };

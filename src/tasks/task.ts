@@ -56,6 +56,11 @@ export interface Task {
   readonly defaults: TaskDefaults;
   /** a batch of B sequences drawn from rng */
   batch(B: number, rng: Rng): Batch;
+  /**
+   * a batch of held-out sequences for evaluation (a loader's test split); when absent, evaluation draws from
+   * batch() with a generator of its own, which for a generator task is already data never trained on
+   */
+  evalBatch?(B: number, rng: Rng): Batch;
 }
 
 export interface TaskInfo {
