@@ -19,6 +19,7 @@ import { Network, type ModelConfig } from '../src/model/network.js';
 import { applyOverrides, defaultConfig } from '../src/run/config.js';
 import { cosine, f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../src/run/oracle.js';
 import { Trainer } from '../src/run/trainer.js';
+import { resumeTrainer, saveCheckpoint } from '../src/run/files.js';
 import { allocationCheck } from '../src/run/measure.js';
 import { expectAllClose } from './helpers.js';
 
@@ -242,11 +243,11 @@ describe('decorrelation', () => {
     const a = new Trainer(config);
     for (let i = 0; i < 3; i++) a.trainStep();
     const path = join(mkdtempSync(join(tmpdir(), 'onward-perturb-')), 'ck.json');
-    a.saveCheckpoint(path);
+    saveCheckpoint(a, path);
     const dBefore = Array.from(a.network.params.buf('layers.0.decor_hh').data);
     assert.ok(dBefore.some((v, i) => v !== (i % 7 === 0 ? 1 : 0)), 'D moved away from the identity');
     for (let i = 0; i < 3; i++) a.trainStep();
-    const b = Trainer.fromCheckpoint(path);
+    const b = resumeTrainer(path);
     for (let i = 0; i < 3; i++) b.trainStep();
     assert.deepEqual(Array.from(b.network.params.flat.data), Array.from(a.network.params.flat.data));
   });

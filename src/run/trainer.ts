@@ -8,16 +8,16 @@ import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { createLearner, type Learner, type LearnerState } from '../learners/index.js';
+import { createLearner, type Learner } from '../learners/index.js';
 import { ForwardPass } from '../learners/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
-import {
-  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams, readModelFile,
-  writeJsonAtomic, type EncodedArray, type ModelFile,
-} from '../model/io.js';
+import { LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeMasksInto, decodeParamsInto, encodeMasks, encodeParams, type ModelFile } from '../model/format.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { constant, warmupCosine } from '../optim/schedule.js';
 import { createTask, type Task } from '../tasks/index.js';
+import {
+  decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
+} from './checkpoint.js';
 import { applyOverrides, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
 
@@ -41,8 +41,8 @@ export interface Summary {
 export interface CheckpointState {
   train: TrainConfig;
   step: number;
-  optimizer: { count: number; buffers: Record<string, EncodedArray> };
-  learner: { states: EncodedArray[]; traces: EncodedArray[]; rng: RngState };
+  optimizer: EncodedOptimizerState;
+  learner: EncodedLearnerState;
   dataRng: RngState;
 }
 
@@ -175,49 +175,32 @@ export class Trainer {
   }
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
-    const ls = this.learner.saveState();
-    const buffers: Record<string, EncodedArray> = {};
-    for (const [k, b] of Object.entries(this.optState.buffers)) buffers[k] = encodeBase64(b.data);
     return {
       ...this.modelFile(),
       checkpoint: {
         train: this.config,
         step: this.step,
-        optimizer: { count: this.optState.count, buffers },
-        learner: { states: ls.states.map((a) => encodeBase64(a)), traces: ls.traces.map((a) => encodeBase64(a)), rng: ls.rng },
+        optimizer: encodeOptimizerState(this.optState),
+        learner: encodeLearnerState(this.learner),
         dataRng: this.dataRng.getState(),
       },
     };
   }
 
-  saveCheckpoint(path: string): void {
-    writeJsonAtomic(path, this.checkpointFile());
-  }
-
-  /** rebuild a trainer from a checkpoint file; `overrides` may change e.g. the number of steps */
-  static fromCheckpoint(path: string, overrides: Record<string, unknown> = {}): Trainer {
-    const file = readModelFile(path) as ModelFile<ModelConfig, CheckpointState>;
-    const ck = file.checkpoint;
-    if (!ck || !ck.train) throw new FileFormatError(`'${path}' is a model file without a checkpoint section; it cannot resume a run`);
+  /**
+   * Rebuild a trainer from a checkpoint file's contents; `source` names it in errors; `overrides` may change
+   * e.g. the number of steps. (Reading the file from disk is `resumeTrainer` in files.ts, for Node.)
+   */
+  static fromCheckpointFile(file: ModelFile, source: string, overrides: Record<string, unknown> = {}): Trainer {
+    const ck = (file as ModelFile<ModelConfig, CheckpointState>).checkpoint;
+    if (!ck || !ck.train) throw new FileFormatError(`'${source}' is a model file without a checkpoint section; it cannot resume a run`);
     const trainer = new Trainer(validateConfig(applyOverrides(ck.train, overrides)));
-    decodeParamsInto(trainer.network.params, file.params, path);
-    decodeMasksInto(trainer.network.masks, file.masks, path);
-    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${path}: checkpoint step ${ck.step} is not a count`);
+    decodeParamsInto(trainer.network.params, file.params, source);
+    decodeMasksInto(trainer.network.masks, file.masks, source);
+    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${source}: checkpoint step ${ck.step} is not a count`);
     trainer.step = ck.step;
-    trainer.optState.count = ck.optimizer.count;
-    for (const [k, b] of Object.entries(trainer.optState.buffers)) {
-      const enc = ck.optimizer.buffers[k];
-      if (!enc) throw new FileFormatError(`${path}: optimizer state '${k}' is missing`);
-      const { values } = decodeArray(enc, `${path}: optimizer ${k}`);
-      if (values.length !== b.length) throw new FileFormatError(`${path}: optimizer ${k} has ${values.length} numbers, expected ${b.length}`);
-      b.data.set(values);
-    }
-    const state: LearnerState = {
-      states: ck.learner.states.map((a, i) => Array.from(decodeArray(a, `${path}: learner state ${i}`).values)),
-      traces: ck.learner.traces.map((a, i) => Array.from(decodeArray(a, `${path}: learner trace ${i}`).values)),
-      rng: ck.learner.rng,
-    };
-    trainer.learner.loadState(state);
+    decodeOptimizerStateInto(trainer.optState, ck.optimizer, source);
+    decodeLearnerStateInto(trainer.learner, ck.learner, source);
     trainer.dataRng.setState(ck.dataRng);
     return trainer;
   }
