@@ -8,16 +8,16 @@ import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { createLearner, type Learner, type LearnerState } from '../learners/index.js';
+import { createLearner, type Learner } from '../learners/index.js';
 import { ForwardPass } from '../learners/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
-import {
-  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams, readModelFile,
-  writeJsonAtomic, type EncodedArray, type ModelFile,
-} from '../model/io.js';
+import { LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeMasksInto, decodeParamsInto, encodeMasks, encodeParams, type ModelFile } from '../model/format.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { constant, warmupCosine } from '../optim/schedule.js';
 import { createTask, type Task } from '../tasks/index.js';
+import {
+  decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
+} from './checkpoint.js';
 import { applyOverrides, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
 import { compare, parameterGroups, pick } from './gradcheck.js';
@@ -45,8 +45,8 @@ export interface Summary {
 export interface CheckpointState {
   train: TrainConfig;
   step: number;
-  optimizer: { count: number; buffers: Record<string, EncodedArray> };
-  learner: { states: EncodedArray[]; traces: EncodedArray[]; rng: RngState };
+  optimizer: EncodedOptimizerState;
+  learner: EncodedLearnerState;
   dataRng: RngState;
 }
 
@@ -54,6 +54,7 @@ export interface CheckpointState {
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
   if (config.model === 'egru') Object.assign(base, { dampening: config.dampening, width: config.width });
+  if (config.decorrelate && config.model !== 'lru') base.decorrelate = true;
   if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
     Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
   }
@@ -87,14 +88,16 @@ export class Trainer {
     this.task = createTask(config.task, config.preset, config.taskSettings);
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, { batchSize: config.batch, window: config.window, seed: config.seed + 1 });
+    this.learner = createLearner(config.learner, this.network, {
+      batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr,
+    });
     const schedule = config.schedule === 'cosine'
       ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
       : constant(config.lr);
     this.optimizer = createOptimizer({ name: config.optimizer, lr: schedule, clip: config.clip, weightDecay: config.weightDecay, momentum: config.momentum });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.dataRng = new Rng(config.seed + 2);
-    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
   }
 
   /** optimizer updates over the whole run (for the schedule) */
@@ -186,10 +189,10 @@ export class Trainer {
     }
     const { fwd, caches } = this.evalPass;
     const rng = new Rng(this.config.seed + 1_000_003);
-    const acc = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    const acc = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
     let loss = 0;
     for (let i = 0; i < this.config.evalBatches; i++) {
-      const data = this.task.batch(B, rng);
+      const data = this.task.evalBatch ? this.task.evalBatch(B, rng) : this.task.batch(B, rng);
       fwd.resetStates();
       for (let t = 0; t < data.x.length; t++) {
         fwd.load(data.x[t]!);
@@ -210,49 +213,32 @@ export class Trainer {
   }
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
-    const ls = this.learner.saveState();
-    const buffers: Record<string, EncodedArray> = {};
-    for (const [k, b] of Object.entries(this.optState.buffers)) buffers[k] = encodeBase64(b.data);
     return {
       ...this.modelFile(),
       checkpoint: {
         train: this.config,
         step: this.step,
-        optimizer: { count: this.optState.count, buffers },
-        learner: { states: ls.states.map((a) => encodeBase64(a)), traces: ls.traces.map((a) => encodeBase64(a)), rng: ls.rng },
+        optimizer: encodeOptimizerState(this.optState),
+        learner: encodeLearnerState(this.learner),
         dataRng: this.dataRng.getState(),
       },
     };
   }
 
-  saveCheckpoint(path: string): void {
-    writeJsonAtomic(path, this.checkpointFile());
-  }
-
-  /** rebuild a trainer from a checkpoint file; `overrides` may change e.g. the number of steps */
-  static fromCheckpoint(path: string, overrides: Record<string, unknown> = {}): Trainer {
-    const file = readModelFile(path) as ModelFile<ModelConfig, CheckpointState>;
-    const ck = file.checkpoint;
-    if (!ck || !ck.train) throw new FileFormatError(`'${path}' is a model file without a checkpoint section; it cannot resume a run`);
+  /**
+   * Rebuild a trainer from a checkpoint file's contents; `source` names it in errors; `overrides` may change
+   * e.g. the number of steps. (Reading the file from disk is `resumeTrainer` in files.ts, for Node.)
+   */
+  static fromCheckpointFile(file: ModelFile, source: string, overrides: Record<string, unknown> = {}): Trainer {
+    const ck = (file as ModelFile<ModelConfig, CheckpointState>).checkpoint;
+    if (!ck || !ck.train) throw new FileFormatError(`'${source}' is a model file without a checkpoint section; it cannot resume a run`);
     const trainer = new Trainer(validateConfig(applyOverrides(ck.train, overrides)));
-    decodeParamsInto(trainer.network.params, file.params, path);
-    decodeMasksInto(trainer.network.masks, file.masks, path);
-    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${path}: checkpoint step ${ck.step} is not a count`);
+    decodeParamsInto(trainer.network.params, file.params, source);
+    decodeMasksInto(trainer.network.masks, file.masks, source);
+    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${source}: checkpoint step ${ck.step} is not a count`);
     trainer.step = ck.step;
-    trainer.optState.count = ck.optimizer.count;
-    for (const [k, b] of Object.entries(trainer.optState.buffers)) {
-      const enc = ck.optimizer.buffers[k];
-      if (!enc) throw new FileFormatError(`${path}: optimizer state '${k}' is missing`);
-      const { values } = decodeArray(enc, `${path}: optimizer ${k}`);
-      if (values.length !== b.length) throw new FileFormatError(`${path}: optimizer ${k} has ${values.length} numbers, expected ${b.length}`);
-      b.data.set(values);
-    }
-    const state: LearnerState = {
-      states: ck.learner.states.map((a, i) => Array.from(decodeArray(a, `${path}: learner state ${i}`).values)),
-      traces: ck.learner.traces.map((a, i) => Array.from(decodeArray(a, `${path}: learner trace ${i}`).values)),
-      rng: ck.learner.rng,
-    };
-    trainer.learner.loadState(state);
+    decodeOptimizerStateInto(trainer.optState, ck.optimizer, source);
+    decodeLearnerStateInto(trainer.learner, ck.learner, source);
     trainer.dataRng.setState(ck.dataRng);
     return trainer;
   }
