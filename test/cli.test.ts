@@ -76,7 +76,7 @@ test('gradcheck --json: every exact learner within 1e-9 of BPTT, BPTT within 1e-
   assert.ok(rows.length > 0);
   for (const row of rows) {
     if (row.learner === 'rtrl' || row.learner === 'deep-rtrl') assert.ok(row.relErr <= 1e-9, JSON.stringify(row));
-    if (row.learner.startsWith('bptt')) assert.ok(row.relErr <= 1e-6, JSON.stringify(row));
+    if (row.learner.startsWith('bptt') && row.learner !== 'bptt-detached') assert.ok(row.relErr <= 1e-6, JSON.stringify(row));
   }
   assert.ok(rows.some((row) => row.learner === 'tbptt' && row.relErr > 1e-3), 'tbptt with a short window is biased');
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ModelConfig } from '../src/model/network.js';
 import { createLearner } from '../src/learners/index.js';
 import { expectAllClose } from './helpers.js';
-import { f64Network, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
+import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
 import type { Network } from '../src/model/network.js';
 
 const B = 2, T = 6;
@@ -41,6 +41,26 @@ function differs(learner: string, net: Network, seq: Sequence, index?: (name: st
   for (const name of net.params.names()) if (index(name)) { const e = net.params.entry(name); for (let i = 0; i < e.size; i++) idx.push(e.offset + i); }
   return relativeError(idx.map((i) => g[i]!), idx.map((i) => bptt[i]!));
 }
+
+describe('the leaky unit', () => {
+  for (const recurrent of [true, false]) {
+    test(`BPTT matches central finite differences (${recurrent ? 'with' : 'without'} recurrent synapses, 2 layers)`, () => {
+      const net = f64Network(config('leaky', { layers: 2, recurrent }), 19);
+      const seq = randomSequence(net, T, B, 20);
+      const g = learnerGradient('bptt', net, seq, B);
+      const fd = finiteDifferenceGradient(net, seq, B);
+      expectAllClose(g, fd, { rtol: 1e-6, atol: 1e-8 }, 'bptt vs finite differences');
+      const leak = net.params.entry('layers.0.leak');
+      assert.ok(g.slice(leak.offset, leak.offset + leak.size).some((v) => Math.abs(v) > 1e-4), 'the leak gets a gradient');
+    });
+  }
+
+  test('recurrent: false holds weight_hh at zero through an all-zero mask; lru refuses it', () => {
+    const net = f64Network(config('gru', { layers: 2, recurrent: false }), 18);
+    for (const name of ['layers.0.weight_hh', 'layers.1.weight_hh']) assert.ok(net.masks.get(name)!.data.every((v) => v === 0));
+    assert.throws(() => f64Network({ ...config('lru'), recurrent: false }), /recurrent/);
+  });
+});
 
 for (const model of units) {
   describe(`${model}: diag and snap1 traces`, () => {

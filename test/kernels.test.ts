@@ -66,6 +66,24 @@ for (const bc of backendCases) {
       }
     });
 
+    test('axpbyAt works on the given ranges only, at any offset', () => {
+      for (const n of SIZES) {
+        const x = round(testData(n + 5, 11)), y = round(testData(n + 9, 12));
+        const bx = buf(x), out = buf(y);
+        be.axpbyAt(n, 0.75, bx, 3, 1, out, 7);
+        const want = Float64Array.from(y);
+        for (let i = 0; i < n; i++) want[7 + i] = 0.75 * x[3 + i]! + y[7 + i]!;
+        expectAllClose(out.data, want, tol, 'axpbyAt β=1');
+        out.data.fill(NaN, 1, 1 + n); // β = 0 overwrites, NaN included
+        be.axpbyAt(n, -2, bx, 5, 0, out, 1);
+        for (let i = 0; i < n; i++) want[1 + i] = -2 * x[5 + i]!;
+        expectAllClose(out.data, want, tol, 'axpbyAt β=0');
+      }
+      const bx = be.alloc(4), by = be.alloc(4);
+      assert.throws(() => be.axpbyAt(3, 1, bx, 2, 1, by, 0), /axpbyAt: ranges x\[2, 2\+3\)/);
+      assert.throws(() => be.axpbyAt(2, 1, bx, 0, 1, by, -1), ShapeError);
+    });
+
     test('dot and sum', () => {
       for (const n of [...SIZES, 1000]) {
         const x = round(testData(n, 3 * n)), y = round(testData(n, 3 * n + 1));

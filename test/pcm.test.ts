@@ -15,6 +15,7 @@ import { Rng } from '../src/core/rng.js';
 import { PCM, PcmArray, defaultPcmSettings, driftStats, programmingSigma, readSigma, type PcmSettings } from '../src/hardware/pcm.js';
 import { applyOverrides, defaultConfig } from '../src/run/config.js';
 import { Trainer } from '../src/run/trainer.js';
+import { resumeTrainer, saveCheckpoint } from '../src/run/files.js';
 import { relativeError } from '../src/run/oracle.js';
 import { allocationCheck } from '../src/run/measure.js';
 
@@ -197,9 +198,9 @@ describe('training through the device', () => {
     const a = new Trainer(config);
     for (let i = 0; i < 3; i++) a.trainStep();
     const path = join(tmp, 'ck.json');
-    a.saveCheckpoint(path);
+    saveCheckpoint(a, path);
     for (let i = 0; i < 2; i++) a.trainStep();
-    const b = Trainer.fromCheckpoint(path);
+    const b = resumeTrainer(path);
     for (let i = 0; i < 2; i++) b.trainStep();
     assert.deepEqual(Array.from(b.network.params.flat.data), Array.from(a.network.params.flat.data));
     assert.deepEqual(b.device!.saveState(), a.device!.saveState());

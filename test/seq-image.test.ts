@@ -177,6 +177,15 @@ test('seq-image from IDX: x at step t is pixel t (raster order) / 255 of an imag
     for (let t = 0; t < P; t++) assert.equal(tb.x[t]![b], (255 - pixelOf(k, t)) / 255);
     assert.equal(tb.target[0]![b], 1);
   }
+  // evaluation draws from the other split: training on train evaluates on t10k, and the other way round
+  const eb = task.evalBatch!(6, new Rng(2)), e2 = new Rng(2);
+  for (let b = 0; b < 6; b++) {
+    const k = e2.int(3);
+    for (let t = 0; t < P; t++) assert.equal(eb.x[t]![b], (255 - pixelOf(k, t)) / 255);
+  }
+  const back = test10k.evalBatch!(2, new Rng(4)), e3 = new Rng(4);
+  for (let b = 0; b < 2; b++) assert.equal(back.target[0]![b], labels[e3.int(N)]);
+  assert.equal(createTask('seq-image', 'ci').evalBatch, undefined, 'synthetic images: evaluation draws from the generator');
 });
 
 test('seq-image from IDX: settings that do not match the files are ConfigErrors that say the fix', () => {
@@ -193,6 +202,8 @@ test('seq-image paper preset: 28×28 Fashion-MNIST-shaped IDX, T = 784, 10 class
   const dir = mkdtempSync(join(tmpdir(), 'onward-idx-'));
   writeIdx(join(dir, 'train-images-idx3-ubyte.gz'), { dims: [3, 28, 28], data: fixtureImages(3, 28) });
   writeIdx(join(dir, 'train-labels-idx1-ubyte.gz'), { dims: [3], data: Uint8Array.from([9, 0, 4]) });
+  writeIdx(join(dir, 't10k-images-idx3-ubyte.gz'), { dims: [2, 28, 28], data: fixtureImages(2, 28) });
+  writeIdx(join(dir, 't10k-labels-idx1-ubyte.gz'), { dims: [2], data: Uint8Array.from([1, 2]) });
   const task = withData(dir, () => createTask('seq-image', 'paper'));
   assert.deepEqual([task.seqLength, task.outputSize, task.inputSize], [784, 10, 1]);
   assert.deepEqual(task.defaults, { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 });

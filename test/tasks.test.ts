@@ -60,6 +60,7 @@ test('every task is reproducible from its seed and differs across seeds', () => 
     const task = info.create('ci');
     const a = task.batch(3, new Rng(9)), b = task.batch(3, new Rng(9)), c = task.batch(3, new Rng(10));
     assert.deepEqual(a, b, info.name);
-    assert.notDeepEqual(a, c, info.name);
+    // token-copy with a pool of one sequence is the perturbation paper's memorisation task: the same by design
+    if (task.settings.pool !== 1) assert.notDeepEqual(a, c, info.name);
   }
 });

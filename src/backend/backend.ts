@@ -53,6 +53,11 @@ export interface Backend {
   axpby(alpha: number, x: Buf, beta: number, y: Buf): void;
   /** y ← y + α·x */
   axpy(alpha: number, x: Buf, y: Buf): void;
+  /**
+   * y[yOff .. yOff+n) ← α·x[xOff .. xOff+n) + β·y[yOff .. yOff+n) — axpby on ranges given by offsets, for
+   * row updates whose lengths change from step to step (sparse RTRL), where making views would allocate
+   */
+  axpbyAt(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void;
   /** out ← x ⊙ y, or out ← out + x ⊙ y when accumulate */
   mul(x: Buf, y: Buf, out: Buf, accumulate?: boolean): void;
   /** out ← x + y */

@@ -63,6 +63,7 @@ export abstract class BackendBase implements Backend {
   protected abstract copyRaw(src: Buf, dst: Buf): void;
   protected abstract scaleRaw(alpha: number, x: Buf): void;
   protected abstract axpbyRaw(alpha: number, x: Buf, beta: number, y: Buf): void;
+  protected abstract axpbyAtRaw(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void;
   protected abstract mulRaw(x: Buf, y: Buf, out: Buf, accumulate: boolean): void;
   protected abstract addRaw(x: Buf, y: Buf, out: Buf): void;
   protected abstract dotRaw(x: Buf, y: Buf): number;
@@ -118,6 +119,14 @@ export abstract class BackendBase implements Backend {
     this.own('axpy', x, y);
     this.same('axpy', 'x and y', x, y);
     this.axpbyRaw(alpha, x, 1, y);
+  }
+  axpbyAt(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void {
+    this.own('axpbyAt', x, y);
+    if (!(isDim(n) && isDim(xOff) && isDim(yOff) && xOff + n <= x.length && yOff + n <= y.length)) {
+      throw new ShapeError(`axpbyAt: ranges x[${xOff}, ${xOff}+${n}) and y[${yOff}, ${yOff}+${n}) must lie in buffers of ${x.length} and ${y.length} elements`);
+    }
+    this.macs += n;
+    this.axpbyAtRaw(n, alpha, x, xOff, beta, y, yOff);
   }
   mul(x: Buf, y: Buf, out: Buf, accumulate = false): void {
     this.own('mul', x, y, out);

@@ -76,6 +76,12 @@ export class TsBackend extends BackendBase {
     else for (let i = 0; i < yd.length; i++) yd[i] = alpha * xd[i]! + beta * yd[i]!;
   }
 
+  protected axpbyAtRaw(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void {
+    const xd = x.data, yd = y.data;
+    if (beta === 0) for (let i = 0; i < n; i++) yd[yOff + i] = alpha * xd[xOff + i]!;
+    else for (let i = 0; i < n; i++) yd[yOff + i] = alpha * xd[xOff + i]! + beta * yd[yOff + i]!;
+  }
+
   protected mulRaw(x: Buf, y: Buf, out: Buf, accumulate: boolean): void {
     const xd = x.data, yd = y.data, o = out.data;
     if (accumulate) for (let i = 0; i < o.length; i++) o[i] = o[i]! + xd[i]! * yd[i]!;

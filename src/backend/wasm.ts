@@ -188,6 +188,9 @@ export class WasmBackend extends BackendBase {
   protected copyRaw(src: Buf, dst: Buf): void { this.k.copy(src.length, src.ptr, dst.ptr); }
   protected scaleRaw(alpha: number, x: Buf): void { this.k.scale(x.length, alpha, x.ptr); }
   protected axpbyRaw(alpha: number, x: Buf, beta: number, y: Buf): void { this.k.axpby(x.length, alpha, x.ptr, beta, y.ptr); }
+  protected axpbyAtRaw(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void {
+    this.k.axpby(n, alpha, x.ptr + 4 * xOff, beta, y.ptr + 4 * yOff);
+  }
   protected mulRaw(x: Buf, y: Buf, out: Buf, accumulate: boolean): void { this.k.mul(x.length, x.ptr, y.ptr, accumulate ? 1 : 0, out.ptr); }
   protected addRaw(x: Buf, y: Buf, out: Buf): void { this.k.add(x.length, x.ptr, y.ptr, out.ptr); }
   protected dotRaw(x: Buf, y: Buf): number { return this.k.dot(x.length, x.ptr, y.ptr); }

@@ -48,15 +48,26 @@ export async function gradCommand(argv: string[]): Promise<void> {
 export async function gradcheckCommand(argv: string[]): Promise<void> {
   const { values } = parse('gradcheck', argv, {
     models: { type: 'string' }, learners: { type: 'string' }, json: { type: 'boolean' }, layers: { type: 'string' },
+    hidden: { type: 'string' }, steps: { type: 'string' }, seeds: { type: 'string' },
   });
   const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-  const rows = gradcheck({ models: list(values.models), learners: list(values.learners), layers: values.layers ? Number(values.layers) : 2 });
+  const int = (v: unknown, what: string, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const k = Number(v);
+    if (!Number.isInteger(k) || k < 1) throw new ConfigError(`onward gradcheck: --${what} must be a positive integer, got '${String(v)}'`);
+    return k;
+  };
+  const rows = gradcheck({
+    models: list(values.models), learners: list(values.learners), layers: int(values.layers, 'layers', 2),
+    hidden: int(values.hidden, 'hidden', 4), T: int(values.steps, 'steps', 6), seeds: int(values.seeds, 'seeds', 1),
+  });
+  if (!values.json && (values.seeds ?? '1') !== '1') console.log(`over ${values.seeds} random networks: the largest relative error, the mean cosine and norm ratio\n`);
   if (values.json) {
-    console.log(JSON.stringify(rows.map(({ model, learner, layer, param, relErr, cosine }) => ({ model, learner, layer, param, relErr, cosine }))));
+    console.log(JSON.stringify(rows.map(({ model, learner, layer, param, relErr, cosine, normRatio }) => ({ model, learner, layer, param, relErr, cosine, normRatio }))));
     return;
   }
-  console.log(formatTable(['model', 'learner', 'layer', 'rel. error', 'cosine', 'exact', 'check'],
-    rows.map((r) => [r.model, r.learner, r.layer, r.relErr.toExponential(2), r.cosine.toFixed(6), r.exact ? 'yes' : 'no',
+  console.log(formatTable(['model', 'learner', 'layer', 'rel. error', 'cosine', 'rel. norm', 'exact', 'check'],
+    rows.map((r) => [r.model, r.learner, r.layer, r.relErr.toExponential(2), r.cosine.toFixed(6), r.normRatio.toFixed(4), r.exact ? 'yes' : 'no',
       r.learner.startsWith('bptt') ? (r.relErr <= 1e-6 ? 'ok' : 'FAIL') : r.exact ? (r.relErr <= 1e-9 ? 'ok' : 'FAIL') : 'approximate'])));
   const failed = rows.filter((r) => r.exact && r.relErr > (r.learner.startsWith('bptt') ? 1e-6 : 1e-9));
   console.log(failed.length === 0

@@ -5,6 +5,7 @@ import { evalCommand, trainCommand } from './train.js';
 import { gradCommand, gradcheckCommand } from './grad.js';
 import { listCommand } from './list.js';
 import { dataCommand } from './data.js';
+import { playgroundCommand } from './playground.js';
 
 const HELP = `onward — train recurrent networks online
 
@@ -18,6 +19,7 @@ commands:
   perf --kernels | --learners [--json]             kernel GFLOP/s; time, memory and MACs per step per learner
   data --task NAME [--n N] [--seed S]              generated samples with their readable form
   list [--json]                                    tasks, models, learners
+  playground [--port N] [--rebuild]                serve the browser playground on 127.0.0.1 (default port 5173)
   help                                             this text
 
 Run 'npm test' in the project folder for the test suites.`;
@@ -30,6 +32,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   list: listCommand,
   data: dataCommand,
   perf: perfCommand,
+  playground: playgroundCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,14 +1,22 @@
-/** `onward perf --kernels [--json]`: kernel throughput on both backends, and the no-allocation check. */
+/**
+ * `onward perf --kernels | --learners | --sparse [--json]`: kernel throughput on both backends and the no-allocation
+ * check; each learner's time, memory and work per step against inference; what sparse RTRL saves on an EGRU.
+ */
 import { parse } from './args.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../run/perf-kernels.js';
 import { ConfigError } from '../core/errors.js';
 import { runLearnerPerf, type LearnerPerfRecord } from '../run/perf-learners.js';
+import { runSparsePerf, type SparsePerfRecord } from '../run/perf-sparse.js';
 
 export async function perfCommand(argv: string[]): Promise<void> {
   const { values } = parse('perf', argv, {
     kernels: { type: 'boolean' },
     learners: { type: 'boolean' },
+    sparse: { type: 'boolean' },
+    density: { type: 'string' },
+    width: { type: 'string' },
+    trained: { type: 'string' },
     model: { type: 'string' },
     hidden: { type: 'string' },
     layers: { type: 'string' },
@@ -18,8 +26,24 @@ export async function perfCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     quick: { type: 'boolean' },
   });
-  if (!values.kernels && !values.learners) throw new ConfigError('say what to measure: --kernels and/or --learners');
+  if (!values.kernels && !values.learners && !values.sparse) throw new ConfigError('say what to measure: --kernels, --learners and/or --sparse');
   const json = values.json === true;
+  if (values.sparse) {
+    const num = (name: string, v: unknown): number | undefined => {
+      if (typeof v !== 'string') return undefined;
+      const x = Number(v);
+      if (!Number.isFinite(x)) throw new ConfigError(`--${name} must be a number, got '${v}'`);
+      return x;
+    };
+    const hidden = typeof values.hidden === 'string' ? values.hidden.split(',').map((v) => num('hidden', v)!) : undefined;
+    const records = runSparsePerf({ hidden, density: num('density', values.density), width: num('width', values.width), trained: num('trained', values.trained) }, (r) => {
+      if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured n=${r.n}        `);
+    });
+    if (!json && process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(40) + '\r');
+    if (json) console.log(JSON.stringify(records));
+    else console.log(sparseTable(records));
+    if (!values.kernels && !values.learners) return;
+  }
   if (values.learners) {
     const num = (v: unknown): number | undefined => (typeof v === 'string' ? Number(v) : undefined);
     const records = runLearnerPerf({
@@ -105,4 +129,15 @@ export function learnerTable(records: LearnerPerfRecord[]): string {
   return formatTable(['learner', 'model', 'B', 'T', 'µs/step', 'inference µs/step', 'time ratio', 'learner state', 'inference state',
     'params', 'MACs/step', 'MAC ratio'], rows) +
     '\n\nlearner state: what the rule keeps to compute its gradient (BPTT: the stored sequence; RTRL: influence matrices)';
+}
+
+export function sparseTable(records: SparsePerfRecord[]): string {
+  const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
+  const rows = records.map((r) => [String(r.n), String(r.density), String(r.width), String(r.trained), Number.isNaN(r.accuracy) ? '-' : pct(r.accuracy), fmt(r.rtrlMacsPerStep), fmt(r.sparseMacsPerStep),
+    fmt(r.opRatio), fmt(r.rtrlUsPerStep), fmt(r.sparseUsPerStep), fmt(r.timeRatio), pct(r.savingShown),
+    pct(r.forwardActivity), pct(r.backwardActive), pct(r.influenceDensity), kb(r.rtrlStateBytes), kb(r.sparseStateBytes)]);
+  return formatTable(['n', 'density', 'width', 'trained', 'accuracy', 'rtrl MACs/step', 'sparse MACs/step', 'op ratio', 'rtrl µs/step', 'sparse µs/step',
+    'time ratio', 'saving shown', 'fwd activity', 'bwd active', 'dy/dθ density', 'rtrl state', 'sparse state'], rows) +
+    '\n\nEGRU on spiral inputs (T = 17, B = 1) at initialisation or after `trained` sparse-rtrl updates; op ratio = sparse-rtrl / rtrl multiply-adds of the learning rule' +
+    '\n(forward pass excluded), time ratio measured in the same run; saving shown = (1 − time ratio) / (1 − op ratio)';
 }

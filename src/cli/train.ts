@@ -9,6 +9,7 @@ import { ConfigError, FileFormatError } from '../core/errors.js';
 import { applyOverrides, defaultConfig, type TrainConfig } from '../run/config.js';
 import { ProgressBar } from '../run/progress.js';
 import { Trainer, type Summary } from '../run/trainer.js';
+import { resumeTrainer, saveCheckpoint } from '../run/files.js';
 import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
 import { parse, type Values } from './args.js';
 
@@ -78,7 +79,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (!existsSync(ck)) throw new FileFormatError(`--resume ${values.resume}: no checkpoint.json in that folder`);
     const over: Record<string, unknown> = { ...parseSets(values.set) };
     if (values.steps !== undefined) over.steps = values.steps;
-    trainer = Trainer.fromCheckpoint(ck, over);
+    trainer = resumeTrainer(ck, over);
     outDir = typeof values.out === 'string' ? values.out : values.resume;
   } else {
     trainer = new Trainer(resolveTrainConfig(values));
@@ -97,12 +98,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const bar = quiet ? null : new ProgressBar(c.steps, label);
   const metric = trainer.task.metric;
   let last = { loss: NaN, value: NaN };
+  let statsLine = '';
   const evaluate = (): void => {
     last = trainer.evaluate();
-    const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000 };
+    // the learner's own statistics over the training steps since the last evaluation (sparse-rtrl: activity, work)
+    const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000, ...trainer.learner.stats?.() };
     appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+    const stats = Object.entries(record).slice(4);
+    statsLine = stats.length ? ', ' + stats.map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`).join(', ') : '';
     if (json) console.log(JSON.stringify({ eval: record }));
-    trainer.saveCheckpoint(join(outDir, 'checkpoint.json'));
+    saveCheckpoint(trainer, join(outDir, 'checkpoint.json'));
   };
   while (trainer.step < c.steps) {
     const r = trainer.trainStep();
@@ -111,9 +116,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
         `the last good checkpoint is ${join(outDir, 'checkpoint.json')}`);
     }
     bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
+    if (trainer.lastAlignment) {
+      // measured on this step's batch before its update
+      const record = { step: trainer.step - 1, align: trainer.lastAlignment };
+      appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+      if (json) console.log(JSON.stringify(record));
+      trainer.lastAlignment = null;
+    }
     if (c.evalEvery > 0 && trainer.step % c.evalEvery === 0 && trainer.step < c.steps) {
       evaluate();
-      bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}`);
+      bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}${statsLine}`);
     }
   }
   bar?.done();

@@ -42,6 +42,7 @@ export class TraceLearner implements Learner {
 
   constructor(readonly network: Network, options: LearnerOptions, readonly name: string, rule: DiagRule, signal: SignalRule) {
     const be = network.backend, B = (this.batchSize = options.batchSize);
+    if (network.config.decorrelate) throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
     const bad = network.modules.find((m) => m.recurrent && !(m instanceof RecurrentLayer));
     if (bad) throw new UnsupportedError(`${name} needs recurrent layers of a unit model; this network has a '${bad.kind}' layer`);
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);

@@ -4,16 +4,23 @@ import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
 import { TraceLearner } from './eprop.js';
+import { createAnp } from './anp.js';
+import { createNp } from './np.js';
 import { OnlineLruLearner } from './online-lru.js';
 import { createOstl } from './ostl.js';
 import { OsttpLearner } from './osttp.js';
 import { RtrlLearner } from './rtrl.js';
+import { SparseRtrlLearner } from './sparse-rtrl.js';
+import { createTanp } from './tanp.js';
+import { createWp } from './wp.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
 
 const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
 const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
 const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking] as const;
+/** perturbation learners need modules that expose their preactivations: the recurrent-layer stacks */
+const unitStacks = ['rnn', 'gru', 'lstm', 'egru'] as const;
 
 export const learnerTable: readonly LearnerInfo[] = [
   {
@@ -31,6 +38,15 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: createTbptt,
   },
   {
+    name: 'bptt-detached',
+    description: 'BPTT with the state detached every step (tbptt with window 1): the "BP" baseline of the perturbation paper\'s code',
+    exact: false,
+    instantaneous: true,
+    // not on the leaky unit: the contract's Mackey-Glass check (30 updates) is too short for its slow state
+    models: ['rnn', 'gru', 'lstm', 'egru', 'lru'],
+    create: (net, o) => new BpttLearner(net, o, 'bptt-detached', 1),
+  },
+  {
     name: 'rtrl',
     description: 'real-time recurrent learning: exact, full influence matrices carried forward, O(n⁴) per step',
     exact: true,
@@ -43,6 +59,13 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: true,
     models: gated,
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
+  },
+  {
+    name: 'sparse-rtrl',
+    description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
+    exact: true,
+    models: ['rnn', 'gru', 'lstm', 'egru'],
+    create: (net, o) => new SparseRtrlLearner(net, o),
   },
   {
     name: 'deep-eprop',
@@ -106,6 +129,38 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     models: units,
     create: (net, o) => new TraceLearner(net, o, 'snap1', 'snap1', 'backprop'),
+  },
+  {
+    name: 'wp',
+    description: 'weight perturbation: a noisy forward pass with perturbed weights, gradient ≈ δL·noise/σ² (forward passes only)',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createWp,
+  },
+  {
+    name: 'np',
+    description: 'node perturbation: noise on the preactivations, gradient ≈ δL·noise/σ² × clean inputs (forward passes only)',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createNp,
+  },
+  {
+    name: 'anp',
+    description: 'activity-based node perturbation per step: the measured preactivation change, normalised (forward passes only)',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createAnp,
+  },
+  {
+    name: 'tanp',
+    description: 'activity-based node perturbation in time: the noisy pass keeps its own state, noise carried through the recurrence',
+    exact: false,
+    instantaneous: true,
+    models: unitStacks,
+    create: createTanp,
   },
 ];
 

@@ -35,6 +35,8 @@ export interface Learner {
   stateBytes(): number;
   saveState(): LearnerState;
   loadState(state: LearnerState): void;
+  /** the rule's own statistics since the last call (activity, operation counts, ...), for metrics logs */
+  stats?(): Record<string, number>;
 }
 
 export interface LearnerOptions {
@@ -45,6 +47,10 @@ export interface LearnerOptions {
   window?: number;
   /** osttp: 'centered' (default) or 'raw' target projection (learners/signals/target-projection.ts) */
   projection?: 'centered' | 'raw';
+  /** perturbation learners: the noise scale σ (default 1e-3) */
+  noise?: number;
+  /** perturbation learners on decorrelated models: the decorrelation rate λ (default 0: D stays fixed) */
+  decorrelationRate?: number;
 }
 
 export interface LearnerInfo {
@@ -54,5 +60,7 @@ export interface LearnerInfo {
   exact: boolean;
   /** unit models it supports */
   models: readonly string[];
+  /** credit stays within a time step (no temporal credit assignment): it cannot learn tasks that need memory of errors */
+  instantaneous?: boolean;
   create(network: Network, options: LearnerOptions): Learner;
 }

@@ -23,6 +23,7 @@
  * stateBytes reports), time O(N_l·P_k·(S + d_l)) per pair per sample and step.
  */
 import type { Buf } from '../backend/backend.js';
+import { UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import type { Influence, ModuleCache, WithinJacobian } from '../modules/module.js';
 import { ForwardPass } from './forward.js';
@@ -48,6 +49,7 @@ export class RtrlLearner implements Learner {
   private readonly dOutRow: Buf[];
 
   constructor(readonly network: Network, options: LearnerOptions, readonly name = 'rtrl', within: WithinJacobian = 'full') {
+    if (network.config.decorrelate) throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
     const be = network.backend, B = (this.batchSize = options.batchSize);
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.caches = network.modules.map((m) => m.createCache(be, B));

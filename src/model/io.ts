@@ -1,139 +1,17 @@
 /**
- * Model files and checkpoints (DESIGN §7):
- *   {format: "onward.model", version: 1, library, config, params: {name: {shape, data}}}
- * plus, in a checkpoint, `checkpoint: {...}` with optimizer state, learner state, RNG states and counters.
- *
- * Arrays are `{shape, data: [numbers]}` (readable, editable) or `{shape, dtype: "f64" | "f32", base64}`
- * (compact and exact; used for optimizer moments and learner traces). JSON has no NaN, Infinity or −0, so
- * these are written in `data` as the strings "NaN", "Infinity", "-Infinity", "-0" and read back
- * as numbers — parameters must still be finite when loaded, and a file with NaN weights is refused by name.
+ * Model files and checkpoints on disk (Node): reading a file and writing one atomically. The format itself —
+ * encoding, decoding, the envelope check — is in `format.ts`, which has no file system so browsers can use it;
+ * everything there is re-exported here.
  *
  * Files are written to a temporary file next to the target and renamed over it, so a crash while writing
  * never destroys the last good file.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FileFormatError, NonFiniteError, OnwardError } from '../core/errors.js';
-import { formatShape, shapeSize } from '../core/shapes.js';
-import type { ParamStore } from '../core/params.js';
+import { FileFormatError } from '../core/errors.js';
+import { parseModelFile, type ModelFile } from './format.js';
 
-export const MODEL_FORMAT = 'onward.model';
-export const MODEL_VERSION = 1;
-export const LIBRARY = 'onward 0.1.0';
-
-export type EncodedArray =
-  | { shape: number[]; data: (number | string)[] }
-  | { shape: number[]; dtype: 'f64' | 'f32'; base64: string };
-
-export interface ModelFile<C = unknown, K = unknown> {
-  format: typeof MODEL_FORMAT;
-  version: number;
-  library: string;
-  config: C;
-  params: Record<string, EncodedArray>;
-  /** synapse masks (0 or 1 per entry) of sparse models */
-  masks?: Record<string, EncodedArray>;
-  checkpoint?: K;
-}
-
-export function encodePlain(values: ArrayLike<number>, shape: number[] = [values.length]): EncodedArray {
-  const data: (number | string)[] = new Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    // JSON has no NaN, ±Infinity or −0; write them as strings so a checkpoint resumes bit for bit
-    data[i] = Object.is(v, -0) ? '-0' : Number.isFinite(v) ? v : String(v);
-  }
-  return { shape, data };
-}
-
-export function encodeBase64(values: ArrayLike<number>, shape: number[] = [values.length]): EncodedArray {
-  const f = Float64Array.from(values);
-  return { shape, dtype: 'f64', base64: Buffer.from(f.buffer).toString('base64') };
-}
-
-/** decode an array; `what` names it in errors */
-export function decodeArray(enc: unknown, what: string): { shape: number[]; values: Float64Array } {
-  if (!enc || typeof enc !== 'object') throw new FileFormatError(`${what}: expected an array object {shape, data} or {shape, dtype, base64}`);
-  const e = enc as Record<string, unknown>;
-  const shape = e.shape;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new FileFormatError(`${what}: 'shape' must be an array of non-negative integers`);
-  const n = shapeSize(shape);
-  let values: Float64Array;
-  if (Array.isArray(e.data)) {
-    values = new Float64Array(e.data.length);
-    e.data.forEach((v, i) => {
-      if (typeof v === 'number') values[i] = v;
-      else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity' || v === '-0') values[i] = Number(v);
-      else throw new FileFormatError(`${what}: element ${i} is ${JSON.stringify(v)}, not a number`);
-    });
-  } else if (typeof e.base64 === 'string' && (e.dtype === 'f64' || e.dtype === 'f32')) {
-    const bytes = Buffer.from(e.base64, 'base64');
-    const width = e.dtype === 'f64' ? 8 : 4;
-    if (bytes.length !== n * width) throw new FileFormatError(`${what}: base64 holds ${bytes.length} bytes, shape ${formatShape(shape)} needs ${n * width}`);
-    const copy = new Uint8Array(bytes); // aligned copy
-    values = e.dtype === 'f64' ? new Float64Array(copy.buffer) : Float64Array.from(new Float32Array(copy.buffer));
-  } else {
-    throw new FileFormatError(`${what}: expected 'data' (numbers) or 'dtype' ('f64' | 'f32') with 'base64'`);
-  }
-  if (values.length !== n) throw new FileFormatError(`${what}: ${values.length} numbers for shape ${formatShape(shape)} (${n})`);
-  return { shape, values };
-}
-
-export function encodeParams(params: ParamStore): Record<string, EncodedArray> {
-  const out: Record<string, EncodedArray> = {};
-  for (const name of params.names()) out[name] = encodePlain(params.get(name), [...params.shape(name)]);
-  return out;
-}
-
-/** load every parameter of the store from a file's `params`, refusing missing, extra, misshapen or non-finite ones */
-export function decodeParamsInto(params: ParamStore, encoded: unknown, file: string): void {
-  if (!encoded || typeof encoded !== 'object') throw new FileFormatError(`${file}: 'params' is missing`);
-  const names = params.names();
-  const given = Object.keys(encoded);
-  const missing = names.filter((n) => !given.includes(n));
-  const extra = given.filter((n) => !names.includes(n));
-  if (missing.length || extra.length) {
-    throw new FileFormatError(`${file}: the parameters do not match the model config` +
-      (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
-  }
-  for (const name of names) {
-    const { shape, values } = decodeArray((encoded as Record<string, unknown>)[name], `${file}: parameter '${name}'`);
-    const want = params.shape(name);
-    if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
-      throw new FileFormatError(`${file}: parameter '${name}' has shape ${formatShape(shape)}, the model needs ${formatShape(want)}`);
-    }
-    const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new NonFiniteError(`${file}: parameter '${name}' element ${bad} is ${values[bad]}; weights must be finite`);
-    params.set(name, values);
-  }
-}
-
-/** the masks of a sparse network, for a model file (undefined when it has none) */
-export function encodeMasks(masks: ReadonlyMap<string, { data: ArrayLike<number>; length: number }>): Record<string, EncodedArray> | undefined {
-  if (masks.size === 0) return undefined;
-  const out: Record<string, EncodedArray> = {};
-  for (const [name, m] of masks) out[name] = encodePlain(m.data);
-  return out;
-}
-
-/** load a file's masks into the network's, refusing missing, extra, misshapen or non-0/1 entries */
-export function decodeMasksInto(masks: ReadonlyMap<string, { data: { set(v: ArrayLike<number>): void }; length: number }>, encoded: unknown, file: string): void {
-  const given = encoded && typeof encoded === 'object' ? Object.keys(encoded) : [];
-  const names = [...masks.keys()];
-  const missing = names.filter((n) => !given.includes(n)), extra = given.filter((n) => !names.includes(n));
-  if (missing.length || extra.length) {
-    throw new FileFormatError(`${file}: the synapse masks do not match the model config` +
-      (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
-  }
-  for (const name of names) {
-    const { values } = decodeArray((encoded as Record<string, unknown>)[name], `${file}: mask '${name}'`);
-    const m = masks.get(name)!;
-    if (values.length !== m.length) throw new FileFormatError(`${file}: mask '${name}' has ${values.length} entries, the model needs ${m.length}`);
-    const bad = values.findIndex((v) => v !== 0 && v !== 1);
-    if (bad >= 0) throw new FileFormatError(`${file}: mask '${name}' entry ${bad} is ${values[bad]}; masks hold 0 or 1`);
-    m.data.set(values);
-  }
-}
+export * from './format.js';
 
 /** read and check the envelope of a model file */
 export function readModelFile(path: string): ModelFile {
@@ -143,20 +21,7 @@ export function readModelFile(path: string): ModelFile {
   } catch (e) {
     throw new FileFormatError(`cannot read model file '${path}': ${(e as Error).message}`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new FileFormatError(`model file '${path}' is not valid JSON (${(e as Error).message}); it may be truncated or corrupt`);
-  }
-  const f = json as Partial<ModelFile>;
-  if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT) {
-    throw new FileFormatError(`'${path}' is not an onward model file (format must be '${MODEL_FORMAT}')`);
-  }
-  if (f.version !== MODEL_VERSION) throw new FileFormatError(`'${path}' has model-file version ${f.version}; this onward reads version ${MODEL_VERSION}`);
-  if (!f.config || typeof f.config !== 'object') throw new FileFormatError(`'${path}' has no 'config'`);
-  if (!f.params || typeof f.params !== 'object') throw new FileFormatError(`'${path}' has no 'params'`);
-  return f as ModelFile;
+  return parseModelFile(text, path);
 }
 
 /** write JSON atomically: a temporary file in the same folder, then rename over the target */
@@ -171,9 +36,4 @@ export function writeJsonAtomic(path: string, value: unknown): void {
     rmSync(tmp, { force: true });
     throw e;
   }
-}
-
-/** rethrow anything that is not already a typed error as a FileFormatError about `what` */
-export function asFileError(e: unknown, what: string): OnwardError {
-  return e instanceof OnwardError ? e : new FileFormatError(`${what}: ${(e as Error).message}`);
 }

@@ -65,6 +65,12 @@ export interface ModelConfig {
    * units' own states). Default true.
    */
   recurrent?: boolean;
+  /**
+   * rnn / gru / lstm / egru: every layer decorrelates its inputs with a learned matrix D (identity at the
+   * start, updated by the perturbation learners' decorrelation rule, never by gradient): parameters
+   * layers.<i>.decor_ih, decor_hh, readout.decor.
+   */
+  decorrelate?: boolean;
 }
 
 export const modelNames = [...Object.keys(unitModels), 'lru'];
@@ -94,6 +100,10 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
   if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
     throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got '${config.pooling}'`);
   }
+  if (config.decorrelate !== undefined && typeof config.decorrelate !== 'boolean') {
+    throw new ConfigError(`model config: decorrelate must be true or false, got ${JSON.stringify(config.decorrelate)}`);
+  }
+  if (config.decorrelate && config.model === 'lru') throw new ConfigError("model config: decorrelate is available for rnn, gru, lstm and egru, not for the lru stack");
   new Loss(config.loss, config.outputSize);
   return config;
 }
@@ -125,9 +135,9 @@ function buildChain(c: ModelConfig): Piece[] {
   }
   const unit = createUnit(c.model, { dampening: c.dampening, width: c.width });
   for (let l = 0; l < c.layers; l++) {
-    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden), prefix: `layers.${l}.` });
+    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden, c.decorrelate === true), prefix: `layers.${l}.` });
   }
-  pieces.push({ module: new Dense(c.hidden, c.outputSize), prefix: 'readout.' });
+  pieces.push({ module: new Dense(c.hidden, c.outputSize, true, c.decorrelate === true), prefix: 'readout.' });
   return pieces;
 }
 

@@ -76,4 +76,31 @@ export class Loss {
     }
     return total;
   }
+
+  /**
+   * Each sample's masked loss mask_b·ℓ_b (without the 1/B) into `into` (B numbers): what perturbation
+   * learners compare between their clean and noisy passes. Writes instead of returning, so a step that
+   * calls it allocates nothing.
+   */
+  sampleLosses(B: number, out: Buf, target: ArrayLike<number>, mask: ArrayLike<number> | null, into: Float64Array): void {
+    const o = this.outSize, y = out.data;
+    for (let b = 0; b < B; b++) {
+      const w = mask ? mask[b]! : 1;
+      let l = 0;
+      if (w !== 0 && this.spec.kind === 'mse') {
+        for (let j = 0; j < o; j++) l += 0.5 * (y[b * o + j]! - target[b * o + j]!) ** 2;
+      } else if (w !== 0 && this.spec.kind === 'ce') {
+        const C = this.spec.classes;
+        for (let g = 0; g < this.groups; g++) {
+          const base = b * o + g * C;
+          let mx = -Infinity;
+          for (let c = 0; c < C; c++) mx = Math.max(mx, y[base + c]!);
+          let z = 0;
+          for (let c = 0; c < C; c++) z += Math.exp(y[base + c]! - mx);
+          l += mx + Math.log(z) - y[base + target[b * this.groups + g]!]!;
+        }
+      }
+      into[b] = w * l;
+    }
+  }
 }

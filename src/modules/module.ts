@@ -21,6 +21,32 @@ export interface StepContext {
   training: boolean;
   /** the one seeded generator that everything sampling draws from */
   rng: Rng;
+  /**
+   * Perturbation learners only: called by a perturbable module with its preactivation blocks right after
+   * computing them (before the nonlinearity), so a learner can record them and add noise in place.
+   */
+  perturb?: PreactivationHook;
+}
+
+export type PreactivationHook = (module: Perturbable, pre: readonly Buf[]) => void;
+
+/**
+ * A module whose preactivations a perturbation learner can reach (recurrent layers, dense): it hands its
+ * preactivation blocks to ctx.perturb during forward, and turns an estimate of ∂L/∂(preactivation) into
+ * its parameters' gradients with local outer products only — it reads no weight, so no error travels
+ * backward through a synapse.
+ */
+export interface Perturbable {
+  /** numbers per sample in each preactivation block handed to the hook */
+  readonly preSizes: readonly number[];
+  /** grads += dPre[k]ᵀ·(the block's presynaptic input in the cache) and the bias sums; reads no weight */
+  accumulateLocal(cache: ModuleCache, dPre: readonly Buf[]): void;
+  /** decorrelation: each decorrelating matrix D with the decorrelated input x̂ = D·x it produced (cache); [] when off */
+  decorrelators(cache: ModuleCache): { D: Buf; input: Buf }[];
+}
+
+export function isPerturbable(m: object): m is Perturbable {
+  return 'accumulateLocal' in m && 'preSizes' in m;
 }
 
 export interface ModuleCache {

@@ -12,14 +12,22 @@
  *   D_ih,g = X·W_ih,gᵀ + immediate,  D_hh,g = Y·W_hh,gᵀ + immediate,
  *   M_t,c = Σ_c' M_{t−1},c' ⊙ ∂f_c/∂s_c' + Σ_g D_ih,g ⊙ ∂f_c/∂a_{ih(g)} + Σ_g D_hh,g ⊙ ∂f_c/∂a_{hh(g)},
  *   dy_t/dθ = Σ_c M_t,c ⊙ ∂h/∂s_c.   Cost per sample: G·n·(n + in)·R multiply-adds in gemm, O(R·n) more.
+ * - accumulateLocal (perturbation learners): from an estimate of ∂L/∂preIh and ∂L/∂preHh, the outer
+ *   products with the layer's own inputs only (reads no weight).
+ *
+ * With `decorrelate` both synapse groups see decorrelated inputs: x̂ = D_ih·x, ŷ_{t−1} = D_hh·y_{t−1}
+ * (parameters decor_ih, decor_hh, identity at the start, never trained by gradient); the caches hold x̂ and
+ * ŷ, and the backward maps the input deltas back through D. No tangent then (rtrl refuses such models).
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
 import type { UnitIO, UnitModel } from '../units/unit.js';
-import type { Influence, ModuleCache, WithinJacobian, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import { UnsupportedError } from '../core/errors.js';
+import { identity } from './dense.js';
+import type { Influence, ModuleCache, Perturbable, RecurrentCarry, RecurrentModule, RecurrentState, StepContext, WithinJacobian } from './module.js';
 
-/** what one step leaves for its derivatives (x_t, y_{t−1} and the unit's local partials), B samples */
+/** what a recurrent layer remembers of one step: its inputs and the local partials of every unit (read by sparse-rtrl, the trace rules) */
 export interface RecCache extends ModuleCache {
   x: Buf;
   yPrev: Buf;
@@ -50,6 +58,8 @@ function emptyIO(): UnitIO {
 interface RecState extends RecurrentState {
   preIh: Buf;
   preHh: Buf;
+  /** [preIh, preHh], made once, for a perturbation hook */
+  pre: Buf[];
   sNext: Buf;
   ones: Buf;
 }
@@ -58,6 +68,9 @@ interface RecCarry extends RecurrentCarry {
   ds: Buf;
   dpreIh: Buf;
   dpreHh: Buf;
+  /** decorrelate: the input deltas before they pass D_ih, D_hh */
+  dxHat: Buf | null;
+  dyHat: Buf | null;
 }
 
 export interface RecInfluence extends Influence {
@@ -76,7 +89,7 @@ export interface RecInfluence extends Influence {
   DihOwn: Buf[];
 }
 
-export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
+export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, Perturbable {
   readonly kind: string;
   readonly recurrent = true as const;
   readonly outSize: number;
@@ -97,11 +110,16 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   private readonly io: UnitIO = emptyIO();
   /** the gradient accumulator of all of this layer's own parameters, in paramSpecs order (one contiguous view) */
   private ownGradView!: Buf;
+  private Dih: Buf | null = null;
+  private Dhh: Buf | null = null;
+  /** the blocks handed to a perturbation hook: preIh and preHh (G·n each) */
+  readonly preSizes: readonly number[];
 
-  constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number) {
+  constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number, readonly decorrelate = false) {
     this.kind = unit.name;
     this.outSize = n;
     this.stateSize = unit.S * n;
+    this.preSizes = [unit.G * n, unit.G * n];
   }
 
   paramSpecs(): ParamSpec[] {
@@ -112,6 +130,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
       { name: 'bias_ih', shape: [Gn] },
       { name: 'bias_hh', shape: [Gn] },
       ...this.unit.unitParams.map((p) => ({ name: p.name, shape: [this.n] })),
+      ...(this.decorrelate ? [{ name: 'decor_ih', shape: [this.inSize, this.inSize] }, { name: 'decor_hh', shape: [this.n, this.n] }] : []),
     ];
   }
 
@@ -129,6 +148,10 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
       params.set(prefix + s.name, v);
     }
     for (const p of this.unit.unitParams) params.set(prefix + p.name, p.init(this.n, rng));
+    if (this.decorrelate) {
+      params.set(prefix + 'decor_ih', identity(this.inSize));
+      params.set(prefix + 'decor_hh', identity(this.n));
+    }
   }
 
   bind(params: ParamStore, grads: ParamStore, prefix: string): void {
@@ -146,6 +169,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     this.phi = this.unit.unitParams.map((p) => params.buf(prefix + p.name));
     this.dphi = this.unit.unitParams.map((p) => grads.buf(prefix + p.name));
     this.ownGradView = grads.flat.view(grads.entry(prefix + 'weight_ih').offset, this.ownRows);
+    this.Dih = this.decorrelate ? params.buf(prefix + 'decor_ih') : null;
+    this.Dhh = this.decorrelate ? params.buf(prefix + 'decor_hh') : null;
   }
 
   /** W_ih (G·n × in) and W_hh (G·n × n), for learners that build their own rules from the unit's partials */
@@ -181,12 +206,14 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
     const Gn = this.unit.G * this.n;
     const ones = be.alloc(B);
     be.fill(ones, 1);
+    const preIh = be.alloc(B * Gn), preHh = be.alloc(B * Gn);
     return {
       B,
       s: be.alloc(B * this.stateSize),
       y: be.alloc(B * this.n),
-      preIh: be.alloc(B * Gn),
-      preHh: be.alloc(B * Gn),
+      preIh,
+      preHh,
+      pre: [preIh, preHh],
       sNext: be.alloc(B * this.stateSize),
       ones,
     };
@@ -200,18 +227,23 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
       ds: be.alloc(B * this.stateSize),
       dpreIh: be.alloc(B * Gn),
       dpreHh: be.alloc(B * Gn),
+      dxHat: this.decorrelate ? be.alloc(B * this.inSize) : null,
+      dyHat: this.decorrelate ? be.alloc(B * this.n) : null,
     };
   }
 
-  forward(x: Buf, y: Buf, cache: RecCache, _ctx: StepContext, state: RecurrentState): void {
+  forward(x: Buf, y: Buf, cache: RecCache, ctx: StepContext, state: RecurrentState): void {
     const st = state as RecState;
     const be = x.backend, B = cache.B, n = this.n, Gn = this.unit.G * n;
-    be.copy(x, cache.x);
-    be.copy(st.y, cache.yPrev);
-    be.gemm(false, true, B, Gn, this.inSize, 1, x, this.Wih, 0, st.preIh);
+    if (this.Dih) be.gemm(false, true, B, this.inSize, this.inSize, 1, x, this.Dih, 0, cache.x);
+    else be.copy(x, cache.x);
+    if (this.Dhh) be.gemm(false, true, B, n, n, 1, st.y, this.Dhh, 0, cache.yPrev);
+    else be.copy(st.y, cache.yPrev);
+    be.gemm(false, true, B, Gn, this.inSize, 1, cache.x, this.Wih, 0, st.preIh);
     be.ger(B, Gn, 1, st.ones, this.bih, st.preIh);
-    be.gemm(false, true, B, Gn, n, 1, st.y, this.Whh, 0, st.preHh);
+    be.gemm(false, true, B, Gn, n, 1, cache.yPrev, this.Whh, 0, st.preHh);
     be.ger(B, Gn, 1, st.ones, this.bhh, st.preHh);
+    if (ctx.perturb) ctx.perturb(this, st.pre);
     const io = this.io;
     io.sPrev = st.s.data;
     io.preIh = st.preIh.data;
@@ -275,12 +307,35 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
         }
       }
     }
-    be.gemm(true, false, Gn, this.inSize, B, 1, c.dpreIh, cache.x, 1, this.dWih);
-    be.colSum(B, Gn, c.dpreIh, 1, this.dbih);
-    be.gemm(true, false, Gn, n, B, 1, c.dpreHh, cache.yPrev, 1, this.dWhh);
-    be.colSum(B, Gn, c.dpreHh, 1, this.dbhh);
-    if (dx) be.gemm(false, false, B, this.inSize, Gn, 1, c.dpreIh, this.Wih, 0, dx);
-    be.gemm(false, false, B, n, Gn, 1, c.dpreHh, this.Whh, 0, c.dY);
+    this.accumulate(cache, c.dpreIh, c.dpreHh);
+    if (this.Dih && this.Dhh) {
+      if (dx) {
+        be.gemm(false, false, B, this.inSize, Gn, 1, c.dpreIh, this.Wih, 0, c.dxHat!);
+        be.gemm(false, false, B, this.inSize, this.inSize, 1, c.dxHat!, this.Dih, 0, dx);
+      }
+      be.gemm(false, false, B, n, Gn, 1, c.dpreHh, this.Whh, 0, c.dyHat!);
+      be.gemm(false, false, B, n, n, 1, c.dyHat!, this.Dhh, 0, c.dY);
+    } else {
+      if (dx) be.gemm(false, false, B, this.inSize, Gn, 1, c.dpreIh, this.Wih, 0, dx);
+      be.gemm(false, false, B, n, Gn, 1, c.dpreHh, this.Whh, 0, c.dY);
+    }
+  }
+
+  accumulateLocal(c: ModuleCache, dPre: readonly Buf[]): void {
+    this.accumulate(c as RecCache, dPre[0]!, dPre[1]!);
+  }
+
+  private accumulate(cache: RecCache, dIh: Buf, dHh: Buf): void {
+    const be = dIh.backend, B = cache.B, Gn = this.unit.G * this.n;
+    be.gemm(true, false, Gn, this.inSize, B, 1, dIh, cache.x, 1, this.dWih);
+    be.colSum(B, Gn, dIh, 1, this.dbih);
+    be.gemm(true, false, Gn, this.n, B, 1, dHh, cache.yPrev, 1, this.dWhh);
+    be.colSum(B, Gn, dHh, 1, this.dbhh);
+  }
+
+  decorrelators(c: ModuleCache): { D: Buf; input: Buf }[] {
+    const cache = c as RecCache;
+    return this.Dih && this.Dhh ? [{ D: this.Dih, input: cache.x }, { D: this.Dhh, input: cache.yPrev }] : [];
   }
 
   createInfluence(be: Backend, Rin: number, within: WithinJacobian = 'full'): RecInfluence {
@@ -328,6 +383,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence> {
   }
 
   tangent(b: number, cache: RecCache, tx: Buf | null, ty: Buf, inf: RecInfluence): void {
+    if (this.decorrelate) throw new UnsupportedError(`${this.kind} layer: no forward-mode derivative with input decorrelation (rtrl does not support decorrelated models)`);
     const be = ty.backend, n = this.n, inp = this.inSize;
     const { S, K, G, ihChannel, hhChannel } = this.unit;
     const R = inf.rows, Rin = inf.Rin;

@@ -38,6 +38,10 @@ export interface TrainConfig {
   window: number;
   /** osttp: the target projection, 'centered' (rows of zero mean) or 'raw' (DRTP as published) */
   projection: 'centered' | 'raw';
+  /** perturbation learners: noise scale σ; decorrelated layer inputs (rnn-family models) and their rate λ */
+  noise: number;
+  decorrelate: boolean;
+  decorLr: number;
   batch: number;
   /** training batches (each a whole sequence) */
   steps: number;
@@ -51,6 +55,11 @@ export interface TrainConfig {
   weightDecay: number;
   momentum: number;
   seed: number;
+  /**
+   * gradient alignment: every this many steps (0: never) the learner's gradient on the step's batch is
+   * compared with BPTT's on the same batch and parameters, per layer (cosine, ‖g‖/‖g_bptt‖), into metrics.jsonl
+   */
+  alignEvery: number;
   /** evaluate (and checkpoint) every this many steps; 0: only at the end */
   evalEvery: number;
   evalBatches: number;
@@ -71,8 +80,8 @@ export interface TrainConfig {
   pcmHeadroom: number;
 }
 
-const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'pruneEvery', 'pruneUntil', 'window', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
-  'momentum', 'seed', 'evalEvery', 'evalBatches', 'pcmLevels', 'pcmC2c', 'pcmProgNoise', 'pcmReadNoise', 'pcmDrift', 'pcmRefreshEvery', 'pcmStepSeconds',
+const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'pruneEvery', 'pruneUntil', 'window', 'noise', 'decorLr', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
+  'momentum', 'seed', 'alignEvery', 'evalEvery', 'evalBatches', 'pcmLevels', 'pcmC2c', 'pcmProgNoise', 'pcmReadNoise', 'pcmDrift', 'pcmRefreshEvery', 'pcmStepSeconds',
   'pcmHeadroom'] as const;
 const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   preset: ['ci', 'paper'],
@@ -96,10 +105,10 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
     model: d.model, hidden: d.hidden, layers: d.layers,
     stateSize: d.stateSize ?? 0, rMin: d.rMin ?? 0, rMax: d.rMax ?? 1, maxPhase: 6.28, dropout: d.dropout ?? 0, pooling: d.pooling ?? 'none',
     dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', recurrent: d.recurrent ?? 'on', pruneEvery: 10, pruneUntil: 0,
-    learner: d.learner, window: 8, projection: 'centered',
+    learner: d.learner, window: 8, projection: 'centered', noise: d.noise ?? 1e-3, decorrelate: d.decorrelate ?? false, decorLr: d.decorLr ?? 0,
     batch: d.batch, steps: d.steps, updateEvery: 0,
     optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
-    seed: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
+    seed: 0, alignEvery: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
     backend: 'wasm', dtype: 'float32',
     device: 'none', pcmLevels: defaultPcmSettings.levels, pcmC2c: defaultPcmSettings.c2c, pcmProgNoise: defaultPcmSettings.progNoise,
     pcmReadNoise: defaultPcmSettings.readNoise, pcmDrift: defaultPcmSettings.drift, pcmRefreshEvery: defaultPcmSettings.refreshEvery,
@@ -125,7 +134,10 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
       throw new ConfigError(`unknown config key '${key}'; keys: ${Object.keys(config).join(', ')}, task.<setting>`);
     }
     const k = key as keyof TrainConfig;
-    if ((numberKeys as readonly string[]).includes(key)) {
+    if (key === 'decorrelate') {
+      if (raw !== true && raw !== false && raw !== 'true' && raw !== 'false') throw new ConfigError(`config: decorrelate must be true or false, got ${JSON.stringify(raw)}`);
+      out.decorrelate = raw === true || raw === 'true';
+    } else if ((numberKeys as readonly string[]).includes(key)) {
       (out as unknown as Record<string, number>)[key] = toNumber(key, raw);
     } else {
       const v = String(raw);
@@ -155,7 +167,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.density > 0 && c.density <= 1)) throw new ConfigError(`config: density must be in (0, 1], got ${c.density}`);
   if (c.recurrent === 'off' && c.maskMethod === 'magnitude') throw new ConfigError("config: recurrent 'off' holds weight_hh at zero; magnitude pruning would revive it");
   int('pruneEvery', 1); int('pruneUntil', 0); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
-  int('warmup', 0); int('seed', 0); int('evalEvery', 0); int('evalBatches', 1);
+  int('warmup', 0); int('seed', 0); int('alignEvery', 0); int('evalEvery', 0); int('evalBatches', 1);
+  if (!(c.noise >= 0)) throw new ConfigError(`config: noise must be ≥ 0, got ${c.noise}`);
+  if (!(c.decorLr >= 0)) throw new ConfigError(`config: decorLr must be ≥ 0, got ${c.decorLr}`);
+  if (c.decorrelate && c.model === 'lru') throw new ConfigError('config: decorrelate is available for rnn, gru, lstm and egru models, not lru');
   if (!(c.lr >= 0)) throw new ConfigError(`config: lr must be ≥ 0, got ${c.lr}`);
   if (c.device === 'pcm') checkPcmSettings(pcmSettings(c));
   if (c.backend === 'wasm' && c.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use backend 'ts' for float64");

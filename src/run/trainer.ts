@@ -8,19 +8,23 @@ import type { Backend, Buf } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { createLearner, type Learner, type LearnerState } from '../learners/index.js';
+import { createLearner, type Learner } from '../learners/index.js';
 import { ForwardPass } from '../learners/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
-import {
-  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams, readModelFile,
-  writeJsonAtomic, type EncodedArray, type ModelFile,
-} from '../model/io.js';
+import { LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeMasksInto, decodeParamsInto, encodeMasks, encodeParams, type ModelFile } from '../model/format.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { constant, warmupCosine } from '../optim/schedule.js';
 import { createTask, type Task } from '../tasks/index.js';
 import { PcmDevice, type PcmDeviceState } from '../hardware/pcm.js';
+import {
+  decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
+} from './checkpoint.js';
 import { applyOverrides, pcmSettings, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
+import { compare, parameterGroups, pick } from './gradcheck.js';
+
+/** per parameter group ('layers.0', …, 'readout', 'all'): the learner's gradient against BPTT's */
+export type Alignment = Record<string, { cosine: number; normRatio: number }>;
 
 export interface EvalResult {
   loss: number;
@@ -42,8 +46,8 @@ export interface Summary {
 export interface CheckpointState {
   train: TrainConfig;
   step: number;
-  optimizer: { count: number; buffers: Record<string, EncodedArray> };
-  learner: { states: EncodedArray[]; traces: EncodedArray[]; rng: RngState };
+  optimizer: EncodedOptimizerState;
+  learner: EncodedLearnerState;
   dataRng: RngState;
   /** device: pcm — the conductances, accumulators, clocks and the device's generator */
   device?: PcmDeviceState;
@@ -53,6 +57,7 @@ export interface CheckpointState {
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
   if (config.model === 'egru' || config.model === 'snu' || config.model === 'lif') Object.assign(base, { dampening: config.dampening, width: config.width });
+  if (config.decorrelate && config.model !== 'lru') base.decorrelate = true;
   if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
     Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
   }
@@ -79,6 +84,9 @@ export class Trainer {
   readonly device: PcmDevice | null;
   private readonly before: Buf | null;
   private readonly metric: MetricAccumulator;
+  /** the alignment measured at the start of the last step with alignEvery (null: none yet) */
+  lastAlignment: Alignment | null = null;
+  private alignLearners: { learner: Learner; bptt: Learner } | null = null;
   private evalPass: { fwd: ForwardPass; caches: ReturnType<Network['modules'][number]['createCache']>[] } | null = null;
 
   constructor(readonly config: TrainConfig) {
@@ -86,7 +94,9 @@ export class Trainer {
     this.task = createTask(config.task, config.preset, config.taskSettings);
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, { batchSize: config.batch, window: config.window, seed: config.seed + 1, projection: config.projection });
+    this.learner = createLearner(config.learner, this.network, {
+      batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr, projection: config.projection,
+    });
     const schedule = config.schedule === 'cosine'
       ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
       : constant(config.lr);
@@ -96,7 +106,7 @@ export class Trainer {
     this.device = config.device === 'pcm' ? new PcmDevice(this.network.params, pcmSettings(config), config.seed + 3) : null;
     this.before = this.device ? this.backend.alloc(this.network.size) : null;
     this.network.applyMasks();
-    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
   }
 
   /** optimizer updates over the whole run (for the schedule) */
@@ -133,6 +143,7 @@ export class Trainer {
     const { batch: B, updateEvery } = this.config;
     const data = this.task.batch(B, this.dataRng);
     const T = data.x.length;
+    if (this.config.alignEvery > 0 && this.step % this.config.alignEvery === 0) this.lastAlignment = this.align(data);
     this.learner.startSequence();
     this.metric.reset();
     let loss = 0;
@@ -152,6 +163,35 @@ export class Trainer {
     return { loss, value: this.metric.value() };
   }
 
+  /**
+   * The learner's whole-sequence gradient on `data` against BPTT's, same parameters, per parameter group.
+   * Separate learner instances do it, so the training learner's state and generator are untouched.
+   */
+  align(data: { x: Float64Array[]; target: Float64Array[]; mask: Float64Array[] }): Alignment {
+    const net = this.network, B = this.config.batch;
+    this.alignLearners ??= {
+      learner: createLearner(this.config.learner, net, { batchSize: B, window: this.config.window, seed: this.config.seed + 1 }),
+      bptt: createLearner('bptt', net, { batchSize: B }),
+    };
+    const grad = (l: Learner): Float64Array => {
+      net.zeroGrads();
+      l.startSequence();
+      for (let t = 0; t < data.x.length; t++) l.step(data.x[t]!, data.target[t]!, data.mask[t]!);
+      l.flush();
+      net.applyMasks();
+      const g = Float64Array.from(net.grads.flat.data);
+      net.zeroGrads();
+      return g;
+    };
+    const g = grad(this.alignLearners.learner), ref = grad(this.alignLearners.bptt);
+    const out: Alignment = {};
+    for (const grp of parameterGroups(net)) {
+      const { cosine, normRatio } = compare(pick(g, grp.index), pick(ref, grp.index));
+      out[grp.layer] = { cosine, normRatio };
+    }
+    return out;
+  }
+
   /** loss and metric on the held-out batches (the same ones every time), with the parameters as they are */
   evaluate(): EvalResult {
     const B = this.config.batch;
@@ -162,10 +202,10 @@ export class Trainer {
     }
     const { fwd, caches } = this.evalPass;
     const rng = new Rng(this.config.seed + 1_000_003);
-    const acc = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    const acc = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
     let loss = 0;
     for (let i = 0; i < this.config.evalBatches; i++) {
-      const data = this.task.batch(B, rng);
+      const data = this.task.evalBatch ? this.task.evalBatch(B, rng) : this.task.batch(B, rng);
       fwd.resetStates();
       for (let t = 0; t < data.x.length; t++) {
         this.device?.read(false);
@@ -189,53 +229,36 @@ export class Trainer {
   }
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
-    const ls = this.learner.saveState();
-    const buffers: Record<string, EncodedArray> = {};
-    for (const [k, b] of Object.entries(this.optState.buffers)) buffers[k] = encodeBase64(b.data);
     return {
       ...this.modelFile(),
       checkpoint: {
         train: this.config,
         step: this.step,
-        optimizer: { count: this.optState.count, buffers },
-        learner: { states: ls.states.map((a) => encodeBase64(a)), traces: ls.traces.map((a) => encodeBase64(a)), rng: ls.rng },
+        optimizer: encodeOptimizerState(this.optState),
+        learner: encodeLearnerState(this.learner),
         dataRng: this.dataRng.getState(),
         ...(this.device ? { device: this.device.saveState() } : {}),
       },
     };
   }
 
-  saveCheckpoint(path: string): void {
-    writeJsonAtomic(path, this.checkpointFile());
-  }
-
-  /** rebuild a trainer from a checkpoint file; `overrides` may change e.g. the number of steps */
-  static fromCheckpoint(path: string, overrides: Record<string, unknown> = {}): Trainer {
-    const file = readModelFile(path) as ModelFile<ModelConfig, CheckpointState>;
-    const ck = file.checkpoint;
-    if (!ck || !ck.train) throw new FileFormatError(`'${path}' is a model file without a checkpoint section; it cannot resume a run`);
+  /**
+   * Rebuild a trainer from a checkpoint file's contents; `source` names it in errors; `overrides` may change
+   * e.g. the number of steps. (Reading the file from disk is `resumeTrainer` in files.ts, for Node.)
+   */
+  static fromCheckpointFile(file: ModelFile, source: string, overrides: Record<string, unknown> = {}): Trainer {
+    const ck = (file as ModelFile<ModelConfig, CheckpointState>).checkpoint;
+    if (!ck || !ck.train) throw new FileFormatError(`'${source}' is a model file without a checkpoint section; it cannot resume a run`);
     const trainer = new Trainer(validateConfig(applyOverrides(ck.train, overrides)));
-    decodeParamsInto(trainer.network.params, file.params, path);
-    decodeMasksInto(trainer.network.masks, file.masks, path);
-    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${path}: checkpoint step ${ck.step} is not a count`);
+    decodeParamsInto(trainer.network.params, file.params, source);
+    decodeMasksInto(trainer.network.masks, file.masks, source);
+    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${source}: checkpoint step ${ck.step} is not a count`);
     trainer.step = ck.step;
-    trainer.optState.count = ck.optimizer.count;
-    for (const [k, b] of Object.entries(trainer.optState.buffers)) {
-      const enc = ck.optimizer.buffers[k];
-      if (!enc) throw new FileFormatError(`${path}: optimizer state '${k}' is missing`);
-      const { values } = decodeArray(enc, `${path}: optimizer ${k}`);
-      if (values.length !== b.length) throw new FileFormatError(`${path}: optimizer ${k} has ${values.length} numbers, expected ${b.length}`);
-      b.data.set(values);
-    }
-    const state: LearnerState = {
-      states: ck.learner.states.map((a, i) => Array.from(decodeArray(a, `${path}: learner state ${i}`).values)),
-      traces: ck.learner.traces.map((a, i) => Array.from(decodeArray(a, `${path}: learner trace ${i}`).values)),
-      rng: ck.learner.rng,
-    };
-    trainer.learner.loadState(state);
+    decodeOptimizerStateInto(trainer.optState, ck.optimizer, source);
+    decodeLearnerStateInto(trainer.learner, ck.learner, source);
     trainer.dataRng.setState(ck.dataRng);
     if (trainer.device) {
-      if (!ck.device) throw new FileFormatError(`${path}: the run uses device pcm but the checkpoint holds no device state`);
+      if (!ck.device) throw new FileFormatError(`${source}: the run uses device pcm but the checkpoint holds no device state`);
       trainer.device.loadState(ck.device);
       trainer.network.applyMasks();
     }

@@ -2,16 +2,21 @@
 import { ConfigError, UnknownNameError } from '../core/errors.js';
 import { addingTask } from './adding.js';
 import { copyTask } from './copy.js';
+import { cueAccumulationTask } from './cue-accumulation.js';
 import { delayedXorTask } from './delayed-xor.js';
 import { listopsTask } from './listops.js';
+import { mackeyGlassTask } from './mackey-glass.js';
 import { seqImageTask } from './seq-image.js';
 import { spiralTask } from './spiral.js';
 import { spikesTask } from './spikes.js';
+import { storeRecallTask } from './store-recall.js';
+import { tokenCopyTask } from './token-copy.js';
+import { weatherTask } from './weather.js';
 import type { Preset, Task, TaskInfo } from './task.js';
 
 export type { Batch, MetricName, Preset, Task, TaskDefaults, TaskInfo } from './task.js';
 
-export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, spikesTask];
+export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, mackeyGlassTask, weatherTask, tokenCopyTask, storeRecallTask, cueAccumulationTask, spikesTask];
 
 export const presets: readonly Preset[] = ['ci', 'paper'];
 

@@ -12,7 +12,8 @@
  *   noise    synthetic only: standard deviation of the pixel noise, in percent of full intensity
  *   permute  0: raster order; k ≥ 1: the permuted variant — step t shows pixel perm[t] of the image, where
  *            perm = new Rng(k).permutation(size²), one fixed permutation for the whole task (every batch)
- *   split    source 2 only: 1 = the `train-*` files, 2 = the `t10k-*` (test) files
+ *   split    source 2 only: 1 = train on the `train-*` files, 2 = on the `t10k-*` (test) files; evaluation
+ *            (Trainer.evaluate, onward eval) draws from the other split, so it never sees a training image
  *   pixels   pixels per step (default 1); `size` shows the image row by row (T = size, `size` inputs per step),
  *            the row-wise sequential variant; any divisor of size² works (T = size²/pixels)
  *   readout  0 (default): the label is the target at every step; k ≥ 1: only at the last k steps (for
@@ -35,55 +36,20 @@
  *
  * paper: Fashion-MNIST from IDX, 28×28, T = 784, 10 classes; ci: synthetic 8×8, T = 64, 4 classes, noise 20 %.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { readIdxImageSet, type ImageSet } from '../data/idx.js';
+import type { ImageSet } from '../data/idx.js';
+// the IDX files are read in Node; a browser build swaps this module for seq-image-files.browser.ts
+import { loadSeqImageSet } from './seq-image-files.js';
 import { resolveSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
+
+export { DEFAULT_DATA_DIR, loadSeqImageSet, seqImageDataDir } from './seq-image-files.js';
 
 const presets = {
   ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 },
   paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 },
 };
-
-/** where Debian's `dataset-fashion-mnist` package installs the files */
-export const DEFAULT_DATA_DIR = '/usr/share/datasets/fashion-mnist';
-
-/** The data folder for source 2: $ONWARD_DATA if set, else the Debian default; `from` says which. */
-export function seqImageDataDir(env: Record<string, string | undefined> = process.env): { dir: string; from: string } {
-  const v = env.ONWARD_DATA;
-  return v ? { dir: resolve(v), from: 'from ONWARD_DATA' } : { dir: DEFAULT_DATA_DIR, from: 'the default; set ONWARD_DATA to change it' };
-}
-
-const cache = new Map<string, ImageSet>();
-
-const howToGet = `install Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist, into ${DEFAULT_DATA_DIR}) ` +
-  'or set ONWARD_DATA to a folder holding {train,t10k}-images-idx3-ubyte.gz and {train,t10k}-labels-idx1-ubyte.gz ' +
-  '(the Fashion-MNIST download files; plain, uncompressed files also work); or use the synthetic images (source=1, the ci preset)';
-
-/** The images and labels of one split from the data folder, read once per process and path. */
-export function loadSeqImageSet(split: 'train' | 't10k', env: Record<string, string | undefined> = process.env): ImageSet {
-  const { dir, from } = seqImageDataDir(env);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ConfigError(`task seq-image: the data folder ${dir} (${from}) does not exist; ${howToGet}`);
-  }
-  const find = (base: string): string => {
-    const found = [`${base}.gz`, base].map((f) => join(dir, f)).find((f) => existsSync(f));
-    if (!found) throw new ConfigError(`task seq-image: missing ${join(dir, `${base}.gz`)} (or ${base} uncompressed) in the data folder ${dir} (${from}); ${howToGet}`);
-    return found;
-  };
-  const imagesFile = find(`${split}-images-idx3-ubyte`);
-  const labelsFile = find(`${split}-labels-idx1-ubyte`);
-  const key = `${imagesFile}\n${labelsFile}`;
-  let set = cache.get(key);
-  if (!set) {
-    set = readIdxImageSet(imagesFile, labelsFile);
-    cache.set(key, set);
-  }
-  return set;
-}
 
 /** Render one synthetic bar image of class c into `img` (size² values in [0, 1], raster order). */
 function renderBar(img: Float64Array, size: number, c: number, classes: number, sigma: number, rng: Rng): void {
@@ -118,20 +84,49 @@ export const seqImageTask: TaskInfo = {
     if ((size * size) % pixels !== 0) throw new ConfigError(`task seq-image: pixels per step (${pixels}) must divide the ${size * size} pixels of an image`);
     const P = size * size, T = P / pixels;
     if (readout > T) throw new ConfigError(`task seq-image: readout (${readout}) must not exceed the ${T} steps`);
-    let data: ImageSet | null = null;
-    if (source === 2) {
-      data = loadSeqImageSet(split === 1 ? 'train' : 't10k');
-      if (data.rows !== size || data.cols !== size) {
-        throw new ConfigError(`task seq-image: the data holds ${data.rows}×${data.cols} images but setting size is ${size}` +
-          (data.rows === data.cols ? `; set size=${data.rows}` : '; only square images are supported'));
+    const loadSplit = (which: 'train' | 't10k'): ImageSet => {
+      const set = loadSeqImageSet(which);
+      if (set.rows !== size || set.cols !== size) {
+        throw new ConfigError(`task seq-image: the data holds ${set.rows}×${set.cols} images but setting size is ${size}` +
+          (set.rows === set.cols ? `; set size=${set.rows}` : '; only square images are supported'));
       }
       let maxLabel = 0;
-      for (const l of data.labels) maxLabel = Math.max(maxLabel, l);
+      for (const l of set.labels) maxLabel = Math.max(maxLabel, l);
       if (maxLabel >= classes) throw new ConfigError(`task seq-image: the labels go up to ${maxLabel} but setting classes is ${classes}; set classes=${maxLabel + 1}`);
-    }
+      return set;
+    };
+    const data = source === 2 ? loadSplit(split === 1 ? 'train' : 't10k') : null;
+    // the file source evaluates on the other split (t10k when training on train): images never trained on
+    const heldOut = source === 2 ? loadSplit(split === 1 ? 't10k' : 'train') : null;
     const order = permute > 0 ? new Rng(permute).permutation(P) : null;
     const sigma = noise / 100;
     const img = new Float64Array(P);
+    const draw = (set: ImageSet | null, B: number, rng: Rng): Batch => {
+      const x = steps(T, B * pixels), target = steps(T, B), mask = steps(T, B);
+      for (let b = 0; b < B; b++) {
+        let label: number;
+        if (set) {
+          const k = rng.int(set.count);
+          label = set.labels[k]!;
+          const base = k * P;
+          for (let p = 0; p < P; p++) img[p] = set.pixels[base + p]! / 255;
+        } else {
+          label = rng.int(classes);
+          renderBar(img, size, label, classes, sigma, rng);
+        }
+        for (let t = 0; t < T; t++) {
+          for (let q = 0; q < pixels; q++) {
+            const p = t * pixels + q;
+            x[t]![b * pixels + q] = img[order ? order[p]! : p]!;
+          }
+          if (readout === 0 || t >= T - readout) {
+            target[t]![b] = label;
+            mask[t]![b] = 1;
+          }
+        }
+      }
+      return { x, target, mask };
+    };
     return {
       name: 'seq-image',
       preset,
@@ -144,32 +139,8 @@ export const seqImageTask: TaskInfo = {
       defaults: preset === 'ci'
         ? { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 }
         : { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 },
-      batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * pixels), target = steps(T, B), mask = steps(T, B);
-        for (let b = 0; b < B; b++) {
-          let label: number;
-          if (data) {
-            const k = rng.int(data.count);
-            label = data.labels[k]!;
-            const base = k * P;
-            for (let p = 0; p < P; p++) img[p] = data.pixels[base + p]! / 255;
-          } else {
-            label = rng.int(classes);
-            renderBar(img, size, label, classes, sigma, rng);
-          }
-          for (let t = 0; t < T; t++) {
-            for (let q = 0; q < pixels; q++) {
-              const p = t * pixels + q;
-              x[t]![b * pixels + q] = img[order ? order[p]! : p]!;
-            }
-            if (readout === 0 || t >= T - readout) {
-              target[t]![b] = label;
-              mask[t]![b] = 1;
-            }
-          }
-        }
-        return { x, target, mask };
-      },
+      batch: (B: number, rng: Rng): Batch => draw(data, B, rng),
+      ...(heldOut ? { evalBatch: (B: number, rng: Rng): Batch => draw(heldOut, B, rng) } : {}),
     };
   },
 };

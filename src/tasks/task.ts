@@ -17,7 +17,7 @@ export interface Batch {
 }
 
 /** what `value` in a summary measures: accuracy-like (higher is better) or an error (lower is better) */
-export type MetricName = 'bit_accuracy' | 'accuracy' | 'mse';
+export type MetricName = 'bit_accuracy' | 'accuracy' | 'mse' | 'nrmse';
 
 /** Training defaults a task suggests for its preset (the command line overrides them). */
 export interface TaskDefaults {
@@ -43,6 +43,10 @@ export interface TaskDefaults {
   /** learning-rate schedule: constant, or linear warm-up then cosine decay */
   schedule?: 'constant' | 'cosine';
   warmup?: number;
+  /** perturbation learners: noise scale, decorrelation on/off and its rate */
+  noise?: number;
+  decorrelate?: boolean;
+  decorLr?: number;
 }
 
 export interface Task {
@@ -58,6 +62,11 @@ export interface Task {
   readonly defaults: TaskDefaults;
   /** a batch of B sequences drawn from rng */
   batch(B: number, rng: Rng): Batch;
+  /**
+   * a batch of held-out sequences for evaluation (a loader's test split); when absent, evaluation draws from
+   * batch() with a generator of its own, which for a generator task is already data never trained on
+   */
+  evalBatch?(B: number, rng: Rng): Batch;
 }
 
 export interface TaskInfo {

@@ -26,7 +26,7 @@
  *   tr.backwardInput(cache, dy, dx);    // dx = (∂y_t/∂x_t)ᵀ·dy at time t only (the spatial signal below)
  *   tr.buffers(), tr.bytes              // checkpoints and memory reports
  */
-import type { Backend, Buf } from '../../backend/backend.js';
+import type { Backend, Buf, FloatArray } from '../../backend/backend.js';
 import type { RecCache, RecurrentLayer } from '../../modules/recurrent.js';
 
 export type DiagRule = 'diag' | 'snap1';
@@ -41,10 +41,18 @@ export class DiagTraces {
   private readonly dhdphiPrev: Buf | null;
   private readonly dpre: Buf;
   private readonly J: Float64Array;
+  private readonly jAll: Float64Array;
+  private readonly selfAll: Float64Array;
   private readonly u: Float64Array;
   private readonly old: Float64Array;
-  private readonly L: Float64Array;
   private readonly offsets: { ih: number; hh: number; bih: number; bhh: number; phi: number };
+  /** S = 1 fast path: per-row decay and input factors, per-sample views of the trace blocks */
+  private readonly aRow: Buf;
+  private readonly uIh: Buf;
+  private readonly uHh: Buf;
+  private readonly one: Buf;
+  private readonly blocks: { ih: Buf; hh: Buf; bih: Buf; bhh: Buf }[];
+  private readonly cacheViews = new WeakMap<RecCache, { x: Buf[]; yPrev: Buf[] }>();
 
   constructor(readonly layer: RecurrentLayer, be: Backend, readonly B: number, readonly rule: DiagRule) {
     const { S, G, unitParams } = layer.unit, n = layer.n, Gn = G * n;
@@ -54,11 +62,136 @@ export class DiagTraces {
     this.dhdphiPrev = rule === 'snap1' ? be.alloc(B * unitParams.length * n) : null;
     this.dpre = be.alloc(B * Gn);
     this.J = new Float64Array(S * S);
+    this.jAll = new Float64Array(S * S * n);
+    this.selfAll = new Float64Array(S * n);
     this.u = new Float64Array(S);
     this.old = new Float64Array(S);
-    this.L = new Float64Array(S);
     const hh = Gn * layer.inSize, bih = hh + Gn * n, bhh = bih + Gn;
     this.offsets = { ih: 0, hh, bih, bhh, phi: bhh + Gn };
+    this.aRow = be.alloc(Gn);
+    this.uIh = be.alloc(Gn);
+    this.uHh = be.alloc(Gn);
+    this.one = be.alloc(1);
+    be.fill(this.one, 1);
+    const e0 = this.eligibility[0]!;
+    this.blocks = Array.from({ length: B }, (_, b) => ({
+      ih: e0.view(b * this.P, Gn * layer.inSize),
+      hh: e0.view(b * this.P + hh, Gn * n),
+      bih: e0.view(b * this.P + bih, Gn),
+      bhh: e0.view(b * this.P + bhh, Gn),
+    }));
+  }
+
+  private viewsOf(cache: RecCache): { x: Buf[]; yPrev: Buf[] } {
+    let v = this.cacheViews.get(cache);
+    if (!v) {
+      const inp = this.layer.inSize, n = this.layer.n;
+      v = {
+        x: Array.from({ length: this.B }, (_, b) => cache.x.view(b * inp, inp)),
+        yPrev: Array.from({ length: this.B }, (_, b) => cache.yPrev.view(b * n, n)),
+      };
+      this.cacheViews.set(cache, v);
+    }
+    return v;
+  }
+
+  /**
+   * For sample b: every unit's Jacobian J[c, c'; i] into jAll (S·S·n) and, for snap1, the self-connection's
+   * weight into each component, Σ_g ∂f_c/∂a_hh(g)·W_hh,g[i, i], into selfAll (S·n).
+   */
+  private unitJacobians(cache: RecCache, b: number): void {
+    const { S, K, G, hhChannel } = this.layer.unit, n = this.layer.n;
+    const dfds = cache.dfds.data, jAll = this.jAll, selfAll = this.selfAll;
+    for (let k = 0; k < S * S * n; k++) jAll[k] = dfds[b * S * S * n + k]!;
+    if (this.rule !== 'snap1') return;
+    const dfda = cache.dfda.data, Whh = this.layer.weightHh.data, hsPrev = this.dhdsPrev!.data;
+    for (let c = 0; c < S; c++) {
+      for (let i = 0; i < n; i++) {
+        let self = 0;
+        for (let g = 0; g < G; g++) self += dfda[(b * S * K + c * K + hhChannel[g]!) * n + i]! * Whh[(g * n + i) * n + i]!;
+        selfAll[c * n + i] = self;
+        for (let c2 = 0; c2 < S; c2++) jAll[(c * S + c2) * n + i] = jAll[(c * S + c2) * n + i]! + self * hsPrev[(b * S + c2) * n + i]!;
+      }
+    }
+  }
+
+  /** J (S×S) of unit i from jAll */
+  private loadJacobian(i: number): void {
+    const S = this.layer.unit.S, n = this.layer.n;
+    for (let k = 0; k < S * S; k++) this.J[k] = this.jAll[k * n + i]!;
+  }
+
+  /** S = 1: the weight and bias blocks advance through the fused trace kernel, row r = g·n + i decaying by J[i] */
+  private stepScalar(cache: RecCache): void {
+    const { K, G, ihChannel, hhChannel } = this.layer.unit, n = this.layer.n, be = this.aRow.backend;
+    const dfda = cache.dfda.data, views = this.viewsOf(cache);
+    for (let b = 0; b < this.B; b++) {
+      const a = this.aRow.data, uIh = this.uIh.data, uHh = this.uHh.data;
+      this.unitJacobians(cache, b);
+      for (let i = 0; i < n; i++) {
+        const J = this.jAll[i]!;
+        for (let g = 0; g < G; g++) {
+          a[g * n + i] = J;
+          uIh[g * n + i] = dfda[(b * K + ihChannel[g]!) * n + i]!;
+          uHh[g * n + i] = dfda[(b * K + hhChannel[g]!) * n + i]!;
+        }
+      }
+      const blk = this.blocks[b]!, Gn = G * n;
+      be.traceUpdateRow(Gn, this.layer.inSize, this.aRow, this.uIh, views.x[b]!, blk.ih);
+      be.traceUpdateRow(Gn, n, this.aRow, this.uHh, views.yPrev[b]!, blk.hh);
+      be.traceUpdateRow(Gn, 1, this.aRow, this.uIh, this.one, blk.bih);
+      be.traceUpdateRow(Gn, 1, this.aRow, this.uHh, this.one, blk.bhh);
+    }
+    this.stepUnitParams(cache);
+  }
+
+  /** the unit parameters φ (any S): one trace entry per unit and state component */
+  private stepUnitParams(cache: RecCache): void {
+    const { S, unitParams } = this.layer.unit, n = this.layer.n, P = this.P, Phi = unitParams.length;
+    if (Phi === 0) return;
+    const dfdphi = cache.dfdphi.data, e = this.eligibility.map((x) => x.data), u = this.u;
+    const hphiPrev = this.dhdphiPrev?.data;
+    for (let b = 0; b < this.B; b++) {
+      this.unitJacobians(cache, b);
+      for (let i = 0; i < n; i++) {
+        this.loadJacobian(i);
+        for (let p = 0; p < Phi; p++) {
+          for (let c = 0; c < S; c++) {
+            let v = dfdphi[((b * S + c) * Phi + p) * n + i]!;
+            if (hphiPrev) v += this.selfAll[c * n + i]! * hphiPrev[(b * Phi + p) * n + i]!;
+            u[c] = v;
+          }
+          const k = b * P + this.offsets.phi + p * n + i;
+          this.advanceEntry(e, k, 1);
+        }
+      }
+    }
+  }
+
+  /** ε[·, k0 + j] ← J·ε[·, k0 + j] + u·v[vOff + j] for j < len (J, u set by the caller); S = 2 unrolled */
+  private advanceRange(e: FloatArray[], k0: number, len: number, v: FloatArray, vOff: number): void {
+    if (e.length !== 2) {
+      for (let j = 0; j < len; j++) this.advanceEntry(e, k0 + j, v[vOff + j]!);
+      return;
+    }
+    const e0 = e[0]!, e1 = e[1]!, J = this.J, u = this.u;
+    const j00 = J[0]!, j01 = J[1]!, j10 = J[2]!, j11 = J[3]!, u0 = u[0]!, u1 = u[1]!;
+    for (let j = 0; j < len; j++) {
+      const k = k0 + j, a0 = e0[k]!, a1 = e1[k]!, vj = v[vOff + j]!;
+      e0[k] = j00 * a0 + j01 * a1 + u0 * vj;
+      e1[k] = j10 * a0 + j11 * a1 + u1 * vj;
+    }
+  }
+
+  /** ε[·, k] ← J·ε[·, k] + u·v for one trace entry (J, u set by the caller) */
+  private advanceEntry(e: FloatArray[], k: number, v: number): void {
+    const S = e.length, { J, u, old } = this;
+    for (let c2 = 0; c2 < S; c2++) old[c2] = e[c2]![k]!;
+    for (let c = 0; c < S; c++) {
+      let s = u[c]! * v;
+      for (let c2 = 0; c2 < S; c2++) s += J[c * S + c2]! * old[c2]!;
+      e[c]![k] = s;
+    }
   }
 
   /** bytes carried from step to step */
@@ -76,71 +209,38 @@ export class DiagTraces {
 
   /** advance ε by one step with the local partials the layer's forward left in `cache` */
   step(cache: RecCache): void {
-    const { S, K, G, ihChannel, hhChannel, unitParams } = this.layer.unit;
-    const n = this.layer.n, inp = this.layer.inSize, P = this.P, Phi = unitParams.length;
-    const dfds = cache.dfds.data, dfda = cache.dfda.data, dfdphi = cache.dfdphi.data, x = cache.x.data, yPrev = cache.yPrev.data;
-    const e = this.eligibility.map((b) => b.data);
-    const Whh = this.layer.weightHh.data;
-    const snap = this.rule === 'snap1', hsPrev = this.dhdsPrev?.data, hphiPrev = this.dhdphiPrev?.data;
-    const { J, u, old } = this;
-    const o = this.offsets;
-    for (let b = 0; b < this.B; b++) {
-      const eb = b * P;
-      for (let i = 0; i < n; i++) {
-        // the unit's Jacobian J[c, c']
-        for (let c = 0; c < S; c++) {
-          for (let c2 = 0; c2 < S; c2++) {
-            let v = dfds[(b * S * S + c * S + c2) * n + i]!;
-            if (snap) {
-              let self = 0;
-              for (let g = 0; g < G; g++) self += dfda[(b * S * K + c * K + hhChannel[g]!) * n + i]! * Whh[(g * n + i) * n + i]!;
-              v += self * hsPrev![(b * S + c2) * n + i]!;
-            }
-            J[c * S + c2] = v;
-          }
-        }
-        const advance = (off: number, len: number, v: ArrayLike<number> | null, vOff: number): void => {
-          for (let j = 0; j < len; j++) {
-            const vj = v ? v[vOff + j]! : 1, k = eb + off + j;
-            if (S === 1) {
-              e[0]![k] = J[0]! * e[0]![k]! + u[0]! * vj;
-              continue;
-            }
-            for (let c2 = 0; c2 < S; c2++) old[c2] = e[c2]![k]!;
-            for (let c = 0; c < S; c++) {
-              let s = u[c]! * vj;
-              for (let c2 = 0; c2 < S; c2++) s += J[c * S + c2]! * old[c2]!;
-              e[c]![k] = s;
-            }
-          }
-        };
-        for (let g = 0; g < G; g++) {
-          const r = g * n + i;
-          for (let c = 0; c < S; c++) u[c] = dfda[(b * S * K + c * K + ihChannel[g]!) * n + i]!;
-          advance(o.ih + r * inp, inp, x, b * inp);
-          advance(o.bih + r, 1, null, 0);
-          for (let c = 0; c < S; c++) u[c] = dfda[(b * S * K + c * K + hhChannel[g]!) * n + i]!;
-          advance(o.hh + r * n, n, yPrev, b * n);
-          advance(o.bhh + r, 1, null, 0);
-        }
-        for (let p = 0; p < Phi; p++) {
-          for (let c = 0; c < S; c++) {
-            let v = dfdphi[((b * S + c) * Phi + p) * n + i]!;
-            if (snap) {
-              let self = 0;
-              for (let g = 0; g < G; g++) self += dfda[(b * S * K + c * K + hhChannel[g]!) * n + i]! * Whh[(g * n + i) * n + i]!;
-              v += self * hphiPrev![(b * Phi + p) * n + i]!;
-            }
-            u[c] = v;
-          }
-          advance(o.phi + p * n + i, 1, null, 0);
-        }
-      }
-    }
-    if (snap) {
+    if (this.layer.unit.S === 1) this.stepScalar(cache);
+    else this.stepGeneral(cache);
+    if (this.rule === 'snap1') {
       this.dhdsPrev!.backend.copy(cache.dhds, this.dhdsPrev!);
       this.dhdphiPrev!.backend.copy(cache.dhdphi, this.dhdphiPrev!);
     }
+  }
+
+  /** S > 1 (lstm): every entry mixes the unit's state components through J */
+  private stepGeneral(cache: RecCache): void {
+    const { S, K, G, ihChannel, hhChannel } = this.layer.unit;
+    const n = this.layer.n, inp = this.layer.inSize, P = this.P;
+    const dfda = cache.dfda.data, x = cache.x.data, yPrev = cache.yPrev.data;
+    const e = this.eligibility.map((b) => b.data);
+    const u = this.u, o = this.offsets;
+    for (let b = 0; b < this.B; b++) {
+      const eb = b * P;
+      this.unitJacobians(cache, b);
+      for (let i = 0; i < n; i++) {
+        this.loadJacobian(i);
+        for (let g = 0; g < G; g++) {
+          const r = g * n + i;
+          for (let c = 0; c < S; c++) u[c] = dfda[(b * S * K + c * K + ihChannel[g]!) * n + i]!;
+          this.advanceRange(e, eb + o.ih + r * inp, inp, x, b * inp);
+          this.advanceEntry(e, eb + o.bih + r, 1);
+          for (let c = 0; c < S; c++) u[c] = dfda[(b * S * K + c * K + hhChannel[g]!) * n + i]!;
+          this.advanceRange(e, eb + o.hh + r * n, n, yPrev, b * n);
+          this.advanceEntry(e, eb + o.bhh + r, 1);
+        }
+      }
+    }
+    this.stepUnitParams(cache);
   }
 
   /** ∂L/∂θ += Σ_b Σ_c signal[b, i(θ)]·∂h/∂s_c·ε[b, c, θ] (+ signal·∂h/∂φ), into the layer's gradient */
@@ -148,32 +248,34 @@ export class DiagTraces {
     const { S, G, unitParams } = this.layer.unit;
     const n = this.layer.n, inp = this.layer.inSize, P = this.P, Phi = unitParams.length;
     const dhds = cache.dhds.data, dhdphi = cache.dhdphi.data, sig = signal.data;
-    const grad = this.layer.ownGrad.data, e = this.eligibility.map((b) => b.data);
-    const L = this.L, o = this.offsets;
-    for (let b = 0; b < this.B; b++) {
-      const eb = b * P;
-      for (let i = 0; i < n; i++) {
-        const d = sig[b * n + i]!;
-        if (d === 0) continue;
-        for (let c = 0; c < S; c++) L[c] = d * dhds[(b * S + c) * n + i]!;
-        const add = (off: number, len: number): void => {
-          for (let c = 0; c < S; c++) {
-            const l = L[c]!, ec = e[c]!;
-            if (l === 0) continue;
-            for (let j = 0; j < len; j++) grad[off + j] = grad[off + j]! + l * ec[eb + off + j]!;
+    const grad = this.layer.ownGrad.data, o = this.offsets;
+    for (let c = 0; c < S; c++) {
+      const e = this.eligibility[c]!.data;
+      for (let b = 0; b < this.B; b++) {
+        const eb = b * P;
+        for (let i = 0; i < n; i++) {
+          const l = sig[b * n + i]! * dhds[(b * S + c) * n + i]!;
+          if (l === 0) continue;
+          for (let g = 0; g < G; g++) {
+            const r = g * n + i;
+            for (let k = o.ih + r * inp, end = k + inp; k < end; k++) grad[k] = grad[k]! + l * e[eb + k]!;
+            for (let k = o.hh + r * n, end = k + n; k < end; k++) grad[k] = grad[k]! + l * e[eb + k]!;
+            grad[o.bih + r] = grad[o.bih + r]! + l * e[eb + o.bih + r]!;
+            grad[o.bhh + r] = grad[o.bhh + r]! + l * e[eb + o.bhh + r]!;
           }
-        };
-        for (let g = 0; g < G; g++) {
-          const r = g * n + i;
-          add(o.ih + r * inp, inp);
-          add(o.hh + r * n, n);
-          add(o.bih + r, 1);
-          add(o.bhh + r, 1);
+          for (let p = 0; p < Phi; p++) {
+            const k = o.phi + p * n + i;
+            grad[k] = grad[k]! + l * e[eb + k]!;
+          }
         }
-        for (let p = 0; p < Phi; p++) {
-          add(o.phi + p * n + i, 1);
+      }
+    }
+    // unit parameters also reach y_t directly
+    for (let b = 0; b < this.B; b++) {
+      for (let p = 0; p < Phi; p++) {
+        for (let i = 0; i < n; i++) {
           const k = o.phi + p * n + i;
-          grad[k] = grad[k]! + d * dhdphi[(b * Phi + p) * n + i]!;
+          grad[k] = grad[k]! + sig[b * n + i]! * dhdphi[(b * Phi + p) * n + i]!;
         }
       }
     }

@@ -1,0 +1,7 @@
+/**
+ * onward for Node: the whole public API (index.ts, which also bundles for browsers) plus what needs a file
+ * system — model files and checkpoints on disk.  import { ... } from 'onward/node'
+ */
+export * from './index.js';
+export { readModelFile, writeJsonAtomic } from './model/io.js';
+export { saveCheckpoint, resumeTrainer, saveStreamCheckpoint, resumeStream } from './run/files.js';

@@ -1,0 +1,211 @@
+/**
+ * Streaming: a network that keeps learning while data arrives. One unbroken sequence, batch 1, one sample at
+ * a time from any source (an array, a generator, a socket, a sensor — anything `for await` can walk):
+ *
+ *   for each sample (x_t, y_t):  ŷ_t = the network's prediction from x_t and its state   (made BEFORE learning
+ *                                  from y_t: test-then-train, so the running loss is an honest forecast error)
+ *                                accumulate this step's gradient into the learner (traces, no history)
+ *                                every k samples: flush, optimizer update, zero the gradient
+ *
+ * Memory is what the learner and optimizer hold when they are built — nothing grows with the number of samples:
+ * the online learners (rtrl, online-lru, ...) keep fixed-size traces; bptt/tbptt keep the at most k steps of the
+ * current update window. A sample with no target (target null, or mask 0) is predicted but adds no gradient.
+ *
+ * Pause and resume: stop consuming (break out of the loop) and take `checkpointFile()`: the trainer's model-file
+ * format with a `checkpoint.stream` section (the stream's config and counters), the optimizer state, the
+ * learner state and the accumulated gradient of a partial update window — so a resumed stream continues bit for
+ * bit. Learners that store a window (bptt) can only be checkpointed at an update boundary and say so.
+ */
+import type { Backend, FloatArray } from '../backend/backend.js';
+import { createBackend } from '../backend/index.js';
+import { ConfigError, FileFormatError, ShapeError } from '../core/errors.js';
+import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
+import {
+  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams,
+  type EncodedArray, type ModelFile,
+} from '../model/format.js';
+import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
+import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
+import {
+  decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
+} from './checkpoint.js';
+
+export interface StreamConfig {
+  /** the network (inputSize = the width of x, outputSize and loss = what the targets are) */
+  model: ModelConfig;
+  /** a learner from the learner table that supports the model */
+  learner: string;
+  optimizer: { name: 'sgd' | 'adam' | 'adamw'; lr: number; clip?: number; weightDecay?: number; momentum?: number; beta1?: number; beta2?: number };
+  /** apply an update every k samples (1: every sample) */
+  updateEvery: number;
+  /** seeds the network's initialisation (and the learner's own generator with seed + 1) */
+  seed: number;
+  /** tbptt's truncation window */
+  window?: number;
+  /** further options of the learner (as its table row takes them); batchSize is always 1 and seed is seed + 1 */
+  learnerOptions?: Partial<LearnerOptions>;
+  backend?: 'wasm' | 'ts';
+  dtype?: 'float32' | 'float64';
+}
+
+/** One sample of a stream: the input, and the target when it is known (null: predict only). */
+export interface StreamSample {
+  x: ArrayLike<number>;
+  target?: ArrayLike<number> | null;
+  /** weight of this sample's loss, 0 or 1 (default 1) */
+  mask?: number;
+}
+
+/** What one step of a stream reports: the same object every step, refreshed — copy what you keep. */
+export interface StreamStep {
+  /** samples consumed so far, this one included */
+  step: number;
+  /** this sample's loss, taken before learning from it (0 without a target) */
+  loss: number;
+  /** the prediction ŷ_t (outputSize numbers): a view that the next step overwrites — copy it to keep it */
+  prediction: FloatArray;
+  /** whether an optimizer update was applied after this sample */
+  updated: boolean;
+}
+
+/** What a stream adds to a model file. */
+export interface StreamCheckpoint {
+  stream: { config: StreamConfig; step: number; pending: number; updates: number };
+  optimizer: EncodedOptimizerState;
+  learner: EncodedLearnerState;
+  /** the gradient accumulated over a partial update window (pending > 0) */
+  grads: EncodedArray;
+}
+
+export function validateStreamConfig(c: StreamConfig): StreamConfig {
+  if (!c || typeof c !== 'object') throw new ConfigError('stream config: expected an object {model, learner, optimizer, updateEvery, seed}');
+  validateModelConfig(c.model);
+  if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1) throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${c.updateEvery}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${c.seed}`);
+  if (!c.optimizer || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be ≥ 0, got ${c.optimizer?.lr}`);
+  return c;
+}
+
+export class OnlineStream {
+  readonly backend: Backend;
+  readonly network: Network;
+  readonly learner: Learner;
+  readonly optimizer: Optimizer;
+  readonly optState: OptimizerState;
+  /** samples consumed */
+  step = 0;
+  /** optimizer updates applied */
+  updates = 0;
+  /** samples since the last update */
+  private pending = 0;
+  private readonly mask = new Float64Array(1);
+  /** the report of the latest step: one object, refreshed each step, so a step allocates nothing */
+  private readonly report: StreamStep;
+
+  constructor(readonly config: StreamConfig, backend?: Backend) {
+    validateStreamConfig(config);
+    this.backend = backend ?? createBackend({ backend: config.backend, dtype: config.dtype });
+    this.network = new Network(config.model, this.backend, config.seed);
+    this.learner = createLearner(config.learner, this.network, { ...config.learnerOptions, batchSize: 1, window: config.window, seed: config.seed + 1 });
+    this.optimizer = createOptimizer({ ...config.optimizer });
+    this.optState = this.optimizer.init(this.backend, this.network.size);
+    this.learner.startSequence();
+    this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };
+  }
+
+  /** one sample: predict ŷ_t, then learn from the target (if any); updates every `updateEvery` samples */
+  push(x: ArrayLike<number>, target: ArrayLike<number> | null = null, mask = 1): StreamStep {
+    const net = this.network;
+    if (x.length !== net.inputSize) throw new ShapeError(`stream: sample ${this.step} has ${x.length} inputs, the model takes ${net.inputSize}`);
+    this.mask[0] = target ? mask : 0;
+    const loss = this.learner.step(x, target, target ? this.mask : null);
+    this.step++;
+    this.pending++;
+    let updated = false;
+    if (this.pending === this.config.updateEvery) {
+      this.update();
+      updated = true;
+    }
+    const r = this.report;
+    r.step = this.step;
+    r.loss = loss;
+    r.prediction = this.learner.output.data; // re-derived: a growing wasm memory replaces the view
+    r.updated = updated;
+    return r;
+  }
+
+  private update(): void {
+    const net = this.network;
+    this.learner.flush();
+    net.applyMasks(); // masked weights get no gradient ...
+    this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
+    net.applyMasks(); // ... and stay exactly zero
+    net.zeroGrads();
+    this.pending = 0;
+    this.updates++;
+  }
+
+  /**
+   * Consume a source, yielding each step's report. Stops when the source ends, after `steps` samples, or when
+   * `signal` aborts (checked between samples); the stream can then be checkpointed or run on.
+   */
+  async *run(source: AsyncIterable<StreamSample> | Iterable<StreamSample>, options: { steps?: number; signal?: AbortSignal } = {}): AsyncGenerator<StreamStep> {
+    const limit = options.steps ?? Infinity;
+    if (limit <= 0 || options.signal?.aborted) return;
+    let taken = 0;
+    for await (const s of source) {
+      yield this.push(s.x, s.target ?? null, s.mask ?? 1);
+      if (++taken >= limit || options.signal?.aborted) return;
+    }
+  }
+
+  /** bytes the learner keeps to compute its gradient (constant for the online learners) */
+  stateBytes(): number {
+    return this.learner.stateBytes();
+  }
+
+  /** the trained model, in the model-file format the CLI reads (`onward eval --model-file`) */
+  modelFile(): ModelFile<ModelConfig> {
+    const masks = encodeMasks(this.network.masks);
+    return {
+      format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: this.network.config, params: encodeParams(this.network.params),
+      ...(masks ? { masks } : {}),
+    };
+  }
+
+  /** everything needed to resume exactly: a model file with a `checkpoint` section */
+  checkpointFile(): ModelFile<ModelConfig, StreamCheckpoint> {
+    return {
+      ...this.modelFile(),
+      checkpoint: {
+        stream: { config: this.config, step: this.step, pending: this.pending, updates: this.updates },
+        optimizer: encodeOptimizerState(this.optState),
+        learner: encodeLearnerState(this.learner),
+        grads: encodeBase64(this.network.grads.flat.data),
+      },
+    };
+  }
+
+  /** a stream resumed from a checkpoint file's contents; `source` names it in errors */
+  static fromCheckpointFile(file: ModelFile, source: string, backend?: Backend): OnlineStream {
+    const ck = (file as ModelFile<ModelConfig, StreamCheckpoint>).checkpoint;
+    if (!ck || !ck.stream) throw new FileFormatError(`'${source}' has no stream checkpoint section; it cannot resume a stream`);
+    const { config, step, pending, updates } = ck.stream;
+    const s = new OnlineStream(config, backend);
+    for (const [what, v] of [['step', step], ['pending', pending], ['updates', updates]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${v} is not a count`);
+    }
+    if (pending >= config.updateEvery) throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
+    decodeParamsInto(s.network.params, file.params, source);
+    decodeMasksInto(s.network.masks, file.masks, source);
+    decodeOptimizerStateInto(s.optState, ck.optimizer, source);
+    decodeLearnerStateInto(s.learner, ck.learner, source);
+    const grads = decodeArray(ck.grads, `${source}: accumulated gradient`).values;
+    if (grads.length !== s.network.size) throw new FileFormatError(`${source}: accumulated gradient has ${grads.length} numbers, the model has ${s.network.size}`);
+    s.network.grads.flat.data.set(grads);
+    s.step = step;
+    s.pending = pending;
+    s.updates = updates;
+    return s;
+  }
+}
