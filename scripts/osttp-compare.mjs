@@ -8,9 +8,11 @@
  * Prints a markdown table (mean ± standard deviation and [min, max] of the final eval accuracy over 16
  * held-out batches) and the gap osttp − bptt; writes every run's summary to OUT/results.jsonl.
  *
- *   npm run build && node scripts/osttp-compare.mjs [--out DIR] [--jobs 2] [--seeds 0,1,2] [--quick]
+ *   npm run build && node scripts/osttp-compare.mjs [--out DIR] [--jobs 2] [--seeds 0,1,2] [--only NAME] [--quick]
  *
- * --quick divides the training steps by 5 (a smoke run, not the measurement).
+ * --only runs the one task configuration of that name; --quick divides the training steps by 5 (a smoke
+ * run, not the measurement). The last configuration, "spikes, 5000 batches", trains 5× longer: osttp is still
+ * improving after 1000 batches, where BPTT has converged.
  * Needs the built CLI (dist/cli/bin.js; `npm run build`). Runs `jobs` trainings at a time.
  */
 import { spawn } from 'node:child_process';
@@ -20,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { out: { type: 'string' }, jobs: { type: 'string' }, seeds: { type: 'string' }, quick: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { out: { type: 'string' }, jobs: { type: 'string' }, seeds: { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean' } } });
 const out = values.out ?? join(root, 'runs', 'osttp-compare');
 const jobs = Number(values.jobs ?? 2);
 const seeds = (values.seeds ?? '0,1,2').split(',').map(Number);
@@ -36,12 +38,19 @@ const tasks = [
     args: ['--task', 'seq-image', '--preset', 'ci', '--model', 'lif', '--layers', '1', '--hidden', '32', '--steps', '1000', '--lr', '0.01',
       '--set', 'recurrent=off', '--set', 'task.pixels=8', '--set', 'task.readout=2', '--set', 'evalBatches=16'],
   },
-];
+  {
+    name: 'spikes, 5000 batches', learners: ['bptt', 'osttp'],
+    args: ['--task', 'spikes', '--preset', 'ci', '--model', 'lif', '--layers', '2', '--hidden', '32', '--steps', '5000', '--set', 'recurrent=off', '--set', 'evalBatches=16'],
+  },
+].filter((t) => !values.only || t.name === values.only);
+if (tasks.length === 0) throw new Error(`--only ${values.only}: no such configuration`);
 const learners = ['bptt', 'ostl', 'osttp', 'osttp-online'];
 const devices = ['none', 'pcm'];
 
 const runs = [];
-for (const task of tasks) for (const device of devices) for (const learner of learners) for (const seed of seeds) runs.push({ task, device, learner, seed });
+for (const task of tasks) {
+  for (const device of devices) for (const learner of task.learners ?? learners) for (const seed of seeds) runs.push({ task, device, learner, seed });
+}
 
 mkdirSync(out, { recursive: true });
 const resultsPath = join(out, 'results.jsonl');
@@ -79,6 +88,7 @@ await Promise.all(Array.from({ length: jobs }, async () => {
 }));
 
 const stat = (v) => {
+  if (v.length === 0) return { m: NaN, sd: NaN, lo: NaN, hi: NaN };
   const m = v.reduce((a, x) => a + x, 0) / v.length;
   const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1)) : 0;
   return { m, sd, lo: Math.min(...v), hi: Math.max(...v) };
@@ -88,7 +98,7 @@ const lines = ['| task | device | bptt accuracy % | ostl accuracy % | osttp accu
 for (const task of tasks) {
   for (const device of devices) {
     const acc = (learner) => results.filter((r) => r.task === task.name && r.device === device && r.learner === learner).map((r) => r.accuracy);
-    const cell = (s) => `${pct(s.m)} ± ${pct(s.sd)} [${pct(s.lo)}, ${pct(s.hi)}]`;
+    const cell = (s) => (Number.isFinite(s.m) ? `${pct(s.m)} ± ${pct(s.sd)} [${pct(s.lo)}, ${pct(s.hi)}]` : '—');
     const b = stat(acc('bptt')), l = stat(acc('ostl')), o = stat(acc('osttp')), on = stat(acc('osttp-online'));
     lines.push(`| ${task.name} | ${device} | ${cell(b)} | ${cell(l)} | ${cell(o)} | ${cell(on)} | ${(100 * (o.m - b.m)).toFixed(1)} |`);
   }
