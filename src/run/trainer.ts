@@ -71,6 +71,8 @@ export class Trainer {
   readonly dataRng: Rng;
   /** completed training batches */
   step = 0;
+  /** the most bytes the learner kept for its gradient at any update so far (BPTT's peak is just before its sweep) */
+  peakStateBytes = 0;
   private readonly metric: MetricAccumulator;
   private evalPass: { fwd: ForwardPass; caches: ReturnType<Network['modules'][number]['createCache']>[] } | null = null;
 
@@ -96,6 +98,7 @@ export class Trainer {
   }
 
   private update(): void {
+    this.peakStateBytes = Math.max(this.peakStateBytes, this.learner.stateBytes());
     this.learner.flush();
     const net = this.network;
     net.applyMasks(); // masked weights get no gradient ...
