@@ -18,8 +18,16 @@ export interface Chart {
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-function colour(learners: string[]) {
-  return { field: 'learner', type: 'nominal' as const, title: 'learner', scale: { domain: learners, scheme: 'tableau20' }, sort: learners };
+/** 20 colours that stay apart from each other (no light/dark pairs of one hue), for up to 20 learners */
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22',
+  '#000000', '#f2b701', '#11a579', '#cf1c90', '#3969ac', '#80ba5a', '#e68310', '#7f3c8d', '#008695', '#a5aa99'];
+
+/** every chart colours a learner alike (the domain is all learners of the suite); the legend lists those present */
+function colour(all: string[], present: string[]) {
+  return {
+    field: 'learner', type: 'nominal' as const, title: 'learner', sort: all,
+    scale: { domain: all, range: all.map((_, i) => PALETTE[i % PALETTE.length]!) }, legend: { values: present },
+  };
 }
 
 const metricTitle = (t: TaskSummary): string => `${t.metric} (${t.higherIsBetter ? 'higher' : 'lower'} is better)`;
@@ -43,15 +51,17 @@ function curve(t: TaskSummary, value: (e: TaskSummary['cells'][number]['evals'][
 export function learningCurveChart(s: BenchSummary, t: TaskSummary): Chart {
   const learners = t.cells.filter((c) => c.evals.length > 0).map((c) => c.learner);
   const x = { field: 'step', type: 'quantitative' as const, title: 'training batches' };
+  const y = { type: 'quantitative' as const, title: metricTitle(t), scale: { zero: false } };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     title: { text: `${t.task}: learning curves`, subtitle: `${t.model} model, ${s.suite} suite, held-out ${t.metric}; line: mean over seeds, band: lowest to highest seed` },
     width: 460, height: 280,
     data: { values: curve(t, (e) => e.value) },
-    encoding: { x, color: colour(learners) },
+    encoding: { x, color: colour(s.learners, learners) },
     layer: [
-      { mark: { type: 'area', opacity: 0.15 }, encoding: { y: { field: 'lo', type: 'quantitative', title: metricTitle(t) }, y2: { field: 'hi' } } },
-      { mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { y: { field: 'mean', type: 'quantitative', title: metricTitle(t) } } },
+      // the line first: the legend takes its symbols from the first layer
+      { mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { y: { field: 'mean', ...y } } },
+      { mark: { type: 'area', opacity: 0.15 }, encoding: { y: { field: 'lo', ...y }, y2: { field: 'hi' } } },
     ],
   };
   return { file: `curves-${t.task}.svg`, title: `learning curves: ${t.task}`, spec };
@@ -61,8 +71,8 @@ export function costChart(s: BenchSummary): Chart {
   const values: { panel: string; learner: string; cost: number; metric: number }[] = [];
   for (const t of s.tasks) {
     for (const c of t.cells) {
-      if (!c.final || c.usPerStep === null || !c.inferenceUsPerStep) continue;
-      values.push({ panel: `${t.task} (${t.model}): ${t.metric} ${t.higherIsBetter ? '↑' : '↓'}`, learner: c.learner, cost: c.usPerStep / c.inferenceUsPerStep, metric: c.final.mean });
+      if (!c.final || c.usPerStep === null || !t.inferenceUsPerStep) continue;
+      values.push({ panel: `${t.task} (${t.model}): ${t.metric} ${t.higherIsBetter ? '↑' : '↓'}`, learner: c.learner, cost: c.usPerStep / t.inferenceUsPerStep, metric: c.final.mean });
     }
   }
   const learners = s.learners.filter((l) => values.some((v) => v.learner === l));
@@ -81,7 +91,7 @@ export function costChart(s: BenchSummary): Chart {
       encoding: {
         x: { field: 'cost', type: 'quantitative', scale: { type: 'log' }, title: 'time per step ÷ inference' },
         y: { field: 'metric', type: 'quantitative', scale: { zero: false }, title: 'final metric' },
-        color: colour(learners),
+        color: colour(s.learners, learners),
       },
     },
     resolve: { scale: { x: 'independent', y: 'independent' } },
@@ -107,7 +117,7 @@ export function alignmentChart(s: BenchSummary): Chart {
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'training batches' },
         y: { field: 'mean', type: 'quantitative', scale: { domain: [-1, 1] }, title: 'cosine to BPTT (all parameters)' },
-        color: colour(learners),
+        color: colour(s.learners, learners),
       },
     },
     resolve: { scale: { x: 'independent' } },

@@ -75,18 +75,18 @@ export function finalTable(s: BenchSummary): string {
   return table(['learner', ...s.tasks.map(taskHeader)], s.learners.map((l) => [l, ...s.tasks.map((t, i) => finalText(t.cells.find((c) => c.learner === l)!, best[i] ?? null))]));
 }
 
-function crossTable(s: BenchSummary, value: (c: Cell) => string): string {
+function crossTable(s: BenchSummary, value: (c: Cell, t: TaskSummary) => string): string {
   return table(['learner', ...s.tasks.map((t) => `${t.task} (${t.model})`)],
     s.learners.map((l) => [l, ...s.tasks.map((t) => {
       const c = t.cells.find((x) => x.learner === l)!;
-      return c.evals.length ? value(c) : (statusText(c) ?? '–');
+      return c.evals.length ? value(c, t) : (statusText(c) ?? '–');
     })]));
 }
 
 function taskCostTable(t: TaskSummary): string {
   const rows = t.cells.map((c) => {
     if (!c.evals.length) return [c.learner, statusText(c) ?? '–', '', '', '', '', '', ''];
-    return [c.learner, num(c.usPerStep), ratio(c.usPerStep, c.inferenceUsPerStep), num(c.macsPerStep), ratio(c.macsPerStep, c.inferenceMacsPerStep),
+    return [c.learner, num(c.usPerStep), ratio(c.usPerStep, t.inferenceUsPerStep), num(c.macsPerStep), ratio(c.macsPerStep, t.inferenceMacsPerStep),
       bytes(c.stateBytes), ratio(c.stateBytes, c.paramBytes), statusText(c) ?? num(c.final?.mean ?? null)];
   });
   return table(['learner', 'µs/step', '× inference', 'MACs/step', '× inference', 'learner state', '× params', `final ${t.metric}`], rows);
@@ -133,18 +133,18 @@ export function reportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportCont
     finalTable(s),
     '',
     'Held-out metric after the last training batch, mean ± standard deviation over seeds (best per task in bold). ' +
-    'n/a: the learner does not support the task\'s model; over budget: the run would exceed the suite\'s multiply-accumulate budget (see below).',
+    'n/a: the learner does not support the task\'s model; over budget: the run would exceed the suite\'s multiply-accumulate budget (reasons in the full report).',
     SUMMARY_END,
     '',
     '## Cost per step relative to inference',
     '',
     'Training wall time per time step (whole batch, forward + learning + optimizer) ÷ the inference forward step of the same model and batch:',
     '',
-    crossTable(s, (c) => ratio(c.usPerStep, c.inferenceUsPerStep)),
+    crossTable(s, (c, t) => ratio(c.usPerStep, t.inferenceUsPerStep)),
     '',
     'Multiply-accumulates per time step ÷ inference (from the backend\'s counter, independent of the machine):',
     '',
-    crossTable(s, (c) => ratio(c.macsPerStep, c.inferenceMacsPerStep)),
+    crossTable(s, (c, t) => ratio(c.macsPerStep, t.inferenceMacsPerStep)),
     '',
     '## Alignment with BPTT',
     '',
@@ -157,7 +157,9 @@ export function reportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportCont
   for (const t of s.tasks) {
     if (!t.cells.some((c) => c.evals.length)) continue;
     const c0 = t.cells.find((c) => c.evals.length)!;
-    lines.push(`## ${t.task} (${t.model}, batch ${c0.batch}, T = ${c0.seqLength}, ${t.steps} training batches)`, '', taskCostTable(t), '',
+    lines.push(`## ${t.task} (${t.model}, batch ${c0.batch}, T = ${c0.seqLength}, ${t.steps} training batches)`, '',
+      `Inference: ${num(t.inferenceUsPerStep)} µs and ${num(t.inferenceMacsPerStep)} multiply-accumulates per time step (whole batch); ` +
+      `parameters ${bytes(c0.paramBytes)}.`, '', taskCostTable(t), '',
       'Cosine to BPTT per parameter group at the last evaluation:', '', layerTable(t), '', `![learning curves: ${t.task}](curves-${t.task}.svg)`, '');
   }
   const why = reasons(s);

@@ -55,6 +55,12 @@ export interface TaskSummary {
   metric: string;
   higherIsBetter: boolean;
   steps: number;
+  /**
+   * the inference baseline of the task's model: the median over all its runs' warm evaluations (every
+   * learner's runs time the same forward pass, so pooling them steadies the ratio on a busy machine)
+   */
+  inferenceUsPerStep: number | null;
+  inferenceMacsPerStep: number | null;
   cells: Cell[];
 }
 
@@ -77,6 +83,13 @@ const average = (values: (number | null)[]): number | null => {
   const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
 };
+
+export function median(values: number[]): number | null {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
 
 export const higherIsBetter = (metric: string): boolean => metric !== 'mse';
 
@@ -139,7 +152,9 @@ export function summarize(plan: BenchPlan, records: readonly BenchRecord[]): Ben
       cell.diverged = finals.filter((f) => f.diverged).length;
       cell.final = stats(finals.filter((f) => f.value !== null).map((f) => f.value!));
       cell.usPerStep = average(cell.evals.map((e) => e.usPerStep));
-      cell.inferenceUsPerStep = average(cell.evals.map((e) => e.inferenceUsPerStep));
+      // the evaluation at step 0 runs cold (before the JIT has compiled the forward pass): time inference after it
+      const warm = cell.evals.filter((e) => e.step > 0);
+      cell.inferenceUsPerStep = average((warm.length ? warm : cell.evals).map((e) => e.inferenceUsPerStep));
       cell.macsPerStep = average(cell.evals.map((e) => e.macsPerStep));
       cell.inferenceMacsPerStep = average(cell.evals.map((e) => e.inferenceMacsPerStep));
       cell.stateBytes = Math.max(0, ...cell.evals.map((e) => e.stateBytes ?? 0));
@@ -150,7 +165,11 @@ export function summarize(plan: BenchPlan, records: readonly BenchRecord[]): Ben
       cell.meanCosine = average(cell.evals.map((e) => e.cosine.all ?? null));
       return cell;
     });
-    return { task, model, metric, higherIsBetter: higherIsBetter(metric), steps: runs[0]?.steps ?? 0, cells };
+    const warm = cells.flatMap((c) => c.evals.filter((e) => e.step > 0));
+    return {
+      task, model, metric, higherIsBetter: higherIsBetter(metric), steps: runs[0]?.steps ?? 0,
+      inferenceUsPerStep: median(warm.map((e) => e.inferenceUsPerStep)), inferenceMacsPerStep: median(warm.map((e) => e.inferenceMacsPerStep)), cells,
+    };
   });
   const seeds = Math.max(0, ...plan.runs.map((r) => r.seed + 1));
   return { suite: plan.suite.name, seeds, tasks, learners, problems: plan.taskProblems.map((p) => ({ task: p.task, message: `${p.error}: ${p.message}` })) };
