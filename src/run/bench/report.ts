@@ -55,7 +55,8 @@ function finalText(c: Cell, best: number | null): string {
   if (s) return s;
   const f = c.final!;
   let text = f.n > 1 ? `${num(f.mean)} ± ${num(f.sd, 2)}` : num(f.mean);
-  if (best !== null && f.mean === best) text = `**${text}**`;
+  // ties (exact learners follow the same trajectory up to rounding) are all best
+  if (best !== null && Math.abs(f.mean - best) <= 1e-6 * Math.abs(best)) text = `**${text}**`;
   const notes: string[] = [];
   if (c.diverged) notes.push(`${c.diverged} diverged`);
   if (c.seeds < c.planned) notes.push(`${c.seeds}/${c.planned} seeds`);
