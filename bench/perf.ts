@@ -64,18 +64,22 @@ export function machine(): string {
   return `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${availableParallelism()} cores, ${platform()} ${arch()}, Node ${process.version}`;
 }
 
+/**
+ * wasm at the sizes of `onward perf` (gru: every learner of the table that runs a gru, so new learners join
+ * by themselves; lru: the online-LRU paper's copy model with the learners its budgets compare); ts, the
+ * reference backend, at the smallest of them (it is an order of magnitude slower).
+ */
 function measureLearners(quick: boolean): PerfFile['learners'] {
   const out: PerfFile['learners'] = [];
-  for (const backend of ['wasm', 'ts'] as const) {
-    // gru: every learner of the table that runs a gru (new learners join by themselves)
-    const gru = learnerTable.filter((l) => l.models.includes('gru')).map((l) => l.name);
-    for (const r of runLearnerPerf({ model: 'gru', learners: gru, T: quick ? [100] : [100, 1000], backend })) out.push({ ...r, backend });
-    // lru: the online-LRU paper's copy model, with the learners its budgets compare
-    const lru = perfDefaults('lru');
-    const sizes = quick ? { B: [1], T: [48] } : { B: lru.B, T: lru.T };
-    for (const r of runLearnerPerf({ model: 'lru', ...sizes, backend })) out.push({ ...r, backend });
-    if (quick) break; // the ts backend's learner steps are slow at these sizes; kernels still compare both
-  }
+  const gru = learnerTable.filter((l) => l.models.includes('gru')).map((l) => l.name);
+  const lru = perfDefaults('lru');
+  const plan = [
+    { backend: 'wasm' as const, model: 'gru', learners: gru, B: [1], T: quick ? [100] : [100, 1000] },
+    { backend: 'wasm' as const, model: 'lru', learners: lru.learners, B: quick ? [1] : lru.B, T: quick ? [48] : lru.T },
+    { backend: 'ts' as const, model: 'gru', learners: gru, B: [1], T: [100] },
+    ...(quick ? [] : [{ backend: 'ts' as const, model: 'lru', learners: lru.learners, B: [1], T: [48] }]),
+  ];
+  for (const p of plan) for (const r of runLearnerPerf(p)) out.push({ ...r, backend: p.backend });
   return out;
 }
 

@@ -121,6 +121,19 @@ test('a run over the budget is skipped with its estimate instead of trained', ()
   assert.ok(doneRuns(records).has(runKey(spec)), 'a skipped run counts as done');
 });
 
+test('a cost estimate that runs past its time limit stops the worker and counts as over budget', async () => {
+  const out = join(tmp, 'probe');
+  // rtrl on the copy task's LRU stack: building it and 4 steps take far longer than 1 ms
+  const r = await runBench({ suite: 'ci', tasks: ['copy'], learners: ['rtrl', 'bptt'], steps: 1, seeds: 1, workers: 1, probeSeconds: 0.001, out });
+  assert.equal(r.failed, 0);
+  const records = readResults(r.resultsPath);
+  const skipped = records.find((x) => x.kind === 'skipped' && x.learner === 'rtrl');
+  assert.ok(skipped && skipped.kind === 'skipped');
+  assert.equal(skipped.estimatedMacs, null);
+  assert.match(skipped.reason, /took more than 0.001 s/);
+  assert.match(readFileSync(r.reportPath, 'utf8'), /copy × rtrl \(over budget\)/);
+});
+
 test('bench writes results, report and charts; a rerun finishes only what is missing', async () => {
   const out = join(tmp, 'suite');
   const first = await runBench({ ...tiny, out });

@@ -16,7 +16,7 @@ commands:
   eval --model-file DIR/model.json                 evaluate a saved model on its task
   grad --model-file m.json --data seq.json         loss and gradients by parameter name (JSON)
   gradcheck [--models ...] [--learners ...]        every learner against BPTT, BPTT against finite differences
-  bench [--suite ci|paper] [--learners a,b] [--tasks x,y] [--seeds N] [--out DIR] [--workers N]
+  bench [--suite ci|paper] [--learners a,b] [--tasks x,y] [--seeds N] [--budget MACS|none] [--out DIR] [--workers N]
                                                    every learner on every task: results.jsonl, report.md, SVG charts
   perf --kernels | --learners [--json]             kernel GFLOP/s; time, memory and MACs per step per learner
   data --task NAME [--n N] [--seed S]              generated samples with their readable form

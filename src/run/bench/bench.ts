@@ -86,14 +86,30 @@ interface Outcome {
 function runOn(worker: Worker, spec: RunSpec): Promise<Outcome> {
   return new Promise((resolve) => {
     const records: BenchRecord[] = [];
+    let timer: ReturnType<typeof setTimeout> | null = null;
     const finish = (o: Outcome): void => {
+      if (timer) clearTimeout(timer);
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
       resolve(o);
     };
-    const onMessage = (m: { type: string; record?: BenchRecord; error?: string; message?: string }): void => {
-      if (m.type === 'record') records.push(m.record!);
+    // a cost estimate that does not finish in time: the run is over budget, and the worker is stopped
+    const probeTimeout = (): void => {
+      const { suite, task, model, learner, seed, steps } = spec;
+      finish({
+        records: [{
+          kind: 'skipped', suite, task, model, learner, seed, steps, estimatedMacs: null,
+          reason: `over the ${suite} suite's budget: estimating the cost (4 steps of one sequence) took more than ${spec.probeSeconds} s`,
+        }],
+        error: null, crashed: true,
+      });
+    };
+    const onMessage = (m: { type: string; record?: BenchRecord; error?: string; message?: string; probing?: boolean }): void => {
+      if (m.type === 'probe') {
+        if (timer) clearTimeout(timer);
+        timer = m.probing ? setTimeout(probeTimeout, spec.probeSeconds * 1000) : null;
+      } else if (m.type === 'record') records.push(m.record!);
       else if (m.type === 'done') finish({ records, error: null, crashed: false });
       else finish({ records, error: { error: m.error ?? 'Error', message: m.message ?? '' }, crashed: false });
     };

@@ -29,11 +29,13 @@ export interface Suite {
   evalBatches: number;
   /** multiply-accumulates one run may cost (estimated before training); Infinity: no limit */
   macBudget: number;
+  /** seconds the cost estimate (4 steps of one sequence) may take before the run counts as over budget */
+  probeSeconds: number;
 }
 
 export const suites: Record<Suite['name'], Suite> = {
-  ci: { name: 'ci', preset: 'ci', seeds: 2, maxSteps: 300, evalPoints: 5, evalBatches: 2, macBudget: 2e11 },
-  paper: { name: 'paper', preset: 'paper', seeds: 3, maxSteps: Infinity, evalPoints: 20, evalBatches: 4, macBudget: 1e15 },
+  ci: { name: 'ci', preset: 'ci', seeds: 2, maxSteps: 300, evalPoints: 5, evalBatches: 2, macBudget: 2e11, probeSeconds: 30 },
+  paper: { name: 'paper', preset: 'paper', seeds: 3, maxSteps: Infinity, evalPoints: 20, evalBatches: 4, macBudget: 1e15, probeSeconds: 600 },
 };
 
 export interface BenchOptions {
@@ -45,11 +47,14 @@ export interface BenchOptions {
   steps?: number;
   /** override the suite's multiply-accumulate budget per run (Infinity: none) */
   budget?: number;
+  /** override the suite's time limit of the cost estimate, seconds */
+  probeSeconds?: number;
 }
 
 export interface RunSpec extends RunKey {
   config: TrainConfig;
   macBudget: number;
+  probeSeconds: number;
 }
 
 /** a task that cannot be set up here (e.g. the paper preset of seq-image without its data files) */
@@ -109,7 +114,7 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
         const config = applyOverrides(base, {
           learner: learner.name, seed, steps, evalEvery: Math.max(1, Math.ceil(steps / suite.evalPoints)), evalBatches: suite.evalBatches,
         });
-        plan.runs.push({ ...pair, seed, steps, config, macBudget: budget });
+        plan.runs.push({ ...pair, seed, steps, config, macBudget: budget, probeSeconds: options.probeSeconds ?? suite.probeSeconds });
       }
     }
   }

@@ -63,7 +63,8 @@ export interface NotApplicableRecord {
 /** a run the suite's cost budget excludes (estimated before training, from the backend's MAC counter) */
 export interface SkippedRecord extends RunKey {
   kind: 'skipped';
-  estimatedMacs: number;
+  /** null: the estimate itself did not finish (out of time or memory) */
+  estimatedMacs: number | null;
   reason: string;
 }
 

@@ -26,22 +26,41 @@ function key(spec: RunSpec): RunKey {
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-/** multiply-accumulates of the whole run, from the first min(T, 4) steps of one batch and their flush */
+/**
+ * Multiply-accumulates of the whole run, from the first min(T, 4) steps and their flush of a batch of one
+ * sequence, scaled to the batch, the sequence and the run (every kernel's count is linear in the batch;
+ * a batch of one keeps the probe cheap in time and memory, e.g. RTRL's per-sequence influence matrices).
+ */
 export function estimateRunMacs(spec: RunSpec): number {
-  const trainer = new Trainer({ ...spec.config, steps: 1 });
-  const { task, learner, backend, config } = trainer;
-  const data = task.batch(config.batch, new Rng(config.seed + 5_000_011));
+  const trainer = new Trainer({ ...spec.config, batch: 1, steps: 1 });
+  const { task, learner, backend } = trainer;
+  const data = task.batch(1, new Rng(spec.config.seed + 5_000_011));
   const k = Math.min(task.seqLength, 4);
   backend.macs = 0;
   learner.startSequence();
   for (let t = 0; t < k; t++) learner.step(data.x[t]!, data.target[t]!, data.mask[t]!);
   learner.flush();
-  return (backend.macs * task.seqLength * spec.steps) / k;
+  return (backend.macs * spec.config.batch * task.seqLength * spec.steps) / k;
 }
 
-export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void): void {
+/**
+ * Runs one benchmark. `onProbe(true)` is called before the budget's cost estimate and `onProbe(false)`
+ * after it, so the pool can stop a worker whose estimate alone runs too long (a learner whose single step
+ * takes minutes is over any budget).
+ */
+export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onProbe?: (probing: boolean) => void): void {
   if (Number.isFinite(spec.macBudget)) {
-    const estimatedMacs = estimateRunMacs(spec);
+    onProbe?.(true);
+    let estimatedMacs: number;
+    try {
+      estimatedMacs = estimateRunMacs(spec);
+    } catch (e) {
+      // a learner whose state does not fit in memory at this size is over any budget
+      if (!(e instanceof RangeError)) throw e;
+      emit({ kind: 'skipped', ...key(spec), estimatedMacs: null, reason: `does not fit in memory at this size: ${e.message}` });
+      return;
+    }
+    onProbe?.(false);
     if (estimatedMacs > spec.macBudget) {
       emit({
         kind: 'skipped', ...key(spec), estimatedMacs,
