@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { createLearner, type Learner, type LearnerState } from '../learners/index.js';
+import { createLearner, type Learner, type LearnerOptions, type LearnerState } from '../learners/index.js';
 import { ForwardPass } from '../learners/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
 import {
@@ -60,6 +60,11 @@ export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   };
 }
 
+/** The learner options of a run (also used to build the same learner elsewhere, e.g. for bench's alignment). */
+export function learnerOptionsFor(config: TrainConfig): LearnerOptions {
+  return { batchSize: config.batch, window: config.window, seed: config.seed + 1 };
+}
+
 export class Trainer {
   readonly task: Task;
   readonly backend: Backend;
@@ -81,7 +86,7 @@ export class Trainer {
     this.task = createTask(config.task, config.preset, config.taskSettings);
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, { batchSize: config.batch, window: config.window, seed: config.seed + 1 });
+    this.learner = createLearner(config.learner, this.network, learnerOptionsFor(config));
     const schedule = config.schedule === 'cosine'
       ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
       : constant(config.lr);

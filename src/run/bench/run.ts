@@ -15,7 +15,7 @@
 import { Rng } from '../../core/rng.js';
 import { parameterGroups } from '../gradcheck.js';
 import { cosine, learnerGradient, type Sequence } from '../oracle.js';
-import { Trainer } from '../trainer.js';
+import { learnerOptionsFor, Trainer } from '../trainer.js';
 import type { RunSpec } from './plan.js';
 import type { BenchRecord, EvalRecord, RunKey } from './records.js';
 
@@ -76,7 +76,8 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
   const groups = parameterGroups(network);
   // the batch every alignment measurement of this run uses
   const gradBatch: Sequence = task.batch(B, new Rng(config.seed + 7_000_003));
-  const learnerOptions = { window: config.window, seed: config.seed + 1 };
+  // the learner built exactly as the trainer builds it (the alignment batch has the run's batch size)
+  const learnerOptions = learnerOptionsFor(config);
   const paramBytes = network.size * network.params.flat.data.BYTES_PER_ELEMENT;
 
   let chunk = { ms: 0, macs: 0, batches: 0 };
