@@ -51,7 +51,8 @@ function curve(t: TaskSummary, value: (e: TaskSummary['cells'][number]['evals'][
 export function learningCurveChart(s: BenchSummary, t: TaskSummary): Chart {
   const learners = t.cells.filter((c) => c.evals.length > 0).map((c) => c.learner);
   const x = { field: 'step', type: 'quantitative' as const, title: 'training batches' };
-  const y = { type: 'quantitative' as const, title: metricTitle(t), scale: { zero: false } };
+  // errors (mse) fall over decades: a log axis shows the late progress a linear one flattens
+  const y = { type: 'quantitative' as const, title: metricTitle(t), scale: t.higherIsBetter ? { zero: false } : { type: 'log' as const } };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     title: { text: `${t.task}: learning curves`, subtitle: `${t.model} model, ${s.suite} suite, held-out ${t.metric}; line: mean over seeds, band: lowest to highest seed` },
