@@ -9,7 +9,7 @@
  * learner's time against an earlier file, to see what a change did. Budgets are reported, never asserted:
  * timings belong to the machine, not to the test suite.
  */
-import { cpus, availableParallelism, platform, arch } from 'node:os';
+import { cpus, availableParallelism, loadavg, platform, arch } from 'node:os';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +30,8 @@ export interface PerfFile {
   format: 'onward.perf';
   version: 1;
   machine: string;
+  /** the 1-minute load average when the measurements ended: timings taken on a busy machine say so */
+  loadAverage: number;
   date: string;
   quick: boolean;
   kernels: KernelRecord[];
@@ -52,7 +54,8 @@ export function checkBudgets(kernels: KernelRecord[], learners: PerfFile['learne
   for (const o of lru.filter((r) => r.learner === 'online-lru')) {
     const at = (name: string) => lru.find((r) => r.learner === name && r.B === o.B && r.T === o.T);
     const where = `B=${o.B} T=${o.T}`;
-    add(`online-lru traces ≤ parameter memory (${where})`, o.stateBytes / o.paramBytes, 1, '× params', true);
+    // traces are kept per sequence of the batch; the budget is for one sequence
+    add(`online-lru traces per sequence ≤ parameter memory (${where})`, o.stateBytes / o.B / o.paramBytes, 1, '× params', true);
     const spatial = at('spatial'), bptt = at('bptt');
     if (spatial) add(`online-lru step ≤ 1.3× spatial (${where})`, o.usPerStep / spatial.usPerStep, 1.3, '×', true);
     if (bptt) add(`online-lru step ≤ 1.25× bptt per step (${where})`, o.usPerStep / bptt.usPerStep, 1.25, '×', true);
@@ -106,7 +109,8 @@ async function main(): Promise<void> {
   console.error('bench/perf: learner steps …');
   const learners = measureLearners(quick);
   const file: PerfFile = {
-    format: 'onward.perf', version: 1, machine: machine(), date: new Date().toISOString(), quick, kernels, learners, budgets: checkBudgets(kernels, learners),
+    format: 'onward.perf', version: 1, machine: machine(), loadAverage: loadavg()[0]!, date: new Date().toISOString(), quick, kernels, learners,
+    budgets: checkBudgets(kernels, learners),
   };
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
@@ -114,7 +118,8 @@ async function main(): Promise<void> {
   renameSync(tmp, out);
   for (const b of file.budgets) console.log(`${b.ok ? 'ok  ' : 'MISS'} ${b.budget}: ${b.value.toPrecision(3)} ${b.unit} (budget ${b.limit})`);
   if (typeof values.compare === 'string') console.log(compare(file, JSON.parse(readFileSync(values.compare, 'utf8')) as PerfFile).join('\n'));
-  console.log(`bench/perf: ${kernels.length} kernel and ${learners.length} learner measurements → ${out}`);
+  console.log(`bench/perf: ${kernels.length} kernel and ${learners.length} learner measurements → ${out} ` +
+    `(load average ${file.loadAverage.toFixed(1)} on ${availableParallelism()} cores${file.loadAverage > availableParallelism() ? ': the machine was busy, timings are pessimistic' : ''})`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

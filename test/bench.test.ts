@@ -267,3 +267,22 @@ test('onward bench from the command line, and the README table copied from its r
   assert.match(refused.stderr, /bench-results:start/);
   assert.equal(readFileSync(readme, 'utf8'), 'no markers\n');
 });
+
+test('bench/perf checks the design budgets from kernel and learner measurements', async () => {
+  const { checkBudgets } = await import('../bench/perf.js');
+  const kernel = (kernel: string, B: number, n: number, gflops: number, nsPerCall: number) =>
+    ({ kernel, backend: 'wasm', B, n, gflops, nsPerCall, flopsPerCall: 1, p10: nsPerCall, p90: nsPerCall });
+  const learner = (name: string, usPerStep: number, stateBytes: number) => ({
+    learner: name, model: 'lru', backend: 'wasm', B: 2, T: 48, usPerStep, inferenceUsPerStep: 1, paramBytes: 100, stateBytes, inferenceStateBytes: 0,
+    macsPerStep: 1, inferenceMacsPerStep: 1,
+  });
+  const budgets = checkBudgets([kernel('gemm', 64, 1024, 50, 1), kernel('gemm', 16, 256, 30, 1), kernel('gemv', 1, 32, 1, 40)],
+    [learner('online-lru', 12, 180), learner('spatial', 10, 0), learner('bptt', 9, 1000)]);
+  const by = Object.fromEntries(budgets.map((b) => [b.budget.replace(/ \(.*\)$/, ''), b]));
+  assert.equal(by['wasm gemm B=64 n=1024']!.ok, true);
+  assert.equal(by['wasm gemm B=16 n=256']!.ok, false);
+  assert.equal(by['wasm gemv n=32 per call']!.ok, true);
+  assert.equal(by['online-lru traces per sequence ≤ parameter memory']!.value, 0.9); // 180 bytes for 2 sequences, 100 bytes of parameters
+  assert.equal(by['online-lru step ≤ 1.3× spatial']!.ok, true);
+  assert.equal(by['online-lru step ≤ 1.25× bptt per step']!.ok, false);
+});
