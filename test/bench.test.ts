@@ -286,3 +286,29 @@ test('bench/perf checks the design budgets from kernel and learner measurements'
   assert.equal(by['online-lru step ≤ 1.3× spatial']!.ok, true);
   assert.equal(by['online-lru step ≤ 1.25× bptt per step']!.ok, false);
 });
+
+test('onward bench killed halfway: the rerun finishes only the runs that were missing', async () => {
+  const { spawn } = await import('node:child_process');
+  const out = join(tmp, 'killed');
+  const args = ['bench', '--tasks', 'delayed-xor', '--learners', 'bptt,tbptt,rtrl', '--steps', '40', '--seeds', '2', '--workers', '1', '--out', out, '--quiet'];
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/bin.ts'), ...args], { cwd: tmp, stdio: 'ignore' });
+  const results = join(out, 'results.jsonl');
+  const finals = (): number => (existsSync(results) ? readFileSync(results, 'utf8').split('\n').filter((l) => l.includes('"final":true')).length : 0);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let killed = false;
+  while (!killed) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (child.exitCode !== null) break;
+    if (finals() >= 1) killed = child.kill('SIGKILL');
+  }
+  await exited;
+  const before = finals();
+  assert.ok(killed, 'the suite was still running when one run had finished');
+  assert.ok(before >= 1 && before < 6, `finished before the kill: ${before}`);
+  const r = onward(...args.filter((a) => a !== '--quiet'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.equal(summary.reused, before);
+  assert.equal(summary.ran, 6 - before);
+  assert.equal(finals(), 6);
+});
