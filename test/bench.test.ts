@@ -16,7 +16,7 @@ import { taskTable } from '../src/tasks/index.js';
 import { defaultConfig } from '../src/run/config.js';
 import { runBench } from '../src/run/bench/bench.js';
 import { planBench, suites } from '../src/run/bench/plan.js';
-import { doneRuns, readResults, runKey, type BenchRecord, type EvalRecord } from '../src/run/bench/records.js';
+import { configId, doneRuns, readResults, runKey, type BenchRecord, type EvalRecord } from '../src/run/bench/records.js';
 import { estimateRunMacs, runBenchmark } from '../src/run/bench/run.js';
 import { stats, summarize } from '../src/run/bench/summary.js';
 import { num } from '../src/run/bench/report.js';
@@ -59,6 +59,8 @@ test('the plan runs every learner of the table on every task, or lists the pair 
   }
   const keys = plan.runs.map(runKey);
   assert.equal(new Set(keys).size, keys.length, 'run keys are unique');
+  assert.deepEqual(planBench({ suite: 'ci' }).runs.map(runKey), keys, 'and the same every time');
+  for (const r of plan.runs) assert.equal(r.configId, configId(r.config));
 });
 
 test('the plan takes the paper presets for the paper suite and honours the filters', () => {
@@ -178,6 +180,12 @@ test('bench writes results, report and charts; a rerun finishes only what is mis
   assert.equal(third.ran, 0);
   assert.equal(third.reused, 2);
   assert.equal(readFileSync(third.resultsPath, 'utf8'), after);
+
+  // results of a run made with another configuration (other task defaults, say) do not count as this run
+  writeFileSync(third.resultsPath, after.replaceAll(`"configId":"${third.plan.runs[0]!.configId}"`, '"configId":"00000000"'));
+  const fourth = await runBench({ ...tiny, out });
+  assert.equal(fourth.ran, 1);
+  assert.equal(fourth.reused, 1);
 });
 
 test('a damaged results file is refused with its line number and left untouched', async () => {
@@ -210,7 +218,10 @@ test('summaries: mean ± spread over seeds; failed, skipped and not-yet-run cell
   assert.equal(num(0.123456), '0.123');
   assert.equal(num(1234567), '1.23e+6');
   const plan = planBench({ tasks: ['adding'], learners: ['bptt', 'tbptt', 'rtrl', 'online-lru'], seeds: 2, steps: 2 });
-  const key = (learner: string, seed: number) => ({ suite: 'ci', task: 'adding', model: 'gru', learner, seed, steps: 2 });
+  const key = (learner: string, seed: number) => {
+    const r = plan.runs.find((x) => x.learner === learner && x.seed === seed)!;
+    return { suite: r.suite, task: r.task, model: r.model, learner, seed, steps: r.steps, configId: r.configId };
+  };
   const evalRecord = (learner: string, seed: number, value: number): EvalRecord => ({
     kind: 'eval', ...key(learner, seed), final: true, step: 2, metric: 'mse', value, loss: value, cosine: { all: 1 }, usPerStep: 2, macsPerStep: 10,
     stateBytes: 8, inferenceUsPerStep: 1, inferenceMacsPerStep: 5, paramBytes: 4, batch: 1, seqLength: 3, diverged: false, seconds: 1,

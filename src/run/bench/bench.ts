@@ -96,10 +96,10 @@ function runOn(worker: Worker, spec: RunSpec): Promise<Outcome> {
     };
     // a cost estimate that does not finish in time: the run is over budget, and the worker is stopped
     const probeTimeout = (): void => {
-      const { suite, task, model, learner, seed, steps } = spec;
+      const { suite, task, model, learner, seed, steps, configId } = spec;
       finish({
         records: [{
-          kind: 'skipped', suite, task, model, learner, seed, steps, estimatedMacs: null,
+          kind: 'skipped', suite, task, model, learner, seed, steps, configId, estimatedMacs: null,
           reason: `over the ${suite} suite's budget: estimating the cost (4 steps of one sequence) took more than ${spec.probeSeconds} s`,
         }],
         error: null, crashed: true,
@@ -177,8 +177,8 @@ export async function runBench(options: BenchRunOptions): Promise<BenchOutcome> 
     let out: BenchRecord[] = outcome.records;
     let error: ErrorRecord | null = null;
     if (outcome.error) {
-      const { suite, task, model, learner, seed, steps } = spec;
-      error = { kind: 'error', suite, task, model, learner, seed, steps, ...outcome.error };
+      const { suite, task, model, learner, seed, steps, configId } = spec;
+      error = { kind: 'error', suite, task, model, learner, seed, steps, configId, ...outcome.error };
       out = [error]; // the evaluations of a failed run are not kept: a rerun redoes it whole
       failed++;
     }

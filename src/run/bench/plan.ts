@@ -16,7 +16,7 @@ import { ConfigError, OnwardError, UnknownNameError, UnsupportedError } from '..
 import { checkSupport, learnerTable } from '../../learners/index.js';
 import { taskTable, type Preset } from '../../tasks/index.js';
 import { applyOverrides, defaultConfig, type TrainConfig } from '../config.js';
-import type { NotApplicableRecord, RunKey } from './records.js';
+import { configId, type NotApplicableRecord, type RunKey } from './records.js';
 
 export interface Suite {
   name: 'ci' | 'paper';
@@ -114,7 +114,7 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
         const config = applyOverrides(base, {
           learner: learner.name, seed, steps, evalEvery: Math.max(1, Math.ceil(steps / suite.evalPoints)), evalBatches: suite.evalBatches,
         });
-        plan.runs.push({ ...pair, seed, steps, config, macBudget: budget, probeSeconds: options.probeSeconds ?? suite.probeSeconds });
+        plan.runs.push({ ...pair, seed, steps, configId: configId(config), config, macBudget: budget, probeSeconds: options.probeSeconds ?? suite.probeSeconds });
       }
     }
   }

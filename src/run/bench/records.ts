@@ -16,8 +16,24 @@ export interface RunKey {
   model: string;
   learner: string;
   seed: number;
-  /** training batches of the run (part of the key: a suite rerun with other steps is a different run) */
+  /** training batches of the run */
   steps: number;
+  /**
+   * a hash of the run's fully resolved TrainConfig: when a task's defaults or the config change (a merge, an
+   * edit), earlier results no longer count as this run and it is run again
+   */
+  configId: string;
+}
+
+/** FNV-1a (32 bit) of the JSON of a config, as 8 hex digits */
+export function configId(config: object): string {
+  const text = JSON.stringify(config);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
 }
 
 /** one evaluation point of a run */
@@ -78,7 +94,7 @@ export interface ErrorRecord extends RunKey {
 export type BenchRecord = EvalRecord | NotApplicableRecord | SkippedRecord | ErrorRecord;
 
 export function runKey(k: RunKey): string {
-  return `${k.suite}|${k.task}|${k.model}|${k.learner}|${k.seed}|${k.steps}`;
+  return `${k.suite}|${k.task}|${k.model}|${k.learner}|${k.seed}|${k.steps}|${k.configId}`;
 }
 
 export function pairKey(k: { suite: string; task: string; model: string; learner: string }): string {
@@ -95,10 +111,10 @@ export function doneRuns(records: readonly BenchRecord[]): Set<string> {
 }
 
 const fieldTypes: Record<BenchRecord['kind'], Record<string, string>> = {
-  'eval': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', final: 'boolean', step: 'number', metric: 'string', cosine: 'object' },
+  'eval': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', configId: 'string', final: 'boolean', step: 'number', metric: 'string', cosine: 'object' },
   'n/a': { suite: 'string', task: 'string', model: 'string', learner: 'string', reason: 'string' },
-  'skipped': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', reason: 'string' },
-  'error': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', message: 'string' },
+  'skipped': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', configId: 'string', reason: 'string' },
+  'error': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', configId: 'string', message: 'string' },
 };
 
 /** check one parsed line; returns what is wrong with it, or null */

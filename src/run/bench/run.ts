@@ -20,8 +20,8 @@ import type { RunSpec } from './plan.js';
 import type { BenchRecord, EvalRecord, RunKey } from './records.js';
 
 function key(spec: RunSpec): RunKey {
-  const { suite, task, model, learner, seed, steps } = spec;
-  return { suite, task, model, learner, seed, steps };
+  const { suite, task, model, learner, seed, steps, configId } = spec;
+  return { suite, task, model, learner, seed, steps, configId };
 }
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
