@@ -27,8 +27,8 @@ export interface GradcheckOptions {
   seed?: number;
 }
 
-/** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' */
-function groups(net: Network): { layer: string; index: number[] }[] {
+/** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' (indices into the flat store) */
+export function parameterGroups(net: Network): { layer: string; index: number[] }[] {
   const out = new Map<string, number[]>();
   for (const name of net.params.names()) {
     const layer = name.split('.').slice(0, name.startsWith('layers.') ? 2 : 1).join('.');
@@ -52,7 +52,7 @@ export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
     const seq = randomSequence(net, T, B, seed + 2);
     const bptt = learnerGradient('bptt', net, seq, B);
     const fd = finiteDifferenceGradient(net, seq, B);
-    for (const g of groups(net)) {
+    for (const g of parameterGroups(net)) {
       rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', relErr: relativeError(pick(bptt, g.index), pick(fd, g.index)), cosine: cosine(pick(bptt, g.index), pick(fd, g.index)), exact: true });
     }
     for (const info of learnerTable) {
@@ -60,7 +60,7 @@ export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
       if (options.learners && !options.learners.includes(info.name)) continue;
       // tbptt is shown with a window shorter than the sequence, where it is biased
       const g = learnerGradient(info.name, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
-      for (const grp of groups(net)) {
+      for (const grp of parameterGroups(net)) {
         rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', relErr: relativeError(pick(g, grp.index), pick(bptt, grp.index)), cosine: cosine(pick(g, grp.index), pick(bptt, grp.index)), exact: info.exact });
       }
     }
