@@ -62,7 +62,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'sparse-rtrl',
     description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
     exact: true,
-    models: ['rnn', 'gru', 'lstm', 'egru'],
+    models: units,
     create: (net, o) => new SparseRtrlLearner(net, o),
   },
   {
