@@ -7,7 +7,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelConfig } from '../src/model/network.js';
-import { createLearner } from '../src/learners/index.js';
+import { createLearner, type Learner } from '../src/learners/index.js';
+import { RtrlLearner } from '../src/learners/rtrl.js';
 import { f64Network, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
 import type { Network } from '../src/model/network.js';
 
@@ -78,6 +79,23 @@ for (const model of ['rnn', 'gru', 'lstm', 'egru', 'leaky', 'lru']) {
       assert.ok(err <= 1e-9, `relative error ${err}`);
     });
 
+    test('the compact engine (traces/deep.ts) equals the RTRL engine with a diagonal within-layer Jacobian (2 and 3 layers, with recurrent synapses)', () => {
+      for (const layers of [2, 3]) {
+        const net = f64Network(config(model, { layers }), 75 + layers);
+        const seq = randomSequence(net, T, B, 76);
+        const run = (learner: Learner): Float64Array => {
+          learner.startSequence();
+          net.zeroGrads();
+          for (let t = 0; t < T; t++) learner.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
+          return Float64Array.from(net.grads.flat.data);
+        };
+        const compact = run(createLearner('deep-eprop', net, { batchSize: B }));
+        const dense = run(new RtrlLearner(net, { batchSize: B }, 'deep-eprop', 'diag'));
+        const err = relativeError(compact, dense);
+        assert.ok(err <= 1e-12, `${layers} layers: relative error ${err}`);
+      }
+    });
+
     test('with recurrent synapses deep-eprop is approximate, in every layer (negative control)', () => {
       const net = f64Network(config(model), 69);
       const seq = randomSequence(net, T, B, 70, 1);
@@ -88,11 +106,18 @@ for (const model of ['rnn', 'gru', 'lstm', 'egru', 'leaky', 'lru']) {
 }
 
 describe('deep traces: memory', () => {
-  test('deep-eprop keeps S·N_l·P_k numbers per layer pair l ≥ k per sample; deep-rtrl also dy/dθ', () => {
-    const net = f64Network(config('lstm', { hidden: 3 }), 71);
+  test('deep-eprop keeps S·P_k per own layer and S·N_l·P_k per layer pair l > k per sample; deep-rtrl S + 1 rows of N_l·P_k for every l ≥ k', () => {
     const P0 = 4 * 3 * (3 + 3 + 2), P1 = 4 * 3 * (3 + 3 + 2), n = 3, S = 2;
-    const pairs = n * P0 + n * (P0 + P1);
-    assert.equal(createLearner('deep-eprop', net, { batchSize: B }).stateBytes(), S * pairs * B * 8);
-    assert.equal(createLearner('deep-rtrl', net, { batchSize: B }).stateBytes(), (S + 1) * pairs * B * 8);
+    const two = f64Network(config('lstm', { hidden: 3 }), 71);
+    assert.equal(createLearner('deep-eprop', two, { batchSize: B }).stateBytes(), (S * P0 + S * P1 + S * n * P0) * B * 8);
+    assert.equal(createLearner('deep-rtrl', two, { batchSize: B }).stateBytes(), (S + 1) * (n * P0 + n * (P0 + P1)) * B * 8);
+    // a third layer adds its own traces and one pair for each layer below
+    const three = f64Network(config('lstm', { hidden: 3, layers: 3 }), 72);
+    assert.equal(createLearner('deep-eprop', three, { batchSize: B }).stateBytes(), (3 * S * P1 + S * n * (P0 + P0 + P1)) * B * 8);
+  });
+
+  test('on LRU stacks deep-eprop runs on the RTRL engine with a diagonal within-layer Jacobian (the same numbers as rtrl)', () => {
+    const net = f64Network(config('lru'), 73);
+    assert.equal(createLearner('deep-eprop', net, { batchSize: B }).stateBytes(), createLearner('rtrl', net, { batchSize: B }).stateBytes());
   });
 });

@@ -153,3 +153,19 @@ describe('diag traces: memory', () => {
     assert.equal(learner.stateBytes(), 2 * P * B * 8);
   });
 });
+
+describe('diag traces on the wasm backend (float32, the fused trace kernel for S = 1)', () => {
+  for (const [learner, model] of [['eprop', 'leaky'], ['snap1', 'gru'], ['eprop', 'lstm'], ['eprop-random', 'egru']] as const) {
+    test(`${learner} on ${model}: the float32 gradient matches float64`, async () => {
+      const { WasmBackend } = await import('../src/backend/wasm.js');
+      const cfg = config(model, { layers: 2 });
+      const net64 = f64Network(cfg, 81);
+      const net32 = f64Network(cfg, 81, new WasmBackend());
+      net32.params.flat.data.set(net64.params.flat.data); // float32 rounding of the same weights
+      net64.params.flat.data.set(net32.params.flat.data);
+      const seq = randomSequence(net64, T, B, 82);
+      const g64 = learnerGradient(learner, net64, seq, B), g32 = learnerGradient(learner, net32, seq, B);
+      assert.ok(relativeError(g32, g64) < 1e-4, `relative error ${relativeError(g32, g64)}`);
+    });
+  }
+});

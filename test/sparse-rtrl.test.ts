@@ -66,6 +66,7 @@ const cases: [string, Partial<ModelConfig>][] = [
   ['egru stack, 2 layers, masked', { layers: 2, density: 0.4, maskMethod: 'static' }],
   ['egru stack, 3 layers, inputs masked too', { layers: 3, hidden: 6, density: 0.5, maskMethod: 'static', maskInput: true }],
   ['lstm stack, 2 layers', { model: 'lstm', layers: 2, hidden: 5 }],
+  ['leaky stack without recurrent synapses', { model: 'leaky', layers: 2, recurrent: false }],
 ];
 
 describe('sparse-rtrl equals rtrl, and both equal bptt (float64)', () => {

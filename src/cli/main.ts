@@ -1,5 +1,6 @@
 /** The `onward` command: dispatch to a subcommand; typed errors become one readable line and exit code 2. */
 import { OnwardError } from '../core/errors.js';
+import { benchCommand } from './bench.js';
 import { perfCommand } from './perf.js';
 import { evalCommand, trainCommand } from './train.js';
 import { gradCommand, gradcheckCommand } from './grad.js';
@@ -16,6 +17,8 @@ commands:
   eval --model-file DIR/model.json                 evaluate a saved model on its task
   grad --model-file m.json --data seq.json         loss and gradients by parameter name (JSON)
   gradcheck [--models ...] [--learners ...]        every learner against BPTT, BPTT against finite differences
+  bench [--suite ci|paper] [--learners a,b] [--tasks x,y] [--seeds N] [--budget MACS|none] [--out DIR] [--workers N]
+                                                   every learner on every task: results.jsonl, report.md, SVG charts
   perf --kernels | --learners [--json]             kernel GFLOP/s; time, memory and MACs per step per learner
   data --task NAME [--n N] [--seed S]              generated samples with their readable form
   list [--json]                                    tasks, models, learners
@@ -33,6 +36,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   data: dataCommand,
   perf: perfCommand,
   playground: playgroundCommand,
+  bench: benchCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@ import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import { createDeepEprop } from './deep-eprop.js';
 import { TraceLearner } from './eprop.js';
 import { createAnp } from './anp.js';
 import { createNp } from './np.js';
@@ -64,7 +65,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'sparse-rtrl',
     description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
     exact: true,
-    models: ['rnn', 'gru', 'lstm', 'egru'],
+    models: units,
     create: (net, o) => new SparseRtrlLearner(net, o),
   },
   {
@@ -72,7 +73,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     description: 'deep e-prop (Millidge 2025): traces carried up the stack through the inter-layer Jacobians, each unit\'s own ∂f/∂s within a layer, signal at the top',
     exact: false,
     models: gated,
-    create: (net, o) => new RtrlLearner(net, o, 'deep-eprop', 'diag'),
+    create: createDeepEprop,
   },
   {
     name: 'online-lru',

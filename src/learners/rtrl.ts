@@ -12,8 +12,9 @@
  * O(S·n·P) memory, independent of the sequence length.
  * Reference: R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
  *
- * `deep-eprop` — the same engine with within = 'diag' (the `deep` trace rule of DESIGN §5; Millidge,
- * "Generalising E-prop to Deep Networks", 2025): for the parameters θ_k of layer k, the trace of every layer
+ * With within = 'diag' the same engine is the `deep` trace rule of DESIGN §5 (Millidge, "Generalising E-prop
+ * to Deep Networks", 2025) — `deep-eprop` on LRU stacks uses it (stacks of unit-model layers use the compact
+ * engine of traces/deep.ts, the same gradient): for the parameters θ_k of layer k, the trace of every layer
  * l ≥ k is carried forward by the recursion of the note,
  *   ε^{l,k}_t = (∂f^l/∂s) ε^{l,k}_{t−1} + (∂f^l/∂a)·W^l_ih·(dy^{l−1}_t/dθ_k)      (l > k; + immediate at l = k)
  * — the within-layer Jacobian reduced to each unit's own ∂f/∂s (e-prop's approximation), the inter-layer

@@ -36,7 +36,7 @@ export interface GradcheckOptions {
   seeds?: number;
 }
 
-/** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' */
+/** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' (indices into the flat store) */
 export function parameterGroups(net: Network): { layer: string; index: number[] }[] {
   const out = new Map<string, number[]>();
   for (const name of net.params.names()) {

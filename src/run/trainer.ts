@@ -8,7 +8,7 @@ import type { Backend, Buf } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import { createLearner, type Learner } from '../learners/index.js';
+import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import { ForwardPass } from '../learners/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
 import { LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeMasksInto, decodeParamsInto, encodeMasks, encodeParams, type ModelFile } from '../model/format.js';
@@ -69,6 +69,11 @@ export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   };
 }
 
+/** The learner options of a run (also used to build the same learner elsewhere, e.g. for bench's alignment). */
+export function learnerOptionsFor(config: TrainConfig): LearnerOptions {
+  return { batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr, projection: config.projection };
+}
+
 export class Trainer {
   readonly task: Task;
   readonly backend: Backend;
@@ -83,6 +88,8 @@ export class Trainer {
   /** device: pcm — the synapses on simulated phase-change memory; null for ideal digital weights */
   readonly device: PcmDevice | null;
   private readonly before: Buf | null;
+  /** the most bytes the learner kept for its gradient at any update so far (BPTT's peak is just before its sweep) */
+  peakStateBytes = 0;
   private readonly metric: MetricAccumulator;
   /** the alignment measured at the start of the last step with alignEvery (null: none yet) */
   lastAlignment: Alignment | null = null;
@@ -94,9 +101,7 @@ export class Trainer {
     this.task = createTask(config.task, config.preset, config.taskSettings);
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, {
-      batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr, projection: config.projection,
-    });
+    this.learner = createLearner(config.learner, this.network, learnerOptionsFor(config));
     const schedule = config.schedule === 'cosine'
       ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
       : constant(config.lr);
@@ -116,6 +121,7 @@ export class Trainer {
   }
 
   private update(): void {
+    this.peakStateBytes = Math.max(this.peakStateBytes, this.learner.stateBytes());
     this.learner.flush();
     const net = this.network;
     net.applyMasks(); // masked weights get no gradient ...

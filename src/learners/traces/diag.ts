@@ -15,7 +15,8 @@
  *   ∂L/∂θ += Σ_b Σ_c L_t[b, i(θ)] · ∂h/∂s_c[b, i(θ)] · ε_t[b, c, θ]   (+ L_t · ∂h/∂φ for unit parameters).
  * Exact (equals RTRL restricted to the layer) when the layer has no recurrent synapses (W_hh = 0): then the
  * state Jacobian is diagonal and both rules are it; snap1 is also exact for a layer of one unit.
- * Cost per step and sample: O(S²·P) for the layer's P own parameters (a few passes over the trace);
+ * Cost per step and sample: O(S²·P) for the layer's P own parameters — one pass to advance the trace (for
+ * S = 1 the backend's fused traceUpdateRow kernel; S = 2 unrolled) and one to accumulate the gradient;
  * memory S·P numbers per sample (the size of the layer's parameters, per state component).
  *
  * API (one engine per layer, built once, allocation-free per step):

@@ -1,0 +1,123 @@
+/**
+ * One bench run: the ordinary Trainer on one learner × task × seed, with an evaluation point every
+ * `evalEvery` batches (and at step 0) that records
+ * - the task metric and loss on the held-out batches (Trainer.evaluate),
+ * - the cosine of the learner's gradient to BPTT's, per parameter group, on one fixed batch with the
+ *   parameters as they are at that point (oracle.learnerGradient for both rules),
+ * - the cost of training since the previous point: wall time and multiply-accumulates (the backend's
+ *   counter) per time step, and the learner's peak stateBytes(),
+ * - the cost of inference: the evaluation forward pass timed and counted the same way.
+ *
+ * Before training, a run with a finite budget estimates its multiply-accumulates from a few steps of one
+ * batch (forward, then flush, scaled to the sequence and the run) and is skipped, with the estimate, when
+ * it would exceed the budget.
+ */
+import { Rng } from '../../core/rng.js';
+import { parameterGroups } from '../gradcheck.js';
+import { cosine, learnerGradient, type Sequence } from '../oracle.js';
+import { learnerOptionsFor, Trainer } from '../trainer.js';
+import type { RunSpec } from './plan.js';
+import type { BenchRecord, EvalRecord, RunKey } from './records.js';
+
+function key(spec: RunSpec): RunKey {
+  const { suite, task, model, learner, seed, steps, configId } = spec;
+  return { suite, task, model, learner, seed, steps, configId };
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/**
+ * Multiply-accumulates of the whole run, from the first min(T, 4) steps and their flush of a batch of one
+ * sequence, scaled to the batch, the sequence and the run (every kernel's count is linear in the batch;
+ * a batch of one keeps the probe cheap in time and memory, e.g. RTRL's per-sequence influence matrices).
+ */
+export function estimateRunMacs(spec: RunSpec): number {
+  const trainer = new Trainer({ ...spec.config, batch: 1, steps: 1 });
+  const { task, learner, backend } = trainer;
+  const data = task.batch(1, new Rng(spec.config.seed + 5_000_011));
+  const k = Math.min(task.seqLength, 4);
+  backend.macs = 0;
+  learner.startSequence();
+  for (let t = 0; t < k; t++) learner.step(data.x[t]!, data.target[t]!, data.mask[t]!);
+  learner.flush();
+  return (backend.macs * spec.config.batch * task.seqLength * spec.steps) / k;
+}
+
+/**
+ * Runs one benchmark. `onProbe(true)` is called before the budget's cost estimate and `onProbe(false)`
+ * after it, so the pool can stop a worker whose estimate alone runs too long (a learner whose single step
+ * takes minutes is over any budget).
+ */
+export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onProbe?: (probing: boolean) => void): void {
+  if (Number.isFinite(spec.macBudget)) {
+    onProbe?.(true);
+    let estimatedMacs: number;
+    try {
+      estimatedMacs = estimateRunMacs(spec);
+    } catch (e) {
+      // a learner whose state does not fit in memory at this size is over any budget
+      if (!(e instanceof RangeError)) throw e;
+      emit({ kind: 'skipped', ...key(spec), estimatedMacs: null, reason: `does not fit in memory at this size: ${e.message}` });
+      return;
+    }
+    onProbe?.(false);
+    if (estimatedMacs > spec.macBudget) {
+      emit({
+        kind: 'skipped', ...key(spec), estimatedMacs,
+        reason: `over the ${spec.suite} suite's budget: about ${estimatedMacs.toExponential(1)} multiply-accumulates for the run, the budget is ${spec.macBudget.toExponential(1)}`,
+      });
+      return;
+    }
+  }
+  const start = performance.now();
+  const trainer = new Trainer(spec.config);
+  const { task, network, backend, config } = trainer;
+  const B = config.batch, T = task.seqLength;
+  const groups = parameterGroups(network);
+  // the batch every alignment measurement of this run uses
+  const gradBatch: Sequence = task.batch(B, new Rng(config.seed + 7_000_003));
+  // the learner built exactly as the trainer builds it (the alignment batch has the run's batch size)
+  const learnerOptions = learnerOptionsFor(config);
+  const paramBytes = network.size * network.params.flat.data.BYTES_PER_ELEMENT;
+
+  let chunk = { ms: 0, macs: 0, batches: 0 };
+  let diverged = false;
+
+  const evaluationPoint = (final: boolean): EvalRecord => {
+    const m0 = backend.macs, t0 = performance.now();
+    const r = trainer.evaluate();
+    const inferenceMs = performance.now() - t0, inferenceMacs = backend.macs - m0;
+    const cos: Record<string, number | null> = {};
+    if (!diverged) {
+      const g = learnerGradient(spec.learner, network, gradBatch, B, { options: learnerOptions });
+      const ref = learnerGradient('bptt', network, gradBatch, B, { options: learnerOptions });
+      network.zeroGrads();
+      for (const grp of groups) cos[grp.layer] = finite(cosine(grp.index.map((i) => g[i]!), grp.index.map((i) => ref[i]!)));
+    }
+    const evalSteps = config.evalBatches * T;
+    const steps = chunk.batches * T;
+    const record: EvalRecord = {
+      kind: 'eval', ...key(spec), final, step: trainer.step, metric: task.metric, value: finite(r.value), loss: finite(r.loss), cosine: cos,
+      usPerStep: steps > 0 ? (chunk.ms * 1000) / steps : null,
+      macsPerStep: steps > 0 ? chunk.macs / steps : null,
+      stateBytes: trainer.step > 0 ? trainer.peakStateBytes : null,
+      inferenceUsPerStep: (inferenceMs * 1000) / evalSteps, inferenceMacsPerStep: inferenceMacs / evalSteps,
+      paramBytes, batch: B, seqLength: T, diverged, seconds: (performance.now() - start) / 1000,
+    };
+    chunk = { ms: 0, macs: 0, batches: 0 };
+    return record;
+  };
+
+  emit(evaluationPoint(config.steps === 0));
+  while (trainer.step < config.steps) {
+    const m0 = backend.macs, t0 = performance.now();
+    const r = trainer.trainStep();
+    chunk.ms += performance.now() - t0;
+    chunk.macs += backend.macs - m0;
+    chunk.batches++;
+    if (!Number.isFinite(r.loss)) diverged = true;
+    const last = trainer.step === config.steps || diverged;
+    if (last || trainer.step % config.evalEvery === 0) emit(evaluationPoint(last));
+    if (diverged) break;
+  }
+}
