@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/core/rng.js';
 import { createTask, taskTable } from '../src/tasks/index.js';
+import { higherIsBetter } from '../src/tasks/task.js';
 
 test('copy: the target is the pattern, masked to the last `pattern` steps after the stop token', () => {
   for (const preset of ['ci', 'paper'] as const) {
@@ -62,5 +63,16 @@ test('every task is reproducible from its seed and differs across seeds', () => 
     assert.deepEqual(a, b, info.name);
     // token-copy with a pool of one sequence is the perturbation paper's memorisation task: the same by design
     if (task.settings.pool !== 1) assert.notDeepEqual(a, c, info.name);
+  }
+});
+
+test('metric direction: accuracies grow, errors (mse, nrmse) fall — what bench bolds as best', () => {
+  assert.equal(higherIsBetter('accuracy'), true);
+  assert.equal(higherIsBetter('bit_accuracy'), true);
+  assert.equal(higherIsBetter('mse'), false);
+  assert.equal(higherIsBetter('nrmse'), false);
+  for (const info of taskTable) {
+    const task = info.create('ci');
+    assert.equal(higherIsBetter(task.metric), task.metric.includes('accuracy'), `${info.name}: ${task.metric}`);
   }
 });

@@ -19,6 +19,12 @@ export interface Batch {
 /** what `value` in a summary measures: accuracy-like (higher is better) or an error (lower is better) */
 export type MetricName = 'bit_accuracy' | 'accuracy' | 'mse' | 'nrmse';
 
+/** accuracy-like metrics grow as a model learns; errors (mse, nrmse) fall */
+export function higherIsBetter(metric: string): boolean {
+  const errors: readonly string[] = ['mse', 'nrmse'] satisfies MetricName[];
+  return !errors.includes(metric);
+}
+
 /** Training defaults a task suggests for its preset (the command line overrides them). */
 export interface TaskDefaults {
   model: string;

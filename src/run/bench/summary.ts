@@ -5,6 +5,7 @@
  * this, never the raw records.
  */
 import { learnerTable } from '../../learners/index.js';
+import { higherIsBetter } from '../../tasks/task.js';
 import type { BenchPlan } from './plan.js';
 import { pairKey, runKey, type BenchRecord, type EvalRecord } from './records.js';
 
@@ -91,7 +92,7 @@ export function median(values: number[]): number | null {
   return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
-export const higherIsBetter = (metric: string): boolean => metric !== 'mse';
+export { higherIsBetter };
 
 export function summarize(plan: BenchPlan, records: readonly BenchRecord[]): BenchSummary {
   const byRun = new Map<string, BenchRecord[]>();
