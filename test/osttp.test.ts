@@ -7,6 +7,7 @@
  * - no weight transport: poisoning every weight above a layer (NaN) leaves that layer's update bit-identical
  *   (ostl, which backpropagates, is poisoned — the control that shows the test can fail);
  * - no update locking: a layer's update at step t is complete before the next layer runs its forward at t;
+ * - targetTiming 'every-step' projects the target at unscored steps too, the readout still learns from scored ones;
  * - memory does not grow with the sequence length.
  */
 import { describe, test } from 'node:test';
@@ -214,6 +215,21 @@ describe('osttp', () => {
       if (projection === 'centered') assert.ok(rowMeans.every((v) => Math.abs(v) < 1e-15), 'centered rows');
       else assert.ok(rowMeans.some((v) => Math.abs(v) > 1e-3), 'raw rows keep their mean');
     }
+  });
+
+  test('targetTiming every-step projects the target at unscored steps too; the readout still learns from scored steps only', () => {
+    const net = f64Network(config('lif', { layers: 2 }), 75);
+    const full = randomSequence(net, T, B, 76, 1);
+    // the same targets, scored only at the last two steps
+    const late = { ...full, mask: full.mask.map((m, t) => (t >= T - 2 ? m : m.map(() => 0))) };
+    const hidden = (n: string): boolean => n.startsWith('layers.'), readout = (n: string): boolean => n.startsWith('readout.');
+    const every = learnerGradient('osttp', net, late, B, { options: { targetTiming: 'every-step' } });
+    const scored = learnerGradient('osttp', net, late, B, { options: { targetTiming: 'scored' } });
+    const fullScored = learnerGradient('osttp', net, full, B);
+    expectAllClose(pick(net, every, hidden), pick(net, fullScored, hidden), { rtol: 1e-12, atol: 1e-15 }, 'every-step: the hidden layers see every step\'s target');
+    assert.ok(relativeError(pick(net, scored, hidden), pick(net, fullScored, hidden)) > 0.1, 'scored: the unscored steps teach nothing (the control)');
+    assert.deepEqual(pick(net, every, readout), pick(net, scored, readout), 'the readout learns from its scored error alone');
+    assert.ok(relativeError(pick(net, every, readout), pick(net, fullScored, readout)) > 0.1, 'the mask does reach the readout');
   });
 
   test('memory does not grow with the sequence length', () => {

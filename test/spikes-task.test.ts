@@ -1,6 +1,6 @@
 /**
  * The `spikes` task (random-manifold spike patterns) and the row-wise / readout settings of `seq-image`:
- * shapes, one spike per channel inside the window, targets only where scored, seeded and reproducible, and
+ * shapes, one spike per channel inside the window, the label at every step but scored only in the readout window, seeded and reproducible, and
  * classes that are separable from the spike times alone (a nearest-centroid classifier beats chance by far).
  */
 import { describe, test } from 'node:test';
@@ -19,7 +19,7 @@ function spikeTimes(x: Float64Array[], b: number, channels: number): number[] {
 }
 
 describe('spikes task', () => {
-  test('every channel fires exactly once inside the window; the class is the target at the last `readout` steps only', () => {
+  test('every channel fires exactly once inside the window; the class is the target at every step, scored at the last `readout` steps only', () => {
     const task = createTask('spikes', 'ci', { window: 25 });
     const { channels, length: T, readout } = task.settings as { channels: number; length: number; readout: number };
     const B = 8, batch = task.batch(B, new Rng(1));
@@ -33,9 +33,10 @@ describe('spikes task', () => {
       }
       for (let t = 0; t < T; t++) {
         assert.equal(batch.mask[t]![b], t >= T - readout! ? 1 : 0);
-        if (t >= T - readout!) assert.equal(batch.target[t]![b], batch.target[T - 1]![b]);
+        assert.equal(batch.target[t]![b], batch.target[T - 1]![b], 'the label at every step, scored or not');
       }
     }
+    assert.equal(task.defaults.targetTiming, 'every-step', 'osttp projects the label while the spikes arrive');
     assert.ok(batch.x.every((row) => row.every((v) => v === 0 || v === 1)));
   });
 

@@ -47,6 +47,8 @@ export interface LearnerOptions {
   window?: number;
   /** osttp: 'centered' (default) or 'raw' target projection (learners/signals/target-projection.ts) */
   projection?: 'centered' | 'raw';
+  /** osttp: project the target at scored steps only (default) or at every step, masked ones included */
+  targetTiming?: 'scored' | 'every-step';
   /** perturbation learners: the noise scale σ (default 1e-3) */
   noise?: number;
   /** perturbation learners on decorrelated models: the decorrelation rate λ (default 0: D stays fixed) */

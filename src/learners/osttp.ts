@@ -6,6 +6,9 @@
  *
  *   hidden layer l:  ε^l_t = (∂s_t/∂s_{t−1}) ε^l_{t−1} + ∂s_t/∂θ^l,   e^l_t = (∂y_t/∂s_t) ε^l_t (+ ∂y_t/∂θ)
  *                    L^l_t = B^l · ŷ*_t                  (fixed random B^l, seeded, in the checkpoint; Eq. 11)
+ *                    at the scored steps (mask 1), or with targetTiming 'every-step' at every step, the
+ *                    unscored ones included (braintrace's target_timing 'per-step'): the signal needs no
+ *                    output, so a label known for the whole sequence can teach while the input arrives
  *                    ∂θ^l += L^l_t · e^l_t                                                            (Eq. 6)
  *   output layer:    the readout's own gradient at time t, (softmax(ŷ_t) − ŷ*_t)·y^Lᵀ for ce, (ŷ_t − y*_t)·y^Lᵀ for mse
  *
@@ -44,6 +47,7 @@ export class OsttpLearner implements Learner {
   readonly projection: TargetProjection;
   private readonly signals: Buf[];
   private readonly dOut: Buf;
+  private readonly everyStep: boolean;
 
   constructor(readonly network: Network, options: LearnerOptions) {
     const be = network.backend, B = (this.batchSize = options.batchSize);
@@ -60,6 +64,7 @@ export class OsttpLearner implements Learner {
     this.projection = new TargetProjection(network, B, 0x7a26e7 + (options.seed ?? 0), options.projection !== 'raw');
     this.signals = this.layers.map((l) => be.alloc(B * l.outSize));
     this.dOut = be.alloc(B * network.outputSize);
+    this.everyStep = options.targetTiming === 'every-step';
   }
 
   get output(): Buf {
@@ -74,7 +79,8 @@ export class OsttpLearner implements Learner {
   step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
     const fwd = this.fwd, top = this.layers.length;
     fwd.load(x);
-    if (target) this.projection.encode(target, mask);
+    // 'every-step': the target is a label given at every step, scored or not (mask 0): project it regardless
+    if (target) this.projection.encode(target, this.everyStep ? null : mask);
     let input = fwd.input;
     for (let l = 0; l < top; l++) {
       const layer = this.layers[l]!, cache = this.caches[l] as RecCache;

@@ -38,6 +38,9 @@ export interface TrainConfig {
   window: number;
   /** osttp: the target projection, 'centered' (rows of zero mean) or 'raw' (DRTP as published) */
   projection: 'centered' | 'raw';
+  /** osttp: project the target only at scored steps (mask 1), or at every step (tasks whose target is the
+   *  sequence's label, given at every step; DRTP's signal needs no output, so it can teach before the score) */
+  targetTiming: 'scored' | 'every-step';
   /** perturbation learners: noise scale σ; decorrelated layer inputs (rnn-family models) and their rate λ */
   noise: number;
   decorrelate: boolean;
@@ -94,6 +97,7 @@ const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   dtype: ['float32', 'float64'],
   device: ['none', 'pcm'],
   projection: ['centered', 'raw'],
+  targetTiming: ['scored', 'every-step'],
 };
 
 /** The defaults for a task and preset: the task's suggestions, then the library's. */
@@ -105,7 +109,7 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
     model: d.model, hidden: d.hidden, layers: d.layers,
     stateSize: d.stateSize ?? 0, rMin: d.rMin ?? 0, rMax: d.rMax ?? 1, maxPhase: 6.28, dropout: d.dropout ?? 0, pooling: d.pooling ?? 'none',
     dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', recurrent: d.recurrent ?? 'on', pruneEvery: 10, pruneUntil: 0,
-    learner: d.learner, window: 8, projection: 'centered', noise: d.noise ?? 1e-3, decorrelate: d.decorrelate ?? false, decorLr: d.decorLr ?? 0,
+    learner: d.learner, window: 8, projection: 'centered', targetTiming: d.targetTiming ?? 'scored', noise: d.noise ?? 1e-3, decorrelate: d.decorrelate ?? false, decorLr: d.decorLr ?? 0,
     batch: d.batch, steps: d.steps, updateEvery: 0,
     optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
     seed: 0, alignEvery: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,

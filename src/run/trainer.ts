@@ -71,7 +71,7 @@ export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
 
 /** The learner options of a run (also used to build the same learner elsewhere, e.g. for bench's alignment). */
 export function learnerOptionsFor(config: TrainConfig): LearnerOptions {
-  return { batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr, projection: config.projection };
+  return { batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr, projection: config.projection, targetTiming: config.targetTiming };
 }
 
 export class Trainer {

@@ -53,6 +53,8 @@ export interface TaskDefaults {
   noise?: number;
   decorrelate?: boolean;
   decorLr?: number;
+  /** osttp: 'every-step' when the target at every step (scored or not) is the sequence's label */
+  targetTiming?: 'scored' | 'every-step';
 }
 
 export interface Task {
