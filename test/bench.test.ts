@@ -83,6 +83,17 @@ test('unknown names and bad counts are typed errors', () => {
   assert.throws(() => planBench({ steps: 1.5 }), ConfigError);
 });
 
+test('alignment compares the gradients an update applies: masked weights (recurrent: false) do not count', () => {
+  // sparse-rtrl stores no influence for masked weights while bptt computes their (unused) gradient
+  const plan = planBench({ ...tiny, learners: ['sparse-rtrl'], steps: 2 });
+  const spec = plan.runs[0]!;
+  const records: BenchRecord[] = [];
+  runBenchmark({ ...spec, config: { ...spec.config, evalEvery: 2, recurrent: 'off' } }, (r) => records.push(r));
+  for (const r of records as EvalRecord[]) {
+    for (const c of Object.values(r.cosine)) assert.ok(c !== null && c > 0.999, `cosine ${c}`);
+  }
+});
+
 test('a run records every evaluation point with metric, loss, per-layer cosine and costs; exact learners align with BPTT', () => {
   const plan = planBench({ ...tiny, learners: ['rtrl'], steps: 4 });
   const spec = plan.runs[0]!;

@@ -176,7 +176,7 @@ export class Trainer {
   align(data: { x: Float64Array[]; target: Float64Array[]; mask: Float64Array[] }): Alignment {
     const net = this.network, B = this.config.batch;
     this.alignLearners ??= {
-      learner: createLearner(this.config.learner, net, { batchSize: B, window: this.config.window, seed: this.config.seed + 1 }),
+      learner: createLearner(this.config.learner, net, learnerOptionsFor(this.config)),
       bptt: createLearner('bptt', net, { batchSize: B }),
     };
     const grad = (l: Learner): Float64Array => {

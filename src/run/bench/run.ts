@@ -89,8 +89,14 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
     const inferenceMs = performance.now() - t0, inferenceMacs = backend.macs - m0;
     const cos: Record<string, number | null> = {};
     if (!diverged) {
-      const g = learnerGradient(spec.learner, network, gradBatch, B, { options: learnerOptions });
-      const ref = learnerGradient('bptt', network, gradBatch, B, { options: learnerOptions });
+      // both gradients as an update would apply them: masked weights (pruned, or recurrent: false) get none
+      const applied = (g: Float64Array): Float64Array => {
+        network.grads.flat.data.set(g);
+        network.applyMasks();
+        return Float64Array.from(network.grads.flat.data);
+      };
+      const g = applied(learnerGradient(spec.learner, network, gradBatch, B, { options: learnerOptions }));
+      const ref = applied(learnerGradient('bptt', network, gradBatch, B, { options: learnerOptions }));
       network.zeroGrads();
       for (const grp of groups) cos[grp.layer] = finite(cosine(grp.index.map((i) => g[i]!), grp.index.map((i) => ref[i]!)));
     }
