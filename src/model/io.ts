@@ -28,6 +28,11 @@ export function readModelFile(path: string): ModelFile {
 export function writeJsonAtomic(path: string, value: unknown): void {
   const text = JSON.stringify(value) + '\n'; // fails before anything is touched if the value cannot be written
   mkdirSync(dirname(path), { recursive: true });
+  writeTextAtomic(path, text);
+}
+
+/** write a text file whole: a temporary file in the same folder, renamed over the target (never half a file) */
+export function writeTextAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   try {
     writeFileSync(tmp, text);

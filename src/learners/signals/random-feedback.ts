@@ -15,20 +15,26 @@ import type { Buf } from '../../backend/backend.js';
 import { Rng } from '../../core/rng.js';
 import type { Network } from '../../model/network.js';
 
+/**
+ * One fixed random matrix per recurrent module (n_l × outputSize, entries N(0, 1/outputSize), drawn in module
+ * order from `seed`), null for feed-forward modules — shared by random feedback and target projection
+ */
+export function drawFeedbackMatrices(network: Network, seed: number): (Float64Array | null)[] {
+  const out = network.outputSize, rng = new Rng(seed), std = 1 / Math.sqrt(out);
+  return network.modules.map((m) => {
+    if (!m.recurrent) return null;
+    const v = new Float64Array(m.outSize * out);
+    for (let k = 0; k < v.length; k++) v[k] = rng.normal(0, std);
+    return v;
+  });
+}
+
 export class RandomFeedback {
   /** by module index: the feedback matrix of each recurrent module (null for feed-forward ones) */
   readonly matrices: (Buf | null)[];
 
   constructor(readonly network: Network, seed: number) {
-    const be = network.backend, out = network.outputSize;
-    const rng = new Rng(seed);
-    const std = 1 / Math.sqrt(out);
-    this.matrices = network.modules.map((m) => {
-      if (!m.recurrent) return null;
-      const v = new Float64Array(m.outSize * out);
-      for (let k = 0; k < v.length; k++) v[k] = rng.normal(0, std);
-      return be.from(v);
-    });
+    this.matrices = drawFeedbackMatrices(network, seed).map((v) => (v ? network.backend.from(v) : null));
   }
 
   /** out (B × n_i) = dOut (B × outputSize) · B^iᵀ */

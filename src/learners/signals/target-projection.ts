@@ -23,7 +23,7 @@
  */
 import type { Buf } from '../../backend/backend.js';
 import { NonFiniteError, ShapeError } from '../../core/errors.js';
-import { Rng } from '../../core/rng.js';
+import { drawFeedbackMatrices } from './random-feedback.js';
 import type { Network } from '../../model/network.js';
 
 export class TargetProjection {
@@ -34,12 +34,9 @@ export class TargetProjection {
 
   constructor(readonly network: Network, readonly B: number, seed: number, readonly centered = true) {
     const be = network.backend, out = network.outputSize;
-    const rng = new Rng(seed);
-    const std = 1 / Math.sqrt(out);
-    this.matrices = network.modules.map((m) => {
-      if (!m.recurrent) return null;
-      const v = new Float64Array(m.outSize * out);
-      for (let k = 0; k < v.length; k++) v[k] = rng.normal(0, std);
+    this.matrices = drawFeedbackMatrices(network, seed).map((v, i) => {
+      if (!v) return null;
+      const m = network.modules[i]!;
       if (centered) {
         for (let i = 0; i < m.outSize; i++) {
           let mean = 0;

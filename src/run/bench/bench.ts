@@ -6,11 +6,12 @@
  * Safety of earlier results: the output folder is checked before anything runs; a damaged results file
  * stops the command with a FileFormatError before any write; the results file is only appended to.
  */
-import { accessSync, constants, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../core/errors.js';
+import { writeTextAtomic } from '../../model/io.js';
 import { benchCharts, renderSvg } from './charts.js';
 import { planBench, type BenchOptions, type BenchPlan, type RunSpec } from './plan.js';
 import { appendResults, doneRuns, pairKey, readResults, runKey, type BenchRecord, type ErrorRecord } from './records.js';
@@ -44,18 +45,6 @@ export interface BenchOutcome {
   ran: number;
   reused: number;
   failed: number;
-}
-
-/** write a text file whole: a temporary file renamed over the target */
-export function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 function prepareOutput(dir: string): void {
