@@ -61,7 +61,13 @@ export async function allocationCheck(fn: () => void, calls = 1_000_000, rounds 
   const start = performance.now();
   for (let i = 0; i < 10_000 || performance.now() - start < 300; i++) fn();
   let best: AllocationReport | null = null;
-  for (let round = 0; round < rounds && (best === null || best.gcCount > 0); round++) {
+  // a clean round has no collection and next to no heap growth; under load the JIT may re-optimise mid-round
+  // (hundreds of KB of code and feedback), so an unclean round is measured again — allocation in fn itself
+  // (8+ bytes per call, megabytes per round) shows in every round and is never hidden this way
+  const clean = (r: AllocationReport | null): boolean => r !== null && r.gcCount === 0 && r.heapGrowthBytes < 1 << 20;
+  const better = (r: AllocationReport, than: AllocationReport | null): boolean =>
+    than === null || r.gcCount < than.gcCount || (r.gcCount === than.gcCount && r.heapGrowthBytes < than.heapGrowthBytes);
+  for (let round = 0; round < rounds && !clean(best); round++) {
     await new Promise((resolve) => setTimeout(resolve, 20)); // drain GC entries from before
     let gcCount = 0;
     const observer = new PerformanceObserver((list) => {
@@ -74,7 +80,7 @@ export async function allocationCheck(fn: () => void, calls = 1_000_000, rounds 
     await new Promise((resolve) => setTimeout(resolve, 20)); // GC entries are delivered asynchronously
     observer.disconnect();
     const report = { calls, heapGrowthBytes: after - before, gcCount };
-    if (best === null || report.gcCount < best.gcCount) best = report;
+    if (better(report, best)) best = report;
   }
   return best!;
 }
