@@ -1,5 +1,5 @@
 // The README's streaming example, runnable: `npx tsx examples/stream.ts [steps]` (the test suite runs it with few
-// steps; bench/stream-memory.ts runs it for a million and reports the memory).
+// steps; experiments/stream-memory.ts runs it for a million and reports the memory).
 //
 // A live signal arrives one value at a time; the network predicts the next value before it arrives, then learns
 // from it — one unbroken sequence, batch 1, an update after every sample, memory fixed when the stream starts.

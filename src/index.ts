@@ -41,11 +41,11 @@ export { createOptimizer, clipByGlobalNorm, constant, warmupCosine, type Optimiz
 export { taskTable, createTask, type Batch, type Task, type Preset } from './tasks/index.js';
 
 // training runs
-export { Trainer, type Summary } from './run/trainer.js';
-export { defaultConfig, applyOverrides, type TrainConfig } from './run/config.js';
+export { Trainer, type Summary } from './train/trainer.js';
+export { defaultConfig, applyOverrides, type TrainConfig } from './train/config.js';
 
 // streaming: one sample at a time, predict then learn, constant memory, resumable
-export { OnlineStream, validateStreamConfig, type StreamConfig, type StreamSample, type StreamStep, type StreamCheckpoint } from './run/stream.js';
+export { OnlineStream, validateStreamConfig, type StreamConfig, type StreamSample, type StreamStep, type StreamCheckpoint } from './train/stream.js';
 
 // model files without a file system (Node's file helpers are in 'onward/node')
 export { parseModelFile, encodeParams, decodeParamsInto, MODEL_FORMAT, MODEL_VERSION, type ModelFile, type EncodedArray } from './model/format.js';

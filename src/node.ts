@@ -4,4 +4,4 @@
  */
 export * from './index.js';
 export { readModelFile, writeJsonAtomic } from './model/io.js';
-export { saveCheckpoint, resumeTrainer, saveStreamCheckpoint, resumeStream } from './run/files.js';
+export { saveCheckpoint, resumeTrainer, saveStreamCheckpoint, resumeStream } from './train/files.js';

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { applyOverrides, defaultConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
 
 const tiny = (extra: Record<string, unknown>) => applyOverrides(defaultConfig('cue-accumulation', 'ci'), {
   hidden: 5, batch: 3, steps: 4, evalEvery: 0, evalBatches: 1, backend: 'ts', dtype: 'float64', ...extra,
@@ -47,7 +47,7 @@ test('onward train --set alignEvery=k writes per-layer alignment records into me
 });
 
 test('gradcheck lists per-layer cosine and norm ratio to BPTT for the trace learners on 2-layer leaky and GRU stacks', async () => {
-  const { gradcheck } = await import('../src/run/gradcheck.js');
+  const { gradcheck } = await import('../src/check/gradcheck.js');
   const learners = ['eprop', 'snap1', 'deep-eprop', 'deep-rtrl'];
   const rows = gradcheck({ models: ['leaky', 'gru', 'leaky:norec'], learners, T: 8 });
   for (const model of ['leaky', 'gru', 'leaky:norec']) {
@@ -69,7 +69,7 @@ test('gradcheck lists per-layer cosine and norm ratio to BPTT for the trace lear
 
 test('the trace learners refuse networks they cannot train, naming the alternatives', async () => {
   const { createLearner } = await import('../src/learners/index.js');
-  const { f64Network } = await import('../src/run/oracle.js');
+  const { f64Network } = await import('../src/check/oracle.js');
   const lru = f64Network({ model: 'lru', inputSize: 2, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } });
   for (const name of ['eprop', 'eprop-random', 'snap1']) {
     assert.throws(() => createLearner(name, lru, { batchSize: 1 }), (e: Error) => e.name === 'UnsupportedError' && /learners for 'lru'.*deep-eprop/.test(e.message));
@@ -77,7 +77,7 @@ test('the trace learners refuse networks they cannot train, naming the alternati
 });
 
 test('gradcheck over several seeds: the largest relative error, the mean cosine and norm ratio of the single runs', async () => {
-  const { gradcheck } = await import('../src/run/gradcheck.js');
+  const { gradcheck } = await import('../src/check/gradcheck.js');
   const o = { models: ['leaky'], learners: ['eprop'], T: 5 };
   const a = gradcheck({ ...o, seed: 0 }), b = gradcheck({ ...o, seed: 10 }), both = gradcheck({ ...o, seeds: 2 });
   assert.equal(both.length, a.length);

@@ -1,7 +1,7 @@
 /** Nothing in a kernel allocates per call: a million calls run without a single garbage collection. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocationCheck } from '../src/run/measure.js';
+import { allocationCheck } from '../src/perf/measure.js';
 import { backendCases } from './helpers.js';
 
 for (const bc of backendCases) {

@@ -13,13 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, FileFormatError, UnknownNameError } from '../src/core/errors.js';
 import { checkSupport, learnerTable } from '../src/learners/index.js';
 import { taskTable } from '../src/tasks/index.js';
-import { defaultConfig } from '../src/run/config.js';
-import { runBench } from '../src/run/bench/bench.js';
-import { planBench, suites } from '../src/run/bench/plan.js';
-import { configId, doneRuns, readResults, runKey, type BenchRecord, type EvalRecord } from '../src/run/bench/records.js';
-import { estimateRunMacs, runBenchmark } from '../src/run/bench/run.js';
-import { stats, summarize } from '../src/run/bench/summary.js';
-import { num } from '../src/run/bench/report.js';
+import { defaultConfig } from '../src/train/config.js';
+import { runBench } from '../src/bench/bench.js';
+import { planBench, suites } from '../src/bench/plan.js';
+import { configId, doneRuns, readResults, runKey, type BenchRecord, type EvalRecord } from '../src/bench/records.js';
+import { estimateRunMacs, runBenchmark } from '../src/bench/run.js';
+import { stats, summarize } from '../src/bench/summary.js';
+import { num } from '../src/bench/report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'onward-bench-'));
@@ -291,7 +291,7 @@ test('onward bench from the command line, and the README table copied from its r
 });
 
 test('bench/perf checks the design budgets from kernel and learner measurements', async () => {
-  const { checkBudgets } = await import('../bench/perf.js');
+  const { checkBudgets } = await import('../experiments/perf.js');
   const kernel = (kernel: string, B: number, n: number, gflops: number, nsPerCall: number) =>
     ({ kernel, backend: 'wasm', B, n, gflops, nsPerCall, flopsPerCall: 1, p10: nsPerCall, p90: nsPerCall });
   const learner = (name: string, usPerStep: number, stateBytes: number) => ({

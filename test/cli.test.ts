@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { TsBackend } from '../src/backend/ts.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
 import { decodeParamsInto, readModelFile } from '../src/model/io.js';
-import { learnerGradient } from '../src/run/oracle.js';
+import { learnerGradient } from '../src/check/oracle.js';
 import { expectAllClose } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -10,12 +10,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { learnerTable, createLearner } from '../src/learners/index.js';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
-import { resumeTrainer, saveCheckpoint } from '../src/run/files.js';
+import { applyOverrides, defaultConfig, type TrainConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
+import { resumeTrainer, saveCheckpoint } from '../src/train/files.js';
 import { Network } from '../src/model/network.js';
 import { WasmBackend } from '../src/backend/wasm.js';
-import { randomSequence } from '../src/run/oracle.js';
+import { randomSequence } from '../src/check/oracle.js';
 import { expectFinite } from './helpers.js';
 
 function tinyConfig(learner: string, model: string, extra: Record<string, unknown> = {}): TrainConfig {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { ModelConfig } from '../src/model/network.js';
 import { createLearner, type Learner } from '../src/learners/index.js';
 import { RtrlLearner } from '../src/learners/rtrl.js';
-import { f64Network, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
+import { f64Network, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
 import type { Network } from '../src/model/network.js';
 
 const B = 2, T = 6;

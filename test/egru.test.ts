@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { TsBackend } from '../src/backend/ts.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
 import { createEgruUnit } from '../src/units/egru.js';
-import { ForwardPass } from '../src/learners/forward.js';
-import { finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
+import { ForwardPass } from '../src/model/forward.js';
+import { finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
 import { expectAllClose } from './helpers.js';
 
 const B = 2, T = 8;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ModelConfig } from '../src/model/network.js';
 import { createLearner } from '../src/learners/index.js';
 import { expectAllClose } from './helpers.js';
-import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
+import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
 import type { Network } from '../src/model/network.js';
 
 const B = 2, T = 6;

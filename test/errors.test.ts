@@ -9,8 +9,8 @@ import { TsBackend } from '../src/backend/ts.js';
 import { Network } from '../src/model/network.js';
 import { checkSupport, createLearner, learnerInfo } from '../src/learners/index.js';
 import { createTask } from '../src/tasks/index.js';
-import { applyOverrides, defaultConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
 import { decodeParamsInto, readModelFile, writeJsonAtomic } from '../src/model/io.js';
 
 const config = { model: 'gru', inputSize: 3, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } } as const;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ModelConfig } from '../src/model/network.js';
 import type { LossSpec } from '../src/modules/loss.js';
 import { expectAllClose } from './helpers.js';
-import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../src/run/oracle.js';
+import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../src/check/oracle.js';
 
 const losses: { label: string; loss: LossSpec; outputSize: number }[] = [
   { label: 'mse', loss: { kind: 'mse' }, outputSize: 2 },

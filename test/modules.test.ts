@@ -19,7 +19,7 @@ import { Gelu } from '../src/modules/gelu.js';
 import { LayerNorm } from '../src/modules/layernorm.js';
 import type { Module, ModuleCache, StepContext } from '../src/modules/module.js';
 import { Residual } from '../src/modules/residual.js';
-import { allocationCheck } from '../src/run/measure.js';
+import { allocationCheck } from '../src/perf/measure.js';
 import { expectAllClose, f32, testData } from './helpers.js';
 
 const B = 3, N = 5, EPS = 1e-6, RIN = 2;

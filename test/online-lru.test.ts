@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TsBackend } from '../src/backend/ts.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
-import { learnerGradient, randomSequence, relativeError } from '../src/run/oracle.js';
+import { learnerGradient, randomSequence, relativeError } from '../src/check/oracle.js';
 import { createLearner } from '../src/learners/index.js';
 import { LruLayer } from '../src/modules/lru.js';
 import { ParamStore } from '../src/core/params.js';

@@ -15,9 +15,9 @@ import assert from 'node:assert/strict';
 import type { ModelConfig, Network } from '../src/model/network.js';
 import type { RecurrentLayer } from '../src/modules/recurrent.js';
 import { createLearner } from '../src/learners/index.js';
-import { ForwardPass } from '../src/learners/forward.js';
+import { ForwardPass } from '../src/model/forward.js';
 import { OsttpLearner } from '../src/learners/osttp.js';
-import { f64Network, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
+import { f64Network, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
 import { expectAllClose } from './helpers.js';
 
 const B = 2, T = 7;

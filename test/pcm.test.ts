@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { ConfigError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { PCM, PcmArray, defaultPcmSettings, driftStats, programmingSigma, readSigma, type PcmSettings } from '../src/hardware/pcm.js';
-import { applyOverrides, defaultConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
-import { resumeTrainer, saveCheckpoint } from '../src/run/files.js';
-import { relativeError } from '../src/run/oracle.js';
-import { allocationCheck } from '../src/run/measure.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
+import { resumeTrainer, saveCheckpoint } from '../src/train/files.js';
+import { relativeError } from '../src/check/oracle.js';
+import { allocationCheck } from '../src/perf/measure.js';
 
 const ideal: PcmSettings = { ...defaultPcmSettings, c2c: 0, progNoise: 0, readNoise: 0, drift: 0 };
 const wMax = 2;

@@ -16,11 +16,11 @@ import { UnsupportedError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { createLearner } from '../src/learners/index.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
-import { applyOverrides, defaultConfig } from '../src/run/config.js';
-import { cosine, f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../src/run/oracle.js';
-import { Trainer } from '../src/run/trainer.js';
-import { resumeTrainer, saveCheckpoint } from '../src/run/files.js';
-import { allocationCheck } from '../src/run/measure.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
+import { cosine, f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../src/check/oracle.js';
+import { Trainer } from '../src/train/trainer.js';
+import { resumeTrainer, saveCheckpoint } from '../src/train/files.js';
+import { allocationCheck } from '../src/perf/measure.js';
 import { expectAllClose } from './helpers.js';
 
 const perturbationLearners = ['wp', 'np', 'anp', 'tanp'];

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/core/rng.js';
-import { MetricAccumulator } from '../src/run/metrics.js';
+import { MetricAccumulator } from '../src/train/metrics.js';
 import { createTask } from '../src/tasks/index.js';
 import { mackeyGlassSeries } from '../src/tasks/mackey-glass.js';
 

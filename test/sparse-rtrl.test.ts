@@ -12,10 +12,10 @@ import type { Backend } from '../src/backend/backend.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
 import { createLearner } from '../src/learners/index.js';
 import { SparseRtrlLearner } from '../src/learners/sparse-rtrl.js';
-import { ForwardPass } from '../src/learners/forward.js';
-import { learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
-import { applyOverrides, defaultConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
+import { ForwardPass } from '../src/model/forward.js';
+import { learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
 import { expectAllClose } from './helpers.js';
 
 const B = 2, T = 12;

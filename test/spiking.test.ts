@@ -11,8 +11,8 @@ import type { Buf } from '../src/backend/backend.js';
 import { TsBackend } from '../src/backend/ts.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
 import { createSpikingUnit } from '../src/units/spiking.js';
-import { ForwardPass } from '../src/learners/forward.js';
-import { finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/run/oracle.js';
+import { ForwardPass } from '../src/model/forward.js';
+import { finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
 import { expectAllClose } from './helpers.js';
 
 const B = 2, T = 8;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { TsBackend } from '../src/backend/ts.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
 import { expectAllClose } from './helpers.js';
-import { learnerGradient, sequenceLoss, type Sequence } from '../src/run/oracle.js';
+import { learnerGradient, sequenceLoss, type Sequence } from '../src/check/oracle.js';
 
 interface TorchCase {
   name: string;

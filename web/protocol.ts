@@ -1,5 +1,5 @@
 /** The messages between the page and a training worker (one worker per learner being compared). */
-import type { TrainConfig } from '../src/run/config.js';
+import type { TrainConfig } from '../src/train/config.js';
 import type { Preset } from '../src/tasks/index.js';
 
 export interface Catalogue {

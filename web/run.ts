@@ -5,15 +5,15 @@
  * against the target on a fresh sequence. No DOM, no worker API: the worker wires messages to it, and the Node
  * tests drive it directly.
  */
-import { ForwardPass } from '../src/learners/forward.js';
+import { ForwardPass } from '../src/model/forward.js';
 import { learnerTable, type Learner } from '../src/learners/index.js';
 import { decodeMasksInto, decodeParamsInto, parseModelFile } from '../src/model/format.js';
 import { modelNames, type ModelConfig, type Network } from '../src/model/network.js';
 import type { LossSpec } from '../src/modules/loss.js';
 import type { ModuleCache } from '../src/modules/module.js';
 import { Rng } from '../src/core/rng.js';
-import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
+import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
 import { taskTable } from '../src/tasks/index.js';
 import { unitModels } from '../src/units/index.js';
 import type { Catalogue, Progress, RunSpec, SequenceView } from './protocol.js';

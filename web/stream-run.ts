@@ -1,15 +1,15 @@
 /**
  * The playground's stream mode: the task's sequences arrive back to back as ONE unbroken stream, batch 1, and an
- * OnlineStream (src/run/stream.ts) predicts each sample and then learns from it — the state is never reset, an
+ * OnlineStream (src/train/stream.ts) predicts each sample and then learns from it — the state is never reset, an
  * update comes every `updateEvery` samples (0 means once per task sequence length). What the page shows is
  * prequential: every prediction was made before the network learned from that sample's target, so the running
  * loss is an honest error on data it had not seen. The same model file comes out as in episode mode.
  */
 import { Rng } from '../src/core/rng.js';
-import { modelConfigFor } from '../src/run/trainer.js';
-import { MetricAccumulator } from '../src/run/metrics.js';
-import { OnlineStream } from '../src/run/stream.js';
-import type { TrainConfig } from '../src/run/config.js';
+import { modelConfigFor } from '../src/train/trainer.js';
+import { MetricAccumulator } from '../src/train/metrics.js';
+import { OnlineStream } from '../src/train/stream.js';
+import type { TrainConfig } from '../src/train/config.js';
 import { createTask, type Batch, type Task } from '../src/tasks/index.js';
 import { loadModelInto, resolveConfig, SequenceRecorder, trackPeakState, type Session } from './run.js';
 import type { Progress, RunSpec, SequenceView } from './protocol.js';

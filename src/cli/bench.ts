@@ -4,7 +4,7 @@
  * it finishes only the runs the results file does not hold yet.
  */
 import { ConfigError } from '../core/errors.js';
-import { runBench } from '../run/bench/bench.js';
+import { runBench } from '../bench/bench.js';
 import { parse } from './args.js';
 
 export async function benchCommand(argv: string[]): Promise<void> {

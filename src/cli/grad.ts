@@ -9,8 +9,8 @@ import { ConfigError } from '../core/errors.js';
 import { createLearner } from '../learners/index.js';
 import { decodeMasksInto, decodeParamsInto, encodePlain, readModelFile } from '../model/io.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
-import { gradcheck } from '../run/gradcheck.js';
-import { readSequenceFile } from '../run/sequence-file.js';
+import { gradcheck } from '../check/gradcheck.js';
+import { readSequenceFile } from '../check/sequence-file.js';
 import { parse } from './args.js';
 import { formatTable } from './table.js';
 

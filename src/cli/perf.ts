@@ -4,10 +4,10 @@
  */
 import { parse } from './args.js';
 import { fmt, formatTable } from './table.js';
-import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../run/perf-kernels.js';
+import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../perf/kernels.js';
 import { ConfigError } from '../core/errors.js';
-import { runLearnerPerf, type LearnerPerfRecord } from '../run/perf-learners.js';
-import { runSparsePerf, type SparsePerfRecord } from '../run/perf-sparse.js';
+import { runLearnerPerf, type LearnerPerfRecord } from '../perf/learners.js';
+import { runSparsePerf, type SparsePerfRecord } from '../perf/sparse.js';
 
 export async function perfCommand(argv: string[]): Promise<void> {
   const { values } = parse('perf', argv, {

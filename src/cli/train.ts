@@ -6,10 +6,10 @@
 import { readFileSync, writeFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, FileFormatError } from '../core/errors.js';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../run/config.js';
-import { ProgressBar } from '../run/progress.js';
-import { Trainer, type Summary } from '../run/trainer.js';
-import { resumeTrainer, saveCheckpoint } from '../run/files.js';
+import { applyOverrides, defaultConfig, type TrainConfig } from '../train/config.js';
+import { ProgressBar } from './progress.js';
+import { Trainer, type Summary } from '../train/trainer.js';
+import { resumeTrainer, saveCheckpoint } from '../train/files.js';
 import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
 import { parse, type Values } from './args.js';
 

@@ -14,7 +14,7 @@ import type { Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import type { BackwardWorkspace, Network, RecurrentBackward } from '../model/network.js';
 import type { ModuleCache, RecurrentCarry } from '../modules/module.js';
-import { ForwardPass } from './forward.js';
+import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 
 interface StepRecord {

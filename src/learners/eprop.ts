@@ -22,7 +22,7 @@ import { UnsupportedError } from '../core/errors.js';
 import type { BackwardWorkspace, Network, RecurrentBackward } from '../model/network.js';
 import type { ModuleCache } from '../modules/module.js';
 import { RecurrentLayer, type RecCache } from '../modules/recurrent.js';
-import { ForwardPass } from './forward.js';
+import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 import { RandomFeedback } from './signals/random-feedback.js';
 import { DiagTraces, type DiagRule } from './traces/diag.js';

@@ -25,7 +25,7 @@ import { UnsupportedError } from '../core/errors.js';
 import type { Network, BackwardWorkspace, RecurrentBackward } from '../model/network.js';
 import { LruLayer, type LruCache, type LruTraces } from '../modules/lru.js';
 import type { ModuleCache, RecurrentCarry } from '../modules/module.js';
-import { ForwardPass } from './forward.js';
+import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 
 export type OnlineLruMode = 'online' | 'spatial' | 'truncated1';

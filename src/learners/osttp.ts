@@ -30,7 +30,7 @@ import type { Network } from '../model/network.js';
 import { Dense } from '../modules/dense.js';
 import type { Module, ModuleCache } from '../modules/module.js';
 import { RecurrentLayer, type RecCache } from '../modules/recurrent.js';
-import { ForwardPass } from './forward.js';
+import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 import { TargetProjection } from './signals/target-projection.js';
 import { DiagTraces } from './traces/diag.js';

@@ -35,7 +35,7 @@ import { ConfigError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import { isPerturbable, type ModuleCache, type Perturbable, type RecurrentState } from '../modules/module.js';
 import { elementBytes } from './bptt.js';
-import { ForwardPass } from './forward.js';
+import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 
 export type Estimator = 'weight' | 'node' | 'activity';

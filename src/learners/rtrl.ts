@@ -27,7 +27,7 @@ import type { Buf } from '../backend/backend.js';
 import { UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import type { Influence, ModuleCache, WithinJacobian } from '../modules/module.js';
-import { ForwardPass } from './forward.js';
+import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 
 interface SampleTangents {

@@ -33,7 +33,7 @@ import { ShapeError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import type { ModuleCache } from '../modules/module.js';
 import { RecurrentLayer, type RecCache } from '../modules/recurrent.js';
-import { ForwardPass } from './forward.js';
+import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 import { ColumnLayout } from './sparse-layout.js';
 

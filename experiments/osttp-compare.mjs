@@ -8,7 +8,7 @@
  * Prints a markdown table (mean ± standard deviation and [min, max] of the final eval accuracy over 16
  * held-out batches) and the gap osttp − bptt; writes every run's summary to OUT/results.jsonl.
  *
- *   npm run build && node scripts/osttp-compare.mjs [--out DIR] [--jobs 2] [--seeds 0,1,2] [--only NAME] [--quick]
+ *   npm run build && node experiments/osttp-compare.mjs [--out DIR] [--jobs 2] [--seeds 0,1,2] [--only NAME] [--quick]
  *
  * --only runs the one task configuration of that name; --quick divides the training steps by 5 (a smoke
  * run, not the measurement). The last configuration, "spikes, 5000 batches", trains 5× longer: osttp is still

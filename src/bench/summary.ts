@@ -4,8 +4,8 @@
  * cost per time step against inference, and the alignment with BPTT. The report and the charts both read
  * this, never the raw records.
  */
-import { learnerTable } from '../../learners/index.js';
-import { higherIsBetter } from '../../tasks/task.js';
+import { learnerTable } from '../learners/index.js';
+import { higherIsBetter } from '../tasks/task.js';
 import type { BenchPlan } from './plan.js';
 import { pairKey, runKey, type BenchRecord, type EvalRecord } from './records.js';
 

@@ -5,9 +5,9 @@
 import type { Buf } from '../backend/backend.js';
 import { NonFiniteError, ShapeError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
-import type { Network } from '../model/network.js';
+import type { Network } from './network.js';
 import type { ModuleCache, RecurrentState, StepContext } from '../modules/module.js';
-import type { LearnerState } from './learner.js';
+import type { LearnerState } from '../learners/learner.js';
 
 export class ForwardPass {
   readonly input: Buf;

@@ -9,7 +9,7 @@ import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
-import { ForwardPass } from '../learners/forward.js';
+import { ForwardPass } from '../model/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
 import { LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeMasksInto, decodeParamsInto, encodeMasks, encodeParams, type ModelFile } from '../model/format.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
@@ -21,7 +21,7 @@ import {
 } from './checkpoint.js';
 import { applyOverrides, pcmSettings, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
-import { compare, parameterGroups, pick } from './gradcheck.js';
+import { compare, parameterGroups, pick } from '../check/gradcheck.js';
 
 /** per parameter group ('layers.0', …, 'readout', 'all'): the learner's gradient against BPTT's */
 export type Alignment = Record<string, { cosine: number; normRatio: number }>;

@@ -7,7 +7,7 @@
  * written to: the user decides what to do with it.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { FileFormatError } from '../../core/errors.js';
+import { FileFormatError } from '../core/errors.js';
 
 /** what identifies one training run of a suite */
 export interface RunKey {

@@ -12,11 +12,11 @@
 import { createBackend } from '../backend/index.js';
 import { Rng } from '../core/rng.js';
 import { createLearner } from '../learners/index.js';
-import { ForwardPass } from '../learners/forward.js';
+import { ForwardPass } from '../model/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
 import { createTask } from '../tasks/index.js';
-import { applyOverrides, defaultConfig } from './config.js';
-import { Trainer } from './trainer.js';
+import { applyOverrides, defaultConfig } from '../train/config.js';
+import { Trainer } from '../train/trainer.js';
 
 export interface SparsePerfOptions {
   hidden?: number[];

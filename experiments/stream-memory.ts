@@ -1,7 +1,7 @@
 // Memory of a long stream: runs the streaming example (examples/stream.ts: an LRU learning online to predict a
 // live signal, batch 1, an update every sample) for N samples and prints the resident set size (RSS) and its
 // peak at 10k, 100k, … samples. Flat numbers mean that nothing grows with the stream.
-//   node --expose-gc --import tsx bench/stream-memory.ts [samples = 1000000]
+//   node --expose-gc --import tsx experiments/stream-memory.ts [samples = 1000000]
 import { streamExample } from '../examples/stream.js';
 
 const steps = Number(process.argv[2] ?? 1_000_000);

@@ -12,10 +12,10 @@
  * batch (forward, then flush, scaled to the sequence and the run) and is skipped, with the estimate, when
  * it would exceed the budget.
  */
-import { Rng } from '../../core/rng.js';
-import { parameterGroups } from '../gradcheck.js';
-import { cosine, learnerGradient, type Sequence } from '../oracle.js';
-import { learnerOptionsFor, Trainer } from '../trainer.js';
+import { Rng } from '../core/rng.js';
+import { parameterGroups } from '../check/gradcheck.js';
+import { cosine, learnerGradient, type Sequence } from '../check/oracle.js';
+import { learnerOptionsFor, Trainer } from '../train/trainer.js';
 import type { RunSpec } from './plan.js';
 import type { BenchRecord, EvalRecord, RunKey } from './records.js';
 

@@ -1,9 +1,9 @@
 /**
  * The performance benchmark: kernels and learner steps on both backends, written as one JSON file, with
  * the budgets of DESIGN §9 checked against it. It runs the same measurements as `onward perf`
- * (src/run/perf-kernels.ts, src/run/perf-learners.ts) so the numbers agree with the command line.
+ * (src/perf/kernels.ts, src/perf/learners.ts) so the numbers agree with the command line.
  *
- *   npm run bench:perf -- [--quick] [--out bench/results/perf.json] [--compare older.json]
+ *   npm run bench:perf -- [--quick] [--out experiments/results/perf.json] [--compare older.json]
  *
  * --quick: shorter timing and the small sizes only (about a minute); --compare prints each kernel's and
  * learner's time against an earlier file, to see what a change did. Budgets are reported, never asserted:
@@ -15,8 +15,8 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { learnerTable } from '../src/learners/index.js';
-import { runKernelPerf, type KernelRecord } from '../src/run/perf-kernels.js';
-import { perfDefaults, runLearnerPerf, type LearnerPerfRecord } from '../src/run/perf-learners.js';
+import { runKernelPerf, type KernelRecord } from '../src/perf/kernels.js';
+import { perfDefaults, runLearnerPerf, type LearnerPerfRecord } from '../src/perf/learners.js';
 
 export interface Budget {
   budget: string;
@@ -102,11 +102,11 @@ function compare(current: PerfFile, older: PerfFile): string[] {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, compare: { type: 'string' } } });
   const quick = values.quick === true;
-  const out = values.out ?? 'bench/results/perf.json';
+  const out = values.out ?? 'experiments/results/perf.json';
   const timing = quick ? { warmupMs: 30, batchMs: 3, batches: 5 } : {};
-  console.error(`bench/perf: kernels on wasm and ts${quick ? ' (quick)' : ''} …`);
+  console.error(`experiments/perf: kernels on wasm and ts${quick ? ' (quick)' : ''} …`);
   const kernels = runKernelPerf({ ...timing, ...(quick ? { filter: (c: { n: number }) => c.n <= 256 || c.n === 65536 } : {}) });
-  console.error('bench/perf: learner steps …');
+  console.error('experiments/perf: learner steps …');
   const learners = measureLearners(quick);
   const file: PerfFile = {
     format: 'onward.perf', version: 1, machine: machine(), loadAverage: loadavg()[0]!, date: new Date().toISOString(), quick, kernels, learners,
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   renameSync(tmp, out);
   for (const b of file.budgets) console.log(`${b.ok ? 'ok  ' : 'MISS'} ${b.budget}: ${b.value.toPrecision(3)} ${b.unit} (budget ${b.limit})`);
   if (typeof values.compare === 'string') console.log(compare(file, JSON.parse(readFileSync(values.compare, 'utf8')) as PerfFile).join('\n'));
-  console.log(`bench/perf: ${kernels.length} kernel and ${learners.length} learner measurements → ${out} ` +
+  console.log(`experiments/perf: ${kernels.length} kernel and ${learners.length} learner measurements → ${out} ` +
     `(load average ${file.loadAverage.toFixed(1)} on ${availableParallelism()} cores${file.loadAverage > availableParallelism() ? ': the machine was busy, timings are pessimistic' : ''})`);
 }
 

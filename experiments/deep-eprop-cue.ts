@@ -7,9 +7,9 @@
  * The control arm `bptt, layer 0 frozen` keeps the lower layer at its random initialisation (restored after every
  * update): if it learned as well, credit across depth would not matter on this task.
  *
- *   node --import tsx bench/deep-eprop-cue.ts [--seeds 3] [--steps 400] [--delays 30,60] [--recurrent off,on]
- *        [--learners eprop,deep-eprop,bptt] [--no-control] [--out bench/results/deep-eprop-cue-ci]
- *   node --import tsx bench/deep-eprop-cue.ts --report [--out DIR]      # rebuild report.md from results.jsonl
+ *   node --import tsx experiments/deep-eprop-cue.ts [--seeds 3] [--steps 400] [--delays 30,60] [--recurrent off,on]
+ *        [--learners eprop,deep-eprop,bptt] [--no-control] [--out experiments/results/deep-eprop-cue-ci]
+ *   node --import tsx experiments/deep-eprop-cue.ts --report [--out DIR]      # rebuild report.md from results.jsonl
  *
  * Runs append to DIR/results.jsonl (several processes may share it); report.md summarises every run in it.
  * Task: cue-accumulation ci preset (7 cues, 4 channels per group) with cue rate 30 % and the given delay
@@ -18,8 +18,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyOverrides, defaultConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
 
 interface RunRecord {
   delay: number;
@@ -42,7 +42,7 @@ const { values } = parseArgs({
     learners: { type: 'string' }, 'no-control': { type: 'boolean' }, out: { type: 'string' }, report: { type: 'boolean' },
   },
 });
-const out = values.out ?? 'bench/results/deep-eprop-cue-ci';
+const out = values.out ?? 'experiments/results/deep-eprop-cue-ci';
 const resultsPath = join(out, 'results.jsonl');
 
 function run(delay: number, recurrent: string, learner: string, seed: number, steps: number, freezeLower: boolean): RunRecord {
@@ -81,7 +81,7 @@ function report(): void {
   };
   const lines = [
     '# deep-eprop vs eprop on cue accumulation (ci, 2 leaky layers of 16)', '',
-    'Command: node --import tsx bench/deep-eprop-cue.ts (see the file for the settings); each row: 3 seeds.',
+    'Command: node --import tsx experiments/deep-eprop-cue.ts (see the file for the settings); each row: 3 seeds.',
     '"to 0.80": the first update (of 400, evaluated every 10) at which the held-out accuracy reached 0.80, per seed',
     '(— never). cos: mean cosine of the learner\'s gradient to BPTT\'s on the training batch, every 50 updates.',
     'Without recurrent synapses deep-eprop is exact: its runs coincide with bptt\'s.', '',

@@ -12,10 +12,10 @@
  *   run (hours of one core), which leaves out what cannot finish on a workstation (RTRL on the paper's LRU
  *   stacks, ListOps at length 2000 for 120k batches) and says so; `--budget none` lifts it.
  */
-import { ConfigError, OnwardError, UnknownNameError, UnsupportedError } from '../../core/errors.js';
-import { checkSupport, learnerTable } from '../../learners/index.js';
-import { taskTable, type Preset } from '../../tasks/index.js';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../config.js';
+import { ConfigError, OnwardError, UnknownNameError, UnsupportedError } from '../core/errors.js';
+import { checkSupport, learnerTable } from '../learners/index.js';
+import { taskTable, type Preset } from '../tasks/index.js';
+import { applyOverrides, defaultConfig, type TrainConfig } from '../train/config.js';
 import { configId, type NotApplicableRecord, type RunKey } from './records.js';
 
 export interface Suite {

@@ -4,7 +4,7 @@
  *   <out>/results.jsonl   one line per arm × seed with the learning curve,
  *   <out>/report.md       the table (mean ± sample std over seeds) and the curves (means),
  *   <out>/curves.svg      learning curves (mean over seeds, log-scaled metric).
- * Usage: node --import tsx bench/perturbation.ts [--task mackey-glass] [--preset ci] [--seeds 1,2,3]
+ * Usage: node --import tsx experiments/perturbation.ts [--task mackey-glass] [--preset ci] [--seeds 1,2,3]
  *        [--steps N] [--every K] [--out DIR] [--arms name,name]
  * Arms: a learner with its settings; each arm's lr is the best of {1e-4, 3e-4, 1e-3} ({1e-3, 3e-3, 1e-2} for
  * bptt) on mackey-glass ci with seed 0 — the table uses seeds 1, 2, 3.
@@ -12,8 +12,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../src/run/config.js';
-import { Trainer } from '../src/run/trainer.js';
+import { applyOverrides, defaultConfig, type TrainConfig } from '../src/train/config.js';
+import { Trainer } from '../src/train/trainer.js';
 
 export interface Arm {
   name: string;
@@ -95,7 +95,7 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       task: { type: 'string', default: 'mackey-glass' }, preset: { type: 'string', default: 'ci' }, seeds: { type: 'string', default: '1,2,3' },
-      steps: { type: 'string' }, every: { type: 'string', default: '10' }, out: { type: 'string', default: 'bench/results/perturbation' },
+      steps: { type: 'string' }, every: { type: 'string', default: '10' }, out: { type: 'string', default: 'experiments/results/perturbation' },
       arms: { type: 'string' }, set: { type: 'string', multiple: true },
     },
   });
@@ -137,7 +137,7 @@ function main(): void {
     curves.push(`| ${x} | ${names.map((n) => meanStd(runs.filter((r) => r.arm === n).map((r) => r.curve[k]!))[0].toFixed(4)).join(' | ')} |`);
   });
   const report = [`# Perturbation learners on ${values.task} (${values.preset})`, '',
-    `Command: node --import tsx bench/perturbation.ts --task ${values.task} --preset ${values.preset} --seeds ${values.seeds}` +
+    `Command: node --import tsx experiments/perturbation.ts --task ${values.task} --preset ${values.preset} --seeds ${values.seeds}` +
     (steps !== null ? ` --steps ${steps}` : '') + ` --every ${every}` + (values.set ?? []).map((s) => ` --set ${s}`).join(''), '',
     ...table, '', `Learning curves (test ${metric}, mean over seeds):`, '', ...curves, ''].join('\n');
   writeFileSync(join(values.out!, 'report.md'), report);
