@@ -47,7 +47,7 @@ test('onward train --set alignEvery=k writes per-layer alignment records into me
 });
 
 test('gradcheck lists per-layer cosine and norm ratio to BPTT for the trace learners on 2-layer leaky and GRU stacks', async () => {
-  const { gradcheck } = await import('../src/check/gradcheck.js');
+  const { alignment: gradcheck } = await import('../src/check/gradcheck.js');
   const learners = ['eprop', 'snap1', 'deep-eprop', 'deep-rtrl'];
   const rows = gradcheck({ models: ['leaky', 'gru', 'leaky:norec'], learners, T: 8 });
   for (const model of ['leaky', 'gru', 'leaky:norec']) {
@@ -77,7 +77,7 @@ test('the trace learners refuse networks they cannot train, naming the alternati
 });
 
 test('gradcheck over several seeds: the largest relative error, the mean cosine and norm ratio of the single runs', async () => {
-  const { gradcheck } = await import('../src/check/gradcheck.js');
+  const { alignment: gradcheck } = await import('../src/check/gradcheck.js');
   const o = { models: ['leaky'], learners: ['eprop'], T: 5 };
   const a = gradcheck({ ...o, seed: 0 }), b = gradcheck({ ...o, seed: 10 }), both = gradcheck({ ...o, seeds: 2 });
   assert.equal(both.length, a.length);

@@ -3,6 +3,7 @@ import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import type { ExactnessClaim } from './claims.js';
 import { createDeepEprop } from './deep-eprop.js';
 import { TraceLearner } from './eprop.js';
 import { createAnp } from './anp.js';
@@ -16,6 +17,26 @@ import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
+export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
+
+/** float64 relative error within which an exact rule must meet BPTT (rounding of a different summation order) */
+const EXACT = 1e-9;
+
+/** BPTT checked against central finite differences: the models whose derivative is the true one (no surrogate) */
+const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'lru'] as const;
+
+const readoutExact: ExactnessClaim = {
+  params: 'readout', when: {}, tolerance: EXACT,
+  reason: 'the readout above the top recurrent layer has no path through time: its VJP at each step is its whole gradient',
+};
+/** e-prop's per-layer traces (diag, snap1) × the signal backpropagated at time t */
+const layerLocalExact: ExactnessClaim[] = [
+  { params: 'all', when: { layers: 1, recurrent: false }, tolerance: EXACT,
+    reason: 'without recurrent synapses the state Jacobian is each unit\'s own ∂f/∂s: the traces are the layer\'s RTRL sensitivities' },
+  { params: 'top', when: { recurrent: false }, tolerance: EXACT,
+    reason: 'the top layer\'s traces are exact without recurrent synapses and its signal has no path through time above it' },
+  readoutExact,
+];
 
 const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
 const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
@@ -28,6 +49,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'bptt',
     description: 'backpropagation through time over the whole sequence (the reference)',
     exact: true,
+    claims: [{ params: 'all', when: { models: smooth }, against: 'finite-differences', tolerance: 1e-6, reason: 'the chain rule run backward over every stored step; checked against central differences where the derivative is the true one (no surrogate)' }],
+    reverse: true,
     models: gated,
     create: (net, o) => new BpttLearner(net, o),
   },
@@ -35,6 +58,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'tbptt',
     description: 'truncated BPTT: a backward sweep every k steps (--set window=k), no credit across windows',
     exact: false,
+    claims: [{ params: 'all', when: {}, options: { window: 1_000_000 }, tolerance: 0, reason: 'a window at least as long as the sequence is one backward sweep: bptt, bit for bit' }],
+    reverse: true,
     models: gated,
     create: createTbptt,
   },
@@ -42,6 +67,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'bptt-detached',
     description: 'BPTT with the state detached every step (tbptt with window 1): the "BP" baseline of the perturbation paper\'s code',
     exact: false,
+    claims: [readoutExact],
+    reverse: true,
     instantaneous: true,
     // not on the leaky unit: the contract's Mackey-Glass check (30 updates) is too short for its slow state
     models: ['rnn', 'gru', 'lstm', 'egru', 'lru'],
@@ -51,6 +78,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'rtrl',
     description: 'real-time recurrent learning: exact, full influence matrices carried forward, O(n⁴) per step',
     exact: true,
+    claims: [{ params: 'all', when: {}, tolerance: EXACT, reason: 'forward-mode differentiation of the whole network: the influence of every parameter carried forward exactly' }],
     models: gated,
     create: (net, o) => new RtrlLearner(net, o),
   },
@@ -58,6 +86,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'deep-rtrl',
     description: 'rtrl on a stack: influence carried across layers (the same rule as rtrl, named as in the papers)',
     exact: true,
+    claims: [{ params: 'all', when: {}, tolerance: EXACT, reason: 'the full influence carried across layers (rtrl)' }],
     models: gated,
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
   },
@@ -65,6 +94,10 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'sparse-rtrl',
     description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
     exact: true,
+    claims: [
+      { params: 'all', when: {}, against: 'rtrl', tolerance: 0, reason: 'rtrl with exact zeros skipped: the same products in the same order' },
+      { params: 'all', when: {}, tolerance: EXACT, reason: 'it is rtrl' },
+    ],
     models: units,
     create: (net, o) => new SparseRtrlLearner(net, o),
   },
@@ -72,6 +105,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'deep-eprop',
     description: 'deep e-prop (Millidge 2025): traces carried up the stack through the inter-layer Jacobians, each unit\'s own ∂f/∂s within a layer, signal at the top',
     exact: false,
+    claims: [{ params: 'all', when: { recurrent: false }, tolerance: EXACT, reason: 'on diagonal layers (no recurrent synapses; LRU) the dropped path W_hh·dy_{t−1}/dθ is zero and the inter-layer Jacobians are carried exactly' }],
     models: gated,
     create: createDeepEprop,
   },
@@ -79,6 +113,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'online-lru',
     description: 'online LRU (Zucchet et al. 2023): exact elementwise traces in each LRU layer × the error backpropagated at time t only',
     exact: false,
+    claims: [{ params: 'top', when: {}, tolerance: EXACT, reason: 'the LRU recurrence is elementwise, so its traces are exact; only credit through a later step of a higher layer is dropped' }],
     models: ['lru'],
     create: (net, o) => new OnlineLruLearner(net, o, 'online-lru', 'online'),
   },
@@ -86,6 +121,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'spatial',
     description: 'online-lru without temporal credit: λ gets no gradient, B and γ their instantaneous one (paper baseline)',
     exact: false,
+    claims: [readoutExact],
     models: ['lru'],
     create: (net, o) => new OnlineLruLearner(net, o, 'spatial', 'spatial'),
   },
@@ -93,6 +129,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'truncated1',
     description: 'online-lru with one-step truncated traces (paper baseline)',
     exact: false,
+    claims: [readoutExact],
     models: ['lru'],
     create: (net, o) => new OnlineLruLearner(net, o, 'truncated1', 'truncated1'),
   },
@@ -100,6 +137,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'eprop',
     description: 'e-prop (Bellec et al. 2020): per-synapse eligibility traces (each unit\'s own ∂f/∂s) × the error backpropagated at time t only',
     exact: false,
+    claims: layerLocalExact,
     models: units,
     create: (net, o) => new TraceLearner(net, o, 'eprop', 'diag', 'backprop'),
   },
@@ -107,6 +145,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'ostl',
     description: 'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
     exact: false,
+    claims: layerLocalExact,
     models: units,
     create: createOstl,
   },
@@ -114,6 +153,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'osttp',
     description: 'OSTTP (Ortner et al. 2023): OSTL traces × fixed random projections of the target (DRTP) in hidden layers; no weight transport, no update locking',
     exact: false,
+    claims: [{ ...readoutExact, reason: 'the output layer learns from its own error at each step: BPTT\'s readout gradient' }],
     models: units,
     create: (net, o) => new OsttpLearner(net, o),
   },
@@ -121,6 +161,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'eprop-random',
     description: 'e-prop with random feedback: eligibility traces × the output error through fixed random matrices (no weight transport)',
     exact: false,
+    claims: [readoutExact],
     models: units,
     create: (net, o) => new TraceLearner(net, o, 'eprop-random', 'diag', 'random-feedback'),
   },
@@ -128,6 +169,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'snap1',
     description: 'SnAp-1 (Menick et al. 2021): traces through the diagonal of the full state Jacobian × the error backpropagated at time t',
     exact: false,
+    claims: [...layerLocalExact, { params: 'all', when: { layers: 1, hidden: 1 }, tolerance: EXACT, reason: 'for one unit the diagonal of the state Jacobian is the whole Jacobian' }],
     models: units,
     create: (net, o) => new TraceLearner(net, o, 'snap1', 'snap1', 'backprop'),
   },
@@ -135,6 +177,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'wp',
     description: 'weight perturbation: a noisy forward pass with perturbed weights, gradient ≈ δL·noise/σ² (forward passes only)',
     exact: false,
+    claims: [],
     instantaneous: true,
     models: unitStacks,
     create: createWp,
@@ -143,6 +186,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'np',
     description: 'node perturbation: noise on the preactivations, gradient ≈ δL·noise/σ² × clean inputs (forward passes only)',
     exact: false,
+    claims: [],
     instantaneous: true,
     models: unitStacks,
     create: createNp,
@@ -151,6 +195,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'anp',
     description: 'activity-based node perturbation per step: the measured preactivation change, normalised (forward passes only)',
     exact: false,
+    claims: [],
     instantaneous: true,
     models: unitStacks,
     create: createAnp,
@@ -159,6 +204,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'tanp',
     description: 'activity-based node perturbation in time: the noisy pass keeps its own state, noise carried through the recurrence',
     exact: false,
+    claims: [],
     instantaneous: true,
     models: unitStacks,
     create: createTanp,

@@ -11,6 +11,7 @@
 import type { Buf } from '../backend/backend.js';
 import type { RngState } from '../core/rng.js';
 import type { Network } from '../model/network.js';
+import type { ExactnessClaim } from './claims.js';
 
 export interface LearnerState {
   /** recurrent states per recurrent module, flattened */
@@ -58,8 +59,12 @@ export interface LearnerOptions {
 export interface LearnerInfo {
   name: string;
   description: string;
-  /** exact: equals BPTT's gradient over the same steps */
+  /** exact: equals BPTT's gradient over the same steps on every parameter of every model it supports */
   exact: boolean;
+  /** where it is exact (model conditions, which parameters), checked by check/oracle.ts checkClaim */
+  claims: readonly ExactnessClaim[];
+  /** the gradient comes from a reverse sweep over stored steps at flush (bptt family), not step by step */
+  reverse?: boolean;
   /** unit models it supports */
   models: readonly string[];
   /** credit stays within a time step (no temporal credit assignment): it cannot learn tasks that need memory of errors */
