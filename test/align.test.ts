@@ -67,13 +67,13 @@ test('gradcheck lists per-layer cosine and norm ratio to BPTT for the trace lear
   assert.ok(row('leaky:norec', 'eprop', 'layers.0').relErr > 1e-4 && row('leaky:norec', 'eprop', 'layers.1').relErr <= 1e-9);
 });
 
-test('the trace learners refuse networks they cannot train, naming the alternatives', async () => {
+test('the trace learners run on LRU stacks; a refusal states its reason and names the alternatives', async () => {
   const { createLearner } = await import('../src/learners/index.js');
   const { f64Network } = await import('../src/check/oracle.js');
   const lru = f64Network({ model: 'lru', inputSize: 2, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } });
-  for (const name of ['eprop', 'eprop-random', 'snap1']) {
-    assert.throws(() => createLearner(name, lru, { batchSize: 1 }), (e: Error) => e.name === 'UnsupportedError' && /learners for 'lru'.*deep-eprop/.test(e.message));
-  }
+  for (const name of ['eprop', 'eprop-random', 'snap1', 'ostl', 'osttp', 'deep-eprop']) assert.ok(createLearner(name, lru, { batchSize: 1 }));
+  assert.throws(() => createLearner('sparse-rtrl', lru, { batchSize: 1 }),
+    (e: Error) => e.name === 'UnsupportedError' && /does not support model 'lru': .*zero derivative.*use rtrl.*learners for 'lru'.*online-lru/.test(e.message));
 });
 
 test('gradcheck over several seeds: the largest relative error, the mean cosine and norm ratio of the single runs', async () => {

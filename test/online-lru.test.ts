@@ -100,7 +100,7 @@ describe('the baselines', () => {
 
   test('online-lru refuses networks without LRU layers', () => {
     const gru = new Network({ model: 'gru', inputSize: 2, hidden: 3, layers: 1, outputSize: 1, loss: { kind: 'mse' } }, new TsBackend());
-    assert.throws(() => createLearner('online-lru', gru, { batchSize: 1 }), /does not support model 'gru'; it supports: lru/);
+    assert.throws(() => createLearner('online-lru', gru, { batchSize: 1 }), /does not support model 'gru': a row of the LRU's own traces.*'eprop'; it supports: lru/);
   });
 });
 
@@ -144,4 +144,20 @@ test('the complex-gradient convention on the single-unit example (research notes
   expectAllClose(grads.get('gamma_log'), [85.75], { rtol: 1e-9, atol: 1e-9 }, 'dL/dγ_log = γ·dL/dγ with γ = 1');
   expectAllClose(grads.get('B_re'), [85.75], { rtol: 1e-9, atol: 1e-9 }, 'dL/dB_re');
   expectAllClose(grads.get('B_im'), [-42.875], { rtol: 1e-9, atol: 1e-9 }, 'dL/dB_im');
+});
+
+describe('online-lru is the eprop row on an LRU stack', () => {
+  for (const layers of [1, 2]) {
+    test(`${layers} layer(s): eprop gives online-lru's gradient bit for bit, snap1 too (the recurrence is diagonal), over a sequence and a window`, () => {
+      const net = lruNet(layers);
+      const seq = randomSequence(net, T, B, 9);
+      for (const w of [{}, { from: 3, stop: T }]) {
+        const online = learnerGradient('online-lru', net, seq, B, w);
+        assert.ok(online.some((v) => Math.abs(v) > 1e-6));
+        assert.deepEqual(learnerGradient('eprop', net, seq, B, w), online);
+        assert.deepEqual(learnerGradient('ostl', net, seq, B, w), online);
+        assert.deepEqual(learnerGradient('snap1', net, seq, B, w), online);
+      }
+    });
+  }
 });

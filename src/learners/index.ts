@@ -4,20 +4,26 @@ import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
 import type { ExactnessClaim } from './claims.js';
-import { createDeepEprop } from './deep-eprop.js';
-import { TraceLearner } from './eprop.js';
+import { createDeepEprop, deepEpropRecipe } from './deep-eprop.js';
+import { createEprop, createEpropRandom, createSnap1, epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
 import { createAnp } from './anp.js';
 import { createNp } from './np.js';
-import { OnlineLruLearner } from './online-lru.js';
+import { lruRow, spatialRecipe, truncated1Recipe } from './online-lru.js';
 import { createOstl } from './ostl.js';
-import { OsttpLearner } from './osttp.js';
-import { RtrlLearner } from './rtrl.js';
+import { OsttpLearner, osttpRecipe } from './osttp.js';
+import { RtrlLearner, rtrlRecipe } from './rtrl.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
 
 export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
 export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
+export type { Recipe, SignalKind, TraceKind } from './compose.js';
+
+const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
+const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
+const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking] as const;
+/** perturbation learners need modules that expose their preactivations: the recurrent-layer stacks */
 
 /** float64 relative error within which an exact rule must meet BPTT (rounding of a different summation order) */
 const EXACT = 1e-9;
@@ -31,18 +37,22 @@ const readoutExact: ExactnessClaim = {
 };
 /** e-prop's per-layer traces (diag, snap1) × the signal backpropagated at time t */
 const layerLocalExact: ExactnessClaim[] = [
-  { params: 'all', when: { layers: 1, recurrent: false }, tolerance: EXACT,
+  { params: 'all', when: { layers: 1, recurrent: false, models: units }, tolerance: EXACT,
     reason: 'without recurrent synapses the state Jacobian is each unit\'s own ∂f/∂s: the traces are the layer\'s RTRL sensitivities' },
   { params: 'top', when: { recurrent: false }, tolerance: EXACT,
     reason: 'the top layer\'s traces are exact without recurrent synapses and its signal has no path through time above it' },
   readoutExact,
 ];
 
-const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
-const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
-const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking] as const;
-/** perturbation learners need modules that expose their preactivations: the recurrent-layer stacks */
 const unitStacks = ['rnn', 'gru', 'lstm', 'egru'] as const;
+
+/** the reason a row refuses each of the given models */
+const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
+const lruTraceRow = (other: string) => refuse(`a row of the LRU's own traces (online-LRU paper); on unit models the same rule is '${other}'`, units);
+const perturbationRefusals = {
+  ...refuse('its noise and estimate are defined on the preactivations of a unit-model layer handed to the perturbation hook; this unit\'s layer does not expose them to it (not implemented)', ['leaky', ...spiking]),
+  lru: 'the LRU stack\'s layers do not hand their preactivations (B·x) to the perturbation hook (not implemented)',
+};
 
 export const learnerTable: readonly LearnerInfo[] = [
   {
@@ -73,6 +83,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     // not on the leaky unit: the contract's Mackey-Glass check (30 updates) is too short for its slow state
     models: ['rnn', 'gru', 'lstm', 'egru', 'lru'],
     create: (net, o) => new BpttLearner(net, o, 'bptt-detached', 1),
+    refusals: refuse('not in the table for this unit: the contract\'s 30-update Mackey-Glass check is too short for its slow state (not a mathematical limit)', ['leaky', ...spiking]),
   },
   {
     name: 'rtrl',
@@ -81,6 +92,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     claims: [{ params: 'all', when: {}, tolerance: EXACT, reason: 'forward-mode differentiation of the whole network: the influence of every parameter carried forward exactly' }],
     models: gated,
     create: (net, o) => new RtrlLearner(net, o),
+    recipe: rtrlRecipe,
   },
   {
     name: 'deep-rtrl',
@@ -89,6 +101,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     claims: [{ params: 'all', when: {}, tolerance: EXACT, reason: 'the full influence carried across layers (rtrl)' }],
     models: gated,
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
+    recipe: rtrlRecipe,
+    aliasOf: 'rtrl',
   },
   {
     name: 'sparse-rtrl',
@@ -100,6 +114,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     ],
     models: units,
     create: (net, o) => new SparseRtrlLearner(net, o),
+    refusals: { lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)' },
   },
   {
     name: 'deep-eprop',
@@ -108,6 +123,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     claims: [{ params: 'all', when: { recurrent: false }, tolerance: EXACT, reason: 'on diagonal layers (no recurrent synapses; LRU) the dropped path W_hh·dy_{t−1}/dθ is zero and the inter-layer Jacobians are carried exactly' }],
     models: gated,
     create: createDeepEprop,
+    recipe: deepEpropRecipe,
   },
   {
     name: 'online-lru',
@@ -115,7 +131,9 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [{ params: 'top', when: {}, tolerance: EXACT, reason: 'the LRU recurrence is elementwise, so its traces are exact; only credit through a later step of a higher layer is dropped' }],
     models: ['lru'],
-    create: (net, o) => new OnlineLruLearner(net, o, 'online-lru', 'online'),
+    create: lruRow('online-lru', epropRecipe),
+    recipe: epropRecipe,
+    refusals: lruTraceRow('eprop'),
   },
   {
     name: 'spatial',
@@ -123,7 +141,9 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [readoutExact],
     models: ['lru'],
-    create: (net, o) => new OnlineLruLearner(net, o, 'spatial', 'spatial'),
+    create: lruRow('spatial', spatialRecipe),
+    recipe: spatialRecipe,
+    refusals: lruTraceRow('eprop with λ frozen (no row)'),
   },
   {
     name: 'truncated1',
@@ -131,47 +151,55 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [readoutExact],
     models: ['lru'],
-    create: (net, o) => new OnlineLruLearner(net, o, 'truncated1', 'truncated1'),
+    create: lruRow('truncated1', truncated1Recipe),
+    recipe: truncated1Recipe,
+    refusals: lruTraceRow('eprop with one-step traces (no row)'),
   },
   {
     name: 'eprop',
     description: 'e-prop (Bellec et al. 2020): per-synapse eligibility traces (each unit\'s own ∂f/∂s) × the error backpropagated at time t only',
     exact: false,
     claims: layerLocalExact,
-    models: units,
-    create: (net, o) => new TraceLearner(net, o, 'eprop', 'diag', 'backprop'),
+    models: gated,
+    create: createEprop,
+    recipe: epropRecipe,
   },
   {
     name: 'ostl',
     description: 'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
     exact: false,
     claims: layerLocalExact,
-    models: units,
+    models: gated,
     create: createOstl,
+    recipe: epropRecipe,
+    aliasOf: 'eprop',
   },
   {
     name: 'osttp',
     description: 'OSTTP (Ortner et al. 2023): OSTL traces × fixed random projections of the target (DRTP) in hidden layers; no weight transport, no update locking',
     exact: false,
-    claims: [{ ...readoutExact, reason: 'the output layer learns from its own error at each step: BPTT\'s readout gradient' }],
-    models: units,
+    claims: [{ ...readoutExact, when: { models: units }, reason: 'the output layer learns from its own error at each step: BPTT\'s readout gradient' }],
+    models: gated,
     create: (net, o) => new OsttpLearner(net, o),
+    recipe: osttpRecipe,
   },
   {
     name: 'eprop-random',
     description: 'e-prop with random feedback: eligibility traces × the output error through fixed random matrices (no weight transport)',
     exact: false,
     claims: [readoutExact],
-    models: units,
-    create: (net, o) => new TraceLearner(net, o, 'eprop-random', 'diag', 'random-feedback'),
+    models: gated,
+    create: createEpropRandom,
+    recipe: epropRandomRecipe,
   },
   {
     name: 'snap1',
     description: 'SnAp-1 (Menick et al. 2021): traces through the diagonal of the full state Jacobian × the error backpropagated at time t',
     exact: false,
-    claims: [...layerLocalExact, { params: 'all', when: { layers: 1, hidden: 1 }, tolerance: EXACT, reason: 'for one unit the diagonal of the state Jacobian is the whole Jacobian' }],
-    models: units,
-    create: (net, o) => new TraceLearner(net, o, 'snap1', 'snap1', 'backprop'),
+    claims: [...layerLocalExact, { params: 'all', when: { layers: 1, hidden: 1, models: units }, tolerance: EXACT, reason: 'for one unit the diagonal of the state Jacobian is the whole Jacobian' }],
+    models: gated,
+    create: createSnap1,
+    recipe: snap1Recipe,
   },
   {
     name: 'wp',
@@ -181,6 +209,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     instantaneous: true,
     models: unitStacks,
     create: createWp,
+    refusals: perturbationRefusals,
   },
   {
     name: 'np',
@@ -190,6 +219,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     instantaneous: true,
     models: unitStacks,
     create: createNp,
+    refusals: perturbationRefusals,
   },
   {
     name: 'anp',
@@ -199,6 +229,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     instantaneous: true,
     models: unitStacks,
     create: createAnp,
+    refusals: perturbationRefusals,
   },
   {
     name: 'tanp',
@@ -208,6 +239,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     instantaneous: true,
     models: unitStacks,
     create: createTanp,
+    refusals: perturbationRefusals,
   },
 ];
 
@@ -217,11 +249,18 @@ export function learnerInfo(name: string): LearnerInfo {
   return info;
 }
 
-/** refuse a learner × model pair the learner does not support, naming what it does support */
+/** why a learner does not run on a model (its row's stated reason), or null when it does */
+export function refusalReason(info: LearnerInfo, model: string): string | null {
+  if (info.models.includes(model)) return null;
+  return info.refusals?.[model] ?? `'${model}' is not among the models it supports`;
+}
+
+/** refuse a learner × model pair the learner does not support, with the row's reason and what it does support */
 export function checkSupport(info: LearnerInfo, model: string): void {
-  if (!info.models.includes(model)) {
+  const reason = refusalReason(info, model);
+  if (reason !== null) {
     const others = learnerTable.filter((l) => l.models.includes(model)).map((l) => l.name);
-    throw new UnsupportedError(`learner '${info.name}' does not support model '${model}'; it supports: ${info.models.join(', ')}` +
+    throw new UnsupportedError(`learner '${info.name}' does not support model '${model}': ${reason}; it supports: ${info.models.join(', ')}` +
       (others.length ? `; learners for '${model}': ${others.join(', ')}` : ''));
   }
 }

@@ -12,6 +12,7 @@ import type { Buf } from '../backend/backend.js';
 import type { RngState } from '../core/rng.js';
 import type { Network } from '../model/network.js';
 import type { ExactnessClaim } from './claims.js';
+import type { Recipe } from './compose.js';
 
 export interface LearnerState {
   /** recurrent states per recurrent module, flattened */
@@ -63,6 +64,12 @@ export interface LearnerInfo {
   exact: boolean;
   /** where it is exact (model conditions, which parameters), checked by check/oracle.ts checkClaim */
   claims: readonly ExactnessClaim[];
+  /** trace × signal of a composed row (learners/compose.ts); absent for bptt and the perturbation learners */
+  recipe?: Recipe;
+  /** the row is another row under the name of its paper (the same recipe and options) */
+  aliasOf?: string;
+  /** by model: the reason the row does not run on it */
+  refusals?: Readonly<Record<string, string>>;
   /** the gradient comes from a reverse sweep over stored steps at flush (bptt family), not step by step */
   reverse?: boolean;
   /** unit models it supports */
