@@ -11,6 +11,7 @@ import { Network, type ModelConfig } from '../src/model/network.js';
 import { learnerGradient, randomSequence, relativeError } from '../src/check/oracle.js';
 import { createLearner } from '../src/learners/index.js';
 import { LruLayer } from '../src/modules/lru.js';
+import { LruLayerTraces } from '../src/learners/traces/lru.js';
 import { ParamStore } from '../src/core/params.js';
 import { Rng } from '../src/core/rng.js';
 import { expectAllClose } from './helpers.js';
@@ -119,8 +120,8 @@ test('the complex-gradient convention on the single-unit example (research notes
   params.set('C_re', [2]);
   params.set('C_im', [1]);
   params.set('D', [0]);
-  const cache = lru.createCache(be, 1), state = lru.createState(be, 1), carry = lru.createCarry(be, 1);
-  const traces = lru.createTraces(be, 1);
+  const cache = lru.createCache(be, 1), state = lru.createState(be, 1);
+  const traces = new LruLayerTraces(lru, be, 1, 'online');
   const y = be.alloc(1), dy = be.alloc(1), ctx = { training: false, rng: new Rng(0) };
   let L = 0;
   for (const xt of [1, 2, 3]) {
@@ -128,8 +129,7 @@ test('the complex-gradient convention on the single-unit example (research notes
     const e = y.data[0]! - 1;
     L += 0.5 * e * e;
     dy.data[0] = e;
-    lru.backwardSpatial(cache, dy, null, carry);
-    lru.traceStep(cache, traces, carry);
+    traces.accumulate(cache, dy, null);
   }
   expectAllClose([L], [36.625], { rtol: 1e-12, atol: 0 }, 'L');
   // dL/dRe λ = 53 and dL/dIm λ = −159 reach ν_log and θ_log through ∂λ/∂ν_log = −λ·e^ν and ∂λ/∂θ_log = i·λ·e^θ

@@ -89,6 +89,6 @@ export function describeClaim(claim: ExactnessClaim): string {
   if (w.hidden !== undefined) parts.push(`${w.hidden} unit${w.hidden === 1 ? '' : 's'}`);
   if (w.recurrent !== undefined) parts.push(`recurrent ${w.recurrent ? 'on' : 'off'}`);
   if (claim.options) parts.push(Object.entries(claim.options).map(([k, v]) => `${k}=${String(v)}`).join(' '));
-  if (claim.against === 'finite-differences') parts.push('vs finite differences');
+  if (claim.against && claim.against !== 'bptt') parts.push(`vs ${claim.against === 'finite-differences' ? 'finite differences' : claim.against}${claim.tolerance === 0 ? ' bit for bit' : ''}`);
   return parts.join(', ');
 }

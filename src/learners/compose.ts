@@ -30,7 +30,7 @@ const FEEDBACK_SEED = 0x5eed, PROJECTION_SEED = 0x7a26e7;
 
 export function createTrace(kind: TraceKind, network: Network, B: number): TraceRule {
   const be = network.backend;
-  if (kind === 'full') return new FullInfluence(network, B, 'full');
+  if (kind === 'full') return new FullInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
   return new LayerTraceRule(network, be, B, kind);
 }

@@ -2,7 +2,7 @@
 import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
-import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
+import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './learner.js';
 import type { ExactnessClaim } from './claims.js';
 import { createDeepEprop, deepEpropRecipe } from './deep-eprop.js';
 import { createEprop, createEpropRandom, createSnap1, epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
@@ -16,7 +16,7 @@ import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
 
-export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
+export type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions, LearnerState } from './learner.js';
 export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
 export type { Recipe, SignalKind, TraceKind } from './compose.js';
 
@@ -46,6 +46,19 @@ const layerLocalExact: ExactnessClaim[] = [
 
 const unitStacks = ['rnn', 'gru', 'lstm', 'egru'] as const;
 
+const seedOption: LearnerOptionInfo = { name: 'seed', default: 0, description: 'the learner\'s own generator (dropout masks, perturbations, fixed random matrices)' };
+const windowOption: LearnerOptionInfo = { name: 'window', description: 'the truncation window k (steps per backward sweep)' };
+const perturbationOptions: LearnerOptionInfo[] = [
+  seedOption,
+  { name: 'noise', default: 1e-3, description: 'the noise scale σ' },
+  { name: 'decorrelationRate', default: 0, description: 'decorrelated models: the rate λ of the decorrelation rule (0: D fixed)' },
+];
+const osttpOptions: LearnerOptionInfo[] = [
+  seedOption,
+  { name: 'projection', default: 'centered', description: '\'centered\' (rows of zero mean) or \'raw\' (DRTP as published) target projection' },
+  { name: 'targetTiming', default: 'scored', description: 'project the target at scored steps only, or at \'every-step\'' },
+];
+
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
 const lruTraceRow = (other: string) => refuse(`a row of the LRU's own traces (online-LRU paper); on unit models the same rule is '${other}'`, units);
@@ -63,6 +76,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     reverse: true,
     models: gated,
     create: (net, o) => new BpttLearner(net, o),
+    options: [seedOption],
   },
   {
     name: 'tbptt',
@@ -72,6 +86,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     reverse: true,
     models: gated,
     create: createTbptt,
+    options: [seedOption, windowOption],
   },
   {
     name: 'bptt-detached',
@@ -80,10 +95,9 @@ export const learnerTable: readonly LearnerInfo[] = [
     claims: [readoutExact],
     reverse: true,
     instantaneous: true,
-    // not on the leaky unit: the contract's Mackey-Glass check (30 updates) is too short for its slow state
-    models: ['rnn', 'gru', 'lstm', 'egru', 'lru'],
+    models: gated,
     create: (net, o) => new BpttLearner(net, o, 'bptt-detached', 1),
-    refusals: refuse('not in the table for this unit: the contract\'s 30-update Mackey-Glass check is too short for its slow state (not a mathematical limit)', ['leaky', ...spiking]),
+    options: [seedOption],
   },
   {
     name: 'rtrl',
@@ -93,6 +107,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: gated,
     create: (net, o) => new RtrlLearner(net, o),
     recipe: rtrlRecipe,
+    options: [seedOption],
   },
   {
     name: 'deep-rtrl',
@@ -103,6 +118,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
     recipe: rtrlRecipe,
     aliasOf: 'rtrl',
+    options: [seedOption],
   },
   {
     name: 'sparse-rtrl',
@@ -115,6 +131,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: units,
     create: (net, o) => new SparseRtrlLearner(net, o),
     refusals: { lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)' },
+    options: [seedOption],
   },
   {
     name: 'deep-eprop',
@@ -124,6 +141,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: gated,
     create: createDeepEprop,
     recipe: deepEpropRecipe,
+    options: [seedOption],
   },
   {
     name: 'online-lru',
@@ -134,6 +152,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: lruRow('online-lru', epropRecipe),
     recipe: epropRecipe,
     refusals: lruTraceRow('eprop'),
+    options: [seedOption],
   },
   {
     name: 'spatial',
@@ -144,6 +163,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: lruRow('spatial', spatialRecipe),
     recipe: spatialRecipe,
     refusals: lruTraceRow('eprop with λ frozen (no row)'),
+    options: [seedOption],
   },
   {
     name: 'truncated1',
@@ -154,6 +174,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: lruRow('truncated1', truncated1Recipe),
     recipe: truncated1Recipe,
     refusals: lruTraceRow('eprop with one-step traces (no row)'),
+    options: [seedOption],
   },
   {
     name: 'eprop',
@@ -163,6 +184,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: gated,
     create: createEprop,
     recipe: epropRecipe,
+    options: [seedOption],
   },
   {
     name: 'ostl',
@@ -173,6 +195,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: createOstl,
     recipe: epropRecipe,
     aliasOf: 'eprop',
+    options: [seedOption],
   },
   {
     name: 'osttp',
@@ -182,6 +205,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: gated,
     create: (net, o) => new OsttpLearner(net, o),
     recipe: osttpRecipe,
+    options: osttpOptions,
   },
   {
     name: 'eprop-random',
@@ -191,6 +215,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: gated,
     create: createEpropRandom,
     recipe: epropRandomRecipe,
+    options: [seedOption],
   },
   {
     name: 'snap1',
@@ -200,6 +225,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: gated,
     create: createSnap1,
     recipe: snap1Recipe,
+    options: [seedOption],
   },
   {
     name: 'wp',
@@ -210,6 +236,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: unitStacks,
     create: createWp,
     refusals: perturbationRefusals,
+    options: perturbationOptions,
   },
   {
     name: 'np',
@@ -220,6 +247,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: unitStacks,
     create: createNp,
     refusals: perturbationRefusals,
+    options: perturbationOptions,
   },
   {
     name: 'anp',
@@ -230,6 +258,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: unitStacks,
     create: createAnp,
     refusals: perturbationRefusals,
+    options: perturbationOptions,
   },
   {
     name: 'tanp',
@@ -240,6 +269,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: unitStacks,
     create: createTanp,
     refusals: perturbationRefusals,
+    options: perturbationOptions,
   },
 ];
 

@@ -57,6 +57,13 @@ export interface LearnerOptions {
   decorrelationRate?: number;
 }
 
+/** one option a learner reads from LearnerOptions, with its default (undefined: required) */
+export interface LearnerOptionInfo {
+  name: keyof LearnerOptions;
+  default?: number | string;
+  description: string;
+}
+
 export interface LearnerInfo {
   name: string;
   description: string;
@@ -68,6 +75,8 @@ export interface LearnerInfo {
   recipe?: Recipe;
   /** the row is another row under the name of its paper (the same recipe and options) */
   aliasOf?: string;
+  /** the options it reads beyond the batch size */
+  options?: readonly LearnerOptionInfo[];
   /** by model: the reason the row does not run on it */
   refusals?: Readonly<Record<string, string>>;
   /** the gradient comes from a reverse sweep over stored steps at flush (bptt family), not step by step */

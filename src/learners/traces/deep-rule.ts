@@ -4,7 +4,8 @@
  * On stacks of unit-model layers under a readout it runs the compact engine of traces/deep.ts: the readout's
  * VJP at t gives the readout its exact gradient and the signal at the top layer, which the engine multiplies
  * with its traces. On other stacks (LRU blocks with feed-forward modules between the layers) it is the full
- * influence with a diagonal within-layer Jacobian (traces/full.ts, within = 'diag') — the same gradient.
+ * influence (traces/full.ts): on diagonal layers each unit's own ∂f/∂s is the whole within-layer Jacobian,
+ * so the deep rule and full RTRL coincide there.
  */
 import type { Backend, Buf } from '../../backend/backend.js';
 import { UnsupportedError } from '../../core/errors.js';
@@ -69,9 +70,11 @@ export class DeepTraceRule implements TraceRule {
   }
 }
 
-/** the deep rule on any network: the compact engine on unit-model stacks, the diagonal-within influence elsewhere */
+/** the deep rule on any network: the compact engine on unit-model stacks, the full influence on stacks of diagonal (LRU) layers */
 export function createDeepTraces(network: Network, be: Backend, B: number): TraceRule {
   const mods = network.modules;
   const unitStack = mods.slice(0, -1).every((m) => m instanceof RecurrentLayer) && !mods[mods.length - 1]!.recurrent;
-  return unitStack ? new DeepTraceRule(network, be, B) : new FullInfluence(network, B, 'diag');
+  if (unitStack) return new DeepTraceRule(network, be, B);
+  if (mods.some((m) => m instanceof RecurrentLayer)) throw new UnsupportedError('the deep trace rule runs on stacks of unit-model layers under a readout, or on stacks of diagonal (LRU) layers');
+  return new FullInfluence(network, B);
 }

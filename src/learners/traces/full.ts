@@ -5,14 +5,13 @@
  *   M_t = (∂f/∂s)·M_{t−1} + (∂f/∂a)·(W_hh·dy_{t−1}/dθ + W_ih·dx_t/dθ + immediate),
  * feed-forward modules map dx/dθ to dy/dθ through their Jacobian and add their own parameters' rows; the
  * output signal then gives ∂L_t/∂θ = (dŷ_t/dθ)ᵀ·∂L_t/∂ŷ_t at every step. Exact: equals BPTT over the same steps.
- * With within = 'diag' the recurrent modules' within-layer Jacobian is each unit's own ∂f/∂s (the `deep`
- * rule with e-prop's approximation inside a layer, exact inter-layer Jacobians: Millidge 2025) — on a
- * diagonal layer (LRU) the two coincide.
+ * On a stack of diagonal layers (LRU) it is also the `deep` rule: each layer's own ∂f/∂s is its whole
+ * within-layer Jacobian there (traces/deep-rule.ts).
  * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for one layer), O(S·n·P) memory.
  */
 import type { Buf } from '../../backend/backend.js';
 import type { Network } from '../../model/network.js';
-import type { Influence, ModuleCache, WithinJacobian } from '../../modules/module.js';
+import type { Influence, ModuleCache } from '../../modules/module.js';
 import type { TraceRule } from '../rules.js';
 
 interface SampleTangents {
@@ -33,7 +32,7 @@ export class FullInfluence implements TraceRule {
   private readonly dOutRow: Buf[] = [];
   private boundTo: Buf | null = null;
 
-  constructor(readonly network: Network, readonly B: number, within: WithinJacobian = 'full') {
+  constructor(readonly network: Network, readonly B: number) {
     const be = network.backend;
     this.samples = Array.from({ length: B }, () => {
       const s: SampleTangents = { ty: [], skipRows: [], tyIn: [], tyOwn: [], influence: [] };
@@ -44,7 +43,7 @@ export class FullInfluence implements TraceRule {
         const j = network.skipFrom[i];
         s.skipRows.push(j !== null && j !== undefined && j > 0 ? ty.view(0, network.rowsBefore[j]! * m.outSize) : null);
         if (m.recurrent) {
-          s.influence.push(m.createInfluence(be, Rin, within));
+          s.influence.push(m.createInfluence(be, Rin));
           s.tyIn.push(null);
           s.tyOwn.push(null);
         } else {
