@@ -59,7 +59,7 @@ for (const info of learnerTable) {
         const trainer = new Trainer(model === 'egru' || model.startsWith('snu') || model.startsWith('lif') || onAdding.has(info.name)
           ? applyOverrides(defaultConfig('adding', 'ci'), { learner: info.name, model, hidden: 8, batch: 8, steps: 150, evalEvery: 0, evalBatches: 2, window: 10 })
           : info.instantaneous
-            ? applyOverrides(defaultConfig('mackey-glass', 'ci'), { learner: info.name, model, hidden: 8, batch: 4, steps: model === 'leaky' ? 90 : 30, evalEvery: 0, evalBatches: 2, 'task.length': 60, updateEvery: 1 })
+            ? applyOverrides(defaultConfig('mackey-glass', 'ci'), { learner: info.name, model, hidden: 8, batch: 4, steps: model === 'leaky' ? 300 : 30, evalEvery: 0, evalBatches: 2, 'task.length': 60, updateEvery: 1 })
             : tinyConfig(info.name, model, { steps: 150 }));
         const before = trainer.evaluate().loss;
         while (trainer.step < trainer.config.steps) trainer.trainStep();

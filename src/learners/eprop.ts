@@ -17,14 +17,8 @@
  * Cost per step and sample: O(S²·P) for the P recurrent-layer parameters, plus one spatial backward;
  * memory S·P numbers per sample (snap1: + the previous step's ∂h/∂s), independent of the sequence length.
  */
-import type { Network } from '../model/network.js';
-import { compose, type Recipe } from './compose.js';
-import type { Learner, LearnerOptions } from './learner.js';
+import type { Recipe } from './compose.js';
 
 export const epropRecipe: Recipe = { trace: 'diag', signal: 'backprop' };
 export const epropRandomRecipe: Recipe = { trace: 'diag', signal: 'random-feedback' };
 export const snap1Recipe: Recipe = { trace: 'snap1', signal: 'backprop' };
-
-export const createEprop = (network: Network, options: LearnerOptions): Learner => compose('eprop', network, options, epropRecipe);
-export const createEpropRandom = (network: Network, options: LearnerOptions): Learner => compose('eprop-random', network, options, epropRandomRecipe);
-export const createSnap1 = (network: Network, options: LearnerOptions): Learner => compose('snap1', network, options, snap1Recipe);

@@ -5,7 +5,8 @@ import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './learner.js';
 import type { ExactnessClaim } from './claims.js';
 import { createDeepEprop, deepEpropRecipe } from './deep-eprop.js';
-import { createEprop, createEpropRandom, createSnap1, epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
+import { compose } from './compose.js';
+import { epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
 import { createAnp } from './anp.js';
 import { createNp } from './np.js';
 import { lruRow, spatialRecipe, truncated1Recipe } from './online-lru.js';
@@ -44,7 +45,7 @@ const layerLocalExact: ExactnessClaim[] = [
   readoutExact,
 ];
 
-const unitStacks = ['rnn', 'gru', 'lstm', 'egru'] as const;
+const unitStacks = units;
 
 const seedOption: LearnerOptionInfo = { name: 'seed', default: 0, description: 'the learner\'s own generator (dropout masks, perturbations, fixed random matrices)' };
 const windowOption: LearnerOptionInfo = { name: 'window', description: 'the truncation window k (steps per backward sweep)' };
@@ -63,8 +64,7 @@ const osttpOptions: LearnerOptionInfo[] = [
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
 const lruTraceRow = (other: string) => refuse(`a row of the LRU's own traces (online-LRU paper); on unit models the same rule is '${other}'`, units);
 const perturbationRefusals = {
-  ...refuse('its noise and estimate are defined on the preactivations of a unit-model layer handed to the perturbation hook; this unit\'s layer does not expose them to it (not implemented)', ['leaky', ...spiking]),
-  lru: 'the LRU stack\'s layers do not hand their preactivations (B·x) to the perturbation hook (not implemented)',
+  lru: 'every module must hand its preactivations to the perturbation hook; the LRU stack\'s LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)',
 };
 
 export const learnerTable: readonly LearnerInfo[] = [
@@ -182,7 +182,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: layerLocalExact,
     models: gated,
-    create: createEprop,
+    create: (net, o) => compose('eprop', net, o, epropRecipe),
     recipe: epropRecipe,
     options: [seedOption],
   },
@@ -213,7 +213,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [readoutExact],
     models: gated,
-    create: createEpropRandom,
+    create: (net, o) => compose('eprop-random', net, o, epropRandomRecipe),
     recipe: epropRandomRecipe,
     options: [seedOption],
   },
@@ -223,7 +223,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [...layerLocalExact, { params: 'all', when: { layers: 1, hidden: 1, models: units }, tolerance: EXACT, reason: 'for one unit the diagonal of the state Jacobian is the whole Jacobian' }],
     models: gated,
-    create: createSnap1,
+    create: (net, o) => compose('snap1', net, o, snap1Recipe),
     recipe: snap1Recipe,
     options: [seedOption],
   },
@@ -233,9 +233,9 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: unitStacks.filter((m) => m !== 'leaky'),
     create: createWp,
-    refusals: perturbationRefusals,
+    refusals: { ...perturbationRefusals, leaky: 'measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract\'s 300 Mackey-Glass updates' },
     options: perturbationOptions,
   },
   {
