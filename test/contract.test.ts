@@ -25,9 +25,13 @@ function tinyConfig(learner: string, model: string, extra: Record<string, unknow
   });
 }
 
-// approximate trace learners that drop the paths through the recurrent synapses (eprop and relatives) hold
-// copy's pattern poorly in 150 updates; like the event-based GRU they are checked on the adding problem
-const onAdding = new Set(['eprop', 'eprop-random', 'snap1', 'deep-eprop', 'ostl', 'osttp']);
+// approximate trace × signal rows that run on unit models drop the paths through the recurrent synapses
+// (eprop and relatives) and hold copy's pattern poorly in 150 updates; like the event-based GRU they are
+// checked on the adding problem (the LRU-only rows of the online-LRU paper stay on copy, their task)
+const onAdding = { has: (name: string): boolean => {
+  const info = learnerTable.find((l) => l.name === name)!;
+  return info.recipe !== undefined && !info.exact && info.models.some((m) => m !== 'lru');
+} };
 
 const tmp = mkdtempSync(join(tmpdir(), 'onward-contract-'));
 

@@ -62,7 +62,7 @@ const osttpOptions: LearnerOptionInfo[] = [
 
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
-const lruTraceRow = (other: string) => refuse(`a row of the LRU's own traces (online-LRU paper); on unit models the same rule is '${other}'`, units);
+const lruTraceRow = (why: string) => refuse(why, units);
 const perturbationRefusals = {
   lru: 'every module must hand its preactivations to the perturbation hook; the LRU stack\'s LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)',
 };
@@ -151,7 +151,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: ['lru'],
     create: lruRow('online-lru', epropRecipe),
     recipe: epropRecipe,
-    refusals: lruTraceRow('eprop'),
+    refusals: lruTraceRow('the online-LRU paper\'s name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row \'eprop\''),
     options: [seedOption],
   },
   {
@@ -162,7 +162,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: ['lru'],
     create: lruRow('spatial', spatialRecipe),
     recipe: spatialRecipe,
-    refusals: lruTraceRow('eprop with λ frozen (no row)'),
+    refusals: lruTraceRow('a baseline defined on the LRU\'s parameters (λ gets no gradient, B and γ their instantaneous one); a unit model has no λ to freeze'),
     options: [seedOption],
   },
   {
@@ -173,7 +173,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: ['lru'],
     create: lruRow('truncated1', truncated1Recipe),
     recipe: truncated1Recipe,
-    refusals: lruTraceRow('eprop with one-step traces (no row)'),
+    refusals: lruTraceRow('a baseline defined on the LRU\'s traces (e^λ := h_{t−1}, e^γ := B x_t, e^B from x_t only); a unit model\'s traces have no such form'),
     options: [seedOption],
   },
   {
