@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelConfig } from '../src/model/network.js';
 import { createLearner } from '../src/learners/index.js';
-import { f64Network, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
+import { f64Network, learnerGradient, oracleChecks, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
+import { expectChecksPass } from './helpers.js';
 import type { Network } from '../src/model/network.js';
 
 const B = 2, T = 6;
@@ -21,15 +22,7 @@ function config(model: string, extra: Partial<ModelConfig> = {}): ModelConfig {
 }
 
 function expectBptt(learner: string, net: Network, seq: Sequence, what: string): void {
-  for (const stop of [2, T]) {
-    const bptt = learnerGradient('bptt', net, seq, B, { stop });
-    const err = relativeError(learnerGradient(learner, net, seq, B, { stop }), bptt);
-    assert.ok(err <= 1e-9, `${learner}, ${what}, steps [0, ${stop}): relative error ${err}`);
-  }
-  const from = 3, stop = 5;
-  const masked = { ...seq, mask: seq.mask.map((m, t) => (t >= from && t < stop ? m : m.map(() => 0))) };
-  const err = relativeError(learnerGradient(learner, net, seq, B, { from, stop }), learnerGradient('bptt', net, masked, B, { stop }));
-  assert.ok(err <= 1e-9, `${learner}, ${what}, window [${from}, ${stop}): relative error ${err}`);
+  expectChecksPass(oracleChecks(learner, net, seq, B, { tolerance: 1e-9, stops: [2, T], windows: [[3, 5]] }), `${learner}, ${what}`);
 }
 
 function layerError(learner: string, net: Network, seq: Sequence, prefix: string): number {

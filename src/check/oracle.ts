@@ -142,6 +142,42 @@ export function windowed(seq: Sequence, from: number, stop: number): Sequence {
 }
 
 /**
+ * The one oracle loop: a learner's gradient against a reference on the given parameters, over the prefixes
+ * [0, stop) of a sequence and over windows [from, stop) in its middle (the learner stepped through the steps
+ * before the window, the reference BPTT's gradient of the window's loss only — credit from before the window
+ * must arrive). Exact to `tolerance`: relative error ≤ tolerance and every entry within
+ * tolerance·|reference| + tolerance·1e-3; tolerance 0 is bit for bit.
+ */
+export function oracleChecks(learnerRow: string | LearnerInfo, net: Network, seq: Sequence, B: number, spec: {
+  tolerance: number;
+  stops?: readonly number[];
+  windows?: readonly (readonly [number, number])[];
+  /** the flat parameter indices compared (default: every parameter an update applies) */
+  indices?: readonly number[];
+  options?: Partial<LearnerOptions>;
+  /** the reference learner (default 'bptt') */
+  against?: string;
+}): ClaimCheck[] {
+  const T = seq.x.length, tol = spec.tolerance, against = spec.against ?? 'bptt', options = spec.options ?? {};
+  const idx = spec.indices ?? scopeIndices(net, 'all');
+  const judge = (span: string, g: Float64Array, ref: Float64Array): ClaimCheck => {
+    const a = idx.map((k) => g[k]!), b = idx.map((k) => ref[k]!);
+    const relErr = relativeError(a, b);
+    const pass = tol === 0 ? a.every((v, k) => v === b[k]) : relErr <= tol && a.every((v, k) => Math.abs(v - b[k]!) <= tol * Math.abs(b[k]!) + tol * 1e-3);
+    return { span, relErr, tolerance: tol, pass };
+  };
+  const checks: ClaimCheck[] = [];
+  for (const stop of spec.stops ?? [T]) {
+    checks.push(judge(`steps [0, ${stop})`, learnerGradient(learnerRow, net, seq, B, { stop, options }), learnerGradient(against, net, seq, B, { stop })));
+  }
+  for (const [from, stop] of spec.windows ?? []) {
+    const ref = against === 'bptt' ? learnerGradient('bptt', net, windowed(seq, from, stop), B, { stop }) : learnerGradient(against, net, seq, B, { from, stop });
+    checks.push(judge(`window [${from}, ${stop})`, learnerGradient(learnerRow, net, seq, B, { from, stop, options }), ref));
+  }
+  return checks;
+}
+
+/**
  * Check one claim of a learner row on one unit model: the learner's gradient on the claimed parameters
  * against the reference over the prefixes [0, 1), [0, T/2), [0, T) and — for learners that add each step's
  * gradient as it runs — the window [T/2, T−1) in the middle (credit from before the window must arrive).
@@ -151,27 +187,15 @@ export function checkClaim(info: LearnerInfo, claim: ExactnessClaim, model: stri
   const { T = 6, B = 2, seed = 0 } = setup;
   const net = f64Network(claimModel(claim, model, setup), seed + 1);
   const seq = randomSequence(net, T, B, seed + 2);
-  const idx = scopeIndices(net, claim.params);
-  const options = claim.options ?? {};
-  const judge = (span: string, g: Float64Array, ref: Float64Array): ClaimCheck => {
-    const a = idx.map((k) => g[k]!), b = idx.map((k) => ref[k]!);
-    const relErr = relativeError(a, b);
-    const pass = claim.tolerance === 0 ? a.every((v, k) => v === b[k]) : relErr <= claim.tolerance;
-    return { span, relErr, tolerance: claim.tolerance, pass };
-  };
-  const against = claim.against ?? 'bptt';
-  if (against === 'finite-differences') {
-    return [judge(`steps [0, ${T}) vs finite differences`, learnerGradient(info, net, seq, B, { options }), finiteDifferenceGradient(net, seq, B))];
+  const indices = scopeIndices(net, claim.params);
+  if (claim.against === 'finite-differences') {
+    const g = learnerGradient(info, net, seq, B, { options: claim.options ?? {} }), fd = finiteDifferenceGradient(net, seq, B);
+    const a = indices.map((k) => g[k]!), b = indices.map((k) => fd[k]!), relErr = relativeError(a, b);
+    return [{ span: `steps [0, ${T}) vs finite differences`, relErr, tolerance: claim.tolerance, pass: relErr <= claim.tolerance }];
   }
-  const checks: ClaimCheck[] = [];
   const half = Math.max(1, Math.floor(T / 2));
-  for (const stop of [...new Set([1, half, T])]) {
-    checks.push(judge(`steps [0, ${stop})`, learnerGradient(info, net, seq, B, { stop, options }), learnerGradient(against, net, seq, B, { stop })));
-  }
-  if (!info.reverse && T >= 4) {
-    const from = half, stop = T - 1;
-    const ref = against === 'bptt' ? learnerGradient('bptt', net, windowed(seq, from, stop), B, { stop }) : learnerGradient(against, net, seq, B, { from, stop });
-    checks.push(judge(`window [${from}, ${stop})`, learnerGradient(info, net, seq, B, { from, stop, options }), ref));
-  }
-  return checks;
+  return oracleChecks(info, net, seq, B, {
+    tolerance: claim.tolerance, indices, options: claim.options ?? {}, against: claim.against ?? 'bptt',
+    stops: [...new Set([1, half, T])], windows: !info.reverse && T >= 4 ? [[half, T - 1]] : [],
+  });
 }
