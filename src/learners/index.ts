@@ -132,6 +132,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: (net, o) => new SparseRtrlLearner(net, o),
     refusals: { lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)' },
     options: [seedOption],
+    recipe: { trace: 'sparse', signal: 'output' },
   },
   {
     name: 'deep-eprop',
