@@ -1,7 +1,8 @@
 /**
  * `onward bench`: plan the suite, read what earlier invocations finished (results.jsonl), run the rest
- * on a pool of worker threads, append each run's records when it ends, then write report.md and the
- * charts (each written whole to a temporary file and renamed, so a reader never sees half a file).
+ * on a pool of worker threads (or, with `queue`, as jobs on a Redis queue for workers anywhere: queue.ts),
+ * append each run's records when it ends, then write report.md and the charts (each written whole to a
+ * temporary file and renamed, so a reader never sees half a file).
  *
  * Safety of earlier results: the output folder is checked before anything runs; a damaged results file
  * stops the command with a FileFormatError before any write; the results file is only appended to.
@@ -79,14 +80,14 @@ async function runPool(specs: RunSpec[], workers: number, onRun: (spec: RunSpec,
   await Promise.all(Array.from({ length: Math.min(workers, specs.length) }, lane));
 }
 
-export async function writeReport(dir: string, plan: BenchPlan, records: readonly BenchRecord[], ctx: { command: string; workers: number }):
+export async function writeReport(dir: string, plan: BenchPlan, records: readonly BenchRecord[], ctx: { command: string; workers: number; machine?: string }):
   Promise<{ summary: BenchSummary; reportPath: string; charts: string[] }> {
   const summary = summarize(plan, records);
   const charts = benchCharts(summary);
   for (const c of charts) writeTextAtomic(join(dir, c.file), await renderSvg(c.spec));
   const reportPath = join(dir, 'report.md');
   writeTextAtomic(reportPath, reportMarkdown(summary, charts, {
-    command: ctx.command, machine: machineDescription(), date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    command: ctx.command, machine: ctx.machine ?? machineDescription(), date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     backend: `${plan.runs[0]?.config.backend ?? 'wasm'}/${plan.runs[0]?.config.dtype ?? 'float32'}`, workers: ctx.workers,
   }));
   return { summary, reportPath, charts: charts.map((c) => join(dir, c.file)) };
@@ -108,7 +109,9 @@ export async function runBench(options: BenchRunOptions): Promise<BenchOutcome> 
 
   const pending = plan.runs.filter((r) => !done.has(runKey(r)));
   let finished = 0, failed = 0;
-  const onRun = (spec: RunSpec, outcome: Pick<Outcome, 'records' | 'error'>): void => {
+  const queueWorkers = new Set<string>();
+  const onRun = (spec: RunSpec, outcome: Pick<Outcome, 'records' | 'error'> & { worker?: string }): void => {
+    if (outcome.worker) queueWorkers.add(outcome.worker);
     let out: BenchRecord[] = outcome.records;
     let error: ErrorRecord | null = null;
     if (outcome.error) {
@@ -128,6 +131,9 @@ export async function runBench(options: BenchRunOptions): Promise<BenchOutcome> 
   } else if (!options.queue) {
     await runPool(pending, workers, onRun);
   }
-  const { summary, reportPath, charts } = await writeReport(options.out, plan, records, { command, workers });
+  // runs that came through the queue ran on the workers that sent them back, not (only) here
+  const threads = options.queue?.collect ? 0 : workers;
+  const machine = queueWorkers.size > 0 ? `queue workers ${[...queueWorkers].sort().join(', ')} (submitted from ${machineDescription()})` : undefined;
+  const { summary, reportPath, charts } = await writeReport(options.out, plan, records, { command, workers: threads, machine });
   return { plan, summary, resultsPath, reportPath, charts, ran: pending.length - failed, reused: plan.runs.length - pending.length, failed };
 }

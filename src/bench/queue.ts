@@ -25,7 +25,7 @@ import { Job, Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOp
 import { Redis, type RedisOptions } from 'ioredis';
 import { OnwardError } from '../core/errors.js';
 import { learnerTable } from '../learners/index.js';
-import { applyOverrides, defaultConfig, validateConfig } from '../train/config.js';
+import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../train/config.js';
 import type { RunSpec } from './plan.js';
 import { configId, runKey, type BenchRecord } from './records.js';
 import { RunThread, type Outcome } from './threads.js';
@@ -152,8 +152,7 @@ export function jobId(spec: RunSpec, version = onwardVersion): string {
   return `${spec.configId}-${full.slice(0, 16)}`;
 }
 
-const describe = (s: RunKey2): string => `${s.task} ${s.model} ${s.learner} seed ${s.seed}`;
-type RunKey2 = Pick<RunSpec, 'task' | 'model' | 'learner' | 'seed'>;
+const describe = (s: RunSpec): string => `${s.task} ${s.model} ${s.learner} seed ${s.seed}`;
 
 /**
  * The run a job asks for, rebuilt from this onward's own defaults and checks; a job of another version is
@@ -165,7 +164,7 @@ export function readJob(data: unknown): { spec: RunSpec } | { version: string } 
   if (version !== onwardVersion) return { version: String(version) };
   if (!spec || typeof spec !== 'object' || !spec.config || typeof spec.config !== 'object') return { unknown: 'the job holds no run config' };
   const c = spec.config as unknown as Record<string, unknown>;
-  let config;
+  let config: TrainConfig;
   try {
     if (!learnerTable.some((l) => l.name === c.learner)) throw new QueueError(`unknown learner '${String(c.learner)}'`);
     config = validateConfig(applyOverrides(defaultConfig(String(c.task), c.preset as 'ci' | 'paper'), c));
@@ -285,7 +284,8 @@ export interface QueueSweepOptions {
   signal?: AbortSignal;
 }
 
-type RunResult = Pick<Outcome, 'records' | 'error'>;
+/** a run as it came back, with the name of the worker that sent it */
+type RunResult = Pick<Outcome, 'records' | 'error'> & { worker?: string };
 
 /** records sent back for a run: they must be bench records of that very run */
 function checkRecords(spec: RunSpec, value: unknown): BenchRecord[] | null {
@@ -372,10 +372,10 @@ export async function runQueued(specs: readonly RunSpec[], options: QueueSweepOp
         let result: RunResult;
         if (state === 'completed') {
           const records = checkRecords(spec, job.returnvalue);
-          result = records ? { records, error: null }
+          result = records ? { records, error: null, worker: job.returnvalue.worker }
             : { records: [], error: { error: 'QueueError', message: `the worker ${job.processedBy ?? ''} sent back records that are not this run's` } };
         } else {
-          result = { records: [], error: parseFailure(job.failedReason) };
+          result = { records: [], error: parseFailure(job.failedReason), worker: job.processedBy };
         }
         outstanding.delete(id);
         onRun(spec, result);
