@@ -23,6 +23,7 @@ export interface Series {
 export interface ChartOptions {
   title: string;
   xLabel: string;
+  /** a log y axis once the values span a decade or more (below that, log ticks would be too few to read) */
   logY?: boolean;
   /** values the y range always includes (e.g. [0.5, 1] for a bit accuracy) */
   include?: number[];
@@ -68,12 +69,14 @@ export class LineChart {
       for (const [x, y] of s.points) col[at.get(x)!] = y;
       return col;
     });
-    const signature = JSON.stringify([o, usable.map((s) => [s.label, s.color, s.style, s.dash, s.size, s.points.length <= SPARSE])]);
+    const ys = usable.flatMap((s) => s.points.map((p) => p[1]));
+    const log = o.logY === true && ys.length > 1 && Math.max(...ys) >= 10 * Math.min(...ys);
+    const signature = JSON.stringify([o, log, usable.map((s) => [s.label, s.color, s.style, s.dash, s.size, s.points.length <= SPARSE])]);
     const data: uPlot.AlignedData = [xs, ...columns];
     if (signature !== this.signature || !this.plot) {
       this.plot?.destroy();
       this.box.replaceChildren();
-      this.plot = new uPlot(this.config(usable), data, this.box);
+      this.plot = new uPlot(this.config(usable, log), data, this.box);
       this.signature = signature;
     } else {
       this.plot.setData(data);
@@ -84,17 +87,18 @@ export class LineChart {
     this.box.dataset.series = JSON.stringify(usable.map((s) => s.points.length));
   }
 
-  private config(series: Series[]): uPlot.Options {
+  private config(series: Series[], log: boolean): uPlot.Options {
     const o = this.options;
     const include = o.include ?? [];
     const range: uPlot.Scale.Range = (_u, min, max) => {
-      if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return include.length ? [Math.min(...include), Math.max(...include)] : [0, 1];
-      let lo = Math.min(min, ...include), hi = Math.max(max, ...include);
-      if (o.logY) {
-        lo = lo / 1.25;
-        hi = hi * 1.25;
-        return [lo, hi];
+      const empty = min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max);
+      if (log) {
+        // a log axis needs a positive range (an empty chart shows one decade)
+        if (empty || min <= 0) return [0.1, 1];
+        return [min / 1.25, max * 1.25];
       }
+      if (empty) return include.length ? [Math.min(...include), Math.max(...include)] : [0, 1];
+      const lo = Math.min(min, ...include), hi = Math.max(max, ...include);
       if (hi === lo) return [lo - 0.5, hi + 0.5];
       const pad = 0.05 * (hi - lo);
       return [lo - (include.includes(lo) ? 0 : pad), hi + (include.includes(hi) ? 0 : pad)];
@@ -104,7 +108,7 @@ export class LineChart {
       title: o.title,
       legend: { show: true, live: false },
       cursor: { drag: { x: true, y: false }, points: { show: false } },
-      scales: { x: { time: false }, y: { distr: o.logY ? 3 : 1, range } },
+      scales: { x: { time: false }, y: log ? { distr: 3, log: 10, range } : { distr: 1, range } },
       axes: [
         { label: o.xLabel, labelSize: 18, size: 36, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
         { size: 52, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
