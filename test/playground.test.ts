@@ -180,6 +180,17 @@ test('the playground in Chromium: honest numbers, shareable runs, divergence, a 
     assert.ok(divergedRow.done && divergedRow.diverged !== '' && divergedRow.step < 60, `stopped at ${divergedRow.step}`);
     assert.match(warning, new RegExp(`eprop diverged at batch ${divergedRow.diverged}: .*lower the learning rate \\(now 100\\)`));
 
+    // a typo in the shared settings: the error's type and message, said once for both learners
+    await page.fill('#lr', '0.01');
+    await page.selectOption('#compare', 'rtrl');
+    await page.fill('#extra', 'hiden=3');
+    await page.click('#start');
+    await page.waitForFunction(() => document.querySelector('#status .error')?.textContent?.startsWith('eprop, rtrl:'), undefined, { timeout: 30_000 });
+    const typo = await page.$$eval('#status .error', (es) => es.map((e) => e.textContent ?? ''));
+    assert.equal(typo.length, 1, `one message: ${typo.join(' | ')}`);
+    assert.match(typo[0]!, /^eprop, rtrl: ConfigError: unknown config key 'hiden'/);
+    await page.fill('#extra', '');
+
     // 4. a spiking model: its raster, and the per-layer cosine to BPTT moving as osttp learns; then reset and single step
     await page.selectOption('#task', 'spikes');
     await page.selectOption('#model', 'lif');

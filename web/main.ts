@@ -306,17 +306,21 @@ function draw(): void {
 }
 
 function drawStatus(active: Slot[]): void {
-  $('status').replaceChildren(...active.map((s) => {
+  // the same error from both learners (a typo in the shared settings) is said once, for both
+  const shown = new Set<string>();
+  $('status').replaceChildren(...active.flatMap((s) => {
     const div = document.createElement('div');
     const p = s.last;
     if (s.error) {
+      if (shown.has(s.error)) return [];
+      shown.add(s.error);
       div.className = 'error';
-      div.textContent = `${s.learner}: ${s.error}`;
+      div.textContent = `${active.filter((o) => o.error === s.error).map((o) => o.learner).join(', ')}: ${s.error}`;
     } else {
       const state = !p ? 'starting…' : p.diverged ? 'diverged' : p.done ? 'done' : s.paused ? 'paused' : 'training';
       div.textContent = `${s.learner}: ${state}${p ? ` — ${unit(s)} ${s.step} / ${p.steps}` : ''}${s.info ? ` on ${s.info.backend}` : ''}`;
     }
-    return div;
+    return [div];
   }));
   const diverged = active.filter((s) => s.last?.diverged);
   const warning = $('warning');
