@@ -7,7 +7,7 @@
  * - the model file goes to `onward eval` and back into the page with the same loss; reset and single step work;
  * - a diverging run shows a warning naming its step;
  * - a spiking model shows its raster and the alignment-with-BPTT panel moves;
- * - only presets a browser can build are offered; at 1366 px and 390 px nothing scrolls sideways (screenshots go
+ * - only presets a browser can build are offered; errors read by type; no chart repeats a tick label; at 1366 px and 390 px nothing scrolls sideways (screenshots go
  *   to docs/playground/ when ONWARD_SCREENSHOTS=1, else to .tmp/); no console errors; no request leaves the machine.
  *
  * Chromium missing: under CI (.ci/run installs it) the test fails saying so; elsewhere it is skipped, saying so.
@@ -220,6 +220,17 @@ test('the playground in Chromium: honest numbers, shareable runs, divergence, a 
     assert.ok(Number(await page.$eval('#chart-align', (c) => (c as HTMLElement).dataset.draws)) > alignDraws, 'the alignment panel redrew');
     await page.click('#pause'); // resume
     await allDone(page);
+
+    // no chart repeats a tick label on either axis
+    const ticks = await page.$$eval('.chart', (cs) => cs.map((c) => [(c as HTMLElement).dataset.ticksX ?? '[]', (c as HTMLElement).dataset.ticksY ?? '[]']));
+    assert.ok(ticks.length >= 6, `${ticks.length} charts`);
+    for (const axes of ticks) {
+      for (const axis of axes) {
+        const labels = (JSON.parse(axis) as (string | null)[]).filter((l): l is string => !!l);
+        assert.ok(labels.length >= 2, `ticks drawn: ${axis}`);
+        assert.equal(new Set(labels).size, labels.length, `no repeated tick label: ${axis}`);
+      }
+    }
 
     // 5. screenshots: nothing scrolls sideways at 1366 px or at 390 px
     assert.deepEqual(await noSideScroll(page), { scroll: 1366, client: 1366 });

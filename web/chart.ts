@@ -87,6 +87,20 @@ export class LineChart {
     this.box.dataset.series = JSON.stringify(usable.map((s) => s.points.length));
   }
 
+  /**
+   * tick labels: as many decimals as the tick spacing needs, so neighbouring ticks never read the same
+   * (log axes: three significant digits of each 1·2·5 value); the labels are kept in `data-ticks-x` / `-y`
+   */
+  private ticks(axis: 'x' | 'y', log: boolean): uPlot.Axis.DynamicValues {
+    return (_u, splits, _i, _space, incr) => {
+      const decimals = Math.max(0, Math.min(12, -Math.floor(Math.log10(incr > 0 ? incr : 1) + 1e-9)));
+      // (a log axis's splits may hold nulls where uPlot leaves a tick unlabelled)
+      const labels = (splits as (number | null)[]).map((v) => (v === null ? null : log ? formatLog(v) : v.toFixed(decimals).replace(/^-(0\.?0*)$/, '$1')));
+      this.box.dataset[axis === 'x' ? 'ticksX' : 'ticksY'] = JSON.stringify(labels);
+      return labels;
+    };
+  }
+
   private config(series: Series[], log: boolean): uPlot.Options {
     const o = this.options;
     const include = o.include ?? [];
@@ -110,8 +124,8 @@ export class LineChart {
       cursor: { drag: { x: true, y: false }, points: { show: false } },
       scales: { x: { time: false }, y: log ? { distr: 3, log: 10, range } : { distr: 1, range } },
       axes: [
-        { label: o.xLabel, labelSize: 18, size: 36, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
-        { size: 52, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
+        { label: o.xLabel, labelSize: 18, size: 36, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, values: this.ticks('x', false) },
+        { size: 52, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, values: this.ticks('y', log) },
       ],
       series: [
         {},
@@ -131,4 +145,9 @@ export class LineChart {
       ],
     };
   }
+}
+
+function formatLog(v: number): string {
+  const a = Math.abs(v);
+  return a >= 1e5 || (a > 0 && a < 1e-4) ? v.toExponential(0) : String(Number(v.toPrecision(3)));
 }
