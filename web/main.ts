@@ -490,6 +490,7 @@ function train(): void {
   try {
     const s = spec();
     history.replaceState(null, '', toHash(pageState()));
+    $('cli-hint').textContent = ''; // it named the previous run's model file
     stopAll();
     startSlot('a', select('learner').value, s);
     if (select('compare').value) startSlot('b', select('compare').value, s);
