@@ -331,7 +331,7 @@ function drawStatus(active: Slot[]): void {
     div.dataset.slot = s.key;
     div.dataset.step = String(d.step);
     div.textContent = `${s.learner} diverged at ${unit(s)} ${d.step}: ${d.what}. Training stopped there; lower the learning rate ` +
-      `(now ${String(s.info?.config.lr ?? s.spec.overrides.lr ?? '?')}) or set clip=1 under "more", and train again.`;
+      `(now ${String(s.spec.overrides.lr ?? 'the preset\'s')}) or set clip=1 under "more", and train again.`;
     return div;
   }));
 }

@@ -79,8 +79,9 @@ export function referenceLevel(task: Task): number {
 /** what the worker drives: an episodic run (PlaygroundRun) or a stream (PlaygroundStream, stream-run.ts) */
 export interface Session {
   readonly config: TrainConfig;
-  /** training batches (stream: task sequences) done */
+  /** training batches (stream: task sequences) done, of `steps` */
   readonly step: number;
+  readonly steps: number;
   /** complete, or stopped by a divergence */
   readonly done: boolean;
   readonly diverged: Divergence | null;
@@ -154,12 +155,16 @@ export class PlaygroundRun implements Session {
     return this.trainer.step;
   }
 
+  get steps(): number {
+    return this.config.steps;
+  }
+
   get diverged(): Divergence | null {
     return this.watch.diverged;
   }
 
   get done(): boolean {
-    return this.trainer.step >= this.config.steps || this.watch.diverged !== null;
+    return this.trainer.step >= this.steps || this.watch.diverged !== null;
   }
 
   get backend(): string {
@@ -197,7 +202,7 @@ export class PlaygroundRun implements Session {
     const e = finite ? t.evaluate() : null;
     const p: Progress = {
       step: t.step,
-      steps: this.config.steps,
+      steps: this.steps,
       loss: this.sinceReport > 0 ? this.lossSum / this.sinceReport : null,
       value: this.sinceReport > 0 ? this.valueSum / this.sinceReport : null,
       eval: e ? { loss: e.loss, value: e.value } : null,

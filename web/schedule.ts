@@ -20,14 +20,14 @@ export function nextPoint(step: number, every: number, steps: number): number {
 
 /** train for up to `ms` (stopping at the next point); returns the point's progress when one is due, else null */
 export function advance(run: Session, ms: number, every: number): Progress | null {
-  const due = nextPoint(run.step, every, run.config.steps);
+  const due = nextPoint(run.step, every, run.steps);
   run.trainFor(ms, due);
   return run.step >= due || run.done ? run.progress() : null;
 }
 
 /** a whole run, point by point, as the worker makes it (for tests and scripts): the start, then every point */
 export function runAll(run: Session): Progress[] {
-  const every = pointEvery(run.config.steps);
+  const every = pointEvery(run.steps);
   const out = [run.progress()];
   while (!run.done) {
     const p = advance(run, Infinity, every);

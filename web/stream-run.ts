@@ -81,12 +81,16 @@ export class PlaygroundStream implements Session {
     return this.sequences;
   }
 
+  get steps(): number {
+    return this.config.steps;
+  }
+
   get diverged(): Divergence | null {
     return this.watch.diverged;
   }
 
   get done(): boolean {
-    return this.sequences >= this.config.steps || this.watch.diverged !== null;
+    return this.sequences >= this.steps || this.watch.diverged !== null;
   }
 
   get backend(): string {
@@ -145,7 +149,7 @@ export class PlaygroundStream implements Session {
     const finite = this.watch.diverged === null;
     const p: Progress = {
       step: this.sequences,
-      steps: this.config.steps,
+      steps: this.steps,
       loss: online?.loss ?? null,
       value: online?.value ?? null,
       eval: online,

@@ -7,7 +7,7 @@
 import { PlaygroundRun, catalogue, type Session } from './run.js';
 import { PlaygroundStream } from './stream-run.js';
 import { describeError } from './errors.js';
-import { advance, nextPoint, pointEvery } from './schedule.js';
+import { advance, pointEvery } from './schedule.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 interface WorkerScope {
@@ -61,7 +61,7 @@ scope.onmessage = (event) => {
         break;
       case 'start': {
         run = m.spec.mode === 'stream' ? new PlaygroundStream(m.spec) : new PlaygroundRun(m.spec);
-        every = pointEvery(run.config.steps);
+        every = pointEvery(run.steps);
         paused = m.paused === true;
         post({ type: 'started', ...run.info(), pointEvery: every, backend: run.backend });
         post({ type: 'progress', progress: run.progress() });
@@ -78,7 +78,7 @@ scope.onmessage = (event) => {
       case 'step':
         // one training batch (stream: one task sequence), then a point — while paused
         if (run && paused && !run.done) {
-          run.trainFor(0, Math.min(run.step + 1, nextPoint(run.step, 1, run.config.steps)));
+          run.trainFor(0, run.step + 1);
           post({ type: 'progress', progress: run.progress() });
         }
         break;
