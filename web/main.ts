@@ -394,6 +394,7 @@ class InsidePanel {
   private readonly seqBox = document.createElement('div');
   private readonly seq: LineChart;
   private readonly layersBox = document.createElement('div');
+  private readonly align = document.createElement('div');
   private readonly traces = document.createElement('div');
 
   constructor(readonly root: HTMLElement, readonly key: SlotKey) {
@@ -401,7 +402,8 @@ class InsidePanel {
     this.inputCanvas.className = 'heat input';
     this.seqBox.className = 'chart seq';
     this.traces.className = 'traces';
-    root.replaceChildren(this.title, this.inputCaption, this.inputCanvas, this.seqBox, this.layersBox, this.traces);
+    this.align.className = 'align';
+    root.replaceChildren(this.title, this.inputCaption, this.inputCanvas, this.seqBox, this.layersBox, this.align, this.traces);
     this.seq = new LineChart(this.seqBox, { title: 'target and prediction', xLabel: 'time step', height: 170 });
   }
 
@@ -451,6 +453,20 @@ class InsidePanel {
         ? `${r.layer.name}: spikes of ${shown} units over time (${r.canvas.dataset.spikes} in this sequence)`
         : `${r.layer.name}: outputs of ${shown} units over time (blue −${fmt(max, 2)} … red +${fmt(max, 2)})`;
     }
+    const a = p.alignment ?? [];
+    this.align.replaceChildren(...(a.length === 0 ? [] : [
+      Object.assign(document.createElement('div'), {
+        className: 'caption',
+        textContent: `per layer, ${s.learner}'s gradient against BPTT's on the same batch: cosine (1: same direction) and size ‖g‖ / ‖g_BPTT‖`,
+      }),
+      ...a.map((x) => {
+        const row = document.createElement('div');
+        row.className = 'bar';
+        row.dataset.layer = x.layer;
+        row.innerHTML = `<span>${x.layer}</span><i style="width:${(100 * Math.max(0, Math.min(1, x.cosine))).toFixed(1)}%"></i><b>${fmt(x.cosine, 3)} · ×${fmt(x.normRatio, 3)}</b>`;
+        return row;
+      }),
+    ]));
     const t = p.inside.traces;
     const maxRms = Math.max(1e-300, ...t.map((x) => x.rms));
     this.traces.replaceChildren(
