@@ -24,6 +24,8 @@ export interface GradcheckRow {
 export interface GradcheckOptions {
   models?: string[];
   learners?: string[];
+  /** called as each model's checks start (index counts models over all seeds), for a progress line */
+  onModel?: (model: string, index: number, total: number) => void;
   layers?: number;
   hidden?: number;
   T?: number;
@@ -78,7 +80,8 @@ function gradcheckOnce(options: GradcheckOptions): GradcheckRow[] {
   const { layers = 2, hidden = 4, T = 6, B = 2, seed = 0 } = options;
   const models = options.models ?? ['rnn', 'gru', 'lstm', 'leaky', 'leaky:norec', 'lru'];
   const rows: GradcheckRow[] = [];
-  for (const model of models) {
+  for (const [index, model] of models.entries()) {
+    options.onModel?.(model, index, models.length);
     const [unit, variant] = model.split(':') as [string, string | undefined];
     const config: ModelConfig = {
       model: unit, inputSize: 3, hidden, layers, outputSize: 4, loss: { kind: 'ce', classes: 2 },
