@@ -6,6 +6,7 @@
 import { ConfigError } from '../core/errors.js';
 import { runBench } from '../bench/bench.js';
 import { parse } from './args.js';
+import { printResult } from './json.js';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values } = parse('bench', argv, {
@@ -45,7 +46,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   });
   const seconds = (performance.now() - started) / 1000;
   if (values.json) {
-    console.log(JSON.stringify({ results: outcome.resultsPath, report: outcome.reportPath, charts: outcome.charts, ran: outcome.ran, reused: outcome.reused, failed: outcome.failed, seconds }));
+    printResult('bench', { results: outcome.resultsPath, report: outcome.reportPath, charts: outcome.charts, ran: outcome.ran, reused: outcome.reused, failed: outcome.failed, seconds });
   } else if (!values.quiet) {
     console.log(`onward bench ${outcome.plan.suite.name}: ${outcome.ran} runs done, ${outcome.reused} already in ${outcome.resultsPath}, ${outcome.failed} failed, ` +
       `${outcome.plan.notApplicable.length} pairs not applicable` +

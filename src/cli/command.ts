@@ -18,6 +18,8 @@ export type OptionSpec = ParseOption & {
   defaultText?: string;
   /** the accepted values, shown in the help and checked by the parser */
   choices?: readonly string[];
+  /** the known values, shown in the help; the library checks them (its error lists them too) */
+  names?: readonly string[];
 };
 
 export type OptionTable = Record<string, OptionSpec>;

@@ -15,7 +15,8 @@ import { VERSION } from './package-info.js';
 function commanderOption(name: string, o: OptionSpec): Option {
   const flags = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` <${o.value ?? 'VALUE'}>` : ''}`;
   const dflt = o.default !== undefined && o.default !== false ? String(o.default) : o.defaultText;
-  const notes = [o.choices ? `one of ${o.choices.join(', ')}` : '', dflt !== undefined ? `default: ${dflt}` : '', o.multiple ? 'repeatable' : ''].filter(Boolean);
+  const listed = o.choices ?? o.names;
+  const notes = [listed ? `one of ${listed.join(', ')}` : '', dflt !== undefined ? `default: ${dflt}` : '', o.multiple ? 'repeatable' : ''].filter(Boolean);
   const opt = new Option(flags, (o.help ?? '') + (notes.length ? ` (${notes.join('; ')})` : ''));
   return opt;
 }
@@ -78,7 +79,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await spec.run(rest);
-    return 0;
+    // a command that sets an exit code (a failed check: 1; stopped by a signal: 130/143) keeps it
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof OnwardError) {
       console.error(`onward ${name}: ${e.message} (${e.name})`);

@@ -24,9 +24,9 @@ import { taskSettingOverrides } from './task-settings.js';
 const fromPreset = "the task preset's";
 
 export const trainOptions = {
-  task: { type: 'string', value: 'NAME', help: 'the task to learn (onward list)', defaultText: 'copy', choices: taskTable.map((t) => t.name) },
-  model: { type: 'string', value: 'NAME', help: 'the unit model of the network', defaultText: fromPreset, choices: modelNames },
-  learner: { type: 'string', value: 'NAME', help: 'the learning rule', defaultText: fromPreset, choices: learnerTable.map((l) => l.name) },
+  task: { type: 'string', value: 'NAME', help: 'the task to learn (onward list)', defaultText: 'copy', names: taskTable.map((t) => t.name) },
+  model: { type: 'string', value: 'NAME', help: 'the unit model of the network', defaultText: fromPreset, names: modelNames },
+  learner: { type: 'string', value: 'NAME', help: 'the learning rule', defaultText: fromPreset, names: learnerTable.map((l) => l.name) },
   preset: { type: 'string', value: 'NAME', help: 'task sizes: ci (seconds) or paper (the paper\'s)', defaultText: 'ci', choices: ['ci', 'paper'] },
   layers: { type: 'string', value: 'L', help: 'recurrent layers', defaultText: fromPreset },
   hidden: { type: 'string', value: 'N', help: 'units per layer (lru: the model width)', defaultText: fromPreset },
