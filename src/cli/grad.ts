@@ -60,7 +60,7 @@ async function gradRun(argv: string[]): Promise<void> {
   learner.flush();
   const grads: Record<string, unknown> = {};
   for (const p of net.grads.names()) grads[p] = encodePlain(net.grads.get(p), [...net.grads.shape(p)]);
-  // the output is a file format of its own (DESIGN §7 of docs/design.md), not an envelope: other tools read it
+  // the output is a file format of its own (docs/design.md §7), not an envelope: other tools read it
   const text = JSON.stringify({ loss, grads });
   if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
   else console.log(text);

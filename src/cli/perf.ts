@@ -122,11 +122,11 @@ export function kernelTable(records: KernelRecord[]): string {
   return formatTable(['kernel', 'B', 'n', 'wasm GFLOP/s', 'wasm ns/call', 'ts GFLOP/s', 'ts ns/call', 'wasm speed-up'], rows);
 }
 
-/** The numeric-core budgets of DESIGN §9, checked against this run. */
+/** The numeric-core budgets of docs/design.md §9, checked against this run. */
 export function budgetLines(records: KernelRecord[]): string[] {
   const get = (kernel: string, backend: string, B: number, n: number) =>
     records.find((r) => r.kernel === kernel && r.backend === backend && r.B === B && r.n === n);
-  const lines: string[] = ['budgets (DESIGN §9):'];
+  const lines: string[] = ['budgets (docs/design.md §9):'];
   const check = (label: string, value: number | undefined, ok: (v: number) => boolean, unit: string): void => {
     if (value === undefined) return;
     lines.push(`  ${ok(value) ? 'ok  ' : 'MISS'} ${label}: ${fmt(value)} ${unit}`);

@@ -12,7 +12,7 @@
  * O(S·n·P) memory, independent of the sequence length.
  * Reference: R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
  *
- * With within = 'diag' the same engine is the `deep` trace rule of DESIGN §5 (Millidge, "Generalising E-prop
+ * With within = 'diag' the same engine is the `deep` trace rule of docs/design.md §5 (Millidge, "Generalising E-prop
  * to Deep Networks", 2025) — `deep-eprop` on LRU stacks uses it (stacks of unit-model layers use the compact
  * engine of traces/deep.ts, the same gradient): for the parameters θ_k of layer k, the trace of every layer
  * l ≥ k is carried forward by the recursion of the note,

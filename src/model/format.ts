@@ -1,5 +1,5 @@
 /**
- * The model-file format (DESIGN §7), with no file system: encoding and decoding arrays, parameters and masks,
+ * The model-file format (docs/design.md §7), with no file system: encoding and decoding arrays, parameters and masks,
  * and checking a file's envelope. Browsers use this module directly; `io.ts` adds reading and writing files
  * in Node (and re-exports everything here).
  *
