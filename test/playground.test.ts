@@ -134,7 +134,7 @@ test('the playground trains two learners in the browser, and its model file work
     const hint = await page.textContent('#cli-hint');
     assert.match(hint ?? '', /onward eval --model-file .* --task copy --preset ci --seed 3 --batch 16/);
     const out = cli(['eval', '--model-file', modelPath, '--task', 'copy', '--preset', 'ci', '--seed', '3', '--batch', '16', '--json']);
-    const summary = JSON.parse(out.trim().split('\n').at(-1)!).summary as { loss: number };
+    const summary = JSON.parse(out.trim().split('\n').at(-1)!).result as { loss: number };
     assert.ok(Math.abs(summary.loss - a.evalLoss) <= 1e-5 * Math.abs(a.evalLoss), `onward eval: ${summary.loss}, the page: ${a.evalLoss}`);
 
     // load the file back: the page evaluates it and gets the same loss
