@@ -182,6 +182,13 @@ test('the progress line fits the terminal: no redraw is wider than columns − 1
   assert.equal(wide, `copy/ci lru online-lru  ${'█'.repeat(6)}${'░'.repeat(18)}  50/200  25.0 steps/s  ETA 6s  loss 0.500  bit_accuracy 0.750`);
 });
 
+test('gradcheck shows what it is checking while it works (stderr; stdout keeps the table)', () => {
+  const r = onward('gradcheck', '--models', 'rnn,gru', '--learners', 'rtrl');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^onward gradcheck: model 1\/2 \(rnn\)/m);
+  assert.match(r.stdout, /^model +learner/m);
+});
+
 test('after --resume the rate and ETA count only the steps run in this process', () => {
   const out = fakeTerminal(120);
   const bar = new ProgressBar(2000, 'copy', { out, startAt: 1000 });

@@ -23,10 +23,10 @@ const benchOptions = {
   seeds: { type: 'string', value: 'N', help: 'seeds per (task, model, learner)', defaultText: 'the suite\'s' },
   steps: { type: 'string', value: 'N', help: 'training batches per run', defaultText: 'the suite\'s' },
   budget: { type: 'string', value: 'MACS', help: 'skip runs whose work exceeds this many multiply-adds (none: no limit)', defaultText: 'the suite\'s' },
-  workers: { type: 'string', value: 'N', help: 'runs in parallel (worker threads)', defaultText: 'cores − 1' },
+  workers: { type: 'string', value: 'N', help: 'runs in parallel (worker threads)', defaultText: 'the cores available' },
   out: { type: 'string', value: 'DIR', help: 'results.jsonl, report.md and the SVG charts', defaultText: 'bench-results/<suite>' },
   quiet: { type: 'boolean', help: 'no line per finished run' },
-  json: { type: 'boolean', help: 'print the result (paths and counts) as JSON' },
+  json: { type: 'boolean', help: 'print the result envelope: paths and counts (docs/cli.md)' },
 } as const satisfies OptionTable;
 
 export const commands: readonly CommandSpec[] = [

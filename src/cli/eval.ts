@@ -21,7 +21,7 @@ import { parseSets } from './train.js';
 
 const evalOptions = {
   'model-file': { type: 'string', value: 'FILE', help: 'the model file (a run folder\'s model.json or checkpoint.json)' },
-  task: { type: 'string', value: 'NAME', help: 'the task to evaluate on', defaultText: 'the run\'s (config.json beside the model)' },
+  task: { type: 'string', value: 'NAME', help: 'the task to evaluate on', defaultText: 'the run\'s, from config.json beside the model' },
   preset: { type: 'string', value: 'NAME', help: 'the task preset', defaultText: 'the run\'s', choices: ['ci', 'paper'] },
   batch: { type: 'string', value: 'B', help: 'sequences per forward pass', defaultText: 'the run\'s' },
   batches: { type: 'string', value: 'N', help: 'generated tasks: batches of fresh sequences to score', defaultText: 'the run\'s evalBatches' },
