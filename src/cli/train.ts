@@ -187,6 +187,11 @@ async function trainRun(argv: string[]): Promise<void> {
     signals.dispose();
   }
   bar?.done();
+  if (signals.signal) {
+    // stopped early: the files first (the final evaluation may take a while, and a second signal ends at once)
+    saveCheckpoint(trainer, checkpointPath);
+    writeJsonAtomic(modelPath, trainer.modelFile());
+  }
   evaluate();
   writeJsonAtomic(modelPath, trainer.modelFile());
   const result: TrainResult = {
