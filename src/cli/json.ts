@@ -30,16 +30,17 @@ export function resultEnvelope<R>(command: string, result: R): ResultEnvelope<R>
   return { command, version: VERSION, result };
 }
 
+// console.log, not process.stdout.write: callers that capture console output (tests of a command) see it too
 export function printResult(command: string, result: unknown): void {
-  process.stdout.write(JSON.stringify(resultEnvelope(command, result)) + '\n');
+  console.log(JSON.stringify(resultEnvelope(command, result)));
 }
 
 export function printEvent(command: string, event: string, data: unknown): void {
   const line: EventEnvelope<unknown> = { command, version: VERSION, event, data };
-  process.stdout.write(JSON.stringify(line) + '\n');
+  console.log(JSON.stringify(line));
 }
 
 export function printError(command: string, e: OnwardError): void {
   const line: ErrorEnvelope = { command, version: VERSION, error: { code: e.code, name: e.name, message: e.message } };
-  process.stdout.write(JSON.stringify(line) + '\n');
+  console.log(JSON.stringify(line));
 }
