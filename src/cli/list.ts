@@ -1,9 +1,12 @@
 /**
- * `onward list`: the tasks, models and learners, one line each; `--task NAME`: one task's settings, with
- * their values in each preset and the names of their choices. `--json` prints the result envelope.
+ * `onward list`: the tasks, models and learners, one line each. For each learner: its models, its recipe
+ * (trace × signal), the row it is an alias of, its exactness claims, its options with defaults, and for every
+ * other model the reason it does not run there. `--task NAME`: one task's settings, with their values in each
+ * preset and the names of their choices. `--json` prints the result envelope (docs/cli.md).
  */
 import { UnknownNameError } from '../core/errors.js';
-import { learnerTable } from '../learners/index.js';
+import { describeClaim } from '../learners/claims.js';
+import { learnerTable, refusalReason } from '../learners/index.js';
 import { modelNames } from '../model/network.js';
 import { presets, taskTable, type TaskInfo } from '../tasks/index.js';
 import { settingName } from '../tasks/choices.js';
@@ -30,8 +33,8 @@ export function taskSettings(info: TaskInfo): TaskSettingsListing {
   const byPreset = Object.fromEntries(presets.map((p) => {
     try {
       return [p, info.create(p).settings];
-    } catch (e) {
-      return [p, null]; // e.g. the paper preset's data files are not installed: the values are still the preset's
+    } catch {
+      return [p, null]; // e.g. the paper preset's data files are not installed
     }
   })) as Record<string, Readonly<Record<string, number>> | null>;
   const names = [...new Set([...Object.keys(info.settingDocs ?? {}), ...Object.values(byPreset).flatMap((s) => (s ? Object.keys(s) : []))])];
@@ -66,23 +69,44 @@ async function listRun(argv: string[]): Promise<void> {
   }
   const tasks = taskTable.map((t) => ({ name: t.name, description: t.description }));
   const models = modelNames.map((name) => ({ name, description: unitModels[name]?.description ?? lruDescription }));
-  const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models] }));
+  const allModels = [...new Set([...models.map((m) => m.name), ...learnerTable.flatMap((l) => l.models)])];
+  const learners = learnerTable.map((l) => ({
+    name: l.name,
+    description: l.description,
+    models: [...l.models],
+    ...(l.recipe ? { trace: l.recipe.trace, signal: l.recipe.signal } : {}),
+    ...(l.aliasOf ? { aliasOf: l.aliasOf } : {}),
+    aliases: learnerTable.filter((o) => o.aliasOf === l.name).map((o) => o.name),
+    exact: l.exact,
+    claims: l.claims.map((c) => ({ ...c, label: describeClaim(c) })),
+    options: (l.options ?? []).map((o) => ({ ...o })),
+    refusals: Object.fromEntries(allModels.filter((m) => !l.models.includes(m)).map((m) => [m, refusalReason(l, m)!])),
+    ...(l.instantaneous ? { instantaneous: true } : {}),
+  }));
   if (values.json) return printResult('list', { tasks, models, learners });
-  const rows: [string, { name: string; description: string }[]][] = [
-    ['tasks', tasks], ['models', models],
-    ['learners', learners.map((l) => ({ name: l.name, description: `${l.description}${l.exact ? ' [exact]' : ''} (models: ${l.models.join(', ')})` }))],
-  ];
-  for (const [title, list] of rows) {
+  for (const [title, rows] of [['tasks', tasks], ['models', models]] as const) {
     console.log(`${title}:`);
-    const w = Math.max(...list.map((r) => r.name.length));
-    for (const r of list) console.log(`  ${r.name.padEnd(w)}  ${r.description}`);
+    const w = Math.max(...rows.map((r) => r.name.length));
+    for (const r of rows) console.log(`  ${r.name.padEnd(w)}  ${r.description}`);
+  }
+  console.log('learners:');
+  const w = Math.max(...learners.map((r) => r.name.length));
+  for (const l of learners) {
+    const recipe = l.trace ? ` [${l.trace} × ${l.signal}${l.aliasOf ? `; alias of ${l.aliasOf}` : ''}]` : '';
+    console.log(`  ${l.name.padEnd(w)}  ${l.description}${recipe}`);
+    const pad = ' '.repeat(w + 4);
+    console.log(`${pad}models: ${l.models.join(', ')}`);
+    for (const c of l.claims) console.log(`${pad}exact: ${c.label}`);
+    const byReason = new Map<string, string[]>();
+    for (const [m, why] of Object.entries(l.refusals)) byReason.set(why, [...(byReason.get(why) ?? []), m]);
+    for (const [why, ms] of byReason) console.log(`${pad}not on ${ms.join(', ')}: ${why}`);
   }
   console.log('\n`onward list --task NAME` lists a task\'s settings.');
 }
 
 export const listCommand = defineCommand({
   name: 'list',
-  summary: 'the tasks, models and learners, one line each (--task NAME: a task\'s settings)',
+  summary: 'the tasks, models and learners (recipes, exactness claims, options); --task NAME: a task\'s settings',
   options: listOptions,
   run: listRun,
 });
