@@ -49,7 +49,7 @@ export function catalogue(): Catalogue {
     description: unitModels[name]?.description ?? 'the online-LRU paper\'s stack: encoder → [LayerNorm → LRU → GELU → GLU, residual] × layers → decoder',
     spiking: isSpiking(name),
   }));
-  const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models] }));
+  const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models], refusals: { ...l.refusals } }));
   return { tasks, models, learners };
 }
 
