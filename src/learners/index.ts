@@ -5,6 +5,7 @@
  * bench plan, the playground's pickers and the tests read it.
  */
 import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.js';
+import type { LearnerName, NameOr } from '../core/names.js';
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './learner.js';
@@ -301,7 +302,7 @@ export function checkSupport(info: LearnerInfo, model: string): void {
   }
 }
 
-export function createLearner(name: string, network: Network, options: LearnerOptions): Learner {
+export function createLearner(name: NameOr<LearnerName>, network: Network, options: LearnerOptions): Learner {
   const info = learnerInfo(name);
   checkSupport(info, network.config.model);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
