@@ -164,7 +164,7 @@ test('the playground in Chromium: honest numbers, shareable runs, divergence, a 
     assert.equal(JSON.parse(readFileSync(modelPath, 'utf8')).format, 'onward.model');
     assert.match((await page.textContent('#cli-hint')) ?? '', /onward eval --model-file .* --task adding --preset ci --seed 2 --batch 4/);
     const out = cli(['eval', '--model-file', modelPath, '--task', 'adding', '--preset', 'ci', '--seed', '2', '--batch', '4', '--json']);
-    const summary = JSON.parse(out.trim().split('\n').at(-1)!).summary as { loss: number };
+    const summary = JSON.parse(out.trim().split('\n').at(-1)!).result as { loss: number };
     assert.ok(Math.abs(summary.loss - first.a!.evalLoss) <= 1e-5 * Math.abs(first.a!.evalLoss), `onward eval: ${summary.loss}, the page: ${first.a!.evalLoss}`);
     await page.setInputFiles('#load', modelPath);
     await page.waitForFunction(() => Number(document.querySelector<HTMLTableRowElement>('#stats tr[data-slot="a"]')?.dataset.evalCount ?? 0) >= 1 &&
