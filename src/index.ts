@@ -23,7 +23,12 @@ export {
   NonFiniteError,
   UnsupportedError,
   FileFormatError,
+  LimitError,
+  FileAccessError,
+  DivergenceError,
+  LockError,
 } from './core/errors.js';
+export { defaultLimits, getLimits, setLimits, type FileKind, type Limits } from './core/limits.js';
 
 // networks and their pieces
 export { Network, validateModelConfig, type ModelConfig } from './model/network.js';

@@ -3,9 +3,9 @@
  * (by name), computed by the chosen learner — `--dtype float64 --backend ts` is the oracle path.
  * `onward gradcheck`: the table of every learner against BPTT and of BPTT against finite differences.
  */
-import { writeFileSync } from 'node:fs';
 import { createBackend } from '../backend/index.js';
 import { ConfigError } from '../core/errors.js';
+import { writeTextFile } from '../core/files.js';
 import { createLearner } from '../learners/index.js';
 import { decodeMasksInto, decodeParamsInto, encodePlain, readModelFile } from '../model/io.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
@@ -41,7 +41,7 @@ export async function gradCommand(argv: string[]): Promise<void> {
   const grads: Record<string, unknown> = {};
   for (const p of net.grads.names()) grads[p] = encodePlain(net.grads.get(p), [...net.grads.shape(p)]);
   const text = JSON.stringify({ loss, grads });
-  if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
+  if (typeof values.out === 'string') writeTextFile(values.out, text + '\n');
   else console.log(text);
 }
 

@@ -3,14 +3,16 @@
  * progress bar, evaluate and checkpoint periodically into the run directory, print a summary.
  * `onward eval`: evaluate a saved model on a task.
  */
-import { readFileSync, writeFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, FileFormatError } from '../core/errors.js';
+import { ConfigError, DivergenceError, FileFormatError } from '../core/errors.js';
+import { appendRecords, ensureDir, lockFolder, readJsonFile } from '../core/files.js';
+import { continueMetrics } from '../train/metrics-file.js';
 import { applyOverrides, defaultConfig, type TrainConfig } from '../train/config.js';
 import { ProgressBar } from './progress.js';
 import { Trainer, type Summary } from '../train/trainer.js';
 import { resumeTrainer, saveCheckpoint } from '../train/files.js';
-import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
+import { decodeMasksInto, decodeParamsInto, readModelFile, writeJsonAtomic } from '../model/io.js';
 import { parse, type Values } from './args.js';
 
 const trainOptions = {
@@ -37,11 +39,9 @@ const trainOptions = {
 export function resolveTrainConfig(values: Values): TrainConfig {
   let fileOverrides: Record<string, unknown> = {};
   if (typeof values.config === 'string') {
-    try {
-      fileOverrides = JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw new ConfigError(`cannot read config file '${values.config}': ${(e as Error).message}`);
-    }
+    const json = readJsonFile(values.config, 'config'); // bounded: a FIFO or /dev/zero is refused
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`config file '${values.config}' must hold a JSON object of config keys, got ${JSON.stringify(json)}`);
+    fileOverrides = json as Record<string, unknown>;
   }
   const task = String(values.task ?? fileOverrides.task ?? 'copy');
   const preset = String(values.preset ?? fileOverrides.preset ?? 'ci');
@@ -77,19 +77,24 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (typeof values.resume === 'string') {
     const ck = join(values.resume, 'checkpoint.json');
     if (!existsSync(ck)) throw new FileFormatError(`--resume ${values.resume}: no checkpoint.json in that folder`);
-    const over: Record<string, unknown> = { ...parseSets(values.set) };
-    if (values.steps !== undefined) over.steps = values.steps;
+    // every flag given goes to the checkpoint's check: the ones that may change are applied (and said so), the rest must agree
+    const over: Record<string, unknown> = {};
+    for (const k of ['task', 'preset', 'model', 'learner', 'layers', 'hidden', 'steps', 'batch', 'seed', 'lr', 'device'] as const) over[k] = values[k];
+    Object.assign(over, parseSets(values.set));
     trainer = resumeTrainer(ck, over);
+    for (const note of trainer.resumeNotes) if (!quiet) console.error(`onward train: ${note}`);
     outDir = typeof values.out === 'string' ? values.out : values.resume;
   } else {
     trainer = new Trainer(resolveTrainConfig(values));
     outDir = typeof values.out === 'string' ? values.out : defaultRunDir(trainer.config);
   }
   const c = trainer.config;
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(c, null, 2) + '\n');
+  ensureDir(outDir); // checked level by level before creating (a recursive mkdir spins on procfs)
+  lockFolder(outDir, `run folder '${outDir}'`); // one run per folder at a time (released at exit)
+  writeJsonAtomic(join(outDir, 'config.json'), c, 2);
   const metricsPath = join(outDir, 'metrics.jsonl');
-  const t0 = performance.now();
+  // after a resume: metrics cut back to the checkpoint's step, and seconds continue from the last record
+  const t0 = performance.now() - 1000 * (typeof values.resume === 'string' ? continueMetrics(metricsPath, trainer.step) : 0);
   const label = `${c.task}/${c.preset} ${c.model} ${c.learner}`;
   if (!quiet) {
     console.error(`onward train: ${label}, ${trainer.network.size} parameters, batch ${c.batch}, T ${trainer.task.seqLength}, ` +
@@ -103,23 +108,29 @@ export async function trainCommand(argv: string[]): Promise<void> {
     last = trainer.evaluate();
     // the learner's own statistics over the training steps since the last evaluation (sparse-rtrl: activity, work)
     const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000, ...trainer.learner.stats?.() };
-    appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+    appendRecords(metricsPath, JSON.stringify(record) + '\n');
     const stats = Object.entries(record).slice(4);
     statsLine = stats.length ? ', ' + stats.map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`).join(', ') : '';
     if (json) console.log(JSON.stringify({ eval: record }));
     saveCheckpoint(trainer, join(outDir, 'checkpoint.json'));
   };
   while (trainer.step < c.steps) {
-    const r = trainer.trainStep();
-    if (!Number.isFinite(r.loss)) {
-      throw new ConfigError(`training diverged at step ${trainer.step}: the loss is ${r.loss}; lower the learning rate (--lr) or clip (--set clip=1); ` +
-        `the last good checkpoint is ${join(outDir, 'checkpoint.json')}`);
+    let r;
+    try {
+      r = trainer.trainStep();
+    } catch (e) {
+      if (!(e instanceof DivergenceError)) throw e;
+      const ck = join(outDir, 'checkpoint.json');
+      const tail = existsSync(ck)
+        ? `the last good checkpoint is ${ck}; continue with: onward train --resume ${outDir} --set lr=${c.lr / 10}`
+        : `no checkpoint was written before it; start again with a lower learning rate: --lr ${c.lr / 10}`;
+      throw new DivergenceError(`${e.message.replace(/; resume from.*$/, '')}; ${tail}`, e.step, e.quantity);
     }
     bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
     if (trainer.lastAlignment) {
       // measured on this step's batch before its update
       const record = { step: trainer.step - 1, align: trainer.lastAlignment };
-      appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+      appendRecords(metricsPath, JSON.stringify(record) + '\n');
       if (json) console.log(JSON.stringify(record));
       trainer.lastAlignment = null;
     }
@@ -130,7 +141,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   bar?.done();
   evaluate();
-  writeFileSync(join(outDir, 'model.json'), JSON.stringify(trainer.modelFile()) + '\n');
+  writeJsonAtomic(join(outDir, 'model.json'), trainer.modelFile());
   const summary: Summary = {
     task: c.task, model: c.model, learner: c.learner, metric, value: last.value, loss: last.loss,
     steps: trainer.step, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
@@ -153,7 +164,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
   // the run's config.json beside the model names the task it was trained on
   const runConfig = join(path, '..', 'config.json');
   let base: Record<string, unknown> = {};
-  if (existsSync(runConfig)) base = JSON.parse(readFileSync(runConfig, 'utf8')) as Record<string, unknown>;
+  if (existsSync(runConfig)) {
+    const json = readJsonFile(runConfig, 'config', `the run config '${runConfig}' beside the model`);
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new FileFormatError(`the run config '${runConfig}' beside the model must hold a JSON object`);
+    base = json as Record<string, unknown>;
+  }
   const cfgModel = file.config as Record<string, unknown>;
   const task = String(values.task ?? base.task ?? 'copy');
   const preset = String(values.preset ?? base.preset ?? 'ci');

@@ -43,3 +43,32 @@ export class UnsupportedError extends OnwardError {
 export class FileFormatError extends OnwardError {
   override readonly code = 'FILE_FORMAT';
 }
+
+/**
+ * A declared size (layers, hidden, batch, a file's length, …) beyond a limit: names the value, the limit and
+ * the flag or limits field that raises it, so a user who means it knows what to change.
+ */
+export class LimitError extends OnwardError {
+  override readonly code = 'LIMIT';
+}
+
+/** A file or folder that cannot be read or written (missing, a device, no space, no permission): names it and the cause. */
+export class FileAccessError extends OnwardError {
+  override readonly code = 'FILE_ACCESS';
+}
+
+/**
+ * Training diverged: a loss, a prediction or the weights became NaN or ±Infinity. Names the step and the
+ * quantity; the run stops there, keeping its last good checkpoint.
+ */
+export class DivergenceError extends OnwardError {
+  override readonly code = 'DIVERGED';
+  constructor(message: string, readonly step: number, readonly quantity: string) {
+    super(message);
+  }
+}
+
+/** Another process holds the lock on an output folder (two writers would interleave their records). */
+export class LockError extends OnwardError {
+  override readonly code = 'LOCKED';
+}

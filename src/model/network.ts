@@ -15,6 +15,7 @@
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
+import { checkModelMemory } from '../core/limits.js';
 import { ParamStore, type ParamSpec } from '../core/params.js';
 import { Rng } from '../core/rng.js';
 import { createUnit, getUnit, unitModels } from '../units/index.js';
@@ -81,6 +82,7 @@ function positiveInt(what: string, v: unknown): number {
 }
 
 export function validateModelConfig(config: ModelConfig): ModelConfig {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`model config: expected an object {model, inputSize, hidden, layers, outputSize, loss}, got ${JSON.stringify(config)}`);
   if (config.model !== 'lru') getUnit(config.model);
   positiveInt('inputSize', config.inputSize);
   positiveInt('hidden', config.hidden);
@@ -105,6 +107,7 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
   }
   if (config.decorrelate && config.model === 'lru') throw new ConfigError("model config: decorrelate is available for rnn, gru, lstm and egru, not for the lru stack");
   new Loss(config.loss, config.outputSize);
+  checkModelMemory(config); // before any buffer: the declared sizes against the memory limit (core/limits.ts)
   return config;
 }
 

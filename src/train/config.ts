@@ -134,7 +134,7 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
       for (const [k, v] of Object.entries(raw)) out.taskSettings[k] = toNumber(`taskSettings.${k}`, v);
       continue;
     }
-    if (!(key in config)) {
+    if (!Object.hasOwn(config, key)) { // own keys only: 'toString', 'constructor', '__proto__' are no config keys
       throw new ConfigError(`unknown config key '${key}'; keys: ${Object.keys(config).join(', ')}, task.<setting>`);
     }
     const k = key as keyof TrainConfig;
