@@ -56,7 +56,7 @@ function withData<R>(dir: string | undefined, fn: () => R): R {
   }
 }
 
-function throwsWith(fn: () => unknown, cls: typeof FileFormatError | typeof ConfigError, ...parts: (string | RegExp)[]): void {
+function throwsWith(fn: () => unknown, cls: typeof FileFormatError | typeof ConfigError | typeof FileAccessError, ...parts: (string | RegExp)[]): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
     for (const p of parts) {

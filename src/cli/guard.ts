@@ -2,7 +2,7 @@
  * The last guard of the command line (used by bin.ts): `--max-memory SIZE` taken from any command's arguments,
  * and the one line printed for an error that reached the top.
  */
-import { OnwardError } from '../core/errors.js';
+import { ConfigError, OnwardError } from '../core/errors.js';
 import { setMaxMemory } from '../core/limits.js';
 
 /** remove `--max-memory SIZE` / `--max-memory=SIZE` from the arguments and apply it */
@@ -12,17 +12,13 @@ export function takeLimitFlags(argv: readonly string[]): string[] {
     const a = argv[i]!;
     if (a === '--max-memory') {
       const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new OnwardFlagError('--max-memory needs a size, e.g. --max-memory 8G');
+      if (v === undefined || v.startsWith('--')) throw new ConfigError('--max-memory needs a size, e.g. --max-memory 8G');
       setMaxMemory(v);
       i++;
     } else if (a.startsWith('--max-memory=')) setMaxMemory(a.slice('--max-memory='.length));
     else rest.push(a);
   }
   return rest;
-}
-
-class OnwardFlagError extends OnwardError {
-  override readonly code = 'CONFIG';
 }
 
 /** the one line for an error that reached the guard; the exit code */

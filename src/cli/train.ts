@@ -55,7 +55,7 @@ export function resolveTrainConfig(values: Values): TrainConfig {
 }
 
 function parseSets(sets: Values[string]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null) as Record<string, string>; // '__proto__' stays a key, to be refused as unknown
   for (const s of (Array.isArray(sets) ? sets : []) as string[]) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got '${s}'`);
@@ -122,8 +122,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       if (!(e instanceof DivergenceError)) throw e;
       const ck = join(outDir, 'checkpoint.json');
       const tail = existsSync(ck)
-        ? `the last good checkpoint is ${ck}; continue with: onward train --resume ${outDir} --set lr=${c.lr / 10}`
-        : `no checkpoint was written before it; start again with a lower learning rate: --lr ${c.lr / 10}`;
+        ? `the last good checkpoint is ${ck}; continue from it with a lower learning rate than ${c.lr}: onward train --resume ${outDir} --set lr=...`
+        : `no checkpoint was written before it; start again with a lower learning rate than --lr ${c.lr}, or clip gradients (--set clip=1)`;
       throw new DivergenceError(`${e.message.replace(/; resume from.*$/, '')}; ${tail}`, e.step, e.quantity);
     }
     bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });

@@ -106,6 +106,7 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
     throw new ConfigError(`model config: decorrelate must be true or false, got ${JSON.stringify(config.decorrelate)}`);
   }
   if (config.decorrelate && config.model === 'lru') throw new ConfigError("model config: decorrelate is available for rnn, gru, lstm and egru, not for the lru stack");
+  if (!config.loss || typeof config.loss !== 'object') throw new ConfigError(`model config: loss must be {kind: 'mse'} or {kind: 'ce', classes}, got ${JSON.stringify(config.loss)}`);
   new Loss(config.loss, config.outputSize);
   checkModelMemory(config); // before any buffer: the declared sizes against the memory limit (core/limits.ts)
   return config;

@@ -126,12 +126,12 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
   for (const [key, raw] of Object.entries(overrides)) {
     if (raw === undefined) continue;
     if (key.startsWith('task.')) {
-      out.taskSettings[key.slice(5)] = toNumber(key, raw);
+      setOwn(out.taskSettings, key.slice(5), toNumber(key, raw));
       continue;
     }
     if (key === 'taskSettings') {
       if (!raw || typeof raw !== 'object') throw new ConfigError(`config: taskSettings must be an object`);
-      for (const [k, v] of Object.entries(raw)) out.taskSettings[k] = toNumber(`taskSettings.${k}`, v);
+      for (const [k, v] of Object.entries(raw)) setOwn(out.taskSettings, k, toNumber(`taskSettings.${k}`, v));
       continue;
     }
     if (!Object.hasOwn(config, key)) { // own keys only: 'toString', 'constructor', '__proto__' are no config keys
@@ -151,6 +151,11 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
     }
   }
   return out;
+}
+
+/** an own property even for '__proto__' (an assignment would set the prototype and the key would vanish unchecked) */
+function setOwn(o: Record<string, number>, key: string, value: number): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function toNumber(key: string, raw: unknown): number {
