@@ -23,6 +23,7 @@ import { readModelFile, writeJsonAtomic } from '../src/model/io.js';
 import { decodeMasksInto, decodeParamsInto } from '../src/model/format.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
 import { TsBackend } from '../src/backend/ts.js';
+import { WasmBackend } from '../src/backend/wasm.js';
 import { readIdx, encodeIdx } from '../src/data/idx.js';
 import { readSequenceFile } from '../src/check/sequence-file.js';
 import { readResults, appendResults, lockResults, type BenchRecord } from '../src/bench/records.js';
@@ -34,6 +35,7 @@ import { resolveTrainConfig } from '../src/cli/train.js';
 import { reportUncaught, takeLimitFlags } from '../src/cli/guard.js';
 import { createTask } from '../src/tasks/index.js';
 import { continueMetrics } from '../src/train/metrics-file.js';
+import { gradcheck } from '../src/check/gradcheck.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'onward-harden-'));
@@ -390,6 +392,21 @@ test('limits: the one limits object and --max-memory refuse nonsense', async () 
   }
 });
 
+test('allocation failures are LimitErrors: a WebAssembly memory that cannot grow, a typed array too long', () => {
+  assert.throws(() => new WasmBackend().alloc(1.2e9), (e: unknown) => e instanceof LimitError && /wasm backend: cannot grow its memory/.test(e.message));
+  assert.throws(() => new TsBackend('float64').alloc(2 ** 32 - 1), LimitError);
+});
+
+test('gradcheck reports every requested pair: an unsupported one as refused, an unknown learner as an error', () => {
+  const rows = gradcheck({ models: ['gru'], learners: ['online-lru', 'rtrl'], layers: 1, hidden: 2, T: 3 });
+  const refused = rows.filter((r) => r.refused);
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0]!.learner, 'online-lru');
+  assert.match(refused[0]!.refused!, /does not support gru/);
+  assert.ok(rows.some((r) => r.learner === 'rtrl' && !r.refused));
+  assert.throws(() => gradcheck({ models: ['gru'], learners: ['nope'] }), UnknownNameError);
+});
+
 test('the memory estimate is an upper bound on every model\'s parameters, and every task preset fits the default limit', () => {
   const be = new TsBackend('float64');
   for (const model of ['rnn', 'gru', 'lstm', 'egru', 'leaky', 'snu', 'lif', 'lru']) {
@@ -573,6 +590,9 @@ test('CLI: --lr 1e9 stops with a DivergenceError naming the step, keeps the last
   const first = onward(dir, 'train', '--task', 'adding', '--steps', '4', '--set', 'evalEvery=2', '--set', 'evalBatches=1', '--out', out, '--quiet');
   assert.equal(first.code, 0, first.stderr);
   const good = readFileSync(join(out, 'checkpoint.json'), 'utf8');
+  const contradicts = onward(dir, 'train', '--resume', out, '--task', 'copy', '--hidden', '64', '--quiet');
+  assert.equal(contradicts.code, 2, contradicts.stderr);
+  assert.match(contradicts.stderr, /--resume: task "copy" contradicts the checkpoint/);
   const r = onward(dir, 'train', '--resume', out, '--steps', '40', '--set', 'lr=1e9', '--quiet');
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /diverged at step \d+: the loss is .*\(DivergenceError\)/);
@@ -598,7 +618,11 @@ function onwardAsync(cwd: string, ...args: string[]): Promise<{ code: number; st
 
 test('CLI: devices, FIFOs, procfs and full disks end in one typed line, never a hang or a stack', async () => {
   // the readers, writers and checks themselves are tested in-process above; these are the paths through the command line
-  const cases = [['eval', '--model-file', fifo], ['train', '--steps', '1', '--out', '/proc/x'], ['data', '--task', 'copy', '--n', '100000000'],
+  const run = p('bad-config-run');
+  mkdirSync(run);
+  writeFileSync(join(run, 'model.json'), JSON.stringify(modelFile));
+  writeFileSync(join(run, 'config.json'), '{"task": "copy", ');
+  const cases = [['eval', '--model-file', join(run, 'model.json')], ['eval', '--model-file', fifo], ['train', '--steps', '1', '--out', '/proc/x'], ['data', '--task', 'copy', '--n', '100000000'],
     ['train', '--set', '__proto__=1'], ['train', '--max-memory', '100K', '--steps', '1']];
   const results = await Promise.all(cases.map((args) => onwardAsync(dir, ...args)));
   results.forEach((r, i) => {

@@ -5,6 +5,7 @@
  * (e.g. 'leaky:norec') builds it without recurrent synapses.
  */
 import { TsBackend } from '../backend/ts.js';
+import { UnknownNameError } from '../core/errors.js';
 import { learnerTable } from '../learners/index.js';
 import { Network, type ModelConfig } from '../model/network.js';
 import { cosine, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from './oracle.js';
@@ -19,6 +20,8 @@ export interface GradcheckRow {
   /** ‖g‖ / ‖g_reference‖ */
   normRatio: number;
   exact: boolean;
+  /** a requested learner × model pair the learner does not support: listed with the reason, never dropped */
+  refused?: string;
 }
 
 export interface GradcheckOptions {
@@ -77,6 +80,9 @@ export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
 function gradcheckOnce(options: GradcheckOptions): GradcheckRow[] {
   const { layers = 2, hidden = 4, T = 6, B = 2, seed = 0 } = options;
   const models = options.models ?? ['rnn', 'gru', 'lstm', 'leaky', 'leaky:norec', 'lru'];
+  for (const name of options.learners ?? []) {
+    if (!learnerTable.some((l) => l.name === name)) throw new UnknownNameError('learner', name, learnerTable.map((l) => l.name));
+  }
   const rows: GradcheckRow[] = [];
   for (const model of models) {
     const [unit, variant] = model.split(':') as [string, string | undefined];
@@ -92,8 +98,14 @@ function gradcheckOnce(options: GradcheckOptions): GradcheckRow[] {
       rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...compare(pick(bptt, g.index), pick(fd, g.index)), exact: true });
     }
     for (const info of learnerTable) {
-      if (info.name === 'bptt' || !info.models.includes(unit)) continue;
-      if (options.learners && !options.learners.includes(info.name)) continue;
+      if (info.name === 'bptt') continue;
+      const requested = options.learners?.includes(info.name) ?? false;
+      if (options.learners && !requested) continue;
+      if (!info.models.includes(unit)) {
+        // asked for by name: say it was refused (the default list simply holds the pairs that exist)
+        if (requested) rows.push({ model, learner: info.name, layer: 'all', param: 'all', relErr: NaN, cosine: NaN, normRatio: NaN, exact: info.exact, refused: `${info.name} does not support ${unit}; it supports ${info.models.join(', ')}` });
+        continue;
+      }
       // tbptt is shown with a window shorter than the sequence, where it is biased
       const g = learnerGradient(info.name, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
       for (const grp of parameterGroups(net)) {

@@ -63,15 +63,19 @@ export async function gradcheckCommand(argv: string[]): Promise<void> {
   });
   if (!values.json && (values.seeds ?? '1') !== '1') console.log(`over ${values.seeds} random networks: the largest relative error, the mean cosine and norm ratio\n`);
   if (values.json) {
-    console.log(JSON.stringify(rows.map(({ model, learner, layer, param, relErr, cosine, normRatio }) => ({ model, learner, layer, param, relErr, cosine, normRatio }))));
+    console.log(JSON.stringify(rows.map(({ model, learner, layer, param, relErr, cosine, normRatio, refused }) => ({ model, learner, layer, param, relErr, cosine, normRatio, ...(refused ? { refused } : {}) }))));
     return;
   }
   console.log(formatTable(['model', 'learner', 'layer', 'rel. error', 'cosine', 'rel. norm', 'exact', 'check'],
     rows.map((r) => [r.model, r.learner, r.layer, r.relErr.toExponential(2), r.cosine.toFixed(6), r.normRatio.toFixed(4), r.exact ? 'yes' : 'no',
-      r.learner.startsWith('bptt') ? (r.relErr <= 1e-6 ? 'ok' : 'FAIL') : r.exact ? (r.relErr <= 1e-9 ? 'ok' : 'FAIL') : 'approximate'])));
-  const failed = rows.filter((r) => r.exact && r.relErr > (r.learner.startsWith('bptt') ? 1e-6 : 1e-9));
-  console.log(failed.length === 0
-    ? '\nall exact learners agree with BPTT to ≤ 1e-9 (float64); BPTT agrees with central finite differences to ≤ 1e-6'
-    : `\n${failed.length} exact comparisons out of tolerance`);
+      r.refused ? 'refused' : r.learner.startsWith('bptt') ? (r.relErr <= 1e-6 ? 'ok' : 'FAIL') : r.exact ? (r.relErr <= 1e-9 ? 'ok' : 'FAIL') : 'approximate'])));
+  const refused = rows.filter((r) => r.refused);
+  const failed = rows.filter((r) => !r.refused && r.exact && r.relErr > (r.learner.startsWith('bptt') ? 1e-6 : 1e-9));
+  for (const r of refused) console.log(`refused: ${r.learner} × ${r.model}: ${r.refused}`);
+  const compared = rows.filter((r) => !r.refused && !r.learner.startsWith('bptt')).length;
+  console.log(failed.length > 0 ? `\n${failed.length} exact comparisons out of tolerance`
+    : compared === 0 ? '\nno requested learner supports the requested models: nothing was compared with BPTT (BPTT agrees with central finite differences to ≤ 1e-6)'
+      : `\nevery exact learner compared agrees with BPTT to ≤ 1e-9 (float64); BPTT agrees with central finite differences to ≤ 1e-6` +
+        (refused.length ? `; ${refused.length} requested pair${refused.length > 1 ? 's' : ''} refused (above)` : ''));
   if (failed.length) process.exitCode = 1;
 }
