@@ -227,6 +227,7 @@ export function appendRecords(path: string, text: string, what = `'${path}'`): v
 }
 
 const held = new Map<string, string>();
+let exitHook = false;
 
 /**
  * Take the lock of an output folder (`.onward.lock` holding this process's id), so that two processes never
@@ -241,7 +242,10 @@ export function lockFolder(dir: string, what = `folder '${dir}'`): () => void {
     try {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
       held.set(key, file);
-      if (held.size === 1) process.once('exit', releaseAll);
+      if (!exitHook) {
+        exitHook = true;
+        process.on('exit', releaseAll);
+      }
       return () => release(key);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FileAccessError(`cannot lock ${what}: ${causeOf(e)}`);

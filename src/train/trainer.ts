@@ -255,6 +255,8 @@ export class Trainer {
   }
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
+    // never a checkpoint that could not be loaded again (non-finite weights are refused on loading)
+    this.monitor.weights(this.step, this.network.params.flat.data, (i) => paramNameAt(this.network.params.names().map((n) => this.network.params.entry(n)), i));
     return {
       ...this.modelFile(),
       checkpoint: {
