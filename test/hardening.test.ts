@@ -36,6 +36,7 @@ import { reportUncaught, takeLimitFlags } from '../src/cli/guard.js';
 import { createTask } from '../src/tasks/index.js';
 import { continueMetrics } from '../src/train/metrics-file.js';
 import { gradcheck } from '../src/check/gradcheck.js';
+import { planBench } from '../src/bench/plan.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'onward-harden-'));
@@ -51,7 +52,9 @@ interface Row {
 }
 
 /** run every row; report every failing row at once */
+let catalogueRows = 0;
 async function runTable(rows: Row[]): Promise<void> {
+  catalogueRows += rows.length;
   const failures: string[] = [];
   for (const row of rows) {
     try {
@@ -306,6 +309,7 @@ test('option keys are looked up as own properties only; declared sizes are check
   for (const [k, v] of [['bits', 1e6], ['pattern', 1e8], ['pad', 1e9]] as const) {
     rows.push({ name: `--set task.${k}=${v}`, run: set(`task.${k}=${v}`), error: LimitError, says: [`${k} ${v}`, '--max-memory'] });
   }
+  rows.push({ name: 'bench --seeds 1e9', run: () => planBench({ suite: 'ci', seeds: 1e9 }), error: LimitError, says: ['seeds'] });
   rows.push({ name: '--set evalBatches=1e6', run: set('evalBatches=1e6'), error: LimitError, says: ['evalBatches'] });
   for (const [task, k, v] of [['adding', 'length', 1e9], ['delayed-xor', 'delay', 1e9], ['listops', 'length', 1e9], ['spiral', 'length', 1e9]] as const) {
     rows.push({ name: `task ${task}.${k} = ${v}`, run: () => createTask(task, 'ci', { [k]: v }), error: OnwardError });
@@ -631,4 +635,9 @@ test('CLI: devices, FIFOs, procfs and full disks end in one typed line, never a 
     assert.equal(r.stderr.trim().split('\n').length, 1, `${args}: ${r.stderr}`);
     assert.match(r.stderr, /\((FileAccessError|LimitError|ConfigError|FileFormatError)\)$/m, args);
   });
+});
+
+test('the catalogue has a few hundred rows', (t) => {
+  t.diagnostic(`${catalogueRows} catalogue rows`);
+  assert.ok(catalogueRows >= 300, `${catalogueRows} rows`);
 });
