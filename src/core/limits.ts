@@ -169,9 +169,16 @@ export function parameterFloor(c: ModelSizes): number {
   return c.layers * c.hidden * c.hidden;
 }
 
-/** bytes a model's declared sizes imply: four float64 copies of every parameter (values, gradient, two optimizer moments) */
+/** bytes of objects per layer besides its numbers (modules, views, caches, a learner's per-layer parts): measured ≈ 12 kB for a gru layer with bptt, bounded generously */
+export const LAYER_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * bytes a model's declared sizes imply: four float64 copies of every parameter (values, gradient, two optimizer
+ * moments) and the objects of every layer (so `layers: 100000` of width 3 is refused too: small numbers, but
+ * a hundred thousand modules)
+ */
 export function modelBytes(c: ModelSizes): number {
-  return 32 * parameterBound(c);
+  return 32 * parameterBound(c) + LAYER_OVERHEAD_BYTES * c.layers;
 }
 
 /** describe a model's sizes for an error message */

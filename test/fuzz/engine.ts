@@ -25,8 +25,9 @@ import { OnlineStream } from '../../src/train/stream.js';
 import { resumeStream, resumeTrainer } from '../../src/train/files.js';
 import { applyOverrides, defaultConfig } from '../../src/train/config.js';
 import { ForwardPass } from '../../src/model/forward.js';
+import { resolveTrainConfig } from '../../src/cli/train.js';
 
-export type Kind = 'model' | 'checkpoint' | 'pcm-checkpoint' | 'lru-checkpoint' | 'stream-checkpoint' | 'sequence' | 'idx' | 'results';
+export type Kind = 'model' | 'checkpoint' | 'pcm-checkpoint' | 'lru-checkpoint' | 'stream-checkpoint' | 'sequence' | 'idx' | 'results' | 'config';
 
 export interface Base {
   kind: Kind;
@@ -66,6 +67,7 @@ export function baseFiles(): Base[] {
     { kind: 'idx', text: idx },
     { kind: 'idx', text: gzipSync(idx) },
     { kind: 'results', text: results },
+    { kind: 'config', text: JSON.stringify({ ...small({}), steps: 1 }) },
   ];
 }
 
@@ -89,9 +91,10 @@ function randomSlot(rng: Rng, root: unknown): { parent: Record<string, unknown> 
   return parent === null ? null : { parent: parent as Record<string, unknown>, key };
 }
 
-/** one mutation of a JSON value in place; returns what it did */
+/** one mutation of a JSON value in place; returns what it did. Half the mutations of a checkpoint go into its checkpoint section */
 function mutateJson(rng: Rng, root: unknown): string {
-  const slot = randomSlot(rng, root);
+  const ck = (root as { checkpoint?: unknown } | null)?.checkpoint;
+  const slot = randomSlot(rng, ck && rng.uniform() < 0.5 ? { checkpoint: ck } : root);
   if (!slot) return 'none';
   const { parent, key } = slot;
   const p = parent as Record<string | number, unknown>;
@@ -250,5 +253,11 @@ function load(kind: Kind, file: string): void {
     case 'results':
       readResults(file, () => {});
       return;
+    case 'config': {
+      const t = new Trainer(resolveTrainConfig({ config: file }));
+      const c = t.config;
+      if (smallEnough(c.batch, t.task.seqLength, c.hidden, c.layers)) t.trainStep();
+      return;
+    }
   }
 }
