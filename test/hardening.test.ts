@@ -284,7 +284,7 @@ test('stream checkpoints: damaged fields are typed errors', async () => {
   await runTable([
     ck('stream', null, FileFormatError), ck('stream', 3, ConfigError), ck('stream.config', null, ConfigError), ck('stream.config.model', null, ConfigError),
     ck('stream.config.model.hidden', 1e6), ck('stream.config.bogus', 1, ConfigError), ck('stream.config.optimizer', 'adam', ConfigError),
-    ck('stream.config.learner', 'toString', UnknownNameError), ck('stream.step', -1, FileFormatError), ck('stream.step', 1.5, FileFormatError),
+    ck('stream.config.learner', 'toString', UnknownNameError), ck('stream.step', -1, FileFormatError), ck('stream.step', 1.5, FileFormatError), ck('stream.step', 1e300, FileFormatError), ck('stream.updates', 2 ** 60, FileFormatError),
     ck('stream.pending', 7, FileFormatError), ck('stream.updates', 'x', FileFormatError), ck('grads', null, FileFormatError),
     ck('grads', { shape: [1], data: [0] }, FileFormatError), ck('optimizer', null, FileFormatError), ck('learner', null, FileFormatError),
     ck('stream.config.updateEvery', 0, ConfigError), ck('stream.config.learnerOptions', 'x', ConfigError),
@@ -376,7 +376,7 @@ test('limits: the one limits object and --max-memory refuse nonsense', async () 
   const saved = getLimits();
   const rows: Row[] = [
     ...[null, 3, { bogus: 1 }, { maxMemory: 0 }, { maxMemory: -1 }, { maxMemory: 'x' }, { maxMemory: NaN }, { fileBytes: null }, { fileBytes: { nope: 1 } },
-      { fileBytes: { model: -1 } }, { inflatedBytes: 0 }, { maxEvalBatches: Infinity }, { toString: 1 }, { fileBytes: { toString: 1 } }]
+      { fileBytes: { model: -1 } }, { fileBytes: { model: 2 ** 30 } }, { inflatedBytes: 0 }, { maxEvalBatches: Infinity }, { toString: 1 }, { fileBytes: { toString: 1 } }]
       .map((v): Row => ({ name: `setLimits(${JSON.stringify(v)})`, run: () => setLimits(v as never), error: ConfigError })),
     ...['', 'x', '-1G', '4Q', '1e999', '0', 'G'].map((v): Row => ({ name: `--max-memory '${v}'`, run: () => parseBytes(v, '--max-memory'), error: ConfigError })),
     { name: '--max-memory without a size', run: () => takeLimitFlags(['train', '--max-memory']), error: ConfigError },
@@ -388,7 +388,7 @@ test('limits: the one limits object and --max-memory refuse nonsense', async () 
     assert.equal(parseBytes('512MiB', 'x'), 512 * 2 ** 20);
     assert.deepEqual(takeLimitFlags(['train', '--max-memory', '16G', '--steps', '3']), ['train', '--steps', '3']);
     assert.equal(getLimits().maxMemory, 16 * 2 ** 30);
-    assert.ok(getLimits().fileBytes.model >= 16 * 2 ** 30, '--max-memory raises the file limits too');
+    assert.ok(getLimits().fileBytes.model > defaultLimits.fileBytes.model && getLimits().inflatedBytes >= 16 * 2 ** 30, '--max-memory raises the file limits too (text files up to what one string holds)');
     setMaxMemory('64M');
     assert.throws(() => new Trainer(resolveTrainConfig({ hidden: '1024' })), LimitError);
   } finally {

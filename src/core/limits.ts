@@ -29,11 +29,15 @@ export interface Limits {
 }
 
 const MiB = 2 ** 20, GiB = 2 ** 30;
+/** the longest text a file reader turns into one string (V8's limit is 2^29 − 24 characters) */
+const MAX_TEXT = 2 ** 29 - 2 ** 20;
 
 /** the defaults (documented in the README's hardening section) */
 export const defaultLimits: Readonly<Limits> = Object.freeze({
   maxMemory: 4 * GiB,
-  fileBytes: Object.freeze({ model: 1 * GiB, config: 1 * MiB, sequence: 256 * MiB, idx: 256 * MiB, results: 256 * MiB }),
+  // JSON files become JS values several times their text's size (and V8 strings end near 512 MiB): model files
+  // 256 MiB (≈ 12 M parameters in decimal JSON), sequence files and results 64 MiB; IDX files are bytes
+  fileBytes: Object.freeze({ model: 256 * MiB, config: 1 * MiB, sequence: 64 * MiB, idx: 256 * MiB, results: 64 * MiB }),
   inflatedBytes: 1 * GiB,
   maxEvalBatches: 100_000,
 });
@@ -72,7 +76,9 @@ export function setLimits(change: Partial<Omit<Limits, 'fileBytes'>> & { fileByt
       if (!v || typeof v !== 'object') throw new ConfigError('limits: fileBytes must be an object {model?, config?, sequence?, idx?, results?}');
       for (const kind of Object.keys(v)) {
         if (!Object.hasOwn(next.fileBytes, kind)) throw new ConfigError(`limits: unknown file kind '${kind}'; kinds: ${Object.keys(next.fileBytes).join(', ')}`);
-        next.fileBytes[kind as FileKind] = positive(`fileBytes.${kind}`, (v as Record<string, unknown>)[kind]);
+        const bytes = positive(`fileBytes.${kind}`, (v as Record<string, unknown>)[kind]);
+        if (kind !== 'idx' && bytes > MAX_TEXT) throw new ConfigError(`limits: fileBytes.${kind} can be at most ${MAX_TEXT} bytes (a text file is read into one string)`);
+        next.fileBytes[kind as FileKind] = bytes;
       }
     } else if (key === 'maxMemory' || key === 'inflatedBytes' || key === 'maxEvalBatches') {
       next[key] = positive(key, v);
@@ -91,7 +97,8 @@ export function setLimits(change: Partial<Omit<Limits, 'fileBytes'>> & { fileByt
 export function setMaxMemory(size: string | number): Readonly<Limits> {
   const bytes = parseBytes(size, '--max-memory');
   const fileBytes: Record<FileKind, number> = { ...current.fileBytes };
-  for (const k of Object.keys(fileBytes) as FileKind[]) fileBytes[k] = Math.max(fileBytes[k], k === 'config' ? fileBytes[k] : bytes);
+  // a text file is read into one string, which V8 ends just below 512 MiB: text limits stop there
+  for (const k of Object.keys(fileBytes) as FileKind[]) fileBytes[k] = Math.max(fileBytes[k], k === 'config' ? fileBytes[k] : Math.min(bytes, k === 'idx' ? Infinity : MAX_TEXT));
   return setLimits({ maxMemory: bytes, inflatedBytes: Math.max(current.inflatedBytes, bytes), fileBytes });
 }
 

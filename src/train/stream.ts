@@ -217,7 +217,7 @@ export class OnlineStream {
     const { config, step, pending, updates } = ck.stream;
     const s = new OnlineStream(config, backend);
     for (const [what, v] of [['step', step], ['pending', pending], ['updates', updates]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${v} is not a count`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${v} is not a count (an integer 0 … 2^53)`);
     }
     if (pending >= config.updateEvery) throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
     decodeParamsInto(s.network.params, file.params, source);
