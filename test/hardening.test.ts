@@ -37,6 +37,7 @@ import { createTask } from '../src/tasks/index.js';
 import { continueMetrics } from '../src/train/metrics-file.js';
 import { gradcheck } from '../src/check/gradcheck.js';
 import { planBench } from '../src/bench/plan.js';
+import { allocationCheck } from '../src/perf/measure.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'onward-harden-'));
@@ -435,6 +436,14 @@ test('a stream sample rejected for its target, mask or input leaves the stream e
   // and the same stream continues exactly as one that never saw them
   const twin = OnlineStream.fromCheckpointFile(JSON.parse(before), 'twin');
   assert.deepEqual(Array.from(s.push([0.4, 0.1], [0.2]).prediction), Array.from(twin.push([0.4, 0.1], [0.2]).prediction));
+});
+
+test('checking samples and watching for divergence allocate nothing per sample', async () => {
+  const s = new OnlineStream({ ...streamConfig, updateEvery: 1 });
+  const x = Float64Array.of(0.1, -0.2), y = Float64Array.of(0.05);
+  const report = await allocationCheck(() => { s.push(x, y, 1); }, 100_000);
+  assert.equal(report.gcCount, 0, `${report.gcCount} garbage collections over 100,000 samples`);
+  assert.ok(report.heapGrowthBytes < 2 * 2 ** 20, `heap grew by ${report.heapGrowthBytes} bytes over 100,000 samples`);
 });
 
 test('a stream whose learning rate is far too high stops with a DivergenceError naming the step, and writes no checkpoint', () => {

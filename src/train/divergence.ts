@@ -47,10 +47,11 @@ export class DivergenceMonitor {
     }
   }
 
-  /** the weights after an update; `nameOf` turns a flat index into a parameter name for the message */
-  weights(step: number, values: ArrayLike<number>, nameOf: (index: number) => string): void {
+  /** the weights after an update (the parameter store: its names are looked up only for the message) */
+  weights(step: number, params: NamedParams): void {
+    const values = params.flat.data;
     const i = firstNonFinite(values);
-    if (i >= 0) throw this.error(step, 'weights', `weight ${nameOf(i)} is ${values[i]} after the update`);
+    if (i >= 0) throw this.error(step, 'weights', `weight ${paramNameAt(params, i)} is ${values[i]}`);
   }
 
   /** predictions of a step (a stream's ŷ) */
@@ -69,8 +70,18 @@ export class DivergenceMonitor {
   }
 }
 
-/** "layers.0.weight_hh[12]" for a flat parameter index, given the store's names and offsets */
-export function paramNameAt(entries: Iterable<{ name: string; offset: number; size: number }>, index: number): string {
-  for (const e of entries) if (index >= e.offset && index < e.offset + e.size) return `${e.name}[${index - e.offset}]`;
+/** what the weight check needs of a parameter store */
+export interface NamedParams {
+  flat: { data: ArrayLike<number> };
+  names(): string[];
+  entry(name: string): { offset: number; size: number };
+}
+
+/** "layers.0.weight_hh[12]" for a flat parameter index */
+export function paramNameAt(params: NamedParams, index: number): string {
+  for (const name of params.names()) {
+    const e = params.entry(name);
+    if (index >= e.offset && index < e.offset + e.size) return `${name}[${index - e.offset}]`;
+  }
   return `#${index}`;
 }

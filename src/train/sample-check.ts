@@ -31,12 +31,15 @@ function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0;
 }
 
-function checkNumbers(values: ArrayLike<unknown>, max: number, what: string, precision: string): void {
+/** "stream sample 12" — built only when a check fails, so a sample that passes allocates nothing */
+const where = (step: number): string => `stream sample ${step}`;
+
+function checkNumbers(values: ArrayLike<unknown>, max: number, step: number, field: 'x' | 'target', precision: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== 'number') throw new ShapeError(`${what} element ${i} is ${describe(v)}, not a number`);
+    if (typeof v !== 'number') throw new ShapeError(`${where(step)}: ${field} element ${i} is ${describe(v)}, not a number`);
     if (!(Math.abs(v) <= max)) {
-      throw new NonFiniteError(`${what} element ${i} is ${v}${Number.isFinite(v) ? `, beyond the largest ${precision} number (±${max.toExponential(4)})` : ''}; ` +
+      throw new NonFiniteError(`${where(step)}: ${field} element ${i} is ${v}${Number.isFinite(v) ? `, beyond the largest ${precision} number (±${max.toExponential(4)})` : ''}; ` +
         'stream samples must be finite in the backend\'s precision');
     }
   }
@@ -46,25 +49,24 @@ const describe = (v: unknown): string => (v === undefined ? 'undefined' : typeof
 
 /** check one sample (`step` numbers it in messages); throws a typed error, never changes anything */
 export function checkSample(shape: SampleShape, step: number, x: unknown, target: unknown, mask: unknown): void {
-  const at = `stream sample ${step}`;
   const max = shape.dtype === 'float32' ? F32_MAX : Number.MAX_VALUE;
-  if (!isArrayLike(x)) throw new ShapeError(`${at}: x must be an array of ${shape.inputSize} numbers, got ${describe(x)}`);
-  if (x.length !== shape.inputSize) throw new ShapeError(`${at} has ${x.length} inputs, the model takes ${shape.inputSize}`);
-  checkNumbers(x, max, `${at}: x`, shape.dtype);
+  if (!isArrayLike(x)) throw new ShapeError(`${where(step)}: x must be an array of ${shape.inputSize} numbers, got ${describe(x)}`);
+  if (x.length !== shape.inputSize) throw new ShapeError(`${where(step)} has ${x.length} inputs, the model takes ${shape.inputSize}`);
+  checkNumbers(x, max, step, 'x', shape.dtype);
   if (target !== null && target !== undefined) {
-    if (!isArrayLike(target)) throw new ShapeError(`${at}: target must be null or an array of ${shape.targetWidth} numbers, got ${describe(target)}`);
-    if (target.length !== shape.targetWidth) throw new ShapeError(`${at} has ${target.length} target numbers, the model needs ${shape.targetWidth}`);
+    if (!isArrayLike(target)) throw new ShapeError(`${where(step)}: target must be null or an array of ${shape.targetWidth} numbers, got ${describe(target)}`);
+    if (target.length !== shape.targetWidth) throw new ShapeError(`${where(step)} has ${target.length} target numbers, the model needs ${shape.targetWidth}`);
     if (shape.loss.kind === 'ce') {
       const C = shape.loss.classes;
       for (let i = 0; i < target.length; i++) {
         const v = target[i];
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
-          throw new ShapeError(`${at}: target element ${i} is ${describe(v)}; a class id must be an integer in [0, ${C})`);
+          throw new ShapeError(`${where(step)}: target element ${i} is ${describe(v)}; a class id must be an integer in [0, ${C})`);
         }
       }
-    } else checkNumbers(target, max, `${at}: target`, shape.dtype);
+    } else checkNumbers(target, max, step, 'target', shape.dtype);
   }
   if (typeof mask !== 'number' || !(mask >= 0 && mask <= 1)) {
-    throw new ConfigError(`${at}: mask must be a number in [0, 1] (the weight of the sample's loss), got ${describe(mask)}`);
+    throw new ConfigError(`${where(step)}: mask must be a number in [0, 1] (the weight of the sample's loss), got ${describe(mask)}`);
   }
 }

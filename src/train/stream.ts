@@ -29,7 +29,7 @@ import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/o
 import {
   decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
 } from './checkpoint.js';
-import { DivergenceMonitor, paramNameAt } from './divergence.js';
+import { DivergenceMonitor } from './divergence.js';
 import { checkSample, type SampleShape } from './sample-check.js';
 
 export interface StreamConfig {
@@ -160,7 +160,7 @@ export class OnlineStream {
     net.applyMasks(); // masked weights get no gradient ...
     this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
     net.applyMasks(); // ... and stay exactly zero
-    this.monitor.weights(this.step - 1, net.params.flat.data, (i) => paramNameAt(net.params.names().map((n) => net.params.entry(n)), i));
+    this.monitor.weights(this.step - 1, net.params);
     net.zeroGrads();
     this.pending = 0;
     this.updates++;

@@ -23,7 +23,7 @@ import {
 import { applyOverrides, pcmSettings, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
 import { compare, parameterGroups, pick } from '../check/gradcheck.js';
-import { DivergenceMonitor, paramNameAt, trainingHint } from './divergence.js';
+import { DivergenceMonitor, trainingHint } from './divergence.js';
 import { checkCheckpointState } from './resume.js';
 
 /** per parameter group ('layers.0', …, 'readout', 'all'): the learner's gradient against BPTT's */
@@ -142,7 +142,7 @@ export class Trainer {
     // on the device, the optimizer's update goes out as programming pulses; the weights are what the device holds
     if (this.device) this.device.program(net.params.flat, this.before!, (name) => net.params.entry(name).offset);
     net.applyMasks(); // ... and stay exactly zero
-    this.monitor.weights(this.step, net.params.flat.data, (i) => paramNameAt(net.params.names().map((n) => net.params.entry(n)), i));
+    this.monitor.weights(this.step, net.params);
     net.zeroGrads();
     this.prune();
   }
@@ -256,7 +256,7 @@ export class Trainer {
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
     // never a checkpoint that could not be loaded again (non-finite weights are refused on loading)
-    this.monitor.weights(this.step, this.network.params.flat.data, (i) => paramNameAt(this.network.params.names().map((n) => this.network.params.entry(n)), i));
+    this.monitor.weights(this.step, this.network.params);
     return {
       ...this.modelFile(),
       checkpoint: {
