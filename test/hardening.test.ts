@@ -17,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 import {
   ConfigError, DivergenceError, FileAccessError, FileFormatError, LimitError, LockError, NonFiniteError, OnwardError, ShapeError, UnknownNameError,
 } from '../src/core/errors.js';
-import { appendRecords, ensureDir, lockFolder, readBounded, writeTextAtomic, writeTextFile } from '../src/core/files.js';
+import { appendRecords, ensureDir, lockFolder, writeTextAtomic, writeTextFile } from '../src/core/files.js';
 import { defaultLimits, getLimits, parseBytes, setLimits, setMaxMemory, parameterBound } from '../src/core/limits.js';
 import { readModelFile, writeJsonAtomic } from '../src/model/io.js';
 import { decodeMasksInto, decodeParamsInto } from '../src/model/format.js';

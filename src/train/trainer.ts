@@ -20,7 +20,7 @@ import { PcmDevice, type PcmDeviceState } from '../hardware/pcm.js';
 import {
   decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
 } from './checkpoint.js';
-import { applyOverrides, pcmSettings, validateConfig, type TrainConfig } from './config.js';
+import { pcmSettings, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
 import { compare, parameterGroups, pick } from '../check/gradcheck.js';
 import { DivergenceMonitor, trainingHint } from './divergence.js';
