@@ -196,7 +196,10 @@ test('model files: a small file declaring a huge model, and every damaged field,
   }
   const env = (path: string, v: unknown): Row => ({ name: `${path} = ${JSON.stringify(v)}`, run: () => readModelFile(json(mutate(modelFile, path, v))), error: FileFormatError });
   for (const v of [undefined, 'onward', 2, null]) rows.push(env('format', v));
-  for (const v of [undefined, 2, '1', null, 0]) rows.push(env('version', v));
+  for (const v of [undefined, 2, '1', null, 0, { toString: 1 }]) rows.push(env('version', v));
+  // objects whose toString or valueOf is not a function (from a damaged file) must not break the messages
+  const poison = { toString: 1, valueOf: 1 };
+  for (const k of ['model', 'hidden', 'density', 'maskMethod', 'pooling', 'loss.kind', 'loss.classes', 'layers']) rows.push(cfg(k, poison));
   for (const v of [undefined, null, 'x', 3]) rows.push(env('config', v));
   for (const v of [undefined, null, 'x', [], 3]) rows.push(env('params', v));
   // the parameters themselves, checked when they are loaded into the network they belong to
@@ -239,6 +242,8 @@ test('trainer checkpoints: every field range-checked, unknown keys refused, corr
     ck('train.evalBatches', 0, FileFormatError),
     ck('train.batch', 1e12, LimitError),
     ck('train.lr', 'fast', FileFormatError),
+    ...['optimizer', 'model', 'backend', 'device', 'lr', 'task'].map((k) => ck(`train.${k}`, { toString: 1, valueOf: 1 }, FileFormatError)),
+    ck('optimizer.count', { toString: 1 }, FileFormatError),
     ck('train.taskSettings', { bits: 1e6 }, OnwardError),
     ck('train.taskSettings', { constructor: 3 }, ConfigError, ['constructor']),
     ck('train.taskSettings', JSON.parse('{"__proto__": 3}'), ConfigError, ['__proto__']),
@@ -288,7 +293,7 @@ test('stream checkpoints: damaged fields are typed errors', async () => {
     ck('stream.config.learner', 'toString', UnknownNameError), ck('stream.step', -1, FileFormatError), ck('stream.step', 1.5, FileFormatError), ck('stream.step', 1e300, FileFormatError), ck('stream.updates', 2 ** 60, FileFormatError),
     ck('stream.pending', 7, FileFormatError), ck('stream.updates', 'x', FileFormatError), ck('grads', null, FileFormatError),
     ck('grads', { shape: [1], data: [0] }, FileFormatError), ck('optimizer', null, FileFormatError), ck('learner', null, FileFormatError),
-    ck('stream.config.updateEvery', 0, ConfigError), ck('stream.config.learnerOptions', 'x', ConfigError),
+    ck('stream.config.updateEvery', 0, ConfigError), ck('stream.config.learner', { toString: 1 }, ConfigError), ck('stream.config.optimizer.lr', { valueOf: 1 }, ConfigError), ck('stream.config.optimizer.name', { toString: 1 }, UnknownNameError), ck('stream.step', { toString: 1 }, FileFormatError), ck('stream.config.learnerOptions', 'x', ConfigError),
   ]);
 });
 

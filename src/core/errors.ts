@@ -25,7 +25,7 @@ export class ConfigError extends OnwardError {
 export class UnknownNameError extends OnwardError {
   override readonly code = 'UNKNOWN_NAME';
   constructor(kind: string, name: string, known: readonly string[]) {
-    super(`unknown ${kind} '${name}'; known ${kind}s: ${known.join(', ') || '(none)'}`);
+    super(`unknown ${kind} ${typeof name === 'string' ? `'${name}'` : show(name)}; known ${kind}s: ${known.join(', ') || '(none)'}`);
   }
 }
 
@@ -71,4 +71,18 @@ export class DivergenceError extends OnwardError {
 /** Another process holds the lock on an output folder (two writers would interleave their records). */
 export class LockError extends OnwardError {
   override readonly code = 'LOCKED';
+}
+
+/**
+ * A value from a file or a caller, for an error message: JSON, at most 80 characters. Never throws — a
+ * template string would, for an object with a non-function `toString` key from a damaged file.
+ */
+export function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'number' || typeof value === 'boolean' || value === undefined ? String(value) : typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? typeof value;
+  } catch {
+    text = Array.isArray(value) ? 'an array' : typeof value;
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

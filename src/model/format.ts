@@ -12,7 +12,7 @@
  * as numbers — parameters must still be finite when loaded, and a file with NaN weights is refused by name.
  */
 import { bytesFromBase64, bytesToBase64 } from '../core/base64.js';
-import { FileFormatError, NonFiniteError, OnwardError } from '../core/errors.js';
+import { FileFormatError, NonFiniteError, OnwardError, show } from '../core/errors.js';
 import { formatShape, shapeSize } from '../core/shapes.js';
 import { parameterFloor, type ModelSizes } from '../core/limits.js';
 import type { ParamStore } from '../core/params.js';
@@ -151,7 +151,7 @@ export function parseModelFile(text: string, source: string): ModelFile {
   if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT) {
     throw new FileFormatError(`'${source}' is not an onward model file (format must be '${MODEL_FORMAT}')`);
   }
-  if (f.version !== MODEL_VERSION) throw new FileFormatError(`'${source}' has model-file version ${f.version}; this onward reads version ${MODEL_VERSION}`);
+  if (f.version !== MODEL_VERSION) throw new FileFormatError(`'${source}' has model-file version ${show(f.version)}; this onward reads version ${MODEL_VERSION}`);
   if (!f.config || typeof f.config !== 'object') throw new FileFormatError(`'${source}' has no 'config'`);
   if (!f.params || typeof f.params !== 'object' || Array.isArray(f.params)) throw new FileFormatError(`'${source}' has no 'params'`);
   checkDeclaredSizes(f.config as Record<string, unknown>, f.params as Record<string, unknown>, source);

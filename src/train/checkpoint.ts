@@ -4,7 +4,7 @@
  * so a paused stream and a paused training run are the same kind of file. No file system here: `files.ts`
  * reads and writes checkpoints in Node.
  */
-import { FileFormatError } from '../core/errors.js';
+import { FileFormatError, show } from '../core/errors.js';
 import type { RngState } from '../core/rng.js';
 import type { Learner, LearnerState } from '../learners/learner.js';
 import { decodeArray, encodeBase64, type EncodedArray } from '../model/format.js';
@@ -31,7 +31,7 @@ export function encodeOptimizerState(state: OptimizerState): EncodedOptimizerSta
 /** restore an optimizer state in place; `source` names the file in errors */
 export function decodeOptimizerStateInto(state: OptimizerState, enc: EncodedOptimizerState, source: string): void {
   if (!enc || typeof enc !== 'object' || !enc.buffers) throw new FileFormatError(`${source}: the optimizer state is missing`);
-  if (!Number.isSafeInteger(enc.count) || enc.count < 0) throw new FileFormatError(`${source}: optimizer update count ${enc.count} is not a count`);
+  if (!Number.isSafeInteger(enc.count) || enc.count < 0) throw new FileFormatError(`${source}: optimizer update count ${show(enc.count)} is not a count`);
   state.count = enc.count;
   for (const [k, b] of Object.entries(state.buffers)) {
     const e = enc.buffers[k];

@@ -3,7 +3,7 @@
  * config file, then --set key=value and the named flags), type-checked, unknown keys refused. The
  * resolved config is saved in the run directory and in every checkpoint.
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, show } from '../core/errors.js';
 import { checkPcmSettings, defaultPcmSettings, type PcmSettings } from '../hardware/pcm.js';
 import { createTask, type Preset } from '../tasks/index.js';
 
@@ -144,6 +144,7 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
     } else if ((numberKeys as readonly string[]).includes(key)) {
       (out as unknown as Record<string, number>)[key] = toNumber(key, raw);
     } else {
+      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') throw new ConfigError(`config: ${key} must be a string, got ${show(raw)}`);
       const v = String(raw);
       const allowed = choices[k];
       if (allowed && !allowed.includes(v)) throw new ConfigError(`config: ${key} must be one of ${allowed.join(', ')}, got '${v}'`);

@@ -18,7 +18,7 @@
  */
 import type { Backend, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
-import { ConfigError, DivergenceError, FileFormatError, ShapeError } from '../core/errors.js';
+import { ConfigError, DivergenceError, FileFormatError, ShapeError, show } from '../core/errors.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import {
   LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams,
@@ -86,9 +86,10 @@ export function validateStreamConfig(c: StreamConfig): StreamConfig {
   if (unknown.length) throw new ConfigError(`stream config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; keys: ${keys.join(', ')}`);
   if (c.learnerOptions !== undefined && (!c.learnerOptions || typeof c.learnerOptions !== 'object')) throw new ConfigError('stream config: learnerOptions must be an object');
   validateModelConfig(c.model);
-  if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1) throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${c.updateEvery}`);
-  if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${c.seed}`);
-  if (!c.optimizer || typeof c.optimizer !== 'object' || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be ≥ 0, got ${c.optimizer?.lr}`);
+  if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1) throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${show(c.updateEvery)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${show(c.seed)}`);
+  if (!c.optimizer || typeof c.optimizer !== 'object' || typeof c.optimizer.lr !== 'number' || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be a number ≥ 0, got ${show(c.optimizer?.lr)}`);
+  if (typeof c.learner !== 'string') throw new ConfigError(`stream config: learner must be a learner name, got ${show(c.learner)}`);
   return c;
 }
 
@@ -217,7 +218,7 @@ export class OnlineStream {
     const { config, step, pending, updates } = ck.stream;
     const s = new OnlineStream(config, backend);
     for (const [what, v] of [['step', step], ['pending', pending], ['updates', updates]] as const) {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${v} is not a count (an integer 0 … 2^53)`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${show(v)} is not a count (an integer 0 … 2^53)`);
     }
     if (pending >= config.updateEvery) throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
     decodeParamsInto(s.network.params, file.params, source);
