@@ -220,12 +220,15 @@ export function guardAllocation<T>(what: string, build: () => T): T {
   try {
     return build();
   } catch (e) {
-    if (isAllocationFailure(e)) {
-      throw new LimitError(`${what}: the memory could not be allocated (${(e as Error).message}); use smaller sizes ` +
-        `(batch, hidden, layers) or a machine with more memory (the declared-size limit is ${limitFlags.maxMemory})`);
-    }
-    throw e;
+    throw allocationError(what, e);
   }
+}
+
+/** an allocation failure as a LimitError naming `what`; any other error unchanged */
+export function allocationError(what: string, e: unknown): unknown {
+  if (!isAllocationFailure(e)) return e;
+  return new LimitError(`${what}: the memory could not be allocated (${(e as Error).message}); use smaller sizes ` +
+    `(batch, hidden, layers) or a machine with more memory (the declared-size limit is ${limitFlags.maxMemory})`);
 }
 
 /** whether an error is the engine saying it cannot allocate (RangeError from typed arrays or Memory.grow) */
