@@ -23,7 +23,12 @@ export {
   NonFiniteError,
   UnsupportedError,
   FileFormatError,
+  LimitError,
+  FileAccessError,
+  DivergenceError,
+  LockError,
 } from './core/errors.js';
+export { defaultLimits, getLimits, setLimits, type FileKind, type Limits } from './core/limits.js';
 
 // names of the learners, tasks and models (literal types for editors)
 export { learnerNames, taskNames, modelNameList, type LearnerName, type TaskName, type ModelName, type NameOr } from './core/names.js';

@@ -204,7 +204,8 @@ test('a damaged results file is refused with its line number and left untouched'
   await runBench({ ...tiny, learners: ['bptt'], out });
   const path = join(out, 'results.jsonl');
   const good = readFileSync(path, 'utf8');
-  const cases = [good + '{"kind": "eval", "suite": \n', good + 'not json\n', good + '{"kind": "mystery"}\n', good.slice(0, -5)];
+  // (a torn last line without its line end is not damage but an interrupted write: dropped with a note, test/hardening.test.ts)
+  const cases = [good + '{"kind": "eval", "suite": \n', good + 'not json\n', good + '{"kind": "mystery"}\n'];
   for (const text of cases) {
     writeFileSync(path, text);
     await assert.rejects(runBench({ ...tiny, out }), (e: unknown) => e instanceof FileFormatError && /results\.jsonl/.test(e.message) && /left as it is/.test(e.message));

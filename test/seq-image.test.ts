@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync as mkdtempSyncRaw, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ConfigError, FileFormatError } from '../src/core/errors.js';
+import { ConfigError, FileAccessError, FileFormatError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { decodeIdx, encodeIdx, readIdx, readIdxImageSet, writeIdx } from '../src/data/idx.js';
 import { createTask, taskTable } from '../src/tasks/index.js';
@@ -58,7 +58,7 @@ function withData<R>(dir: string | undefined, fn: () => R): R {
   }
 }
 
-function throwsWith(fn: () => unknown, cls: typeof FileFormatError | typeof ConfigError, ...parts: (string | RegExp)[]): void {
+function throwsWith(fn: () => unknown, cls: typeof FileFormatError | typeof ConfigError | typeof FileAccessError, ...parts: (string | RegExp)[]): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
     for (const p of parts) {
@@ -135,7 +135,7 @@ test('idx: corrupt files give a FileFormatError naming the file and the problem'
   const truncatedInsideGz = write('short-idx3-ubyte.gz', gzipSync(good.subarray(0, 40)));
   throwsWith(() => readIdx(truncatedInsideGz), FileFormatError, truncatedInsideGz, 'truncated file');
   const missing = join(dir, 'nope-idx3-ubyte');
-  throwsWith(() => readIdx(missing), FileFormatError, missing, 'cannot read');
+  throwsWith(() => readIdx(missing), FileAccessError, missing, 'cannot read');
 
   // an images file and a labels file that do not belong together
   const images = join(dir, 'a-images-idx3-ubyte.gz'), fewLabels = join(dir, 'a-labels-idx1-ubyte');

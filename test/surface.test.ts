@@ -94,7 +94,8 @@ test('--json: one envelope {command, version, result} for every command; errors 
   const bad = onward('eval', '--model-file', join(tmp, 'missing.json'), '--json');
   assert.equal(bad.code, 2);
   const err = envelope(bad.stdout, 'eval').error as { code: string; name: string; message: string };
-  assert.deepEqual([err.code, err.name], ['FILE_FORMAT', 'FileFormatError']);
+  // a missing file is an access problem (issue 21: FileAccessError names the file and the cause), not a damaged one
+  assert.deepEqual([err.code, err.name], ['FILE_ACCESS', 'FileAccessError']);
   assert.match(err.message, /missing\.json/);
 });
 

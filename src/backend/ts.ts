@@ -8,6 +8,7 @@
 import type { Buf, DType, FloatArray } from './backend.js';
 import { type Activation, BackendBase, type RowOp, checkView } from './base.js';
 import { ConfigError, ShapeError } from '../core/errors.js';
+import { allocationError } from '../core/limits.js';
 
 class TsBuf implements Buf {
   readonly ptr = 0;
@@ -39,7 +40,12 @@ export class TsBackend extends BackendBase {
 
   alloc(length: number): Buf {
     if (!(length >>> 0 === length)) throw new ShapeError(`alloc: length must be a non-negative integer, got ${length}`);
-    const data = this.dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+    let data: Float64Array | Float32Array;
+    try {
+      data = this.dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+    } catch (e) {
+      throw allocationError(`ts backend: a buffer of ${length} ${this.dtype} numbers`, e); // the message is built only on failure
+    }
     const buf = new TsBuf(this, data, null);
     this.inUse += data.byteLength;
     live.register(buf, { backend: this, bytes: data.byteLength });

@@ -9,7 +9,8 @@
  */
 import type { Buf, DType } from './backend.js';
 import { type Activation, BackendBase, type RowOp, checkView } from './base.js';
-import { ShapeError } from '../core/errors.js';
+import { LimitError, ShapeError } from '../core/errors.js';
+import { formatBytes } from '../core/limits.js';
 import { kernelsWasmBase64 } from './kernels.generated.js';
 
 /** The module's exports, as assembly/kernels.ts declares them (pointers are byte addresses). */
@@ -96,8 +97,17 @@ class Allocator {
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       // grow by at least half again, so a model built buffer by buffer grows the memory a few times, not per buffer
-      const pages = Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / 2 / PAGE));
-      this.memory.grow(pages);
+      const need = Math.ceil((end - have) / PAGE), pages = Math.max(need, Math.ceil(have / 2 / PAGE));
+      try {
+        this.memory.grow(pages);
+      } catch {
+        try {
+          this.memory.grow(need); // the half-again margin may not fit where the exact need does
+        } catch (e) {
+          throw new LimitError(`wasm backend: cannot grow its memory from ${formatBytes(have)} to ${formatBytes(end)} (WebAssembly memory is at most 4 GiB): ` +
+            `${(e as Error).message}; use smaller sizes (batch, hidden, layers) or the ts backend (--set backend=ts)`);
+        }
+      }
     }
     this.top = end;
     this.inUse += size;

@@ -7,14 +7,15 @@
  * Safety of earlier results: the output folder is checked before anything runs; a damaged results file
  * stops the command with a FileFormatError before any write; the results file is only appended to.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { ensureDir } from '../core/files.js';
 import { writeTextAtomic } from '../model/io.js';
 import { benchCharts, renderSvg } from './charts.js';
 import { planBench, type BenchOptions, type BenchPlan, type RunSpec } from './plan.js';
-import { appendResults, doneRuns, pairKey, readResults, runKey, type BenchRecord, type ErrorRecord } from './records.js';
+import { appendResults, doneRuns, lockResults, pairKey, readResults, runKey, type BenchRecord, type ErrorRecord } from './records.js';
 import { runQueued, type QueueSweepOptions } from './queue.js';
 import { machineDescription, reportMarkdown } from './report.js';
 import { summarize, type BenchSummary } from './summary.js';
@@ -57,7 +58,7 @@ export interface BenchOutcome {
 
 function prepareOutput(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir); // one level at a time: a recursive mkdir spins forever on procfs
     accessSync(dir, constants.W_OK);
   } catch (e) {
     throw new ConfigError(`cannot write to the output folder '${dir}': ${(e as Error).message}; pass a writable folder with --out`);
@@ -99,6 +100,15 @@ export async function runBench(options: BenchRunOptions): Promise<BenchOutcome> 
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`bench: --workers must be a positive integer, got ${workers}`);
   prepareOutput(options.out);
   const resultsPath = join(options.out, 'results.jsonl');
+  const unlock = lockResults(resultsPath); // one writer per folder (released when the suite ends, or at exit)
+  try {
+    return await runLocked(options, plan, workers, resultsPath);
+  } finally {
+    unlock();
+  }
+}
+
+async function runLocked(options: BenchRunOptions, plan: BenchPlan, workers: number, resultsPath: string): Promise<BenchOutcome> {
   const existing = readResults(resultsPath);
   const done = doneRuns(existing);
   const knownPairs = new Set(existing.filter((r) => r.kind === 'n/a').map((r) => pairKey(r)));

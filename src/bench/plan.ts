@@ -12,6 +12,7 @@
  *   run (hours of one core), which leaves out what cannot finish on a workstation (RTRL on the paper's LRU
  *   stacks, ListOps at length 2000 for 120k batches) and says so; `--budget none` lifts it.
  */
+import { checkMemory } from '../core/limits.js';
 import { ConfigError, OnwardError, UnknownNameError, UnsupportedError } from '../core/errors.js';
 import { checkSupport, learnerTable } from '../learners/index.js';
 import { taskTable, type Preset } from '../tasks/index.js';
@@ -85,6 +86,8 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
   const tasks = pick('task', taskTable, options.tasks);
   const seeds = options.seeds ?? suite.seeds;
   if (!Number.isInteger(seeds) || seeds < 1) throw new ConfigError(`bench: --seeds must be a positive integer, got ${seeds}`);
+  // each planned run holds its resolved config (about 2 kB): --seeds 1e9 is refused here, not after gigabytes
+  checkMemory(2048 * seeds * learners.length * tasks.length, `bench: ${seeds} seeds × ${learners.length} learners × ${tasks.length} tasks of planned runs`);
   if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) {
     throw new ConfigError(`bench: --steps must be a positive integer, got ${options.steps}`);
   }

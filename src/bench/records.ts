@@ -3,11 +3,16 @@
  *
  * The file is only ever appended to, and a run's records are appended together when the run ends (one
  * write), so a suite killed at any moment leaves only whole runs behind and a rerun redoes exactly the
- * runs that have no final record. A file that does not parse is refused with its line number and never
- * written to: the user decides what to do with it.
+ * runs that have no final record. A write that fails part-way (a full disk) is cut back to the file's old
+ * length; a last line left without its line end by a crash is dropped with a note (its run is simply redone),
+ * and the file is cut back to its last whole record. Any other damage is refused with its line number and the
+ * file is never written to: the user decides what to do with it. One process at a time writes into a folder
+ * (`lockResults`: a lock file), so two `bench --out SAME` never run everything twice.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { FileFormatError } from '../core/errors.js';
+import { existsSync, truncateSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { FileAccessError, FileFormatError } from '../core/errors.js';
+import { appendRecords, lockFolder, readTextBounded } from '../core/files.js';
 
 /** what identifies one training run of a suite */
 export interface RunKey {
@@ -129,18 +134,26 @@ function problem(value: unknown): string | null {
   return null;
 }
 
-/** all records of a results file ([] when it does not exist yet); any damage is a FileFormatError */
-export function readResults(path: string): BenchRecord[] {
+/**
+ * All records of a results file ([] when it does not exist yet). A torn last line (no line end: the writer was
+ * killed mid-write) is dropped and cut from the file, with a note through `onNote`; any other damage is a
+ * FileFormatError.
+ */
+export function readResults(path: string, onNote: (note: string) => void = (n) => console.error(n)): BenchRecord[] {
   if (!existsSync(path)) return [];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new FileFormatError(`cannot read the results file ${path}: ${(e as Error).message}`);
-  }
+  let text = readTextBounded(path, 'results');
   const fix = 'the file was left as it is; repair or move it, or pass another --out folder';
   if (text.length > 0 && !text.endsWith('\n')) {
-    throw new FileFormatError(`${path}: the last line is incomplete (no line end), so the file is damaged; ${fix}`);
+    const keep = text.lastIndexOf('\n') + 1;
+    const torn = text.slice(keep);
+    text = text.slice(0, keep);
+    try {
+      truncateSync(path, Buffer.byteLength(text, 'utf8'));
+    } catch (e) {
+      throw new FileAccessError(`${path}: cannot cut the incomplete last line: ${(e as Error).message}`);
+    }
+    onNote(`note: ${path}: dropped an incomplete last line (${Buffer.byteLength(torn, 'utf8')} bytes without a line end, left by an interrupted write); ` +
+      'its run will be done again');
   }
   const records: BenchRecord[] = [];
   const lines = text.split('\n');
@@ -160,8 +173,13 @@ export function readResults(path: string): BenchRecord[] {
   return records;
 }
 
-/** append records in one write (whole lines only); non-finite numbers are written as null */
+/** append records in one write (whole lines only: a failed write is cut back); non-finite numbers are written as null */
 export function appendResults(path: string, records: readonly BenchRecord[]): void {
   if (records.length === 0) return;
-  appendFileSync(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  appendRecords(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n', `the results file ${path}`);
+}
+
+/** take the lock of the results file's folder for this process (a LockError names the process that holds it); returns the release */
+export function lockResults(path: string): () => void {
+  return lockFolder(dirname(path), `the bench output folder '${dirname(path)}'`);
 }

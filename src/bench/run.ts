@@ -12,6 +12,7 @@
  * batch (forward, then flush, scaled to the sequence and the run) and is skipped, with the estimate, when
  * it would exceed the budget.
  */
+import { DivergenceError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { parameterGroups } from '../check/gradcheck.js';
 import { cosine, learnerGradient, type Sequence } from '../check/oracle.js';
@@ -117,11 +118,15 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
   emit(evaluationPoint(config.steps === 0));
   while (trainer.step < config.steps) {
     const m0 = backend.macs, t0 = performance.now();
-    const r = trainer.trainStep();
+    try {
+      trainer.trainStep();
+    } catch (e) {
+      if (!(e instanceof DivergenceError)) throw e;
+      diverged = true; // the trainer stops at a non-finite or exploded loss (train/divergence.ts): a final record says so
+    }
     chunk.ms += performance.now() - t0;
     chunk.macs += backend.macs - m0;
     chunk.batches++;
-    if (!Number.isFinite(r.loss)) diverged = true;
     const last = trainer.step === config.steps || diverged;
     if (last || trainer.step % config.evalEvery === 0) emit(evaluationPoint(last));
     if (diverged) break;

@@ -22,6 +22,8 @@ export interface GradcheckRow {
   normRatio: number;
   /** an exactness claim of the row covers every parameter of this group on this model */
   exact: boolean;
+  /** a learner × model pair asked for by name that the learner does not support: listed with the reason, never dropped */
+  refused?: string;
 }
 
 /** one comparison of one exactness claim of one learner row on one unit model */
@@ -153,8 +155,13 @@ function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
       rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...compare(pick(bptt, g.index), pick(fd, g.index)), exact: false });
     }
     for (const info of table) {
-      if (info.name === 'bptt' || !info.models.includes(unit)) continue;
+      if (info.name === 'bptt') continue;
       if (options.learners && !options.learners.includes(info.name)) continue;
+      if (!info.models.includes(unit)) {
+        // asked for by name: say it was refused (without --learners the list simply holds the pairs that exist)
+        if (options.learners) rows.push({ model, learner: info.name, layer: 'all', param: 'all', relErr: NaN, cosine: NaN, normRatio: NaN, exact: false, refused: `${info.name} does not support ${unit}; it supports ${info.models.join(', ')}` });
+        continue;
+      }
       // the parameters some claim of the row covers on this model
       const claimed = new Set(info.claims.filter((c) => !c.options && (c.against ?? 'bptt') === 'bptt' && claimApplies(c, info.models, config)).flatMap((c) => scopeIndices(net, c.params)));
       // tbptt is shown with a window shorter than the sequence, where it is biased

@@ -2,20 +2,16 @@
  * The sequence file of `onward grad` (docs/design.md §7): {x: T×B×d, y: T×B×o (or class ids T×B, or T×B×groups),
  * mask?: T×B}, as nested JSON arrays. Read into per-step batch-major arrays, every shape checked.
  */
-import { readFileSync } from 'node:fs';
 import { FileFormatError, NonFiniteError, ShapeError } from '../core/errors.js';
+import { readJsonFile } from '../core/files.js';
 import type { Loss } from '../modules/loss.js';
 import type { Sequence } from './oracle.js';
 
 export function readSequenceFile(path: string, inputSize: number, loss: Loss): { seq: Sequence; B: number } {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new FileFormatError(`cannot read sequence file '${path}': ${(e as Error).message}`);
-  }
+  // bounded: a regular file within the sequence-file limit (a FIFO or /dev/zero is refused, not read forever)
+  const json = readJsonFile(path, 'sequence');
   const f = json as { x?: unknown; y?: unknown; mask?: unknown };
-  if (!f || !Array.isArray(f.x) || !Array.isArray(f.y)) throw new FileFormatError(`${path}: a sequence file needs 'x' (T×B×d) and 'y' arrays`);
+  if (!f || typeof f !== 'object' || !Array.isArray(f.x) || !Array.isArray(f.y)) throw new FileFormatError(`${path}: a sequence file needs 'x' (T×B×d) and 'y' arrays`);
   const T = f.x.length;
   if (T === 0) throw new ShapeError(`${path}: 'x' has no time steps`);
   const B = Array.isArray(f.x[0]) ? (f.x[0] as unknown[]).length : 0;

@@ -3,8 +3,9 @@
  * in the sequence-file format of `onward grad` ({x: T×N×d, y: T×N×w, mask: T×N}) plus the task's readable
  * form (`raw`, e.g. ListOps token strings), to inspect or reuse elsewhere.
  */
-import { writeFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
+import { writeTextFile } from '../core/files.js';
+import { batchBytes, checkMemory } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
 import { createTask } from '../tasks/index.js';
 import { parse } from './args.js';
@@ -35,6 +36,8 @@ async function dataRun(argv: string[]): Promise<void> {
     overrides[m[1]!] = Number(code);
   }
   const task = createTask(values.task, String(values.preset ?? 'ci'), overrides);
+  // the samples as float64 and again as JSON text (~24 bytes a number): refused before drawing when too big
+  checkMemory(4 * batchBytes(n, task.seqLength, task.inputSize, task.outputSize), `onward data --n ${n} of task ${task.name} (T ${task.seqLength})`);
   const batch = task.batch(n, new Rng(seed));
   const d = task.inputSize, w = task.loss.kind === 'ce' ? task.outputSize / task.loss.classes : task.outputSize;
   const nest = (step: Float64Array, width: number): number[][] => Array.from({ length: n }, (_, b) => Array.from(step.subarray(b * width, (b + 1) * width)));
@@ -46,7 +49,7 @@ async function dataRun(argv: string[]): Promise<void> {
     ...(batch.raw ? { raw: batch.raw } : {}),
   };
   const text = JSON.stringify(file);
-  if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
+  if (typeof values.out === 'string') writeTextFile(values.out, text + '\n');
   else console.log(text);
 }
 

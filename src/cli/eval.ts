@@ -3,9 +3,10 @@
  * it, or --task). A file-backed task (seq-image from IDX files) is evaluated on its whole held-out split, in
  * order, every image once; a generated task on --batches batches of fresh sequences drawn with --seed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, FileFormatError } from '../core/errors.js';
+import { readJsonFile } from '../core/files.js';
 import { Rng } from '../core/rng.js';
 import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
 import { ForwardPass } from '../model/forward.js';
@@ -79,7 +80,11 @@ async function evalRun(argv: string[]): Promise<void> {
   // the run's config.json beside the model names the task it was trained on
   const runConfig = join(path, '..', 'config.json');
   let base: Record<string, unknown> = {};
-  if (existsSync(runConfig)) base = JSON.parse(readFileSync(runConfig, 'utf8')) as Record<string, unknown>;
+  if (existsSync(runConfig)) {
+    const json = readJsonFile(runConfig, 'config', `the run config '${runConfig}' beside the model`); // bounded, typed errors
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new FileFormatError(`the run config '${runConfig}' beside the model must hold a JSON object`);
+    base = json as Record<string, unknown>;
+  }
   const cfgModel = file.config as Record<string, unknown>;
   const task = String(values.task ?? base.task ?? 'copy');
   const preset = String(values.preset ?? base.preset ?? 'ci');

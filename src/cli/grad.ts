@@ -4,9 +4,9 @@
  * `onward gradcheck`: every exactness claim of every learner row checked (exit 1 when one fails), and every
  * learner's alignment with BPTT per layer.
  */
-import { writeFileSync } from 'node:fs';
 import { createBackend } from '../backend/index.js';
 import { ConfigError, UnknownNameError } from '../core/errors.js';
+import { writeTextFile } from '../core/files.js';
 import { createLearner, learnerTable, type LearnerInfo } from '../learners/index.js';
 import { decodeMasksInto, decodeParamsInto, encodePlain, readModelFile } from '../model/io.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
@@ -63,7 +63,7 @@ async function gradRun(argv: string[]): Promise<void> {
   for (const p of net.grads.names()) grads[p] = encodePlain(net.grads.get(p), [...net.grads.shape(p)]);
   // the output is a file format of its own (docs/design.md §7), not an envelope: other tools read it
   const text = JSON.stringify({ loss, grads });
-  if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
+  if (typeof values.out === 'string') writeTextFile(values.out, text + '\n');
   else console.log(text);
 }
 
@@ -101,7 +101,8 @@ export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): nu
   if (values.json) {
     printResult('gradcheck', {
       checks,
-      alignment: alignment.map(({ model, learner, layer, relErr, cosine, normRatio, exact }) => ({ model, learner, layer, relErr, cosine, normRatio, exact })),
+      alignment: alignment.filter((r) => !r.refused).map(({ model, learner, layer, relErr, cosine, normRatio, exact }) => ({ model, learner, layer, relErr, cosine, normRatio, exact })),
+      refused: alignment.filter((r) => r.refused).map(({ model, learner, refused }) => ({ model, learner, reason: refused })),
     });
     return failed.length ? 1 : 0;
   }
@@ -111,9 +112,13 @@ export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): nu
     checks.map((c) => [c.learner, c.model, c.claim, c.span, c.relErr.toExponential(2), c.tolerance === 0 ? 'bit for bit' : c.tolerance.toExponential(0), c.pass ? 'ok' : 'FAIL'])));
   console.log(`\nalignment with BPTT per layer (informational${seeds > 1 ? `; over ${seeds} random networks: the largest relative error, the mean cosine and norm ratio` : ''}; masked weights excluded):\n`);
   console.log(formatTable(['model', 'learner', 'layer', 'rel. error', 'cosine', 'rel. norm', 'claimed exact'],
-    alignment.map((r) => [r.model, r.learner, r.layer, r.relErr.toExponential(2), r.cosine.toFixed(6), r.normRatio.toFixed(4), r.exact ? 'yes' : ''])));
+    alignment.filter((r) => !r.refused).map((r) => [r.model, r.learner, r.layer, r.relErr.toExponential(2), r.cosine.toFixed(6), r.normRatio.toFixed(4), r.exact ? 'yes' : ''])));
+  // requested by name but not supported on a requested model: listed, never dropped in silence
+  const refused = alignment.filter((r) => r.refused);
+  if (refused.length) console.log(`\nrefused (requested, not supported):\n${refused.map((r) => `  ${r.learner} × ${r.model}: ${r.refused}`).join('\n')}`);
   console.log(failed.length === 0
-    ? `\nall ${checks.length} checks of the learners' exactness claims pass`
+    ? (checks.length === 0 ? '\nno exactness claim was checked: no requested learner has a claim on the requested models' : `\nall ${checks.length} checks of the learners' exactness claims pass`) +
+      (refused.length ? `; ${refused.length} requested pair${refused.length > 1 ? 's' : ''} refused (above)` : '')
     : `\n${failed.length} of ${checks.length} exactness checks FAIL: ${[...new Set(failed.map((f) => `${f.learner} on ${f.model} (${f.claim})`))].join('; ')}`);
   return failed.length ? 1 : 0;
 }

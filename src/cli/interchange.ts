@@ -2,7 +2,7 @@
  * `onward export`: a model file → safetensors (PyTorch's names for rnn/gru/lstm stacks, docs/interchange.md).
  * `onward import`: safetensors (an onward export, or a PyTorch {rnn, fc} state dict) → a model file.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readBounded, writeTextAtomic } from '../core/files.js';
 import { ConfigError, FileFormatError } from '../core/errors.js';
 import { modelToSafetensors, safetensorsToModel, type NameScheme } from '../model/interchange.js';
 import { readModelFile, writeJsonAtomic } from '../model/io.js';
@@ -33,7 +33,7 @@ async function exportRun(argv: string[]): Promise<void> {
   const file = readModelFile(path);
   const out = typeof values.out === 'string' ? values.out : path.replace(/(\.model)?\.json$/, '') + '.safetensors';
   const bytes = modelToSafetensors(file, { dtype: values.dtype === 'float64' ? 'F64' : 'F32', names: values.names as NameScheme | undefined });
-  writeFileSync(out, bytes);
+  writeTextAtomic(out, bytes, `'${out}'`);
   if (values.json) printResult('export', { modelFile: path, out, bytes: bytes.length });
   else console.log(`${path} → ${out} (${bytes.length} bytes)`);
 }
@@ -49,12 +49,7 @@ async function importRun(argv: string[]): Promise<void> {
   const { values } = parse('import', argv, importOptions);
   if (typeof values.file !== 'string') throw new ConfigError('onward import needs --file m.safetensors');
   const path = values.file;
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new FileFormatError(`cannot read '${path}': ${(e as Error).message}`);
-  }
+  const bytes = new Uint8Array(readBounded(path, 'model', `safetensors file '${path}'`)); // bounded: a regular file within the model-file limit
   const model = safetensorsToModel(bytes, path, { loss: parseLoss(String(values.loss ?? 'mse')) });
   const out = typeof values.out === 'string' ? values.out : path.replace(/\.safetensors$/, '') + '.model.json';
   writeJsonAtomic(out, model);

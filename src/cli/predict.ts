@@ -2,7 +2,7 @@
  * `onward predict --model-file m.json --data seq.json`: a model's outputs for the sequences of a sequence
  * file ({x: T×B×d}; y and mask, when present, are ignored), T×B×o — logits for classification models.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readJsonFile, writeTextFile } from '../core/files.js';
 import { ConfigError, FileFormatError } from '../core/errors.js';
 import { loadModel } from '../model/load.js';
 import type { Sequence } from '../model/predict.js';
@@ -19,12 +19,7 @@ const predictOptions = {
 
 /** the x of a sequence file, checked to be T×B×d numbers */
 export function readSequenceInputs(path: string): Sequence {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new FileFormatError(`cannot read sequence file '${path}': ${(e as Error).message}`);
-  }
+  const json = readJsonFile(path, 'sequence'); // bounded: a FIFO or /dev/zero is refused
   const x = (json as { x?: unknown } | null)?.x;
   const ok = Array.isArray(x) && x.every((s) => Array.isArray(s) && s.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number')));
   if (!ok) throw new FileFormatError(`${path}: 'x' must be a T×B×d array of numbers`);
@@ -44,7 +39,7 @@ async function predictRun(argv: string[]): Promise<void> {
     return;
   }
   const text = JSON.stringify({ output });
-  if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
+  if (typeof values.out === 'string') writeTextFile(values.out, text + '\n');
   else console.log(text);
 }
 

@@ -4,10 +4,12 @@
  * run folder and the model file. Ctrl-C (SIGINT) or SIGTERM stops after the current step, writes the
  * checkpoint and the model, and prints the command that resumes.
  */
-import { readFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, FileFormatError } from '../core/errors.js';
-import { writeJsonAtomic, writeTextAtomic } from '../model/io.js';
+import { ConfigError, DivergenceError, FileFormatError } from '../core/errors.js';
+import { appendRecords, ensureDir, lockFolder, readJsonFile } from '../core/files.js';
+import { continueMetrics } from '../train/metrics-file.js';
+import { readModelFile, writeJsonAtomic } from '../model/io.js';
 import { modelNames } from '../model/network.js';
 import { learnerTable } from '../learners/index.js';
 import { taskTable } from '../tasks/index.js';
@@ -47,11 +49,9 @@ export const trainOptions = {
 export function resolveTrainConfig(values: Values): TrainConfig {
   let fileOverrides: Record<string, unknown> = {};
   if (typeof values.config === 'string') {
-    try {
-      fileOverrides = JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw new ConfigError(`cannot read config file '${values.config}': ${(e as Error).message}`);
-    }
+    const json = readJsonFile(values.config, 'config'); // bounded: a FIFO or /dev/zero is refused
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`config file '${values.config}' must hold a JSON object of config keys, got ${JSON.stringify(json)}`);
+    fileOverrides = json as Record<string, unknown>;
   }
   const task = String(values.task ?? fileOverrides.task ?? 'copy');
   const preset = String(values.preset ?? fileOverrides.preset ?? 'ci');
@@ -66,7 +66,7 @@ export function resolveTrainConfig(values: Values): TrainConfig {
 
 /** --set key=value pairs; task settings given by name (task.source=fashion-mnist) become their codes */
 export function parseSets(sets: Values[string], task: string): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
+  const out = Object.create(null) as Record<string, string | number>; // '__proto__' stays a key, to be refused as unknown
   for (const s of (Array.isArray(sets) ? sets : []) as string[]) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got '${s}'`);
@@ -123,20 +123,26 @@ async function trainRun(argv: string[]): Promise<void> {
   if (typeof values.resume === 'string') {
     const ck = join(values.resume, 'checkpoint.json');
     if (!existsSync(ck)) throw new FileFormatError(`--resume ${values.resume}: no checkpoint.json in that folder`);
-    const base = JSON.parse(readFileSync(ck, 'utf8')) as { checkpoint?: { train?: { task?: string } } };
-    const over: Record<string, unknown> = { ...parseSets(values.set, String(base.checkpoint?.train?.task ?? '')) };
-    if (values.steps !== undefined) over.steps = values.steps;
+    const base = readModelFile(ck) as { checkpoint?: { train?: { task?: unknown } } }; // bounded, typed errors
+    const savedTask = base.checkpoint?.train?.task;
+    // every flag given goes to the checkpoint's check: the ones that may change are applied (and said so), the rest must agree
+    const over: Record<string, unknown> = {};
+    for (const k of ['task', 'preset', 'model', 'learner', 'layers', 'hidden', 'steps', 'batch', 'seed', 'lr', 'device'] as const) over[k] = values[k];
+    Object.assign(over, parseSets(values.set, typeof savedTask === 'string' ? savedTask : ''));
     trainer = resumeTrainer(ck, over);
+    for (const note of trainer.resumeNotes) if (!quiet) console.error(`onward train: ${note}`);
     outDir = typeof values.out === 'string' ? values.out : values.resume;
   } else {
     trainer = new Trainer(resolveTrainConfig(values));
     outDir = typeof values.out === 'string' ? values.out : defaultRunDir(trainer.config);
   }
   const c = trainer.config;
-  mkdirSync(outDir, { recursive: true });
-  writeTextAtomic(join(outDir, 'config.json'), JSON.stringify(c, null, 2) + '\n');
+  ensureDir(outDir); // checked level by level before creating (a recursive mkdir spins on procfs)
+  lockFolder(outDir, `run folder '${outDir}'`); // one run per folder at a time (released at exit)
+  writeJsonAtomic(join(outDir, 'config.json'), c, 2);
   const metricsPath = join(outDir, 'metrics.jsonl'), checkpointPath = join(outDir, 'checkpoint.json'), modelPath = join(outDir, 'model.json');
-  const t0 = performance.now();
+  // after a resume: metrics cut back to the checkpoint's step, and seconds continue from the last record
+  const t0 = performance.now() - 1000 * (typeof values.resume === 'string' ? continueMetrics(metricsPath, trainer.step) : 0);
   const label = `${c.task}/${c.preset} ${c.model} ${c.learner}`;
   if (!quiet) {
     console.error(`onward train: ${label}, ${trainer.network.size} parameters, batch ${c.batch}, T ${trainer.task.seqLength}, ` +
@@ -150,7 +156,7 @@ async function trainRun(argv: string[]): Promise<void> {
     last = trainer.evaluate();
     // the learner's own statistics over the training steps since the last evaluation (sparse-rtrl: activity, work)
     const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000, ...trainer.learner.stats?.() };
-    appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+    appendRecords(metricsPath, JSON.stringify(record) + '\n');
     const stats = Object.entries(record).slice(4);
     statsLine = stats.length ? ', ' + stats.map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`).join(', ') : '';
     if (json) printEvent('train', 'eval', record);
@@ -160,16 +166,21 @@ async function trainRun(argv: string[]): Promise<void> {
   let yielded = performance.now();
   try {
     while (trainer.step < c.steps && !signals.signal) {
-      const r = trainer.trainStep();
-      if (!Number.isFinite(r.loss)) {
-        throw new ConfigError(`training diverged at step ${trainer.step}: the loss is ${r.loss}; lower the learning rate (--lr) or clip (--set clip=1); ` +
-          `the last good checkpoint is ${checkpointPath}`);
+      let r;
+      try {
+        r = trainer.trainStep();
+      } catch (e) {
+        if (!(e instanceof DivergenceError)) throw e;
+        const tail = existsSync(checkpointPath)
+          ? `the last good checkpoint is ${checkpointPath}; continue from it with a lower learning rate than ${c.lr}: onward train --resume ${outDir} --set lr=...`
+          : `no checkpoint was written before it; start again with a lower learning rate than --lr ${c.lr}, or clip gradients (--set clip=1)`;
+        throw new DivergenceError(`${e.message.replace(/; resume from.*$/, '')}; ${tail}`, e.step, e.quantity);
       }
       bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
       if (trainer.lastAlignment) {
         // measured on this step's batch before its update
         const record = { step: trainer.step - 1, align: trainer.lastAlignment };
-        appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+        appendRecords(metricsPath, JSON.stringify(record) + '\n');
         if (json) printEvent('train', 'align', record);
         trainer.lastAlignment = null;
       }

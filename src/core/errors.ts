@@ -25,7 +25,7 @@ export class ConfigError extends OnwardError {
 export class UnknownNameError extends OnwardError {
   override readonly code = 'UNKNOWN_NAME';
   constructor(kind: string, name: string, known: readonly string[]) {
-    super(`unknown ${kind} '${name}'; known ${kind}s: ${known.join(', ') || '(none)'}`);
+    super(`unknown ${kind} ${typeof name === 'string' ? `'${name}'` : show(name)}; known ${kind}s: ${known.join(', ') || '(none)'}`);
   }
 }
 
@@ -42,4 +42,47 @@ export class UnsupportedError extends OnwardError {
 /** A file that cannot be read as what it claims to be: corrupt, truncated, wrong format or version. */
 export class FileFormatError extends OnwardError {
   override readonly code = 'FILE_FORMAT';
+}
+
+/**
+ * A declared size (layers, hidden, batch, a file's length, …) beyond a limit: names the value, the limit and
+ * the flag or limits field that raises it, so a user who means it knows what to change.
+ */
+export class LimitError extends OnwardError {
+  override readonly code = 'LIMIT';
+}
+
+/** A file or folder that cannot be read or written (missing, a device, no space, no permission): names it and the cause. */
+export class FileAccessError extends OnwardError {
+  override readonly code = 'FILE_ACCESS';
+}
+
+/**
+ * Training diverged: a loss, a prediction or the weights became NaN or ±Infinity. Names the step and the
+ * quantity; the run stops there, keeping its last good checkpoint.
+ */
+export class DivergenceError extends OnwardError {
+  override readonly code = 'DIVERGED';
+  constructor(message: string, readonly step: number, readonly quantity: string) {
+    super(message);
+  }
+}
+
+/** Another process holds the lock on an output folder (two writers would interleave their records). */
+export class LockError extends OnwardError {
+  override readonly code = 'LOCKED';
+}
+
+/**
+ * A value from a file or a caller, for an error message: JSON, at most 80 characters. Never throws — a
+ * template string would, for an object with a non-function `toString` key from a damaged file.
+ */
+export function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'number' || typeof value === 'boolean' || value === undefined ? String(value) : typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? typeof value;
+  } catch {
+    text = Array.isArray(value) ? 'an array' : typeof value;
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

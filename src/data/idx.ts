@@ -11,10 +11,16 @@
  * otherwise as plain bytes. The length must match the header exactly: a shorter file is reported as
  * truncated, a longer one as having trailing bytes. Every problem is a FileFormatError naming the file.
  * `writeIdx` gzips when the path ends in `.gz` (the tests write their own fixtures with it).
+ *
+ * Bounded reading: the file must be a regular file within the IDX size limit (core/limits.ts), and a gzip file
+ * is never inflated past what its header declares — the header is inflated first, from a small prefix, its
+ * array size checked against the inflation limit, and the whole file then inflated with that size as the
+ * most output zlib may produce (a small gzip of zeros cannot become gigabytes in memory).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { FileFormatError, ShapeError } from '../core/errors.js';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
+import { FileFormatError, LimitError, ShapeError } from '../core/errors.js';
+import { readBounded, writeTextAtomic } from '../core/files.js';
+import { formatBytes, getLimits, limitFlags } from '../core/limits.js';
 
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
@@ -100,30 +106,76 @@ export function encodeIdx(array: IdxArray): Uint8Array {
   return out;
 }
 
-/** Read an IDX file, gzip-compressed or plain. */
-export function readIdx(file: string): IdxArray {
-  let raw: Uint8Array;
-  try {
-    raw = readFileSync(file);
-  } catch (e) {
-    throw new FileFormatError(`IDX file ${file}: cannot read it: ${(e as Error).message}`);
-  }
-  if (isGzip(raw)) {
+/** the byte length an IDX header declares (header included), or null when the bytes do not hold a whole header */
+function declaredLength(head: Uint8Array): number | null {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return null;
+  const type = types.find((t) => t.code === head[2]);
+  const nd = head[3]!;
+  if (!type || nd === 0 || head.length < 4 + 4 * nd) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let count = 1;
+  for (let i = 0; i < nd; i++) count *= view.getUint32(4 + 4 * i);
+  return 4 + 4 * nd + count * type.size;
+}
+
+/** inflate a gzip file no further than its IDX header declares (and the inflation limit allows) */
+function inflateBounded(raw: Uint8Array, file: string): Uint8Array {
+  const limit = getLimits().inflatedBytes;
+  const corrupt = (e: unknown): FileFormatError => new FileFormatError(`IDX file ${file}: corrupt or truncated gzip data: ${(e as Error).message}`);
+  // the header first, from growing prefixes of the compressed bytes (each inflates to at most ~1000× its size)
+  let declared: number | null = null;
+  for (let prefix = 256; declared === null; prefix *= 4) {
+    const part = raw.subarray(0, Math.min(prefix, raw.length));
+    let head: Uint8Array;
     try {
-      raw = gunzipSync(raw);
+      head = gunzipSync(part, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 8 << 20 });
     } catch (e) {
-      throw new FileFormatError(`IDX file ${file}: corrupt or truncated gzip data: ${(e as Error).message}`);
+      if (part.length === raw.length) throw corrupt(e);
+      continue;
     }
-  } else if (file.endsWith('.gz')) {
+    declared = declaredLength(head);
+    if (declared !== null) break;
+    if (part.length === raw.length) {
+      // all of it and still no header: a gzip error (truncated stream) comes first, then what is wrong with the bytes
+      try {
+        head = gunzipSync(raw, { maxOutputLength: 8 << 20 });
+      } catch (e) {
+        throw corrupt(e);
+      }
+    }
+    if (head.length >= 1024 || part.length === raw.length) {
+      decodeIdx(head, file); // a header that cannot be read: decodeIdx names the problem
+      throw corrupt(new Error('the header cannot be read'));
+    }
+  }
+  if (declared > limit) {
+    throw new LimitError(`IDX file ${file}: its header declares ${formatBytes(declared)} of data, above the limit of ${formatBytes(limit)} ` +
+      `for an inflated IDX file; raise it with ${limitFlags.inflatedBytes}`);
+  }
+  try {
+    return gunzipSync(raw, { maxOutputLength: declared + 1 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new FileFormatError(`IDX file ${file}: trailing bytes after the declared ${formatBytes(declared)} array (the gzip data inflates to more; inflation stopped there)`);
+    }
+    throw corrupt(e);
+  }
+}
+
+/** Read an IDX file, gzip-compressed or plain; bounded (see the top of this file). */
+export function readIdx(file: string): IdxArray {
+  let raw: Uint8Array = readBounded(file, 'idx', `IDX file ${file}`);
+  if (isGzip(raw)) raw = inflateBounded(raw, file);
+  else if (file.endsWith('.gz')) {
     throw new FileFormatError(`IDX file ${file}: named .gz but not gzip-compressed (no 1f 8b header)`);
   }
   return decodeIdx(raw, file);
 }
 
-/** Write an IDX file; gzip-compressed when the path ends in `.gz`. */
+/** Write an IDX file (atomically); gzip-compressed when the path ends in `.gz`. */
 export function writeIdx(file: string, array: IdxArray): void {
   const bytes = encodeIdx(array);
-  writeFileSync(file, file.endsWith('.gz') ? gzipSync(bytes) : bytes);
+  writeTextAtomic(file, file.endsWith('.gz') ? gzipSync(bytes) : bytes, `IDX file ${file}`);
 }
 
 /** A labelled image set: `count` images of rows×cols uint8 pixels, stored image after image in raster order. */

@@ -14,8 +14,9 @@
  * as numbers — parameters must still be finite when loaded, and a file with NaN weights is refused by name.
  */
 import { bytesFromBase64, bytesToBase64 } from '../core/base64.js';
-import { FileFormatError, NonFiniteError, OnwardError } from '../core/errors.js';
+import { FileFormatError, NonFiniteError, OnwardError, show } from '../core/errors.js';
 import { formatShape, shapeSize } from '../core/shapes.js';
+import { parameterFloor, type ModelSizes } from '../core/limits.js';
 import type { ParamStore } from '../core/params.js';
 
 export const MODEL_FORMAT = 'onward.model';
@@ -167,10 +168,38 @@ export function parseModelFile(text: string, source: string): ModelFile {
   if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT) {
     throw new FileFormatError(`'${source}' is not an onward model file (format must be '${MODEL_FORMAT}')`);
   }
-  if (f.version !== MODEL_VERSION) throw new FileFormatError(`'${source}' has model-file version ${f.version}; this onward reads version ${MODEL_VERSION}`);
+  if (f.version !== MODEL_VERSION) throw new FileFormatError(`'${source}' has model-file version ${show(f.version)}; this onward reads version ${MODEL_VERSION}`);
   if (!f.config || typeof f.config !== 'object') throw new FileFormatError(`'${source}' has no 'config'`);
-  if (!f.params || typeof f.params !== 'object') throw new FileFormatError(`'${source}' has no 'params'`);
+  if (!f.params || typeof f.params !== 'object' || Array.isArray(f.params)) throw new FileFormatError(`'${source}' has no 'params'`);
+  checkDeclaredSizes(f.config as Record<string, unknown>, f.params as Record<string, unknown>, source);
   return f as ModelFile;
+}
+
+/**
+ * A file's config declares sizes (hidden, layers, …) that decide how much memory the model takes; its params
+ * hold the numbers. A small file declaring a huge model is refused here, before anything is built from it.
+ */
+function checkDeclaredSizes(config: Record<string, unknown>, params: Record<string, unknown>, source: string): void {
+  const sizes = ['inputSize', 'hidden', 'layers', 'outputSize'] as const;
+  if (typeof config.model !== 'string' || !sizes.every((k) => Number.isInteger(config[k]) && (config[k] as number) >= 1)) return; // the model config check names it
+  if (config.stateSize !== undefined && !(Number.isInteger(config.stateSize) && (config.stateSize as number) >= 1)) return;
+  let held = 0;
+  for (const enc of Object.values(params)) held += heldNumbers(enc);
+  const floor = parameterFloor(config as unknown as ModelSizes);
+  if (floor > held) {
+    throw new FileFormatError(`'${source}': its config declares a ${config.model} model with hidden ${config.hidden} and layers ${config.layers}` +
+      `${config.stateSize !== undefined ? ` (stateSize ${config.stateSize})` : ''}, at least ${floor} parameters, but its params hold ${held} numbers; ` +
+      'the config or the parameters are damaged');
+  }
+}
+
+/** how many numbers an encoded array holds, without decoding it (0 for anything malformed) */
+function heldNumbers(enc: unknown): number {
+  if (!enc || typeof enc !== 'object') return 0;
+  const e = enc as Record<string, unknown>;
+  if (Array.isArray(e.data)) return e.data.length;
+  if (typeof e.base64 === 'string') return Math.floor((e.base64.length * 3) / 4 / (e.dtype === 'f32' ? 4 : 8));
+  return 0;
 }
 
 /** rethrow anything that is not already a typed error as a FileFormatError about `what` */

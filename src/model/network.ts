@@ -15,7 +15,8 @@
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ModelName, NameOr } from '../core/names.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, show } from '../core/errors.js';
+import { checkModelMemory } from '../core/limits.js';
 import { ParamStore, type ParamSpec } from '../core/params.js';
 import { Rng } from '../core/rng.js';
 import { createUnit, getUnit, unitModels } from '../units/index.js';
@@ -82,30 +83,34 @@ function positiveInt(what: string, v: unknown): number {
 }
 
 export function validateModelConfig(config: ModelConfig): ModelConfig {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`model config: expected an object {model, inputSize, hidden, layers, outputSize, loss}, got ${JSON.stringify(config)}`);
+  if (typeof config.model !== 'string') throw new ConfigError(`model config: model must be a model name, got ${show(config.model)}`);
   if (config.model !== 'lru') getUnit(config.model);
   positiveInt('inputSize', config.inputSize);
   positiveInt('hidden', config.hidden);
   positiveInt('layers', config.layers);
   positiveInt('outputSize', config.outputSize);
   if (config.stateSize !== undefined) positiveInt('stateSize', config.stateSize);
-  if (config.density !== undefined && !(config.density > 0 && config.density <= 1)) {
-    throw new ConfigError(`model config: density must be in (0, 1], got ${config.density}`);
+  if (config.density !== undefined && !(typeof config.density === 'number' && config.density > 0 && config.density <= 1)) {
+    throw new ConfigError(`model config: density must be in (0, 1], got ${show(config.density)}`);
   }
   if (config.maskMethod !== undefined && config.maskMethod !== 'static' && config.maskMethod !== 'magnitude') {
-    throw new ConfigError(`model config: maskMethod must be 'static' or 'magnitude', got '${config.maskMethod}'`);
+    throw new ConfigError(`model config: maskMethod must be 'static' or 'magnitude', got ${show(config.maskMethod)}`);
   }
   if (config.recurrent !== undefined && typeof config.recurrent !== 'boolean') {
     throw new ConfigError(`model config: recurrent must be true or false, got ${JSON.stringify(config.recurrent)}`);
   }
   if (config.recurrent === false && config.model === 'lru') throw new ConfigError(`model config: recurrent: false applies to recurrent-layer models, not 'lru'`);
   if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
-    throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got '${config.pooling}'`);
+    throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got ${show(config.pooling)}`);
   }
   if (config.decorrelate !== undefined && typeof config.decorrelate !== 'boolean') {
     throw new ConfigError(`model config: decorrelate must be true or false, got ${JSON.stringify(config.decorrelate)}`);
   }
   if (config.decorrelate && config.model === 'lru') throw new ConfigError("model config: decorrelate is available for rnn, gru, lstm and egru, not for the lru stack");
+  if (!config.loss || typeof config.loss !== 'object') throw new ConfigError(`model config: loss must be {kind: 'mse'} or {kind: 'ce', classes}, got ${JSON.stringify(config.loss)}`);
   new Loss(config.loss, config.outputSize);
+  checkModelMemory(config); // before any buffer: the declared sizes against the memory limit (core/limits.ts)
   return config;
 }
 

@@ -7,7 +7,7 @@
  * B×groups class ids for `ce`.
  */
 import type { Buf } from '../backend/backend.js';
-import { ConfigError, NonFiniteError, ShapeError } from '../core/errors.js';
+import { ConfigError, NonFiniteError, ShapeError, show } from '../core/errors.js';
 
 export type LossSpec = { kind: 'mse' } | { kind: 'ce'; classes: number };
 
@@ -19,7 +19,7 @@ export class Loss {
   constructor(readonly spec: LossSpec, readonly outSize: number) {
     if (spec.kind === 'ce') {
       if (!Number.isInteger(spec.classes) || spec.classes < 2 || outSize % spec.classes !== 0) {
-        throw new ConfigError(`loss ce: classes must be an integer ≥ 2 dividing the output size ${outSize}, got ${spec.classes}`);
+        throw new ConfigError(`loss ce: classes must be an integer ≥ 2 dividing the output size ${outSize}, got ${show(spec.classes)}`);
       }
       this.groups = outSize / spec.classes;
       this.targetWidth = this.groups;
@@ -27,7 +27,7 @@ export class Loss {
       this.groups = 1;
       this.targetWidth = outSize;
     } else {
-      throw new ConfigError(`unknown loss '${(spec as { kind: string }).kind}'; known losses: mse, ce`);
+      throw new ConfigError(`unknown loss ${show((spec as { kind: unknown }).kind)}; known losses: mse, ce`);
     }
   }
 

@@ -11,7 +11,7 @@
  * clipByGlobalNorm(c) scales g by min(1, c/‖g‖) before the update.
  */
 import type { Backend, Buf } from '../backend/backend.js';
-import { ConfigError, UnknownNameError } from '../core/errors.js';
+import { ConfigError, UnknownNameError, show } from '../core/errors.js';
 import { constant, type Schedule } from './schedule.js';
 
 export interface OptimizerState {
@@ -91,7 +91,7 @@ export function createOptimizer(config: OptimizerConfig): Optimizer {
       };
     }
     default:
-      throw new UnknownNameError('optimizer', String((config as { name: unknown }).name), optimizerNames);
+      throw new UnknownNameError('optimizer', show((config as { name: unknown }).name), optimizerNames);
   }
 }
 

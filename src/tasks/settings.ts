@@ -8,7 +8,7 @@ export function resolveSettings<K extends string>(task: string, preset: Preset, 
   if (!base) throw new ConfigError(`task ${task}: unknown preset '${preset}'; presets: ${Object.keys(presets).join(', ')}`);
   const out = { ...base };
   for (const [k, v] of Object.entries(overrides)) {
-    if (!(k in base)) throw new ConfigError(`task ${task}: unknown setting '${k}'; settings: ${Object.keys(base).join(', ')}`);
+    if (!Object.hasOwn(base, k)) throw new ConfigError(`task ${task}: unknown setting '${k}'; settings: ${Object.keys(base).join(', ')}`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`task ${task}: setting ${k} must be a positive integer, got ${v}`);
     out[k as K] = v;
   }

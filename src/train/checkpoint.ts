@@ -4,10 +4,11 @@
  * so a paused stream and a paused training run are the same kind of file. No file system here: `files.ts`
  * reads and writes checkpoints in Node.
  */
-import { FileFormatError } from '../core/errors.js';
+import { FileFormatError, show } from '../core/errors.js';
 import type { RngState } from '../core/rng.js';
 import type { Learner, LearnerState } from '../learners/learner.js';
 import { decodeArray, encodeBase64, type EncodedArray } from '../model/format.js';
+import { firstNonFinite } from './divergence.js';
 import type { OptimizerState } from '../optim/optimizers.js';
 
 export interface EncodedOptimizerState {
@@ -30,13 +31,16 @@ export function encodeOptimizerState(state: OptimizerState): EncodedOptimizerSta
 /** restore an optimizer state in place; `source` names the file in errors */
 export function decodeOptimizerStateInto(state: OptimizerState, enc: EncodedOptimizerState, source: string): void {
   if (!enc || typeof enc !== 'object' || !enc.buffers) throw new FileFormatError(`${source}: the optimizer state is missing`);
-  if (!Number.isInteger(enc.count) || enc.count < 0) throw new FileFormatError(`${source}: optimizer update count ${enc.count} is not a count`);
+  if (!Number.isSafeInteger(enc.count) || enc.count < 0) throw new FileFormatError(`${source}: optimizer update count ${show(enc.count)} is not a count`);
   state.count = enc.count;
   for (const [k, b] of Object.entries(state.buffers)) {
     const e = enc.buffers[k];
     if (!e) throw new FileFormatError(`${source}: optimizer state '${k}' is missing`);
     const { values } = decodeArray(e, `${source}: optimizer ${k}`);
     if (values.length !== b.length) throw new FileFormatError(`${source}: optimizer ${k} has ${values.length} numbers, expected ${b.length}`);
+    // a healthy run's moments are finite (a diverged run stops before it checkpoints): this is damage, not a learning rate
+    const bad = firstNonFinite(values);
+    if (bad >= 0) throw new FileFormatError(`${source}: optimizer state '${k}' element ${bad} is ${values[bad]}; the checkpoint's optimizer state is corrupt`);
     b.data.set(values);
   }
 }
@@ -50,10 +54,12 @@ export function decodeLearnerStateInto(learner: Learner, enc: EncodedLearnerStat
   if (!enc || typeof enc !== 'object' || !Array.isArray(enc.states) || !Array.isArray(enc.traces)) {
     throw new FileFormatError(`${source}: the learner state is missing`);
   }
-  const state: LearnerState = {
-    states: enc.states.map((a, i) => Array.from(decodeArray(a, `${source}: learner state ${i}`).values)),
-    traces: enc.traces.map((a, i) => Array.from(decodeArray(a, `${source}: learner trace ${i}`).values)),
-    rng: enc.rng,
+  const finite = (what: string) => (a: unknown, i: number): number[] => {
+    const values = decodeArray(a, `${source}: learner ${what} ${i}`).values;
+    const bad = firstNonFinite(values);
+    if (bad >= 0) throw new FileFormatError(`${source}: learner ${what} ${i} element ${bad} is ${values[bad]}; the checkpoint's learner state is corrupt`);
+    return Array.from(values);
   };
+  const state: LearnerState = { states: enc.states.map(finite('state')), traces: enc.traces.map(finite('trace')), rng: enc.rng };
   learner.loadState(state);
 }

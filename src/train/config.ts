@@ -3,7 +3,7 @@
  * config file, then --set key=value and the named flags), type-checked, unknown keys refused. The
  * resolved config is saved in the run directory and in every checkpoint.
  */
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, show } from '../core/errors.js';
 import { checkPcmSettings, defaultPcmSettings, type PcmSettings } from '../hardware/pcm.js';
 import { createTask, type Preset } from '../tasks/index.js';
 
@@ -126,15 +126,15 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
   for (const [key, raw] of Object.entries(overrides)) {
     if (raw === undefined) continue;
     if (key.startsWith('task.')) {
-      out.taskSettings[key.slice(5)] = toNumber(key, raw);
+      setOwn(out.taskSettings, key.slice(5), toNumber(key, raw));
       continue;
     }
     if (key === 'taskSettings') {
       if (!raw || typeof raw !== 'object') throw new ConfigError(`config: taskSettings must be an object`);
-      for (const [k, v] of Object.entries(raw)) out.taskSettings[k] = toNumber(`taskSettings.${k}`, v);
+      for (const [k, v] of Object.entries(raw)) setOwn(out.taskSettings, k, toNumber(`taskSettings.${k}`, v));
       continue;
     }
-    if (!(key in config)) {
+    if (!Object.hasOwn(config, key)) { // own keys only: 'toString', 'constructor', '__proto__' are no config keys
       throw new ConfigError(`unknown config key '${key}'; keys: ${Object.keys(config).join(', ')}, task.<setting>`);
     }
     const k = key as keyof TrainConfig;
@@ -144,6 +144,7 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
     } else if ((numberKeys as readonly string[]).includes(key)) {
       (out as unknown as Record<string, number>)[key] = toNumber(key, raw);
     } else {
+      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') throw new ConfigError(`config: ${key} must be a string, got ${show(raw)}`);
       const v = String(raw);
       const allowed = choices[k];
       if (allowed && !allowed.includes(v)) throw new ConfigError(`config: ${key} must be one of ${allowed.join(', ')}, got '${v}'`);
@@ -151,6 +152,11 @@ export function applyOverrides(config: TrainConfig, overrides: Record<string, un
     }
   }
   return out;
+}
+
+/** an own property even for '__proto__' (an assignment would set the prototype and the key would vanish unchecked) */
+function setOwn(o: Record<string, number>, key: string, value: number): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function toNumber(key: string, raw: unknown): number {

@@ -18,7 +18,7 @@
  */
 import type { Backend, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
-import { ConfigError, FileFormatError, ShapeError } from '../core/errors.js';
+import { ConfigError, DivergenceError, FileFormatError, ShapeError, show } from '../core/errors.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import {
   LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams,
@@ -29,6 +29,8 @@ import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/o
 import {
   decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
 } from './checkpoint.js';
+import { DivergenceMonitor } from './divergence.js';
+import { checkSample, type SampleShape } from './sample-check.js';
 
 export interface StreamConfig {
   /** the network (inputSize = the width of x, outputSize and loss = what the targets are) */
@@ -79,10 +81,15 @@ export interface StreamCheckpoint {
 
 export function validateStreamConfig(c: StreamConfig): StreamConfig {
   if (!c || typeof c !== 'object') throw new ConfigError('stream config: expected an object {model, learner, optimizer, updateEvery, seed}');
+  const keys = ['model', 'learner', 'optimizer', 'updateEvery', 'seed', 'window', 'learnerOptions', 'backend', 'dtype'];
+  const unknown = Object.keys(c).filter((k) => !keys.includes(k));
+  if (unknown.length) throw new ConfigError(`stream config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; keys: ${keys.join(', ')}`);
+  if (c.learnerOptions !== undefined && (!c.learnerOptions || typeof c.learnerOptions !== 'object')) throw new ConfigError('stream config: learnerOptions must be an object');
   validateModelConfig(c.model);
-  if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1) throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${c.updateEvery}`);
-  if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${c.seed}`);
-  if (!c.optimizer || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be ≥ 0, got ${c.optimizer?.lr}`);
+  if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1) throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${show(c.updateEvery)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${show(c.seed)}`);
+  if (!c.optimizer || typeof c.optimizer !== 'object' || typeof c.optimizer.lr !== 'number' || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be a number ≥ 0, got ${show(c.optimizer?.lr)}`);
+  if (typeof c.learner !== 'string') throw new ConfigError(`stream config: learner must be a learner name, got ${show(c.learner)}`);
   return c;
 }
 
@@ -101,6 +108,12 @@ export class OnlineStream {
   private readonly mask = new Float64Array(1);
   /** the report of the latest step: one object, refreshed each step, so a step allocates nothing */
   private readonly report: StreamStep;
+  /** what a sample must look like (checked before it touches anything) */
+  private readonly sampleShape: SampleShape;
+  /** non-finite losses, predictions or weights stop the stream (divergence.ts) */
+  private readonly monitor = new DivergenceMonitor('stream', 'resume from the last checkpoint saved before this step with a lower learning rate', false);
+  /** set when the stream diverged: it takes no more samples and writes no checkpoint */
+  diverged: DivergenceError | null = null;
 
   constructor(readonly config: StreamConfig, backend?: Backend) {
     validateStreamConfig(config);
@@ -111,20 +124,28 @@ export class OnlineStream {
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.learner.startSequence();
     this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };
+    this.sampleShape = { inputSize: this.network.inputSize, targetWidth: this.network.loss.targetWidth, loss: config.model.loss, dtype: this.backend.dtype };
   }
 
   /** one sample: predict ŷ_t, then learn from the target (if any); updates every `updateEvery` samples */
   push(x: ArrayLike<number>, target: ArrayLike<number> | null = null, mask = 1): StreamStep {
-    const net = this.network;
-    if (x.length !== net.inputSize) throw new ShapeError(`stream: sample ${this.step} has ${x.length} inputs, the model takes ${net.inputSize}`);
+    if (this.diverged) throw this.diverged;
+    checkSample(this.sampleShape, this.step, x, target, mask); // before anything moves: a rejected sample changes nothing
     this.mask[0] = target ? mask : 0;
     const loss = this.learner.step(x, target, target ? this.mask : null);
     this.step++;
     this.pending++;
     let updated = false;
-    if (this.pending === this.config.updateEvery) {
-      this.update();
-      updated = true;
+    try {
+      this.monitor.loss(this.step - 1, loss);
+      this.monitor.predictions(this.step - 1, this.learner.output.data);
+      if (this.pending === this.config.updateEvery) {
+        this.update();
+        updated = true;
+      }
+    } catch (e) {
+      if (e instanceof DivergenceError) this.diverged = e;
+      throw e;
     }
     const r = this.report;
     r.step = this.step;
@@ -140,6 +161,7 @@ export class OnlineStream {
     net.applyMasks(); // masked weights get no gradient ...
     this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
     net.applyMasks(); // ... and stay exactly zero
+    this.monitor.weights(this.step - 1, net.params);
     net.zeroGrads();
     this.pending = 0;
     this.updates++;
@@ -154,6 +176,7 @@ export class OnlineStream {
     if (limit <= 0 || options.signal?.aborted) return;
     let taken = 0;
     for await (const s of source) {
+      if (!s || typeof s !== 'object') throw new ShapeError(`stream sample ${this.step}: expected {x, target?, mask?}, got ${s === null ? 'null' : typeof s}`);
       yield this.push(s.x, s.target ?? null, s.mask ?? 1);
       if (++taken >= limit || options.signal?.aborted) return;
     }
@@ -175,6 +198,8 @@ export class OnlineStream {
 
   /** everything needed to resume exactly: a model file with a `checkpoint` section */
   checkpointFile(): ModelFile<ModelConfig, StreamCheckpoint> {
+    // a checkpoint that could not be loaded again is never written
+    if (this.diverged) throw new DivergenceError(`stream: no checkpoint after divergence (${this.diverged.message})`, this.diverged.step, this.diverged.quantity);
     return {
       ...this.modelFile(),
       checkpoint: {
@@ -193,7 +218,7 @@ export class OnlineStream {
     const { config, step, pending, updates } = ck.stream;
     const s = new OnlineStream(config, backend);
     for (const [what, v] of [['step', step], ['pending', pending], ['updates', updates]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${v} is not a count`);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${show(v)} is not a count (an integer 0 … 2^53)`);
     }
     if (pending >= config.updateEvery) throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
     decodeParamsInto(s.network.params, file.params, source);

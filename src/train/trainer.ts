@@ -7,6 +7,7 @@
 import type { Backend, Buf } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { FileFormatError } from '../core/errors.js';
+import { checkCount, checkModelMemory, getLimits, limitFlags, runBytes } from '../core/limits.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import { ForwardPass } from '../model/forward.js';
@@ -19,9 +20,11 @@ import { PcmDevice, type PcmDeviceState } from '../hardware/pcm.js';
 import {
   decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
 } from './checkpoint.js';
-import { applyOverrides, pcmSettings, validateConfig, type TrainConfig } from './config.js';
+import { pcmSettings, validateConfig, type TrainConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
 import { compare, parameterGroups, pick } from '../check/gradcheck.js';
+import { DivergenceMonitor, trainingHint } from './divergence.js';
+import { checkCheckpointState } from './resume.js';
 
 /** per parameter group ('layers.0', …, 'readout', 'all'): the learner's gradient against BPTT's */
 export type Alignment = Record<string, { cosine: number; normRatio: number }>;
@@ -95,10 +98,19 @@ export class Trainer {
   lastAlignment: Alignment | null = null;
   private alignLearners: { learner: Learner; bptt: Learner } | null = null;
   private evalPass: { fwd: ForwardPass; caches: ReturnType<Network['modules'][number]['createCache']>[] } | null = null;
+  /** a non-finite or exploded loss, or non-finite weights, stop the run (divergence.ts) */
+  readonly monitor = new DivergenceMonitor('training', trainingHint);
+  /** what a resume changed (flags that may change on resume), one line each */
+  resumeNotes: string[] = [];
 
   constructor(readonly config: TrainConfig) {
     validateConfig(config);
     this.task = createTask(config.task, config.preset, config.taskSettings);
+    // the declared sizes against the limits (core/limits.ts), before any buffer of the run is allocated
+    const sizes = modelConfigFor(config, this.task);
+    checkModelMemory(sizes, runBytes(sizes, config.batch, this.task.seqLength, this.task.outputSize), ` at batch ${config.batch}, T ${this.task.seqLength}`);
+    checkCount(config.evalBatches, getLimits().maxEvalBatches, 'evalBatches', limitFlags.maxEvalBatches!);
+
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
     this.learner = createLearner(config.learner, this.network, learnerOptionsFor(config));
@@ -130,6 +142,7 @@ export class Trainer {
     // on the device, the optimizer's update goes out as programming pulses; the weights are what the device holds
     if (this.device) this.device.program(net.params.flat, this.before!, (name) => net.params.entry(name).offset);
     net.applyMasks(); // ... and stay exactly zero
+    this.monitor.weights(this.step, net.params);
     net.zeroGrads();
     this.prune();
   }
@@ -164,6 +177,7 @@ export class Trainer {
         pending = 0;
       }
     }
+    this.monitor.loss(this.step, loss);
     if (pending > 0) this.update();
     this.step++;
     return { loss, value: this.metric.value() };
@@ -207,6 +221,9 @@ export class Trainer {
       this.evalPass = { fwd, caches: this.network.modules.map((m) => m.createCache(this.backend, B)) };
     }
     const { fwd, caches } = this.evalPass;
+    // evaluation reads the device with its own noise draws and puts the device's generator back afterwards,
+    // so how often a run evaluates never changes what it trains
+    const deviceRng = this.device?.rng.getState();
     const rng = new Rng(this.config.seed + 1_000_003);
     const acc = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
     let loss = 0;
@@ -221,7 +238,10 @@ export class Trainer {
         acc.add(B, out.data, data.target[t]!, data.score?.[t] ?? data.mask[t]!);
       }
     }
-    this.device?.writeWeights();
+    if (this.device) {
+      this.device.rng.setState(deviceRng!);
+      this.device.writeWeights();
+    }
     this.network.applyMasks();
     return { loss: loss / this.config.evalBatches, value: acc.value() };
   }
@@ -235,6 +255,8 @@ export class Trainer {
   }
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
+    // never a checkpoint that could not be loaded again (non-finite weights are refused on loading)
+    this.monitor.weights(this.step, this.network.params);
     return {
       ...this.modelFile(),
       checkpoint: {
@@ -255,10 +277,13 @@ export class Trainer {
   static fromCheckpointFile(file: ModelFile, source: string, overrides: Record<string, unknown> = {}): Trainer {
     const ck = (file as ModelFile<ModelConfig, CheckpointState>).checkpoint;
     if (!ck || !ck.train) throw new FileFormatError(`'${source}' is a model file without a checkpoint section; it cannot resume a run`);
-    const trainer = new Trainer(validateConfig(applyOverrides(ck.train, overrides)));
+    // every field range-checked, unknown keys refused, the run's model the file's (before anything is built)
+    const notes: string[] = [];
+    const config = checkCheckpointState(ck, file.config, source, overrides, modelConfigFor, notes);
+    const trainer = new Trainer(config);
+    trainer.resumeNotes = notes;
     decodeParamsInto(trainer.network.params, file.params, source);
     decodeMasksInto(trainer.network.masks, file.masks, source);
-    if (!Number.isInteger(ck.step) || ck.step < 0) throw new FileFormatError(`${source}: checkpoint step ${ck.step} is not a count`);
     trainer.step = ck.step;
     decodeOptimizerStateInto(trainer.optState, ck.optimizer, source);
     decodeLearnerStateInto(trainer.learner, ck.learner, source);

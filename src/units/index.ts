@@ -28,7 +28,7 @@ export const unitModels: Readonly<Record<string, UnitModel>> = {
 export const spikingModels: readonly string[] = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'];
 
 export function getUnit(name: string): UnitModel {
-  const u = unitModels[name];
+  const u = Object.hasOwn(unitModels, name) ? unitModels[name] : undefined; // own entries only: 'toString' is no unit
   if (!u) throw new UnknownNameError('model', name, Object.keys(unitModels));
   return u;
 }
