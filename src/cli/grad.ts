@@ -133,7 +133,7 @@ export const gradCommand = defineCommand({
 
 export const gradcheckCommand = defineCommand({
   name: 'gradcheck',
-  summary: 'every learner against BPTT, and BPTT against finite differences, on small random networks',
+  summary: 'every learner row\'s exactness claims checked against BPTT (exit 1 on a failure), and its alignment per layer',
   options: gradcheckOptions,
   run: gradcheckRun,
 });
