@@ -109,7 +109,9 @@ export class LineChart {
       if (log) {
         // a log axis needs a positive range (an empty chart shows one decade)
         if (empty || min <= 0) return [0.1, 1];
-        return [min / 1.25, max * 1.25];
+        // whole decades at both ends: uPlot labels a log axis at 1·2·5 values as space allows, so a range
+        // inside one decade could show a single label; decade ends always give at least two
+        return [10 ** Math.floor(Math.log10(min / 1.25)), 10 ** Math.ceil(Math.log10(max * 1.25))];
       }
       if (empty) return include.length ? [Math.min(...include), Math.max(...include)] : [0, 1];
       const lo = Math.min(min, ...include), hi = Math.max(max, ...include);
