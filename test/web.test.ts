@@ -34,11 +34,11 @@ test('the catalogue lists every task, unit model and learner of the tables', () 
 });
 
 test('the form resolves like --set: task defaults, then the fields; bad values are refused by name', () => {
-  const c = resolveConfig({ task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'rtrl', hidden: '12', lr: '0.01', 'task.bits': '2' } });
-  assert.equal(c.model, 'gru');
-  assert.equal(c.hidden, 12);
-  assert.equal(c.lr, 0.01);
-  assert.equal(c.taskSettings.bits, 2);
+  const { config: c } = resolveConfig({ task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'rtrl', hidden: '12', lr: '0.01', 'task.bits': '2' } });
+  assert.equal(c.model.name, 'gru');
+  assert.equal(c.model.hidden, 12);
+  assert.equal(c.optimizer.lr, 0.01);
+  assert.equal(c.task.settings.bits, 2);
   assert.throws(() => resolveConfig({ task: 'copy', preset: 'ci', overrides: { hidden: 'many' } }), /hidden must be a number/);
   assert.throws(() => resolveConfig({ task: 'copy', preset: 'ci', overrides: { colour: 'red' } }), /unknown config key 'colour'/);
 });
@@ -64,7 +64,7 @@ for (const [task, model, learner] of [['copy', 'gru', 'rtrl'], ['adding', 'lru',
     if (last.sequence.kind === 'ce') assert.ok(last.sequence.confidence.every((p) => p >= 0 && p <= 1));
     // the model file: loaded into a fresh run on the same task, it evaluates identically
     const loaded = new PlaygroundRun({ ...spec, overrides: { ...spec.overrides, hidden: 99 }, modelText: run.modelText(), modelName: 'm.json' });
-    assert.equal(loaded.config.hidden, 8, 'the file decides the network shape');
+    assert.equal(loaded.config.model.hidden, 8, 'the file decides the network shape');
     assert.equal(loaded.progress(true).eval!.loss, last.eval!.loss);
   });
 }
@@ -110,7 +110,7 @@ test('bptt reports the window it holds before each update, not the empty state a
 test('a model file that does not fit is refused by name', () => {
   assert.throws(() => new PlaygroundRun({ task: 'copy', preset: 'ci', overrides: {}, modelText: '{"format": "other"}', modelName: 'x.json' }), /'x.json' is not an onward model file/);
   const run = new PlaygroundRun({ task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'rtrl', hidden: 4, layers: 1, steps: 1 } });
-  assert.throws(() => new PlaygroundRun({ task: 'adding', preset: 'ci', overrides: {}, modelText: run.modelText(), modelName: 'copy.json' }), /parameters|shape/);
+  assert.throws(() => new PlaygroundRun({ task: 'adding', preset: 'ci', overrides: {}, modelText: run.modelText(), modelName: 'copy.json' }), /parameters|shape|inputs/);
 });
 
 // ---- nothing on the browser path imports Node ----

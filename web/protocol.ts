@@ -1,11 +1,26 @@
 /** The messages between the page and a training worker (one worker per learner being compared). */
-import type { TrainConfig } from '../src/train/config.js';
+import type { OptionDoc, RunConfig } from '../src/train/config.js';
 import type { Preset } from '../src/tasks/index.js';
 
 export interface Catalogue {
-  tasks: { name: string; description: string; defaults: Partial<TrainConfig> | null }[];
+  /** each task with what its ci preset chooses for the page's fields (null: its ci preset cannot be made here) */
+  tasks: { name: string; description: string; defaults: PageDefaults | null }[];
   models: { name: string; description: string }[];
   learners: { name: string; description: string; exact: boolean; models: string[] }[];
+  /** every option of the run config (key as --set takes it, type, default, one line of documentation), from the schemas */
+  options: OptionDoc[];
+}
+
+/** the page's fields that a task preset fills */
+export interface PageDefaults {
+  model: string;
+  learner: string;
+  hidden: number;
+  layers: number;
+  batch: number;
+  lr: number;
+  steps: number;
+  updateEvery: number;
 }
 
 /** what to run: a task and preset, config overrides as `--set` takes them, and optionally a model file to start from */
@@ -49,7 +64,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'catalogue'; catalogue: Catalogue }
-  | { type: 'started'; params: number; seqLength: number; metric: string; config: TrainConfig; backend: string }
+  | { type: 'started'; params: number; seqLength: number; metric: string; config: RunConfig; backend: string }
   | { type: 'progress'; progress: Progress }
   | { type: 'model'; text: string }
   | { type: 'error'; message: string };

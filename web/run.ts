@@ -12,19 +12,23 @@ import { modelNames, type ModelConfig, type Network } from '../src/model/network
 import type { LossSpec } from '../src/modules/loss.js';
 import type { ModuleCache } from '../src/modules/module.js';
 import { Rng } from '../src/core/rng.js';
-import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../src/train/config.js';
-import { Trainer } from '../src/train/trainer.js';
-import { taskTable } from '../src/tasks/index.js';
+import { applyOverrides, defaultConfig, listOptions, type RunConfig } from '../src/train/config.js';
+import { modelSectionOf, Trainer } from '../src/train/trainer.js';
+import { createTask, taskTable } from '../src/tasks/index.js';
 import { unitModels } from '../src/units/index.js';
-import type { Catalogue, Progress, RunSpec, SequenceView } from './protocol.js';
+import type { Catalogue, PageDefaults, Progress, RunSpec, SequenceView } from './protocol.js';
 
 /** what the page offers, read from the library's tables (new rows appear here by themselves) */
 export function catalogue(): Catalogue {
   const tasks = taskTable.map((t) => {
-    let defaults: Partial<TrainConfig> | null = null;
+    let defaults: PageDefaults | null = null;
     try {
       const d = defaultConfig(t.name, 'ci');
-      defaults = { model: d.model, learner: d.learner, hidden: d.hidden, layers: d.layers, batch: d.batch, lr: d.lr, steps: d.steps, updateEvery: d.updateEvery };
+      createTask(t.name, 'ci');
+      defaults = {
+        model: d.model.name, learner: d.learner.name, hidden: d.model.hidden, layers: d.model.layers, batch: d.train.batch, lr: d.optimizer.lr,
+        steps: d.train.steps, updateEvery: d.train.updateEvery,
+      };
     } catch {
       defaults = null; // a task whose ci preset cannot be made here is still listed; starting it shows why
     }
@@ -35,33 +39,30 @@ export function catalogue(): Catalogue {
     description: unitModels[name]?.description ?? 'the online-LRU paper\'s stack: encoder → [LayerNorm → LRU → GELU → GLU, residual] × layers → decoder',
   }));
   const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models] }));
-  return { tasks, models, learners };
+  return { tasks, models, learners, options: listOptions() };
 }
 
-/** the page's fields → a full run config, exactly as `onward train --task … --set key=value` resolves them */
-export function resolveConfig(spec: RunSpec): TrainConfig {
-  let config = applyOverrides(defaultConfig(spec.task, spec.preset), { evalEvery: 0, ...spec.overrides });
-  if (spec.modelText !== undefined) {
-    // a loaded model file decides the network's shape; the page's task and training settings stay
-    const c = parseModelFile(spec.modelText, spec.modelName ?? 'model file').config as Partial<ModelConfig>;
-    const shape: Record<string, unknown> = {};
-    for (const k of ['model', 'hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod'] as const) {
-      if (c[k] !== undefined) shape[k] = c[k];
-    }
-    config = applyOverrides(config, shape);
-  }
-  return validateConfig(config);
+/**
+ * The page's fields → a full run config, exactly as `onward train --task … --set key=value` resolves them. A
+ * loaded model file decides the network: the run builds it from the file's model config as it is (`modelConfig`),
+ * and the config's model section describes that network; the page's task and training settings stay.
+ */
+export function resolveConfig(spec: RunSpec): { config: RunConfig; modelConfig?: ModelConfig } {
+  const config = applyOverrides(defaultConfig(spec.task, spec.preset), { 'eval.every': 0, ...spec.overrides });
+  if (spec.modelText === undefined) return { config };
+  const modelConfig = parseModelFile(spec.modelText, spec.modelName ?? 'model file').config as ModelConfig;
+  return { config: applyOverrides(config, { model: modelSectionOf(modelConfig) }), modelConfig };
 }
 
 /** what the worker drives: an episodic run (PlaygroundRun) or a stream (PlaygroundStream, stream-run.ts) */
 export interface Session {
-  readonly config: TrainConfig;
+  readonly config: RunConfig;
   readonly done: boolean;
   /** the backend, as name/dtype */
   readonly backend: string;
   trainFor(ms: number): number;
   progress(evaluate: boolean): Progress;
-  info(): { params: number; seqLength: number; metric: string; config: TrainConfig };
+  info(): { params: number; seqLength: number; metric: string; config: RunConfig };
   modelText(): string;
 }
 
@@ -89,7 +90,7 @@ export function loadModelInto(network: Network, text: string, name: string): voi
 
 export class PlaygroundRun implements Session {
   readonly trainer: Trainer;
-  readonly config: TrainConfig;
+  readonly config: RunConfig;
   /** training time and batches since the last report (the cost curve shows the recent cost, not a running mean) */
   private trainMs = 0;
   private trainedSteps = 0;
@@ -104,18 +105,19 @@ export class PlaygroundRun implements Session {
   private readonly recorder: SequenceRecorder;
 
   constructor(spec: RunSpec) {
-    this.config = resolveConfig(spec);
-    this.trainer = new Trainer(this.config);
+    const { config, modelConfig } = resolveConfig(spec);
+    this.trainer = new Trainer(config, { modelConfig });
+    this.config = this.trainer.config;
     if (spec.modelText !== undefined) loadModelInto(this.trainer.network, spec.modelText, spec.modelName ?? 'model file');
     this.peakStateBytes = trackPeakState(this.trainer.learner);
     const fwd = new ForwardPass(this.trainer.network, 1);
     fwd.ctx.training = false;
-    this.view = { fwd, caches: this.trainer.network.modules.map((m) => m.createCache(this.trainer.backend, 1)), rng: new Rng(this.config.seed + 7) };
+    this.view = { fwd, caches: this.trainer.network.modules.map((m) => m.createCache(this.trainer.backend, 1)), rng: new Rng(this.config.train.seed + 7) };
     this.recorder = new SequenceRecorder(this.trainer.task.loss, this.trainer.task.outputSize);
   }
 
   get done(): boolean {
-    return this.trainer.step >= this.config.steps;
+    return this.trainer.step >= this.config.train.steps;
   }
 
   get backend(): string {
@@ -152,7 +154,7 @@ export class PlaygroundRun implements Session {
     }
     const p: Progress = {
       step: t.step,
-      steps: this.config.steps,
+      steps: this.config.train.steps,
       loss: this.sinceReport > 0 ? this.lossSum / this.sinceReport : null,
       value: this.sinceReport > 0 ? this.valueSum / this.sinceReport : null,
       eval: evalResult,
@@ -179,7 +181,7 @@ export class PlaygroundRun implements Session {
     return this.recorder.view();
   }
 
-  info(): { params: number; seqLength: number; metric: string; config: TrainConfig } {
+  info(): { params: number; seqLength: number; metric: string; config: RunConfig } {
     return { params: this.trainer.network.size, seqLength: this.trainer.task.seqLength, metric: this.trainer.task.metric, config: this.config };
   }
 

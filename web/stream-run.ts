@@ -9,13 +9,13 @@ import { Rng } from '../src/core/rng.js';
 import { modelConfigFor } from '../src/train/trainer.js';
 import { MetricAccumulator } from '../src/train/metrics.js';
 import { OnlineStream } from '../src/train/stream.js';
-import type { TrainConfig } from '../src/train/config.js';
+import type { RunConfig } from '../src/train/config.js';
 import { createTask, type Batch, type Task } from '../src/tasks/index.js';
 import { loadModelInto, resolveConfig, SequenceRecorder, trackPeakState, type Session } from './run.js';
 import type { Progress, RunSpec, SequenceView } from './protocol.js';
 
 export class PlaygroundStream implements Session {
-  readonly config: TrainConfig;
+  readonly config: RunConfig;
   readonly task: Task;
   readonly stream: OnlineStream;
   private readonly rng: Rng;
@@ -34,29 +34,39 @@ export class PlaygroundStream implements Session {
   private samplesSinceReport = 0;
 
   constructor(spec: RunSpec) {
-    this.config = resolveConfig(spec);
-    const c = this.config;
-    this.task = createTask(c.task, c.preset, c.taskSettings);
+    const { config: c, modelConfig } = resolveConfig(spec);
+    this.config = c;
+    this.task = createTask(c.task.name, c.task.preset, c.task.settings);
+    // a loaded model file's network as it is; otherwise the page's model section on this task
+    const { name: learner, ...learnerOptions } = c.learner;
+    const o = c.optimizer, t = c.train;
+    const updateEvery = t.updateEvery > 0 ? t.updateEvery : this.task.seqLength;
+    // magnitude pruning reaches its density after two thirds of the run's updates, as in episode mode
+    const updates = Math.floor((t.steps * this.task.seqLength) / updateEvery);
     this.stream = new OnlineStream({
-      model: modelConfigFor(c, this.task),
-      learner: c.learner,
-      optimizer: { name: c.optimizer, lr: c.lr, clip: c.clip, weightDecay: c.weightDecay, momentum: c.momentum },
-      updateEvery: c.updateEvery > 0 ? c.updateEvery : this.task.seqLength,
-      seed: c.seed,
-      window: c.window,
-      backend: c.backend,
-      dtype: c.dtype,
+      model: modelConfig ?? modelConfigFor(c, this.task),
+      learner,
+      learnerOptions,
+      optimizer: { name: o.name, lr: o.lr, clip: o.clip, weightDecay: o.weightDecay, momentum: o.momentum },
+      updateEvery,
+      seed: t.seed,
+      window: c.learner.window,
+      backend: t.backend,
+      dtype: t.dtype,
+      device: c.device,
+      pruneEvery: t.pruneEvery,
+      ...(c.model.maskMethod === 'magnitude' ? { pruneUntil: t.pruneUntil > 0 ? t.pruneUntil : Math.max(1, Math.floor((2 * updates) / 3)) } : {}),
     });
     this.peakStateBytes = trackPeakState(this.stream.learner);
     if (spec.modelText !== undefined) loadModelInto(this.stream.network, spec.modelText, spec.modelName ?? 'model file');
-    this.rng = new Rng(c.seed + 2);
+    this.rng = new Rng(t.seed + 2);
     this.batch = this.task.batch(1, this.rng);
     this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize);
     this.recorder = new SequenceRecorder(this.task.loss, this.task.outputSize);
   }
 
   get done(): boolean {
-    return this.sequences >= this.config.steps;
+    return this.sequences >= this.config.train.steps;
   }
 
   get backend(): string {
@@ -99,7 +109,7 @@ export class PlaygroundStream implements Session {
     const online = seqs > 0 ? { loss: this.lossSum / seqs, value: this.metric.value() } : null;
     const p: Progress = {
       step: this.sequences,
-      steps: this.config.steps,
+      steps: this.config.train.steps,
       loss: online?.loss ?? null,
       value: online?.value ?? null,
       eval: online,
@@ -117,7 +127,7 @@ export class PlaygroundStream implements Session {
     return p;
   }
 
-  info(): { params: number; seqLength: number; metric: string; config: TrainConfig } {
+  info(): { params: number; seqLength: number; metric: string; config: RunConfig } {
     return { params: this.stream.network.size, seqLength: this.task.seqLength, metric: this.task.metric, config: this.config };
   }
 

@@ -141,7 +141,7 @@ export async function writeReport(dir: string, plan: BenchPlan, records: readonl
   const reportPath = join(dir, 'report.md');
   writeTextAtomic(reportPath, reportMarkdown(summary, charts, {
     command: ctx.command, machine: machineDescription(), date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    backend: `${plan.runs[0]?.config.backend ?? 'wasm'}/${plan.runs[0]?.config.dtype ?? 'float32'}`, workers: ctx.workers,
+    backend: `${plan.runs[0]?.config.train.backend ?? 'wasm'}/${plan.runs[0]?.config.train.dtype ?? 'float32'}`, workers: ctx.workers,
   }));
   return { summary, reportPath, charts: charts.map((c) => join(dir, c.file)) };
 }

@@ -7,7 +7,8 @@
 import { TsBackend } from '../backend/ts.js';
 import { learnerTable } from '../learners/index.js';
 import { Network, type ModelConfig } from '../model/network.js';
-import { cosine, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from './oracle.js';
+import { alignment } from './alignment.js';
+import { finiteDifferenceGradient, learnerGradient, randomSequence } from './oracle.js';
 
 export interface GradcheckRow {
   model: string;
@@ -36,31 +37,6 @@ export interface GradcheckOptions {
   seeds?: number;
 }
 
-/** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' (indices into the flat store) */
-export function parameterGroups(net: Network): { layer: string; index: number[] }[] {
-  const out = new Map<string, number[]>();
-  for (const name of net.params.names()) {
-    const layer = name.split('.').slice(0, name.startsWith('layers.') ? 2 : 1).join('.');
-    const e = net.params.entry(name);
-    const list = out.get(layer) ?? [];
-    for (let i = 0; i < e.size; i++) list.push(e.offset + i);
-    out.set(layer, list);
-  }
-  return [...[...out.entries()].map(([layer, index]) => ({ layer, index })), { layer: 'all', index: Array.from({ length: net.size }, (_, i) => i) }];
-}
-
-/** relative error, cosine and norm ratio of a gradient against a reference */
-export function compare(g: ArrayLike<number>, ref: ArrayLike<number>): { relErr: number; cosine: number; normRatio: number } {
-  let gg = 0, rr = 0;
-  for (let i = 0; i < ref.length; i++) {
-    gg += g[i]! ** 2;
-    rr += ref[i]! ** 2;
-  }
-  return { relErr: relativeError(g, ref), cosine: cosine(g, ref), normRatio: Math.sqrt(gg) / Math.max(Math.sqrt(rr), 1e-300) };
-}
-
-export const pick = (v: Float64Array, idx: number[]): number[] => idx.map((i) => v[i]!);
-
 export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
   const { seeds = 1, seed = 0 } = options;
   const runs = Array.from({ length: seeds }, (_, k) => gradcheckOnce({ ...options, seed: seed + 10 * k }));
@@ -88,17 +64,13 @@ function gradcheckOnce(options: GradcheckOptions): GradcheckRow[] {
     const seq = randomSequence(net, T, B, seed + 2);
     const bptt = learnerGradient('bptt', net, seq, B);
     const fd = finiteDifferenceGradient(net, seq, B);
-    for (const g of parameterGroups(net)) {
-      rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...compare(pick(bptt, g.index), pick(fd, g.index)), exact: true });
-    }
+    for (const [layer, a] of Object.entries(alignment(net, bptt, fd))) rows.push({ model, learner: 'bptt vs finite differences', layer, param: 'all', ...a, exact: true });
     for (const info of learnerTable) {
       if (info.name === 'bptt' || !info.models.includes(unit)) continue;
       if (options.learners && !options.learners.includes(info.name)) continue;
       // tbptt is shown with a window shorter than the sequence, where it is biased
       const g = learnerGradient(info.name, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
-      for (const grp of parameterGroups(net)) {
-        rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', ...compare(pick(g, grp.index), pick(bptt, grp.index)), exact: info.exact });
-      }
+      for (const [layer, a] of Object.entries(alignment(net, g, bptt))) rows.push({ model, learner: info.name, layer, param: 'all', ...a, exact: info.exact });
     }
   }
   return rows;

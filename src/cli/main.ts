@@ -7,6 +7,7 @@ import { gradCommand, gradcheckCommand } from './grad.js';
 import { listCommand } from './list.js';
 import { dataCommand } from './data.js';
 import { playgroundCommand } from './playground.js';
+import { schemaCommand } from './schema.js';
 
 const HELP = `onward — train recurrent networks online
 
@@ -23,6 +24,7 @@ commands:
   data --task NAME [--n N] [--seed S]              generated samples with their readable form
   list [--json]                                    tasks, models, learners
   playground [--port N] [--rebuild]                serve the browser playground on 127.0.0.1 (default port 5173)
+  schema [--out FILE]                              the JSON Schema of a run config file (train --config)
   help                                             this text
 
 Run 'npm test' in the project folder for the test suites.`;
@@ -37,6 +39,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   perf: perfCommand,
   playground: playgroundCommand,
   bench: benchCommand,
+  schema: schemaCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

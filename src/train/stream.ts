@@ -5,7 +5,8 @@
  *   for each sample (x_t, y_t):  ŷ_t = the network's prediction from x_t and its state   (made BEFORE learning
  *                                  from y_t: test-then-train, so the running loss is an honest forecast error)
  *                                accumulate this step's gradient into the learner (traces, no history)
- *                                every k samples: flush, optimizer update, zero the gradient
+ *                                every k samples: the update step of every driver (update.ts: flush, masks,
+ *                                  optimizer, device, masks, zero, prune)
  *
  * Memory is what the learner and optimizer hold when they are built — nothing grows with the number of samples:
  * the online learners (rtrl, online-lru, ...) keep fixed-size traces; bptt/tbptt keep the at most k steps of the
@@ -15,20 +16,21 @@
  * format with a `checkpoint.stream` section (the stream's config and counters), the optimizer state, the
  * learner state and the accumulated gradient of a partial update window — so a resumed stream continues bit for
  * bit. Learners that store a window (bptt) can only be checkpointed at an update boundary and say so.
+ *
+ * A stream may train through a device (`device: {name: 'pcm', …}`: every sample reads the synapses afresh, every
+ * update goes out as programming pulses) and prune by magnitude (a model with maskMethod 'magnitude'; `pruneUntil`
+ * names the update at which its density is reached, since a stream has no length), as the episodic trainer does.
  */
 import type { Backend, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { ConfigError, FileFormatError, ShapeError } from '../core/errors.js';
+import { deviceSectionSchema, pcmSettingsOf, PcmDevice, type DeviceSection } from '../hardware/pcm.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
-import {
-  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams,
-  type EncodedArray, type ModelFile,
-} from '../model/format.js';
+import type { ModelFile } from '../model/format.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
-import {
-  decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
-} from './checkpoint.js';
+import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
+import { pruneSchedule, UpdateStep } from './update.js';
 
 export interface StreamConfig {
   /** the network (inputSize = the width of x, outputSize and loss = what the targets are) */
@@ -46,6 +48,12 @@ export interface StreamConfig {
   learnerOptions?: Partial<LearnerOptions>;
   backend?: 'wasm' | 'ts';
   dtype?: 'float32' | 'float64';
+  /** the device the synapses live on (the run config's device section; default: none, ideal weights); its generator is seed + 3 */
+  device?: Partial<DeviceSection>;
+  /** magnitude pruning (model.maskMethod 'magnitude'): prune every this many updates (default 10) … */
+  pruneEvery?: number;
+  /** … until this update, where the model's density is reached (required for magnitude pruning: a stream has no length) */
+  pruneUntil?: number;
 }
 
 /** One sample of a stream: the input, and the target when it is known (null: predict only). */
@@ -68,13 +76,9 @@ export interface StreamStep {
   updated: boolean;
 }
 
-/** What a stream adds to a model file. */
-export interface StreamCheckpoint {
+/** What a stream adds to a model file: its config and counters, and the shared training state (with the accumulated gradient). */
+export interface StreamCheckpoint extends TrainingState {
   stream: { config: StreamConfig; step: number; pending: number; updates: number };
-  optimizer: EncodedOptimizerState;
-  learner: EncodedLearnerState;
-  /** the gradient accumulated over a partial update window (pending > 0) */
-  grads: EncodedArray;
 }
 
 export function validateStreamConfig(c: StreamConfig): StreamConfig {
@@ -83,6 +87,13 @@ export function validateStreamConfig(c: StreamConfig): StreamConfig {
   if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1) throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${c.updateEvery}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${c.seed}`);
   if (!c.optimizer || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be ≥ 0, got ${c.optimizer?.lr}`);
+  if (c.device !== undefined) {
+    const d = deviceSectionSchema.safeParse(c.device);
+    if (!d.success) throw new ConfigError(`stream config: device: ${d.error.issues.map((i) => `${i.path.join('.') || '(device)'}: ${i.message}`).join('; ')}`);
+  }
+  if (c.model.maskMethod === 'magnitude' && c.pruneUntil === undefined) {
+    throw new ConfigError("stream config: magnitude pruning needs pruneUntil, the update at which the model's density is reached (a stream has no length to take it from)");
+  }
   return c;
 }
 
@@ -92,6 +103,9 @@ export class OnlineStream {
   readonly learner: Learner;
   readonly optimizer: Optimizer;
   readonly optState: OptimizerState;
+  /** device pcm: the synapses on simulated phase-change memory; null for ideal weights */
+  readonly device: PcmDevice | null;
+  private readonly updater: UpdateStep;
   /** samples consumed */
   step = 0;
   /** optimizer updates applied */
@@ -109,6 +123,11 @@ export class OnlineStream {
     this.learner = createLearner(config.learner, this.network, { ...config.learnerOptions, batchSize: 1, window: config.window, seed: config.seed + 1 });
     this.optimizer = createOptimizer({ ...config.optimizer });
     this.optState = this.optimizer.init(this.backend, this.network.size);
+    const device = deviceSectionSchema.parse(config.device ?? {});
+    this.device = device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettingsOf(device), config.seed + 3) : null;
+    this.updater = new UpdateStep(this.network, this.learner, this.optimizer, this.optState, this.device,
+      pruneSchedule(this.network, config.pruneEvery ?? 10, config.pruneUntil ?? 0));
+    this.network.applyMasks();
     this.learner.startSequence();
     this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };
   }
@@ -118,6 +137,7 @@ export class OnlineStream {
     const net = this.network;
     if (x.length !== net.inputSize) throw new ShapeError(`stream: sample ${this.step} has ${x.length} inputs, the model takes ${net.inputSize}`);
     this.mask[0] = target ? mask : 0;
+    this.device?.read(); // every sample reads the synapses afresh (read noise per use)
     const loss = this.learner.step(x, target, target ? this.mask : null);
     this.step++;
     this.pending++;
@@ -135,12 +155,7 @@ export class OnlineStream {
   }
 
   private update(): void {
-    const net = this.network;
-    this.learner.flush();
-    net.applyMasks(); // masked weights get no gradient ...
-    this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
-    net.applyMasks(); // ... and stay exactly zero
-    net.zeroGrads();
+    this.updater.apply();
     this.pending = 0;
     this.updates++;
   }
@@ -166,24 +181,12 @@ export class OnlineStream {
 
   /** the trained model, in the model-file format the CLI reads (`onward eval --model-file`) */
   modelFile(): ModelFile<ModelConfig> {
-    const masks = encodeMasks(this.network.masks);
-    return {
-      format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: this.network.config, params: encodeParams(this.network.params),
-      ...(masks ? { masks } : {}),
-    };
+    return modelFileOf(this.network);
   }
 
   /** everything needed to resume exactly: a model file with a `checkpoint` section */
   checkpointFile(): ModelFile<ModelConfig, StreamCheckpoint> {
-    return {
-      ...this.modelFile(),
-      checkpoint: {
-        stream: { config: this.config, step: this.step, pending: this.pending, updates: this.updates },
-        optimizer: encodeOptimizerState(this.optState),
-        learner: encodeLearnerState(this.learner),
-        grads: encodeBase64(this.network.grads.flat.data),
-      },
-    };
+    return checkpointFileOf(this, undefined, { stream: { config: this.config, step: this.step, pending: this.pending, updates: this.updates } }, { grads: true });
   }
 
   /** a stream resumed from a checkpoint file's contents; `source` names it in errors */
@@ -196,13 +199,7 @@ export class OnlineStream {
       if (!Number.isInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${v} is not a count`);
     }
     if (pending >= config.updateEvery) throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
-    decodeParamsInto(s.network.params, file.params, source);
-    decodeMasksInto(s.network.masks, file.masks, source);
-    decodeOptimizerStateInto(s.optState, ck.optimizer, source);
-    decodeLearnerStateInto(s.learner, ck.learner, source);
-    const grads = decodeArray(ck.grads, `${source}: accumulated gradient`).values;
-    if (grads.length !== s.network.size) throw new FileFormatError(`${source}: accumulated gradient has ${grads.length} numbers, the model has ${s.network.size}`);
-    s.network.grads.flat.data.set(grads);
+    restoreCheckpoint(s, file, ck, source, { grads: true });
     s.step = step;
     s.pending = pending;
     s.updates = updates;
