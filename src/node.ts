@@ -3,5 +3,6 @@
  * system — model files and checkpoints on disk.  import { ... } from 'onward/node'
  */
 export * from './index.js';
-export { readModelFile, writeJsonAtomic } from './model/io.js';
+export { readModelFile } from './model/io.js';
+export { writeJsonAtomic, writeTextAtomic } from './core/atomic-write.js';
 export { saveCheckpoint, resumeTrainer, saveStreamCheckpoint, resumeStream } from './train/files.js';

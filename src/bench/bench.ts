@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../core/errors.js';
-import { writeTextAtomic } from '../model/io.js';
+import { writeTextAtomic } from '../core/atomic-write.js';
 import { benchCharts, renderSvg } from './charts.js';
 import { planBench, type BenchOptions, type BenchPlan, type RunSpec } from './plan.js';
 import { appendResults, doneRuns, pairKey, readResults, runKey, type BenchRecord, type ErrorRecord } from './records.js';

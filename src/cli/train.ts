@@ -3,8 +3,9 @@
  * progress bar, evaluate and checkpoint periodically into the run directory, print a summary.
  * `onward eval`: evaluate a saved model on a task.
  */
-import { readFileSync, writeFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomic, writeTextAtomic } from '../core/atomic-write.js';
 import { ConfigError, FileFormatError } from '../core/errors.js';
 import type { ModelTask } from '../model/format.js';
 import type { ModelConfig } from '../model/network.js';
@@ -108,7 +109,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const c = trainer.config;
   const { steps } = c.train;
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(c, null, 2) + '\n');
+  writeTextAtomic(join(outDir, 'config.json'), JSON.stringify(c, null, 2) + '\n');
   const metricsPath = join(outDir, 'metrics.jsonl');
   const t0 = performance.now();
   const label = `${c.task.name}/${c.task.preset} ${c.model.name} ${c.learner.name}`;
@@ -151,7 +152,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   bar?.done();
   evaluate();
-  writeFileSync(join(outDir, 'model.json'), JSON.stringify(trainer.modelFile()) + '\n');
+  writeJsonAtomic(join(outDir, 'model.json'), trainer.modelFile());
   const summary: Summary = {
     task: c.task.name, model: c.model.name, learner: c.learner.name, metric, value: last.value, loss: last.loss,
     steps: trainer.step, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),

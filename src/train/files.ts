@@ -3,7 +3,8 @@
  * in memory or hand them to the user as downloads); these functions put them in files, atomically.
  */
 import type { Backend } from '../backend/backend.js';
-import { readModelFile, writeJsonAtomic } from '../model/io.js';
+import { writeJsonAtomic } from '../core/atomic-write.js';
+import { readModelFile } from '../model/io.js';
 import { OnlineStream } from './stream.js';
 import { Trainer } from './trainer.js';
 
