@@ -46,7 +46,7 @@ test('the plan runs every learner of the table on every task, or lists the pair 
         assert.deepEqual(runs.map((r) => r.seed), [0, 1]);
         for (const r of runs) {
           assert.equal(r.model, model);
-          assert.equal(r.config.learner, learner.name);
+          assert.equal(r.config.learner.name, learner.name);
           assert.ok(r.steps <= suites.ci.maxSteps && r.steps >= 1);
         }
         assert.equal(na.length, 0);

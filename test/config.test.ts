@@ -143,6 +143,11 @@ describe('models built from their own config', () => {
       const stream = new PlaygroundStream({ mode: 'stream', task: 'adding', preset: 'ci', overrides: { steps: 1 }, modelText: text, modelName: name });
       assert.equal(stream.stream.network.config.recurrent, false);
     }
+    // and the other way round: recurrent on where the task's preset has it off (spikes)
+    const on = new PlaygroundRun({ task: 'spikes', preset: 'ci', overrides: { 'model.recurrent': true, hidden: 4, layers: 1, steps: 0 } });
+    const back = new PlaygroundRun({ task: 'spikes', preset: 'ci', overrides: { steps: 0 }, modelText: on.modelText() });
+    assert.equal(back.config.model.recurrent, true, 'the config states the network it runs');
+    assert.equal(back.trainer.network.masks.size, 0);
     // the playground download evaluates as the old code did by hand
     const run = new PlaygroundRun({ task: 'adding', preset: 'ci', overrides: { batch: 2, steps: 0 }, modelText: readFileSync(join(fixtures, 'playground-rnn-recoff.json'), 'utf8') });
     assert.deepEqual(run.trainer.evaluate(), reference['playground-rnn-recoff']!.model.eval);

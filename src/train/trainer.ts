@@ -70,7 +70,10 @@ export function learnerOptionsFor(config: RunConfig): LearnerOptions {
 
 /** the model section that describes a model config as it is (so a run config says what a loaded model is) */
 export function modelSectionOf(mc: ModelConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = { name: mc.model, hidden: mc.hidden, layers: mc.layers };
+  // what a model config leaves out has its network default, which the section then states (a preset may differ)
+  const out: Record<string, unknown> = {
+    name: mc.model, hidden: mc.hidden, layers: mc.layers, recurrent: true, decorrelate: false, density: 1, maskMethod: 'static',
+  };
   for (const k of ['stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod', 'recurrent', 'decorrelate'] as const) {
     if (mc[k] !== undefined) out[k] = mc[k];
   }
