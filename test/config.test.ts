@@ -205,6 +205,16 @@ describe('models built from their own config', () => {
     }
   });
 
+  test('a playground stream download records its task too', async () => {
+    const s = new PlaygroundStream({ mode: 'stream', task: 'adding', preset: 'ci', overrides: { model: 'gru', learner: 'rtrl', hidden: 4, steps: 2, 'task.length': 7 } });
+    while (!s.done) s.trainFor(100);
+    const path = join(tmp, 'stream-model.json');
+    writeFileSync(path, s.modelText());
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')).task, { name: 'adding', preset: 'ci', settings: { length: 7 } });
+    const r = await onward('eval', '--model-file', path, '--json');
+    assert.equal(r.code, 0, r.err);
+  });
+
   test('a checkpoint resumes into the network its file holds, whatever the preset now suggests', () => {
     const c = Trainer.fromCheckpointFile(JSON.parse(readFileSync(join(fixtures, 'rnn-recoff', 'checkpoint.json'), 'utf8')), 'ck', { 'model.hidden': 50 });
     assert.equal(c.network.config.hidden, 6);

@@ -132,6 +132,7 @@ export class PlaygroundStream implements Session {
   }
 
   modelText(): string {
-    return JSON.stringify(this.stream.modelFile()) + '\n';
+    const { name, preset, settings } = this.task;
+    return JSON.stringify(this.stream.modelFile({ name, preset, settings: { ...settings } })) + '\n';
   }
 }

@@ -258,7 +258,7 @@ function merge(under: Layer, over: RunConfigInput): Layer {
  * under them all, every option checked, the relations between parts checked.
  */
 export function resolveRunConfig(...layers: RunConfigInput[]): RunConfig {
-  for (const [i, l] of layers.entries()) parseWith(runFileSchema, l, `config (layer ${i + 1})`);
+  for (const l of layers) parseWith(runFileSchema, l, 'config');
   const pick = (k: 'name' | 'preset'): string | undefined => layers.reduce<string | undefined>((v, l) => (l.task?.[k] as string | undefined) ?? v, undefined);
   const task = pick('name') ?? 'copy', preset = pick('preset') ?? 'ci';
   if (!taskTable.some((t) => t.name === task)) throw new UnknownNameError('task', task, taskTable.map((t) => t.name));

@@ -26,7 +26,7 @@ import { createBackend } from '../backend/index.js';
 import { ConfigError, FileFormatError, ShapeError } from '../core/errors.js';
 import { deviceSectionSchema, pcmSettingsOf, PcmDevice, type DeviceSection } from '../hardware/pcm.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
-import type { ModelFile } from '../model/format.js';
+import type { ModelFile, ModelTask } from '../model/format.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
@@ -179,9 +179,12 @@ export class OnlineStream {
     return this.learner.stateBytes();
   }
 
-  /** the trained model, in the model-file format the CLI reads (`onward eval --model-file`) */
-  modelFile(): ModelFile<ModelConfig> {
-    return modelFileOf(this.network);
+  /**
+   * the trained model, in the model-file format the CLI reads (`onward eval --model-file`); `task`: the task its
+   * samples came from, if they came from one, recorded so the file alone can be evaluated
+   */
+  modelFile(task?: ModelTask): ModelFile<ModelConfig> {
+    return modelFileOf(this.network, task);
   }
 
   /** everything needed to resume exactly: a model file with a `checkpoint` section */
