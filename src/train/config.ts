@@ -270,7 +270,8 @@ export function resolveRunConfig(...layers: RunConfigInput[]): RunConfig {
 
 function finish(c: Parsed): RunConfig {
   const every = c.eval.every ?? Math.max(1, Math.floor(c.train.steps / 10));
-  return checkRunConfig({ ...c, eval: { ...c.eval, every } });
+  // keys in one order whatever was given (a config's hash, bench's config id, depends on it)
+  return checkRunConfig({ ...c, eval: { every, batches: c.eval.batches } });
 }
 
 /** The defaults of a task and preset: the sections' defaults under the preset's row. */
