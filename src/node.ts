@@ -5,4 +5,5 @@
 export * from './index.js';
 export { readModelFile } from './model/io.js';
 export { writeJsonAtomic, writeTextAtomic } from './core/atomic-write.js';
+export { loadModel } from './model/load.js';
 export { saveCheckpoint, resumeTrainer, saveStreamCheckpoint, resumeStream } from './train/files.js';

@@ -17,7 +17,8 @@ import {
 } from '../src/train/config.js';
 import { presetFor, presetTable } from '../src/train/presets.js';
 import { Trainer } from '../src/train/trainer.js';
-import { resolveTrainConfig, trainFlags, trainHelp } from '../src/cli/train.js';
+import { resolveTrainConfig, trainFlags, trainOptions } from '../src/cli/train.js';
+import { setKeysHelp } from '../src/cli/set-keys.js';
 import { main } from '../src/cli/main.js';
 import { PlaygroundRun, catalogue } from '../web/run.js';
 import { PlaygroundStream } from '../web/stream-run.js';
@@ -102,8 +103,9 @@ describe('the nested run configuration', () => {
     assert.equal(keys.length, Object.values(shape).reduce((n, s) => n + Object.keys(s.shape).length, 0));
     for (const o of options) assert.ok(o.doc.length > 10, `${o.key} has a line of documentation`);
     for (const key of Object.values(trainFlags)) assert.ok(keys.includes(key), `flag for ${key}`);
-    const help = trainHelp();
+    const help = setKeysHelp();
     for (const o of options) assert.ok(help.includes(o.key) && help.includes(o.doc), o.key);
+    for (const [flag, key] of Object.entries(trainFlags)) assert.equal(trainOptions[flag as keyof typeof trainFlags].help, options.find((o) => o.key === key)!.doc, flag);
     assert.deepEqual(catalogue().options, options);
   });
 

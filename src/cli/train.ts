@@ -1,20 +1,27 @@
 /**
  * `onward train`: resolve the run config (task preset → --config file → flags → --set), train with a
- * progress bar, evaluate and checkpoint periodically into the run directory, print a summary.
- * `onward eval`: evaluate a saved model on a task.
+ * progress line, evaluate and checkpoint periodically into the run folder, print a summary that names the
+ * run folder and the model file. Ctrl-C (SIGINT) or SIGTERM stops after the current step, writes the
+ * checkpoint and the model, and prints the command that resumes.
  */
 import { readFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic, writeTextAtomic } from '../core/atomic-write.js';
 import { ConfigError, FileFormatError } from '../core/errors.js';
-import type { ModelTask } from '../model/format.js';
-import type { ModelConfig } from '../model/network.js';
+import { writeJsonAtomic, writeTextAtomic } from '../core/atomic-write.js';
+import { modelNames } from '../model/network.js';
+import { learnerTable } from '../learners/index.js';
+import { taskTable } from '../tasks/index.js';
 import { listOptions, overridesLayer, readRunConfig, resolveRunConfig, type RunConfig, type RunConfigInput } from '../train/config.js';
-import { ProgressBar } from './progress.js';
-import { Trainer, type Summary } from '../train/trainer.js';
+import { Trainer } from '../train/trainer.js';
 import { resumeTrainer, saveCheckpoint } from '../train/files.js';
-import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
 import { parse, type Values } from './args.js';
+import { defineCommand, type OptionTable } from './command.js';
+import { printEvent, printResult } from './json.js';
+import { ProgressBar } from './progress.js';
+import { setKeysHelp } from './set-keys.js';
+import { taskSettingOverrides } from './task-settings.js';
+
+const fromPreset = "the task preset's";
 
 /** the named flags of `onward train`: each is a shortcut for one option of the run config's schemas */
 export const trainFlags = {
@@ -22,31 +29,28 @@ export const trainFlags = {
   steps: 'train.steps', batch: 'train.batch', seed: 'train.seed', lr: 'optimizer.lr', device: 'device.name',
 } as const;
 
-const trainOptions = {
-  ...Object.fromEntries(Object.keys(trainFlags).map((k) => [k, { type: 'string' }])) as Record<keyof typeof trainFlags, { type: 'string' }>,
-  config: { type: 'string' },
-  set: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  resume: { type: 'string' },
-  quiet: { type: 'boolean' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
+/** an option's one line of documentation, from its schema */
+const doc = (key: string): string => listOptions().find((o) => o.key === key)?.doc ?? '';
 
-/** `onward train --help`: the flags and every --set option, with type, default and documentation from the schemas */
-export function trainHelp(): string {
-  const options = listOptions();
-  const doc = (key: string): string => options.find((o) => o.key === key)?.doc ?? '';
-  const flags = Object.entries(trainFlags).map(([f, key]) => `  --${f.padEnd(10)} ${key.padEnd(16)} ${doc(key)}`);
-  const sets = options.map((o) => {
-    const type = o.choices ? o.choices.join('|') : o.type;
-    return `  ${o.key.padEnd(26)} ${type.padEnd(18)} ${o.default !== undefined ? `(${JSON.stringify(o.default)}) ` : ''}${o.doc}`;
-  });
-  return ['usage: onward train [flags] [--config run.json] [--set section.key=value ...] [--out DIR] [--resume DIR] [--quiet] [--json]', '',
-    'flags (shortcuts for options of the run config):', ...flags, '',
-    'options (--set key=value; in a --config file as {"section": {"key": value}}; JSON Schema: onward schema):', ...sets,
-    '  task.<setting>             integer            a setting of the task (onward list shows them)'].join('\n');
-}
+export const trainOptions = {
+  task: { type: 'string', value: 'NAME', help: doc('task.name'), defaultText: 'copy', names: taskTable.map((t) => t.name) },
+  model: { type: 'string', value: 'NAME', help: doc('model.name'), defaultText: fromPreset, names: modelNames },
+  learner: { type: 'string', value: 'NAME', help: doc('learner.name'), defaultText: fromPreset, names: learnerTable.map((l) => l.name) },
+  preset: { type: 'string', value: 'NAME', help: doc('task.preset'), defaultText: 'ci', choices: ['ci', 'paper'] },
+  layers: { type: 'string', value: 'L', help: doc('model.layers'), defaultText: fromPreset },
+  hidden: { type: 'string', value: 'N', help: doc('model.hidden'), defaultText: fromPreset },
+  steps: { type: 'string', value: 'N', help: doc('train.steps'), defaultText: fromPreset },
+  batch: { type: 'string', value: 'B', help: doc('train.batch'), defaultText: fromPreset },
+  seed: { type: 'string', value: 'S', help: doc('train.seed'), defaultText: '0' },
+  lr: { type: 'string', value: 'X', help: doc('optimizer.lr'), defaultText: fromPreset },
+  device: { type: 'string', value: 'NAME', help: doc('device.name'), defaultText: 'none', choices: ['none', 'pcm'] },
+  config: { type: 'string', value: 'FILE', help: 'a JSON file of any part of the run config, nested by section (JSON Schema: onward schema)' },
+  set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'any option of the run config as section.key (listed below) or task.<setting>' },
+  out: { type: 'string', value: 'DIR', help: 'the run folder', defaultText: 'runs/<time>-<task>-<model>-<learner>' },
+  resume: { type: 'string', value: 'DIR', help: 'continue the run in DIR from its checkpoint.json' },
+  quiet: { type: 'boolean', help: 'no progress line; only the summary' },
+  json: { type: 'boolean', help: 'JSON lines on stdout: eval/align events, then the result (docs/cli.md)' },
+} as const satisfies OptionTable;
 
 /** read a --config file as a layer of the run config (a flat file of an older version is read with a note) */
 function configFileLayer(path: string, notes: string[]): RunConfigInput {
@@ -63,11 +67,12 @@ function configFileLayer(path: string, notes: string[]): RunConfigInput {
 export function resolveTrainConfig(values: Values, notes: string[] = []): RunConfig {
   const file = typeof values.config === 'string' ? configFileLayer(values.config, notes) : {};
   const named = overridesLayer(Object.fromEntries(Object.entries(trainFlags).map(([f, key]) => [key, values[f]])));
-  return resolveRunConfig(file, named, overridesLayer(parseSets(values.set), notes));
+  const task = String(values.task ?? file.task?.name ?? 'copy');
+  return resolveRunConfig(file, named, overridesLayer(parseSets(values.set, task), notes));
 }
 
-function parseSets(sets: Values[string]): Record<string, string> {
-  // no prototype: a key such as __proto__ is kept as a key (and refused as unknown), never taken as the object's prototype
+/** --set key=value pairs (own keys only: __proto__ stays a key, refused as unknown); task settings given by name become their codes */
+export function parseSets(sets: Values[string], task: string): Record<string, string | number> {
   const out = Object.create(null) as Record<string, string>;
   for (const s of (Array.isArray(sets) ? sets : []) as string[]) {
     const eq = s.indexOf('=');
@@ -76,7 +81,7 @@ function parseSets(sets: Values[string]): Record<string, string> {
     if (Object.hasOwn(out, key)) throw new ConfigError(`--set ${key} is given twice`);
     out[key] = s.slice(eq + 1);
   }
-  return out;
+  return taskSettingOverrides(task, out);
 }
 
 function defaultRunDir(c: RunConfig): string {
@@ -84,12 +89,43 @@ function defaultRunDir(c: RunConfig): string {
   return join('runs', `${stamp}-${c.task.name}-${c.model.name}-${c.learner.name}`);
 }
 
-export async function trainCommand(argv: string[]): Promise<void> {
+/** What `train --json` prints last (and `train --quiet` prints as its one line). */
+export interface TrainResult {
+  task: string;
+  preset: string;
+  model: string;
+  learner: string;
+  metric: string;
+  value: number;
+  loss: number;
+  steps: number;
+  seconds: number;
+  /** the run folder: config.json, metrics.jsonl, checkpoint.json, model.json */
+  runDir: string;
+  modelFile: string;
+  checkpoint: string;
+  /** set when a signal stopped the run early: the signal, and the command that continues it */
+  stopped?: { signal: string; resume: string };
+}
+
+/** stop requests by signal: the loop checks `signal` after every step */
+function watchSignals(): { signal: NodeJS.Signals | null; dispose(): void } {
+  const state = { signal: null as NodeJS.Signals | null, dispose: (): void => undefined };
+  const on = (sig: NodeJS.Signals): void => {
+    if (state.signal) process.exit(sig === 'SIGINT' ? 130 : 143); // a second signal: stop now
+    state.signal = sig;
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  state.dispose = (): void => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
+  return state;
+}
+
+async function trainRun(argv: string[]): Promise<void> {
   const { values } = parse('train', argv, trainOptions);
-  if (values.help === true) {
-    console.log(trainHelp());
-    return;
-  }
   const json = values.json === true, quiet = values.quiet === true || json;
   const notes: string[] = [];
   let trainer: Trainer;
@@ -97,7 +133,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (typeof values.resume === 'string') {
     const ck = join(values.resume, 'checkpoint.json');
     if (!existsSync(ck)) throw new FileFormatError(`--resume ${values.resume}: no checkpoint.json in that folder`);
-    const over: Record<string, unknown> = { ...parseSets(values.set) };
+    const base = JSON.parse(readFileSync(ck, 'utf8')) as { checkpoint?: { train?: { task?: string | { name?: string } } } };
+    const t = base.checkpoint?.train?.task;
+    const over: Record<string, unknown> = { ...parseSets(values.set, String((typeof t === 'object' ? t?.name : t) ?? '')) };
     if (values.steps !== undefined) over['train.steps'] = values.steps;
     trainer = resumeTrainer(ck, over, notes);
     outDir = typeof values.out === 'string' ? values.out : values.resume;
@@ -110,14 +148,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const { steps } = c.train;
   mkdirSync(outDir, { recursive: true });
   writeTextAtomic(join(outDir, 'config.json'), JSON.stringify(c, null, 2) + '\n');
-  const metricsPath = join(outDir, 'metrics.jsonl');
+  const metricsPath = join(outDir, 'metrics.jsonl'), checkpointPath = join(outDir, 'checkpoint.json'), modelPath = join(outDir, 'model.json');
   const t0 = performance.now();
   const label = `${c.task.name}/${c.task.preset} ${c.model.name} ${c.learner.name}`;
   if (!quiet) {
     console.error(`onward train: ${label}, ${trainer.network.size} parameters, batch ${c.train.batch}, T ${trainer.task.seqLength}, ` +
-      `${steps} steps, backend ${trainer.backend.name}/${trainer.backend.dtype} → ${outDir}`);
+      `${steps} steps${trainer.step > 0 ? ` (from step ${trainer.step})` : ''}, backend ${trainer.backend.name}/${trainer.backend.dtype} → ${outDir}`);
   }
-  const bar = quiet ? null : new ProgressBar(steps, label);
+  const bar = quiet ? null : new ProgressBar(steps, label, { startAt: trainer.step });
   const metric = trainer.task.metric;
   let last = { loss: NaN, value: NaN };
   let statsLine = '';
@@ -128,87 +166,75 @@ export async function trainCommand(argv: string[]): Promise<void> {
     appendFileSync(metricsPath, JSON.stringify(record) + '\n');
     const stats = Object.entries(record).slice(4);
     statsLine = stats.length ? ', ' + stats.map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`).join(', ') : '';
-    if (json) console.log(JSON.stringify({ eval: record }));
-    saveCheckpoint(trainer, join(outDir, 'checkpoint.json'));
+    if (json) printEvent('train', 'eval', record);
+    saveCheckpoint(trainer, checkpointPath);
   };
-  while (trainer.step < steps) {
-    const r = trainer.trainStep();
-    if (!Number.isFinite(r.loss)) {
-      throw new ConfigError(`training diverged at step ${trainer.step}: the loss is ${r.loss}; lower the learning rate (--lr) or clip (--set clip=1); ` +
-        `the last good checkpoint is ${join(outDir, 'checkpoint.json')}`);
+  const signals = watchSignals();
+  let yielded = performance.now();
+  try {
+    while (trainer.step < steps && !signals.signal) {
+      const r = trainer.trainStep();
+      if (!Number.isFinite(r.loss)) {
+        throw new ConfigError(`training diverged at step ${trainer.step}: the loss is ${r.loss}; lower the learning rate (--lr) or clip (--set optimizer.clip=1); ` +
+          `the last good checkpoint is ${checkpointPath}`);
+      }
+      bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
+      if (trainer.lastAlignment) {
+        // measured on this step's batch before its update
+        const record = { step: trainer.step - 1, align: trainer.lastAlignment };
+        appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+        if (json) printEvent('train', 'align', record);
+        trainer.lastAlignment = null;
+      }
+      if (c.eval.every > 0 && trainer.step % c.eval.every === 0 && trainer.step < steps) {
+        evaluate();
+        bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}${statsLine}`);
+      }
+      // the steps run synchronously: give signal handlers a turn now and then (every 50 ms)
+      if (performance.now() - yielded > 50) {
+        await new Promise<void>((done) => setImmediate(done));
+        yielded = performance.now();
+      }
     }
-    bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
-    if (trainer.lastAlignment) {
-      // measured on this step's batch before its update
-      const record = { step: trainer.step - 1, align: trainer.lastAlignment };
-      appendFileSync(metricsPath, JSON.stringify(record) + '\n');
-      if (json) console.log(JSON.stringify(record));
-      trainer.lastAlignment = null;
-    }
-    if (c.eval.every > 0 && trainer.step % c.eval.every === 0 && trainer.step < steps) {
-      evaluate();
-      bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}${statsLine}`);
-    }
+  } finally {
+    signals.dispose();
   }
   bar?.done();
+  if (signals.signal) {
+    // stopped early: the files first (the final evaluation may take a while, and a second signal ends at once)
+    saveCheckpoint(trainer, checkpointPath);
+    writeJsonAtomic(modelPath, trainer.modelFile());
+  }
   evaluate();
-  writeJsonAtomic(join(outDir, 'model.json'), trainer.modelFile());
-  const summary: Summary = {
-    task: c.task.name, model: c.model.name, learner: c.learner.name, metric, value: last.value, loss: last.loss,
-    steps: trainer.step, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+  writeJsonAtomic(modelPath, trainer.modelFile());
+  const result: TrainResult = {
+    task: c.task.name, preset: c.task.preset, model: c.model.name, learner: c.learner.name, metric, value: last.value, loss: last.loss,
+    steps: trainer.step, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)), runDir: outDir, modelFile: modelPath, checkpoint: checkpointPath,
   };
-  if (json) console.log(JSON.stringify({ summary }));
-  else if (!values.quiet) {
-    console.log(`${label}: ${metric} ${summary.value.toFixed(4)}, eval loss ${summary.loss.toFixed(4)} after ${summary.steps} steps ` +
-      `in ${summary.seconds.toFixed(1)} s → ${join(outDir, 'model.json')}`);
-  } else console.log(JSON.stringify({ summary }));
+  if (signals.signal) {
+    result.stopped = { signal: signals.signal, resume: `onward train --resume ${quoteArg(outDir)}` };
+    console.error(`onward train: stopped by ${signals.signal} at step ${trainer.step} of ${steps}; checkpoint ${checkpointPath}, model ${modelPath}\n` +
+      `  resume with: ${result.stopped.resume}`);
+    process.exitCode = signals.signal === 'SIGINT' ? 130 : 143;
+  }
+  if (json || values.quiet) printResult('train', result);
+  else {
+    console.log(`${label}: ${metric} ${result.value.toFixed(4)}, eval loss ${result.loss.toFixed(4)} after ${result.steps} steps ` +
+      `in ${result.seconds.toFixed(1)} s → ${modelPath} (run folder ${outDir})`);
+  }
 }
 
-/**
- * `onward eval --model-file m.json`: the network built from the file's model config as it is, evaluated on the
- * task the file records (task, preset, settings). Older model files record no task: then `--task`, or the
- * run's config.json beside the file, names it. A config.json beside the file also gives the run's batch, seed
- * and evaluation size, so the number equals the run's last evaluation.
- */
-export async function evalCommand(argv: string[]): Promise<void> {
-  const { values } = parse('eval', argv, {
-    'model-file': { type: 'string' }, task: { type: 'string' }, preset: { type: 'string' }, batch: { type: 'string' },
-    seed: { type: 'string' }, set: { type: 'string', multiple: true }, json: { type: 'boolean' },
-  });
-  if (typeof values['model-file'] !== 'string') throw new ConfigError('onward eval needs --model-file DIR/model.json');
-  const path = values['model-file'];
-  const file = readModelFile(path);
-  const notes: string[] = [];
-  const besidePath = join(path, '..', 'config.json');
-  let beside: RunConfigInput = {};
-  if (existsSync(besidePath)) {
-    try {
-      beside = readRunConfig(JSON.parse(readFileSync(besidePath, 'utf8')), besidePath, notes);
-    } catch (e) {
-      throw new ConfigError(`${besidePath} (the run config beside the model): ${(e as Error).message}`);
-    }
-  }
-  const recorded: Partial<ModelTask> = file.task ?? { name: beside.task?.name, preset: beside.task?.preset, settings: beside.task?.settings as Record<string, number> };
-  const taskName = typeof values.task === 'string' ? values.task : recorded.name;
-  if (!taskName) {
-    throw new ConfigError(`${path} does not record the task it was trained on (a file of an older onward, or a stream's); name it: --task NAME [--preset ci|paper] [--set task.<setting>=N]`);
-  }
-  const sameTask = taskName === recorded.name;
-  const config = resolveRunConfig(
-    { task: { name: taskName, preset: (values.preset ?? (sameTask ? recorded.preset : undefined)) as 'ci' | 'paper' | undefined, settings: sameTask ? recorded.settings ?? {} : {} } },
-    { train: { seed: beside.train?.seed, batch: beside.train?.batch }, eval: { batches: beside.eval?.batches } },
-    { learner: { name: 'bptt' }, train: { steps: 0 }, device: { name: 'none' } },
-    overridesLayer({ 'train.batch': values.batch, 'train.seed': values.seed }),
-    overridesLayer(parseSets(values.set), notes),
-  );
-  for (const n of notes) console.error(`onward eval: note: ${n}`);
-  // the network is the file's, as it is: its model config decides the shape, whatever the task preset suggests
-  const trainer = new Trainer(config, { modelConfig: file.config as ModelConfig });
-  decodeParamsInto(trainer.network.params, file.params, path);
-  decodeMasksInto(trainer.network.masks, file.masks, path);
-  const r = trainer.evaluate();
-  const { name: task, preset } = config.task;
-  const summary: Summary = { task, model: trainer.network.config.model, learner: 'none', metric: trainer.task.metric, value: r.value, loss: r.loss, steps: 0, seconds: 0 };
-  if (values.json) console.log(JSON.stringify({ summary }));
-  else console.log(`${path} on ${task}/${preset}: ${summary.metric} ${r.value.toFixed(4)}, loss ${r.loss.toFixed(4)}`);
+/** an argument as a shell reads it back */
+function quoteArg(s: string): string {
+  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+export const trainCommand = defineCommand({
+  name: 'train',
+  summary: 'train a network on a task with a learner; checkpoints, metrics and the model go to a run folder',
+  usage: '[--task copy] [--model lru] [--learner online-lru] [--preset ci|paper] [options]',
+  options: trainOptions,
+  details: () => `${setKeysHelp()}\n\nWith no flags: an LRU learns the copy task online (ci preset) in under a minute. --steps 0 writes the\n` +
+    'initialised model. Ctrl-C writes the checkpoint and the model, and prints the command that resumes.',
+  run: trainRun,
+});
