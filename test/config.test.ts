@@ -41,7 +41,8 @@ async function onward(...args: string[]): Promise<{ code: number; out: string; e
   }
 }
 
-const lastSummary = (out: string): { value: number; loss: number; task: string } => JSON.parse(out.trim().split('\n').at(-1)!).summary;
+/** the result of a command's --json output (its last line: the result envelope) */
+const lastSummary = (out: string): { value: number; loss: number; task: string } => JSON.parse(out.trim().split('\n').at(-1)!).result;
 
 describe('the nested run configuration', () => {
   test('defaults come from the sections and the task preset row; --set takes dotted keys', () => {
