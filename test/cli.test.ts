@@ -84,6 +84,18 @@ test('list --json names tasks, models and learners', () => {
   assert.ok(j.tasks.some((t: { name: string }) => t.name === 'copy'));
   assert.ok(j.models.some((t: { name: string }) => t.name === 'gru'));
   assert.ok(j.learners.some((t: { name: string }) => t.name === 'rtrl'));
+  // each learner: models, recipe, aliases, claims, options with defaults, and a reason for every other model
+  type Row = { name: string; models: string[]; trace?: string; signal?: string; aliasOf?: string; aliases: string[];
+    claims: { params: string; label: string; tolerance: number }[]; options: { name: string; default?: unknown }[]; refusals: Record<string, string> };
+  const row = (name: string): Row => (j.learners as Row[]).find((l) => l.name === name)!;
+  assert.equal(row('ostl').aliasOf, 'eprop');
+  assert.deepEqual(row('rtrl').aliases, ['deep-rtrl']);
+  assert.equal(row('eprop').trace, 'diag');
+  assert.equal(row('osttp').signal, 'target-projection');
+  assert.ok(row('online-lru').claims.some((c) => c.params === 'top'));
+  assert.ok(row('osttp').options.some((o) => o.name === 'targetTiming' && o.default === 'scored'));
+  assert.match(row('sparse-rtrl').refusals.lru!, /zero derivative/);
+  for (const l of j.learners as Row[]) for (const [m, why] of Object.entries(l.refusals)) assert.ok(!l.models.includes(m) && why.length > 20, `${l.name} on ${m}`);
 });
 
 test('mistakes exit with code 2 and one line that names the problem', () => {

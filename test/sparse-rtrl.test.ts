@@ -53,7 +53,7 @@ function skipped(n: Network, seq: Sequence): Record<string, number> {
   l.startSequence();
   for (let t = 0; t < seq.x.length; t++) l.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
   n.zeroGrads();
-  return l.stats();
+  return l.stats!();
 }
 
 const cases: [string, Partial<ModelConfig>][] = [
@@ -103,7 +103,7 @@ describe('sparse-rtrl equals rtrl, and both equal bptt (float64)', () => {
     const firstSteps: number[] = [];
     for (let t = 0; t < T; t++) {
       l.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
-      firstSteps.push(l.stats().liveColumns!);
+      firstSteps.push(l.stats!().liveColumns!);
     }
     assert.ok(firstSteps[0]! < 0.5, `columns in use at the first step ${firstSteps[0]}`);
     n.zeroGrads();

@@ -15,9 +15,10 @@ import { RandomFeedbackSignal } from './signals/random-feedback.js';
 import { TargetProjectionSignal } from './signals/target-projection.js';
 import { createDeepTraces } from './traces/deep-rule.js';
 import { FullInfluence } from './traces/full.js';
+import { SparseInfluence } from './sparse-rtrl.js';
 import { LayerTraceRule, type LayerTraceKind } from './traces/layers.js';
 
-export type TraceKind = 'full' | 'deep' | LayerTraceKind;
+export type TraceKind = 'full' | 'sparse' | 'deep' | LayerTraceKind;
 export type SignalKind = 'backprop' | 'random-feedback' | 'target-projection' | 'output';
 
 export interface Recipe {
@@ -31,6 +32,7 @@ const FEEDBACK_SEED = 0x5eed, PROJECTION_SEED = 0x7a26e7;
 export function createTrace(kind: TraceKind, network: Network, B: number): TraceRule {
   const be = network.backend;
   if (kind === 'full') return new FullInfluence(network, B);
+  if (kind === 'sparse') return new SparseInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
   return new LayerTraceRule(network, be, B, kind);
 }

@@ -11,10 +11,10 @@
  * Traces advance at every step, with or without a loss (a fused rule gets a zero signal then).
  */
 import type { Buf } from '../backend/backend.js';
-import { UnsupportedError } from '../core/errors.js';
+import { ShapeError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import { OnlineLearnerBase } from './base.js';
-import type { LearnerOptions } from './learner.js';
+import type { LearnerOptions, LearnerState } from './learner.js';
 import type { SignalRule, SignalStep, TraceRule } from './rules.js';
 
 export class ComposedLearner extends OnlineLearnerBase {
@@ -32,6 +32,28 @@ export class ComposedLearner extends OnlineLearnerBase {
       throw new UnsupportedError(`${name}: a signal that frees each layer needs layer-local traces under a readout; this network is ${mods.map((m) => m.kind).join(' → ')}`);
     }
     this.layerSignals = mods.map((m) => (signal.freesLayers && m.recurrent ? be.alloc(B * m.outSize) : null));
+    trace.bindActivations?.(this.fwd.acts);
+    if (trace.stats) this.stats = () => trace.stats!();
+  }
+
+  /** the trace rule's statistics, when it keeps any */
+  stats?: () => Record<string, number>;
+
+
+  override saveState(): LearnerState {
+    const st = super.saveState();
+    if (this.trace.extraState) st.traces.push(...this.trace.extraState());
+    return st;
+  }
+
+  override loadState(state: LearnerState): void {
+    const extra = this.trace.extraRecords ?? 0;
+    if (extra === 0) return super.loadState(state);
+    // the buffers are laid out for the current masks first, then filled, then the records applied
+    this.trace.reset();
+    if (state.traces.length < extra) throw new ShapeError(`${this.name} state holds ${state.traces.length} arrays, expected more than ${extra}`);
+    super.loadState({ ...state, traces: state.traces.slice(0, state.traces.length - extra) });
+    this.trace.loadExtraState!(state.traces.slice(state.traces.length - extra));
   }
 
   protected carried(): Buf[] {

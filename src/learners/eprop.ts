@@ -10,7 +10,9 @@
  * - `eprop-random`: diag traces × L^l_t = B^l·∂L_t/∂ŷ_t with fixed random B^l (signals/random-feedback.ts).
  * - `snap1` (Menick et al., ICLR 2021): the diagonal of the full state Jacobian (the recurrent
  *   self-connection included) × the backprop signal.
- * The readout gets its exact gradient (its VJP at each step).
+ * The readout gets its exact gradient (its VJP at each step). On an LRU stack the diag rule runs the LRU's own
+ * elementwise traces (traces/lru.ts): `eprop` there is `online-lru`, and `snap1` coincides with it (the
+ * recurrence is diagonal); random feedback reaches each LRU layer's output and nothing passes below it.
  * Exact: `eprop` and `snap1` equal BPTT for one layer without recurrent synapses (W_hh = 0; model config
  * `recurrent: false`); `snap1` also for a layer of one unit. In a stack both drop every path from a lower
  * layer's parameters through a later step of a higher layer (see `deep-eprop` for the rule that keeps them).

@@ -1,4 +1,9 @@
-/** The table of learners: names as on the command line, what each supports, and how to build it. */
+/**
+ * The table of learners: names as on the command line, how each is built (a trace × signal recipe where it
+ * is one), the models it runs on and why it refuses the others, where it is exact (claims, checked by
+ * check/oracle.ts), its options with defaults, and the rows that are aliases of others. `onward list`, the
+ * bench plan, the playground's pickers and the tests read it.
+ */
 import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.js';
 import type { LearnerName, NameOr } from '../core/names.js';
 import type { Network } from '../model/network.js';
@@ -25,7 +30,6 @@ export type { Recipe, SignalKind, TraceKind } from './compose.js';
 const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
 const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
 const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking] as const;
-/** perturbation learners need modules that expose their preactivations: the recurrent-layer stacks */
 
 /** float64 relative error within which an exact rule must meet BPTT (rounding of a different summation order) */
 const EXACT = 1e-9;
@@ -46,6 +50,7 @@ const layerLocalExact: ExactnessClaim[] = [
   readoutExact,
 ];
 
+/** perturbation learners need modules that expose their preactivations: the stacks of unit-model layers */
 const unitStacks = units;
 
 const seedOption: LearnerOptionInfo = { name: 'seed', default: 0, description: 'the learner\'s own generator (dropout masks, perturbations, fixed random matrices)' };
@@ -133,6 +138,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: (net, o) => new SparseRtrlLearner(net, o),
     refusals: { lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)' },
     options: [seedOption],
+    recipe: { trace: 'sparse', signal: 'output' },
   },
   {
     name: 'deep-eprop',

@@ -34,6 +34,16 @@ export interface TraceRule {
    * output rules (i = null): add (dŷ_t/dθ)ᵀ·signal.
    */
   accumulate(caches: readonly ModuleCache[], i: number | null, signal: Buf, dx: Buf | null): void;
+  /** rules that read the step's activations (the forward pass's outputs per module) get them once */
+  bindActivations?(acts: Buf[]): void;
+  /** rules whose state is more than buffers (sparse-rtrl's live column blocks): records appended to a checkpoint */
+  extraState?(): number[][];
+  /** how many records extraState writes */
+  readonly extraRecords?: number;
+  /** restore the records, after the buffers were loaded (and after reset() laid the buffers out) */
+  loadExtraState?(records: readonly number[][]): void;
+  /** the rule's own statistics since the last call (for metrics logs) */
+  stats?(): Record<string, number>;
 }
 
 /** what a signal rule sees of the step: the caches, the output error, the trace rule to feed */

@@ -26,6 +26,8 @@
  * layer's parameters); the learner counts both (`stats()`), with the forward activity, the backward-active
  * fraction, the density of the influence dy/dθ it had to compute and the share of stored columns in use.
  * Memory: (S + 1)·n_l·C_{≤l} numbers per layer and sample.
+ * As a row of the learner table it is the `sparse` trace rule (SparseInfluence) × the output error, run by the
+ * one step loop (composed.ts); its checkpoint adds the liveness of the column blocks and rows.
  * Reference: A. Subramoney, arXiv:2303.05641 (2023); R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
  */
 import type { Backend, Buf } from '../backend/backend.js';
@@ -33,8 +35,10 @@ import { ShapeError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import type { ModuleCache } from '../modules/module.js';
 import { RecurrentLayer, type RecCache } from '../modules/recurrent.js';
-import { ForwardPass } from '../model/forward.js';
-import type { Learner, LearnerOptions, LearnerState } from './learner.js';
+import { ComposedLearner } from './composed.js';
+import type { LearnerOptions } from './learner.js';
+import type { TraceRule } from './rules.js';
+import { OutputError } from './signals/output.js';
 import { ColumnLayout } from './sparse-layout.js';
 
 /** one layer's influence in one sample, and which of the layer's own column blocks are live */
@@ -70,12 +74,15 @@ interface Counters {
 
 const zeroCounters = (): Counters => ({ steps: 0, macs: 0, denseMacs: 0, fired: 0, active: 0, units: 0, computed: 0, dense: 0, live: 0, stored: 0 });
 
-export class SparseRtrlLearner implements Learner {
-  readonly name = 'sparse-rtrl';
+/** the `sparse` trace rule: rtrl's influence with every exact zero skipped (takes the output error) */
+export class SparseInfluence implements TraceRule {
+  readonly takes = 'output';
+  readonly advancesInAccumulate = false;
   readonly batchSize: number;
+  /** the layers' outputs of the step (the forward pass's activations), bound by the learner */
+  acts: Buf[] = [];
   private readonly be: Backend;
-  private readonly fwd: ForwardPass;
-  private readonly caches: ModuleCache[];
+  private caches: readonly ModuleCache[] = [];
   private readonly layers: RecurrentLayer[];
   private readonly layouts: ColumnLayout[];
   /** first column of each layer's own columns, and each layer's influence width (its columns and all below) */
@@ -90,11 +97,11 @@ export class SparseRtrlLearner implements Learner {
   private D!: Buf;
   private readoutRow!: Buf;
   private gradRow!: Buf;
-  private readonly dOut: Buf;
+  private dOut!: Buf;
   private macs = 0;
   private count: Counters = zeroCounters();
 
-  constructor(readonly network: Network, options: LearnerOptions) {
+  constructor(readonly network: Network, B: number) {
     if (network.config.decorrelate) throw new UnsupportedError('sparse-rtrl does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner');
     const mods = network.modules;
     const L = mods.length - 1;
@@ -103,11 +110,8 @@ export class SparseRtrlLearner implements Learner {
       throw new UnsupportedError(`sparse-rtrl supports stacks of recurrent layers under a readout; the ${network.config.model} network is not one — use rtrl`);
     }
     this.be = network.backend;
-    this.batchSize = options.batchSize;
+    this.batchSize = B;
     this.layers = layers;
-    this.fwd = new ForwardPass(network, this.batchSize, options.seed ?? 0);
-    this.caches = mods.map((m) => m.createCache(this.be, this.batchSize));
-    this.dOut = this.be.alloc(this.batchSize * network.outputSize);
     this.layouts = layers.map((layer, l) => new ColumnLayout(layer, network.params, network.prefixes[l]!));
     this.colOffset = layers.map(() => 0);
     this.width = layers.map(() => 0);
@@ -115,12 +119,8 @@ export class SparseRtrlLearner implements Learner {
     this.rebuild();
   }
 
-  get output(): Buf {
-    return this.fwd.output;
-  }
-
   /** lay the columns out for the current masks; (re)allocate the influence when their number changed */
-  private rebuild(): void {
+  rebuild(): void {
     const net = this.network, be = this.be;
     const caps = this.layouts.map((layout, l) => {
       const p = net.prefixes[l]!;
@@ -150,8 +150,7 @@ export class SparseRtrlLearner implements Learner {
     })));
   }
 
-  startSequence(): void {
-    this.fwd.resetStates();
+  reset(): void {
     // masks change only between sequences as far as the stored columns are concerned: a weight pruned in the
     // middle of a sequence keeps its column (its gradient is masked) until the next one starts
     this.rebuild();
@@ -169,21 +168,25 @@ export class SparseRtrlLearner implements Learner {
     }
   }
 
-  step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
-    const net = this.network;
-    this.fwd.load(x);
-    const out = this.fwd.run(this.caches);
-    const loss = target ? net.loss.evaluate(this.batchSize, out, target, mask, this.dOut) : 0;
+  /** every sample's influence one step forward (the gradient follows in accumulate) */
+  advance(caches: readonly ModuleCache[]): void {
+    this.caches = caches;
     this.macs = 0;
     for (let b = 0; b < this.batchSize; b++) {
       for (let l = 0; l < this.layers.length; l++) this.influenceStep(b, l);
-      if (target) this.gradientStep(b);
     }
     const c = this.count;
     c.steps++;
     c.macs += this.macs;
     c.denseMacs += this.batchSize * this.denseMacsPerSample();
-    return loss;
+  }
+
+  /** ∂L_t/∂θ from the output error, sample by sample */
+  accumulate(_caches: readonly ModuleCache[], _i: number | null, dOut: Buf): void {
+    this.dOut = dOut;
+    this.macs = 0;
+    for (let b = 0; b < this.batchSize; b++) this.gradientStep(b);
+    this.count.macs += this.macs;
   }
 
   /** the column ranges in use for layer l's influence: every layer's own columns up to its live end */
@@ -300,7 +303,7 @@ export class SparseRtrlLearner implements Learner {
     s.Mnext = t;
     // Y_t = ∂h/∂s · M_t (+ ∂h/∂φ), only for units where that is not exactly zero
     let nActive = 0, nFired = 0;
-    const y = this.fwd.acts[l]!.data;
+    const y = this.acts[l]!.data;
     for (let i = 0; i < n; i++) {
       if (y[yb + i] !== 0) nFired++;
       let on = false;
@@ -361,7 +364,7 @@ export class SparseRtrlLearner implements Learner {
       });
     }
     // the readout's own parameters: ∂ŷ_o/∂W_out[o,i] = y_i, ∂ŷ_o/∂b_o = 1
-    const y = this.fwd.acts[top]!.data, wOff = net.params.entry(readout + 'weight').offset;
+    const y = this.acts[top]!.data, wOff = net.params.entry(readout + 'weight').offset;
     const bOff = net.params.has(readout + 'bias') ? net.params.entry(readout + 'bias').offset : -1;
     for (let o = 0; o < out; o++) {
       const d = dOut[ob + o]!;
@@ -408,36 +411,36 @@ export class SparseRtrlLearner implements Learner {
     return r;
   }
 
-  flush(): void {
-    // every step's gradient was added when the step ran
-  }
-
-  stateBytes(): number {
+  get bytes(): number {
     const bytes = this.be.dtype === 'float64' ? 8 : 4;
     let numbers = 0;
     this.layers.forEach((layer, l) => (numbers += (layer.unit.S + 1) * layer.n * this.width[l]!));
     return this.batchSize * numbers * bytes;
   }
 
-  private carried(): Buf[] {
+  buffers(): Buf[] {
     return this.samples.flatMap((sample) => sample.flatMap((s) => [...s.M, s.Y]));
   }
 
-  /** the carried buffers, then per sample and layer the liveness of its blocks and rows, as numbers */
-  saveState(): LearnerState {
-    const st = this.fwd.saveState(this.carried());
-    for (const sample of this.samples) {
-      for (const s of sample) st.traces.push([s.liveBlocks, ...s.liveOrder.subarray(0, s.liveBlocks), ...s.active]);
-    }
-    return st;
+  bindActivations(acts: Buf[]): void {
+    this.acts = acts;
   }
 
-  loadState(state: LearnerState): void {
-    this.rebuild();
-    const records = this.batchSize * this.layers.length;
-    if (state.traces.length < records) throw new ShapeError(`sparse-rtrl state holds ${state.traces.length} arrays, expected more than ${records}`);
-    const meta = state.traces.slice(state.traces.length - records);
-    this.fwd.loadState({ ...state, traces: state.traces.slice(0, state.traces.length - records) }, this.carried(), this.name);
+  /** per sample and layer the liveness of its blocks and rows, as numbers (the checkpoint's tail) */
+  extraState(): number[][] {
+    const out: number[][] = [];
+    for (const sample of this.samples) {
+      for (const s of sample) out.push([s.liveBlocks, ...s.liveOrder.subarray(0, s.liveBlocks), ...s.active]);
+    }
+    return out;
+  }
+
+  get extraRecords(): number {
+    return this.batchSize * this.layers.length;
+  }
+
+  /** restore what extraState() wrote, after the carried buffers were loaded */
+  loadExtraState(meta: readonly number[][]): void {
     this.samples.forEach((sample, b) => sample.forEach((s, l) => {
       const n = this.layers[l]!.n, rec = meta[b * this.layers.length + l]!, live = rec[0]!;
       if (!(Number.isInteger(live) && live >= 0 && live <= n && rec.length === 1 + live + n)) {
@@ -458,5 +461,17 @@ export class SparseRtrlLearner implements Learner {
       }
       for (let i = 0; i < n; i++) s.active[i] = rec[1 + live + i] ? 1 : 0;
     }));
+  }
+}
+
+/** sparse-rtrl: the sparse influence × the output error (its checkpoint also holds the liveness records) */
+export class SparseRtrlLearner extends ComposedLearner {
+  constructor(network: Network, options: LearnerOptions) {
+    super(network, options, 'sparse-rtrl', new SparseInfluence(network, options.batchSize), new OutputError());
+  }
+
+  /** the multiply-adds dense rtrl performs per sample and step on this network */
+  denseMacsPerSample(): number {
+    return (this.trace as SparseInfluence).denseMacsPerSample();
   }
 }

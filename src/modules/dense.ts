@@ -5,8 +5,8 @@
  * VJP: dx = dy·W, dW += dyᵀ·x, db += Σ_b dy.  JVP: ty = tx·Wᵀ; own rows: ∂y_i/∂W[i,j] = x_j, ∂y_i/∂b_i = 1.
  *
  * With `decorrelate`, the input first passes a decorrelating matrix D (in×in, parameter `decor`, starts at
- * the identity, never trained by gradient — perturbation learners update it): x̂ = D·x, y = W·x̂ + b; then
- * dW += dyᵀ·x̂ and dx = (dy·W)·D. (The JVP is not provided then: rtrl refuses decorrelated models.)
+ * the identity, never trained by gradient — rules that perturb preactivations update it): x̂ = D·x, y = W·x̂ + b; then
+ * dW += dyᵀ·x̂ and dx = (dy·W)·D. (The JVP is not provided then: forward-mode rules refuse decorrelated models.)
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
@@ -112,7 +112,7 @@ export class Dense implements Module<DenseCache>, Perturbable {
   }
 
   tangent(b: number, cache: DenseCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {
-    if (this.D) throw new UnsupportedError('dense: no forward-mode derivative with input decorrelation (rtrl does not support decorrelated models)');
+    if (this.D) throw new UnsupportedError('dense: no forward-mode derivative with input decorrelation (forward-mode rules do not support decorrelated models)');
     const be = tyOwn.backend, out = this.outSize, inp = this.inSize;
     if (tx && tyIn) be.gemm(false, true, tx.length / inp, out, inp, 1, tx, this.W, 0, tyIn);
     // own rows: weight rows first (row i·in + j has x_j in column i), then bias rows (1 in column i)

@@ -79,7 +79,7 @@ export class Loss {
 
   /**
    * Each sample's masked loss mask_b·ℓ_b (without the 1/B) into `into` (B numbers): what perturbation
-   * learners compare between their clean and noisy passes. Writes instead of returning, so a step that
+   * rules compare between their clean and noisy passes. Writes instead of returning, so a step that
    * calls it allocates nothing.
    */
   sampleLosses(B: number, out: Buf, target: ArrayLike<number>, mask: ArrayLike<number> | null, into: Float64Array): void {

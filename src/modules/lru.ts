@@ -16,7 +16,7 @@
  *
  * The layer provides its VJP (backward, with a carry through λ; and at one step without the carry, split
  * into the output path, the input path and the recurrence's parameters) and its JVP (tangent). Rules that
- * carry sensitivities of their own (learners/traces/lru.ts) read its parameter and gradient views.
+ * carry sensitivities of their own read its parameter and gradient views.
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
@@ -89,7 +89,7 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   readonly lamRe: Float64Array;
   readonly lamIm: Float64Array;
   readonly gamma: Float64Array;
-  /** the parameter and gradient views (read by rules that build on the layer's partials: learners/traces/lru.ts) */
+  /** the parameter and gradient views (read by rules that build on the layer's partials) */
   p!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
   g!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
   /** λ (re, im) and γ as backend buffers, current after refreshLambda */
@@ -332,7 +332,7 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
   }
 
-  // ---- full RTRL (rows = parameters)
+  // ---- the JVP: forward-mode influence (rows = parameters)
 
   private get ownRows(): number {
     const { N, inSize: H } = this;

@@ -1,16 +1,16 @@
 /**
  * Network pieces, one time step at a time, for B samples at once (batch-major buffers B×width).
  *
- * Every module provides three derivatives of its step, so every learner works with every module:
- * - backward (VJP, for BPTT and the spatial learning signals): dx = (∂y/∂x)ᵀ·dy, and it adds (∂y/∂θ)ᵀ·dy to
+ * Every module provides three derivatives of its step, so every learning rule works with every module:
+ * - backward (VJP, for reverse-mode sweeps through time and the learning signals at one step): dx = (∂y/∂x)ᵀ·dy, and it adds (∂y/∂θ)ᵀ·dy to
  *   the gradient views it was bound to;
- * - tangent (JVP, for RTRL's forward-mode influence): for one sample b, propagates R tangent rows: row p of
+ * - tangent (JVP, for forward-mode influence): for one sample b, propagates R tangent rows: row p of
  *   the result is ∂y/∂θ_p. Parameters are numbered in network order, so a module sees the rows of every
  *   parameter before it (`Rin` rows, propagated through ∂y/∂x) followed by its own (∂y/∂θ_own, immediate).
  *   Tangents are stored as R×width matrices: a parameter-prefix is then a contiguous row block.
  *
- * What a module needs to differentiate a step later is kept in a cache object made by createCache; BPTT
- * keeps one cache per step of its window, RTRL only the current one.
+ * What a module needs to differentiate a step later is kept in a cache object made by createCache; a reverse
+ * sweep keeps one cache per step of its window, a forward-mode rule only the current one.
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
@@ -22,8 +22,8 @@ export interface StepContext {
   /** the one seeded generator that everything sampling draws from */
   rng: Rng;
   /**
-   * Perturbation learners only: called by a perturbable module with its preactivation blocks right after
-   * computing them (before the nonlinearity), so a learner can record them and add noise in place.
+   * Rules that perturb preactivations only: called by a perturbable module with its preactivation blocks right after
+   * computing them (before the nonlinearity), so a rule can record them and add noise in place.
    */
   perturb?: PreactivationHook;
 }
@@ -31,7 +31,7 @@ export interface StepContext {
 export type PreactivationHook = (module: Perturbable, pre: readonly Buf[]) => void;
 
 /**
- * A module whose preactivations a perturbation learner can reach (recurrent layers, dense): it hands its
+ * A module whose preactivations a perturbation rule can reach (recurrent layers, dense): it hands its
  * preactivation blocks to ctx.perturb during forward, and turns an estimate of ∂L/∂(preactivation) into
  * its parameters' gradients with local outer products only — it reads no weight, so no error travels
  * backward through a synapse.
@@ -84,13 +84,13 @@ export interface RecurrentState {
   readonly y: Buf;
 }
 
-/** The reverse-time carry of BPTT: the gradient with respect to s_t and y_t coming from step t+1. */
+/** The reverse-time carry of a backward sweep: the gradient with respect to s_t and y_t coming from step t+1. */
 export interface RecurrentCarry {
   readonly dS: Buf;
   readonly dY: Buf;
 }
 
-/** RTRL's influence of the parameters (rows) on one sample's state, carried across steps. */
+/** The forward-mode influence of the parameters (rows) on one sample's state, carried across steps. */
 export interface Influence {
   readonly rows: number;
   /** bytes this sample's influence holds (for memory reports) */
@@ -120,7 +120,7 @@ export interface RecurrentModule<C extends ModuleCache = ModuleCache, I extends 
   influenceBuffers(influence: I): Buf[];
   /** zero an influence (a new sequence starts from a state that does not depend on the parameters) */
   resetInfluence(influence: I): void;
-  /** RTRL step for sample b: updates the influence from tx (Rin×in, null when Rin = 0); ty = dy_t/dθ (rows×n) */
+  /** forward-mode step for sample b: updates the influence from tx (Rin×in, null when Rin = 0); ty = dy_t/dθ (rows×n) */
   tangent(b: number, cache: C, tx: Buf | null, ty: Buf, influence: I): void;
 }
 

@@ -6,18 +6,18 @@
  *   preIh = W_ih·x_t + b_ih,  preHh = W_hh·y_{t−1} + b_hh,  s_t = f(s_{t−1}, a_t),  y_t = h(s_t)
  *
  * Its three derivatives are all assembled from the unit's local partials (see units/unit.ts):
- * - backward (BPTT): ds_t = dS_{t+1→t} + ∂h/∂s ⊙ (dy_t + dY_{t+1→t});  da_k = Σ_c ∂f_c/∂a_k ⊙ ds_c;
+ * - backward (VJP, with the carry from t+1): ds_t = dS_{t+1→t} + ∂h/∂s ⊙ (dy_t + dY_{t+1→t});  da_k = Σ_c ∂f_c/∂a_k ⊙ ds_c;
  *   dW_ih += da_ihᵀ·x,  dW_hh += da_hhᵀ·y_{t−1};  dx = da_ih·W_ih;  carry dY = da_hh·W_hh, dS = (∂f/∂s)ᵀ ds.
- * - tangent (RTRL, one sample, rows = parameters): with Y = dy_{t−1}/dθ and X = dx_t/dθ,
+ * - tangent (JVP, one sample, rows = parameters): with Y = dy_{t−1}/dθ and X = dx_t/dθ,
  *   D_ih,g = X·W_ih,gᵀ + immediate,  D_hh,g = Y·W_hh,gᵀ + immediate,
  *   M_t,c = Σ_c' M_{t−1},c' ⊙ ∂f_c/∂s_c' + Σ_g D_ih,g ⊙ ∂f_c/∂a_{ih(g)} + Σ_g D_hh,g ⊙ ∂f_c/∂a_{hh(g)},
  *   dy_t/dθ = Σ_c M_t,c ⊙ ∂h/∂s_c.   Cost per sample: G·n·(n + in)·R multiply-adds in gemm, O(R·n) more.
- * - accumulateLocal (perturbation learners): from an estimate of ∂L/∂preIh and ∂L/∂preHh, the outer
+ * - accumulateLocal (rules that perturb preactivations): from an estimate of ∂L/∂preIh and ∂L/∂preHh, the outer
  *   products with the layer's own inputs only (reads no weight).
  *
  * With `decorrelate` both synapse groups see decorrelated inputs: x̂ = D_ih·x, ŷ_{t−1} = D_hh·y_{t−1}
  * (parameters decor_ih, decor_hh, identity at the start, never trained by gradient); the caches hold x̂ and
- * ŷ, and the backward maps the input deltas back through D. No tangent then (rtrl refuses such models).
+ * ŷ, and the backward maps the input deltas back through D. No tangent then (forward-mode rules refuse such models).
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
@@ -27,7 +27,7 @@ import { UnsupportedError } from '../core/errors.js';
 import { identity } from './dense.js';
 import type { Influence, ModuleCache, Perturbable, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
-/** what a recurrent layer remembers of one step: its inputs and the local partials of every unit (read by sparse-rtrl, the trace rules) */
+/** what a recurrent layer remembers of one step: its inputs and the local partials of every unit (read by rules that build on the unit's partials) */
 export interface RecCache extends ModuleCache {
   x: Buf;
   yPrev: Buf;
@@ -171,7 +171,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     this.Dhh = this.decorrelate ? params.buf(prefix + 'decor_hh') : null;
   }
 
-  /** W_ih (G·n × in) and W_hh (G·n × n), for learners that build their own rules from the unit's partials */
+  /** W_ih (G·n × in) and W_hh (G·n × n), for rules built from the unit's partials */
   get weightIh(): Buf {
     return this.Wih;
   }
@@ -380,7 +380,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   }
 
   tangent(b: number, cache: RecCache, tx: Buf | null, ty: Buf, inf: RecInfluence): void {
-    if (this.decorrelate) throw new UnsupportedError(`${this.kind} layer: no forward-mode derivative with input decorrelation (rtrl does not support decorrelated models)`);
+    if (this.decorrelate) throw new UnsupportedError(`${this.kind} layer: no forward-mode derivative with input decorrelation (forward-mode rules do not support decorrelated models)`);
     const be = ty.backend, n = this.n, inp = this.inSize;
     const { S, K, G, ihChannel, hhChannel } = this.unit;
     const R = inf.rows, Rin = inf.Rin;
