@@ -31,16 +31,16 @@ if (!existsSync(bin)) throw new Error(`${bin} not found: run 'npm run build' fir
 
 // the same network for both learners; each task's settings as in its ci preset unless stated
 const tasks = [
-  { name: 'spikes', online: ['--set', 'updateEvery=1', '--lr', String(0.01 / 30)], args: ['--task', 'spikes', '--preset', 'ci', '--model', 'lif', '--layers', '2', '--hidden', '32', '--steps', '1000', '--set', 'recurrent=off', '--set', 'evalBatches=16'] },
+  { name: 'spikes', online: ['--set', 'train.updateEvery=1', '--lr', String(0.01 / 30)], args: ['--task', 'spikes', '--preset', 'ci', '--model', 'lif', '--layers', '2', '--hidden', '32', '--steps', '1000', '--set', 'model.recurrent=false', '--set', 'eval.batches=16'] },
   {
     name: 'seq-image (rows)',
-    online: ['--set', 'updateEvery=1', '--lr', String(0.01 / 8)],
+    online: ['--set', 'train.updateEvery=1', '--lr', String(0.01 / 8)],
     args: ['--task', 'seq-image', '--preset', 'ci', '--model', 'lif', '--layers', '1', '--hidden', '32', '--steps', '1000', '--lr', '0.01',
-      '--set', 'recurrent=off', '--set', 'task.pixels=8', '--set', 'task.readout=2', '--set', 'evalBatches=16'],
+      '--set', 'model.recurrent=false', '--set', 'task.pixels=8', '--set', 'task.readout=2', '--set', 'eval.batches=16'],
   },
   {
     name: 'spikes, 5000 batches', learners: ['bptt', 'osttp'],
-    args: ['--task', 'spikes', '--preset', 'ci', '--model', 'lif', '--layers', '2', '--hidden', '32', '--steps', '5000', '--set', 'recurrent=off', '--set', 'evalBatches=16'],
+    args: ['--task', 'spikes', '--preset', 'ci', '--model', 'lif', '--layers', '2', '--hidden', '32', '--steps', '5000', '--set', 'model.recurrent=false', '--set', 'eval.batches=16'],
   },
 ].filter((t) => !values.only || t.name === values.only);
 if (tasks.length === 0) throw new Error(`--only ${values.only}: no such configuration`);

@@ -12,13 +12,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../src/train/config.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
+import type { Preset } from '../src/tasks/index.js';
 import { Trainer } from '../src/train/trainer.js';
 
 export interface Arm {
   name: string;
   note: string;
-  set: Partial<Record<keyof TrainConfig, unknown>>;
+  /** overrides, keys as applyOverrides takes them */
+  set: Record<string, unknown>;
 }
 
 export const arms: Arm[] = [
@@ -42,14 +44,14 @@ interface Run {
 }
 
 function runArm(task: string, preset: string, arm: Arm, seed: number, steps: number | null, every: number, extra: Record<string, unknown>): Run {
-  let config = defaultConfig(task, preset as TrainConfig['preset']);
-  config = applyOverrides(config, { ...arm.set, seed, evalEvery: 0, ...(steps !== null ? { steps } : {}), ...extra });
+  let config = defaultConfig(task, preset as Preset);
+  config = applyOverrides(config, { ...arm.set, seed, 'eval.every': 0, ...(steps !== null ? { steps } : {}), ...extra });
   const trainer = new Trainer(config);
   const t0 = performance.now();
   const xs = [0], curve = [trainer.evaluate().value];
-  while (trainer.step < config.steps) {
+  while (trainer.step < config.train.steps) {
     trainer.trainStep();
-    if (trainer.step % every === 0 || trainer.step === config.steps) {
+    if (trainer.step % every === 0 || trainer.step === config.train.steps) {
       xs.push(trainer.step);
       curve.push(trainer.evaluate().value);
     }
@@ -105,7 +107,7 @@ function main(): void {
   for (const s of values.set ?? []) extra[s.slice(0, s.indexOf('='))] = s.slice(s.indexOf('=') + 1);
   const steps = values.steps ? Number(values.steps) : null;
   const every = Number(values.every);
-  const metric = defaultConfig(values.task, values.preset as TrainConfig['preset']) && new Trainer(applyOverrides(defaultConfig(values.task, values.preset as TrainConfig['preset']), { steps: 0 })).task.metric;
+  const metric = new Trainer(applyOverrides(defaultConfig(values.task, values.preset as Preset), { steps: 0 })).task.metric;
   mkdirSync(values.out!, { recursive: true });
   const runs: Run[] = [];
   const lines: string[] = [];

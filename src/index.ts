@@ -57,7 +57,11 @@ export { taskTable, createTask, type Batch, type Task, type Preset } from './tas
 
 // training runs
 export { Trainer, type Summary } from './train/trainer.js';
-export { defaultConfig, applyOverrides, type TrainConfig } from './train/config.js';
+export {
+  defaultConfig, applyOverrides, resolveRunConfig, readRunConfig, listOptions, runConfigJsonSchema, runConfigSchema,
+  type RunConfig, type RunConfigInput, type OptionDoc,
+} from './train/config.js';
+export { presetTable } from './train/presets.js';
 
 // streaming: one sample at a time, predict then learn, constant memory, resumable
 export { OnlineStream, validateStreamConfig, type StreamConfig, type StreamSample, type StreamStep, type StreamCheckpoint } from './train/stream.js';

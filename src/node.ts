@@ -3,6 +3,7 @@
  * system — model files and checkpoints on disk.  import { ... } from 'onward/node'
  */
 export * from './index.js';
-export { readModelFile, writeJsonAtomic } from './model/io.js';
+export { readModelFile } from './model/io.js';
+export { writeJsonAtomic, writeTextAtomic } from './core/atomic-write.js';
 export { loadModel } from './model/load.js';
 export { saveCheckpoint, resumeTrainer, saveStreamCheckpoint, resumeStream } from './train/files.js';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, FileFormatError, UnknownNameError } from '../src/core/errors.js';
 import { checkSupport, learnerTable } from '../src/learners/index.js';
 import { taskTable } from '../src/tasks/index.js';
-import { defaultConfig } from '../src/train/config.js';
+import { applyOverrides, defaultConfig } from '../src/train/config.js';
 import { runBench } from '../src/bench/bench.js';
 import { planBench, suites } from '../src/bench/plan.js';
 import { configId, doneRuns, readResults, runKey, type BenchRecord, type EvalRecord } from '../src/bench/records.js';
@@ -31,7 +31,7 @@ test('the plan runs every learner of the table on every task, or lists the pair 
   const plan = planBench({ suite: 'ci' });
   assert.equal(plan.taskProblems.length, 0);
   for (const task of taskTable) {
-    const model = defaultConfig(task.name, 'ci').model;
+    const model = defaultConfig(task.name, 'ci').model.name;
     for (const learner of learnerTable) {
       const runs = plan.runs.filter((r) => r.task === task.name && r.learner === learner.name);
       const na = plan.notApplicable.filter((r) => r.task === task.name && r.learner === learner.name);
@@ -46,7 +46,7 @@ test('the plan runs every learner of the table on every task, or lists the pair 
         assert.deepEqual(runs.map((r) => r.seed), [0, 1]);
         for (const r of runs) {
           assert.equal(r.model, model);
-          assert.equal(r.config.learner, learner.name);
+          assert.equal(r.config.learner.name, learner.name);
           assert.ok(r.steps <= suites.ci.maxSteps && r.steps >= 1);
         }
         assert.equal(na.length, 0);
@@ -66,13 +66,13 @@ test('the plan runs every learner of the table on every task, or lists the pair 
 test('the plan takes the paper presets for the paper suite and honours the filters', () => {
   const plan = planBench({ suite: 'paper', tasks: ['adding'], learners: ['bptt'] });
   assert.equal(plan.runs.length, suites.paper.seeds);
-  assert.equal(plan.runs[0]!.config.preset, 'paper');
-  assert.equal(plan.runs[0]!.steps, defaultConfig('adding', 'paper').steps);
+  assert.equal(plan.runs[0]!.config.task.preset, 'paper');
+  assert.equal(plan.runs[0]!.steps, defaultConfig('adding', 'paper').train.steps);
   assert.equal(plan.runs[0]!.macBudget, suites.paper.macBudget);
   assert.equal(planBench({ suite: 'paper', tasks: ['adding'], learners: ['bptt'], budget: Infinity }).runs[0]!.macBudget, Infinity);
   assert.throws(() => planBench({ budget: 0 }), ConfigError);
   const small = planBench({ tasks: ['copy'], learners: ['online-lru', 'bptt'], seeds: 1, steps: 7 });
-  assert.deepEqual(small.runs.map((r) => [r.learner, r.steps, r.config.steps]), [['bptt', 7, 7], ['online-lru', 7, 7]]);
+  assert.deepEqual(small.runs.map((r) => [r.learner, r.steps, r.config.train.steps]), [['bptt', 7, 7], ['online-lru', 7, 7]]);
 });
 
 test('unknown names and bad counts are typed errors', () => {
@@ -88,7 +88,7 @@ test('alignment compares the gradients an update applies: masked weights (recurr
   const plan = planBench({ ...tiny, learners: ['sparse-rtrl'], steps: 2 });
   const spec = plan.runs[0]!;
   const records: BenchRecord[] = [];
-  runBenchmark({ ...spec, config: { ...spec.config, evalEvery: 2, recurrent: 'off' } }, (r) => records.push(r));
+  runBenchmark({ ...spec, config: applyOverrides(spec.config, { 'eval.every': 2, 'model.recurrent': false }) }, (r) => records.push(r));
   for (const r of records as EvalRecord[]) {
     for (const c of Object.values(r.cosine)) assert.ok(c !== null && c > 0.999, `cosine ${c}`);
   }
@@ -98,7 +98,7 @@ test('a run records every evaluation point with metric, loss, per-layer cosine a
   const plan = planBench({ ...tiny, learners: ['rtrl'], steps: 4 });
   const spec = plan.runs[0]!;
   const records: BenchRecord[] = [];
-  runBenchmark({ ...spec, config: { ...spec.config, evalEvery: 2 } }, (r) => records.push(r));
+  runBenchmark({ ...spec, config: applyOverrides(spec.config, { 'eval.every': 2 }) }, (r) => records.push(r));
   assert.deepEqual(records.map((r) => (r as EvalRecord).step), [0, 2, 4]);
   assert.deepEqual(records.map((r) => (r as EvalRecord).final), [false, false, true]);
   for (const r of records as EvalRecord[]) {

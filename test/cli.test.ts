@@ -32,7 +32,7 @@ test('train writes a run directory and a JSON summary', () => {
   assert.equal(summary.metric, 'bit_accuracy');
   for (const f of ['config.json', 'metrics.jsonl', 'model.json', 'checkpoint.json']) assert.ok(existsSync(join(out, f)), f);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-  assert.equal(config.taskSettings.bits, 2);
+  assert.equal(config.task.settings.bits, 2);
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
   // and resumes from its checkpoint
   const more = onward('train', '--resume', out, '--steps', '8', '--json');

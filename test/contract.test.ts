@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { learnerTable, createLearner } from '../src/learners/index.js';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../src/train/config.js';
+import { applyOverrides, defaultConfig, type RunConfig } from '../src/train/config.js';
 import { Trainer } from '../src/train/trainer.js';
 import { resumeTrainer, saveCheckpoint } from '../src/train/files.js';
 import { Network } from '../src/model/network.js';
@@ -18,7 +18,7 @@ import { WasmBackend } from '../src/backend/wasm.js';
 import { randomSequence } from '../src/check/oracle.js';
 import { expectFinite } from './helpers.js';
 
-function tinyConfig(learner: string, model: string, extra: Record<string, unknown> = {}): TrainConfig {
+function tinyConfig(learner: string, model: string, extra: Record<string, unknown> = {}): RunConfig {
   return applyOverrides(defaultConfig('copy', 'ci'), {
     learner, model, hidden: 8, layers: 1, batch: 4, steps: 20, lr: 0.02, window: 8, evalEvery: 0, evalBatches: 2,
     'task.bits': 2, 'task.pattern': 3, 'task.pad': 1, ...extra,
@@ -66,7 +66,7 @@ for (const info of learnerTable) {
             ? applyOverrides(defaultConfig('mackey-glass', 'ci'), { learner: info.name, model, hidden: 8, batch: 4, steps: model === 'leaky' ? 300 : 30, evalEvery: 0, evalBatches: 2, 'task.length': 60, updateEvery: 1 })
             : tinyConfig(info.name, model, { steps: 150 }));
         const before = trainer.evaluate().loss;
-        while (trainer.step < trainer.config.steps) trainer.trainStep();
+        while (trainer.step < trainer.config.train.steps) trainer.trainStep();
         const after = trainer.evaluate().loss;
         assert.ok(after < 0.85 * before, `eval loss ${before.toFixed(3)} → ${after.toFixed(3)}`);
       });

@@ -30,7 +30,7 @@ import { readResults, appendResults, lockResults, type BenchRecord } from '../sr
 import { Trainer } from '../src/train/trainer.js';
 import { OnlineStream, type StreamConfig } from '../src/train/stream.js';
 import { resumeStream, resumeTrainer, saveCheckpoint, saveStreamCheckpoint } from '../src/train/files.js';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../src/train/config.js';
+import { applyOverrides, defaultConfig, type RunConfig } from '../src/train/config.js';
 import { resolveTrainConfig } from '../src/cli/train.js';
 import { reportUncaught, takeLimitFlags } from '../src/cli/guard.js';
 import { createTask } from '../src/tasks/index.js';
@@ -70,7 +70,7 @@ async function runTable(rows: Row[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------- fixtures
-const tinyConfig = (over: Record<string, unknown> = {}): TrainConfig => applyOverrides(defaultConfig('copy'), {
+const tinyConfig = (over: Record<string, unknown> = {}): RunConfig => applyOverrides(defaultConfig('copy'), {
   model: 'gru', hidden: 4, layers: 1, batch: 2, steps: 4, learner: 'bptt', backend: 'ts', dtype: 'float64', evalEvery: 2, evalBatches: 1,
   'task.bits': 2, 'task.pattern': 2, 'task.pad': 1, ...over,
 });
@@ -235,10 +235,10 @@ test('trainer checkpoints: every field range-checked, unknown keys refused, corr
     ck('train.constructor', 1, FileFormatError, ['constructor']),
     ck('train.task', 'nope', FileFormatError, ['unknown task']),
     ck('train.task', 3, FileFormatError),
-    ck('train.hidden', 5000, FileFormatError, ['damaged']),
-    ck('train.layers', 1e6, OnwardError),
+    ck('train.model.hidden', 5000, FileFormatError, ['damaged']),
+    ck('train.model.layers', 1e6, OnwardError),
     ck('train.hidden', -1, FileFormatError),
-    ck('train.evalBatches', 1e6, LimitError, ['evalBatches', 'setLimits']),
+    ck('train.eval.batches', 1e6, LimitError, ['eval.batches', 'setLimits']),
     ck('train.evalBatches', 0, FileFormatError),
     ck('train.batch', 1e12, LimitError),
     ck('train.lr', 'fast', FileFormatError),
@@ -246,7 +246,7 @@ test('trainer checkpoints: every field range-checked, unknown keys refused, corr
     ck('optimizer.count', { toString: 1 }, FileFormatError),
     ck('train.taskSettings', { bits: 1e6 }, OnwardError),
     ck('train.taskSettings', { constructor: 3 }, ConfigError, ['constructor']),
-    ck('train.taskSettings', JSON.parse('{"__proto__": 3}'), ConfigError, ['__proto__']),
+    ck('train.task.settings', JSON.parse('{"__proto__": 3}'), FileFormatError, ['__proto__']),
     ...[1e300, -1, 1.5, '3', null, undefined, 2 ** 60].map((v) => ck('step', v, FileFormatError, ['step'])),
     ck('bogus', {}, FileFormatError, ['bogus']),
     ck('optimizer', null, FileFormatError, ['optimizer']),
@@ -316,7 +316,7 @@ test('option keys are looked up as own properties only; declared sizes are check
     rows.push({ name: `--set task.${k}=${v}`, run: set(`task.${k}=${v}`), error: LimitError, says: [`${k} ${v}`, '--max-memory'] });
   }
   rows.push({ name: 'bench --seeds 1e9', run: () => planBench({ suite: 'ci', seeds: 1e9 }), error: LimitError, says: ['seeds'] });
-  rows.push({ name: '--set evalBatches=1e6', run: set('evalBatches=1e6'), error: LimitError, says: ['evalBatches'] });
+  rows.push({ name: '--set evalBatches=1e6', run: set('evalBatches=1e6'), error: LimitError, says: ['eval.batches'] });
   for (const [task, k, v] of [['adding', 'length', 1e9], ['delayed-xor', 'delay', 1e9], ['listops', 'length', 1e9], ['spiral', 'length', 1e9]] as const) {
     rows.push({ name: `task ${task}.${k} = ${v}`, run: () => createTask(task, 'ci', { [k]: v }), error: OnwardError });
   }
@@ -495,8 +495,8 @@ test('a resumed trainer refuses flags that contradict its checkpoint and applies
   const same = resumeTrainer(path, { task: 'copy', hidden: 4, model: 'gru' }); // agreeing flags are fine
   assert.deepEqual(same.resumeNotes, []);
   const changed = resumeTrainer(path, { steps: 10, lr: 0.5 });
-  assert.equal(changed.config.steps, 10);
-  assert.equal(changed.config.lr, 0.5);
+  assert.equal(changed.config.train.steps, 10);
+  assert.equal(changed.config.optimizer.lr, 0.5);
   assert.equal(changed.resumeNotes.length, 2);
   assert.match(changed.resumeNotes.join('\n'), /lr changed from .* to 0\.5/);
 });
@@ -613,7 +613,7 @@ test('CLI: --lr 1e9 stops with a DivergenceError naming the step, keeps the last
   const r = onward(dir, 'train', '--resume', out, '--steps', '40', '--set', 'lr=1e9', '--quiet');
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /diverged at step \d+: the loss is .*\(DivergenceError\)/);
-  assert.match(r.stderr, /onward train --resume .* --set lr=/);
+  assert.match(r.stderr, /onward train --resume .* --set (optimizer\.)?lr=/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.equal(readFileSync(join(out, 'checkpoint.json'), 'utf8'), good, 'the last good checkpoint is kept');
   assert.equal(existsSync(join(out, 'model.json')), true);

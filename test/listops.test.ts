@@ -3,6 +3,7 @@
  * strings alone, the LRA structure rules (depth, argument counts, strict length window), the one-hot /
  * mask / target layout, operator semantics on hand-written examples, and seeded reproducibility.
  */
+import { presetFor } from '../src/train/presets.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../src/core/errors.js';
@@ -152,7 +153,7 @@ test('listops paper: LRA settings, labels agree with the independent evaluator',
   const task = createTask('listops', 'paper');
   assert.deepEqual(task.settings, { maxDepth: 10, maxArgs: 10, minLength: 500, maxLength: 2000 });
   assert.equal(task.seqLength, 2000);
-  assert.equal(task.defaults.steps, 120_000);
+  assert.equal(presetFor('listops', 'paper').train?.steps, 120_000);
   const rng = new Rng(12);
   for (let i = 0; i < 4; i++) checkBatch(task, task.batch(16, rng), 16);
 });

@@ -223,7 +223,7 @@ describe('command line', () => {
     assert.equal(summary.metric, 'accuracy');
     const ck = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8'));
     assert.ok(ck.checkpoint.device.arrays['readout.weight'], 'the checkpoint holds the device state');
-    assert.equal(ck.checkpoint.train.device, 'pcm');
+    assert.equal(ck.checkpoint.train.device.name, 'pcm');
     const more = onward('train', '--resume', out, '--steps', '4', '--json');
     assert.equal(more.code, 0, more.stderr);
     const ev = onward('eval', '--model-file', join(out, 'model.json'), '--json');
@@ -231,6 +231,6 @@ describe('command line', () => {
     assert.ok(Number.isFinite(JSON.parse(ev.stdout.trim()).result.value));
     const bad = onward('train', '--task', 'spikes', '--device', 'memristor', '--steps', '1');
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /device must be one of none, pcm/);
+    assert.match(bad.stderr, /device(\.name)? must be one of none, pcm/);
   });
 });

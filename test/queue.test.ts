@@ -146,7 +146,7 @@ test('a run failing twice is recorded with its error; an unknown config is refus
     const base = planBench({ suite: 'ci', tasks: ['delayed-xor'], learners: ['bptt'], steps: 2, seeds: 1 }).runs[0]!;
     const withConfig = (config: object): RunSpec => ({ ...base, config: config as RunSpec['config'], configId: configId(config) });
     // a setting the task does not have: the config is well formed, the run throws when it builds the task
-    const failing = withConfig({ ...base.config, taskSettings: { nope: 1 } });
+    const failing = withConfig({ ...base.config, task: { ...base.config.task, settings: { nope: 1 } } });
     const unknown = withConfig({ ...base.config, someNewKnob: 3 });
     const results = new Map<string, { error: string; message: string } | null>();
     await runQueued([failing, unknown], { url: redis.url, threads: 1, pollSeconds: 0.1, onLog: () => {} }, (spec, r) => results.set(spec.configId, r.error));

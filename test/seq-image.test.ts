@@ -2,6 +2,7 @@
  * The IDX reader/writer and the seq-image task. Every fixture is written by the test itself into a temp dir;
  * the real Debian Fashion-MNIST files are read only if they happen to be installed.
  */
+import { presetFor } from '../src/train/presets.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync as mkdtempSyncRaw, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -208,7 +209,7 @@ test('seq-image paper preset: 28×28 Fashion-MNIST-shaped IDX, T = 784, 10 class
   writeIdx(join(dir, 't10k-labels-idx1-ubyte.gz'), { dims: [2], data: Uint8Array.from([1, 2]) });
   const task = withData(dir, () => createTask('seq-image', 'paper'));
   assert.deepEqual([task.seqLength, task.outputSize, task.inputSize], [784, 10, 1]);
-  assert.deepEqual(task.defaults, { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 });
+  assert.deepEqual(presetFor('seq-image', 'paper'), { model: { name: 'lru', hidden: 256, layers: 4 }, learner: { name: 'online-lru' }, optimizer: { lr: 1e-3 }, train: { batch: 100, steps: 10_000 } });
   const batch = task.batch(2, new Rng(0));
   assert.equal(batch.x.length, 784);
   assert.ok(batch.target[783]!.every((v) => [9, 0, 4].includes(v)));
@@ -238,7 +239,7 @@ test('seq-image synthetic (ci): 8×8 bars, reproducible by seed, classes balance
   const task = createTask('seq-image', 'ci');
   assert.deepEqual(task.settings, { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 });
   assert.deepEqual([task.seqLength, task.inputSize, task.outputSize], [64, 1, 4]);
-  assert.deepEqual(task.defaults, { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 });
+  assert.deepEqual(presetFor('seq-image', 'ci'), { model: { name: 'lru', hidden: 32, layers: 2 }, learner: { name: 'online-lru' }, optimizer: { lr: 3e-3 }, train: { batch: 16, steps: 300 } });
   assert.deepEqual(task.batch(8, new Rng(11)), task.batch(8, new Rng(11)));
   assert.notDeepEqual(task.batch(8, new Rng(11)).x, task.batch(8, new Rng(12)).x);
   const B = 800, batch = task.batch(B, new Rng(1)), counts = [0, 0, 0, 0];

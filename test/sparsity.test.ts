@@ -36,7 +36,7 @@ for (const info of learnerTable.filter((l) => l.models.includes('egru'))) {
     const t = new Trainer(config(info.name));
     const before = maskedEntries(t);
     assert.ok(before.zeros > 0.5 * before.total && before.zeros < 0.9 * before.total, `about 70% masked, got ${before.zeros}/${before.total}`);
-    while (t.step < t.config.steps) t.trainStep();
+    while (t.step < t.config.train.steps) t.trainStep();
     const after = maskedEntries(t);
     assert.equal(after.zeros, before.zeros);
     assert.notDeepEqual(after.kept, before.kept, 'the kept weights changed');
@@ -67,7 +67,7 @@ test('magnitude pruning: dense at first, the target density by the end of the sc
   const t = new Trainer(config('bptt', { maskMethod: 'magnitude', density: 0.2, steps: 30, pruneEvery: 5, pruneUntil: 20 }));
   assert.equal(t.network.maskDensity(), 1);
   const densities: number[] = [];
-  while (t.step < t.config.steps) {
+  while (t.step < t.config.train.steps) {
     t.trainStep();
     densities.push(t.network.maskDensity());
   }

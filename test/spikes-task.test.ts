@@ -3,6 +3,7 @@
  * shapes, one spike per channel inside the window, the label at every step but scored only in the readout window, seeded and reproducible, and
  * classes that are separable from the spike times alone (a nearest-centroid classifier beats chance by far).
  */
+import { presetFor } from '../src/train/presets.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../src/core/errors.js';
@@ -36,7 +37,7 @@ describe('spikes task', () => {
         assert.equal(batch.target[t]![b], batch.target[T - 1]![b], 'the label at every step, scored or not');
       }
     }
-    assert.equal(task.defaults.targetTiming, 'every-step', 'osttp projects the label while the spikes arrive');
+    assert.equal(presetFor('spikes', task.preset).learner?.targetTiming, 'every-step', 'osttp projects the label while the spikes arrive');
     assert.ok(batch.x.every((row) => row.every((v) => v === 0 || v === 1)));
   });
 

@@ -44,11 +44,11 @@ test('the catalogue lists every task, unit model and learner of the tables', () 
 });
 
 test('the form resolves like --set: task defaults, then the fields; bad values are refused by name', () => {
-  const c = resolveConfig({ task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'rtrl', hidden: '12', lr: '0.01', 'task.bits': '2' } });
-  assert.equal(c.model, 'gru');
-  assert.equal(c.hidden, 12);
-  assert.equal(c.lr, 0.01);
-  assert.equal(c.taskSettings.bits, 2);
+  const { config: c } = resolveConfig({ task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'rtrl', hidden: '12', lr: '0.01', 'task.bits': '2' } });
+  assert.equal(c.model.name, 'gru');
+  assert.equal(c.model.hidden, 12);
+  assert.equal(c.optimizer.lr, 0.01);
+  assert.equal(c.task.settings.bits, 2);
   assert.throws(() => resolveConfig({ task: 'copy', preset: 'ci', overrides: { hidden: 'many' } }), /hidden must be a number/);
   assert.throws(() => resolveConfig({ task: 'copy', preset: 'ci', overrides: { colour: 'red' } }), /unknown config key 'colour'/);
 });
@@ -74,7 +74,7 @@ for (const [task, model, learner] of [['copy', 'gru', 'rtrl'], ['adding', 'lru',
     if (last.sequence.kind === 'ce') assert.ok(last.sequence.confidence.every((p) => p >= 0 && p <= 1));
     // the model file: loaded into a fresh run on the same task, it evaluates identically
     const loaded = new PlaygroundRun({ ...spec, overrides: { ...spec.overrides, hidden: 99 }, modelText: run.modelText(), modelName: 'm.json' });
-    assert.equal(loaded.config.hidden, 8, 'the file decides the network shape');
+    assert.equal(loaded.config.model.hidden, 8, 'the file decides the network shape');
     assert.equal(loaded.progress().eval!.loss, last.eval!.loss);
   });
 }
@@ -125,12 +125,13 @@ test('stream mode scores with the task\'s own metric (the library\'s MetricAccum
   while (!s.done) s.trainFor(Infinity);
   const page = s.progress();
   // the same stream, built directly from the library: the same predictions, scored by the library's accumulator
-  const c = s.config, task = createTask(c.task, c.preset, c.taskSettings);
+  const c = s.config, task = createTask(c.task.name, c.task.preset, c.task.settings), o = c.optimizer;
   const stream = new OnlineStream({
-    model: modelConfigFor(c, task), learner: c.learner, optimizer: { name: c.optimizer, lr: c.lr, clip: c.clip, weightDecay: c.weightDecay, momentum: c.momentum },
-    updateEvery: task.seqLength, seed: c.seed, window: c.window, learnerOptions: { ...learnerOptionsFor(c), batchSize: 1 }, backend: c.backend, dtype: c.dtype,
+    model: modelConfigFor(c, task), learner: c.learner.name, optimizer: { name: o.name, lr: o.lr, clip: o.clip, weightDecay: o.weightDecay, momentum: o.momentum },
+    updateEvery: task.seqLength, seed: c.train.seed, window: c.learner.window, learnerOptions: { ...learnerOptionsFor(c), batchSize: 1 },
+    backend: c.train.backend, dtype: c.train.dtype,
   });
-  const rng = new Rng(c.seed + 2), nrmse = new MetricAccumulator(task.loss, task.outputSize, 'nrmse'), mse = new MetricAccumulator(task.loss, task.outputSize);
+  const rng = new Rng(c.train.seed + 2), nrmse = new MetricAccumulator(task.loss, task.outputSize, 'nrmse'), mse = new MetricAccumulator(task.loss, task.outputSize);
   for (let i = 0; i < 6; i++) {
     const b = task.batch(1, rng);
     for (let t = 0; t < task.seqLength; t++) {
@@ -221,7 +222,7 @@ test('the catalogue offers only presets that can be built here, and marks spikin
 test('a model file that does not fit is refused by name', () => {
   assert.throws(() => new PlaygroundRun({ task: 'copy', preset: 'ci', overrides: {}, modelText: '{"format": "other"}', modelName: 'x.json' }), /'x.json' is not an onward model file/);
   const run = new PlaygroundRun({ task: 'copy', preset: 'ci', overrides: { model: 'gru', learner: 'rtrl', hidden: 4, layers: 1, steps: 1 } });
-  assert.throws(() => new PlaygroundRun({ task: 'adding', preset: 'ci', overrides: {}, modelText: run.modelText(), modelName: 'copy.json' }), /parameters|shape/);
+  assert.throws(() => new PlaygroundRun({ task: 'adding', preset: 'ci', overrides: {}, modelText: run.modelText(), modelName: 'copy.json' }), /parameters|shape|inputs/);
 });
 
 // ---- nothing on the browser path imports Node ----

@@ -1,13 +1,27 @@
 /** The messages between the page and a training worker (one worker per learner being compared). */
-import type { TrainConfig } from '../src/train/config.js';
+import type { OptionDoc, RunConfig } from '../src/train/config.js';
 import type { Preset } from '../src/tasks/index.js';
 
 export interface Catalogue {
   /** presets: the ones that can be built in this environment (a preset that needs files from disk is left out) */
-  tasks: { name: string; description: string; presets: Preset[]; defaults: Partial<TrainConfig> | null }[];
+  tasks: { name: string; description: string; presets: Preset[]; defaults: PageDefaults | null }[];
   models: { name: string; description: string; spiking: boolean }[];
   /** refusals: why a learner does not run on a unit model (by model name), from the learner table */
   learners: { name: string; description: string; exact: boolean; models: string[]; refusals: Record<string, string> }[];
+  /** every option of the run config (key as --set takes it, type, default, one line of documentation), from the schemas */
+  options: OptionDoc[];
+}
+
+/** the page's fields that a task's ci preset fills */
+export interface PageDefaults {
+  model: string;
+  learner: string;
+  hidden: number;
+  layers: number;
+  batch: number;
+  lr: number;
+  steps: number;
+  updateEvery: number;
 }
 
 /** what to run: a task and preset, config overrides as `--set` takes them, and optionally a model file to start from */
@@ -91,7 +105,7 @@ export interface RunInfo {
   higherIsBetter: boolean;
   /** a chart point is reported every this many training batches (stream: task sequences) */
   pointEvery: number;
-  config: TrainConfig;
+  config: RunConfig;
   backend: string;
 }
 

@@ -14,22 +14,26 @@ import { modelNames, type ModelConfig, type Network } from '../src/model/network
 import type { LossSpec } from '../src/modules/loss.js';
 import type { ModuleCache } from '../src/modules/module.js';
 import { Rng } from '../src/core/rng.js';
-import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../src/train/config.js';
-import { learnerOptionsFor, Trainer } from '../src/train/trainer.js';
+import { applyOverrides, defaultConfig, listOptions, type RunConfig } from '../src/train/config.js';
+import { learnerOptionsFor, modelSectionOf, Trainer } from '../src/train/trainer.js';
 import { createTask, presets as PRESETS, taskTable, type Task } from '../src/tasks/index.js';
 import { higherIsBetter } from '../src/tasks/task.js';
 import { unitModels } from '../src/units/index.js';
 import { DivergenceWatch } from './divergence.js';
 import { AlignmentProbe, HiddenRecorder, inputRows, isSpiking, traceSizes } from './inside.js';
-import type { Catalogue, Divergence, Progress, RunInfo, RunSpec, SequenceView } from './protocol.js';
+import type { Catalogue, Divergence, PageDefaults, Progress, RunInfo, RunSpec, SequenceView } from './protocol.js';
 
 /** what the page offers, read from the library's tables (new rows appear here by themselves) */
 export function catalogue(): Catalogue {
   const tasks = taskTable.map((t) => {
-    let defaults: Partial<TrainConfig> | null = null;
+    let defaults: PageDefaults | null = null;
     try {
       const d = defaultConfig(t.name, 'ci');
-      defaults = { model: d.model, learner: d.learner, hidden: d.hidden, layers: d.layers, batch: d.batch, lr: d.lr, steps: d.steps, updateEvery: d.updateEvery };
+      createTask(t.name, 'ci');
+      defaults = {
+        model: d.model.name, learner: d.learner.name, hidden: d.model.hidden, layers: d.model.layers, batch: d.train.batch, lr: d.optimizer.lr,
+        steps: d.train.steps, updateEvery: d.train.updateEvery,
+      };
     } catch {
       defaults = null; // a task whose ci preset cannot be made here is still listed; starting it shows why
     }
@@ -50,22 +54,19 @@ export function catalogue(): Catalogue {
     spiking: isSpiking(name),
   }));
   const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models], refusals: { ...l.refusals } }));
-  return { tasks, models, learners };
+  return { tasks, models, learners, options: listOptions() };
 }
 
-/** the page's fields → a full run config, exactly as `onward train --task … --set key=value` resolves them */
-export function resolveConfig(spec: RunSpec): TrainConfig {
-  let config = applyOverrides(defaultConfig(spec.task, spec.preset), { evalEvery: 0, ...spec.overrides });
-  if (spec.modelText !== undefined) {
-    // a loaded model file decides the network's shape; the page's task and training settings stay
-    const c = parseModelFile(spec.modelText, spec.modelName ?? 'model file').config as Partial<ModelConfig>;
-    const shape: Record<string, unknown> = {};
-    for (const k of ['model', 'hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod'] as const) {
-      if (c[k] !== undefined) shape[k] = c[k];
-    }
-    config = applyOverrides(config, shape);
-  }
-  return validateConfig(config);
+/**
+ * The page's fields → a full run config, exactly as `onward train --task … --set key=value` resolves them. A
+ * loaded model file decides the network: the run builds it from the file's model config as it is (`modelConfig`),
+ * and the config's model section describes that network; the page's task and training settings stay.
+ */
+export function resolveConfig(spec: RunSpec): { config: RunConfig; modelConfig?: ModelConfig } {
+  const config = applyOverrides(defaultConfig(spec.task, spec.preset), { 'eval.every': 0, ...spec.overrides });
+  if (spec.modelText === undefined) return { config };
+  const modelConfig = parseModelFile(spec.modelText, spec.modelName ?? 'model file').config as ModelConfig;
+  return { config: applyOverrides(config, { model: modelSectionOf(modelConfig) }), modelConfig };
 }
 
 /** where a task's metric stands with no learning: chance for accuracies, 1 for NRMSE (the mean's), 0 for MSE */
@@ -77,13 +78,13 @@ export function referenceLevel(task: Task): number {
 }
 
 /** the run settings the sessions read besides building their driver: one place, so a change of the config's shape is one edit */
-export function runSettings(c: TrainConfig): { seed: number; steps: number } {
-  return { seed: c.seed, steps: c.steps };
+export function runSettings(c: RunConfig): { seed: number; steps: number } {
+  return { seed: c.train.seed, steps: c.train.steps };
 }
 
 /** what the worker drives: an episodic run (PlaygroundRun) or a stream (PlaygroundStream, stream-run.ts) */
 export interface Session {
-  readonly config: TrainConfig;
+  readonly config: RunConfig;
   /** training batches (stream: task sequences) done, of `steps` */
   readonly step: number;
   readonly steps: number;
@@ -124,7 +125,7 @@ export function loadModelInto(network: Network, text: string, name: string): voi
 
 export class PlaygroundRun implements Session {
   readonly trainer: Trainer;
-  readonly config: TrainConfig;
+  readonly config: RunConfig;
   /** training time and batches since the last report (the cost curve shows the recent cost, not a running mean) */
   private trainMs = 0;
   private trainedSteps = 0;
@@ -143,8 +144,9 @@ export class PlaygroundRun implements Session {
   private readonly alignRng: Rng;
 
   constructor(spec: RunSpec) {
-    this.config = resolveConfig(spec);
-    this.trainer = new Trainer(this.config);
+    const { config, modelConfig } = resolveConfig(spec);
+    this.trainer = new Trainer(config, { modelConfig });
+    this.config = this.trainer.config;
     if (spec.modelText !== undefined) loadModelInto(this.trainer.network, spec.modelText, spec.modelName ?? 'model file');
     this.peakStateBytes = trackPeakState(this.trainer.learner);
     const fwd = new ForwardPass(this.trainer.network, 1);

@@ -15,7 +15,7 @@ import { Rng } from '../src/core/rng.js';
 import { learnerOptionsFor, modelConfigFor } from '../src/train/trainer.js';
 import { MetricAccumulator } from '../src/train/metrics.js';
 import { OnlineStream } from '../src/train/stream.js';
-import type { TrainConfig } from '../src/train/config.js';
+import type { RunConfig } from '../src/train/config.js';
 import { createTask, type Batch, type Task } from '../src/tasks/index.js';
 import { higherIsBetter } from '../src/tasks/task.js';
 import { DivergenceWatch } from './divergence.js';
@@ -24,7 +24,7 @@ import { loadModelInto, referenceLevel, resolveConfig, runSettings, SequenceReco
 import type { Divergence, LayerTrace, Progress, RunInfo, RunSpec, SequenceView } from './protocol.js';
 
 export class PlaygroundStream implements Session {
-  readonly config: TrainConfig;
+  readonly config: RunConfig;
   readonly task: Task;
   readonly stream: OnlineStream;
   private readonly rng: Rng;
@@ -49,20 +49,28 @@ export class PlaygroundStream implements Session {
   private samplesSinceReport = 0;
 
   constructor(spec: RunSpec) {
-    this.config = resolveConfig(spec);
-    const c = this.config;
-    this.task = createTask(c.task, c.preset, c.taskSettings);
+    const { config: c, modelConfig } = resolveConfig(spec);
+    this.config = c;
+    this.task = createTask(c.task.name, c.task.preset, c.task.settings);
     const learnerOptions = { ...learnerOptionsFor(c), batchSize: 1 };
+    const o = c.optimizer, t = c.train;
+    const updateEvery = t.updateEvery > 0 ? t.updateEvery : this.task.seqLength;
+    // magnitude pruning reaches its density after two thirds of the run's updates, as in episode mode
+    const updates = Math.floor((t.steps * this.task.seqLength) / updateEvery);
     this.stream = new OnlineStream({
-      model: modelConfigFor(c, this.task),
-      learner: c.learner,
-      optimizer: { name: c.optimizer, lr: c.lr, clip: c.clip, weightDecay: c.weightDecay, momentum: c.momentum },
-      updateEvery: c.updateEvery > 0 ? c.updateEvery : this.task.seqLength,
-      seed: c.seed,
-      window: c.window,
+      // a loaded model file's network as it is; otherwise the page's model section on this task
+      model: modelConfig ?? modelConfigFor(c, this.task),
+      learner: c.learner.name,
+      optimizer: { name: o.name, lr: o.lr, clip: o.clip, weightDecay: o.weightDecay, momentum: o.momentum },
+      updateEvery,
+      seed: t.seed,
+      window: c.learner.window,
       learnerOptions,
-      backend: c.backend,
-      dtype: c.dtype,
+      backend: t.backend,
+      dtype: t.dtype,
+      device: c.device,
+      pruneEvery: t.pruneEvery,
+      ...(c.model.maskMethod === 'magnitude' ? { pruneUntil: t.pruneUntil > 0 ? t.pruneUntil : Math.max(1, Math.floor((2 * updates) / 3)) } : {}),
     });
     this.peakStateBytes = trackPeakState(this.stream.learner);
     if (spec.modelText !== undefined) loadModelInto(this.stream.network, spec.modelText, spec.modelName ?? 'model file');
@@ -180,6 +188,7 @@ export class PlaygroundStream implements Session {
   }
 
   modelText(): string {
-    return JSON.stringify(this.stream.modelFile()) + '\n';
+    const { name, preset, settings } = this.task;
+    return JSON.stringify(this.stream.modelFile({ name, preset, settings: { ...settings } })) + '\n';
   }
 }

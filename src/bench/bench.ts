@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { ensureDir } from '../core/files.js';
-import { writeTextAtomic } from '../model/io.js';
+import { writeTextAtomic } from '../core/atomic-write.js';
 import { benchCharts, renderSvg } from './charts.js';
 import { planBench, type BenchOptions, type BenchPlan, type RunSpec } from './plan.js';
 import { appendResults, doneRuns, lockResults, pairKey, readResults, runKey, type BenchRecord, type ErrorRecord } from './records.js';
@@ -89,7 +89,7 @@ export async function writeReport(dir: string, plan: BenchPlan, records: readonl
   const reportPath = join(dir, 'report.md');
   writeTextAtomic(reportPath, reportMarkdown(summary, charts, {
     command: ctx.command, machine: ctx.machine ?? machineDescription(), date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    backend: `${plan.runs[0]?.config.backend ?? 'wasm'}/${plan.runs[0]?.config.dtype ?? 'float32'}`, workers: ctx.workers,
+    backend: `${plan.runs[0]?.config.train.backend ?? 'wasm'}/${plan.runs[0]?.config.train.dtype ?? 'float32'}`, workers: ctx.workers,
   }));
   return { summary, reportPath, charts: charts.map((c) => join(dir, c.file)) };
 }

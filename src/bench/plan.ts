@@ -15,8 +15,8 @@
 import { checkMemory } from '../core/limits.js';
 import { ConfigError, OnwardError, UnknownNameError, UnsupportedError } from '../core/errors.js';
 import { checkSupport, learnerTable } from '../learners/index.js';
-import { taskTable, type Preset } from '../tasks/index.js';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../train/config.js';
+import { createTask, taskTable, type Preset } from '../tasks/index.js';
+import { applyOverrides, defaultConfig, type RunConfig } from '../train/config.js';
 import { configId, type NotApplicableRecord, type RunKey } from './records.js';
 
 export interface Suite {
@@ -53,7 +53,7 @@ export interface BenchOptions {
 }
 
 export interface RunSpec extends RunKey {
-  config: TrainConfig;
+  config: RunConfig;
   macBudget: number;
   probeSeconds: number;
 }
@@ -95,19 +95,20 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
   if (!(budget > 0)) throw new ConfigError(`bench: --budget must be a positive number of multiply-accumulates or 'none', got ${budget}`);
   const plan: BenchPlan = { suite, runs: [], notApplicable: [], taskProblems: [] };
   for (const task of tasks) {
-    let base: TrainConfig;
+    let base: RunConfig;
     try {
+      createTask(task.name, suite.preset); // a task that cannot be set up here (missing data files) is reported, not run
       base = defaultConfig(task.name, suite.preset);
     } catch (e) {
       if (!(e instanceof OnwardError)) throw e;
       plan.taskProblems.push({ task: task.name, error: e.name, message: e.message });
       continue;
     }
-    const steps = options.steps ?? Math.min(base.steps, suite.maxSteps);
+    const steps = options.steps ?? Math.min(base.train.steps, suite.maxSteps);
     for (const learner of learners) {
-      const pair = { suite: suite.name, task: task.name, model: base.model, learner: learner.name };
+      const pair = { suite: suite.name, task: task.name, model: base.model.name, learner: learner.name };
       try {
-        checkSupport(learner, base.model);
+        checkSupport(learner, base.model.name);
       } catch (e) {
         if (!(e instanceof UnsupportedError)) throw e;
         plan.notApplicable.push({ kind: 'n/a', ...pair, reason: e.message });
@@ -115,7 +116,8 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
       }
       for (let seed = 0; seed < seeds; seed++) {
         const config = applyOverrides(base, {
-          learner: learner.name, seed, steps, evalEvery: Math.max(1, Math.ceil(steps / suite.evalPoints)), evalBatches: suite.evalBatches,
+          'learner.name': learner.name, 'train.seed': seed, 'train.steps': steps,
+          'eval.every': Math.max(1, Math.ceil(steps / suite.evalPoints)), 'eval.batches': suite.evalBatches,
         });
         plan.runs.push({ ...pair, seed, steps, configId: configId(config), config, macBudget: budget, probeSeconds: options.probeSeconds ?? suite.probeSeconds });
       }

@@ -25,7 +25,7 @@ import { Job, Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOp
 import { Redis, type RedisOptions } from 'ioredis';
 import { OnwardError } from '../core/errors.js';
 import { learnerTable } from '../learners/index.js';
-import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../train/config.js';
+import { readRunConfig, resolveRunConfig, type RunConfig } from '../train/config.js';
 import type { RunSpec } from './plan.js';
 import { configId, runKey, type BenchRecord } from './records.js';
 import { RunThread, type Outcome } from './threads.js';
@@ -164,15 +164,16 @@ export function readJob(data: unknown): { spec: RunSpec } | { version: string } 
   if (version !== onwardVersion) return { version: String(version) };
   if (!spec || typeof spec !== 'object' || !spec.config || typeof spec.config !== 'object') return { unknown: 'the job holds no run config' };
   const c = spec.config as unknown as Record<string, unknown>;
-  let config: TrainConfig;
+  let config: RunConfig;
   try {
-    if (!learnerTable.some((l) => l.name === c.learner)) throw new QueueError(`unknown learner '${String(c.learner)}'`);
-    config = validateConfig(applyOverrides(defaultConfig(String(c.task), c.preset as 'ci' | 'paper'), c));
+    const learner = (c.learner as { name?: unknown } | undefined)?.name;
+    if (!learnerTable.some((l) => l.name === learner)) throw new QueueError(`unknown learner '${String(learner)}'`);
+    config = resolveRunConfig(readRunConfig(c, 'the job\'s run config'));
   } catch (e) {
     return { unknown: e instanceof Error ? e.message : String(e) };
   }
   if (configId(config) !== spec.configId) return { unknown: `its config does not hash to its config id ${String(spec.configId)} (it was changed on the way)` };
-  const key = { task: config.task, model: config.model, learner: config.learner, seed: config.seed, steps: config.steps };
+  const key = { task: config.task.name, model: config.model.name, learner: config.learner.name, seed: config.train.seed, steps: config.train.steps };
   for (const [k, v] of Object.entries(key)) {
     if ((spec as unknown as Record<string, unknown>)[k] !== v) return { unknown: `its ${k} (${String((spec as unknown as Record<string, unknown>)[k])}) is not its config's (${String(v)})` };
   }

@@ -14,8 +14,8 @@
  */
 import { DivergenceError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { parameterGroups } from '../check/gradcheck.js';
-import { cosine, learnerGradient, type Sequence } from '../check/oracle.js';
+import { alignment } from '../check/alignment.js';
+import { learnerGradient, type Sequence } from '../check/oracle.js';
 import { learnerOptionsFor, Trainer } from '../train/trainer.js';
 import type { RunSpec } from './plan.js';
 import type { BenchRecord, EvalRecord, RunKey } from './records.js';
@@ -33,15 +33,15 @@ const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
  * a batch of one keeps the probe cheap in time and memory, e.g. RTRL's per-sequence influence matrices).
  */
 export function estimateRunMacs(spec: RunSpec): number {
-  const trainer = new Trainer({ ...spec.config, batch: 1, steps: 1 });
+  const trainer = new Trainer({ ...spec.config, train: { ...spec.config.train, batch: 1, steps: 1 } });
   const { task, learner, backend } = trainer;
-  const data = task.batch(1, new Rng(spec.config.seed + 5_000_011));
+  const data = task.batch(1, new Rng(spec.config.train.seed + 5_000_011));
   const k = Math.min(task.seqLength, 4);
   backend.macs = 0;
   learner.startSequence();
   for (let t = 0; t < k; t++) learner.step(data.x[t]!, data.target[t]!, data.mask[t]!);
   learner.flush();
-  return (backend.macs * spec.config.batch * task.seqLength * spec.steps) / k;
+  return (backend.macs * spec.config.train.batch * task.seqLength * spec.steps) / k;
 }
 
 /**
@@ -73,10 +73,9 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
   const start = performance.now();
   const trainer = new Trainer(spec.config);
   const { task, network, backend, config } = trainer;
-  const B = config.batch, T = task.seqLength;
-  const groups = parameterGroups(network);
+  const B = config.train.batch, T = task.seqLength;
   // the batch every alignment measurement of this run uses
-  const gradBatch: Sequence = task.batch(B, new Rng(config.seed + 7_000_003));
+  const gradBatch: Sequence = task.batch(B, new Rng(config.train.seed + 7_000_003));
   // the learner built exactly as the trainer builds it (the alignment batch has the run's batch size)
   const learnerOptions = learnerOptionsFor(config);
   const paramBytes = network.size * network.params.flat.data.BYTES_PER_ELEMENT;
@@ -91,17 +90,11 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
     const cos: Record<string, number | null> = {};
     if (!diverged) {
       // both gradients as an update would apply them: masked weights (pruned, or recurrent: false) get none
-      const applied = (g: Float64Array): Float64Array => {
-        network.grads.flat.data.set(g);
-        network.applyMasks();
-        return Float64Array.from(network.grads.flat.data);
-      };
-      const g = applied(learnerGradient(spec.learner, network, gradBatch, B, { options: learnerOptions }));
-      const ref = applied(learnerGradient('bptt', network, gradBatch, B, { options: learnerOptions }));
-      network.zeroGrads();
-      for (const grp of groups) cos[grp.layer] = finite(cosine(grp.index.map((i) => g[i]!), grp.index.map((i) => ref[i]!)));
+      const g = learnerGradient(spec.learner, network, gradBatch, B, { options: learnerOptions });
+      const ref = learnerGradient('bptt', network, gradBatch, B, { options: learnerOptions });
+      for (const [layer, a] of Object.entries(alignment(network, g, ref))) cos[layer] = finite(a.cosine);
     }
-    const evalSteps = config.evalBatches * T;
+    const evalSteps = config.eval.batches * T;
     const steps = chunk.batches * T;
     const record: EvalRecord = {
       kind: 'eval', ...key(spec), final, step: trainer.step, metric: task.metric, value: finite(r.value), loss: finite(r.loss), cosine: cos,
@@ -115,8 +108,8 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
     return record;
   };
 
-  emit(evaluationPoint(config.steps === 0));
-  while (trainer.step < config.steps) {
+  emit(evaluationPoint(config.train.steps === 0));
+  while (trainer.step < config.train.steps) {
     const m0 = backend.macs, t0 = performance.now();
     try {
       trainer.trainStep();
@@ -127,8 +120,8 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
     chunk.ms += performance.now() - t0;
     chunk.macs += backend.macs - m0;
     chunk.batches++;
-    const last = trainer.step === config.steps || diverged;
-    if (last || trainer.step % config.evalEvery === 0) emit(evaluationPoint(last));
+    const last = trainer.step === config.train.steps || diverged;
+    if (last || trainer.step % config.eval.every === 0) emit(evaluationPoint(last));
     if (diverged) break;
   }
 }

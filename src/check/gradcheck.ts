@@ -8,7 +8,8 @@ import { TsBackend } from '../backend/ts.js';
 import { learnerTable, type LearnerInfo } from '../learners/index.js';
 import { appliedIndices, claimApplies, describeClaim, scopeIndices } from '../learners/claims.js';
 import { Network, type ModelConfig } from '../model/network.js';
-import { checkClaim, cosine, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from './oracle.js';
+import { alignment as alignmentOf, parameterGroups } from './alignment.js';
+import { checkClaim, finiteDifferenceGradient, learnerGradient, randomSequence } from './oracle.js';
 
 /** one learner's alignment with BPTT on one parameter group (informational: the claims are judged elsewhere) */
 export interface GradcheckRow {
@@ -64,30 +65,8 @@ export interface GradcheckOptions {
   table?: readonly LearnerInfo[];
 }
 
-/** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' (indices into the flat store) */
-export function parameterGroups(net: Network): { layer: string; index: number[] }[] {
-  const out = new Map<string, number[]>();
-  for (const name of net.params.names()) {
-    const layer = name.split('.').slice(0, name.startsWith('layers.') ? 2 : 1).join('.');
-    const e = net.params.entry(name);
-    const list = out.get(layer) ?? [];
-    for (let i = 0; i < e.size; i++) list.push(e.offset + i);
-    out.set(layer, list);
-  }
-  return [...[...out.entries()].map(([layer, index]) => ({ layer, index })), { layer: 'all', index: Array.from({ length: net.size }, (_, i) => i) }];
-}
-
-/** relative error, cosine and norm ratio of a gradient against a reference */
-export function compare(g: ArrayLike<number>, ref: ArrayLike<number>): { relErr: number; cosine: number; normRatio: number } {
-  let gg = 0, rr = 0;
-  for (let i = 0; i < ref.length; i++) {
-    gg += g[i]! ** 2;
-    rr += ref[i]! ** 2;
-  }
-  return { relErr: relativeError(g, ref), cosine: cosine(g, ref), normRatio: Math.sqrt(gg) / Math.max(Math.sqrt(rr), 1e-300) };
-}
-
-export const pick = (v: Float64Array, idx: number[]): number[] => idx.map((i) => v[i]!);
+// the groups and the comparison are the one alignment measure's (check/alignment.ts), shared with the trainer and bench
+export { compare, parameterGroups, pick } from './alignment.js';
 
 export function gradcheck(options: GradcheckOptions = {}): GradcheckReport {
   return { checks: claimChecks(options), alignment: alignment(options) };
@@ -151,9 +130,10 @@ function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
     const groups = parameterGroups(net).map((g) => ({ ...g, index: g.index.filter((k) => applied.has(k)) }));
     const bptt = learnerGradient('bptt', net, seq, B);
     const fd = finiteDifferenceGradient(net, seq, B);
-    for (const g of groups) {
-      rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...compare(pick(bptt, g.index), pick(fd, g.index)), exact: false });
-    }
+    // masked weights (recurrent: false) are zero in both gradients as an update applies them: the same numbers as
+    // comparing the applied entries only (`groups`, which decide the exactness flags)
+    const fdAlignment = alignmentOf(net, bptt, fd);
+    for (const g of groups) rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...fdAlignment[g.layer]!, exact: false });
     for (const info of table) {
       if (info.name === 'bptt') continue;
       if (options.learners && !options.learners.includes(info.name)) continue;
@@ -166,8 +146,9 @@ function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
       const claimed = new Set(info.claims.filter((c) => !c.options && (c.against ?? 'bptt') === 'bptt' && claimApplies(c, info.models, config)).flatMap((c) => scopeIndices(net, c.params)));
       // tbptt is shown with a window shorter than the sequence, where it is biased
       const gr = learnerGradient(info, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
+      const a = alignmentOf(net, gr, bptt);
       for (const grp of groups) {
-        rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', ...compare(pick(gr, grp.index), pick(bptt, grp.index)), exact: grp.index.length > 0 && grp.index.every((k) => claimed.has(k)) });
+        rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', ...a[grp.layer]!, exact: grp.index.length > 0 && grp.index.every((k) => claimed.has(k)) });
       }
     }
   }

@@ -13,6 +13,7 @@ import { listCommand } from './list.js';
 import { perfCommand } from './perf.js';
 import { playgroundCommand } from './playground.js';
 import { predictCommand } from './predict.js';
+import { schemaCommand } from './schema.js';
 import { trainCommand } from './train.js';
 import { workerCommand } from './worker.js';
 
@@ -62,4 +63,5 @@ export const commands: readonly CommandSpec[] = [
   importCommand,
   listCommand,
   playgroundCommand,
+  schemaCommand,
 ];

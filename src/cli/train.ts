@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { ConfigError, DivergenceError, FileFormatError } from '../core/errors.js';
 import { appendRecords, ensureDir, lockFolder, readJsonFile } from '../core/files.js';
 import { continueMetrics } from '../train/metrics-file.js';
-import { readModelFile, writeJsonAtomic } from '../model/io.js';
+import { readModelFile } from '../model/io.js';
+import { writeJsonAtomic } from '../core/atomic-write.js';
 import { modelNames } from '../model/network.js';
 import { learnerTable } from '../learners/index.js';
 import { taskTable } from '../tasks/index.js';
-import { applyOverrides, defaultConfig, type TrainConfig } from '../train/config.js';
+import { listOptions, overridesLayer, readRunConfig, resolveRunConfig, type RunConfig, type RunConfigInput } from '../train/config.js';
 import { Trainer } from '../train/trainer.js';
 import { resumeTrainer, saveCheckpoint } from '../train/files.js';
 import { parse, type Values } from './args.js';
@@ -25,59 +26,68 @@ import { taskSettingOverrides } from './task-settings.js';
 
 const fromPreset = "the task preset's";
 
+/** the named flags of `onward train`: each is a shortcut for one option of the run config's schemas */
+export const trainFlags = {
+  task: 'task.name', preset: 'task.preset', model: 'model.name', learner: 'learner.name', layers: 'model.layers', hidden: 'model.hidden',
+  steps: 'train.steps', batch: 'train.batch', seed: 'train.seed', lr: 'optimizer.lr', device: 'device.name',
+} as const;
+
+/** an option's one line of documentation, from its schema */
+const doc = (key: string): string => listOptions().find((o) => o.key === key)?.doc ?? '';
+
 export const trainOptions = {
-  task: { type: 'string', value: 'NAME', help: 'the task to learn (onward list)', defaultText: 'copy', names: taskTable.map((t) => t.name) },
-  model: { type: 'string', value: 'NAME', help: 'the unit model of the network', defaultText: fromPreset, names: modelNames },
-  learner: { type: 'string', value: 'NAME', help: 'the learning rule', defaultText: fromPreset, names: learnerTable.map((l) => l.name) },
-  preset: { type: 'string', value: 'NAME', help: 'task sizes: ci (seconds) or paper (the paper\'s)', defaultText: 'ci', choices: ['ci', 'paper'] },
-  layers: { type: 'string', value: 'L', help: 'recurrent layers', defaultText: fromPreset },
-  hidden: { type: 'string', value: 'N', help: 'units per layer (lru: the model width)', defaultText: fromPreset },
-  steps: { type: 'string', value: 'N', help: 'training batches (each a whole sequence); with --resume, the new total', defaultText: fromPreset },
-  batch: { type: 'string', value: 'B', help: 'sequences per batch', defaultText: fromPreset },
-  seed: { type: 'string', value: 'S', help: 'seed of the initialisation and the data', defaultText: '0' },
-  lr: { type: 'string', value: 'X', help: 'learning rate', defaultText: fromPreset },
-  device: { type: 'string', value: 'NAME', help: 'synapses on simulated hardware: none or pcm (phase-change memory)', defaultText: 'none', choices: ['none', 'pcm'] },
-  config: { type: 'string', value: 'FILE', help: 'a JSON file of config keys (as in a run\'s config.json)' },
-  set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'any config key (listed below) or task.<setting>' },
+  task: { type: 'string', value: 'NAME', help: doc('task.name'), defaultText: 'copy', names: taskTable.map((t) => t.name) },
+  model: { type: 'string', value: 'NAME', help: doc('model.name'), defaultText: fromPreset, names: modelNames },
+  learner: { type: 'string', value: 'NAME', help: doc('learner.name'), defaultText: fromPreset, names: learnerTable.map((l) => l.name) },
+  preset: { type: 'string', value: 'NAME', help: doc('task.preset'), defaultText: 'ci', choices: ['ci', 'paper'] },
+  layers: { type: 'string', value: 'L', help: doc('model.layers'), defaultText: fromPreset },
+  hidden: { type: 'string', value: 'N', help: doc('model.hidden'), defaultText: fromPreset },
+  steps: { type: 'string', value: 'N', help: doc('train.steps'), defaultText: fromPreset },
+  batch: { type: 'string', value: 'B', help: doc('train.batch'), defaultText: fromPreset },
+  seed: { type: 'string', value: 'S', help: doc('train.seed'), defaultText: '0' },
+  lr: { type: 'string', value: 'X', help: doc('optimizer.lr'), defaultText: fromPreset },
+  device: { type: 'string', value: 'NAME', help: doc('device.name'), defaultText: 'none', choices: ['none', 'pcm'] },
+  config: { type: 'string', value: 'FILE', help: 'a JSON file of any part of the run config, nested by section (JSON Schema: onward schema)' },
+  set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'any option of the run config as section.key (listed below) or task.<setting>' },
   out: { type: 'string', value: 'DIR', help: 'the run folder', defaultText: 'runs/<time>-<task>-<model>-<learner>' },
   resume: { type: 'string', value: 'DIR', help: 'continue the run in DIR from its checkpoint.json' },
   quiet: { type: 'boolean', help: 'no progress line; only the summary' },
   json: { type: 'boolean', help: 'JSON lines on stdout: eval/align events, then the result (docs/cli.md)' },
 } as const satisfies OptionTable;
 
-/** flags → a config: task preset defaults, then the file, then the named flags, then --set */
-export function resolveTrainConfig(values: Values): TrainConfig {
-  let fileOverrides: Record<string, unknown> = {};
-  if (typeof values.config === 'string') {
-    const json = readJsonFile(values.config, 'config'); // bounded: a FIFO or /dev/zero is refused
-    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`config file '${values.config}' must hold a JSON object of config keys, got ${JSON.stringify(json)}`);
-    fileOverrides = json as Record<string, unknown>;
+/** read a --config file as a layer of the run config (a flat file of an older version is read with a note) */
+function configFileLayer(path: string, notes: string[]): RunConfigInput {
+  const json = readJsonFile(path, 'config'); // bounded: a FIFO or /dev/zero is refused; parse errors typed
+  if (!json || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ConfigError(`config file '${path}' must hold a JSON object (a run config, see onward schema), got ${JSON.stringify(json)}`);
   }
-  const task = String(values.task ?? fileOverrides.task ?? 'copy');
-  const preset = String(values.preset ?? fileOverrides.preset ?? 'ci');
-  let config = defaultConfig(task, preset as TrainConfig['preset']);
-  config = applyOverrides(config, fileOverrides);
-  const named: Record<string, unknown> = {};
-  for (const k of ['task', 'preset', 'model', 'learner', 'layers', 'hidden', 'steps', 'batch', 'seed', 'lr', 'device'] as const) named[k] = values[k];
-  config = applyOverrides(config, named);
-  config = applyOverrides(config, parseSets(values.set, task));
-  return config;
+  return readRunConfig(json, `config file '${path}'`, notes);
 }
 
-/** --set key=value pairs; task settings given by name (task.source=fashion-mnist) become their codes */
+/** flags → a config: the task preset and defaults, then the --config file, then the named flags, then --set */
+export function resolveTrainConfig(values: Values, notes: string[] = []): RunConfig {
+  const file = typeof values.config === 'string' ? configFileLayer(values.config, notes) : {};
+  const named = overridesLayer(Object.fromEntries(Object.entries(trainFlags).map(([f, key]) => [key, values[f]])));
+  const task = String(values.task ?? file.task?.name ?? 'copy');
+  return resolveRunConfig(file, named, overridesLayer(parseSets(values.set, task), notes));
+}
+
+/** --set key=value pairs (own keys only: __proto__ stays a key, refused as unknown); task settings given by name become their codes */
 export function parseSets(sets: Values[string], task: string): Record<string, string | number> {
   const out = Object.create(null) as Record<string, string | number>; // '__proto__' stays a key, to be refused as unknown
   for (const s of (Array.isArray(sets) ? sets : []) as string[]) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got '${s}'`);
-    out[s.slice(0, eq)] = s.slice(eq + 1);
+    const key = s.slice(0, eq);
+    if (Object.hasOwn(out, key)) throw new ConfigError(`--set ${key} is given twice`);
+    out[key] = s.slice(eq + 1);
   }
   return taskSettingOverrides(task, out);
 }
 
-function defaultRunDir(c: TrainConfig): string {
+function defaultRunDir(c: RunConfig): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  return join('runs', `${stamp}-${c.task}-${c.model}-${c.learner}`);
+  return join('runs', `${stamp}-${c.task.name}-${c.model.name}-${c.learner.name}`);
 }
 
 /** What `train --json` prints last (and `train --quiet` prints as its one line). */
@@ -118,37 +128,39 @@ function watchSignals(): { signal: NodeJS.Signals | null; dispose(): void } {
 async function trainRun(argv: string[]): Promise<void> {
   const { values } = parse('train', argv, trainOptions);
   const json = values.json === true, quiet = values.quiet === true || json;
+  const notes: string[] = [];
   let trainer: Trainer;
   let outDir: string;
   if (typeof values.resume === 'string') {
     const ck = join(values.resume, 'checkpoint.json');
     if (!existsSync(ck)) throw new FileFormatError(`--resume ${values.resume}: no checkpoint.json in that folder`);
-    const base = readModelFile(ck) as { checkpoint?: { train?: { task?: unknown } } }; // bounded, typed errors
-    const savedTask = base.checkpoint?.train?.task;
+    const base = readModelFile(ck) as { checkpoint?: { train?: { task?: string | { name?: string } } } }; // bounded, typed errors
+    const t = base.checkpoint?.train?.task;
     // every flag given goes to the checkpoint's check: the ones that may change are applied (and said so), the rest must agree
     const over: Record<string, unknown> = {};
-    for (const k of ['task', 'preset', 'model', 'learner', 'layers', 'hidden', 'steps', 'batch', 'seed', 'lr', 'device'] as const) over[k] = values[k];
-    Object.assign(over, parseSets(values.set, typeof savedTask === 'string' ? savedTask : ''));
-    trainer = resumeTrainer(ck, over);
-    for (const note of trainer.resumeNotes) if (!quiet) console.error(`onward train: ${note}`);
+    for (const f of Object.keys(trainFlags) as (keyof typeof trainFlags)[]) over[f] = values[f];
+    Object.assign(over, parseSets(values.set, String((typeof t === 'object' ? t?.name : t) ?? '')));
+    trainer = resumeTrainer(ck, over, notes);
     outDir = typeof values.out === 'string' ? values.out : values.resume;
   } else {
-    trainer = new Trainer(resolveTrainConfig(values));
+    trainer = new Trainer(resolveTrainConfig(values, notes));
     outDir = typeof values.out === 'string' ? values.out : defaultRunDir(trainer.config);
   }
+  if (!quiet) for (const n of notes) console.error(`onward train: note: ${n}`);
   const c = trainer.config;
+  const { steps } = c.train;
   ensureDir(outDir); // checked level by level before creating (a recursive mkdir spins on procfs)
   lockFolder(outDir, `run folder '${outDir}'`); // one run per folder at a time (released at exit)
   writeJsonAtomic(join(outDir, 'config.json'), c, 2);
   const metricsPath = join(outDir, 'metrics.jsonl'), checkpointPath = join(outDir, 'checkpoint.json'), modelPath = join(outDir, 'model.json');
   // after a resume: metrics cut back to the checkpoint's step, and seconds continue from the last record
   const t0 = performance.now() - 1000 * (typeof values.resume === 'string' ? continueMetrics(metricsPath, trainer.step) : 0);
-  const label = `${c.task}/${c.preset} ${c.model} ${c.learner}`;
+  const label = `${c.task.name}/${c.task.preset} ${c.model.name} ${c.learner.name}`;
   if (!quiet) {
-    console.error(`onward train: ${label}, ${trainer.network.size} parameters, batch ${c.batch}, T ${trainer.task.seqLength}, ` +
-      `${c.steps} steps${trainer.step > 0 ? ` (from step ${trainer.step})` : ''}, backend ${trainer.backend.name}/${trainer.backend.dtype} → ${outDir}`);
+    console.error(`onward train: ${label}, ${trainer.network.size} parameters, batch ${c.train.batch}, T ${trainer.task.seqLength}, ` +
+      `${steps} steps${trainer.step > 0 ? ` (from step ${trainer.step})` : ''}, backend ${trainer.backend.name}/${trainer.backend.dtype} → ${outDir}`);
   }
-  const bar = quiet ? null : new ProgressBar(c.steps, label, { startAt: trainer.step });
+  const bar = quiet ? null : new ProgressBar(steps, label, { startAt: trainer.step });
   const metric = trainer.task.metric;
   let last = { loss: NaN, value: NaN };
   let statsLine = '';
@@ -165,15 +177,15 @@ async function trainRun(argv: string[]): Promise<void> {
   const signals = watchSignals();
   let yielded = performance.now();
   try {
-    while (trainer.step < c.steps && !signals.signal) {
+    while (trainer.step < steps && !signals.signal) {
       let r;
       try {
         r = trainer.trainStep();
       } catch (e) {
         if (!(e instanceof DivergenceError)) throw e;
         const tail = existsSync(checkpointPath)
-          ? `the last good checkpoint is ${checkpointPath}; continue from it with a lower learning rate than ${c.lr}: onward train --resume ${outDir} --set lr=...`
-          : `no checkpoint was written before it; start again with a lower learning rate than --lr ${c.lr}, or clip gradients (--set clip=1)`;
+          ? `the last good checkpoint is ${checkpointPath}; continue from it with a lower learning rate than ${c.optimizer.lr}: onward train --resume ${outDir} --set optimizer.lr=...`
+          : `no checkpoint was written before it; start again with a lower learning rate than --lr ${c.optimizer.lr}, or clip gradients (--set optimizer.clip=1)`;
         throw new DivergenceError(`${e.message.replace(/; resume from.*$/, '')}; ${tail}`, e.step, e.quantity);
       }
       bar?.update(trainer.step, { loss: r.loss, [metric]: r.value });
@@ -184,7 +196,7 @@ async function trainRun(argv: string[]): Promise<void> {
         if (json) printEvent('train', 'align', record);
         trainer.lastAlignment = null;
       }
-      if (c.evalEvery > 0 && trainer.step % c.evalEvery === 0 && trainer.step < c.steps) {
+      if (c.eval.every > 0 && trainer.step % c.eval.every === 0 && trainer.step < steps) {
         evaluate();
         bar?.log(`  step ${trainer.step}: eval loss ${last.loss.toPrecision(4)}, ${metric} ${last.value.toPrecision(4)}${statsLine}`);
       }
@@ -206,12 +218,12 @@ async function trainRun(argv: string[]): Promise<void> {
   evaluate();
   writeJsonAtomic(modelPath, trainer.modelFile());
   const result: TrainResult = {
-    task: c.task, preset: c.preset, model: c.model, learner: c.learner, metric, value: last.value, loss: last.loss,
+    task: c.task.name, preset: c.task.preset, model: c.model.name, learner: c.learner.name, metric, value: last.value, loss: last.loss,
     steps: trainer.step, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)), runDir: outDir, modelFile: modelPath, checkpoint: checkpointPath,
   };
   if (signals.signal) {
     result.stopped = { signal: signals.signal, resume: `onward train --resume ${quoteArg(outDir)}` };
-    console.error(`onward train: stopped by ${signals.signal} at step ${trainer.step} of ${c.steps}; checkpoint ${checkpointPath}, model ${modelPath}\n` +
+    console.error(`onward train: stopped by ${signals.signal} at step ${trainer.step} of ${steps}; checkpoint ${checkpointPath}, model ${modelPath}\n` +
       `  resume with: ${result.stopped.resume}`);
     process.exitCode = signals.signal === 'SIGINT' ? 130 : 143;
   }

@@ -37,6 +37,7 @@
 import type { Buf } from '../backend/backend.js';
 import { ConfigError, ShapeError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
+import { z } from 'zod';
 
 export interface PcmSettings {
   /** nominal pulses from 0 to gMax (device step ΔG = gMax/levels) */
@@ -64,6 +65,30 @@ export interface PcmSettings {
 export const defaultPcmSettings: Readonly<PcmSettings> = {
   levels: 200, c2c: 0.6, progNoise: 1, readNoise: 1, drift: 1, refreshEvery: 0, refreshAt: 0.9, stepSeconds: 0.01, headroom: 10, gMax: 25,
 };
+
+/**
+ * The `device` section of a run configuration: 'none' (ideal digital weights) or 'pcm', and the pcm settings
+ * a run may change, each declared once (defaults: defaultPcmSettings). gMax and refreshAt keep their defaults.
+ */
+export const deviceSectionSchema = z.strictObject({
+  name: z.enum(['none', 'pcm']).default('none').describe("'pcm': synaptic weights on simulated phase-change memory, updates applied as pulses"),
+  levels: z.number().int().min(1).default(defaultPcmSettings.levels).describe('pcm: nominal programming pulses over the conductance range'),
+  c2c: z.number().min(0).default(defaultPcmSettings.c2c).describe('pcm: cycle-to-cycle relative σ of one pulse (0: off)'),
+  progNoise: z.number().min(0).default(defaultPcmSettings.progNoise).describe('pcm: programming-noise scale (1: measured, 0: off)'),
+  readNoise: z.number().min(0).default(defaultPcmSettings.readNoise).describe('pcm: 1/f read-noise scale (1: measured, 0: off)'),
+  drift: z.number().min(0).default(defaultPcmSettings.drift).describe('pcm: drift-exponent scale (1: measured, 0: off)'),
+  refreshEvery: z.number().int().min(0).default(defaultPcmSettings.refreshEvery).describe('pcm: re-program every pair every this many updates (0: saturated pairs only)'),
+  stepSeconds: z.number().min(0).default(defaultPcmSettings.stepSeconds).describe('pcm: seconds of device time per time step'),
+  headroom: z.number().gt(0).default(defaultPcmSettings.headroom).describe('pcm: weight range as a multiple of the initial max |w| of each tensor'),
+});
+
+export type DeviceSection = z.output<typeof deviceSectionSchema>;
+
+/** the device settings of a run's device section */
+export function pcmSettingsOf(d: DeviceSection): PcmSettings {
+  const { name: _name, ...rest } = d;
+  return checkPcmSettings({ ...defaultPcmSettings, ...rest });
+}
 
 export const PCM = {
   progPoly: [0.26348, 1.965, -1.1731] as const,
@@ -127,6 +152,8 @@ export class PcmArray {
   clock = 0;
   /** updates so far (for periodic refresh) */
   updates = 0;
+  /** the clock at the last settle(): reads between updates see the conductances as they were then */
+  private settledAt = 0;
 
   constructor(readonly size: number, readonly wMax: number, readonly s: PcmSettings, readonly rng: Rng) {
     checkPcmSettings(s);
@@ -189,6 +216,7 @@ export class PcmArray {
   /** recompute the drifted conductances and read-noise σ at the current clock (cheap reads afterwards) */
   settle(): void {
     const { gMax, readNoise } = this.s;
+    this.settledAt = this.clock;
     for (let d = 0; d < 2 * this.size; d++) {
       const G = this.conductance(d);
       this.Gnow[d] = G;
@@ -260,7 +288,11 @@ export class PcmArray {
   }
 
   saveState(): PcmArrayState {
-    return { Gp: Array.from(this.Gp), tp: Array.from(this.tp), nu: Array.from(this.nu), chi: Array.from(this.chi), clock: this.clock, updates: this.updates };
+    return {
+      Gp: Array.from(this.Gp), tp: Array.from(this.tp), nu: Array.from(this.nu), chi: Array.from(this.chi), clock: this.clock, updates: this.updates,
+      // the second half of a Box–Muller pair not used yet: without it a resumed run draws different noise
+      ...(this.haveSpare ? { spare: this.spare } : {}), settledAt: this.settledAt,
+    };
   }
 
   loadState(st: PcmArrayState): void {
@@ -268,9 +300,13 @@ export class PcmArray {
       if (!Array.isArray(arr) || arr.length !== want.length) throw new ShapeError(`pcm state: ${k} has ${Array.isArray(arr) ? arr.length : 'no'} numbers, expected ${want.length}`);
       want.set(arr);
     }
-    this.clock = st.clock;
     this.updates = st.updates;
-    this.settle();
+    // states of older versions have no pending normal, and were settled at their clock
+    this.haveSpare = typeof st.spare === 'number';
+    this.spare = this.haveSpare ? st.spare! : 0;
+    this.clock = typeof st.settledAt === 'number' ? st.settledAt : st.clock;
+    this.settle(); // the conductances as the last settle saw them, so a resumed run reads what the paused one would have
+    this.clock = st.clock;
   }
 }
 
@@ -281,6 +317,10 @@ export interface PcmArrayState {
   chi: number[];
   clock: number;
   updates: number;
+  /** a standard normal drawn but not used yet (the second half of a Box–Muller pair) */
+  spare?: number;
+  /** the clock of the last settle (drifted conductances and read σ are computed then) */
+  settledAt?: number;
 }
 
 export interface PcmDeviceState {

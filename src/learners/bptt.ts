@@ -11,6 +11,7 @@
  * Reference: Werbos 1990; Williams & Peng 1990 (truncation).
  */
 import type { Buf } from '../backend/backend.js';
+import { cacheBytes, elementBytes } from '../core/bytes.js';
 import { ConfigError } from '../core/errors.js';
 import type { BackwardWorkspace, Network, RecurrentBackward } from '../model/network.js';
 import type { ModuleCache, RecurrentCarry } from '../modules/module.js';
@@ -107,24 +108,6 @@ export class BpttLearner implements Learner {
     this.fwd.loadState(state, [], this.name);
     this.stored = 0;
   }
-}
-
-export function elementBytes(dtype: string): number {
-  return dtype === 'float64' ? 8 : 4;
-}
-
-/** bytes held by the buffers of a set of module caches */
-export function cacheBytes(caches: ModuleCache[]): number {
-  let n = 0;
-  for (const c of caches) {
-    for (const v of Object.values(c)) {
-      if (v && typeof v === 'object' && 'length' in v && 'backend' in v) {
-        const b = v as Buf;
-        n += b.length * elementBytes(b.backend.dtype);
-      }
-    }
-  }
-  return n;
 }
 
 export function createTbptt(network: Network, options: LearnerOptions): BpttLearner {

@@ -34,7 +34,7 @@ import type { Buf } from '../backend/backend.js';
 import { ConfigError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import { isPerturbable, type ModuleCache, type Perturbable, type RecurrentState } from '../modules/module.js';
-import { elementBytes } from './bptt.js';
+import { elementBytes } from '../core/bytes.js';
 import { ForwardPass } from '../model/forward.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 

@@ -27,11 +27,20 @@ export type EncodedArray =
   | { shape: number[]; data: (number | string)[] }
   | { shape: number[]; dtype: 'f64' | 'f32'; base64: string };
 
+/** the task a model was trained on, recorded in its model file so that the file alone can be evaluated */
+export interface ModelTask {
+  name: string;
+  preset: string;
+  settings: Record<string, number>;
+}
+
 export interface ModelFile<C = unknown, K = unknown> {
   format: typeof MODEL_FORMAT;
   version: number;
   library: string;
   config: C;
+  /** the task, preset and task settings of the run that trained it (absent in files of older versions) */
+  task?: ModelTask;
   params: Record<string, EncodedArray>;
   /** synapse masks (0 or 1 per entry) of sparse models */
   masks?: Record<string, EncodedArray>;

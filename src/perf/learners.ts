@@ -10,7 +10,7 @@ import { createBackend } from '../backend/index.js';
 import { Rng } from '../core/rng.js';
 import { createLearner } from '../learners/index.js';
 import { ForwardPass } from '../model/forward.js';
-import { elementBytes } from '../learners/bptt.js';
+import { elementBytes } from '../core/bytes.js';
 import { Network, type ModelConfig } from '../model/network.js';
 
 export interface LearnerPerfRecord {

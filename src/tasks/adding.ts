@@ -29,9 +29,6 @@ export const addingTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'mse' },
       metric: 'mse',
-      defaults: preset === 'ci'
-        ? { model: 'gru', learner: 'rtrl', hidden: 12, layers: 1, batch: 16, steps: 400, lr: 1e-2 }
-        : { model: 'gru', learner: 'bptt', hidden: 64, layers: 1, batch: 32, steps: 20_000, lr: 1e-3 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * 2), target = steps(T, B), mask = steps(T, B);
         const half = Math.floor(T / 2);

@@ -33,9 +33,6 @@ export const copyTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes: 2 },
       metric: 'bit_accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'lru', learner: 'online-lru', hidden: 32, stateSize: 32, layers: 2, batch: 16, steps: 2000, lr: 5e-3, schedule: 'cosine', warmup: 100 }
-        : { model: 'lru', learner: 'online-lru', hidden: 128, stateSize: 64, layers: 4, batch: 50, steps: 10_000, lr: 1e-3, schedule: 'cosine', warmup: 1000, dropout: 0.1 },
       batch(B: number, rng: Rng): Batch {
         const d = bits + 1;
         const x = steps(T, B * d), target = steps(T, B * bits), mask = steps(T, B);

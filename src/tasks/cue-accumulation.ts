@@ -39,9 +39,6 @@ export const cueAccumulationTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'leaky', learner: 'eprop', hidden: 16, layers: 2, batch: 16, steps: 300, lr: 1e-2 }
-        : { model: 'leaky', learner: 'eprop', hidden: 100, layers: 2, batch: 64, steps: 2000, lr: 5e-3 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * d), target = steps(T, B), mask = steps(T, B);
         const g = s.group, pCue = s.cueRate / 100, pNoise = s.noiseRate / 100;

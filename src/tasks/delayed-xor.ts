@@ -29,9 +29,6 @@ export const delayedXorTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'gru', learner: 'rtrl', hidden: 12, layers: 1, batch: 16, steps: 400, lr: 2e-2 }
-        : { model: 'gru', learner: 'bptt', hidden: 64, layers: 1, batch: 32, steps: 10_000, lr: 1e-3 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * 2), target = steps(T, B), mask = steps(T, B);
         for (let b = 0; b < B; b++) {

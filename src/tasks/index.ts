@@ -16,7 +16,7 @@ import { tokenCopyTask } from './token-copy.js';
 import { weatherTask } from './weather.js';
 import type { Preset, Task, TaskInfo } from './task.js';
 
-export type { Batch, HeldOutSplit, MetricName, Preset, SettingDoc, Task, TaskDefaults, TaskInfo } from './task.js';
+export type { Batch, HeldOutSplit, MetricName, Preset, SettingDoc, Task, TaskInfo } from './task.js';
 
 export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, mackeyGlassTask, weatherTask, tokenCopyTask, storeRecallTask, cueAccumulationTask, spikesTask];
 

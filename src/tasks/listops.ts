@@ -188,12 +188,6 @@ export const listopsTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes: 10 },
       metric: 'accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3, pooling: 'pool_st' }
-        : {
-          model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 32, steps: 40 * (96_000 / 32), lr: 1e-3,
-          stateSize: 128, rMin: 0, rMax: 1, dropout: 0, pooling: 'pool_st',
-        },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * V), target = steps(T, B), mask = steps(T, B);
         const raw: string[] = [];

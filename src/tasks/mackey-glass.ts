@@ -57,9 +57,6 @@ export const mackeyGlassTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'mse' },
       metric: 'nrmse',
-      defaults: preset === 'ci'
-        ? { model: 'rnn', learner: 'tanp', hidden: 64, layers: 1, batch: 8, steps: 60, lr: 3e-4, noise: 1e-3, decorLr: 1e-3 }
-        : { model: 'rnn', learner: 'tanp', hidden: 500, layers: 1, batch: 1, steps: 500, lr: 1e-3, noise: 1e-3, decorLr: 1e-4 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B), target = steps(T, B), mask = steps(T, B);
         for (let b = 0; b < B; b++) {

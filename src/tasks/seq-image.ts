@@ -164,9 +164,6 @@ export const seqImageTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes },
       metric: 'accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 }
-        : { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 },
       batch: (B: number, rng: Rng): Batch => draw(data, B, rng),
       ...(heldOut ? {
         evalBatch: (B: number, rng: Rng): Batch => draw(heldOut, B, rng),

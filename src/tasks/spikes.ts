@@ -95,9 +95,6 @@ export const spikesTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes },
       metric: 'accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'lif', learner: 'osttp', hidden: 32, layers: 2, batch: 16, steps: 1000, lr: 1e-2, dampening: 1, width: 1, recurrent: 'off', targetTiming: 'every-step' }
-        : { model: 'lif', learner: 'osttp', hidden: 128, layers: 2, batch: 32, steps: 2000, lr: 3e-3, dampening: 1, width: 1, recurrent: 'off', targetTiming: 'every-step' },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * channels), target = steps(T, B), mask = steps(T, B);
         for (let b = 0; b < B; b++) {

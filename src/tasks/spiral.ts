@@ -30,9 +30,6 @@ export const spiralTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'egru', learner: 'sparse-rtrl', hidden: 16, layers: 1, batch: 32, steps: 300, lr: 1e-2, dampening: 0.7, width: 1 }
-        : { model: 'egru', learner: 'sparse-rtrl', hidden: 16, layers: 1, batch: 32, steps: 1700, lr: 3e-3, dampening: 0.7, width: 1 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * 2), target = steps(T, B), mask = steps(T, B);
         for (let b = 0; b < B; b++) {

@@ -32,9 +32,6 @@ export const storeRecallTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'gru', learner: 'eprop', hidden: 12, layers: 1, batch: 16, steps: 400, lr: 2e-2 }
-        : { model: 'gru', learner: 'eprop', hidden: 64, layers: 2, batch: 32, steps: 5000, lr: 2e-3 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * 3), target = steps(T, B), mask = steps(T, B);
         for (let b = 0; b < B; b++) {

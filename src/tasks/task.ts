@@ -45,38 +45,6 @@ export function higherIsBetter(metric: string): boolean {
   return !errors.includes(metric);
 }
 
-/** Training defaults a task suggests for its preset (the command line overrides them). */
-export interface TaskDefaults {
-  model: string;
-  learner: string;
-  hidden: number;
-  layers: number;
-  batch: number;
-  steps: number;
-  lr: number;
-  /** lru stacks: complex states per layer, initial |λ| range, dropout, pooling */
-  stateSize?: number;
-  rMin?: number;
-  rMax?: number;
-  dropout?: number;
-  pooling?: 'none' | 'pool_st';
-  /** egru: pseudo-derivative height and half-width; recurrent weight density */
-  dampening?: number;
-  width?: number;
-  density?: number;
-  /** 'off': recurrent layers without recurrent synapses */
-  recurrent?: 'on' | 'off';
-  /** learning-rate schedule: constant, or linear warm-up then cosine decay */
-  schedule?: 'constant' | 'cosine';
-  warmup?: number;
-  /** perturbation learners: noise scale, decorrelation on/off and its rate */
-  noise?: number;
-  decorrelate?: boolean;
-  decorLr?: number;
-  /** osttp: 'every-step' when the target at every step (scored or not) is the sequence's label */
-  targetTiming?: 'scored' | 'every-step';
-}
-
 export interface Task {
   readonly name: string;
   readonly preset: Preset;
@@ -87,7 +55,6 @@ export interface Task {
   readonly seqLength: number;
   readonly loss: LossSpec;
   readonly metric: MetricName;
-  readonly defaults: TaskDefaults;
   /** a batch of B sequences drawn from rng */
   batch(B: number, rng: Rng): Batch;
   /**

@@ -36,9 +36,6 @@ export const tokenCopyTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'mse' },
       metric: 'bit_accuracy',
-      defaults: preset === 'ci'
-        ? { model: 'rnn', learner: 'tanp', hidden: 64, layers: 1, batch: 1, steps: 300, lr: 1e-3, noise: 1e-3, decorLr: 1e-3 }
-        : { model: 'rnn', learner: 'tanp', hidden: 500, layers: 1, batch: 1, steps: 500, lr: 1e-3, noise: 1e-3, decorLr: 1e-4 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * C), target = steps(T, B * C), mask = steps(T, B);
         for (let b = 0; b < B; b++) {

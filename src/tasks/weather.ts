@@ -68,9 +68,6 @@ export const weatherTask: TaskInfo = {
       seqLength: T,
       loss: { kind: 'mse' },
       metric: 'nrmse',
-      defaults: preset === 'ci'
-        ? { model: 'rnn', learner: 'tanp', hidden: 32, layers: 1, batch: 8, steps: 60, lr: 3e-4, noise: 1e-3, decorLr: 1e-3 }
-        : { model: 'rnn', learner: 'tanp', hidden: 500, layers: 1, batch: 10, steps: 100, lr: 1e-4, noise: 1e-3, decorLr: 1e-4 },
       batch(B: number, rng: Rng): Batch {
         const x = steps(T, B * 9), target = steps(T, B), mask = steps(T, B);
         for (let b = 0; b < B; b++) {

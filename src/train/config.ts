@@ -1,196 +1,357 @@
 /**
- * The run configuration: every knob of a training run, fully resolved (task preset defaults, then a
- * config file, then --set key=value and the named flags), type-checked, unknown keys refused. The
- * resolved config is saved in the run directory and in every checkpoint.
+ * The run configuration: every knob of a training run, nested by the part that owns it —
+ *
+ *   task       the task, its preset and settings          (tasks/settings.ts)
+ *   model      the network's shape and unit model          (model/options.ts)
+ *   learner    the learner and its options                 (learners/options.ts)
+ *   optimizer  optimizer, learning rate, schedule, clip    (optim/options.ts)
+ *   device     ideal weights or simulated pcm              (hardware/pcm.ts)
+ *   train      batch, steps, update interval, seed, …      (here)
+ *   eval       evaluation interval and size                (here)
+ *
+ * Each part declares its options once as a zod schema (type, default, check, one line of documentation);
+ * from them come the TypeScript types, the checks, the JSON Schema of a config file (`onward schema`) and
+ * the option lists of `--help` and the playground (`listOptions`). A run resolves in layers: the sections'
+ * defaults, the task preset's row (train/presets.ts), a config file, the flags, `--set`. Unknown keys are
+ * refused (strict objects; lookups are own-property only, so `toString` or `__proto__` is just an unknown
+ * key). Run configs of older versions were flat (`decorLr`, `evalEvery`, `pcmLevels`, …): `readRunConfig`
+ * reads them once and says so.
  */
-import { ConfigError, show } from '../core/errors.js';
-import { checkPcmSettings, defaultPcmSettings, type PcmSettings } from '../hardware/pcm.js';
-import { createTask, type Preset } from '../tasks/index.js';
+import { z } from 'zod';
+import { ConfigError, UnknownNameError, show } from '../core/errors.js';
+import { deviceSectionSchema, pcmSettingsOf, type PcmSettings } from '../hardware/pcm.js';
+import { learnerSectionSchema } from '../learners/options.js';
+import { modelSectionSchema } from '../model/options.js';
+import { optimizerSectionSchema } from '../optim/options.js';
+import { taskTable, type Preset } from '../tasks/index.js';
+import { taskSectionSchema } from '../tasks/settings.js';
+import { presetFor } from './presets.js';
 
-export interface TrainConfig {
-  task: string;
-  preset: Preset;
-  /** task settings overriding the preset (e.g. {bits: 4}) */
-  taskSettings: Record<string, number>;
-  model: string;
-  hidden: number;
-  layers: number;
-  /** lru: complex states per layer (0: hidden/2), |λ| range and phase range at initialisation, dropout, pooling */
-  stateSize: number;
-  rMin: number;
-  rMax: number;
-  maxPhase: number;
-  dropout: number;
-  pooling: 'none' | 'pool_st';
-  /** egru, snu, lif: pseudo-/surrogate-derivative height and (half-)width */
-  dampening: number;
-  width: number;
-  /** parameter sparsity of the recurrent weights: kept fraction (1: dense), static random or magnitude pruning */
-  density: number;
-  maskMethod: 'static' | 'magnitude';
-  /** 'off': no recurrent synapses (weight_hh held at zero) — layers diagonal in time */
-  recurrent: 'on' | 'off';
-  /** magnitude pruning: prune every this many updates until update `pruneUntil` (0: two thirds of the run) */
-  pruneEvery: number;
-  pruneUntil: number;
-  learner: string;
-  /** tbptt's truncation window */
-  window: number;
-  /** osttp: the target projection, 'centered' (rows of zero mean) or 'raw' (DRTP as published) */
-  projection: 'centered' | 'raw';
-  /** osttp: project the target only at scored steps (mask 1), or at every step (tasks whose target is the
-   *  sequence's label, given at every step; DRTP's signal needs no output, so it can teach before the score) */
-  targetTiming: 'scored' | 'every-step';
-  /** perturbation learners: noise scale σ; decorrelated layer inputs (rnn-family models) and their rate λ */
-  noise: number;
-  decorrelate: boolean;
-  decorLr: number;
-  batch: number;
-  /** training batches (each a whole sequence) */
-  steps: number;
-  /** 0: update at the end of each sequence; k > 0: every k time steps */
-  updateEvery: number;
-  optimizer: 'adam' | 'adamw' | 'sgd';
-  lr: number;
-  schedule: 'constant' | 'cosine';
-  warmup: number;
-  clip: number;
-  weightDecay: number;
-  momentum: number;
-  seed: number;
-  /**
-   * gradient alignment: every this many steps (0: never) the learner's gradient on the step's batch is
-   * compared with BPTT's on the same batch and parameters, per layer (cosine, ‖g‖/‖g_bptt‖), into metrics.jsonl
-   */
-  alignEvery: number;
-  /** evaluate (and checkpoint) every this many steps; 0: only at the end */
-  evalEvery: number;
-  evalBatches: number;
-  backend: 'wasm' | 'ts';
-  dtype: 'float32' | 'float64';
-  /** 'pcm': synaptic weights on simulated phase-change memory, updates applied as pulses (hardware/pcm.ts) */
-  device: 'none' | 'pcm';
-  /** pcm: nominal pulses over the conductance range; cycle-to-cycle σ; programming-, read-noise and drift
-   *  scales (0 switches each off); periodic refresh (updates, 0: saturated pairs only); seconds per time
-   *  step; weight range as a multiple of the initial max |w| */
-  pcmLevels: number;
-  pcmC2c: number;
-  pcmProgNoise: number;
-  pcmReadNoise: number;
-  pcmDrift: number;
-  pcmRefreshEvery: number;
-  pcmStepSeconds: number;
-  pcmHeadroom: number;
+export const trainSectionSchema = z.strictObject({
+  batch: z.number().int().min(1).describe('sequences per training batch'),
+  steps: z.number().int().min(0).describe('training batches (each a whole sequence)'),
+  updateEvery: z.number().int().min(0).default(0).describe('0: an update at the end of each sequence; k > 0: every k time steps'),
+  seed: z.number().int().min(0).default(0).describe('seeds the initialisation (seed), the learner (seed+1), the data (seed+2) and the device (seed+3)'),
+  backend: z.enum(['wasm', 'ts']).default('wasm').describe("numeric backend: 'wasm' (float32 SIMD) or 'ts' (plain TypeScript, float32 or float64)"),
+  dtype: z.enum(['float32', 'float64']).default('float32').describe("'float64' needs backend 'ts'"),
+  alignEvery: z.number().int().min(0).default(0)
+    .describe("every this many steps, the learner's gradient against BPTT's on the step's batch, per layer, into metrics.jsonl (0: never)"),
+  pruneEvery: z.number().int().min(1).default(10).describe("model.maskMethod 'magnitude': prune every this many updates"),
+  pruneUntil: z.number().int().min(0).default(0).describe("model.maskMethod 'magnitude': the update at which the target density is reached (0: two thirds of the run)"),
+});
+
+export const evalSectionSchema = z.strictObject({
+  every: z.number().int().min(0).optional().describe('evaluate (and checkpoint) every this many steps (0: only at the end; default: a tenth of train.steps)'),
+  batches: z.number().int().min(1).default(4).describe('held-out batches per evaluation'),
+});
+
+const sections = {
+  task: taskSectionSchema,
+  model: modelSectionSchema,
+  learner: learnerSectionSchema,
+  optimizer: optimizerSectionSchema,
+  device: deviceSectionSchema,
+  train: trainSectionSchema,
+  eval: evalSectionSchema,
+} as const;
+type SectionName = keyof typeof sections;
+const sectionNames = Object.keys(sections) as SectionName[];
+
+export const runConfigSchema = z.strictObject(sections);
+
+/** a config file (and every layer of a resolution): any part of a run configuration */
+export const runFileSchema = z.strictObject({
+  $schema: z.string().optional().describe('the JSON Schema this file follows (onward schema)'),
+  task: taskSectionSchema.partial().optional(),
+  model: modelSectionSchema.partial().optional(),
+  learner: learnerSectionSchema.partial().optional(),
+  optimizer: optimizerSectionSchema.partial().optional(),
+  device: deviceSectionSchema.partial().optional(),
+  train: trainSectionSchema.partial().optional(),
+  eval: evalSectionSchema.partial().optional(),
+});
+
+type Parsed = z.output<typeof runConfigSchema>;
+/** a fully resolved run configuration (saved as the run's config.json and in every checkpoint) */
+export type RunConfig = Omit<Parsed, 'eval'> & { eval: { every: number; batches: number } };
+/** part of a run configuration: a preset row, a config file, the flags */
+export type RunConfigInput = z.input<typeof runFileSchema>;
+
+// ---- checking ----
+
+function knownKeys(path: PropertyKey[]): string {
+  const s = path[0];
+  if (path.length === 1 && typeof s === 'string' && Object.hasOwn(sections, s)) return Object.keys(sections[s as SectionName].shape).join(', ');
+  return sectionNames.join(', ');
 }
 
-const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'pruneEvery', 'pruneUntil', 'window', 'noise', 'decorLr', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
-  'momentum', 'seed', 'alignEvery', 'evalEvery', 'evalBatches', 'pcmLevels', 'pcmC2c', 'pcmProgNoise', 'pcmReadNoise', 'pcmDrift', 'pcmRefreshEvery', 'pcmStepSeconds',
-  'pcmHeadroom'] as const;
-const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
-  preset: ['ci', 'paper'],
-  pooling: ['none', 'pool_st'],
-  maskMethod: ['static', 'magnitude'],
-  recurrent: ['on', 'off'],
-  optimizer: ['adam', 'adamw', 'sgd'],
-  schedule: ['constant', 'cosine'],
-  backend: ['wasm', 'ts'],
-  dtype: ['float32', 'float64'],
-  device: ['none', 'pcm'],
-  projection: ['centered', 'raw'],
-  targetTiming: ['scored', 'every-step'],
+/** parse with a schema, turning its issues into one ConfigError that names each key and what it must be */
+/** an own '__proto__' key anywhere (JSON.parse makes one): zod's records drop it silently, so it is refused by name here */
+function refuseProtoKeys(value: unknown, what: string, at: string[] = []): void {
+  if (!value || typeof value !== 'object') return;
+  if (Object.hasOwn(value, '__proto__')) throw new ConfigError(`${what}: unknown key '${[...at, '__proto__'].join('.')}' ('__proto__' is no option or setting)`);
+  for (const [k, v] of Object.entries(value)) refuseProtoKeys(v, what, [...at, k]);
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  refuseProtoKeys(value, what);
+  const r = schema.safeParse(value, { reportInput: true });
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => {
+    const at = i.path.map(String).join('.');
+    const got = 'input' in i && i.input !== undefined ? `, got ${JSON.stringify(i.input)}` : '';
+    if (i.code === 'unrecognized_keys') {
+      return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${at ? at + '.' : ''}${k}'`).join(', ')}; keys${at ? ` of ${at}` : ''}: ${knownKeys(i.path)}`;
+    }
+    if (i.code === 'invalid_value') return `${at} must be one of ${i.values.map(String).join(', ')}${got}`;
+    if (i.code === 'invalid_type' && i.input === undefined) return `${at} is missing (${i.expected}); give it in a config file or with --set ${at}=…`;
+    return `${at || '(config)'}: ${i.message}${got}`;
+  });
+  throw new ConfigError(`${what}: ${problems.join('; ')}`);
+}
+
+/** what no single option can check: relations between options of different parts */
+export function checkRunConfig(c: RunConfig): RunConfig {
+  const m = c.model;
+  if (!(m.rMin <= m.rMax)) throw new ConfigError(`config: need model.rMin ≤ model.rMax, got ${m.rMin}, ${m.rMax}`);
+  if (!m.recurrent && m.maskMethod === 'magnitude') {
+    throw new ConfigError('config: model.recurrent false holds weight_hh at zero; magnitude pruning (model.maskMethod) would revive it');
+  }
+  if (m.decorrelate && m.name === 'lru') throw new ConfigError('config: model.decorrelate is available for rnn, gru, lstm and egru models, not lru');
+  if (c.device.name === 'pcm') pcmSettingsOf(c.device);
+  if (c.train.backend === 'wasm' && c.train.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use train.backend 'ts' for float64");
+  return c;
+}
+
+// ---- keys: dotted paths, section names, unique option names, and the flat names of older versions ----
+
+type Path = [SectionName, string] | ['task', 'settings', string];
+
+/** JSON types of every option, from the schemas (how a --set string becomes a value) */
+const optionTypes = new Map<string, string>();
+for (const s of sectionNames) {
+  const js = z.toJSONSchema(sections[s], { io: 'input' }) as { properties: Record<string, { type?: string }> };
+  for (const [k, p] of Object.entries(js.properties)) optionTypes.set(`${s}.${k}`, p.type ?? 'string');
+}
+
+/** option name → the sections that have it (a name in one section only may be given without its section) */
+const owners = new Map<string, SectionName[]>();
+for (const s of sectionNames) for (const k of Object.keys(sections[s].shape)) owners.set(k, [...(owners.get(k) ?? []), s]);
+
+const onOff = (key: string) => (v: unknown): unknown => {
+  if (v === 'on' || v === true || v === 'true') return true;
+  if (v === 'off' || v === false || v === 'false') return false;
+  throw new ConfigError(`config: ${key} must be one of on, off, true, false, got ${JSON.stringify(v)}`);
 };
 
-/** The defaults for a task and preset: the task's suggestions, then the library's. */
-export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig {
-  const t = createTask(task, preset);
-  const d = t.defaults;
-  return {
-    task, preset, taskSettings: {},
-    model: d.model, hidden: d.hidden, layers: d.layers,
-    stateSize: d.stateSize ?? 0, rMin: d.rMin ?? 0, rMax: d.rMax ?? 1, maxPhase: 6.28, dropout: d.dropout ?? 0, pooling: d.pooling ?? 'none',
-    dampening: d.dampening ?? 0.7, width: d.width ?? 1, density: d.density ?? 1, maskMethod: 'static', recurrent: d.recurrent ?? 'on', pruneEvery: 10, pruneUntil: 0,
-    learner: d.learner, window: 8, projection: 'centered', targetTiming: d.targetTiming ?? 'scored', noise: d.noise ?? 1e-3, decorrelate: d.decorrelate ?? false, decorLr: d.decorLr ?? 0,
-    batch: d.batch, steps: d.steps, updateEvery: 0,
-    optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
-    seed: 0, alignEvery: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
-    backend: 'wasm', dtype: 'float32',
-    device: 'none', pcmLevels: defaultPcmSettings.levels, pcmC2c: defaultPcmSettings.c2c, pcmProgNoise: defaultPcmSettings.progNoise,
-    pcmReadNoise: defaultPcmSettings.readNoise, pcmDrift: defaultPcmSettings.drift, pcmRefreshEvery: defaultPcmSettings.refreshEvery,
-    pcmStepSeconds: defaultPcmSettings.stepSeconds, pcmHeadroom: defaultPcmSettings.headroom,
-  };
+/** the flat keys of older run configs whose new place is not found by their name alone */
+const legacyKeys: Record<string, { path: Path; convert?: (v: unknown) => unknown }> = {
+  decorLr: { path: ['learner', 'decorrelationRate'] },
+  evalEvery: { path: ['eval', 'every'] },
+  evalBatches: { path: ['eval', 'batches'] },
+  recurrent: { path: ['model', 'recurrent'], convert: onOff('recurrent') },
+};
+
+interface ResolvedKey {
+  path: Path;
+  convert?: (v: unknown) => unknown;
+  /** set when the key is an older version's flat name */
+  legacy?: boolean;
 }
 
-/** Apply overrides (from a file, flags or --set) onto a config, checking every key and value. */
-export function applyOverrides(config: TrainConfig, overrides: Record<string, unknown>): TrainConfig {
-  const out: TrainConfig = { ...config, taskSettings: { ...config.taskSettings } };
+function unknownKey(key: string): ConfigError {
+  const keys = sectionNames.flatMap((s) => Object.keys(sections[s].shape).map((k) => `${s}.${k}`));
+  return new ConfigError(`unknown config key '${key}'; keys: ${keys.join(', ')}, task.<setting>`);
+}
+
+/** where a key of --set, a flag or an older flat config goes */
+export function resolveKey(key: string): ResolvedKey {
+  const dot = key.indexOf('.');
+  if (dot > 0) {
+    const s = key.slice(0, dot), rest = key.slice(dot + 1).split('.');
+    if (!Object.hasOwn(sections, s)) throw unknownKey(key);
+    const section = s as SectionName;
+    if (rest.length === 1 && Object.hasOwn(sections[section].shape, rest[0]!)) return { path: [section, rest[0]!] };
+    // task settings: task.settings.bits, or task.bits as before
+    if (section === 'task' && rest.length === 2 && rest[0] === 'settings') return { path: ['task', 'settings', rest[1]!] };
+    if (section === 'task' && rest.length === 1) return { path: ['task', 'settings', rest[0]!] };
+    throw new ConfigError(`unknown config key '${key}'; keys of ${section}: ${knownKeys([section])}`);
+  }
+  if (Object.hasOwn(sections, key)) return { path: [key as SectionName, 'name'] };
+  if (Object.hasOwn(legacyKeys, key)) return { ...legacyKeys[key]!, legacy: true };
+  // pcmLevels, pcmReadNoise, …: device.levels, device.readNoise, …
+  if (/^pcm[A-Z]/.test(key)) {
+    const leaf = key[3]!.toLowerCase() + key.slice(4);
+    if (Object.hasOwn(deviceSectionSchema.shape, leaf)) return { path: ['device', leaf], legacy: true };
+  }
+  const own = owners.has(key) ? owners.get(key)! : [];
+  if (own.length === 1) return { path: [own[0]!, key] };
+  if (own.length > 1) throw new ConfigError(`config key '${key}' is ambiguous; give its section: ${own.map((s) => `${s}.${key}`).join(', ')}`);
+  throw unknownKey(key);
+}
+
+/** a --set string as the value its option takes (numbers, booleans); other values pass as they are */
+function coerce(path: Path, raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  const key = path.join('.');
+  const type = path.length === 3 ? 'integer' : optionTypes.get(key);
+  if (type === 'number' || type === 'integer') {
+    const v = raw.trim() === '' ? NaN : Number(raw);
+    if (!Number.isFinite(v)) throw new ConfigError(`config: ${key} must be a number, got ${JSON.stringify(raw)}`);
+    return v;
+  }
+  if (type === 'boolean') {
+    if (raw !== 'true' && raw !== 'false') throw new ConfigError(`config: ${key} must be true or false, got ${JSON.stringify(raw)}`);
+    return raw === 'true';
+  }
+  return raw;
+}
+
+type Layer = Partial<Record<SectionName, Record<string, unknown>>>;
+
+function setPath(layer: Layer, path: Path, value: unknown): void {
+  const section = (layer[path[0]] ??= {});
+  if (path.length === 3) {
+    const settings = (section.settings ??= {}) as Record<string, unknown>;
+    // an own property even for '__proto__' (an assignment would set the prototype and the key would vanish unchecked)
+    Object.defineProperty(settings, path[2], { value, enumerable: true, writable: true, configurable: true });
+  } else section[path[1]] = value;
+}
+
+/**
+ * Overrides as a layer of a run configuration. Keys are dotted paths (`learner.noise`), a section's name for
+ * its `name` (`learner: 'rtrl'`), an option name found in one section only (`noise`), a whole section as an
+ * object (`train: {steps: 20}`), or an older flat name (`decorLr`, `pcmLevels`; listed in `notes` when given).
+ */
+export function overridesLayer(overrides: Record<string, unknown>, notes?: string[]): RunConfigInput {
+  const layer: Layer = {};
   for (const [key, raw] of Object.entries(overrides)) {
-    if (raw === undefined) continue;
-    if (key.startsWith('task.')) {
-      setOwn(out.taskSettings, key.slice(5), toNumber(key, raw));
+    if (raw === undefined || key === '$schema') continue;
+    if (Object.hasOwn(sections, key) && raw !== null && typeof raw === 'object') {
+      for (const [k, v] of Object.entries(raw)) {
+        if (key === 'task' && k === 'settings' && v && typeof v === 'object') layer.task = { ...layer.task, settings: { ...(layer.task?.settings as object), ...v } };
+        else (layer[key as SectionName] ??= {})[k] = v;
+      }
       continue;
     }
     if (key === 'taskSettings') {
-      if (!raw || typeof raw !== 'object') throw new ConfigError(`config: taskSettings must be an object`);
-      for (const [k, v] of Object.entries(raw)) setOwn(out.taskSettings, k, toNumber(`taskSettings.${k}`, v));
+      if (!raw || typeof raw !== 'object') throw new ConfigError('config: taskSettings must be an object');
+      for (const [k, v] of Object.entries(raw)) setPath(layer, ['task', 'settings', k], v);
+      notes?.push(`'taskSettings' is 'task.settings'`);
       continue;
     }
-    if (!Object.hasOwn(config, key)) { // own keys only: 'toString', 'constructor', '__proto__' are no config keys
-      throw new ConfigError(`unknown config key '${key}'; keys: ${Object.keys(config).join(', ')}, task.<setting>`);
-    }
-    const k = key as keyof TrainConfig;
-    if (key === 'decorrelate') {
-      if (raw !== true && raw !== false && raw !== 'true' && raw !== 'false') throw new ConfigError(`config: decorrelate must be true or false, got ${JSON.stringify(raw)}`);
-      out.decorrelate = raw === true || raw === 'true';
-    } else if ((numberKeys as readonly string[]).includes(key)) {
-      (out as unknown as Record<string, number>)[key] = toNumber(key, raw);
-    } else {
-      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') throw new ConfigError(`config: ${key} must be a string, got ${show(raw)}`);
-      const v = String(raw);
-      const allowed = choices[k];
-      if (allowed && !allowed.includes(v)) throw new ConfigError(`config: ${key} must be one of ${allowed.join(', ')}, got '${v}'`);
-      (out as unknown as Record<string, string>)[key] = v;
+    const r = resolveKey(key);
+    if (r.legacy) notes?.push(`'${key}' is '${r.path.join('.')}'`);
+    setPath(layer, r.path, coerce(r.path, r.convert ? r.convert(raw) : raw));
+  }
+  return layer as RunConfigInput;
+}
+
+/** one layer over another (sections merged key by key, task settings merged by setting) */
+function merge(under: Layer, over: RunConfigInput): Layer {
+  const out: Layer = { ...under };
+  for (const s of sectionNames) {
+    const o = (over as Layer)[s];
+    if (o === undefined) continue;
+    if (o === null || typeof o !== 'object') throw new ConfigError(`config: '${s}' must be an object of options (keys: ${knownKeys([s])})`);
+    // a key given as undefined is not given
+    const merged: Record<string, unknown> = { ...out[s], ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
+    if (s === 'task' && (out.task?.settings || o.settings)) merged.settings = { ...(out.task?.settings as object), ...(o.settings as object) };
+    out[s] = merged;
+  }
+  return out;
+}
+
+/**
+ * Resolve a run configuration from layers (each any part of one, later layers win): the task preset's row
+ * under them all, every option checked, the relations between parts checked.
+ */
+export function resolveRunConfig(...layers: RunConfigInput[]): RunConfig {
+  for (const l of layers) parseWith(runFileSchema, l, 'config');
+  const pick = (k: 'name' | 'preset'): string | undefined => layers.reduce<string | undefined>((v, l) => (l.task?.[k] as string | undefined) ?? v, undefined);
+  const task = pick('name') ?? 'copy', preset = pick('preset') ?? 'ci';
+  if (!taskTable.some((t) => t.name === task)) throw new UnknownNameError('task', task, taskTable.map((t) => t.name));
+  if (preset !== 'ci' && preset !== 'paper') throw new ConfigError(`unknown preset '${preset}'; presets: ci, paper`);
+  let merged: Layer = Object.fromEntries(sectionNames.map((s) => [s, {}]));
+  for (const l of [presetFor(task, preset), ...layers]) merged = merge(merged, l);
+  return finish(parseWith(runConfigSchema, merged, 'config'));
+}
+
+function finish(c: Parsed): RunConfig {
+  const every = c.eval.every ?? Math.max(1, Math.floor(c.train.steps / 10));
+  // keys in one order whatever was given (a config's hash, bench's config id, depends on it)
+  return checkRunConfig({ ...c, eval: { every, batches: c.eval.batches } });
+}
+
+/** The defaults of a task and preset: the sections' defaults under the preset's row. */
+export function defaultConfig(task = 'copy', preset: Preset = 'ci'): RunConfig {
+  return resolveRunConfig({ task: { name: task, preset } });
+}
+
+/** Overrides (a file, flags, --set; keys as `overridesLayer` takes them) on a resolved config, all checked. */
+export function applyOverrides(config: RunConfig, overrides: Record<string, unknown>, notes?: string[]): RunConfig {
+  const merged = merge(config as unknown as Layer, overridesLayer(overrides, notes));
+  return finish(parseWith(runConfigSchema, merged, 'config'));
+}
+
+/** whether a stored config is in the flat form of older versions (`task` a name, not a section) */
+function isFlat(value: Record<string, unknown>): boolean {
+  return Object.keys(value).some((k) => k !== '$schema' && (!Object.hasOwn(sections, k) || typeof value[k] !== 'object' || value[k] === null));
+}
+
+/**
+ * A stored run config (a config file, a checkpoint's, a run's config.json) as a layer. The flat form of
+ * older versions is read once and converted; `notes` says what was renamed.
+ */
+export function readRunConfig(value: unknown, source: string, notes?: string[]): RunConfigInput {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${source}: a run config is a JSON object (sections: ${sectionNames.join(', ')})`);
+  const v = value as Record<string, unknown>;
+  if (!isFlat(v)) return parseWith(runFileSchema, v, source);
+  const renamed: string[] = [];
+  const layer = overridesLayer(v, renamed);
+  notes?.push(`${source}: a flat run config of an older onward, read as nested sections${renamed.length ? ` (${renamed.join(', ')})` : ''}; ` +
+    'write it anew (onward schema) to drop this note');
+  return layer;
+}
+
+/** the device settings of a run config */
+export function pcmSettings(c: RunConfig): PcmSettings {
+  return pcmSettingsOf(c.device);
+}
+
+// ---- documentation: option lists and the JSON Schema ----
+
+export interface OptionDoc {
+  /** the key as --set takes it, e.g. 'learner.noise' */
+  key: string;
+  type: 'number' | 'integer' | 'boolean' | 'string' | 'object';
+  /** the allowed values of a choice */
+  choices?: readonly string[];
+  /** undefined: no default of its own (the task preset gives it, or it is derived, see doc) */
+  default?: unknown;
+  doc: string;
+}
+
+/** every option of the run configuration, section by section, from the schemas (for --help and the playground) */
+export function listOptions(): OptionDoc[] {
+  const out: OptionDoc[] = [];
+  for (const s of sectionNames) {
+    const js = z.toJSONSchema(sections[s], { io: 'input' }) as { properties: Record<string, { type?: string; enum?: string[]; default?: unknown; description?: string }> };
+    for (const [k, p] of Object.entries(js.properties)) {
+      out.push({
+        key: `${s}.${k}`, type: (p.enum ? 'string' : p.type ?? 'string') as OptionDoc['type'],
+        ...(p.enum ? { choices: p.enum } : {}), ...(p.default !== undefined ? { default: p.default } : {}), doc: p.description ?? '',
+      });
     }
   }
   return out;
 }
 
-/** an own property even for '__proto__' (an assignment would set the prototype and the key would vanish unchecked) */
-function setOwn(o: Record<string, number>, key: string, value: number): void {
-  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function toNumber(key: string, raw: unknown): number {
-  const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-  if (!Number.isFinite(v)) throw new ConfigError(`config: ${key} must be a number, got ${JSON.stringify(raw)}`);
-  return v;
-}
-
-/** Check the value ranges that the pieces do not check themselves. */
-export function validateConfig(c: TrainConfig): TrainConfig {
-  const int = (key: keyof TrainConfig, min: number): void => {
-    const v = c[key] as number;
-    if (!Number.isInteger(v) || v < min) throw new ConfigError(`config: ${key} must be an integer ≥ ${min}, got ${v}`);
-  };
-  int('hidden', 1); int('layers', 1); int('stateSize', 0);
-  if (!(c.rMin >= 0 && c.rMin <= c.rMax && c.rMax <= 1)) throw new ConfigError(`config: need 0 ≤ rMin ≤ rMax ≤ 1, got ${c.rMin}, ${c.rMax}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(`config: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.density > 0 && c.density <= 1)) throw new ConfigError(`config: density must be in (0, 1], got ${c.density}`);
-  if (c.recurrent === 'off' && c.maskMethod === 'magnitude') throw new ConfigError("config: recurrent 'off' holds weight_hh at zero; magnitude pruning would revive it");
-  int('pruneEvery', 1); int('pruneUntil', 0); int('window', 1); int('batch', 1); int('steps', 0); int('updateEvery', 0);
-  int('warmup', 0); int('seed', 0); int('alignEvery', 0); int('evalEvery', 0); int('evalBatches', 1);
-  if (!(c.noise >= 0)) throw new ConfigError(`config: noise must be ≥ 0, got ${c.noise}`);
-  if (!(c.decorLr >= 0)) throw new ConfigError(`config: decorLr must be ≥ 0, got ${c.decorLr}`);
-  if (c.decorrelate && c.model === 'lru') throw new ConfigError('config: decorrelate is available for rnn, gru, lstm and egru models, not lru');
-  if (!(c.lr >= 0)) throw new ConfigError(`config: lr must be ≥ 0, got ${c.lr}`);
-  if (c.device === 'pcm') checkPcmSettings(pcmSettings(c));
-  if (c.backend === 'wasm' && c.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use backend 'ts' for float64");
-  return c;
-}
-
-/** the device settings of a run config */
-export function pcmSettings(c: TrainConfig): PcmSettings {
+/** the JSON Schema of a run config file (`onward train --config run.json`), written by `onward schema` */
+export function runConfigJsonSchema(): Record<string, unknown> {
   return {
-    ...defaultPcmSettings, levels: c.pcmLevels, c2c: c.pcmC2c, progNoise: c.pcmProgNoise, readNoise: c.pcmReadNoise, drift: c.pcmDrift,
-    refreshEvery: c.pcmRefreshEvery, stepSeconds: c.pcmStepSeconds, headroom: c.pcmHeadroom,
+    ...z.toJSONSchema(runFileSchema, { io: 'input' }),
+    title: 'onward run configuration',
+    description: 'Any part of a run configuration; the rest comes from the task preset (train/presets.ts) and the defaults.',
   };
 }

@@ -3,7 +3,8 @@
  * in memory or hand them to the user as downloads); these functions put them in files, atomically.
  */
 import type { Backend } from '../backend/backend.js';
-import { readModelFile, writeJsonAtomic } from '../model/io.js';
+import { writeJsonAtomic } from '../core/atomic-write.js';
+import { readModelFile } from '../model/io.js';
 import { OnlineStream } from './stream.js';
 import { Trainer } from './trainer.js';
 
@@ -12,9 +13,12 @@ export function saveCheckpoint(trainer: Trainer, path: string): void {
   writeJsonAtomic(path, trainer.checkpointFile());
 }
 
-/** a trainer resumed from the checkpoint at `path`; `overrides` may change e.g. the number of steps */
-export function resumeTrainer(path: string, overrides: Record<string, unknown> = {}): Trainer {
-  return Trainer.fromCheckpointFile(readModelFile(path), path, overrides);
+/**
+ * a trainer resumed from the checkpoint at `path`; `overrides` may change e.g. the number of steps
+ * (`{'train.steps': 20}`); `notes` collects what was converted from an older version's checkpoint
+ */
+export function resumeTrainer(path: string, overrides: Record<string, unknown> = {}, notes?: string[]): Trainer {
+  return Trainer.fromCheckpointFile(readModelFile(path), path, overrides, notes);
 }
 
 /** write a stream's checkpoint to `path` (pause: stop consuming, save; resume: `resumeStream`) */

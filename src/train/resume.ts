@@ -10,37 +10,41 @@
  * (The run's metrics file is continued by metrics-file.ts, in Node.) No file system here.
  */
 import { FileFormatError, OnwardError, ConfigError } from '../core/errors.js';
-import type { ModelConfig } from '../model/network.js';
-import { createTask, type Task } from '../tasks/index.js';
-import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from './config.js';
+import { applyOverrides, readRunConfig, resolveRunConfig, type RunConfig } from './config.js';
 
-/** run-config keys a resumed run may change (the rest define the run and must match the checkpoint) */
-export const resumableKeys: readonly string[] = ['steps', 'lr', 'clip', 'weightDecay', 'evalEvery', 'evalBatches', 'alignEvery'];
+/** options (section.key) a resumed run may change; the rest define the run and must match the checkpoint */
+export const resumableKeys: readonly string[] = [
+  'train.steps', 'train.alignEvery', 'optimizer.lr', 'optimizer.clip', 'optimizer.weightDecay', 'eval.every', 'eval.batches',
+];
 
 const checkpointKeys = ['train', 'step', 'optimizer', 'learner', 'dataRng', 'device'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** JSON with sorted keys, for comparing configs that went through a file */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+/** a resolved config as `section.key` → canonical JSON of the value (task settings by setting) */
+function flatten(c: RunConfig): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (prefix: string, v: unknown): void => {
+    if (isObject(v)) for (const k of Object.keys(v).sort()) walk(prefix ? `${prefix}.${k}` : k, v[k]);
+    else out.set(prefix, JSON.stringify(v));
+  };
+  walk('', c);
+  return out;
 }
 
 /**
  * Check a trainer checkpoint section and return the run config to build (with `overrides` applied where they
- * may change; `notes` receives a line per applied change). `modelConfigFor` is the trainer's own.
+ * may change; `notes` receives a line per applied change and per older key read). The network itself is built
+ * from the file's model config as it is (trainer.ts); decoding the parameters checks they fit it.
  */
-export function checkCheckpointState(ck: unknown, fileConfig: unknown, source: string, overrides: Record<string, unknown>,
-  modelConfigFor: (c: TrainConfig, t: Task) => ModelConfig, notes: string[] = []): TrainConfig {
+export function checkCheckpointState(ck: unknown, source: string, overrides: Record<string, unknown>, notes: string[] = []): RunConfig {
   if (!isObject(ck)) throw new FileFormatError(`${source}: the checkpoint section must be an object`);
   const unknown = Object.keys(ck).filter((k) => !checkpointKeys.includes(k));
   if (unknown.length) throw new FileFormatError(`${source}: unknown checkpoint key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; keys: ${checkpointKeys.join(', ')}`);
-  const train = ck.train;
-  if (!isObject(train)) throw new FileFormatError(`${source}: the checkpoint's run config 'train' must be an object, got ${JSON.stringify(train)}`);
-  if (typeof train.task !== 'string' || typeof train.preset !== 'string') throw new FileFormatError(`${source}: the checkpoint's run config names no task and preset`);
-  let saved: TrainConfig;
+  if (!isObject(ck.train)) throw new FileFormatError(`${source}: the checkpoint's run config 'train' must be an object, got ${JSON.stringify(ck.train)}`);
+  let saved: RunConfig;
   try {
-    saved = validateConfig(applyOverrides(defaultConfig(train.task, train.preset as TrainConfig['preset']), train));
+    saved = resolveRunConfig(readRunConfig(ck.train, `${source}: checkpoint.train`, notes));
   } catch (e) {
     if (e instanceof OnwardError) throw new FileFormatError(`${source}: the checkpoint's run config: ${e.message}`);
     throw e;
@@ -48,18 +52,12 @@ export function checkCheckpointState(ck: unknown, fileConfig: unknown, source: s
   const config = applyResumeOverrides(saved, overrides, notes);
   const step = ck.step;
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw new FileFormatError(`${source}: checkpoint step ${JSON.stringify(step)} is not a count (an integer 0 … 2^53)`);
-  const task = createTask(config.task, config.preset, config.taskSettings);
-  const want = modelConfigFor(config, task);
-  if (canonical(want) !== canonical(fileConfig)) {
-    throw new FileFormatError(`${source}: the checkpoint's run config implies the model ${canonical(want)}, but the file's parameters are for ${canonical(fileConfig)}; the file is damaged`);
-  }
   if (!isObject(ck.optimizer)) throw new FileFormatError(`${source}: the optimizer state is missing`);
   if (!isObject(ck.learner)) throw new FileFormatError(`${source}: the learner state is missing`);
-  if (config.device === 'pcm') checkDeviceState(ck.device, source);
+  if (config.device.name === 'pcm') checkDeviceState(ck.device, source);
   else if (ck.device !== undefined) throw new FileFormatError(`${source}: the checkpoint holds a device state but its run uses no device`);
   return config;
 }
-
 function checkDeviceState(dev: unknown, source: string): void {
   if (!isObject(dev)) throw new FileFormatError(`${source}: the run uses device pcm but the checkpoint holds no device state`);
   if (!isObject(dev.arrays)) throw new FileFormatError(`${source}: the pcm device state has no 'arrays' object`);
@@ -75,24 +73,25 @@ function checkDeviceState(dev: unknown, source: string): void {
 }
 
 /**
- * Apply flags given with --resume: keys that may change are applied (a line in `notes` for each real change);
- * a key that would change anything else is refused with the checkpoint's value.
+ * Apply flags given with --resume: options that may change are applied (a line in `notes` for each real
+ * change); a flag that would change anything else is refused with the checkpoint's value.
  */
-export function applyResumeOverrides(saved: TrainConfig, overrides: Record<string, unknown>, notes: string[] = []): TrainConfig {
+export function applyResumeOverrides(saved: RunConfig, overrides: Record<string, unknown>, notes: string[] = []): RunConfig {
   let out = saved;
+  const before = flatten(saved);
   for (const [key, raw] of Object.entries(overrides)) {
     if (raw === undefined) continue;
-    const next = applyOverrides(saved, { [key]: raw }); // types and known keys checked the usual way
-    const field = key.startsWith('task.') ? 'taskSettings' : key;
-    const before = canonical((saved as unknown as Record<string, unknown>)[field]);
-    const after = canonical((next as unknown as Record<string, unknown>)[field]);
-    if (before === after) continue;
-    if (!resumableKeys.includes(key)) {
-      throw new ConfigError(`--resume: ${key} ${JSON.stringify(raw)} contradicts the checkpoint (${field} ${before}); a resumed run keeps its task, model, learner and ` +
-        `sizes — start a new run (without --resume) to change them; keys that may change on resume: ${resumableKeys.join(', ')}`);
+    const after = flatten(applyOverrides(saved, { [key]: raw })); // types and known keys checked the usual way
+    const changed = [...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k);
+    if (changed.length === 0) continue;
+    const fixed = changed.filter((k) => !resumableKeys.includes(k));
+    if (fixed.length) {
+      throw new ConfigError(`--resume: ${key} ${JSON.stringify(raw)} contradicts the checkpoint (${fixed.map((k) => `${k} ${before.get(k) ?? 'unset'}`).join(', ')}); ` +
+        'a resumed run keeps its task, model, learner and sizes — start a new run (without --resume) to change them; ' +
+        `options that may change on resume: ${resumableKeys.join(', ')}`);
     }
     out = applyOverrides(out, { [key]: raw });
-    notes.push(`resume: ${key} changed from ${before} to ${after}`);
+    for (const k of changed) notes.push(`resume: ${k} changed from ${before.get(k)} to ${after.get(k)}`);
   }
-  return validateConfig(out);
+  return out;
 }

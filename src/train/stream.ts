@@ -5,7 +5,8 @@
  *   for each sample (x_t, y_t):  ŷ_t = the network's prediction from x_t and its state   (made BEFORE learning
  *                                  from y_t: test-then-train, so the running loss is an honest forecast error)
  *                                accumulate this step's gradient into the learner (traces, no history)
- *                                every k samples: flush, optimizer update, zero the gradient
+ *                                every k samples: the update step of every driver (update.ts: flush, masks,
+ *                                  optimizer, device, masks, zero, prune)
  *
  * Memory is what the learner and optimizer hold when they are built — nothing grows with the number of samples:
  * the online learners (rtrl, online-lru, ...) keep fixed-size traces; bptt/tbptt keep the at most k steps of the
@@ -15,20 +16,21 @@
  * format with a `checkpoint.stream` section (the stream's config and counters), the optimizer state, the
  * learner state and the accumulated gradient of a partial update window — so a resumed stream continues bit for
  * bit. Learners that store a window (bptt) can only be checkpointed at an update boundary and say so.
+ *
+ * A stream may train through a device (`device: {name: 'pcm', …}`: every sample reads the synapses afresh, every
+ * update goes out as programming pulses) and prune by magnitude (a model with maskMethod 'magnitude'; `pruneUntil`
+ * names the update at which its density is reached, since a stream has no length), as the episodic trainer does.
  */
 import type { Backend, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { ConfigError, DivergenceError, FileFormatError, ShapeError, show } from '../core/errors.js';
+import { deviceSectionSchema, pcmSettingsOf, PcmDevice, type DeviceSection } from '../hardware/pcm.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
-import {
-  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams,
-  type EncodedArray, type ModelFile,
-} from '../model/format.js';
+import type { ModelFile, ModelTask } from '../model/format.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
-import {
-  decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
-} from './checkpoint.js';
+import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
+import { pruneSchedule, UpdateStep } from './update.js';
 import { DivergenceMonitor } from './divergence.js';
 import { checkSample, type SampleShape } from './sample-check.js';
 
@@ -48,6 +50,12 @@ export interface StreamConfig {
   learnerOptions?: Partial<LearnerOptions>;
   backend?: 'wasm' | 'ts';
   dtype?: 'float32' | 'float64';
+  /** the device the synapses live on (the run config's device section; default: none, ideal weights); its generator is seed + 3 */
+  device?: Partial<DeviceSection>;
+  /** magnitude pruning (model.maskMethod 'magnitude'): prune every this many updates (default 10) … */
+  pruneEvery?: number;
+  /** … until this update, where the model's density is reached (required for magnitude pruning: a stream has no length) */
+  pruneUntil?: number;
 }
 
 /** One sample of a stream: the input, and the target when it is known (null: predict only). */
@@ -70,18 +78,14 @@ export interface StreamStep {
   updated: boolean;
 }
 
-/** What a stream adds to a model file. */
-export interface StreamCheckpoint {
+/** What a stream adds to a model file: its config and counters, and the shared training state (with the accumulated gradient). */
+export interface StreamCheckpoint extends TrainingState {
   stream: { config: StreamConfig; step: number; pending: number; updates: number };
-  optimizer: EncodedOptimizerState;
-  learner: EncodedLearnerState;
-  /** the gradient accumulated over a partial update window (pending > 0) */
-  grads: EncodedArray;
 }
 
 export function validateStreamConfig(c: StreamConfig): StreamConfig {
   if (!c || typeof c !== 'object') throw new ConfigError('stream config: expected an object {model, learner, optimizer, updateEvery, seed}');
-  const keys = ['model', 'learner', 'optimizer', 'updateEvery', 'seed', 'window', 'learnerOptions', 'backend', 'dtype'];
+  const keys = ['model', 'learner', 'optimizer', 'updateEvery', 'seed', 'window', 'learnerOptions', 'backend', 'dtype', 'device', 'pruneEvery', 'pruneUntil'];
   const unknown = Object.keys(c).filter((k) => !keys.includes(k));
   if (unknown.length) throw new ConfigError(`stream config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; keys: ${keys.join(', ')}`);
   if (c.learnerOptions !== undefined && (!c.learnerOptions || typeof c.learnerOptions !== 'object')) throw new ConfigError('stream config: learnerOptions must be an object');
@@ -90,6 +94,13 @@ export function validateStreamConfig(c: StreamConfig): StreamConfig {
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${show(c.seed)}`);
   if (!c.optimizer || typeof c.optimizer !== 'object' || typeof c.optimizer.lr !== 'number' || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be a number ≥ 0, got ${show(c.optimizer?.lr)}`);
   if (typeof c.learner !== 'string') throw new ConfigError(`stream config: learner must be a learner name, got ${show(c.learner)}`);
+  if (c.device !== undefined) {
+    const d = deviceSectionSchema.safeParse(c.device);
+    if (!d.success) throw new ConfigError(`stream config: device: ${d.error.issues.map((i) => `${i.path.join('.') || '(device)'}: ${i.message}`).join('; ')}`);
+  }
+  if (c.model.maskMethod === 'magnitude' && c.pruneUntil === undefined) {
+    throw new ConfigError("stream config: magnitude pruning needs pruneUntil, the update at which the model's density is reached (a stream has no length to take it from)");
+  }
   return c;
 }
 
@@ -99,6 +110,9 @@ export class OnlineStream {
   readonly learner: Learner;
   readonly optimizer: Optimizer;
   readonly optState: OptimizerState;
+  /** device pcm: the synapses on simulated phase-change memory; null for ideal weights */
+  readonly device: PcmDevice | null;
+  private readonly updater: UpdateStep;
   /** samples consumed */
   step = 0;
   /** optimizer updates applied */
@@ -122,6 +136,11 @@ export class OnlineStream {
     this.learner = createLearner(config.learner, this.network, { ...config.learnerOptions, batchSize: 1, window: config.window, seed: config.seed + 1 });
     this.optimizer = createOptimizer({ ...config.optimizer });
     this.optState = this.optimizer.init(this.backend, this.network.size);
+    const device = deviceSectionSchema.parse(config.device ?? {});
+    this.device = device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettingsOf(device), config.seed + 3) : null;
+    this.updater = new UpdateStep(this.network, this.learner, this.optimizer, this.optState, this.device,
+      pruneSchedule(this.network, config.pruneEvery ?? 10, config.pruneUntil ?? 0));
+    this.network.applyMasks();
     this.learner.startSequence();
     this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };
     this.sampleShape = { inputSize: this.network.inputSize, targetWidth: this.network.loss.targetWidth, loss: config.model.loss, dtype: this.backend.dtype };
@@ -132,6 +151,7 @@ export class OnlineStream {
     if (this.diverged) throw this.diverged;
     checkSample(this.sampleShape, this.step, x, target, mask); // before anything moves: a rejected sample changes nothing
     this.mask[0] = target ? mask : 0;
+    this.device?.read(); // every sample reads the synapses afresh (read noise per use)
     const loss = this.learner.step(x, target, target ? this.mask : null);
     this.step++;
     this.pending++;
@@ -156,13 +176,8 @@ export class OnlineStream {
   }
 
   private update(): void {
-    const net = this.network;
-    this.learner.flush();
-    net.applyMasks(); // masked weights get no gradient ...
-    this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
-    net.applyMasks(); // ... and stay exactly zero
-    this.monitor.weights(this.step - 1, net.params);
-    net.zeroGrads();
+    this.updater.apply();
+    this.monitor.weights(this.step - 1, this.network.params);
     this.pending = 0;
     this.updates++;
   }
@@ -187,28 +202,19 @@ export class OnlineStream {
     return this.learner.stateBytes();
   }
 
-  /** the trained model, in the model-file format the CLI reads (`onward eval --model-file`) */
-  modelFile(): ModelFile<ModelConfig> {
-    const masks = encodeMasks(this.network.masks);
-    return {
-      format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: this.network.config, params: encodeParams(this.network.params),
-      ...(masks ? { masks } : {}),
-    };
+  /**
+   * the trained model, in the model-file format the CLI reads (`onward eval --model-file`); `task`: the task its
+   * samples came from, if they came from one, recorded so the file alone can be evaluated
+   */
+  modelFile(task?: ModelTask): ModelFile<ModelConfig> {
+    return modelFileOf(this.network, task);
   }
 
   /** everything needed to resume exactly: a model file with a `checkpoint` section */
   checkpointFile(): ModelFile<ModelConfig, StreamCheckpoint> {
     // a checkpoint that could not be loaded again is never written
     if (this.diverged) throw new DivergenceError(`stream: no checkpoint after divergence (${this.diverged.message})`, this.diverged.step, this.diverged.quantity);
-    return {
-      ...this.modelFile(),
-      checkpoint: {
-        stream: { config: this.config, step: this.step, pending: this.pending, updates: this.updates },
-        optimizer: encodeOptimizerState(this.optState),
-        learner: encodeLearnerState(this.learner),
-        grads: encodeBase64(this.network.grads.flat.data),
-      },
-    };
+    return checkpointFileOf(this, undefined, { stream: { config: this.config, step: this.step, pending: this.pending, updates: this.updates } }, { grads: true });
   }
 
   /** a stream resumed from a checkpoint file's contents; `source` names it in errors */
@@ -221,13 +227,7 @@ export class OnlineStream {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${show(v)} is not a count (an integer 0 … 2^53)`);
     }
     if (pending >= config.updateEvery) throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
-    decodeParamsInto(s.network.params, file.params, source);
-    decodeMasksInto(s.network.masks, file.masks, source);
-    decodeOptimizerStateInto(s.optState, ck.optimizer, source);
-    decodeLearnerStateInto(s.learner, ck.learner, source);
-    const grads = decodeArray(ck.grads, `${source}: accumulated gradient`).values;
-    if (grads.length !== s.network.size) throw new FileFormatError(`${source}: accumulated gradient has ${grads.length} numbers, the model has ${s.network.size}`);
-    s.network.grads.flat.data.set(grads);
+    restoreCheckpoint(s, file, ck, source, { grads: true });
     s.step = step;
     s.pending = pending;
     s.updates = updates;

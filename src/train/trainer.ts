@@ -4,30 +4,28 @@
  * a fixed held-out set, and checkpoints that resume exactly (parameters, optimizer state, learner state,
  * both generators, counters).
  */
-import type { Backend, Buf } from '../backend/backend.js';
+import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
-import { FileFormatError } from '../core/errors.js';
+import { ConfigError, FileFormatError } from '../core/errors.js';
 import { checkCount, checkModelMemory, getLimits, limitFlags, runBytes } from '../core/limits.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import { ForwardPass } from '../model/forward.js';
-import { Network, type ModelConfig } from '../model/network.js';
-import { LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeMasksInto, decodeParamsInto, encodeMasks, encodeParams, type ModelFile } from '../model/format.js';
+import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
+import type { ModelFile, ModelTask } from '../model/format.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { constant, warmupCosine } from '../optim/schedule.js';
 import { createTask, type Task } from '../tasks/index.js';
-import { PcmDevice, type PcmDeviceState } from '../hardware/pcm.js';
-import {
-  decodeLearnerStateInto, decodeOptimizerStateInto, encodeLearnerState, encodeOptimizerState, type EncodedLearnerState, type EncodedOptimizerState,
-} from './checkpoint.js';
-import { pcmSettings, validateConfig, type TrainConfig } from './config.js';
+import { PcmDevice } from '../hardware/pcm.js';
+import { alignment, sequenceGradient, type Alignment } from '../check/alignment.js';
+import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
+import { applyOverrides, checkRunConfig, pcmSettings, readRunConfig, resolveRunConfig, type RunConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
-import { compare, parameterGroups, pick } from '../check/gradcheck.js';
+import { pruneSchedule, UpdateStep } from './update.js';
 import { DivergenceMonitor, trainingHint } from './divergence.js';
 import { checkCheckpointState } from './resume.js';
 
-/** per parameter group ('layers.0', …, 'readout', 'all'): the learner's gradient against BPTT's */
-export type Alignment = Record<string, { cosine: number; normRatio: number }>;
+export type { Alignment } from '../check/alignment.js';
 
 export interface EvalResult {
   loss: number;
@@ -45,39 +43,56 @@ export interface Summary {
   seconds: number;
 }
 
-/** What a checkpoint adds to a model file. */
-export interface CheckpointState {
-  train: TrainConfig;
+/** What a training run's checkpoint adds to a model file: its config and counters, and the shared training state. */
+export interface CheckpointState extends TrainingState {
+  train: RunConfig;
   step: number;
-  optimizer: EncodedOptimizerState;
-  learner: EncodedLearnerState;
   dataRng: RngState;
-  /** device: pcm — the conductances, accumulators, clocks and the device's generator */
-  device?: PcmDeviceState;
 }
 
-/** The model config a run's network is built from. */
-export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
-  const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
-  if (config.model === 'egru' || config.model === 'snu' || config.model === 'lif') Object.assign(base, { dampening: config.dampening, width: config.width });
-  if (config.decorrelate && config.model !== 'lru') base.decorrelate = true;
-  if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
-    Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
-  }
-  if (config.model !== 'lru' && config.recurrent === 'off') base.recurrent = false;
-  if (config.model !== 'lru') return base;
+/** The model config a run's network is built from: the run's model section and what the task's data decides. */
+export function modelConfigFor(config: RunConfig, task: Task): ModelConfig {
+  const m = config.model;
+  const base: ModelConfig = { model: m.name, inputSize: task.inputSize, hidden: m.hidden, layers: m.layers, outputSize: task.outputSize, loss: task.loss };
+  if (m.name === 'egru' || m.name === 'snu' || m.name === 'lif') Object.assign(base, { dampening: m.dampening, width: m.width });
+  if (m.decorrelate && m.name !== 'lru') base.decorrelate = true;
+  if (m.name !== 'lru' && (m.density < 1 || m.maskMethod === 'magnitude')) Object.assign(base, { density: m.density, maskMethod: m.maskMethod });
+  if (m.name !== 'lru' && !m.recurrent) base.recurrent = false;
+  if (m.name !== 'lru') return base;
   return {
-    ...base, stateSize: config.stateSize > 0 ? config.stateSize : Math.max(1, Math.floor(config.hidden / 2)),
-    rMin: config.rMin, rMax: config.rMax, maxPhase: config.maxPhase, dropout: config.dropout, pooling: config.pooling,
+    ...base, stateSize: m.stateSize > 0 ? m.stateSize : Math.max(1, Math.floor(m.hidden / 2)),
+    rMin: m.rMin, rMax: m.rMax, maxPhase: m.maxPhase, dropout: m.dropout, pooling: m.pooling,
   };
 }
 
 /** The learner options of a run (also used to build the same learner elsewhere, e.g. for bench's alignment). */
-export function learnerOptionsFor(config: TrainConfig): LearnerOptions {
-  return { batchSize: config.batch, window: config.window, seed: config.seed + 1, noise: config.noise, decorrelationRate: config.decorLr, projection: config.projection, targetTiming: config.targetTiming };
+export function learnerOptionsFor(config: RunConfig): LearnerOptions {
+  const { name: _name, ...options } = config.learner;
+  return { batchSize: config.train.batch, seed: config.train.seed + 1, ...options };
+}
+
+/** the model section that describes a model config as it is (so a run config says what a loaded model is) */
+export function modelSectionOf(mc: ModelConfig): Record<string, unknown> {
+  // what a model config leaves out has its network default, which the section then states (a preset may differ)
+  const out: Record<string, unknown> = {
+    name: mc.model, hidden: mc.hidden, layers: mc.layers, recurrent: true, decorrelate: false, density: 1, maskMethod: 'static',
+  };
+  for (const k of ['stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod', 'recurrent', 'decorrelate'] as const) {
+    if (mc[k] !== undefined) out[k] = mc[k];
+  }
+  return out;
+}
+
+export interface TrainerOptions {
+  /**
+   * build the network from this model config as it is (a loaded model file) instead of from the run's model
+   * section; the run's model section is set to describe it, and its sizes must fit the task
+   */
+  modelConfig?: ModelConfig;
 }
 
 export class Trainer {
+  readonly config: RunConfig;
   readonly task: Task;
   readonly backend: Backend;
   readonly network: Network;
@@ -90,9 +105,7 @@ export class Trainer {
   step = 0;
   /** device: pcm — the synapses on simulated phase-change memory; null for ideal digital weights */
   readonly device: PcmDevice | null;
-  private readonly before: Buf | null;
-  /** the most bytes the learner kept for its gradient at any update so far (BPTT's peak is just before its sweep) */
-  peakStateBytes = 0;
+  private readonly updater: UpdateStep;
   private readonly metric: MetricAccumulator;
   /** the alignment measured at the start of the last step with alignEvery (null: none yet) */
   lastAlignment: Alignment | null = null;
@@ -103,66 +116,71 @@ export class Trainer {
   /** what a resume changed (flags that may change on resume), one line each */
   resumeNotes: string[] = [];
 
-  constructor(readonly config: TrainConfig) {
-    validateConfig(config);
-    this.task = createTask(config.task, config.preset, config.taskSettings);
+  constructor(config: RunConfig, options: TrainerOptions = {}) {
+    checkRunConfig(config);
+    this.task = createTask(config.task.name, config.task.preset, config.task.settings);
+    let modelConfig = modelConfigFor(config, this.task);
+    if (options.modelConfig) {
+      modelConfig = validateModelConfig(options.modelConfig);
+      const { inputSize, outputSize } = modelConfig;
+      if (inputSize !== this.task.inputSize || outputSize !== this.task.outputSize || JSON.stringify(modelConfig.loss) !== JSON.stringify(this.task.loss)) {
+        throw new ConfigError(`the model takes ${inputSize} inputs and gives ${outputSize} outputs (loss ${JSON.stringify(modelConfig.loss)}); ` +
+          `task ${config.task.name} (${config.task.preset}) has ${this.task.inputSize} inputs, ${this.task.outputSize} outputs, loss ${JSON.stringify(this.task.loss)}; ` +
+          'choose the task (and settings) the model was trained on');
+      }
+      config = applyOverrides(config, { model: modelSectionOf(modelConfig) });
+    }
+    this.config = config;
+    const t = config.train;
     // the declared sizes against the limits (core/limits.ts), before any buffer of the run is allocated
-    const sizes = modelConfigFor(config, this.task);
-    checkModelMemory(sizes, runBytes(sizes, config.batch, this.task.seqLength, this.task.outputSize), ` at batch ${config.batch}, T ${this.task.seqLength}`);
-    checkCount(config.evalBatches, getLimits().maxEvalBatches, 'evalBatches', limitFlags.maxEvalBatches!);
-
-    this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
-    this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, learnerOptionsFor(config));
-    const schedule = config.schedule === 'cosine'
-      ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
-      : constant(config.lr);
-    this.optimizer = createOptimizer({ name: config.optimizer, lr: schedule, clip: config.clip, weightDecay: config.weightDecay, momentum: config.momentum });
+    checkModelMemory(modelConfig, runBytes(modelConfig, t.batch, this.task.seqLength, this.task.outputSize), ` at batch ${t.batch}, T ${this.task.seqLength}`);
+    checkCount(config.eval.batches, getLimits().maxEvalBatches, 'eval.batches', limitFlags.maxEvalBatches!);
+    this.backend = createBackend({ backend: t.backend, dtype: t.dtype });
+    this.network = new Network(modelConfig, this.backend, t.seed);
+    this.learner = createLearner(config.learner.name, this.network, learnerOptionsFor(config));
+    const o = config.optimizer;
+    const schedule = o.schedule === 'cosine'
+      ? warmupCosine({ peak: o.lr, warmup: Math.min(o.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
+      : constant(o.lr);
+    this.optimizer = createOptimizer({ name: o.name, lr: schedule, clip: o.clip, weightDecay: o.weightDecay, momentum: o.momentum });
     this.optState = this.optimizer.init(this.backend, this.network.size);
-    this.dataRng = new Rng(config.seed + 2);
-    this.device = config.device === 'pcm' ? new PcmDevice(this.network.params, pcmSettings(config), config.seed + 3) : null;
-    this.before = this.device ? this.backend.alloc(this.network.size) : null;
+    this.dataRng = new Rng(t.seed + 2);
+    this.device = config.device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettings(config), t.seed + 3) : null;
+    const until = t.pruneUntil > 0 ? t.pruneUntil : Math.max(1, Math.floor((2 * this.totalUpdates()) / 3));
+    this.updater = new UpdateStep(this.network, this.learner, this.optimizer, this.optState, this.device, pruneSchedule(this.network, t.pruneEvery, until));
     this.network.applyMasks();
     this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
   }
 
+  /** the task this run trains on, as a model file records it */
+  get taskRecord(): ModelTask {
+    return { name: this.task.name, preset: this.task.preset, settings: { ...this.task.settings } };
+  }
+
+  /** the most bytes the learner kept for its gradient at any update so far (BPTT's peak is just before its sweep) */
+  get peakStateBytes(): number {
+    return this.updater.peakStateBytes;
+  }
+
   /** optimizer updates over the whole run (for the schedule) */
   totalUpdates(): number {
-    const perSequence = this.config.updateEvery > 0 ? Math.ceil(this.task.seqLength / this.config.updateEvery) : 1;
-    return this.config.steps * perSequence;
+    const { updateEvery, steps } = this.config.train;
+    const perSequence = updateEvery > 0 ? Math.ceil(this.task.seqLength / updateEvery) : 1;
+    return steps * perSequence;
   }
 
-  private update(): void {
-    this.peakStateBytes = Math.max(this.peakStateBytes, this.learner.stateBytes());
-    this.learner.flush();
-    const net = this.network;
-    net.applyMasks(); // masked weights get no gradient ...
-    if (this.device) this.backend.copy(net.params.flat, this.before!);
-    this.optimizer.update(net.grads.flat, this.optState, net.params.flat);
-    // on the device, the optimizer's update goes out as programming pulses; the weights are what the device holds
-    if (this.device) this.device.program(net.params.flat, this.before!, (name) => net.params.entry(name).offset);
-    net.applyMasks(); // ... and stay exactly zero
-    this.monitor.weights(this.step, net.params);
-    net.zeroGrads();
-    this.prune();
-  }
-
-  /** magnitude pruning: density falls from 1 to the target along (1 − t/T)³ (Zhu & Gupta 2017) */
-  private prune(): void {
-    const c = this.config;
-    if (c.maskMethod !== 'magnitude' || this.network.masks.size === 0) return;
-    const t = this.optState.count;
-    const until = c.pruneUntil > 0 ? c.pruneUntil : Math.max(1, Math.floor((2 * this.totalUpdates()) / 3));
-    if (t % c.pruneEvery !== 0 || t > until) return;
-    this.network.pruneByMagnitude(c.density + (1 - c.density) * (1 - t / until) ** 3);
+  /** the one update step (train/update.ts), then the weights checked: a non-finite weight stops the run here */
+  private applyUpdate(): void {
+    this.updater.apply();
+    this.monitor.weights(this.step, this.network.params);
   }
 
   /** one training batch; returns its loss (L per sequence, averaged over the batch) and metric */
   trainStep(): EvalResult {
-    const { batch: B, updateEvery } = this.config;
+    const { batch: B, updateEvery, alignEvery } = this.config.train;
     const data = this.task.batch(B, this.dataRng);
     const T = data.x.length;
-    if (this.config.alignEvery > 0 && this.step % this.config.alignEvery === 0) this.lastAlignment = this.align(data);
+    if (alignEvery > 0 && this.step % alignEvery === 0) this.lastAlignment = this.align(data);
     this.learner.startSequence();
     this.metric.reset();
     let loss = 0;
@@ -173,12 +191,12 @@ export class Trainer {
       this.metric.add(B, this.learner.output.data, data.target[t]!, data.score?.[t] ?? data.mask[t]!); // the metric where the task scores it
       pending++;
       if (updateEvery > 0 && pending === updateEvery) {
-        this.update();
+        this.applyUpdate();
         pending = 0;
       }
     }
     this.monitor.loss(this.step, loss);
-    if (pending > 0) this.update();
+    if (pending > 0) this.applyUpdate();
     this.step++;
     return { loss, value: this.metric.value() };
   }
@@ -188,33 +206,17 @@ export class Trainer {
    * Separate learner instances do it, so the training learner's state and generator are untouched.
    */
   align(data: { x: Float64Array[]; target: Float64Array[]; mask: Float64Array[] }): Alignment {
-    const net = this.network, B = this.config.batch;
+    const net = this.network;
     this.alignLearners ??= {
-      learner: createLearner(this.config.learner, net, learnerOptionsFor(this.config)),
-      bptt: createLearner('bptt', net, { batchSize: B }),
+      learner: createLearner(this.config.learner.name, net, learnerOptionsFor(this.config)),
+      bptt: createLearner('bptt', net, { batchSize: this.config.train.batch }),
     };
-    const grad = (l: Learner): Float64Array => {
-      net.zeroGrads();
-      l.startSequence();
-      for (let t = 0; t < data.x.length; t++) l.step(data.x[t]!, data.target[t]!, data.mask[t]!);
-      l.flush();
-      net.applyMasks();
-      const g = Float64Array.from(net.grads.flat.data);
-      net.zeroGrads();
-      return g;
-    };
-    const g = grad(this.alignLearners.learner), ref = grad(this.alignLearners.bptt);
-    const out: Alignment = {};
-    for (const grp of parameterGroups(net)) {
-      const { cosine, normRatio } = compare(pick(g, grp.index), pick(ref, grp.index));
-      out[grp.layer] = { cosine, normRatio };
-    }
-    return out;
+    return alignment(net, sequenceGradient(this.alignLearners.learner, data), sequenceGradient(this.alignLearners.bptt, data));
   }
 
   /** loss and metric on the held-out batches (the same ones every time), with the parameters as they are */
   evaluate(): EvalResult {
-    const B = this.config.batch;
+    const B = this.config.train.batch, batches = this.config.eval.batches;
     if (!this.evalPass) {
       const fwd = new ForwardPass(this.network, B);
       fwd.ctx.training = false;
@@ -224,10 +226,10 @@ export class Trainer {
     // evaluation reads the device with its own noise draws and puts the device's generator back afterwards,
     // so how often a run evaluates never changes what it trains
     const deviceRng = this.device?.rng.getState();
-    const rng = new Rng(this.config.seed + 1_000_003);
+    const rng = new Rng(this.config.train.seed + 1_000_003);
     const acc = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
     let loss = 0;
-    for (let i = 0; i < this.config.evalBatches; i++) {
+    for (let i = 0; i < batches; i++) {
       const data = this.task.evalBatch ? this.task.evalBatch(B, rng) : this.task.batch(B, rng);
       fwd.resetStates();
       for (let t = 0; t < data.x.length; t++) {
@@ -243,56 +245,44 @@ export class Trainer {
       this.device.writeWeights();
     }
     this.network.applyMasks();
-    return { loss: loss / this.config.evalBatches, value: acc.value() };
+    return { loss: loss / batches, value: acc.value() };
   }
 
+  /** the trained model with the task it was trained on: `onward eval --model-file` needs nothing else */
   modelFile(): ModelFile<ModelConfig> {
-    const masks = encodeMasks(this.network.masks);
-    return {
-      format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: this.network.config, params: encodeParams(this.network.params),
-      ...(masks ? { masks } : {}),
-    };
+    return modelFileOf(this.network, this.taskRecord);
   }
 
   checkpointFile(): ModelFile<ModelConfig, CheckpointState> {
     // never a checkpoint that could not be loaded again (non-finite weights are refused on loading)
     this.monitor.weights(this.step, this.network.params);
-    return {
-      ...this.modelFile(),
-      checkpoint: {
-        train: this.config,
-        step: this.step,
-        optimizer: encodeOptimizerState(this.optState),
-        learner: encodeLearnerState(this.learner),
-        dataRng: this.dataRng.getState(),
-        ...(this.device ? { device: this.device.saveState() } : {}),
-      },
-    };
+    return checkpointFileOf(this, this.taskRecord, { train: this.config, step: this.step, dataRng: this.dataRng.getState() });
   }
 
   /**
    * Rebuild a trainer from a checkpoint file's contents; `source` names it in errors; `overrides` may change
-   * e.g. the number of steps. (Reading the file from disk is `resumeTrainer` in files.ts, for Node.)
+   * e.g. the number of steps (keys as applyOverrides takes them). A checkpoint of an older version (a flat run
+   * config) is read once with a note in `notes`. (Reading the file from disk is `resumeTrainer` in files.ts.)
    */
-  static fromCheckpointFile(file: ModelFile, source: string, overrides: Record<string, unknown> = {}): Trainer {
+  static fromCheckpointFile(file: ModelFile, source: string, overrides: Record<string, unknown> = {}, notes?: string[]): Trainer {
     const ck = (file as ModelFile<ModelConfig, CheckpointState>).checkpoint;
     if (!ck || !ck.train) throw new FileFormatError(`'${source}' is a model file without a checkpoint section; it cannot resume a run`);
-    // every field range-checked, unknown keys refused, the run's model the file's (before anything is built)
-    const notes: string[] = [];
-    const config = checkCheckpointState(ck, file.config, source, overrides, modelConfigFor, notes);
-    const trainer = new Trainer(config);
-    trainer.resumeNotes = notes;
-    decodeParamsInto(trainer.network.params, file.params, source);
-    decodeMasksInto(trainer.network.masks, file.masks, source);
-    trainer.step = ck.step;
-    decodeOptimizerStateInto(trainer.optState, ck.optimizer, source);
-    decodeLearnerStateInto(trainer.learner, ck.learner, source);
-    trainer.dataRng.setState(ck.dataRng);
-    if (trainer.device) {
-      if (!ck.device) throw new FileFormatError(`${source}: the run uses device pcm but the checkpoint holds no device state`);
-      trainer.device.loadState(ck.device);
-      trainer.network.applyMasks();
+    // every field range-checked, unknown keys refused (before anything is built); the network is the file's, as it is
+    const resumeNotes = notes ?? [];
+    const config = checkCheckpointState(ck, source, overrides, resumeNotes);
+    // the run config and the parameters must describe one network: a difference means a damaged file
+    const held = modelSectionOf(validateModelConfig(file.config as ModelConfig));
+    for (const k of ['name', 'hidden', 'layers'] as const) {
+      if (config.model[k] !== held[k]) {
+        throw new FileFormatError(`${source}: the checkpoint's run config has model.${k} ${JSON.stringify(config.model[k])}, but the file's parameters are for ` +
+          `${JSON.stringify(held[k])}; the file is damaged`);
+      }
     }
+    const trainer = new Trainer(config, { modelConfig: file.config as ModelConfig });
+    trainer.resumeNotes = resumeNotes;
+    restoreCheckpoint(trainer, file, ck, source);
+    trainer.step = ck.step;
+    trainer.dataRng.setState(ck.dataRng);
     return trainer;
   }
 }

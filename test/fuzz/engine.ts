@@ -231,7 +231,7 @@ function load(kind: Kind, file: string): void {
     case 'checkpoint': case 'pcm-checkpoint': case 'lru-checkpoint': {
       const t = resumeTrainer(file);
       const c = t.config;
-      if (smallEnough(c.batch, t.task.seqLength, c.hidden, c.layers) && c.evalBatches <= 4) {
+      if (smallEnough(c.train.batch, t.task.seqLength, t.network.config.hidden, t.network.config.layers) && c.eval.batches <= 4) {
         t.trainStep();
         t.evaluate();
       }
@@ -256,7 +256,7 @@ function load(kind: Kind, file: string): void {
     case 'config': {
       const t = new Trainer(resolveTrainConfig({ config: file }));
       const c = t.config;
-      if (smallEnough(c.batch, t.task.seqLength, c.hidden, c.layers)) t.trainStep();
+      if (smallEnough(c.train.batch, t.task.seqLength, t.network.config.hidden, t.network.config.layers)) t.trainStep();
       return;
     }
   }

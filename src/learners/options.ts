@@ -1,0 +1,29 @@
+/**
+ * The learner options, each declared once: type, default, check and one line of documentation, as schemas
+ * (zod) that also give the TypeScript types and the JSON Schema of the run configuration (`onward schema`).
+ * A learner row of the learner table names the options it reads from here; the run configuration's
+ * `learner` section is these options and the learner's name. Every option has a default, so a learner that
+ * does not read an option is not affected by it.
+ */
+import { z } from 'zod';
+
+export const learnerOptionSchemas = {
+  window: z.number().int().min(1).default(8).describe('tbptt: the truncation window k — a backward sweep every k time steps'),
+  projection: z.enum(['centered', 'raw']).default('centered')
+    .describe("osttp: the fixed random target projection, 'centered' (rows of zero mean) or 'raw' (DRTP as published)"),
+  targetTiming: z.enum(['scored', 'every-step']).default('scored')
+    .describe("osttp: project the target at scored steps only, or at 'every-step' (tasks whose target at every step is the sequence's label)"),
+  noise: z.number().min(0).default(1e-3).describe('perturbation learners (wp, np, anp, tanp): the noise scale σ'),
+  decorrelationRate: z.number().min(0).default(0)
+    .describe('perturbation learners on decorrelated models (model.decorrelate): the rate λ of the decorrelation rule (0: D stays fixed)'),
+} as const;
+
+export type LearnerOptionName = keyof typeof learnerOptionSchemas;
+
+/** the `learner` section of a run configuration: a learner of the table by name, and its options */
+export const learnerSectionSchema = z.strictObject({
+  name: z.string().min(1).describe('the learner, by its name in the learner table (onward list)'),
+  ...learnerOptionSchemas,
+});
+
+export type LearnerSection = z.output<typeof learnerSectionSchema>;
