@@ -56,7 +56,7 @@ export interface CheckpointState {
 /** The model config a run's network is built from. */
 export function modelConfigFor(config: TrainConfig, task: Task): ModelConfig {
   const base: ModelConfig = { model: config.model, inputSize: task.inputSize, hidden: config.hidden, layers: config.layers, outputSize: task.outputSize, loss: task.loss };
-  if (config.model === 'egru' || config.model === 'snu' || config.model === 'lif') Object.assign(base, { dampening: config.dampening, width: config.width });
+  if (config.model === 'egru' || config.model === 'snu' || config.model === 'lif' || config.model === 'alif') Object.assign(base, { dampening: config.dampening, width: config.width });
   if (config.decorrelate && config.model !== 'lru') base.decorrelate = true;
   if (config.model !== 'lru' && (config.density < 1 || config.maskMethod === 'magnitude')) {
     Object.assign(base, { density: config.density, maskMethod: config.maskMethod });
