@@ -144,6 +144,14 @@ const randomInputs = (io: UnitIO, rng: Rng): void => {
   for (const a of [io.sPrev, io.preIh, io.preHh]) for (let k = 0; k < a.length; k++) a[k] = rng.normal(0, 1);
 };
 
+test('alif: the model config\'s dampening reaches the unit (γ = 0: no gradient below the readout, the step is flat)', () => {
+  const net = f64Network(config('alif', 1, { kind: 'mse' }, { dampening: 0 }), 5);
+  const g = learnerGradient('bptt', net, randomSequence(net, T, B, 6), B);
+  const ih = net.params.entry('layers.0.weight_ih'), out = net.params.entry('readout.weight');
+  assert.ok(g.subarray(ih.offset, ih.offset + ih.size).every((v) => v === 0));
+  assert.ok(g.subarray(out.offset, out.offset + out.size).some((v) => v !== 0));
+});
+
 describe('new units: local partials match finite differences of the unit step', () => {
   for (const model of ['mgu', 'mingru', 'minlstm']) test(model, () => checkLocalPartials(getUnit(model), randomInputs));
 
