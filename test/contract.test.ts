@@ -55,12 +55,12 @@ for (const info of learnerTable) {
       });
 
       // the event-based GRU sits on a plateau for its first ~150 updates on copy and spiral (few units fire
-      // yet), and so do the spiking units (snu, lif and their sigmoid variants) on copy; their tiny task is the
+      // yet), and so do the spiking units (snu, lif, alif and their sigmoid variants) on copy; their tiny task is the
       // adding problem, where the loss falls from the first updates, as it is for approximate trace learners;
       // learners without temporal credit (perturbation, detached BPTT) cannot copy, so theirs is Mackey-Glass prediction
       // (the leaky unit's slow state needs more updates there)
       test('the loss falls on a tiny task (copy; adding for threshold units and approximate trace learners; mackey-glass without temporal credit)', () => {
-        const trainer = new Trainer(model === 'egru' || model.startsWith('snu') || model.startsWith('lif') || onAdding.has(info.name)
+        const trainer = new Trainer(model === 'egru' || model.startsWith('snu') || model.startsWith('lif') || model.startsWith('alif') || onAdding.has(info.name)
           ? applyOverrides(defaultConfig('adding', 'ci'), { learner: info.name, model, hidden: 8, batch: 8, steps: 150, evalEvery: 0, evalBatches: 2, window: 10 })
           : info.instantaneous
             ? applyOverrides(defaultConfig('mackey-glass', 'ci'), { learner: info.name, model, hidden: 8, batch: 4, steps: model === 'leaky' ? 300 : 30, evalEvery: 0, evalBatches: 2, 'task.length': 60, updateEvery: 1 })

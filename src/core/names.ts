@@ -10,7 +10,8 @@ export const learnerNames = ['bptt', 'tbptt', 'bptt-detached', 'rtrl', 'deep-rtr
 export const taskNames = ['copy', 'adding', 'delayed-xor', 'listops', 'seq-image', 'spiral', 'mackey-glass', 'weather', 'token-copy',
   'store-recall', 'cue-accumulation', 'spikes'] as const;
 
-export const modelNameList = ['rnn', 'gru', 'lstm', 'egru', 'leaky', 'snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'lru'] as const;
+export const modelNameList = ['rnn', 'gru', 'lstm', 'egru', 'leaky', 'snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'alif', 'alif-sigmoid',
+  'mgu', 'mingru', 'minlstm', 'lru'] as const;
 
 export type LearnerName = (typeof learnerNames)[number];
 export type TaskName = (typeof taskNames)[number];

@@ -27,15 +27,16 @@ export type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions, LearnerSt
 export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
 export type { Recipe, SignalKind, TraceKind } from './compose.js';
 
-const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
-const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
-const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking] as const;
+const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'alif', 'alif-sigmoid'] as const;
+const minimal = ['mgu', 'mingru', 'minlstm'] as const;
+const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, 'lru'] as const;
+const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal] as const;
 
 /** float64 relative error within which an exact rule must meet BPTT (rounding of a different summation order) */
 const EXACT = 1e-9;
 
 /** BPTT checked against central finite differences: the models whose derivative is the true one (no surrogate) */
-const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'lru'] as const;
+const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'alif-sigmoid', ...minimal, 'lru'] as const;
 
 const readoutExact: ExactnessClaim = {
   params: 'readout', when: {}, tolerance: EXACT,

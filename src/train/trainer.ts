@@ -54,7 +54,7 @@ export interface CheckpointState extends TrainingState {
 export function modelConfigFor(config: RunConfig, task: Task): ModelConfig {
   const m = config.model;
   const base: ModelConfig = { model: m.name, inputSize: task.inputSize, hidden: m.hidden, layers: m.layers, outputSize: task.outputSize, loss: task.loss };
-  if (m.name === 'egru' || m.name === 'snu' || m.name === 'lif') Object.assign(base, { dampening: m.dampening, width: m.width });
+  if (m.name === 'egru' || m.name === 'snu' || m.name === 'lif' || m.name === 'alif') Object.assign(base, { dampening: m.dampening, width: m.width });
   if (m.decorrelate && m.name !== 'lru') base.decorrelate = true;
   if (m.name !== 'lru' && (m.density < 1 || m.maskMethod === 'magnitude')) Object.assign(base, { density: m.density, maskMethod: m.maskMethod });
   if (m.name !== 'lru' && !m.recurrent) base.recurrent = false;

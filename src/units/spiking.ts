@@ -36,24 +36,37 @@ export interface SpikingOptions {
   width?: number;
 }
 
-const constant = (name: string, value: number): UnitParam => ({ name, init: (n) => new Float64Array(n).fill(value) });
+export const constant = (name: string, value: number): UnitParam => ({ name, init: (n) => new Float64Array(n).fill(value) });
+
+/**
+ * The output nonlinearity h(v) and the derivative the learners use, h'(v): the Heaviside step with the tanh
+ * surrogate ψ(v) = γ·(1 − tanh²(v/w)), or the logistic sigmoid with its true derivative. Shared with `alif`.
+ */
+export function spikeOutput(output: 'step' | 'sigmoid', dampening: number, width: number): { h: (v: number) => number; dh: (v: number) => number } {
+  if (output === 'step') {
+    return {
+      h: (v) => (v > 0 ? 1 : 0),
+      dh: (v) => {
+        const t = Math.tanh(v / width);
+        return dampening * (1 - t * t);
+      },
+    };
+  }
+  return {
+    h: sigmoid,
+    dh: (v) => {
+      const s = sigmoid(v);
+      return s * (1 - s);
+    },
+  };
+}
 
 export function createSpikingUnit(kind: SpikingKind, { output = 'step', dampening = 1, width = 1 }: SpikingOptions = {}): UnitModel {
   if (kind !== 'snu' && kind !== 'lif') throw new ConfigError(`spiking unit: kind must be 'snu' or 'lif', got '${String(kind)}'`);
   if (!(dampening >= 0 && Number.isFinite(dampening))) throw new ConfigError(`${kind}: dampening must be ≥ 0, got ${dampening}`);
   if (!(width > 0 && Number.isFinite(width))) throw new ConfigError(`${kind}: width must be > 0, got ${width}`);
   const spiking = output === 'step';
-  // h(v) and h'(v) (the surrogate for the step)
-  const h = spiking ? (v: number): number => (v > 0 ? 1 : 0) : sigmoid;
-  const dh = spiking
-    ? (v: number): number => {
-      const t = Math.tanh(v / width);
-      return dampening * (1 - t * t);
-    }
-    : (v: number): number => {
-      const s = sigmoid(v);
-      return s * (1 - s);
-    };
+  const { h, dh } = spikeOutput(output, dampening, width);
   const name = spiking ? kind : `${kind}-sigmoid`;
   const what = kind === 'snu'
     ? 'spiking neural unit: s = ReLU(W x + H y + l·s·(1 − y)), reset to zero'
