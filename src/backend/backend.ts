@@ -42,6 +42,13 @@ export interface Backend {
   from(values: ArrayLike<number>): Buf;
   /** Bytes currently held by live buffers (for memory reports). */
   bytesInUse(): number;
+  /**
+   * The most bytes this backend may hold at once: the wasm backend's 4 GiB address space, or less when the
+   * user set a limit (`maxMemory`); Infinity for the ts backend without one. Learners check their planned
+   * state against it when they are built (backend/memory.ts), so a state that cannot fit is refused up front.
+   * Assign to lower it (wasm: never above the address space).
+   */
+  memoryLimit: number;
 
   // ---- level 1
   fill(x: Buf, value: number): void;

@@ -47,6 +47,14 @@ export abstract class BackendBase implements Backend {
    * since the backend was made; elementwise maps are not counted. For operation counts in `onward perf`.
    */
   macs = 0;
+  private limitBytes = Infinity;
+  /** see Backend.memoryLimit; createBackend lowers it to the user's maxMemory */
+  get memoryLimit(): number {
+    return this.limitBytes;
+  }
+  set memoryLimit(bytes: number) {
+    this.limitBytes = bytes;
+  }
   abstract readonly name: BackendName;
   abstract readonly dtype: DType;
   abstract alloc(length: number): Buf;

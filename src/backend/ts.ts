@@ -7,7 +7,7 @@
  */
 import type { Buf, DType, FloatArray } from './backend.js';
 import { type Activation, BackendBase, type RowOp, checkView } from './base.js';
-import { ConfigError, ShapeError } from '../core/errors.js';
+import { ConfigError, MemoryLimitError, ShapeError } from '../core/errors.js';
 
 class TsBuf implements Buf {
   readonly ptr = 0;
@@ -39,6 +39,8 @@ export class TsBackend extends BackendBase {
 
   alloc(length: number): Buf {
     if (!(length >>> 0 === length)) throw new ShapeError(`alloc: length must be a non-negative integer, got ${length}`);
+    const bytes = length * (this.dtype === 'float64' ? 8 : 4);
+    if (this.inUse + bytes > this.memoryLimit) throw new MemoryLimitError(`a buffer of ${length} numbers`, bytes, this.memoryLimit, this.inUse);
     const data = this.dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
     const buf = new TsBuf(this, data, null);
     this.inUse += data.byteLength;

@@ -9,7 +9,7 @@
  */
 import type { Buf, DType } from './backend.js';
 import { type Activation, BackendBase, type RowOp, checkView } from './base.js';
-import { ShapeError } from '../core/errors.js';
+import { MemoryLimitError, ShapeError } from '../core/errors.js';
 import { kernelsWasmBase64 } from './kernels.generated.js';
 
 /** The module's exports, as assembly/kernels.ts declares them (pointers are byte addresses). */
@@ -54,6 +54,8 @@ interface Kernels {
 
 const ALIGN = 16; // one v128
 const PAGE = 65536;
+/** wasm32 addresses 65536 pages: 4 GiB */
+export const WASM_ADDRESS_SPACE = 65536 * PAGE;
 
 class WasmBuf implements Buf {
   private cached: Float32Array;
@@ -76,6 +78,8 @@ class Allocator {
   private free: { start: number; size: number }[] = [];
   private top: number;
   inUse = 0;
+  /** bytes of address space the allocator may use (the backend's memoryLimit) */
+  limit = WASM_ADDRESS_SPACE;
   constructor(private readonly memory: WebAssembly.Memory, base: number) {
     this.top = align(base);
   }
@@ -94,9 +98,13 @@ class Allocator {
     const start = this.top;
     const end = start + size;
     const have = this.memory.buffer.byteLength;
+    // a typed error instead of grow()'s RangeError, for whatever a learner's own check did not plan
+    if (this.inUse + size > this.limit || end > WASM_ADDRESS_SPACE) throw new MemoryLimitError(`a buffer of ${bytes / 4} numbers`, bytes, this.limit, this.inUse);
     if (end > have) {
-      // grow by at least half again, so a model built buffer by buffer grows the memory a few times, not per buffer
-      const pages = Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / 2 / PAGE));
+      // grow by at least half again, so a model built buffer by buffer grows the memory a few times, not per
+      // buffer — but never past the address space, where grow() would fail although the buffer fits
+      const most = WASM_ADDRESS_SPACE / PAGE - have / PAGE;
+      const pages = Math.min(most, Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / 2 / PAGE)));
       this.memory.grow(pages);
     }
     this.top = end;
@@ -168,6 +176,13 @@ export class WasmBackend extends BackendBase {
     this.allocator = new Allocator(this.memory, this.k.heapBase());
     this.k.init(this.allocator.alloc(this.k.scratchBytes()));
     this.registry = new FinalizationRegistry(({ ptr, bytes }) => this.allocator.release(ptr, bytes));
+  }
+
+  override get memoryLimit(): number {
+    return this.allocator.limit;
+  }
+  override set memoryLimit(bytes: number) {
+    this.allocator.limit = Math.min(bytes, WASM_ADDRESS_SPACE);
   }
 
   alloc(length: number): Buf {

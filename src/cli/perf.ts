@@ -5,7 +5,7 @@
 import { parse } from './args.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../perf/kernels.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, parseBytes } from '../core/errors.js';
 import { runLearnerPerf, type LearnerPerfRecord } from '../perf/learners.js';
 import { runSparsePerf, type SparsePerfRecord } from '../perf/sparse.js';
 
@@ -25,6 +25,7 @@ export async function perfCommand(argv: string[]): Promise<void> {
     list: { type: 'string' },
     json: { type: 'boolean' },
     quick: { type: 'boolean' },
+    'max-memory': { type: 'string' },
   });
   if (!values.kernels && !values.learners && !values.sparse) throw new ConfigError('say what to measure: --kernels, --learners and/or --sparse');
   const json = values.json === true;
@@ -52,6 +53,7 @@ export async function perfCommand(argv: string[]): Promise<void> {
       hidden: num(values.hidden), layers: num(values.layers),
       B: typeof values.batch === 'string' ? values.batch.split(',').map(Number) : undefined,
       T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
+      maxMemory: typeof values['max-memory'] === 'string' ? parseBytes(values['max-memory'], '--max-memory') : undefined,
     }, (r) => {
       if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured ${r.learner} T=${r.T}        `);
     });

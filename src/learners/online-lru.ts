@@ -21,6 +21,7 @@
  * - `truncated1`: one-step truncation — e^λ := h_{t−1}, e^γ := B x_t, B from the current input only.
  */
 import type { Buf } from '../backend/backend.js';
+import { ensureMemory, plannedBytes } from '../backend/memory.js';
 import { UnsupportedError } from '../core/errors.js';
 import type { Network, BackwardWorkspace, RecurrentBackward } from '../model/network.js';
 import { LruLayer, type LruCache, type LruTraces } from '../modules/lru.js';
@@ -48,6 +49,11 @@ export class OnlineLruLearner implements Learner {
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.caches = network.modules.map((m) => m.createCache(be, B));
     this.carries = network.modules.map((m) => (m.recurrent ? m.createCarry(be, B) : null));
+    if (mode === 'online') {
+      ensureMemory(be, `${name} traces (${B} samples)`, plannedBytes(be.dtype, (plan) => {
+        for (const m of network.modules) if (m instanceof LruLayer) m.createTraces(plan, B);
+      }));
+    }
     this.traces = network.modules.map((m) => (m instanceof LruLayer && mode === 'online' ? m.createTraces(be, B) : null));
     this.workspace = network.createBackwardWorkspace(B);
     this.dOut = be.alloc(B * network.outputSize);

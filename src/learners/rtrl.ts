@@ -25,6 +25,7 @@
  */
 import type { Buf } from '../backend/backend.js';
 import { UnsupportedError } from '../core/errors.js';
+import { ensureMemory, plannedBytes } from '../backend/memory.js';
 import type { Network } from '../model/network.js';
 import type { Influence, ModuleCache, WithinJacobian } from '../modules/module.js';
 import { ForwardPass } from '../model/forward.js';
@@ -52,6 +53,14 @@ export class RtrlLearner implements Learner {
   constructor(readonly network: Network, options: LearnerOptions, readonly name = 'rtrl', within: WithinJacobian = 'full') {
     if (network.config.decorrelate) throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
     const be = network.backend, B = (this.batchSize = options.batchSize);
+    // the influence matrices are the state: refuse up front what cannot fit (backend/memory.ts)
+    ensureMemory(be, `${name}'s influence matrices (${B} × dθ/ds per sample)`, B * plannedBytes(be.dtype, (plan) => {
+      network.modules.forEach((m, i) => {
+        const Rin = network.rowsBefore[i]!;
+        plan.alloc((Rin + network.ownRows[i]!) * m.outSize);
+        if (m.recurrent) m.createInfluence(plan, Rin, within);
+      });
+    }));
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.caches = network.modules.map((m) => m.createCache(be, B));
     this.dOut = be.alloc(B * network.outputSize);

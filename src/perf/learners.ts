@@ -39,13 +39,15 @@ export interface LearnerPerfOptions {
   B?: number[];
   T?: number[];
   backend?: 'wasm' | 'ts';
+  /** the most bytes a learner's backend may hold (a learner whose state needs more is refused when built) */
+  maxMemory?: number;
 }
 
 /**
  * The models measured by default: for gru a single layer of 32 units; for lru the copy task's `paper`
  * model of the online-LRU paper (4 layers, d_model 128, 64 complex states, 8 inputs, 7×2 outputs).
  */
-export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend'>> {
+export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend' | 'maxMemory'>> {
   if (model === 'lru') {
     return { learners: ['online-lru', 'spatial', 'truncated1', 'bptt'], model, hidden: 128, layers: 4, stateSize: 64, inputSize: 8, outputSize: 14, B: [1, 50], T: [48, 480] };
   }
@@ -88,7 +90,7 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
     const eb = elementBytes(be0.dtype);
     const inferenceStateBytes = fwd.states.reduce((s, st) => s + (st ? (st.s.length + st.y.length) * eb : 0), 0);
     for (const name of learners) {
-      const be = createBackend({ backend: options.backend ?? 'wasm' });
+      const be = createBackend({ backend: options.backend ?? 'wasm', ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}) });
       const net = new Network(config, be, 1);
       const learner = createLearner(name, net, { batchSize: B, window: Math.min(T, 32) });
       const run = (steps: number): number => {

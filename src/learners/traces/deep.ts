@@ -23,6 +23,7 @@
  * deep.buffers(), deep.bytes.
  */
 import type { Backend, Buf } from '../../backend/backend.js';
+import { ensureMemory } from '../../backend/memory.js';
 import type { RecCache, RecurrentLayer } from '../../modules/recurrent.js';
 import { DiagTraces } from './diag.js';
 
@@ -56,6 +57,9 @@ export class DeepDiagTraces {
   private readonly views = new WeakMap<RecCache, ColumnViews>();
 
   constructor(readonly layers: RecurrentLayer[], be: Backend, readonly B: number) {
+    const eb = be.dtype === 'float64' ? 8 : 4;
+    ensureMemory(be, `deep-eprop's cross-layer traces (${B} samples)`, eb * B * layers.reduce((s, layer, l) =>
+      s + layers.slice(0, l).reduce((t, below) => t + (2 * layer.unit.S + 1) * below.ownRows * layer.n, 0), 0));
     this.own = layers.map((layer) => new DiagTraces(layer, be, B, 'diag'));
     this.pairs = layers.map((layer, l) => layers.slice(0, l).map((below) => {
       const P = below.ownRows, n = layer.n, S = layer.unit.S;

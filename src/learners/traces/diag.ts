@@ -28,6 +28,7 @@
  *   tr.buffers(), tr.bytes              // checkpoints and memory reports
  */
 import type { Backend, Buf, FloatArray } from '../../backend/backend.js';
+import { ensureMemory } from '../../backend/memory.js';
 import type { RecCache, RecurrentLayer } from '../../modules/recurrent.js';
 
 export type DiagRule = 'diag' | 'snap1';
@@ -58,6 +59,7 @@ export class DiagTraces {
   constructor(readonly layer: RecurrentLayer, be: Backend, readonly B: number, readonly rule: DiagRule) {
     const { S, G, unitParams } = layer.unit, n = layer.n, Gn = G * n;
     this.P = layer.ownRows;
+    ensureMemory(be, `${rule} eligibility traces (${B} samples × ${S} × ${this.P})`, B * S * this.P * (be.dtype === 'float64' ? 8 : 4));
     this.eligibility = Array.from({ length: S }, () => be.alloc(B * this.P));
     this.dhdsPrev = rule === 'snap1' ? be.alloc(B * S * n) : null;
     this.dhdphiPrev = rule === 'snap1' ? be.alloc(B * unitParams.length * n) : null;
