@@ -98,6 +98,14 @@ export interface Backend {
   ger(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   /** e[i,j] ← a[i]·e[i,j] + u[i]·v[j]; e is M×N, a and u have M entries, v has N */
   traceUpdateRow(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  /**
+   * The per-synapse trace step with the gradient it feeds, fused (one read and write of e):
+   *   e[i,j] ← a[i]·e[i,j] + u[i]·v[j];   g[i,j] += l[i]·e[i,j] (the new e)
+   * e and g are M×N; a, u, l have M entries, v has N. Rows with l[i] = 0 leave g alone.
+   */
+  traceUpdateRowAccumulate(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void;
+  /** g[i,j] += l[i]·e[i,j]: a gradient from a trace with a per-row learning signal (e, g M×N; l has M) */
+  accumulateRows(M: number, N: number, l: Buf, e: Buf, g: Buf): void;
   /** e[i,j] ← a[i,j]·e[i,j] + u[i]·v[j]; e and a are M×N */
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   /**

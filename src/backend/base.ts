@@ -82,6 +82,8 @@ export abstract class BackendBase implements Backend {
     alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void;
   protected abstract gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   protected abstract traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  protected abstract traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void;
+  protected abstract accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void;
   protected abstract traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   protected abstract complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
     eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void;
@@ -215,6 +217,28 @@ export abstract class BackendBase implements Backend {
     }
     this.macs += 2 * M * N;
     this.traceRowRaw(M, N, a, u, v, e);
+  }
+
+  traceUpdateRowAccumulate(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void {
+    this.own('traceUpdateRowAccumulate', a, u, v, l);
+    this.own('traceUpdateRowAccumulate', e, g);
+    if (!(isDim(M) && isDim(N))) dimsError('traceUpdateRowAccumulate', 'M, N', [M, N]);
+    if (a.length !== M || u.length !== M || l.length !== M || v.length !== N || e.length !== M * N || g.length !== M * N) {
+      lengthError('traceUpdateRowAccumulate', [['a', a, M, 'M'], ['u', u, M, 'M'], ['l', l, M, 'M'], ['v', v, N, 'N'],
+        ['e', e, M * N, 'M*N'], ['g', g, M * N, 'M*N']]);
+    }
+    this.macs += 3 * M * N;
+    this.traceRowAccumulateRaw(M, N, a, u, v, l, e, g);
+  }
+
+  accumulateRows(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
+    this.own('accumulateRows', l, e, g);
+    if (!(isDim(M) && isDim(N))) dimsError('accumulateRows', 'M, N', [M, N]);
+    if (l.length !== M || e.length !== M * N || g.length !== M * N) {
+      lengthError('accumulateRows', [['l', l, M, 'M'], ['e', e, M * N, 'M*N'], ['g', g, M * N, 'M*N']]);
+    }
+    this.macs += M * N;
+    this.accumulateRowsRaw(M, N, l, e, g);
   }
 
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {

@@ -188,6 +188,30 @@ export class TsBackend extends BackendBase {
     }
   }
 
+  protected traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void {
+    const ad = a.data, ud = u.data, vd = v.data, ld = l.data, ed = e.data, gd = g.data;
+    for (let i = 0; i < M; i++) {
+      const ai = ad[i]!, ui = ud[i]!, li = ld[i]!;
+      if (li === 0) {
+        for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ai * ed[r + j]! + ui * vd[j]!;
+        continue;
+      }
+      for (let j = 0, r = i * N; j < N; j++) {
+        const en = (ed[r + j] = ai * ed[r + j]! + ui * vd[j]!);
+        gd[r + j] = gd[r + j]! + li * en;
+      }
+    }
+  }
+
+  protected accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
+    const ld = l.data, ed = e.data, gd = g.data;
+    for (let i = 0; i < M; i++) {
+      const li = ld[i]!;
+      if (li === 0) continue;
+      for (let j = 0, r = i * N; j < N; j++) gd[r + j] = gd[r + j]! + li * ed[r + j]!;
+    }
+  }
+
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     const ad = a.data, ud = u.data, vd = v.data, ed = e.data;
     for (let i = 0; i < M; i++) {

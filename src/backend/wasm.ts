@@ -40,6 +40,8 @@ interface Kernels {
   ger(M: number, N: number, alpha: number, x: number, y: number, A: number): void;
   traceUpdateRow(M: number, N: number, a: number, u: number, v: number, e: number): void;
   traceUpdateElem(M: number, N: number, a: number, u: number, v: number, e: number): void;
+  traceRowAccumulate(M: number, N: number, a: number, u: number, v: number, l: number, e: number, g: number): void;
+  accumulateRows(M: number, N: number, l: number, e: number, g: number): void;
   scaleColumns(M: number, N: number, x: number, v: number, beta: number, out: number): void;
   complexTraceStep(M: number, N: number, aRe: number, aIm: number, u: number, v: number, dRe: number, dIm: number,
     eRe: number, eIm: number, gRe: number, gIm: number): void;
@@ -224,6 +226,12 @@ export class WasmBackend extends BackendBase {
   }
   protected traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateRow(M, N, a.ptr, u.ptr, v.ptr, e.ptr);
+  }
+  protected traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void {
+    this.k.traceRowAccumulate(M, N, a.ptr, u.ptr, v.ptr, l.ptr, e.ptr, g.ptr);
+  }
+  protected accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
+    this.k.accumulateRows(M, N, l.ptr, e.ptr, g.ptr);
   }
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateElem(M, N, a.ptr, u.ptr, v.ptr, e.ptr);
