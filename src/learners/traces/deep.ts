@@ -105,7 +105,7 @@ export class DeepDiagTraces {
 
   /** advance every trace by one step (caches: this step's, bottom layer first) */
   step(caches: RecCache[]): void {
-    this.layers.forEach((_, k) => this.own[k]!.step(caches[k]!));
+    for (let k = 0; k < this.layers.length; k++) this.own[k]!.step(caches[k]!);
     for (let b = 0; b < this.B; b++) {
       for (let l = 1; l < this.layers.length; l++) {
         this.interLayerJacobian(l, caches[l]!, b);
@@ -135,10 +135,10 @@ export class DeepDiagTraces {
   private ownOutputs(k: number, cache: RecCache, b: number): void {
     const layer = this.layers[k]!, { S, unitParams } = layer.unit, n = layer.n, P = layer.ownRows, Phi = unitParams.length;
     const y = this.yOwn[k]!, unit = this.unitOf[k]!, dhds = cache.dhds.data, dhdphi = cache.dhdphi.data;
-    const e = this.own[k]!.eligibility.map((x) => x.data);
+    const e = this.own[k]!.eligibility;
     y.fill(0);
     for (let c = 0; c < S; c++) {
-      const ec = e[c]!;
+      const ec = e[c]!.data;
       for (let t = 0; t < P; t++) y[t] = y[t]! + dhds[(b * S + c) * n + unit[t]!]! * ec[b * P + t]!;
     }
     const phi0 = P - Phi * n;

@@ -49,6 +49,8 @@ export class DiagTraces {
   private readonly selfAll: Float64Array;
   private readonly u: Float64Array;
   private readonly old: Float64Array;
+  /** the traces' typed arrays, refreshed per step without allocating (a grown wasm memory replaces them) */
+  private readonly eData: FloatArray[];
   private readonly offsets: { ih: number; hh: number; bih: number; bhh: number; phi: number };
   /** S = 1 fast path: per-sample row decay, input factors and learning signal, views of the trace blocks */
   private readonly aRow: Buf[];
@@ -68,6 +70,7 @@ export class DiagTraces {
     this.P = layer.ownRows;
     ensureMemory(be, `${rule} eligibility traces (${B} samples × ${S} × ${this.P})`, B * S * this.P * (be.dtype === 'float64' ? 8 : 4));
     this.traces = Array.from({ length: S }, () => be.alloc(B * this.P));
+    this.eData = this.traces.map((t) => t.data);
     this.dhdsPrev = rule === 'snap1' ? be.alloc(B * S * n) : null;
     this.dhdphiPrev = rule === 'snap1' ? be.alloc(B * unitParams.length * n) : null;
     this.dpre = be.alloc(B * Gn);
@@ -190,7 +193,7 @@ export class DiagTraces {
   private stepUnitParams(cache: RecCache): void {
     const { S, unitParams } = this.layer.unit, n = this.layer.n, P = this.P, Phi = unitParams.length;
     if (Phi === 0) return;
-    const dfdphi = cache.dfdphi.data, e = this.traces.map((x) => x.data), u = this.u;
+    const dfdphi = cache.dfdphi.data, e = this.traceData(), u = this.u;
     const hphiPrev = this.dhdphiPrev?.data;
     for (let b = 0; b < this.B; b++) {
       this.unitJacobians(cache, b);
@@ -235,6 +238,11 @@ export class DiagTraces {
     }
   }
 
+  private traceData(): FloatArray[] {
+    for (let c = 0; c < this.eData.length; c++) this.eData[c] = this.traces[c]!.data;
+    return this.eData;
+  }
+
   /** bytes carried from step to step */
   get bytes(): number {
     return this.buffers().reduce((s, b) => s + b.length * (b.backend.dtype === 'float64' ? 8 : 4), 0);
@@ -265,7 +273,7 @@ export class DiagTraces {
     const { S, K, G, ihChannel, hhChannel } = this.layer.unit;
     const n = this.layer.n, inp = this.layer.inSize, P = this.P;
     const dfda = cache.dfda.data, x = cache.x.data, yPrev = cache.yPrev.data;
-    const e = this.traces.map((b) => b.data);
+    const e = this.traceData();
     const u = this.u, o = this.offsets;
     for (let b = 0; b < this.B; b++) {
       const eb = b * P;
