@@ -219,6 +219,14 @@ export class WasmBackend extends BackendBase {
   }
   protected gemmRaw(transA: boolean, transB: boolean, M: number, N: number, K: number,
     alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void {
+    if (K === 1) {
+      // a rank-1 update (the perturbation learners' outer products at B = 1): op(A) and op(B) are contiguous
+      // vectors whatever the transposes, and the outer-product kernel streams C once instead of packing panels
+      if (beta === 0) this.k.fill(M * N, 0, C.ptr);
+      else if (beta !== 1) this.k.scale(M * N, beta, C.ptr);
+      this.k.ger(M, N, alpha, A.ptr, B.ptr, C.ptr);
+      return;
+    }
     this.k.gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A.ptr, B.ptr, beta, C.ptr);
   }
   protected gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void {
