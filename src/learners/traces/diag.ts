@@ -63,7 +63,10 @@ export class DiagTraces {
   private gradBlocks: { root: Buf; ih: Buf; hh: Buf; bih: Buf; bhh: Buf } | null = null;
   /** S = 1: the cache of a trace step whose update waits for accumulate (fused) or settle (alone) */
   private pending: RecCache | null = null;
-  private readonly cacheViews = new WeakMap<RecCache, { x: Buf[]; yPrev: Buf[] }>();
+  /** the waiting step's presynaptic inputs x_t and y_{t−1} (the next forward pass overwrites the cache's), per sample */
+  private readonly xKept: Buf;
+  private readonly yKept: Buf;
+  private readonly kept: { x: Buf[]; yPrev: Buf[] };
 
   constructor(readonly layer: RecurrentLayer, be: Backend, readonly B: number, readonly rule: DiagRule) {
     const { S, G, unitParams } = layer.unit, n = layer.n, Gn = G * n;
@@ -86,6 +89,12 @@ export class DiagTraces {
     this.uIh = Array.from({ length: B }, (_, b) => factors.view((B + b) * Gn, Gn));
     this.uHh = Array.from({ length: B }, (_, b) => factors.view((2 * B + b) * Gn, Gn));
     this.lRow = be.alloc(Gn);
+    this.xKept = be.alloc(B * layer.inSize);
+    this.yKept = be.alloc(B * n);
+    this.kept = {
+      x: Array.from({ length: B }, (_, b) => this.xKept.view(b * layer.inSize, layer.inSize)),
+      yPrev: Array.from({ length: B }, (_, b) => this.yKept.view(b * n, n)),
+    };
     this.one = be.alloc(1);
     be.fill(this.one, 1);
     const e0 = this.traces[0]!;
@@ -105,10 +114,9 @@ export class DiagTraces {
 
   /** apply a trace step that is still waiting for its signal (the step had no loss, or something reads ε) */
   private settle(): void {
-    const cache = this.pending;
-    if (cache === null) return;
+    if (this.pending === null) return;
     this.pending = null;
-    const be = this.one.backend, n = this.layer.n, Gn = this.layer.unit.G * n, views = this.viewsOf(cache);
+    const be = this.one.backend, n = this.layer.n, Gn = this.layer.unit.G * n, views = this.kept;
     for (let b = 0; b < this.B; b++) {
       const blk = this.blocks[b]!, a = this.aRow[b]!;
       be.traceUpdateRow(Gn, this.layer.inSize, a, this.uIh[b]!, views.x[b]!, blk.ih);
@@ -125,19 +133,6 @@ export class DiagTraces {
     return (this.gradBlocks = {
       root: g, ih: g.view(o.ih, Gn * this.layer.inSize), hh: g.view(o.hh, Gn * this.layer.n), bih: g.view(o.bih, Gn), bhh: g.view(o.bhh, Gn),
     });
-  }
-
-  private viewsOf(cache: RecCache): { x: Buf[]; yPrev: Buf[] } {
-    let v = this.cacheViews.get(cache);
-    if (!v) {
-      const inp = this.layer.inSize, n = this.layer.n;
-      v = {
-        x: Array.from({ length: this.B }, (_, b) => cache.x.view(b * inp, inp)),
-        yPrev: Array.from({ length: this.B }, (_, b) => cache.yPrev.view(b * n, n)),
-      };
-      this.cacheViews.set(cache, v);
-    }
-    return v;
   }
 
   /**
@@ -185,6 +180,9 @@ export class DiagTraces {
         }
       }
     }
+    const be = this.one.backend;
+    be.copy(cache.x, this.xKept);
+    be.copy(cache.yPrev, this.yKept);
     this.pending = cache;
     this.stepUnitParams(cache);
   }
@@ -302,7 +300,7 @@ export class DiagTraces {
     const grad = this.layer.ownGrad.data, o = this.offsets;
     if (S === 1) {
       // the weight and bias blocks: one kernel per block and sample, fused with a waiting trace step
-      const be = this.one.backend, Gn = G * n, views = this.viewsOf(cache), gb = this.gradViews(), fused = this.pending === cache;
+      const be = this.one.backend, Gn = G * n, views = this.kept, gb = this.gradViews(), fused = this.pending === cache;
       if (!fused) this.settle();
       this.pending = null;
       for (let b = 0; b < this.B; b++) {
