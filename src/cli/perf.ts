@@ -26,6 +26,7 @@ export async function perfCommand(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     quick: { type: 'boolean' },
     'max-memory': { type: 'string' },
+    threads: { type: 'string' },
   });
   if (!values.kernels && !values.learners && !values.sparse) throw new ConfigError('say what to measure: --kernels, --learners and/or --sparse');
   const json = values.json === true;
@@ -54,6 +55,7 @@ export async function perfCommand(argv: string[]): Promise<void> {
       B: typeof values.batch === 'string' ? values.batch.split(',').map(Number) : undefined,
       T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
       maxMemory: typeof values['max-memory'] === 'string' ? parseBytes(values['max-memory'], '--max-memory') : undefined,
+      threads: typeof values.threads === 'string' ? threadCount(values.threads) : undefined,
     }, (r) => {
       if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured ${r.learner} T=${r.T}        `);
     });
@@ -85,6 +87,12 @@ export async function perfCommand(argv: string[]): Promise<void> {
   }
   console.log();
   console.log(budgetLines(records).join('\n'));
+}
+
+function threadCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--threads must be a whole number ≥ 1, got '${text}'`);
+  return n;
 }
 
 function round(v: number): number {

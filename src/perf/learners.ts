@@ -8,7 +8,7 @@
  */
 import { createBackend } from '../backend/index.js';
 import { Rng } from '../core/rng.js';
-import { createLearner } from '../learners/index.js';
+import { ParallelLearner, createThreadedLearner } from '../train/parallel.js';
 import { ForwardPass } from '../model/forward.js';
 import { elementBytes } from '../learners/bptt.js';
 import { Network, type ModelConfig } from '../model/network.js';
@@ -41,13 +41,15 @@ export interface LearnerPerfOptions {
   backend?: 'wasm' | 'ts';
   /** the most bytes a learner's backend may hold (a learner whose state needs more is refused when built) */
   maxMemory?: number;
+  /** worker threads the batch is split over (train/parallel.ts); default 1 */
+  threads?: number;
 }
 
 /**
  * The models measured by default: for gru a single layer of 32 units; for lru the copy task's `paper`
  * model of the online-LRU paper (4 layers, d_model 128, 64 complex states, 8 inputs, 7×2 outputs).
  */
-export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend' | 'maxMemory'>> {
+export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend' | 'maxMemory' | 'threads'>> {
   if (model === 'lru') {
     return { learners: ['online-lru', 'spatial', 'truncated1', 'bptt'], model, hidden: 128, layers: 4, stateSize: 64, inputSize: 8, outputSize: 14, B: [1, 50], T: [48, 480] };
   }
@@ -92,7 +94,7 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
     for (const name of learners) {
       const be = createBackend({ backend: options.backend ?? 'wasm', ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}) });
       const net = new Network(config, be, 1);
-      const learner = createLearner(name, net, { batchSize: B, window: Math.min(T, 32) });
+      const learner = createThreadedLearner(name, net, { batchSize: B, window: Math.min(T, 32) }, options.threads ?? 1);
       const run = (steps: number): number => {
         learner.startSequence();
         let peak = 0;
@@ -113,6 +115,7 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
         paramBytes: net.size * eb, stateBytes, inferenceStateBytes,
         macsPerStep: macs, inferenceMacsPerStep: inferenceMacs,
       };
+      if (learner instanceof ParallelLearner) learner.close();
       records.push(r);
       onRecord?.(r);
     }

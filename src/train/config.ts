@@ -68,6 +68,8 @@ export interface TrainConfig {
   evalBatches: number;
   backend: 'wasm' | 'ts';
   dtype: 'float32' | 'float64';
+  /** threads the batch is split over (train/parallel.ts); 1: the calling thread only */
+  threads: number;
   /** 'pcm': synaptic weights on simulated phase-change memory, updates applied as pulses (hardware/pcm.ts) */
   device: 'none' | 'pcm';
   /** pcm: nominal pulses over the conductance range; cycle-to-cycle σ; programming-, read-noise and drift
@@ -85,7 +87,7 @@ export interface TrainConfig {
 
 const numberKeys = ['hidden', 'layers', 'stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'dampening', 'width', 'density', 'pruneEvery', 'pruneUntil', 'window', 'noise', 'decorLr', 'batch', 'steps', 'updateEvery', 'lr', 'warmup', 'clip', 'weightDecay',
   'momentum', 'seed', 'alignEvery', 'evalEvery', 'evalBatches', 'pcmLevels', 'pcmC2c', 'pcmProgNoise', 'pcmReadNoise', 'pcmDrift', 'pcmRefreshEvery', 'pcmStepSeconds',
-  'pcmHeadroom'] as const;
+  'pcmHeadroom', 'threads'] as const;
 const choices: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   preset: ['ci', 'paper'],
   pooling: ['none', 'pool_st'],
@@ -113,7 +115,7 @@ export function defaultConfig(task = 'copy', preset: Preset = 'ci'): TrainConfig
     batch: d.batch, steps: d.steps, updateEvery: 0,
     optimizer: 'adam', lr: d.lr, schedule: d.schedule ?? 'constant', warmup: d.warmup ?? 0, clip: 1, weightDecay: 0, momentum: 0,
     seed: 0, alignEvery: 0, evalEvery: Math.max(1, Math.floor(d.steps / 10)), evalBatches: 4,
-    backend: 'wasm', dtype: 'float32',
+    backend: 'wasm', dtype: 'float32', threads: 1,
     device: 'none', pcmLevels: defaultPcmSettings.levels, pcmC2c: defaultPcmSettings.c2c, pcmProgNoise: defaultPcmSettings.progNoise,
     pcmReadNoise: defaultPcmSettings.readNoise, pcmDrift: defaultPcmSettings.drift, pcmRefreshEvery: defaultPcmSettings.refreshEvery,
     pcmStepSeconds: defaultPcmSettings.stepSeconds, pcmHeadroom: defaultPcmSettings.headroom,

@@ -39,6 +39,8 @@ function run(): void {
       } else if (cmd === Cmd.params) {
         net.params.flat.data.set(params.subarray(0, net.size));
       }
+      info[2] = info[2]! + net.backend.macs; // the caller adds the workers' multiply-adds to its own counter
+      net.backend.macs = 0;
       Atomics.store(control, k, Cmd.idle);
     } catch (e) {
       console.error(`onward worker ${k}: ${(e as Error).message}`);

@@ -13,7 +13,7 @@
  * Steps synchronise with Atomics (wait/notify on the shared control words), so `step` stays synchronous as the
  * Learner interface wants; that needs Atomics.wait on the calling thread (Node, or a browser worker). Not for
  * learners with their own random draws when results must match one thread (each worker's generator is its
- * own), nor for sparse or device-backed networks, checkpoints of learner state, or B < N.
+ * own), nor for sparse or device-backed networks, mid-sequence checkpoints of the workers' state, or B < N.
  */
 import { Worker } from 'node:worker_threads';
 import type { Buf } from '../backend/backend.js';
@@ -97,7 +97,7 @@ export class ParallelLearner implements Learner {
     const script = new URL(`./parallel-worker${ext}`, import.meta.url);
     const inSize = net.config.inputSize, tw = net.loss.targetWidth;
     this.shares = parts.slice(1).map((p, k) => {
-      const bufs = { x: f64(p.B * inSize), target: f64(p.B * tw), mask: f64(p.B), output: f64(p.B * net.outputSize), info: f64(2), grad: f64(net.size) };
+      const bufs = { x: f64(p.B * inSize), target: f64(p.B * tw), mask: f64(p.B), output: f64(p.B * net.outputSize), info: f64(3), grad: f64(net.size) };
       const setup: WorkerSetup = {
         modelConfig: net.config, backend: { backend: be.name, dtype: be.dtype }, learner: name,
         options: { ...options, batchSize: p.B, seed: (options.seed ?? 0) + 1000 * (k + 1) },
@@ -122,7 +122,7 @@ export class ParallelLearner implements Learner {
     }
   }
 
-  /** wait until every worker has finished its command */
+  /** wait until every worker has finished its command; their multiply-adds join the backend's counter */
   private wait(): void {
     for (let k = 1; k <= this.shares.length; k++) {
       for (;;) {
@@ -131,6 +131,9 @@ export class ParallelLearner implements Learner {
         if (v < 0) throw new ConfigError(`parallel learner: worker ${k} failed (see its message above); rerun with one thread to see the error`);
         Atomics.wait(this.control, k, v, 50);
       }
+      const info = this.shares[k - 1]!.info;
+      this.network.backend.macs += info[2]!;
+      info[2] = 0;
     }
   }
 
@@ -191,12 +194,18 @@ export class ParallelLearner implements Learner {
     return this.local.stateBytes() + this.shares.reduce((s, w) => s + w.info[1]!, 0);
   }
 
+  /**
+   * The calling thread's share only: the episodic trainer checkpoints between sequences, where every share
+   * restarts at startSequence, so that is all a resume needs there. The workers' mid-sequence states are not
+   * saved: resume mid-sequence (a stream) with one thread.
+   */
   saveState(): LearnerState {
-    throw new UnsupportedError('checkpoints of learner state are not supported with --threads > 1; use one thread to checkpoint mid-sequence');
+    return this.local.saveState();
   }
 
-  loadState(): void {
-    throw new UnsupportedError('checkpoints of learner state are not supported with --threads > 1; use one thread');
+  loadState(state: LearnerState): void {
+    this.local.loadState(state);
+    this.paramsStale = true;
   }
 
   /** stop the workers (they are unref'd, so a process also exits without it) */
@@ -226,5 +235,6 @@ function subarray(a: ArrayLike<number>, start: number, length: number): ArrayLik
 
 /** a learner for `threads` threads: the learner itself for one thread, a ParallelLearner otherwise */
 export function createThreadedLearner(name: string, network: Network, options: LearnerOptions, threads = 1): Learner {
+  if (!Number.isInteger(threads) || threads < 1) throw new ConfigError(`threads must be a whole number ≥ 1, got ${threads}`);
   return threads > 1 ? new ParallelLearner(network, name, options, threads) : createLearner(name, network, options);
 }

@@ -6,9 +6,10 @@
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
-import { FileFormatError } from '../core/errors.js';
+import { FileFormatError, UnsupportedError } from '../core/errors.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
+import { createThreadedLearner } from './parallel.js';
 import { ForwardPass } from '../model/forward.js';
 import { Network, type ModelConfig } from '../model/network.js';
 import { LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeMasksInto, decodeParamsInto, encodeMasks, encodeParams, type ModelFile } from '../model/format.js';
@@ -101,7 +102,8 @@ export class Trainer {
     this.task = createTask(config.task, config.preset, config.taskSettings);
     this.backend = createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(modelConfigFor(config, this.task), this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, learnerOptionsFor(config));
+    if ((config.threads ?? 1) > 1 && config.device !== 'none') throw new UnsupportedError('threads > 1 with a device model: the device reads its synapses at every step on the calling thread only; use one thread');
+    this.learner = createThreadedLearner(config.learner, this.network, learnerOptionsFor(config), config.threads ?? 1);
     const schedule = config.schedule === 'cosine'
       ? warmupCosine({ peak: config.lr, warmup: Math.min(config.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
       : constant(config.lr);
