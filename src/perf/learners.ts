@@ -88,7 +88,7 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
     be0.macs = 0;
     runInference();
     const inferenceMacs = be0.macs / T;
-    const inferenceUs = (medianRunMs(runInference) * 1000) / T;
+    medianRunMs(runInference);
     const eb = elementBytes(be0.dtype);
     const inferenceStateBytes = fwd.states.reduce((s, st) => s + (st ? (st.s.length + st.y.length) * eb : 0), 0);
     for (const name of learners) {
@@ -109,7 +109,9 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
       be.macs = 0;
       const stateBytes = run(T);
       const macs = be.macs / T;
-      const us = (medianRunMs(() => run(T)) * 1000) / T;
+      // the learner's runs alternate with inference runs, so a machine shared with other work loads both alike
+      const [learnerMs, inferenceMs] = pairedMedianMs(() => run(T), runInference);
+      const us = (learnerMs * 1000) / T, inferenceUs = (inferenceMs * 1000) / T;
       const r: LearnerPerfRecord = {
         learner: name, model, B, T, usPerStep: us, inferenceUsPerStep: inferenceUs,
         paramBytes: net.size * eb, stateBytes, inferenceStateBytes,
@@ -121,6 +123,22 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
     }
   }
   return records;
+}
+
+/** median wall times of two functions run alternately: at least 5 pairs or 600 ms, whichever is more */
+function pairedMedianMs(a: () => unknown, b: () => unknown): [number, number] {
+  const ta: number[] = [], tb: number[] = [];
+  const start = performance.now();
+  while (ta.length < 5 || (performance.now() - start < 600 && ta.length < 100)) {
+    let t = performance.now();
+    a();
+    ta.push(performance.now() - t);
+    t = performance.now();
+    b();
+    tb.push(performance.now() - t);
+  }
+  const median = (v: number[]): number => v.sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+  return [median(ta), median(tb)];
 }
 
 /** median wall time of repeated runs: at least 3 runs or 300 ms, whichever is more (one warm run first) */
