@@ -112,3 +112,31 @@ export function accumulateRows(M: i32, N: i32, l: usize, e: usize, g: usize): vo
     }
   }
 }
+
+/**
+ * Deep e-prop's cross-layer trace, the layer-below block: T[p, :] += y[p]·A[(p / J) mod m, :] for p < R·J
+ * (T is R·J × n, A is m × n; trace row p belongs to parameter p, which feeds unit (p / J) mod m of its layer).
+ * Rows with y[p] = 0 are skipped.
+ */
+export function rowsScaledAdd(R: i32, J: i32, m: i32, n: i32, y: usize, A: usize, T: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = 0; r < R; r++) {
+    const arow = A + <usize>(r % m) * rowBytes;
+    for (let j = 0; j < J; j++) {
+      const p = r * J + j;
+      const v = load<f32>(y + (<usize>p << 2));
+      if (v == 0) continue;
+      const vv = f32x4.splat(v);
+      const trow = T + <usize>p * rowBytes;
+      let u = 0;
+      for (; u + 4 <= n; u += 4) {
+        const k = <usize>u << 2;
+        v128.store(trow + k, f32x4.add(v128.load(trow + k), f32x4.mul(vv, v128.load(arow + k))));
+      }
+      for (; u < n; u++) {
+        const k = <usize>u << 2;
+        store<f32>(trow + k, load<f32>(trow + k) + v * load<f32>(arow + k));
+      }
+    }
+  }
+}

@@ -208,6 +208,17 @@ for (const bc of backendCases) {
       }
     });
 
+    test('rowsScaledAdd: each row of T gains its own multiple of the row of A its parameter feeds', () => {
+      for (const [R, J, m, n] of [[1, 1, 1, 1], [6, 3, 2, 5], [8, 1, 4, 33], [3, 7, 3, 4]] as const) {
+        const y = round(testData(R * J, R + J)).map((v, i) => (i % 4 === 3 ? 0 : v));
+        const A = round(testData(m * n, m + n)), T0 = round(testData(R * J * n, R * J * n));
+        const T = buf(T0);
+        be.rowsScaledAdd(R, J, m, n, buf(y), buf(A), T);
+        const want = T0.map((t, i) => { const p = Math.floor(i / n); return t + y[p]! * A[(Math.floor(p / J) % m) * n + (i % n)]!; });
+        expectAllClose(T.data, want, tol, `rowsScaledAdd ${R}×${J}, A ${m}×${n}`);
+      }
+    });
+
     test('traceUpdateRowAccumulate (trace step and gradient, fused) and accumulateRows, zero rows included', () => {
       for (const M of SIZES) for (const N of SIZES) {
         const a = round(testData(M, M + 1, 0, 1)), u = round(testData(M, M + 3)), v = round(testData(N, N + 4));

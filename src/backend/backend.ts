@@ -106,6 +106,11 @@ export interface Backend {
   traceUpdateRowAccumulate(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void;
   /** g[i,j] += l[i]·e[i,j]: a gradient from a trace with a per-row learning signal (e, g M×N; l has M) */
   accumulateRows(M: number, N: number, l: Buf, e: Buf, g: Buf): void;
+  /**
+   * T[p, :] += y[p]·A[⌊p / J⌋ mod m, :] for p < R·J (T is R·J × n, A is m × n, y has R·J entries; rows with
+   * y[p] = 0 skipped): deep e-prop's trace of the layer below, each parameter's row of the inter-layer Jacobian
+   */
+  rowsScaledAdd(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void;
   /** e[i,j] ← a[i,j]·e[i,j] + u[i]·v[j]; e and a are M×N */
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   /**

@@ -84,6 +84,7 @@ export abstract class BackendBase implements Backend {
   protected abstract traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   protected abstract traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void;
   protected abstract accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void;
+  protected abstract rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void;
   protected abstract traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   protected abstract complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
     eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void;
@@ -239,6 +240,16 @@ export abstract class BackendBase implements Backend {
     }
     this.macs += M * N;
     this.accumulateRowsRaw(M, N, l, e, g);
+  }
+
+  rowsScaledAdd(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void {
+    this.own('rowsScaledAdd', y, A, T);
+    if (!(isDim(R) && isDim(J) && isDim(m) && m > 0 && isDim(n))) dimsError('rowsScaledAdd', 'R, J, m > 0, n', [R, J, m, n]);
+    if (y.length !== R * J || A.length !== m * n || T.length !== R * J * n) {
+      lengthError('rowsScaledAdd', [['y', y, R * J, 'R*J'], ['A', A, m * n, 'm*n'], ['T', T, R * J * n, 'R*J*n']]);
+    }
+    this.macs += R * J * n;
+    this.rowsScaledAddRaw(R, J, m, n, y, A, T);
   }
 
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {

@@ -212,6 +212,19 @@ export class TsBackend extends BackendBase {
     }
   }
 
+  protected rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void {
+    const yd = y.data, a = A.data, t = T.data;
+    for (let r = 0; r < R; r++) {
+      const ai = (r % m) * n;
+      for (let j = 0; j < J; j++) {
+        const p = r * J + j, v = yd[p]!;
+        if (v === 0) continue;
+        const tr = p * n;
+        for (let u = 0; u < n; u++) t[tr + u] = t[tr + u]! + v * a[ai + u]!;
+      }
+    }
+  }
+
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     const ad = a.data, ud = u.data, vd = v.data, ed = e.data;
     for (let i = 0; i < M; i++) {

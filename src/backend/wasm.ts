@@ -42,6 +42,7 @@ interface Kernels {
   traceUpdateElem(M: number, N: number, a: number, u: number, v: number, e: number): void;
   traceRowAccumulate(M: number, N: number, a: number, u: number, v: number, l: number, e: number, g: number): void;
   accumulateRows(M: number, N: number, l: number, e: number, g: number): void;
+  rowsScaledAdd(R: number, J: number, m: number, n: number, y: number, A: number, T: number): void;
   scaleColumns(M: number, N: number, x: number, v: number, beta: number, out: number): void;
   complexTraceStep(M: number, N: number, aRe: number, aIm: number, u: number, v: number, dRe: number, dIm: number,
     eRe: number, eIm: number, gRe: number, gIm: number): void;
@@ -240,6 +241,9 @@ export class WasmBackend extends BackendBase {
   }
   protected accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
     this.k.accumulateRows(M, N, l.ptr, e.ptr, g.ptr);
+  }
+  protected rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void {
+    this.k.rowsScaledAdd(R, J, m, n, y.ptr, A.ptr, T.ptr);
   }
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateElem(M, N, a.ptr, u.ptr, v.ptr, e.ptr);

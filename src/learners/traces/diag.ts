@@ -144,6 +144,7 @@ export class DiagTraces {
     const dfds = cache.dfds.data, jAll = this.jAll, selfAll = this.selfAll;
     for (let k = 0; k < S * S * n; k++) jAll[k] = dfds[b * S * S * n + k]!;
     if (this.rule !== 'snap1') return;
+    this.one.backend.macs += S * n * (G + S);
     const dfda = cache.dfda.data, Whh = this.layer.weightHh.data, hsPrev = this.dhdsPrev!.data;
     for (let c = 0; c < S; c++) {
       for (let i = 0; i < n; i++) {
@@ -208,6 +209,7 @@ export class DiagTraces {
         }
       }
     }
+    this.one.backend.macs += this.B * Phi * n * S * (S + 1 + (hphiPrev ? 1 : 0));
   }
 
   /** ε[·, k0 + j] ← J·ε[·, k0 + j] + u·v[vOff + j] for j < len (J, u set by the caller); S = 2 unrolled */
@@ -289,6 +291,8 @@ export class DiagTraces {
         }
       }
     }
+    // ε ← J·ε + u·v for every weight and bias entry: S·(S + 1) multiply-adds each
+    this.one.backend.macs += this.B * S * (S + 1) * (o.phi);
     this.stepUnitParams(cache);
   }
 
