@@ -55,10 +55,11 @@ export class MemoryLimitError extends OnwardError {
   constructor(readonly what: string, readonly neededBytes: number, readonly limitBytes: number, readonly inUseBytes: number) {
     super(MemoryLimitError.text(what, neededBytes, limitBytes, inUseBytes, []));
   }
-  /** the message again, now naming the learners that fit */
-  setFits(fits: string[]): void {
+  /** the message again, now naming the learner refused and the learners that fit */
+  setFits(fits: string[], learner?: string): void {
     this.fits = fits;
-    this.message = MemoryLimitError.text(this.what, this.neededBytes, this.limitBytes, this.inUseBytes, fits);
+    const what = learner && !this.what.startsWith(learner) ? `${learner}: ${this.what}` : this.what;
+    this.message = MemoryLimitError.text(what, this.neededBytes, this.limitBytes, this.inUseBytes, fits);
   }
   private static text(what: string, needed: number, limit: number, inUse: number, fits: string[]): string {
     return `${what} needs ${formatBytes(needed)} (${needed} bytes), but the limit is ${formatBytes(limit)} (${limit} bytes)` +
