@@ -23,7 +23,7 @@ interface PeerCase {
   id: string;
   label: string;
   /** onward: the learner's step ('inference' = the model's forward step alone) */
-  onward: { model: 'gru' | 'rnn' | 'lru'; hidden: number; B: number; T: number; learner: string; inference?: boolean };
+  onward: { model: 'gru' | 'rnn' | 'lru'; hidden: number; B: number; T: number; learner: string; inference?: boolean; threads?: number };
   peer: { case: string; B: number; n: number; T: number };
   /** the largest onward ÷ PyTorch time ratio DESIGN §9 allows, and why this one */
   target?: { ratio: number; why: string };
@@ -33,14 +33,14 @@ const small = { ratio: 0.5, why: 'B = 1 or n ≤ 128: ≤ 0.5×' };
 export const peerCases: PeerCase[] = [
   { id: 'bptt-b1-fused', label: 'GRU BPTT, B=1, n=64 (fused nn.GRU)', onward: { model: 'gru', hidden: 64, B: 1, T: 100, learner: 'bptt' }, peer: { case: 'gru-bptt-fused', B: 1, n: 64, T: 100 }, target: small },
   { id: 'bptt-b1-cell', label: 'GRU BPTT, B=1, n=64 (GRUCell loop)', onward: { model: 'gru', hidden: 64, B: 1, T: 100, learner: 'bptt' }, peer: { case: 'gru-bptt-cell', B: 1, n: 64, T: 100 }, target: small },
-  { id: 'bptt-b16-fused', label: 'GRU BPTT, B=16, n=256 (fused nn.GRU)', onward: { model: 'gru', hidden: 256, B: 16, T: 100, learner: 'bptt' }, peer: { case: 'gru-bptt-fused', B: 16, n: 256, T: 100 }, target: { ratio: 1, why: 'B = 16, n = 256: ≤ 1×' } },
-  { id: 'bptt-b16-cell', label: 'GRU BPTT, B=16, n=256 (GRUCell loop)', onward: { model: 'gru', hidden: 256, B: 16, T: 100, learner: 'bptt' }, peer: { case: 'gru-bptt-cell', B: 16, n: 256, T: 100 }, target: { ratio: 1, why: 'B = 16, n = 256: ≤ 1×' } },
-  { id: 'bptt-b16-n1024', label: 'GRU BPTT, B=16, n=1024 (fused nn.GRU)', onward: { model: 'gru', hidden: 1024, B: 16, T: 20, learner: 'bptt' }, peer: { case: 'gru-bptt-fused', B: 16, n: 1024, T: 20 }, target: { ratio: 1, why: 'n = 1024: ≤ 1× with the native backend' } },
+  { id: 'bptt-b16-fused', label: 'GRU BPTT, B=16, n=256 (fused nn.GRU)', onward: { model: 'gru', hidden: 256, B: 16, T: 100, learner: 'bptt', threads: 2 }, peer: { case: 'gru-bptt-fused', B: 16, n: 256, T: 100 }, target: { ratio: 1, why: 'B = 16, n = 256: ≤ 1×' } },
+  { id: 'bptt-b16-cell', label: 'GRU BPTT, B=16, n=256 (GRUCell loop)', onward: { model: 'gru', hidden: 256, B: 16, T: 100, learner: 'bptt', threads: 2 }, peer: { case: 'gru-bptt-cell', B: 16, n: 256, T: 100 }, target: { ratio: 1, why: 'B = 16, n = 256: ≤ 1×' } },
+  { id: 'bptt-b16-n1024', label: 'GRU BPTT, B=16, n=1024 (fused nn.GRU)', onward: { model: 'gru', hidden: 1024, B: 16, T: 20, learner: 'bptt', threads: 2 }, peer: { case: 'gru-bptt-fused', B: 16, n: 1024, T: 20 }, target: { ratio: 1, why: 'n = 1024: ≤ 1× with the native backend' } },
   { id: 'infer-b16', label: 'GRU inference, B=16, n=256 (GRUCell, no_grad)', onward: { model: 'gru', hidden: 256, B: 16, T: 100, learner: 'bptt', inference: true }, peer: { case: 'gru-inference', B: 16, n: 256, T: 100 }, target: { ratio: 1, why: 'B = 16, n = 256: ≤ 1×' } },
   { id: 'eprop-b1', label: 'e-prop, GRU, B=1, n=128', onward: { model: 'gru', hidden: 128, B: 1, T: 100, learner: 'eprop' }, peer: { case: 'eprop-gru', B: 1, n: 128, T: 100 }, target: small },
   { id: 'eprop-b16', label: 'e-prop, GRU, B=16, n=256', onward: { model: 'gru', hidden: 256, B: 16, T: 50, learner: 'eprop' }, peer: { case: 'eprop-gru', B: 16, n: 256, T: 50 } },
   { id: 'lru-b1', label: 'online LRU, copy paper model, B=1', onward: { model: 'lru', hidden: 128, B: 1, T: 48, learner: 'online-lru' }, peer: { case: 'online-lru', B: 1, n: 128, T: 48 }, target: small },
-  { id: 'lru-b50', label: 'online LRU, copy paper model, B=50', onward: { model: 'lru', hidden: 128, B: 50, T: 48, learner: 'online-lru' }, peer: { case: 'online-lru', B: 50, n: 128, T: 48 }, target: { ratio: 1, why: 'online LRU, B = 50: ≤ 1×' } },
+  { id: 'lru-b50', label: 'online LRU, copy paper model, B=50', onward: { model: 'lru', hidden: 128, B: 50, T: 48, learner: 'online-lru', threads: 2 }, peer: { case: 'online-lru', B: 50, n: 128, T: 48 }, target: { ratio: 1, why: 'online LRU, B = 50: ≤ 1×' } },
   { id: 'tanp-b1', label: 'TANP, RNN, B=1, n=128', onward: { model: 'rnn', hidden: 128, B: 1, T: 200, learner: 'tanp' }, peer: { case: 'tanp-rnn', B: 1, n: 128, T: 200 }, target: small },
 ];
 
@@ -55,12 +55,14 @@ export interface PeerRecord {
   torch: string | null;
   blas: string[];
   load: number;
+  /** onward's threads (the inference row and PyTorch: one) */
+  threads: number;
 }
 
 function onwardUs(c: PeerCase): number {
   const o = c.onward;
   const lru = o.model === 'lru' ? { layers: 4, stateSize: 64, inputSize: 8, outputSize: 14 } : { layers: 1, inputSize: 8, outputSize: 8 };
-  const [r] = runLearnerPerf({ model: o.model, hidden: o.hidden, B: [o.B], T: [o.T], learners: [o.learner], ...lru });
+  const [r] = runLearnerPerf({ model: o.model, hidden: o.hidden, B: [o.B], T: [o.T], learners: [o.learner], threads: o.threads ?? 1, ...lru });
   return o.inference ? r!.inferenceUsPerStep : r!.usPerStep;
 }
 
@@ -80,7 +82,7 @@ function fmt(v: number): string {
 export function peerTable(records: PeerRecord[]): string {
   const lines = ['| case | onward µs/step | PyTorch µs/step | onward ÷ PyTorch | target | |', '|---|---:|---:|---:|---:|---|'];
   for (const r of records) {
-    lines.push(`| ${r.label} | ${fmt(r.onwardUs)} | ${r.torchUs === null ? 'n/a' : fmt(r.torchUs)} | ${r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`} | ` +
+    lines.push(`| ${r.label}${r.threads > 1 ? `, onward on ${r.threads} threads` : ''} | ${fmt(r.onwardUs)} | ${r.torchUs === null ? 'n/a' : fmt(r.torchUs)} | ${r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`} | ` +
       `${r.target === null ? '-' : `≤ ${r.target}×`} | ${r.met === null ? '' : r.met ? 'met' : '**missed**'} |`);
   }
   return lines.join('\n');
@@ -102,6 +104,7 @@ function main(): void {
     const rec: PeerRecord = {
       id: c.id, label: c.label, onwardUs: us, torchUs, ratio, target: c.target?.ratio ?? null,
       met: ratio === null || !c.target ? null : ratio <= c.target.ratio, torch: 'us' in peer ? peer.torch : null, blas: 'us' in peer ? peer.blas : [], load,
+      threads: c.onward.inference ? 1 : c.onward.threads ?? 1,
     };
     records.push(rec);
     console.error(`  ${c.id}: onward ${fmt(us)} µs, PyTorch ${torchUs === null ? ('error' in peer ? peer.error : 'n/a') : fmt(torchUs)} µs`);
@@ -114,7 +117,7 @@ function main(): void {
   };
   write(join(out, 'records.json'), JSON.stringify(records, null, 1) + '\n');
   const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, load ${records.map((r) => r.load.toFixed(1)).join('/')} at the cases' starts; ` +
-    `onward: wasm backend, one thread; PyTorch ${torch ?? 'not found'}, one thread, BLAS ${blas.find((b) => b.includes('openblas')) ?? blas[0] ?? 'unknown'}`;
+    `onward: wasm backend, one thread unless the row says; PyTorch ${torch ?? 'not found'}, one thread, BLAS ${blas.find((b) => b.includes('openblas')) ?? blas[0] ?? 'unknown'}`;
   const table = peerTable(records);
   const date = execFileSync('date', ['-u', '+%Y-%m-%d %H:%M UTC'], { encoding: 'utf8' }).trim();
   write(join(out, 'report.md'), `# onward vs PyTorch, per time step\n\n${table}\n\nOne run of \`npm run bench:peers\`, ${date}: ${machine}.\n`);
