@@ -208,6 +208,33 @@ for (const bc of backendCases) {
       }
     });
 
+    test('rowsScaledAdd: each row of T gains its own multiple of the row of A its parameter feeds', () => {
+      for (const [R, J, m, n] of [[1, 1, 1, 1], [6, 3, 2, 5], [8, 1, 4, 33], [3, 7, 3, 4]] as const) {
+        const y = round(testData(R * J, R + J)).map((v, i) => (i % 4 === 3 ? 0 : v));
+        const A = round(testData(m * n, m + n)), T0 = round(testData(R * J * n, R * J * n));
+        const T = buf(T0);
+        be.rowsScaledAdd(R, J, m, n, buf(y), buf(A), T);
+        const want = T0.map((t, i) => { const p = Math.floor(i / n); return t + y[p]! * A[(Math.floor(p / J) % m) * n + (i % n)]!; });
+        expectAllClose(T.data, want, tol, `rowsScaledAdd ${R}×${J}, A ${m}×${n}`);
+      }
+    });
+
+    test('traceUpdateRowAccumulate (trace step and gradient, fused) and accumulateRows, zero rows included', () => {
+      for (const M of SIZES) for (const N of SIZES) {
+        const a = round(testData(M, M + 1, 0, 1)), u = round(testData(M, M + 3)), v = round(testData(N, N + 4));
+        const l = round(testData(M, M + 5)).map((x, i) => (i % 3 === 1 ? 0 : x)); // rows with no signal skip g
+        const e0 = round(testData(M * N, M * N)), g0 = round(testData(M * N, M * N + 9));
+        const e = buf(e0), g = buf(g0);
+        be.traceUpdateRowAccumulate(M, N, buf(a), buf(u), buf(v), buf(l), e, g);
+        const eNew = e0.map((x, i) => a[Math.floor(i / N)]! * x + u[Math.floor(i / N)]! * v[i % N]!);
+        expectAllClose(e.data, eNew, tol, `traceUpdateRowAccumulate e ${M}×${N}`);
+        expectAllClose(g.data, g0.map((x, i) => x + l[Math.floor(i / N)]! * round(eNew)[i]!), tol, `traceUpdateRowAccumulate g ${M}×${N}`);
+        const g2 = buf(g0);
+        be.accumulateRows(M, N, buf(l), buf(e0), g2);
+        expectAllClose(g2.data, g0.map((x, i) => x + l[Math.floor(i / N)]! * e0[i]!), tol, `accumulateRows ${M}×${N}`);
+      }
+    });
+
     test('scaleColumns (every row times a vector), overwrite and accumulate', () => {
       for (const M of SIZES) for (const N of SIZES) for (const beta of [0, 1, -0.5]) {
         const x = round(testData(M * N, M + 2 * N)), v = round(testData(N, N + 7)), o0 = round(testData(M * N, M * N + 1));
@@ -310,6 +337,8 @@ for (const bc of backendCases) {
       assert.throws(() => be.ger(2, 3, 1, x, x, a), ShapeError);
       assert.throws(() => be.traceUpdateRow(2, 3, x, x, x, a), ShapeError);
       assert.throws(() => be.traceUpdateElem(2, 3, x, c, x, a), ShapeError);
+      assert.throws(() => be.traceUpdateRowAccumulate(2, 3, x.view(0, 2), x.view(0, 2), x, x, a, c), /traceUpdateRowAccumulate: l has 3 elements, expected M = 2/);
+      assert.throws(() => be.accumulateRows(2, 3, x.view(0, 2), a, x), /accumulateRows: g has 3 elements, expected M\*N = 6/);
       assert.throws(() => be.mul(a, b, c), /mul: x, y and out must have the same length/);
       assert.throws(() => be.tanh(a, c), ShapeError);
       assert.throws(() => be.softmax(2, 3, a, c), ShapeError);

@@ -5,4 +5,5 @@
  */
 export const browserSubstitutes: Readonly<Record<string, string>> = {
   'src/tasks/seq-image-files.ts': 'src/tasks/seq-image-files.browser.ts',
+  'src/train/parallel.ts': 'src/train/parallel.browser.ts',
 };

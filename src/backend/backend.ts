@@ -42,6 +42,13 @@ export interface Backend {
   from(values: ArrayLike<number>): Buf;
   /** Bytes currently held by live buffers (for memory reports). */
   bytesInUse(): number;
+  /**
+   * The most bytes this backend may hold at once: the wasm backend's 4 GiB address space, or less when the
+   * user set a limit (`maxMemory`); Infinity for the ts backend without one. Learners check their planned
+   * state against it when they are built (backend/memory.ts), so a state that cannot fit is refused up front.
+   * Assign to lower it (wasm: never above the address space).
+   */
+  memoryLimit: number;
 
   // ---- level 1
   fill(x: Buf, value: number): void;
@@ -91,6 +98,19 @@ export interface Backend {
   ger(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   /** e[i,j] ← a[i]·e[i,j] + u[i]·v[j]; e is M×N, a and u have M entries, v has N */
   traceUpdateRow(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  /**
+   * The per-synapse trace step with the gradient it feeds, fused (one read and write of e):
+   *   e[i,j] ← a[i]·e[i,j] + u[i]·v[j];   g[i,j] += l[i]·e[i,j] (the new e)
+   * e and g are M×N; a, u, l have M entries, v has N. Rows with l[i] = 0 leave g alone.
+   */
+  traceUpdateRowAccumulate(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void;
+  /** g[i,j] += l[i]·e[i,j]: a gradient from a trace with a per-row learning signal (e, g M×N; l has M) */
+  accumulateRows(M: number, N: number, l: Buf, e: Buf, g: Buf): void;
+  /**
+   * T[p, :] += y[p]·A[⌊p / J⌋ mod m, :] for p < R·J (T is R·J × n, A is m × n, y has R·J entries; rows with
+   * y[p] = 0 skipped): deep e-prop's trace of the layer below, each parameter's row of the inter-layer Jacobian
+   */
+  rowsScaledAdd(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void;
   /** e[i,j] ← a[i,j]·e[i,j] + u[i]·v[j]; e and a are M×N */
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   /**

@@ -47,6 +47,14 @@ export abstract class BackendBase implements Backend {
    * since the backend was made; elementwise maps are not counted. For operation counts in `onward perf`.
    */
   macs = 0;
+  private limitBytes = Infinity;
+  /** see Backend.memoryLimit; createBackend lowers it to the user's maxMemory */
+  get memoryLimit(): number {
+    return this.limitBytes;
+  }
+  set memoryLimit(bytes: number) {
+    this.limitBytes = bytes;
+  }
   abstract readonly name: BackendName;
   abstract readonly dtype: DType;
   abstract alloc(length: number): Buf;
@@ -74,6 +82,9 @@ export abstract class BackendBase implements Backend {
     alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void;
   protected abstract gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   protected abstract traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
+  protected abstract traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void;
+  protected abstract accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void;
+  protected abstract rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void;
   protected abstract traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   protected abstract complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
     eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void;
@@ -207,6 +218,38 @@ export abstract class BackendBase implements Backend {
     }
     this.macs += 2 * M * N;
     this.traceRowRaw(M, N, a, u, v, e);
+  }
+
+  traceUpdateRowAccumulate(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void {
+    this.own('traceUpdateRowAccumulate', a, u, v, l);
+    this.own('traceUpdateRowAccumulate', e, g);
+    if (!(isDim(M) && isDim(N))) dimsError('traceUpdateRowAccumulate', 'M, N', [M, N]);
+    if (a.length !== M || u.length !== M || l.length !== M || v.length !== N || e.length !== M * N || g.length !== M * N) {
+      lengthError('traceUpdateRowAccumulate', [['a', a, M, 'M'], ['u', u, M, 'M'], ['l', l, M, 'M'], ['v', v, N, 'N'],
+        ['e', e, M * N, 'M*N'], ['g', g, M * N, 'M*N']]);
+    }
+    this.macs += 3 * M * N;
+    this.traceRowAccumulateRaw(M, N, a, u, v, l, e, g);
+  }
+
+  accumulateRows(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
+    this.own('accumulateRows', l, e, g);
+    if (!(isDim(M) && isDim(N))) dimsError('accumulateRows', 'M, N', [M, N]);
+    if (l.length !== M || e.length !== M * N || g.length !== M * N) {
+      lengthError('accumulateRows', [['l', l, M, 'M'], ['e', e, M * N, 'M*N'], ['g', g, M * N, 'M*N']]);
+    }
+    this.macs += M * N;
+    this.accumulateRowsRaw(M, N, l, e, g);
+  }
+
+  rowsScaledAdd(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void {
+    this.own('rowsScaledAdd', y, A, T);
+    if (!(isDim(R) && isDim(J) && isDim(m) && m > 0 && isDim(n))) dimsError('rowsScaledAdd', 'R, J, m > 0, n', [R, J, m, n]);
+    if (y.length !== R * J || A.length !== m * n || T.length !== R * J * n) {
+      lengthError('rowsScaledAdd', [['y', y, R * J, 'R*J'], ['A', A, m * n, 'm*n'], ['T', T, R * J * n, 'R*J*n']]);
+    }
+    this.macs += R * J * n;
+    this.rowsScaledAddRaw(R, J, m, n, y, A, T);
   }
 
   traceUpdateElem(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {

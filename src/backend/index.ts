@@ -7,6 +7,7 @@ import { ConfigError, UnknownNameError } from '../core/errors.js';
 export type { Backend, BackendName, Buf, DType, FloatArray } from './backend.js';
 export { TsBackend } from './ts.js';
 export { WasmBackend, compileWasmKernels } from './wasm.js';
+export { ensureMemory, plannedBytes } from './memory.js';
 
 export const backendNames: readonly BackendName[] = ['wasm', 'ts'];
 
@@ -15,9 +16,21 @@ export interface BackendOptions {
   backend?: BackendName;
   /** 'float32' (default) or 'float64' (ts only: the oracle path) */
   dtype?: DType;
+  /** the most bytes the backend may hold (default: wasm's 4 GiB address space; unlimited for ts) */
+  maxMemory?: number;
 }
 
 export function createBackend(options: BackendOptions = {}): Backend {
+  const be = createUnlimited(options);
+  const max = options.maxMemory;
+  if (max !== undefined) {
+    if (!(Number.isFinite(max) && max > 0)) throw new ConfigError(`maxMemory must be a positive number of bytes, got ${max}`);
+    be.memoryLimit = Math.min(be.memoryLimit, max);
+  }
+  return be;
+}
+
+function createUnlimited(options: BackendOptions): TsBackend | WasmBackend {
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new UnknownNameError('dtype', String(dtype), ['float32', 'float64']);
   const name = options.backend ?? (dtype === 'float64' ? 'ts' : 'wasm');

@@ -7,7 +7,7 @@
  */
 import type { Buf, DType, FloatArray } from './backend.js';
 import { type Activation, BackendBase, type RowOp, checkView } from './base.js';
-import { ConfigError, ShapeError } from '../core/errors.js';
+import { ConfigError, MemoryLimitError, ShapeError } from '../core/errors.js';
 import { allocationError } from '../core/limits.js';
 
 class TsBuf implements Buf {
@@ -40,6 +40,8 @@ export class TsBackend extends BackendBase {
 
   alloc(length: number): Buf {
     if (!(length >>> 0 === length)) throw new ShapeError(`alloc: length must be a non-negative integer, got ${length}`);
+    const bytes = length * (this.dtype === 'float64' ? 8 : 4);
+    if (this.inUse + bytes > this.memoryLimit) throw new MemoryLimitError(`a buffer of ${length} numbers`, bytes, this.memoryLimit, this.inUse);
     let data: Float64Array | Float32Array;
     try {
       data = this.dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
@@ -189,6 +191,43 @@ export class TsBackend extends BackendBase {
     for (let i = 0; i < M; i++) {
       const ai = ad[i]!, ui = ud[i]!;
       for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ai * ed[r + j]! + ui * vd[j]!;
+    }
+  }
+
+  protected traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void {
+    const ad = a.data, ud = u.data, vd = v.data, ld = l.data, ed = e.data, gd = g.data;
+    for (let i = 0; i < M; i++) {
+      const ai = ad[i]!, ui = ud[i]!, li = ld[i]!;
+      if (li === 0) {
+        for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ai * ed[r + j]! + ui * vd[j]!;
+        continue;
+      }
+      for (let j = 0, r = i * N; j < N; j++) {
+        const en = (ed[r + j] = ai * ed[r + j]! + ui * vd[j]!);
+        gd[r + j] = gd[r + j]! + li * en;
+      }
+    }
+  }
+
+  protected accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
+    const ld = l.data, ed = e.data, gd = g.data;
+    for (let i = 0; i < M; i++) {
+      const li = ld[i]!;
+      if (li === 0) continue;
+      for (let j = 0, r = i * N; j < N; j++) gd[r + j] = gd[r + j]! + li * ed[r + j]!;
+    }
+  }
+
+  protected rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void {
+    const yd = y.data, a = A.data, t = T.data;
+    for (let r = 0; r < R; r++) {
+      const ai = (r % m) * n;
+      for (let j = 0; j < J; j++) {
+        const p = r * J + j, v = yd[p]!;
+        if (v === 0) continue;
+        const tr = p * n;
+        for (let u = 0; u < n; u++) t[tr + u] = t[tr + u]! + v * a[ai + u]!;
+      }
     }
   }
 

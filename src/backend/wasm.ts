@@ -9,7 +9,7 @@
  */
 import type { Buf, DType } from './backend.js';
 import { type Activation, BackendBase, type RowOp, checkView } from './base.js';
-import { LimitError, ShapeError } from '../core/errors.js';
+import { LimitError, MemoryLimitError, ShapeError } from '../core/errors.js';
 import { formatBytes } from '../core/limits.js';
 import { kernelsWasmBase64 } from './kernels.generated.js';
 
@@ -41,6 +41,9 @@ interface Kernels {
   ger(M: number, N: number, alpha: number, x: number, y: number, A: number): void;
   traceUpdateRow(M: number, N: number, a: number, u: number, v: number, e: number): void;
   traceUpdateElem(M: number, N: number, a: number, u: number, v: number, e: number): void;
+  traceRowAccumulate(M: number, N: number, a: number, u: number, v: number, l: number, e: number, g: number): void;
+  accumulateRows(M: number, N: number, l: number, e: number, g: number): void;
+  rowsScaledAdd(R: number, J: number, m: number, n: number, y: number, A: number, T: number): void;
   scaleColumns(M: number, N: number, x: number, v: number, beta: number, out: number): void;
   complexTraceStep(M: number, N: number, aRe: number, aIm: number, u: number, v: number, dRe: number, dIm: number,
     eRe: number, eIm: number, gRe: number, gIm: number): void;
@@ -55,6 +58,8 @@ interface Kernels {
 
 const ALIGN = 16; // one v128
 const PAGE = 65536;
+/** wasm32 addresses 65536 pages: 4 GiB */
+export const WASM_ADDRESS_SPACE = 65536 * PAGE;
 
 class WasmBuf implements Buf {
   private cached: Float32Array;
@@ -77,6 +82,8 @@ class Allocator {
   private free: { start: number; size: number }[] = [];
   private top: number;
   inUse = 0;
+  /** bytes of address space the allocator may use (the backend's memoryLimit) */
+  limit = WASM_ADDRESS_SPACE;
   constructor(private readonly memory: WebAssembly.Memory, base: number) {
     this.top = align(base);
   }
@@ -95,9 +102,13 @@ class Allocator {
     const start = this.top;
     const end = start + size;
     const have = this.memory.buffer.byteLength;
+    // a typed error instead of grow()'s RangeError, for whatever a learner's own check did not plan
+    if (this.inUse + size > this.limit || end > WASM_ADDRESS_SPACE) throw new MemoryLimitError(`a buffer of ${bytes / 4} numbers`, bytes, this.limit, this.inUse);
     if (end > have) {
-      // grow by at least half again, so a model built buffer by buffer grows the memory a few times, not per buffer
-      const need = Math.ceil((end - have) / PAGE), pages = Math.max(need, Math.ceil(have / 2 / PAGE));
+      // grow by at least half again, so a model built buffer by buffer grows the memory a few times, not per
+      // buffer — but never past the address space, where grow() would fail although the buffer fits
+      const most = WASM_ADDRESS_SPACE / PAGE - have / PAGE;
+      const need = Math.ceil((end - have) / PAGE), pages = Math.min(most, Math.max(need, Math.ceil(have / 2 / PAGE)));
       try {
         this.memory.grow(pages);
       } catch {
@@ -105,7 +116,7 @@ class Allocator {
           this.memory.grow(need); // the half-again margin may not fit where the exact need does
         } catch (e) {
           throw new LimitError(`wasm backend: cannot grow its memory from ${formatBytes(have)} to ${formatBytes(end)} (WebAssembly memory is at most 4 GiB): ` +
-            `${(e as Error).message}; use smaller sizes (batch, hidden, layers) or the ts backend (--set backend=ts)`);
+            `${(e as Error).message}; use smaller sizes (batch, hidden, layers) or the ts backend (--set train.backend=ts)`);
         }
       }
     }
@@ -180,6 +191,13 @@ export class WasmBackend extends BackendBase {
     this.registry = new FinalizationRegistry(({ ptr, bytes }) => this.allocator.release(ptr, bytes));
   }
 
+  override get memoryLimit(): number {
+    return this.allocator.limit;
+  }
+  override set memoryLimit(bytes: number) {
+    this.allocator.limit = Math.min(bytes, WASM_ADDRESS_SPACE);
+  }
+
   alloc(length: number): Buf {
     if (!(length >>> 0 === length)) throw new ShapeError(`alloc: length must be a non-negative integer, got ${length}`);
     const bytes = length * 4;
@@ -212,6 +230,14 @@ export class WasmBackend extends BackendBase {
   }
   protected gemmRaw(transA: boolean, transB: boolean, M: number, N: number, K: number,
     alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void {
+    if (K === 1) {
+      // a rank-1 update (the perturbation learners' outer products at B = 1): op(A) and op(B) are contiguous
+      // vectors whatever the transposes, and the outer-product kernel streams C once instead of packing panels
+      if (beta === 0) this.k.fill(M * N, 0, C.ptr);
+      else if (beta !== 1) this.k.scale(M * N, beta, C.ptr);
+      this.k.ger(M, N, alpha, A.ptr, B.ptr, C.ptr);
+      return;
+    }
     this.k.gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A.ptr, B.ptr, beta, C.ptr);
   }
   protected gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void {
@@ -219,6 +245,15 @@ export class WasmBackend extends BackendBase {
   }
   protected traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateRow(M, N, a.ptr, u.ptr, v.ptr, e.ptr);
+  }
+  protected traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void {
+    this.k.traceRowAccumulate(M, N, a.ptr, u.ptr, v.ptr, l.ptr, e.ptr, g.ptr);
+  }
+  protected accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
+    this.k.accumulateRows(M, N, l.ptr, e.ptr, g.ptr);
+  }
+  protected rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void {
+    this.k.rowsScaledAdd(R, J, m, n, y.ptr, A.ptr, T.ptr);
   }
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateElem(M, N, a.ptr, u.ptr, v.ptr, e.ptr);

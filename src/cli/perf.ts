@@ -8,7 +8,7 @@ import { printResult } from './json.js';
 import { StatusLine } from './progress.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../perf/kernels.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, parseBytes } from '../core/errors.js';
 import { runLearnerPerf, type LearnerPerfRecord } from '../perf/learners.js';
 import { runSparsePerf, type SparsePerfRecord } from '../perf/sparse.js';
 
@@ -26,6 +26,8 @@ const perfOptions = {
   width: { type: 'string', value: 'X', help: '--sparse: pseudo-derivative half-width' },
   trained: { type: 'string', value: 'N', help: '--sparse: sparse-rtrl updates before measuring' },
   quick: { type: 'boolean', help: '--kernels: short timing (a smoke test, not a measurement)' },
+  threads: { type: 'string', value: 'N', help: '--learners: split the batch over N threads (train/parallel.ts)', defaultText: '1' },
+  'max-memory': { type: 'string', value: 'BYTES', help: '--learners: refuse learners whose state exceeds this (e.g. 2G, 512M)', defaultText: 'wasm: 4G' },
   json: { type: 'boolean', help: 'print the result envelope: {kernels?, learners?, sparse?} arrays (docs/cli.md)' },
 } as const satisfies OptionTable;
 
@@ -69,6 +71,8 @@ async function perfRun(argv: string[]): Promise<void> {
       hidden: num(values.hidden), layers: num(values.layers),
       B: typeof values.batch === 'string' ? values.batch.split(',').map(Number) : undefined,
       T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
+      maxMemory: typeof values['max-memory'] === 'string' ? parseBytes(values['max-memory'], '--max-memory') : undefined,
+      threads: typeof values.threads === 'string' ? threadCount(values.threads) : undefined,
     }, (r) => {
       status?.update(`learners: measured ${++measured} (${r.learner} B=${r.B} T=${r.T})`);
     });
@@ -104,6 +108,12 @@ async function perfRun(argv: string[]): Promise<void> {
   }
   console.log();
   console.log(budgetLines(records).join('\n'));
+}
+
+function threadCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--threads must be a whole number ≥ 1, got '${text}'`);
+  return n;
 }
 
 function round(v: number): number {

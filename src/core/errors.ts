@@ -86,3 +86,44 @@ export function show(value: unknown): string {
   }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/**
+ * A learner's planned state does not fit: more bytes than the backend's address space (wasm: 4 GiB) or the
+ * limit the user set (`--max-memory`). Raised when the learner is built, before anything is allocated;
+ * `fits` names the learners that do fit on the same model and batch (filled in by createLearner).
+ */
+export class MemoryLimitError extends OnwardError {
+  override readonly code = 'MEMORY_LIMIT';
+  fits: string[] = [];
+  constructor(readonly what: string, readonly neededBytes: number, readonly limitBytes: number, readonly inUseBytes: number) {
+    super(MemoryLimitError.text(what, neededBytes, limitBytes, inUseBytes, []));
+  }
+  /** the message again, now naming the learner refused and the learners that fit */
+  setFits(fits: string[], learner?: string): void {
+    this.fits = fits;
+    const what = learner && !this.what.startsWith(learner) ? `${learner}: ${this.what}` : this.what;
+    this.message = MemoryLimitError.text(what, this.neededBytes, this.limitBytes, this.inUseBytes, fits);
+  }
+  private static text(what: string, needed: number, limit: number, inUse: number, fits: string[]): string {
+    return `${what} needs ${formatBytes(needed)} (${needed} bytes), but the limit is ${formatBytes(limit)} (${limit} bytes)` +
+      (inUse > 0 ? ` with ${formatBytes(inUse)} already in use` : '') +
+      `; use a smaller model or batch, raise --max-memory if it was set below the address space` +
+      (fits.length > 0 ? `, or a learner that fits: ${fits.join(', ')}` : '');
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return 'unlimited';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes, u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
+}
+
+/** A byte count as the user writes it: 1073741824, 1G, 512M, 64k (powers of 1024; B, iB suffixes allowed). */
+export function parseBytes(text: string, what = 'a byte count'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*$/.exec(text);
+  const v = m ? Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
+  if (!(v > 0 && Number.isFinite(v))) throw new ConfigError(`${what} must be a positive number of bytes such as 2G, 512M or 1048576, got '${text}'`);
+  return Math.floor(v);
+}

@@ -4,9 +4,10 @@
  * check/oracle.ts), its options with defaults, and the rows that are aliases of others. `onward list`, the
  * bench plan, the playground's pickers and the tests read it.
  */
-import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.js';
+import { ConfigError, MemoryLimitError, UnknownNameError, UnsupportedError } from '../core/errors.js';
 import type { LearnerName, NameOr } from '../core/names.js';
-import type { Network } from '../model/network.js';
+import { createBackend } from '../backend/index.js';
+import { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './learner.js';
 import type { ExactnessClaim } from './claims.js';
@@ -309,5 +310,31 @@ export function createLearner(name: NameOr<LearnerName>, network: Network, optio
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new ConfigError(`batch size must be a positive integer, got ${options.batchSize}`);
   }
-  return info.create(network, options);
+  try {
+    return info.create(network, options);
+  } catch (e) {
+    if (e instanceof MemoryLimitError && e.fits.length === 0) e.setFits(learnersThatFit(info.name, network, options), info.name);
+    throw e;
+  }
+}
+
+/**
+ * The learners that can be built on this model and batch within the memory the network's backend has left
+ * (for the memory error). Each is built on a copy of the network in a fresh backend with that much room, so
+ * the probes leave the user's backend as it was.
+ */
+function learnersThatFit(refused: string, network: Network, options: LearnerOptions): string[] {
+  const be = network.backend, model = network.config.model;
+  const free = be.memoryLimit - be.bytesInUse();
+  return learnerTable.filter((l) => l.name !== refused && l.models.includes(model)).filter((l) => {
+    try {
+      const probe = createBackend({ backend: be.name, dtype: be.dtype });
+      const copy = new Network(network.config, probe, 0);
+      probe.memoryLimit = Math.min(probe.memoryLimit, probe.bytesInUse() + free);
+      l.create(copy, options);
+      return true;
+    } catch {
+      return false; // too large, or not for this configuration
+    }
+  }).map((l) => l.name);
 }

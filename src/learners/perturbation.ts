@@ -241,6 +241,7 @@ export class PerturbationLearner implements Learner {
           }
         }
       }
+      be.macs += B * slot.nodes * (node ? 1 : 2); // the estimate's multiply-adds (the norm and the scaling)
       slot.module.accumulateLocal(this.cleanCaches[slot.index]!, slot.dPre);
     }
   }

@@ -31,6 +31,7 @@
  * Reference: A. Subramoney, arXiv:2303.05641 (2023); R. J. Williams, D. Zipser, Neural Computation 1(2), 1989.
  */
 import type { Backend, Buf } from '../backend/backend.js';
+import { ensureMemory } from '../backend/memory.js';
 import { ShapeError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import type { ModuleCache } from '../modules/module.js';
@@ -135,6 +136,10 @@ export class SparseInfluence implements TraceRule {
       offset += c;
       this.width[l] = offset;
     });
+    // M, Mnext and Y of every layer and sample: refuse up front what cannot fit (backend/memory.ts)
+    const eb = be.dtype === 'float64' ? 8 : 4;
+    ensureMemory(be, `sparse-rtrl's influence columns (${this.batchSize} samples)`,
+      eb * (3 * offset + this.batchSize * this.layers.reduce((s, layer, l) => s + (2 * layer.unit.S + 1) * layer.n * this.width[l]!, 0)));
     this.D = be.alloc(offset);
     this.readoutRow = be.alloc(offset);
     this.gradRow = be.alloc(offset);

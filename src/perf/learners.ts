@@ -8,7 +8,7 @@
  */
 import { createBackend } from '../backend/index.js';
 import { Rng } from '../core/rng.js';
-import { createLearner } from '../learners/index.js';
+import { ParallelLearner, createThreadedLearner } from '../train/parallel.js';
 import { ForwardPass } from '../model/forward.js';
 import { elementBytes } from '../core/bytes.js';
 import { Network, type ModelConfig } from '../model/network.js';
@@ -39,13 +39,17 @@ export interface LearnerPerfOptions {
   B?: number[];
   T?: number[];
   backend?: 'wasm' | 'ts';
+  /** the most bytes a learner's backend may hold (a learner whose state needs more is refused when built) */
+  maxMemory?: number;
+  /** worker threads the batch is split over (train/parallel.ts); default 1 */
+  threads?: number;
 }
 
 /**
  * The models measured by default: for gru a single layer of 32 units; for lru the copy task's `paper`
  * model of the online-LRU paper (4 layers, d_model 128, 64 complex states, 8 inputs, 7×2 outputs).
  */
-export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend'>> {
+export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend' | 'maxMemory' | 'threads'>> {
   if (model === 'lru') {
     return { learners: ['online-lru', 'spatial', 'truncated1', 'bptt'], model, hidden: 128, layers: 4, stateSize: 64, inputSize: 8, outputSize: 14, B: [1, 50], T: [48, 480] };
   }
@@ -84,13 +88,13 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
     be0.macs = 0;
     runInference();
     const inferenceMacs = be0.macs / T;
-    const inferenceUs = (medianRunMs(runInference) * 1000) / T;
+    medianRunMs(runInference);
     const eb = elementBytes(be0.dtype);
     const inferenceStateBytes = fwd.states.reduce((s, st) => s + (st ? (st.s.length + st.y.length) * eb : 0), 0);
     for (const name of learners) {
-      const be = createBackend({ backend: options.backend ?? 'wasm' });
+      const be = createBackend({ backend: options.backend ?? 'wasm', ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}) });
       const net = new Network(config, be, 1);
-      const learner = createLearner(name, net, { batchSize: B, window: Math.min(T, 32) });
+      const learner = createThreadedLearner(name, net, { batchSize: B, window: Math.min(T, 32) }, options.threads ?? 1);
       const run = (steps: number): number => {
         learner.startSequence();
         let peak = 0;
@@ -105,17 +109,36 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
       be.macs = 0;
       const stateBytes = run(T);
       const macs = be.macs / T;
-      const us = (medianRunMs(() => run(T)) * 1000) / T;
+      // the learner's runs alternate with inference runs, so a machine shared with other work loads both alike
+      const [learnerMs, inferenceMs] = pairedMedianMs(() => run(T), runInference);
+      const us = (learnerMs * 1000) / T, inferenceUs = (inferenceMs * 1000) / T;
       const r: LearnerPerfRecord = {
         learner: name, model, B, T, usPerStep: us, inferenceUsPerStep: inferenceUs,
         paramBytes: net.size * eb, stateBytes, inferenceStateBytes,
         macsPerStep: macs, inferenceMacsPerStep: inferenceMacs,
       };
+      if (learner instanceof ParallelLearner) learner.close();
       records.push(r);
       onRecord?.(r);
     }
   }
   return records;
+}
+
+/** median wall times of two functions run alternately: at least 5 pairs or 600 ms, whichever is more */
+function pairedMedianMs(a: () => unknown, b: () => unknown): [number, number] {
+  const ta: number[] = [], tb: number[] = [];
+  const start = performance.now();
+  while (ta.length < 5 || (performance.now() - start < 600 && ta.length < 100)) {
+    let t = performance.now();
+    a();
+    ta.push(performance.now() - t);
+    t = performance.now();
+    b();
+    tb.push(performance.now() - t);
+  }
+  const median = (v: number[]): number => v.sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+  return [median(ta), median(tb)];
 }
 
 /** median wall time of repeated runs: at least 3 runs or 300 ms, whichever is more (one warm run first) */

@@ -34,6 +34,7 @@ export const trainSectionSchema = z.strictObject({
   seed: z.number().int().min(0).default(0).describe('seeds the initialisation (seed), the learner (seed+1), the data (seed+2) and the device (seed+3)'),
   backend: z.enum(['wasm', 'ts']).default('wasm').describe("numeric backend: 'wasm' (float32 SIMD) or 'ts' (plain TypeScript, float32 or float64)"),
   dtype: z.enum(['float32', 'float64']).default('float32').describe("'float64' needs backend 'ts'"),
+  threads: z.number().int().min(1).default(1).describe('threads the batch is split over (train/parallel.ts; 1: the calling thread only)'),
   alignEvery: z.number().int().min(0).default(0)
     .describe("every this many steps, the learner's gradient against BPTT's on the step's batch, per layer, into metrics.jsonl (0: never)"),
   pruneEvery: z.number().int().min(1).default(10).describe("model.maskMethod 'magnitude': prune every this many updates"),

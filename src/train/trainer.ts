@@ -6,10 +6,11 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
-import { ConfigError, FileFormatError } from '../core/errors.js';
+import { ConfigError, FileFormatError, UnsupportedError } from '../core/errors.js';
 import { checkCount, checkModelMemory, getLimits, limitFlags, runBytes } from '../core/limits.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
+import { createThreadedLearner } from './parallel.js';
 import { ForwardPass } from '../model/forward.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
 import type { ModelFile, ModelTask } from '../model/format.js';
@@ -137,7 +138,8 @@ export class Trainer {
     checkCount(config.eval.batches, getLimits().maxEvalBatches, 'eval.batches', limitFlags.maxEvalBatches!);
     this.backend = createBackend({ backend: t.backend, dtype: t.dtype });
     this.network = new Network(modelConfig, this.backend, t.seed);
-    this.learner = createLearner(config.learner.name, this.network, learnerOptionsFor(config));
+    if (t.threads > 1 && config.device.name !== 'none') throw new UnsupportedError('threads > 1 with a device model: the device reads its synapses at every step on the calling thread only; use one thread');
+    this.learner = createThreadedLearner(config.learner.name, this.network, learnerOptionsFor(config), t.threads);
     const o = config.optimizer;
     const schedule = o.schedule === 'cosine'
       ? warmupCosine({ peak: o.lr, warmup: Math.min(o.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })

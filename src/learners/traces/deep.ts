@@ -23,6 +23,7 @@
  * deep.buffers(), deep.bytes.
  */
 import type { Backend, Buf } from '../../backend/backend.js';
+import { ensureMemory } from '../../backend/memory.js';
 import type { RecCache, RecurrentLayer } from '../../modules/recurrent.js';
 import { DiagTraces } from './diag.js';
 
@@ -47,7 +48,11 @@ export class DeepDiagTraces {
   /** A^l_c (n_{l−1} × n_l, row i = input unit i) per layer and state component, one sample at a time */
   private readonly A: Buf[][];
   /** y^{k,k}_θ for one sample: Σ_c ∂h/∂s_c·ε_c (+ ∂h/∂φ) per own parameter of layer k */
-  private readonly yOwn: Float64Array[];
+  private readonly yOwn: Buf[];
+  /** the parameter blocks (weight_ih, weight_hh, bias_ih, bias_hh, φ) of layer k as (rows R, row length J) */
+  private readonly blockShapes: { R: number; J: number; offset: number }[][];
+  /** views of y and of every pair trace T by parameter block, made once per buffer */
+  private readonly blockViews = new WeakMap<Buf, Buf[]>();
   /** the unit each own parameter of layer k feeds */
   private readonly unitOf: Int32Array[];
   /** the top signal, whole and per sample */
@@ -56,6 +61,9 @@ export class DeepDiagTraces {
   private readonly views = new WeakMap<RecCache, ColumnViews>();
 
   constructor(readonly layers: RecurrentLayer[], be: Backend, readonly B: number) {
+    const eb = be.dtype === 'float64' ? 8 : 4;
+    ensureMemory(be, `deep-eprop's cross-layer traces (${B} samples)`, eb * B * layers.reduce((s, layer, l) =>
+      s + layers.slice(0, l).reduce((t, below) => t + (2 * layer.unit.S + 1) * below.ownRows * layer.n, 0), 0));
     this.own = layers.map((layer) => new DiagTraces(layer, be, B, 'diag'));
     this.pairs = layers.map((layer, l) => layers.slice(0, l).map((below) => {
       const P = below.ownRows, n = layer.n, S = layer.unit.S;
@@ -63,7 +71,16 @@ export class DeepDiagTraces {
       return { T: mk(), Tnext: mk(), Y: Array.from({ length: B }, () => be.alloc(P * n)) };
     }));
     this.A = layers.map((layer, l) => (l === 0 ? [] : Array.from({ length: layer.unit.S }, () => be.alloc(layers[l - 1]!.n * layer.n))));
-    this.yOwn = layers.map((layer) => new Float64Array(layer.ownRows));
+    this.yOwn = layers.map((layer) => be.alloc(layer.ownRows));
+    this.blockShapes = layers.map((layer) => {
+      const Gn = layer.unit.G * layer.n, m = layer.n, shapes: { R: number; J: number; offset: number }[] = [];
+      let offset = 0;
+      for (const [R, J] of [[Gn, layer.inSize], [Gn, m], [Gn, 1], [Gn, 1], [layer.unit.unitParams.length * m, 1]] as const) {
+        shapes.push({ R, J, offset });
+        offset += R * J;
+      }
+      return shapes;
+    });
     this.unitOf = layers.map((layer) => unitIndex(layer));
     const top = layers[layers.length - 1]!;
     this.dyTopRow = [];
@@ -101,7 +118,7 @@ export class DeepDiagTraces {
 
   /** advance every trace by one step (caches: this step's, bottom layer first) */
   step(caches: RecCache[]): void {
-    this.layers.forEach((_, k) => this.own[k]!.step(caches[k]!));
+    for (let k = 0; k < this.layers.length; k++) this.own[k]!.step(caches[k]!);
     for (let b = 0; b < this.B; b++) {
       for (let l = 1; l < this.layers.length; l++) {
         this.interLayerJacobian(l, caches[l]!, b);
@@ -130,15 +147,25 @@ export class DeepDiagTraces {
   /** y^{k,k}_θ = Σ_c ∂h/∂s_c[i(θ)]·ε_c[θ] (+ ∂h/∂φ for unit parameters) for sample b */
   private ownOutputs(k: number, cache: RecCache, b: number): void {
     const layer = this.layers[k]!, { S, unitParams } = layer.unit, n = layer.n, P = layer.ownRows, Phi = unitParams.length;
-    const y = this.yOwn[k]!, unit = this.unitOf[k]!, dhds = cache.dhds.data, dhdphi = cache.dhdphi.data;
-    const e = this.own[k]!.eligibility.map((x) => x.data);
+    const y = this.yOwn[k]!.data, unit = this.unitOf[k]!, dhds = cache.dhds.data, dhdphi = cache.dhdphi.data;
+    const e = this.own[k]!.eligibility;
     y.fill(0);
     for (let c = 0; c < S; c++) {
-      const ec = e[c]!;
+      const ec = e[c]!.data;
       for (let t = 0; t < P; t++) y[t] = y[t]! + dhds[(b * S + c) * n + unit[t]!]! * ec[b * P + t]!;
     }
     const phi0 = P - Phi * n;
     for (let p = 0; p < Phi; p++) for (let i = 0; i < n; i++) y[phi0 + p * n + i] = y[phi0 + p * n + i]! + dhdphi[(b * Phi + p) * n + i]!;
+  }
+
+  /** views of a buffer laid out by parameter block (width numbers per parameter), cached per buffer */
+  private blocksOf(buf: Buf, shapes: { R: number; J: number; offset: number }[], width: number): Buf[] {
+    let v = this.blockViews.get(buf);
+    if (!v) {
+      v = shapes.map((sh) => buf.view(sh.offset * width, sh.R * sh.J * width));
+      this.blockViews.set(buf, v);
+    }
+    return v;
   }
 
   /** T^{l,k} ← (∂f^l/∂s)·T^{l,k} + A^l·Y^{l−1,k};  Y^{l,k} = (∂h^l/∂s)·T^{l,k}  for sample b */
@@ -151,13 +178,11 @@ export class DeepDiagTraces {
       for (let c2 = 0; c2 < S; c2++) be.scaleColumns(P, n, T[c2]!, cols.dfds[b]![c * S + c2]!, c2 === 0 ? 0 : 1, Tn[c]!);
       const A = this.A[l]![c]!;
       if (k === l - 1) {
-        // the layer below's own block is diagonal: parameter θ moves only y_{i(θ)}, by yOwn[θ]
-        const y = this.yOwn[k]!, unit = this.unitOf[k]!, t = Tn[c]!.data, a = A.data;
-        for (let r = 0; r < P; r++) {
-          const v = y[r]!;
-          if (v === 0) continue;
-          const ai = unit[r]! * n, tr = r * n;
-          for (let u = 0; u < n; u++) t[tr + u] = t[tr + u]! + v * a[ai + u]!;
+        // the layer below's own block is diagonal: parameter θ moves only y_{i(θ)}, by yOwn[θ] — one kernel per block
+        const shapes = this.blockShapes[k]!, ys = this.blocksOf(this.yOwn[k]!, shapes, 1), ts = this.blocksOf(Tn[c]!, shapes, n);
+        for (let q = 0; q < shapes.length; q++) {
+          const sh = shapes[q]!;
+          if (sh.R > 0) be.rowsScaledAdd(sh.R, sh.J, nBelow, n, ys[q]!, A, ts[q]!);
         }
       } else {
         be.gemm(false, false, P, n, nBelow, 1, this.pairs[l - 1]![k]!.Y[b]!, A, 1, Tn[c]!);

@@ -15,9 +15,11 @@
  *   ∂L/∂θ += Σ_b Σ_c L_t[b, i(θ)] · ∂h/∂s_c[b, i(θ)] · ε_t[b, c, θ]   (+ L_t · ∂h/∂φ for unit parameters).
  * Exact (equals RTRL restricted to the layer) when the layer has no recurrent synapses (W_hh = 0): then the
  * state Jacobian is diagonal and both rules are it; snap1 is also exact for a layer of one unit.
- * Cost per step and sample: O(S²·P) for the layer's P own parameters — one pass to advance the trace (for
- * S = 1 the backend's fused traceUpdateRow kernel; S = 2 unrolled) and one to accumulate the gradient;
- * memory S·P numbers per sample (the size of the layer's parameters, per state component).
+ * Cost per step and sample: O(S²·P) for the layer's P own parameters; memory S·P numbers per sample (the size
+ * of the layer's parameters, per state component). For S = 1 the trace step waits for the step's signal and
+ * runs with the gradient accumulation in one kernel (traceUpdateRowAccumulate: each trace read and written once
+ * per step — at B = 16, n = 256 the traces are 12.5 MiB and the step is bound by that traffic); a step without a
+ * signal is applied alone before anything reads the traces. S = 2 (lstm) runs unrolled in TypeScript.
  *
  * API (one engine per layer, built once, allocation-free per step):
  *   const tr = new DiagTraces(layer, backend, B, 'diag');
@@ -28,6 +30,7 @@
  *   tr.buffers(), tr.bytes              // checkpoints and memory reports
  */
 import type { Backend, Buf, FloatArray } from '../../backend/backend.js';
+import { ensureMemory } from '../../backend/memory.js';
 import type { RecCache, RecurrentLayer } from '../../modules/recurrent.js';
 
 export type DiagRule = 'diag' | 'snap1';
@@ -36,7 +39,7 @@ export class DiagTraces {
   /** own parameters of the layer (the trace's length per sample and state component) */
   readonly P: number;
   /** ε[c] (B × P), in the layer's parameter order: weight_ih, weight_hh, bias_ih, bias_hh, φ… */
-  readonly eligibility: Buf[];
+  private readonly traces: Buf[];
   /** snap1: ∂h/∂s and ∂h/∂φ of the previous step (the self-connection's path into this step) */
   private readonly dhdsPrev: Buf | null;
   private readonly dhdphiPrev: Buf | null;
@@ -46,19 +49,31 @@ export class DiagTraces {
   private readonly selfAll: Float64Array;
   private readonly u: Float64Array;
   private readonly old: Float64Array;
+  /** the traces' typed arrays, refreshed per step without allocating (a grown wasm memory replaces them) */
+  private readonly eData: FloatArray[];
   private readonly offsets: { ih: number; hh: number; bih: number; bhh: number; phi: number };
-  /** S = 1 fast path: per-row decay and input factors, per-sample views of the trace blocks */
-  private readonly aRow: Buf;
-  private readonly uIh: Buf;
-  private readonly uHh: Buf;
+  /** S = 1 fast path: per-sample row decay, input factors and learning signal, views of the trace blocks */
+  private readonly aRow: Buf[];
+  private readonly uIh: Buf[];
+  private readonly uHh: Buf[];
+  private readonly lRow: Buf;
   private readonly one: Buf;
   private readonly blocks: { ih: Buf; hh: Buf; bih: Buf; bhh: Buf }[];
-  private readonly cacheViews = new WeakMap<RecCache, { x: Buf[]; yPrev: Buf[] }>();
+  /** the same blocks of the layer's gradient (rebuilt if the layer is bound to other gradients) */
+  private gradBlocks: { root: Buf; ih: Buf; hh: Buf; bih: Buf; bhh: Buf } | null = null;
+  /** S = 1: the cache of a trace step whose update waits for accumulate (fused) or settle (alone) */
+  private pending: RecCache | null = null;
+  /** the waiting step's presynaptic inputs x_t and y_{t−1} (the next forward pass overwrites the cache's), per sample */
+  private readonly xKept: Buf;
+  private readonly yKept: Buf;
+  private readonly kept: { x: Buf[]; yPrev: Buf[] };
 
   constructor(readonly layer: RecurrentLayer, be: Backend, readonly B: number, readonly rule: DiagRule) {
     const { S, G, unitParams } = layer.unit, n = layer.n, Gn = G * n;
     this.P = layer.ownRows;
-    this.eligibility = Array.from({ length: S }, () => be.alloc(B * this.P));
+    ensureMemory(be, `${rule} eligibility traces (${B} samples × ${S} × ${this.P})`, B * S * this.P * (be.dtype === 'float64' ? 8 : 4));
+    this.traces = Array.from({ length: S }, () => be.alloc(B * this.P));
+    this.eData = this.traces.map((t) => t.data);
     this.dhdsPrev = rule === 'snap1' ? be.alloc(B * S * n) : null;
     this.dhdphiPrev = rule === 'snap1' ? be.alloc(B * unitParams.length * n) : null;
     this.dpre = be.alloc(B * Gn);
@@ -69,12 +84,20 @@ export class DiagTraces {
     this.old = new Float64Array(S);
     const hh = Gn * layer.inSize, bih = hh + Gn * n, bhh = bih + Gn;
     this.offsets = { ih: 0, hh, bih, bhh, phi: bhh + Gn };
-    this.aRow = be.alloc(Gn);
-    this.uIh = be.alloc(Gn);
-    this.uHh = be.alloc(Gn);
+    const factors = be.alloc(3 * B * Gn);
+    this.aRow = Array.from({ length: B }, (_, b) => factors.view(b * Gn, Gn));
+    this.uIh = Array.from({ length: B }, (_, b) => factors.view((B + b) * Gn, Gn));
+    this.uHh = Array.from({ length: B }, (_, b) => factors.view((2 * B + b) * Gn, Gn));
+    this.lRow = be.alloc(Gn);
+    this.xKept = be.alloc(B * layer.inSize);
+    this.yKept = be.alloc(B * n);
+    this.kept = {
+      x: Array.from({ length: B }, (_, b) => this.xKept.view(b * layer.inSize, layer.inSize)),
+      yPrev: Array.from({ length: B }, (_, b) => this.yKept.view(b * n, n)),
+    };
     this.one = be.alloc(1);
     be.fill(this.one, 1);
-    const e0 = this.eligibility[0]!;
+    const e0 = this.traces[0]!;
     this.blocks = Array.from({ length: B }, (_, b) => ({
       ih: e0.view(b * this.P, Gn * layer.inSize),
       hh: e0.view(b * this.P + hh, Gn * n),
@@ -83,17 +106,33 @@ export class DiagTraces {
     }));
   }
 
-  private viewsOf(cache: RecCache): { x: Buf[]; yPrev: Buf[] } {
-    let v = this.cacheViews.get(cache);
-    if (!v) {
-      const inp = this.layer.inSize, n = this.layer.n;
-      v = {
-        x: Array.from({ length: this.B }, (_, b) => cache.x.view(b * inp, inp)),
-        yPrev: Array.from({ length: this.B }, (_, b) => cache.yPrev.view(b * n, n)),
-      };
-      this.cacheViews.set(cache, v);
+  /** ε[c] (B × P), in the layer's parameter order: weight_ih, weight_hh, bias_ih, bias_hh, φ… (settled) */
+  get eligibility(): Buf[] {
+    this.settle();
+    return this.traces;
+  }
+
+  /** apply a trace step that is still waiting for its signal (the step had no loss, or something reads ε) */
+  private settle(): void {
+    if (this.pending === null) return;
+    this.pending = null;
+    const be = this.one.backend, n = this.layer.n, Gn = this.layer.unit.G * n, views = this.kept;
+    for (let b = 0; b < this.B; b++) {
+      const blk = this.blocks[b]!, a = this.aRow[b]!;
+      be.traceUpdateRow(Gn, this.layer.inSize, a, this.uIh[b]!, views.x[b]!, blk.ih);
+      be.traceUpdateRow(Gn, n, a, this.uHh[b]!, views.yPrev[b]!, blk.hh);
+      be.traceUpdateRow(Gn, 1, a, this.uIh[b]!, this.one, blk.bih);
+      be.traceUpdateRow(Gn, 1, a, this.uHh[b]!, this.one, blk.bhh);
     }
-    return v;
+  }
+
+  private gradViews(): { root: Buf; ih: Buf; hh: Buf; bih: Buf; bhh: Buf } {
+    const g = this.layer.ownGrad;
+    if (this.gradBlocks?.root === g) return this.gradBlocks;
+    const Gn = this.layer.unit.G * this.layer.n, o = this.offsets;
+    return (this.gradBlocks = {
+      root: g, ih: g.view(o.ih, Gn * this.layer.inSize), hh: g.view(o.hh, Gn * this.layer.n), bih: g.view(o.bih, Gn), bhh: g.view(o.bhh, Gn),
+    });
   }
 
   /**
@@ -105,6 +144,7 @@ export class DiagTraces {
     const dfds = cache.dfds.data, jAll = this.jAll, selfAll = this.selfAll;
     for (let k = 0; k < S * S * n; k++) jAll[k] = dfds[b * S * S * n + k]!;
     if (this.rule !== 'snap1') return;
+    this.one.backend.macs += S * n * (G + S);
     const dfda = cache.dfda.data, Whh = this.layer.weightHh.data, hsPrev = this.dhdsPrev!.data;
     for (let c = 0; c < S; c++) {
       for (let i = 0; i < n; i++) {
@@ -122,12 +162,15 @@ export class DiagTraces {
     for (let k = 0; k < S * S; k++) this.J[k] = this.jAll[k * n + i]!;
   }
 
-  /** S = 1: the weight and bias blocks advance through the fused trace kernel, row r = g·n + i decaying by J[i] */
+  /**
+   * S = 1: the decay J[i] of row r = g·n + i and the input factors of each sample, kept for the fused update in
+   * accumulate (or settle); the unit parameters advance now
+   */
   private stepScalar(cache: RecCache): void {
-    const { K, G, ihChannel, hhChannel } = this.layer.unit, n = this.layer.n, be = this.aRow.backend;
-    const dfda = cache.dfda.data, views = this.viewsOf(cache);
+    const { K, G, ihChannel, hhChannel } = this.layer.unit, n = this.layer.n;
+    const dfda = cache.dfda.data;
     for (let b = 0; b < this.B; b++) {
-      const a = this.aRow.data, uIh = this.uIh.data, uHh = this.uHh.data;
+      const a = this.aRow[b]!.data, uIh = this.uIh[b]!.data, uHh = this.uHh[b]!.data;
       this.unitJacobians(cache, b);
       for (let i = 0; i < n; i++) {
         const J = this.jAll[i]!;
@@ -137,12 +180,11 @@ export class DiagTraces {
           uHh[g * n + i] = dfda[(b * K + hhChannel[g]!) * n + i]!;
         }
       }
-      const blk = this.blocks[b]!, Gn = G * n;
-      be.traceUpdateRow(Gn, this.layer.inSize, this.aRow, this.uIh, views.x[b]!, blk.ih);
-      be.traceUpdateRow(Gn, n, this.aRow, this.uHh, views.yPrev[b]!, blk.hh);
-      be.traceUpdateRow(Gn, 1, this.aRow, this.uIh, this.one, blk.bih);
-      be.traceUpdateRow(Gn, 1, this.aRow, this.uHh, this.one, blk.bhh);
     }
+    const be = this.one.backend;
+    be.copy(cache.x, this.xKept);
+    be.copy(cache.yPrev, this.yKept);
+    this.pending = cache;
     this.stepUnitParams(cache);
   }
 
@@ -150,7 +192,7 @@ export class DiagTraces {
   private stepUnitParams(cache: RecCache): void {
     const { S, unitParams } = this.layer.unit, n = this.layer.n, P = this.P, Phi = unitParams.length;
     if (Phi === 0) return;
-    const dfdphi = cache.dfdphi.data, e = this.eligibility.map((x) => x.data), u = this.u;
+    const dfdphi = cache.dfdphi.data, e = this.traceData(), u = this.u;
     const hphiPrev = this.dhdphiPrev?.data;
     for (let b = 0; b < this.B; b++) {
       this.unitJacobians(cache, b);
@@ -167,6 +209,7 @@ export class DiagTraces {
         }
       }
     }
+    this.one.backend.macs += this.B * Phi * n * S * (S + 1 + (hphiPrev ? 1 : 0));
   }
 
   /** ε[·, k0 + j] ← J·ε[·, k0 + j] + u·v[vOff + j] for j < len (J, u set by the caller); S = 2 unrolled */
@@ -195,6 +238,11 @@ export class DiagTraces {
     }
   }
 
+  private traceData(): FloatArray[] {
+    for (let c = 0; c < this.eData.length; c++) this.eData[c] = this.traces[c]!.data;
+    return this.eData;
+  }
+
   /** bytes carried from step to step */
   get bytes(): number {
     return this.buffers().reduce((s, b) => s + b.length * (b.backend.dtype === 'float64' ? 8 : 4), 0);
@@ -205,11 +253,13 @@ export class DiagTraces {
   }
 
   reset(): void {
+    this.pending = null;
     for (const b of this.buffers()) b.backend.fill(b, 0);
   }
 
   /** advance ε by one step with the local partials the layer's forward left in `cache` */
   step(cache: RecCache): void {
+    this.settle();
     if (this.layer.unit.S === 1) this.stepScalar(cache);
     else this.stepGeneral(cache);
     if (this.rule === 'snap1') {
@@ -223,7 +273,7 @@ export class DiagTraces {
     const { S, K, G, ihChannel, hhChannel } = this.layer.unit;
     const n = this.layer.n, inp = this.layer.inSize, P = this.P;
     const dfda = cache.dfda.data, x = cache.x.data, yPrev = cache.yPrev.data;
-    const e = this.eligibility.map((b) => b.data);
+    const e = this.traceData();
     const u = this.u, o = this.offsets;
     for (let b = 0; b < this.B; b++) {
       const eb = b * P;
@@ -241,6 +291,8 @@ export class DiagTraces {
         }
       }
     }
+    // ε ← J·ε + u·v for every weight and bias entry: S·(S + 1) multiply-adds each
+    this.one.backend.macs += this.B * S * (S + 1) * (o.phi);
     this.stepUnitParams(cache);
   }
 
@@ -250,26 +302,66 @@ export class DiagTraces {
     const n = this.layer.n, inp = this.layer.inSize, P = this.P, Phi = unitParams.length;
     const dhds = cache.dhds.data, dhdphi = cache.dhdphi.data, sig = signal.data;
     const grad = this.layer.ownGrad.data, o = this.offsets;
-    for (let c = 0; c < S; c++) {
-      const e = this.eligibility[c]!.data;
+    if (S === 1) {
+      // the weight and bias blocks: one kernel per block and sample, fused with a waiting trace step
+      const be = this.one.backend, Gn = G * n, views = this.kept, gb = this.gradViews(), fused = this.pending === cache;
+      if (!fused) this.settle();
+      this.pending = null;
       for (let b = 0; b < this.B; b++) {
-        const eb = b * P;
+        const l = this.lRow.data;
         for (let i = 0; i < n; i++) {
-          const l = sig[b * n + i]! * dhds[(b * S + c) * n + i]!;
+          const li = sig[b * n + i]! * dhds[b * n + i]!;
+          for (let g = 0; g < G; g++) l[g * n + i] = li;
+        }
+        be.macs += n;
+        const blk = this.blocks[b]!;
+        if (fused) {
+          const a = this.aRow[b]!;
+          be.traceUpdateRowAccumulate(Gn, inp, a, this.uIh[b]!, views.x[b]!, this.lRow, blk.ih, gb.ih);
+          be.traceUpdateRowAccumulate(Gn, n, a, this.uHh[b]!, views.yPrev[b]!, this.lRow, blk.hh, gb.hh);
+          be.traceUpdateRowAccumulate(Gn, 1, a, this.uIh[b]!, this.one, this.lRow, blk.bih, gb.bih);
+          be.traceUpdateRowAccumulate(Gn, 1, a, this.uHh[b]!, this.one, this.lRow, blk.bhh, gb.bhh);
+        } else {
+          be.accumulateRows(Gn, inp, this.lRow, blk.ih, gb.ih);
+          be.accumulateRows(Gn, n, this.lRow, blk.hh, gb.hh);
+          be.accumulateRows(Gn, 1, this.lRow, blk.bih, gb.bih);
+          be.accumulateRows(Gn, 1, this.lRow, blk.bhh, gb.bhh);
+        }
+        if (Phi === 0) continue;
+        const e = this.traces[0]!.data, eb = b * P;
+        for (let i = 0; i < n; i++) {
+          const l = sig[b * n + i]! * dhds[b * n + i]!;
           if (l === 0) continue;
-          for (let g = 0; g < G; g++) {
-            const r = g * n + i;
-            for (let k = o.ih + r * inp, end = k + inp; k < end; k++) grad[k] = grad[k]! + l * e[eb + k]!;
-            for (let k = o.hh + r * n, end = k + n; k < end; k++) grad[k] = grad[k]! + l * e[eb + k]!;
-            grad[o.bih + r] = grad[o.bih + r]! + l * e[eb + o.bih + r]!;
-            grad[o.bhh + r] = grad[o.bhh + r]! + l * e[eb + o.bhh + r]!;
-          }
           for (let p = 0; p < Phi; p++) {
             const k = o.phi + p * n + i;
             grad[k] = grad[k]! + l * e[eb + k]!;
           }
         }
+        be.macs += Phi * n;
       }
+    } else {
+      for (let c = 0; c < S; c++) {
+        const e = this.traces[c]!.data;
+        for (let b = 0; b < this.B; b++) {
+          const eb = b * P;
+          for (let i = 0; i < n; i++) {
+            const l = sig[b * n + i]! * dhds[(b * S + c) * n + i]!;
+            if (l === 0) continue;
+            for (let g = 0; g < G; g++) {
+              const r = g * n + i;
+              for (let k = o.ih + r * inp, end = k + inp; k < end; k++) grad[k] = grad[k]! + l * e[eb + k]!;
+              for (let k = o.hh + r * n, end = k + n; k < end; k++) grad[k] = grad[k]! + l * e[eb + k]!;
+              grad[o.bih + r] = grad[o.bih + r]! + l * e[eb + o.bih + r]!;
+              grad[o.bhh + r] = grad[o.bhh + r]! + l * e[eb + o.bhh + r]!;
+            }
+            for (let p = 0; p < Phi; p++) {
+              const k = o.phi + p * n + i;
+              grad[k] = grad[k]! + l * e[eb + k]!;
+            }
+          }
+        }
+      }
+      this.one.backend.macs += S * this.B * P;
     }
     // unit parameters also reach y_t directly
     for (let b = 0; b < this.B; b++) {

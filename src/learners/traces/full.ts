@@ -10,6 +10,7 @@
  * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for one layer), O(S·n·P) memory.
  */
 import type { Buf } from '../../backend/backend.js';
+import { ensureMemory, plannedBytes } from '../../backend/memory.js';
 import type { Network } from '../../model/network.js';
 import type { Influence, ModuleCache } from '../../modules/module.js';
 import type { TraceRule } from '../rules.js';
@@ -34,6 +35,14 @@ export class FullInfluence implements TraceRule {
 
   constructor(readonly network: Network, readonly B: number) {
     const be = network.backend;
+    // the influence matrices are the state: refuse up front what cannot fit (backend/memory.ts)
+    ensureMemory(be, `the influence matrices (${B} × dθ/ds per sample)`, B * plannedBytes(be.dtype, (plan) => {
+      network.modules.forEach((m, i) => {
+        const Rin = network.rowsBefore[i]!;
+        plan.alloc((Rin + network.ownRows[i]!) * m.outSize);
+        if (m.recurrent) m.createInfluence(plan, Rin);
+      });
+    }));
     this.samples = Array.from({ length: B }, () => {
       const s: SampleTangents = { ty: [], skipRows: [], tyIn: [], tyOwn: [], influence: [] };
       network.modules.forEach((m, i) => {

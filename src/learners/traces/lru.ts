@@ -15,6 +15,7 @@
  * C and D get their gradient from the signal at time t (exact: they are read out at t).
  * Cost per step and sample ≈ 9·N·H multiply-adds; memory 2·N·H + 4·N numbers per sample ('online'), none otherwise.
  */
+import { ensureMemory } from '../../backend/memory.js';
 import type { Backend, Buf } from '../../backend/backend.js';
 import type { LruCache, LruCarry, LruLayer } from '../../modules/lru.js';
 import { bytesOf } from '../rules.js';
@@ -40,6 +41,7 @@ export class LruLayerTraces {
 
   constructor(readonly layer: LruLayer, be: Backend, readonly B: number, readonly mode: LruTraceMode) {
     const N = layer.N, H = layer.inSize;
+    if (mode === 'online') ensureMemory(be, `online-lru traces (${B} samples)`, (4 * B * N + 2 * B * N * H) * (be.dtype === 'float64' ? 8 : 4));
     this.carry = layer.createCarry(be, B);
     this.traces = mode === 'online' ? [be.alloc(B * 2 * N), be.alloc(B * 2 * N), be.alloc(B * N * H), be.alloc(B * N * H)] : [];
   }
