@@ -16,8 +16,8 @@
  *            (Trainer.evaluate, onward eval) draws from the other split, so it never sees a training image
  *   pixels   pixels per step (default 1); `size` shows the image row by row (T = size, `size` inputs per step),
  *            the row-wise sequential variant; any divisor of size² works (T = size²/pixels)
- *   readout  0 (default): the label is the target at every step; k ≥ 1: only at the last k steps (for
- *            networks without their own pooling, e.g. spiking units read out at the end)
+ *   readout  0 (default): the label is the target at every step, every step scored; k ≥ 1: scored at the last k
+ *            steps only (for networks without their own pooling, e.g. spiking units read out at the end)
  * Images are drawn uniformly with replacement with the batch's rng.
  *
  * Source 2 — the data folder is the environment variable ONWARD_DATA when set, else Debian's
@@ -119,10 +119,10 @@ export const seqImageTask: TaskInfo = {
             const p = t * pixels + q;
             x[t]![b * pixels + q] = img[order ? order[p]! : p]!;
           }
-          if (readout === 0 || t >= T - readout) {
-            target[t]![b] = label;
-            mask[t]![b] = 1;
-          }
+          // the label is the target at every step, scored (mask 1) at the readout steps only: a learner that
+          // teaches from the label alone at unscored steps too (osttp, targetTiming every-step) needs it there
+          target[t]![b] = label;
+          if (readout === 0 || t >= T - readout) mask[t]![b] = 1;
         }
       }
       return { x, target, mask };
