@@ -148,6 +148,16 @@ export const paperExperiments: readonly PaperExperiment[] = [
     scale: '300 updates of batch 32 (under one epoch), without the pcm device; 28 rows of 28 pixels, scored on the last 7 rows, 2 × 128 units',
   },
   {
+    id: '001-spikes-snu', paper: '001', stage: 1, title: 'spike patterns (paper preset), SNU (the paper\'s unit), no recurrent synapses', task: 'spikes',
+    set: { model: 'snu', steps: 300 }, rows: osttpRows(false), seeds: seeds3, reference: 'bptt', pick: 'final', minutesPerRun: 2,
+    scale: '300 of the preset\'s 2,000 updates, without the pcm device; as 001-spikes-lif with the SNU',
+  },
+  {
+    id: '001-fashion-snu', paper: '001', stage: 1, title: 'row-wise Fashion-MNIST (Debian\'s files), SNU, no recurrent synapses', task: 'seq-image',
+    set: { ...fashionRows, model: 'snu', steps: 300 }, rows: osttpRows(false), seeds: seeds3, reference: 'bptt', pick: 'final', minutesPerRun: 1,
+    scale: 'as 001-fashion-lif with the SNU',
+  },
+  {
     id: '004-mackey-glass', paper: '004', stage: 1, title: 'Mackey-Glass, one 500-unit tanh layer, fully online', task: 'mackey-glass',
     set: { steps: 40 }, rows: perturbationRows(true), seeds: [42, 101, 300], reference: 'bptt', pick: 'final', minutesPerRun: 2,
     scale: '40 of the authors\' 500 epochs over the 5,000-step series, 3 of their 5 seeds; otherwise their settings (500 tanh units, batch 1, Adam 1e-3, noise 1e-3, decorrelation lr 1e-4, target 15 steps behind, update every step; bptt updates once per epoch)',
@@ -161,16 +171,6 @@ export const paperExperiments: readonly PaperExperiment[] = [
     id: '000-copy-lru', paper: '000', stage: 1, title: 'copy (T = 48), LRU 4 × 128/64 with GLU, Table 1\'s LRU rows', task: 'copy',
     set: { batch: 16, steps: 1000, lr: 4e-3 }, rows: lruRows, seeds: [201, 202, 203], reference: 'bptt', pick: 'best-loss', minutesPerRun: 5,
     scale: '1,000 updates of batch 16 (the paper: 10,000 of batch 50), one lr (4e-3, from the paper\'s grid) for every rule instead of each rule\'s best; held-out set of 4 × 16 samples serves as validation and test; no recurrent lr factor (one Adam lr for all parameters)',
-  },
-  {
-    id: '001-spikes-snu', paper: '001', stage: 1, title: 'spike patterns (paper preset), SNU (the paper\'s unit), no recurrent synapses', task: 'spikes',
-    set: { model: 'snu', steps: 300 }, rows: osttpRows(false), seeds: seeds3, reference: 'bptt', pick: 'final', minutesPerRun: 2,
-    scale: '300 of the preset\'s 2,000 updates, without the pcm device; as 001-spikes-lif with the SNU',
-  },
-  {
-    id: '001-fashion-snu', paper: '001', stage: 1, title: 'row-wise Fashion-MNIST (Debian\'s files), SNU, no recurrent synapses', task: 'seq-image',
-    set: { ...fashionRows, model: 'snu', steps: 300 }, rows: osttpRows(false), seeds: seeds3, reference: 'bptt', pick: 'final', minutesPerRun: 1,
-    scale: 'as 001-fashion-lif with the SNU',
   },
   {
     id: '003-cue-2', paper: '003', stage: 1, title: 'cue accumulation at 10 ms steps (T = 220), 2 leaky layers', task: 'cue-accumulation',
