@@ -279,7 +279,7 @@ function paperReportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportContex
       if (e.paper !== paper) return;
       const t = s.tasks[i]!;
       const c0 = t.cells.find((c) => c.evals.length);
-      lines.push(`### ${e.id} (stage ${e.stage}): ${e.title}`, '', `Task \`${t.task === e.id ? '' : t.task}${t.model ? `\`, model ${t.model}` : '`'}` +
+      lines.push(`### ${e.id} (stage ${e.stage}): ${e.title}`, '', `Task \`${e.task}\` (paper preset)${t.model ? `, model ${t.model}` : ''}` +
         `${c0 ? `, batch ${c0.batch}, T = ${c0.seqLength}` : ''}, ${t.steps} updates. Settings used against the authors': ${e.scale}.`, '', experimentTable(t, e), '');
       for (const sc of e.scans) {
         lines.push(`Learning-rate scan of ${sc.row} (first seed): ${sc.points.map((p) => `${num(p.lr)} → ${p.loss === null ? 'not run' : `loss ${num(p.loss)}, ${num(p.value)}`}`).join('; ')}` +

@@ -76,6 +76,7 @@ export interface ScanSummary {
 export interface ExperimentSummary {
   id: string;
   paper: string;
+  task: string;
   title: string;
   stage: number;
   scale: string;
@@ -215,7 +216,7 @@ function paperGroups(plan: BenchPlan, byRun: Map<string, BenchRecord[]>): { grou
     groups.push({ name: exp.id, task: exp.task, model, rows });
     const finished = runs.filter((r) => finishedEvals(byRun.get(runKey(r)) ?? []) !== null || (byRun.get(runKey(r)) ?? []).some((x) => x.kind === 'skipped')).length;
     experiments.push({
-      id: exp.id, paper: exp.paper, title: exp.title, stage: exp.stage, scale: exp.scale, reference: exp.reference, pick: exp.pick,
+      id: exp.id, paper: exp.paper, task: exp.task, title: exp.title, stage: exp.stage, scale: exp.scale, reference: exp.reference, pick: exp.pick,
       minutesPerRun: exp.minutesPerRun, planned: runs.length + (plan.waiting ?? []).filter((w) => w.experiment === exp.id).reduce((a, w) => a + w.seeds, 0),
       finished, scans, waiting: (plan.waiting ?? []).filter((w) => w.experiment === exp.id).map((w) => `${w.row}: ${w.reason}`),
     });
