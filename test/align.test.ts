@@ -47,7 +47,7 @@ test('onward train --set alignEvery=k writes per-layer alignment records into me
 });
 
 test('gradcheck lists per-layer cosine and norm ratio to BPTT for the trace learners on 2-layer leaky and GRU stacks', async () => {
-  const { gradcheck } = await import('../src/check/gradcheck.js');
+  const { alignment: gradcheck } = await import('../src/check/gradcheck.js');
   const learners = ['eprop', 'snap1', 'deep-eprop', 'deep-rtrl'];
   const rows = gradcheck({ models: ['leaky', 'gru', 'leaky:norec'], learners, T: 8 });
   for (const model of ['leaky', 'gru', 'leaky:norec']) {
@@ -67,17 +67,19 @@ test('gradcheck lists per-layer cosine and norm ratio to BPTT for the trace lear
   assert.ok(row('leaky:norec', 'eprop', 'layers.0').relErr > 1e-4 && row('leaky:norec', 'eprop', 'layers.1').relErr <= 1e-9);
 });
 
-test('the trace learners refuse networks they cannot train, naming the alternatives', async () => {
-  const { createLearner } = await import('../src/learners/index.js');
+test('the trace learners run on LRU stacks; a refusal states its reason and names the alternatives', async () => {
+  const { createLearner, learnerTable } = await import('../src/learners/index.js');
   const { f64Network } = await import('../src/check/oracle.js');
   const lru = f64Network({ model: 'lru', inputSize: 2, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } });
-  for (const name of ['eprop', 'eprop-random', 'snap1']) {
-    assert.throws(() => createLearner(name, lru, { batchSize: 1 }), (e: Error) => e.name === 'UnsupportedError' && /learners for 'lru'.*deep-eprop/.test(e.message));
-  }
+  const composed = learnerTable.filter((l) => l.recipe && l.models.includes('lru')).map((l) => l.name);
+  for (const name of ['eprop', 'eprop-random', 'snap1', 'ostl', 'osttp', 'deep-eprop']) assert.ok(composed.includes(name), name);
+  for (const name of composed) assert.ok(createLearner(name, lru, { batchSize: 1 }));
+  assert.throws(() => createLearner('sparse-rtrl', lru, { batchSize: 1 }),
+    (e: Error) => e.name === 'UnsupportedError' && /does not support model 'lru': .*zero derivative.*use rtrl.*learners for 'lru'.*online-lru/.test(e.message));
 });
 
 test('gradcheck over several seeds: the largest relative error, the mean cosine and norm ratio of the single runs', async () => {
-  const { gradcheck } = await import('../src/check/gradcheck.js');
+  const { alignment: gradcheck } = await import('../src/check/gradcheck.js');
   const o = { models: ['leaky'], learners: ['eprop'], T: 5 };
   const a = gradcheck({ ...o, seed: 0 }), b = gradcheck({ ...o, seed: 10 }), both = gradcheck({ ...o, seeds: 2 });
   assert.equal(both.length, a.length);

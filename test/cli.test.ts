@@ -69,16 +69,13 @@ test('train --steps 0 writes the freshly initialised model; grad reproduces the 
   }
 });
 
-test('gradcheck --json: every exact learner within 1e-9 of BPTT, BPTT within 1e-6 of finite differences', () => {
+test('gradcheck --json: every claim of every learner row passes (exit 0), alignment rows beside them', () => {
   const r = onward('gradcheck', '--json', '--models', 'gru');
   assert.equal(r.code, 0, r.stderr);
-  const rows = JSON.parse(r.stdout) as { model: string; learner: string; layer: string; relErr: number; cosine: number }[];
-  assert.ok(rows.length > 0);
-  for (const row of rows) {
-    if (row.learner === 'rtrl' || row.learner === 'deep-rtrl') assert.ok(row.relErr <= 1e-9, JSON.stringify(row));
-    if (row.learner.startsWith('bptt') && row.learner !== 'bptt-detached') assert.ok(row.relErr <= 1e-6, JSON.stringify(row));
-  }
-  assert.ok(rows.some((row) => row.learner === 'tbptt' && row.relErr > 1e-3), 'tbptt with a short window is biased');
+  const { checks, alignment } = JSON.parse(r.stdout) as { checks: { learner: string; model: string; pass: boolean; relErr: number }[]; alignment: { learner: string; relErr: number }[] };
+  assert.ok(checks.length > 0 && checks.every((c) => c.pass && c.model === 'gru'));
+  for (const name of ['bptt', 'rtrl', 'deep-rtrl', 'sparse-rtrl', 'eprop', 'osttp']) assert.ok(checks.some((c) => c.learner === name), name);
+  assert.ok(alignment.some((row) => row.learner === 'tbptt' && row.relErr > 1e-3), 'tbptt with a short window is biased');
 });
 
 test('list --json names tasks, models and learners', () => {

@@ -7,8 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ModelConfig } from '../src/model/network.js';
 import { createLearner } from '../src/learners/index.js';
-import { expectAllClose } from './helpers.js';
-import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
+import { expectAllClose, expectChecksPass } from './helpers.js';
+import { f64Network, finiteDifferenceGradient, learnerGradient, oracleChecks, randomSequence, relativeError, type Sequence } from '../src/check/oracle.js';
 import type { Network } from '../src/model/network.js';
 
 const B = 2, T = 6;
@@ -20,17 +20,7 @@ function config(model: string, extra: Partial<ModelConfig> = {}): ModelConfig {
 
 /** the learner's gradient equals BPTT's (≤ 1e-9) over the whole sequence, prefixes, and a middle window */
 function expectBptt(learner: string, net: Network, seq: Sequence, what: string): void {
-  for (const stop of [1, 3, T]) {
-    const bptt = learnerGradient('bptt', net, seq, B, { stop });
-    const g = learnerGradient(learner, net, seq, B, { stop });
-    assert.ok(relativeError(g, bptt) <= 1e-9, `${what}, steps [0, ${stop}): relative error ${relativeError(g, bptt)}`);
-    expectAllClose(g, bptt, { rtol: 1e-9, atol: 1e-12 }, `${learner} vs bptt, ${what}`);
-  }
-  const from = 3, stop = 5;
-  const masked = { ...seq, mask: seq.mask.map((m, t) => (t >= from && t < stop ? m : m.map(() => 0))) };
-  const bptt = learnerGradient('bptt', net, masked, B, { stop });
-  const g = learnerGradient(learner, net, seq, B, { from, stop });
-  assert.ok(relativeError(g, bptt) <= 1e-9, `${what}, window [${from}, ${stop}): relative error ${relativeError(g, bptt)}`);
+  expectChecksPass(oracleChecks(learner, net, seq, B, { tolerance: 1e-9, stops: [1, 3, T], windows: [[3, 5]] }), `${learner}, ${what}`);
 }
 
 function differs(learner: string, net: Network, seq: Sequence, index?: (name: string) => boolean): number {

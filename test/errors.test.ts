@@ -78,7 +78,7 @@ test('unknown task, model, learner and preset names list the known ones', () => 
 test('an unsupported learner × model pair is an UnsupportedError that says what is supported', () => {
   const info = { ...learnerInfo('rtrl'), name: 'rtrl-gru-only', models: ['gru'] };
   assert.throws(() => checkSupport(info, 'lstm'), UnsupportedError);
-  assert.throws(() => checkSupport(info, 'lstm'), /learner 'rtrl-gru-only' does not support model 'lstm'; it supports: gru; learners for 'lstm': bptt, tbptt, bptt-detached, rtrl, deep-rtrl/);
+  assert.throws(() => checkSupport(info, 'lstm'), /learner 'rtrl-gru-only' does not support model 'lstm': 'lstm' is not among the models it supports; it supports: gru; learners for 'lstm': bptt, tbptt, bptt-detached, rtrl, deep-rtrl/);
 });
 
 test('writing a checkpoint never loses the last good one', () => {

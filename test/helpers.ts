@@ -67,3 +67,20 @@ export function testData(n: number, seed: number, lo = -1, hi = 1): Float64Array
 export function f32(values: ArrayLike<number>): Float64Array {
   return Float64Array.from(Float32Array.from(values as ArrayLike<number>));
 }
+
+/** every comparison of the shared oracle (src/check/oracle.ts oracleChecks / checkClaim) passed */
+export function expectChecksPass(checks: readonly { span: string; relErr: number; tolerance: number; pass: boolean }[], what: string): void {
+  assert.ok(checks.length > 0, `${what}: no comparison ran`);
+  for (const c of checks) assert.ok(c.pass, `${what}, ${c.span}: relative error ${c.relErr} (tolerance ${c.tolerance})`);
+}
+
+/** the flat indices of the parameters whose names pass `keep` */
+export function paramIndices(names: Iterable<string>, entry: (name: string) => { offset: number; size: number }, keep: (name: string) => boolean): number[] {
+  const out: number[] = [];
+  for (const name of names) {
+    if (!keep(name)) continue;
+    const e = entry(name);
+    for (let i = 0; i < e.size; i++) out.push(e.offset + i);
+  }
+  return out;
+}

@@ -8,12 +8,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TsBackend } from '../src/backend/ts.js';
 import { Network, type ModelConfig } from '../src/model/network.js';
-import { learnerGradient, randomSequence, relativeError } from '../src/check/oracle.js';
+import { learnerGradient, oracleChecks, randomSequence, relativeError } from '../src/check/oracle.js';
 import { createLearner } from '../src/learners/index.js';
 import { LruLayer } from '../src/modules/lru.js';
+import { LruLayerTraces } from '../src/learners/traces/lru.js';
 import { ParamStore } from '../src/core/params.js';
 import { Rng } from '../src/core/rng.js';
-import { expectAllClose } from './helpers.js';
+import { expectAllClose, expectChecksPass, paramIndices } from './helpers.js';
 
 const B = 2, T = 7;
 
@@ -67,14 +68,8 @@ describe('online-lru equals BPTT where the rule is exact', () => {
   test('over a window in the middle of the sequence as well (traces carry credit from before the window)', () => {
     const net = lruNet(1);
     const seq = randomSequence(net, T, B, 5, 1);
-    const from = 3, stop = 6;
-    const masked = { ...seq, mask: seq.mask.map((m, t) => (t >= from && t < stop ? m : m.map(() => 0))) };
-    const bptt = learnerGradient('bptt', net, masked, B, { stop });
-    const online = learnerGradient('online-lru', net, seq, B, { from, stop });
-    for (const { name, values } of pick(net, online, ['layers.0.lru.', 'decoder.'])) {
-      const want = pick(net, bptt, [name])[0]!.values;
-      assert.ok(relativeError(values, want) <= 1e-9, `${name}: relative error ${relativeError(values, want)}`);
-    }
+    const indices = paramIndices(net.params.names(), (n) => net.params.entry(n), (n) => n.startsWith('layers.0.lru.') || n.startsWith('decoder.'));
+    expectChecksPass(oracleChecks('online-lru', net, seq, B, { tolerance: 1e-9, stops: [], windows: [[3, 6]], indices }), 'online-lru, the LRU layer and the decoder');
   });
 });
 
@@ -100,7 +95,7 @@ describe('the baselines', () => {
 
   test('online-lru refuses networks without LRU layers', () => {
     const gru = new Network({ model: 'gru', inputSize: 2, hidden: 3, layers: 1, outputSize: 1, loss: { kind: 'mse' } }, new TsBackend());
-    assert.throws(() => createLearner('online-lru', gru, { batchSize: 1 }), /does not support model 'gru'; it supports: lru/);
+    assert.throws(() => createLearner('online-lru', gru, { batchSize: 1 }), /does not support model 'gru': the online-LRU paper's name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row 'eprop'; it supports: lru/);
   });
 });
 
@@ -119,8 +114,8 @@ test('the complex-gradient convention on the single-unit example (research notes
   params.set('C_re', [2]);
   params.set('C_im', [1]);
   params.set('D', [0]);
-  const cache = lru.createCache(be, 1), state = lru.createState(be, 1), carry = lru.createCarry(be, 1);
-  const traces = lru.createTraces(be, 1);
+  const cache = lru.createCache(be, 1), state = lru.createState(be, 1);
+  const traces = new LruLayerTraces(lru, be, 1, 'online');
   const y = be.alloc(1), dy = be.alloc(1), ctx = { training: false, rng: new Rng(0) };
   let L = 0;
   for (const xt of [1, 2, 3]) {
@@ -128,8 +123,7 @@ test('the complex-gradient convention on the single-unit example (research notes
     const e = y.data[0]! - 1;
     L += 0.5 * e * e;
     dy.data[0] = e;
-    lru.backwardSpatial(cache, dy, null, carry);
-    lru.traceStep(cache, traces, carry);
+    traces.accumulate(cache, dy, null);
   }
   expectAllClose([L], [36.625], { rtol: 1e-12, atol: 0 }, 'L');
   // dL/dRe λ = 53 and dL/dIm λ = −159 reach ν_log and θ_log through ∂λ/∂ν_log = −λ·e^ν and ∂λ/∂θ_log = i·λ·e^θ
@@ -144,4 +138,20 @@ test('the complex-gradient convention on the single-unit example (research notes
   expectAllClose(grads.get('gamma_log'), [85.75], { rtol: 1e-9, atol: 1e-9 }, 'dL/dγ_log = γ·dL/dγ with γ = 1');
   expectAllClose(grads.get('B_re'), [85.75], { rtol: 1e-9, atol: 1e-9 }, 'dL/dB_re');
   expectAllClose(grads.get('B_im'), [-42.875], { rtol: 1e-9, atol: 1e-9 }, 'dL/dB_im');
+});
+
+describe('online-lru is the eprop row on an LRU stack', () => {
+  for (const layers of [1, 2]) {
+    test(`${layers} layer(s): eprop gives online-lru's gradient bit for bit, snap1 too (the recurrence is diagonal), over a sequence and a window`, () => {
+      const net = lruNet(layers);
+      const seq = randomSequence(net, T, B, 9);
+      for (const w of [{}, { from: 3, stop: T }]) {
+        const online = learnerGradient('online-lru', net, seq, B, w);
+        assert.ok(online.some((v) => Math.abs(v) > 1e-6));
+        assert.deepEqual(learnerGradient('eprop', net, seq, B, w), online);
+        assert.deepEqual(learnerGradient('ostl', net, seq, B, w), online);
+        assert.deepEqual(learnerGradient('snap1', net, seq, B, w), online);
+      }
+    });
+  }
 });

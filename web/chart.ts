@@ -1,162 +1,153 @@
 /**
- * A small canvas line chart: a few series of (x, y) points, axes with round ticks, optional log y, a legend.
- * Redrawn whole on every update (a few hundred points: far below a millisecond). Each draw bumps the canvas's
- * `data-draws` and records the number of points in `data-points`, so a browser test can see that it updates.
+ * The page's line charts, on uPlot (a maintained chart library made for live data; bundled by Vite, no CDN):
+ * its axes choose ticks that never repeat a label, log axes are its own, and it resizes with its box. What this
+ * wrapper adds: series on different x values merged onto one x axis, a y range that always includes a reference
+ * (a metric's chance level or 0/1, so noise around chance is not blown up to fill the chart), markers wherever a
+ * series is sparse (a single evaluation point is drawn), and `data-points` / `data-draws` on the box so a browser
+ * test can see what is drawn.
  */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
 export interface Series {
   label: string;
   color: string;
   points: [number, number][];
   /** 'line' (default), 'dots' (markers only) or 'faint' (a thin translucent line, for noisy training curves) */
   style?: 'line' | 'dots' | 'faint';
+  dash?: number[];
+  /** marker size in px (default 4; dots 5) */
+  size?: number;
 }
 
 export interface ChartOptions {
   title: string;
   xLabel: string;
+  /** a log y axis once the values span a decade or more (below that, log ticks would be too few to read) */
   logY?: boolean;
-  /** fixed y range (otherwise fitted to the data) */
-  yMin?: number;
-  yMax?: number;
+  /** values the y range always includes (e.g. [0.5, 1] for a bit accuracy) */
+  include?: number[];
+  height?: number;
 }
 
-const PAD = { left: 54, right: 12, top: 36, bottom: 30 };
+/** markers are drawn when a series has at most this many points in view */
+const SPARSE = 40;
 
 export class LineChart {
-  constructor(private readonly canvas: HTMLCanvasElement, private options: ChartOptions) {}
+  private plot: uPlot | null = null;
+  private signature = '';
+  private draws = 0;
+
+  constructor(private readonly box: HTMLElement, private options: ChartOptions) {
+    new ResizeObserver(() => this.plot?.setSize(this.size())).observe(box);
+  }
 
   setTitle(title: string, xLabel = this.options.xLabel): void {
+    if (title === this.options.title && xLabel === this.options.xLabel) return;
     this.options = { ...this.options, title, xLabel };
+    this.signature = ''; // rebuilt at the next draw
+  }
+
+  setInclude(include: number[] | undefined): void {
+    if (JSON.stringify(include) === JSON.stringify(this.options.include)) return;
+    this.options = { ...this.options, include };
+    this.signature = '';
+  }
+
+  private size(): { width: number; height: number } {
+    return { width: Math.max(200, this.box.clientWidth - 2), height: this.options.height ?? 200 };
   }
 
   draw(series: Series[]): void {
-    const canvas = this.canvas, o = this.options;
-    const dpr = globalThis.devicePixelRatio || 1;
-    const cssW = canvas.clientWidth || 400, cssH = canvas.clientHeight || 220;
-    if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
-      canvas.width = Math.round(cssW * dpr);
-      canvas.height = Math.round(cssH * dpr);
+    const o = this.options;
+    const usable = series.map((s) => ({ ...s, points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0)) }));
+    // one x axis: the union of every series' x values; a series has null where it has no point
+    const xs = [...new Set(usable.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    const at = new Map(xs.map((x, i) => [x, i]));
+    const columns = usable.map((s) => {
+      const col: (number | null)[] = new Array<number | null>(xs.length).fill(null);
+      for (const [x, y] of s.points) col[at.get(x)!] = y;
+      return col;
+    });
+    const ys = usable.flatMap((s) => s.points.map((p) => p[1]));
+    const log = o.logY === true && ys.length > 1 && Math.max(...ys) >= 10 * Math.min(...ys);
+    const signature = JSON.stringify([o, log, usable.map((s) => [s.label, s.color, s.style, s.dash, s.size, s.points.length <= SPARSE])]);
+    const data: uPlot.AlignedData = [xs, ...columns];
+    if (signature !== this.signature || !this.plot) {
+      this.plot?.destroy();
+      this.box.replaceChildren();
+      this.plot = new uPlot(this.config(usable, log), data, this.box);
+      this.signature = signature;
+    } else {
+      this.plot.setData(data);
     }
-    const g = canvas.getContext('2d');
-    if (!g) return;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, cssW, cssH);
-    g.font = '11px system-ui, sans-serif';
-    g.fillStyle = '#222';
-    g.fillText(o.title, PAD.left, 14);
+    this.draws++;
+    this.box.dataset.draws = String(this.draws);
+    this.box.dataset.points = String(usable.reduce((n, s) => n + s.points.length, 0));
+    this.box.dataset.series = JSON.stringify(usable.map((s) => s.points.length));
+  }
 
-    const ty = (v: number): number => (o.logY ? Math.log10(Math.max(v, 1e-12)) : v);
-    const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0));
-    let points = 0;
-    for (const s of series) points += s.points.length;
-    canvas.dataset.points = String(points);
-    canvas.dataset.draws = String(Number(canvas.dataset.draws ?? 0) + 1);
-    const w = cssW - PAD.left - PAD.right, h = cssH - PAD.top - PAD.bottom;
-    g.strokeStyle = '#bbb';
-    g.strokeRect(PAD.left, PAD.top, w, h);
-    if (all.length === 0) {
-      g.fillStyle = '#888';
-      g.fillText('waiting for data…', PAD.left + 8, PAD.top + 16);
-      return;
-    }
-    let x0 = Math.min(...all.map((p) => p[0])), x1 = Math.max(...all.map((p) => p[0]));
-    let y0 = o.yMin !== undefined ? ty(o.yMin) : Math.min(...all.map((p) => ty(p[1])));
-    let y1 = o.yMax !== undefined ? ty(o.yMax) : Math.max(...all.map((p) => ty(p[1])));
-    if (x1 === x0) x1 = x0 + 1;
-    if (y1 === y0) {
-      y0 -= 0.5;
-      y1 += 0.5;
-    } else if (o.yMin === undefined || o.yMax === undefined) {
-      const m = 0.05 * (y1 - y0);
-      if (o.yMin === undefined) y0 -= m;
-      if (o.yMax === undefined) y1 += m;
-    }
-    const px = (x: number): number => PAD.left + ((x - x0) / (x1 - x0)) * w;
-    const py = (y: number): number => PAD.top + h - ((ty(y) - y0) / (y1 - y0)) * h;
+  /**
+   * tick labels: as many decimals as the tick spacing needs, so neighbouring ticks never read the same
+   * (log axes: three significant digits of each 1·2·5 value); the labels are kept in `data-ticks-x` / `-y`
+   */
+  private ticks(axis: 'x' | 'y', log: boolean): uPlot.Axis.DynamicValues {
+    return (_u, splits, _i, _space, incr) => {
+      const decimals = Math.max(0, Math.min(12, -Math.floor(Math.log10(incr > 0 ? incr : 1) + 1e-9)));
+      // (a log axis's splits may hold nulls where uPlot leaves a tick unlabelled)
+      const labels = (splits as (number | null)[]).map((v) => (v === null ? null : log ? formatLog(v) : v.toFixed(decimals).replace(/^-(0\.?0*)$/, '$1')));
+      this.box.dataset[axis === 'x' ? 'ticksX' : 'ticksY'] = JSON.stringify(labels);
+      return labels;
+    };
+  }
 
-    // ticks
-    g.fillStyle = '#555';
-    g.strokeStyle = '#eee';
-    for (const v of o.logY ? logTicks(y0, y1) : ticks(y0, y1, 5)) {
-      const y = PAD.top + h - ((v - y0) / (y1 - y0)) * h;
-      g.beginPath();
-      g.moveTo(PAD.left, y);
-      g.lineTo(PAD.left + w, y);
-      g.stroke();
-      g.fillText(formatTick(o.logY ? 10 ** v : v), 4, y + 4);
-    }
-    for (const v of ticks(x0, x1, 6)) {
-      const label = formatTick(v), tw = g.measureText(label).width;
-      g.fillText(label, Math.min(Math.max(px(v) - tw / 2, PAD.left - tw / 2), cssW - tw - 2), PAD.top + h + 14);
-    }
-    g.fillText(o.xLabel, PAD.left + w - g.measureText(o.xLabel).width, cssH - 3);
-
-    // series, clipped to the plot area
-    g.save();
-    g.beginPath();
-    g.rect(PAD.left, PAD.top, w, h);
-    g.clip();
-    for (const s of series) {
-      const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0));
-      g.strokeStyle = g.fillStyle = s.color;
-      if (s.style === 'dots') {
-        for (const [x, y] of pts) {
-          g.beginPath();
-          g.arc(px(x), py(y), 2.5, 0, 2 * Math.PI);
-          g.fill();
-        }
-        continue;
+  private config(series: Series[], log: boolean): uPlot.Options {
+    const o = this.options;
+    const include = o.include ?? [];
+    const range: uPlot.Scale.Range = (_u, min, max) => {
+      const empty = min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max);
+      if (log) {
+        // a log axis needs a positive range (an empty chart shows one decade)
+        if (empty || min <= 0) return [0.1, 1];
+        return [min / 1.25, max * 1.25];
       }
-      g.globalAlpha = s.style === 'faint' ? 0.35 : 1;
-      g.lineWidth = s.style === 'faint' ? 1 : 1.8;
-      g.beginPath();
-      pts.forEach(([x, y], i) => (i === 0 ? g.moveTo(px(x), py(y)) : g.lineTo(px(x), py(y))));
-      g.stroke();
-      g.globalAlpha = 1;
-    }
-    g.restore();
-
-    // legend, on its own line under the title
-    let lx = PAD.left;
-    for (const s of series) {
-      g.fillStyle = s.color;
-      g.globalAlpha = s.style === 'faint' ? 0.5 : 1;
-      g.fillRect(lx, 21, 12, 6);
-      g.globalAlpha = 1;
-      g.fillStyle = '#333';
-      g.fillText(s.label, lx + 15, 28);
-      lx += g.measureText(s.label).width + 28;
-    }
+      if (empty) return include.length ? [Math.min(...include), Math.max(...include)] : [0, 1];
+      const lo = Math.min(min, ...include), hi = Math.max(max, ...include);
+      if (hi === lo) return [lo - 0.5, hi + 0.5];
+      const pad = 0.05 * (hi - lo);
+      return [lo - (include.includes(lo) ? 0 : pad), hi + (include.includes(hi) ? 0 : pad)];
+    };
+    return {
+      ...this.size(),
+      title: o.title,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: true, y: false }, points: { show: false } },
+      scales: { x: { time: false }, y: log ? { distr: 3, log: 10, range } : { distr: 1, range } },
+      axes: [
+        { label: o.xLabel, labelSize: 18, size: 36, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, values: this.ticks('x', false) },
+        { size: 52, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, values: this.ticks('y', log) },
+      ],
+      series: [
+        {},
+        ...series.map((s): uPlot.Series => {
+          const sparse = s.points.length <= SPARSE;
+          const faint = s.style === 'faint';
+          return {
+            label: s.label,
+            stroke: faint ? `${s.color}66` : s.color,
+            width: faint ? 1 : 1.8,
+            dash: s.dash,
+            spanGaps: true,
+            ...(s.style === 'dots' ? { paths: () => null } : {}),
+            points: { show: s.style === 'dots' || (sparse && !faint), size: s.size ?? (s.style === 'dots' ? 5 : 4), stroke: s.color, fill: s.color },
+          };
+        }),
+      ],
+    };
   }
 }
 
-/** about n round tick values covering [a, b] */
-function ticks(a: number, b: number, n: number): number[] {
-  const span = b - a;
-  const step0 = span / n;
-  const mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= n) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(a / step) * step; v <= b + 1e-9 * span; v += step) out.push(Math.abs(v) < 1e-12 * span ? 0 : v);
-  return out;
-}
-
-/** ticks for a log axis given in log10 units: 1, 2, 5 × each decade, or decades only when that is too many */
-function logTicks(a: number, b: number): number[] {
-  const out: number[] = [];
-  for (let d = Math.floor(a); d <= Math.ceil(b); d++) {
-    for (const m of [1, 2, 5]) {
-      const v = d + Math.log10(m);
-      if (v >= a && v <= b) out.push(v);
-    }
-  }
-  if (out.length > 7) return out.filter((v) => Number.isInteger(Math.round(v * 1e9) / 1e9));
-  return out.length >= 2 ? out : ticks(a, b, 4);
-}
-
-function formatTick(v: number): string {
+function formatLog(v: number): string {
   const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(0);
-  return String(Number(v.toPrecision(3)));
+  return a >= 1e5 || (a > 0 && a < 1e-4) ? v.toExponential(0) : String(Number(v.toPrecision(3)));
 }

@@ -3,8 +3,9 @@ import type { TrainConfig } from '../src/train/config.js';
 import type { Preset } from '../src/tasks/index.js';
 
 export interface Catalogue {
-  tasks: { name: string; description: string; defaults: Partial<TrainConfig> | null }[];
-  models: { name: string; description: string }[];
+  /** presets: the ones that can be built in this environment (a preset that needs files from disk is left out) */
+  tasks: { name: string; description: string; presets: Preset[]; defaults: Partial<TrainConfig> | null }[];
+  models: { name: string; description: string; spiking: boolean }[];
   learners: { name: string; description: string; exact: boolean; models: string[] }[];
 }
 
@@ -20,8 +21,36 @@ export interface RunSpec {
 }
 
 export type SequenceView =
-  | { kind: 'ce'; classes: number; groups: number; target: number[]; predicted: number[]; confidence: number[]; mask: number[] }
-  | { kind: 'mse'; outputs: number; target: number[]; predicted: number[]; confidence: null; mask: number[] };
+  | { kind: 'ce'; classes: number; groups: number; target: number[]; predicted: number[]; confidence: number[]; mask: number[]; input: number[][] }
+  | { kind: 'mse'; outputs: number; target: number[]; predicted: number[]; confidence: null; mask: number[]; input: number[][] };
+
+/** one recurrent layer's outputs over the shown sequence: values[t][unit] (the first units, batch sample 0) */
+export interface LayerTrace {
+  name: string;
+  units: number;
+  /** shown units of all the layer has */
+  total: number;
+  values: number[][];
+}
+
+/** a look inside the network: hidden states over the shown sequence, and the learner's traces */
+export interface InsideView {
+  layers: LayerTrace[];
+  /** whether the unit model emits spikes (then `values` are drawn as a raster: a dot where the output is non-zero) */
+  spiking: boolean;
+  /** root-mean-square of each array the learner carries between steps (influence matrices, eligibility traces) */
+  traces: { label: string; rms: number; numbers: number }[];
+}
+
+/** the learner's gradient on one batch against BPTT's on the same batch and parameters, per parameter group */
+export type AlignmentView = { layer: string; cosine: number; normRatio: number }[];
+
+export interface Divergence {
+  /** the training batch (stream: task sequence) at which it was seen */
+  step: number;
+  /** what was seen, in words */
+  what: string;
+}
 
 export interface Progress {
   /** training batches done, of `steps` */
@@ -30,13 +59,17 @@ export interface Progress {
   /** mean training loss (per sequence) and metric over the batches since the last report */
   loss: number | null;
   value: number | null;
-  /** held-out evaluation, when one was made for this report */
+  /** held-out evaluation (stream: the prequential loss and metric since the last report) */
   eval: { loss: number; value: number } | null;
   /** microseconds per time step of training (a batch of B sequences advancing one step), over the batches since the last report */
   usPerStep: number | null;
   /** bytes the learner keeps to compute its gradient, at its largest (just before an update) */
   stateBytes: number;
   sequence: SequenceView;
+  inside: InsideView;
+  /** null for bptt itself (it is the reference) */
+  alignment: AlignmentView | null;
+  diverged: Divergence | null;
   done: boolean;
 }
 
@@ -45,11 +78,27 @@ export type ToWorker =
   | { type: 'start'; spec: RunSpec; paused?: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
+  | { type: 'step' }
   | { type: 'model' };
+
+export interface RunInfo {
+  params: number;
+  seqLength: number;
+  metric: string;
+  /** where the metric stands with no learning: chance level for accuracies, 1 for NRMSE (predicting the mean), 0 for MSE */
+  reference: number;
+  higherIsBetter: boolean;
+  /** a chart point is reported every this many training batches (stream: task sequences) */
+  pointEvery: number;
+  config: TrainConfig;
+  backend: string;
+}
 
 export type FromWorker =
   | { type: 'catalogue'; catalogue: Catalogue }
-  | { type: 'started'; params: number; seqLength: number; metric: string; config: TrainConfig; backend: string }
+  | ({ type: 'started' } & RunInfo)
   | { type: 'progress'; progress: Progress }
+  /** between chart points: how far training is (so a slow run still shows it is moving) */
+  | { type: 'tick'; step: number }
   | { type: 'model'; text: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; name: string; message: string };

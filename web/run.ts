@@ -1,9 +1,11 @@
 /**
  * One playground run: the episodic Trainer (the same code as `onward train`) configured from the page's fields,
- * trained in time slices so the worker stays responsive, reporting what the page draws — the training loss and
- * metric, the held-out evaluation, the cost per time step, the learner's memory, and the network's predictions
- * against the target on a fresh sequence. No DOM, no worker API: the worker wires messages to it, and the Node
- * tests drive it directly.
+ * trained in slices so the worker stays responsive. At each chart point (a fixed share of the run, see
+ * schedule.ts) it reports what the page draws: the training loss and metric since the last point, the held-out
+ * evaluation (Trainer.evaluate, the library's own), the cost per time step, the learner's memory, the network's
+ * predictions against the target on a fresh sequence with its input and hidden states, the learner's traces, and
+ * its gradient's alignment with BPTT on a fresh batch. A run that diverges stops and says at which step. No DOM,
+ * no worker API: the worker wires messages to it, and the Node tests drive it directly.
  */
 import { ForwardPass } from '../src/model/forward.js';
 import { learnerTable, type Learner } from '../src/learners/index.js';
@@ -13,10 +15,13 @@ import type { LossSpec } from '../src/modules/loss.js';
 import type { ModuleCache } from '../src/modules/module.js';
 import { Rng } from '../src/core/rng.js';
 import { applyOverrides, defaultConfig, validateConfig, type TrainConfig } from '../src/train/config.js';
-import { Trainer } from '../src/train/trainer.js';
-import { taskTable } from '../src/tasks/index.js';
+import { learnerOptionsFor, Trainer } from '../src/train/trainer.js';
+import { createTask, presets as PRESETS, taskTable, type Task } from '../src/tasks/index.js';
+import { higherIsBetter } from '../src/tasks/task.js';
 import { unitModels } from '../src/units/index.js';
-import type { Catalogue, Progress, RunSpec, SequenceView } from './protocol.js';
+import { DivergenceWatch } from './divergence.js';
+import { AlignmentProbe, HiddenRecorder, inputRows, isSpiking, traceSizes } from './inside.js';
+import type { Catalogue, Divergence, Progress, RunInfo, RunSpec, SequenceView } from './protocol.js';
 
 /** what the page offers, read from the library's tables (new rows appear here by themselves) */
 export function catalogue(): Catalogue {
@@ -28,11 +33,21 @@ export function catalogue(): Catalogue {
     } catch {
       defaults = null; // a task whose ci preset cannot be made here is still listed; starting it shows why
     }
-    return { name: t.name, description: t.description, defaults };
+    // a preset is offered only when its task can be built here (seq-image's paper preset reads IDX files from disk)
+    const presets = PRESETS.filter((p) => {
+      try {
+        createTask(t.name, p, {});
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    return { name: t.name, description: t.description, presets, defaults };
   });
   const models = modelNames.map((name) => ({
     name,
     description: unitModels[name]?.description ?? 'the online-LRU paper\'s stack: encoder → [LayerNorm → LRU → GELU → GLU, residual] × layers → decoder',
+    spiking: isSpiking(name),
   }));
   const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models] }));
   return { tasks, models, learners };
@@ -53,15 +68,30 @@ export function resolveConfig(spec: RunSpec): TrainConfig {
   return validateConfig(config);
 }
 
+/** where a task's metric stands with no learning: chance for accuracies, 1 for NRMSE (the mean's), 0 for MSE */
+export function referenceLevel(task: Task): number {
+  if (task.metric === 'nrmse') return 1;
+  if (task.metric === 'mse') return 0;
+  if (task.loss.kind === 'ce') return 1 / task.loss.classes;
+  return 0.5; // bit accuracy of a regression onto 0/1 targets
+}
+
 /** what the worker drives: an episodic run (PlaygroundRun) or a stream (PlaygroundStream, stream-run.ts) */
 export interface Session {
   readonly config: TrainConfig;
+  /** training batches (stream: task sequences) done, of `steps` */
+  readonly step: number;
+  readonly steps: number;
+  /** complete, or stopped by a divergence */
   readonly done: boolean;
+  readonly diverged: Divergence | null;
   /** the backend, as name/dtype */
   readonly backend: string;
-  trainFor(ms: number): number;
-  progress(evaluate: boolean): Progress;
-  info(): { params: number; seqLength: number; metric: string; config: TrainConfig };
+  /** train until `ms` milliseconds have passed (at least one batch or sequence), step `until` is reached, or the run is done */
+  trainFor(ms: number, until?: number): number;
+  /** a chart point: what the page draws now */
+  progress(): Progress;
+  info(): Omit<RunInfo, 'pointEvery' | 'backend'>;
   modelText(): string;
 }
 
@@ -98,10 +128,14 @@ export class PlaygroundRun implements Session {
   private lossSum = 0;
   private valueSum = 0;
   private sinceReport = 0;
-  private lastEvalStep = -1;
   /** a forward pass of batch 1 for showing predictions, apart from the learner's own states */
   private readonly view: { fwd: ForwardPass; caches: ModuleCache[]; rng: Rng };
   private readonly recorder: SequenceRecorder;
+  private readonly hidden: HiddenRecorder;
+  private readonly watch = new DivergenceWatch();
+  /** alignment with BPTT on a fresh batch at each point (none for bptt: it is the reference) */
+  private readonly probe: AlignmentProbe | null;
+  private readonly alignRng: Rng;
 
   constructor(spec: RunSpec) {
     this.config = resolveConfig(spec);
@@ -112,53 +146,72 @@ export class PlaygroundRun implements Session {
     fwd.ctx.training = false;
     this.view = { fwd, caches: this.trainer.network.modules.map((m) => m.createCache(this.trainer.backend, 1)), rng: new Rng(this.config.seed + 7) };
     this.recorder = new SequenceRecorder(this.trainer.task.loss, this.trainer.task.outputSize);
+    this.hidden = new HiddenRecorder(this.trainer.network);
+    this.probe = this.config.learner === 'bptt' ? null : new AlignmentProbe(this.trainer.network, this.config.learner, learnerOptionsFor(this.config));
+    this.alignRng = new Rng(this.config.seed + 11);
+  }
+
+  get step(): number {
+    return this.trainer.step;
+  }
+
+  get steps(): number {
+    return this.config.steps;
+  }
+
+  get diverged(): Divergence | null {
+    return this.watch.diverged;
   }
 
   get done(): boolean {
-    return this.trainer.step >= this.config.steps;
+    return this.trainer.step >= this.steps || this.watch.diverged !== null;
   }
 
   get backend(): string {
     return `${this.trainer.backend.name}/${this.trainer.backend.dtype}`;
   }
 
-  /** train whole batches until `ms` milliseconds have passed (at least one batch) or the run is complete */
-  trainFor(ms: number): number {
+  trainFor(ms: number, until = Infinity): number {
     const start = performance.now();
     let n = 0;
-    while (!this.done) {
+    while (!this.done && this.trainer.step < until) {
       const t0 = performance.now();
-      const r = this.trainer.trainStep();
+      let r;
+      try {
+        r = this.trainer.trainStep();
+      } catch (e) {
+        if (this.watch.fromError(this.trainer.step + 1, e)) break;
+        throw e;
+      }
       this.trainMs += performance.now() - t0;
       this.trainedSteps++;
       this.lossSum += r.loss;
       this.valueSum += r.value;
       this.sinceReport++;
       n++;
+      if (this.watch.check(this.trainer.step, r.loss, r.value)) break;
       if (performance.now() - start >= ms) break;
     }
     return n;
   }
 
-  /** what the page draws now; evaluates on the held-out set when `evaluate` (or at the end) */
-  progress(evaluate: boolean): Progress {
+  progress(): Progress {
     const t = this.trainer;
     const T = t.task.seqLength;
-    let evalResult: Progress['eval'] = null;
-    if ((evaluate || this.done) && this.lastEvalStep !== t.step) {
-      const e = t.evaluate();
-      evalResult = { loss: e.loss, value: e.value };
-      this.lastEvalStep = t.step;
-    }
+    const finite = this.watch.diverged === null;
+    const e = finite ? t.evaluate() : null;
     const p: Progress = {
       step: t.step,
-      steps: this.config.steps,
+      steps: this.steps,
       loss: this.sinceReport > 0 ? this.lossSum / this.sinceReport : null,
       value: this.sinceReport > 0 ? this.valueSum / this.sinceReport : null,
-      eval: evalResult,
+      eval: e ? { loss: e.loss, value: e.value } : null,
       usPerStep: this.trainedSteps > 0 ? (this.trainMs * 1000) / (this.trainedSteps * T) : null,
       stateBytes: this.peakStateBytes(),
       sequence: this.sequence(),
+      inside: { layers: this.hidden.layers(), spiking: isSpiking(this.config.model), traces: traceSizes(t.learner) },
+      alignment: this.probe && finite ? this.probe.measure(t.task.batch(this.config.batch, this.alignRng)) : null,
+      diverged: this.watch.diverged,
       done: this.done,
     };
     this.lossSum = this.valueSum = this.sinceReport = 0;
@@ -166,21 +219,27 @@ export class PlaygroundRun implements Session {
     return p;
   }
 
-  /** the network's predictions on a fresh sequence of the task (batch 1), with the targets and the mask */
+  /** the network's predictions on a fresh sequence of the task (batch 1), with the targets, the mask, the input and the hidden states */
   sequence(): SequenceView {
     const t = this.trainer, { fwd, caches, rng } = this.view;
     const data = t.task.batch(1, rng);
     this.recorder.reset();
+    this.hidden.reset();
     fwd.resetStates();
     for (let s = 0; s < data.x.length; s++) {
       fwd.load(data.x[s]!);
       this.recorder.add(fwd.run(caches).data, data.target[s]!, data.mask[s]![0]!);
+      this.hidden.add(fwd.acts);
     }
-    return this.recorder.view();
+    return this.recorder.view(inputRows(data));
   }
 
-  info(): { params: number; seqLength: number; metric: string; config: TrainConfig } {
-    return { params: this.trainer.network.size, seqLength: this.trainer.task.seqLength, metric: this.trainer.task.metric, config: this.config };
+  info(): Omit<RunInfo, 'pointEvery' | 'backend'> {
+    const task = this.trainer.task;
+    return {
+      params: this.trainer.network.size, seqLength: task.seqLength, metric: task.metric, reference: referenceLevel(task),
+      higherIsBetter: higherIsBetter(task.metric), config: this.config,
+    };
   }
 
   /** the trained model, in the model-file format the command line reads */
@@ -230,10 +289,10 @@ export class SequenceRecorder {
     }
   }
 
-  view(): SequenceView {
+  view(input: number[][]): SequenceView {
     const { target, predicted, confidence, mask } = this;
     return this.loss.kind === 'ce'
-      ? { kind: 'ce', classes: this.loss.classes, groups: this.outputSize / this.loss.classes, target, predicted, confidence, mask }
-      : { kind: 'mse', outputs: this.outputSize, target, predicted, confidence: null, mask };
+      ? { kind: 'ce', classes: this.loss.classes, groups: this.outputSize / this.loss.classes, target, predicted, confidence, mask, input }
+      : { kind: 'mse', outputs: this.outputSize, target, predicted, confidence: null, mask, input };
   }
 }

@@ -3,16 +3,25 @@
  * OnlineStream (src/train/stream.ts) predicts each sample and then learns from it — the state is never reset, an
  * update comes every `updateEvery` samples (0 means once per task sequence length). What the page shows is
  * prequential: every prediction was made before the network learned from that sample's target, so the running
- * loss is an honest error on data it had not seen. The same model file comes out as in episode mode.
+ * loss and metric (the library's MetricAccumulator, with the task's metric) are honest errors on data it had not
+ * seen. The same model file comes out as in episode mode.
+ *
+ * The hidden states come from a shadow forward pass (no dropout, no perturbation) fed the same samples just before
+ * the stream takes each one, so it sees the same weights the stream's own forward pass sees, from the same start.
  */
+import type { ModuleCache } from '../src/modules/module.js';
+import { ForwardPass } from '../src/model/forward.js';
 import { Rng } from '../src/core/rng.js';
-import { modelConfigFor } from '../src/train/trainer.js';
+import { learnerOptionsFor, modelConfigFor } from '../src/train/trainer.js';
 import { MetricAccumulator } from '../src/train/metrics.js';
 import { OnlineStream } from '../src/train/stream.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { createTask, type Batch, type Task } from '../src/tasks/index.js';
-import { loadModelInto, resolveConfig, SequenceRecorder, trackPeakState, type Session } from './run.js';
-import type { Progress, RunSpec, SequenceView } from './protocol.js';
+import { higherIsBetter } from '../src/tasks/task.js';
+import { DivergenceWatch } from './divergence.js';
+import { AlignmentProbe, HiddenRecorder, inputRows, isSpiking, traceSizes } from './inside.js';
+import { loadModelInto, referenceLevel, resolveConfig, SequenceRecorder, trackPeakState, type Session } from './run.js';
+import type { Divergence, LayerTrace, Progress, RunInfo, RunSpec, SequenceView } from './protocol.js';
 
 export class PlaygroundStream implements Session {
   readonly config: TrainConfig;
@@ -26,9 +35,15 @@ export class PlaygroundStream implements Session {
   private readonly maskBuf = new Float64Array(1);
   private readonly metric: MetricAccumulator;
   private readonly recorder: SequenceRecorder;
-  private lastView: SequenceView | null = null;
+  private readonly hidden: HiddenRecorder;
+  private readonly shadow: { fwd: ForwardPass; caches: ModuleCache[] };
+  /** the last complete task sequence: what it showed, and its data (for the alignment) */
+  private last: { view: SequenceView; layers: LayerTrace[]; batch: Batch } | null = null;
   private readonly peakStateBytes: () => number;
+  private readonly watch = new DivergenceWatch();
+  private readonly probe: AlignmentProbe | null;
   private lossSum = 0;
+  private sequenceLoss = 0;
   private sequencesSinceReport = 0;
   private trainMs = 0;
   private samplesSinceReport = 0;
@@ -37,6 +52,7 @@ export class PlaygroundStream implements Session {
     this.config = resolveConfig(spec);
     const c = this.config;
     this.task = createTask(c.task, c.preset, c.taskSettings);
+    const learnerOptions = { ...learnerOptionsFor(c), batchSize: 1 };
     this.stream = new OnlineStream({
       model: modelConfigFor(c, this.task),
       learner: c.learner,
@@ -44,6 +60,7 @@ export class PlaygroundStream implements Session {
       updateEvery: c.updateEvery > 0 ? c.updateEvery : this.task.seqLength,
       seed: c.seed,
       window: c.window,
+      learnerOptions,
       backend: c.backend,
       dtype: c.dtype,
     });
@@ -51,61 +68,98 @@ export class PlaygroundStream implements Session {
     if (spec.modelText !== undefined) loadModelInto(this.stream.network, spec.modelText, spec.modelName ?? 'model file');
     this.rng = new Rng(c.seed + 2);
     this.batch = this.task.batch(1, this.rng);
-    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize);
+    this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
     this.recorder = new SequenceRecorder(this.task.loss, this.task.outputSize);
+    this.hidden = new HiddenRecorder(this.stream.network);
+    const fwd = new ForwardPass(this.stream.network, 1);
+    fwd.ctx.training = false;
+    this.shadow = { fwd, caches: this.stream.network.modules.map((m) => m.createCache(this.stream.backend, 1)) };
+    this.probe = c.learner === 'bptt' ? null : new AlignmentProbe(this.stream.network, c.learner, learnerOptions);
+  }
+
+  get step(): number {
+    return this.sequences;
+  }
+
+  get steps(): number {
+    return this.config.steps;
+  }
+
+  get diverged(): Divergence | null {
+    return this.watch.diverged;
   }
 
   get done(): boolean {
-    return this.sequences >= this.config.steps;
+    return this.sequences >= this.steps || this.watch.diverged !== null;
   }
 
   get backend(): string {
     return `${this.stream.backend.name}/${this.stream.backend.dtype}`;
   }
 
-  /** feed samples until `ms` milliseconds have passed (at least one task sequence's worth) or the stream is complete */
-  trainFor(ms: number): number {
+  /** feed samples until `ms` milliseconds have passed (at least one task sequence's worth), `until` sequences are done, or the stream is complete */
+  trainFor(ms: number, until = Infinity): number {
     const start = performance.now();
     const T = this.task.seqLength;
-    let n = 0;
-    while (!this.done) {
+    let n = 0, learnMs = 0;
+    while (!this.done && this.sequences < until) {
       const { x, target, mask } = this.batch;
       const t = this.t;
       this.maskBuf[0] = mask[t]![0]!;
-      const r = this.stream.push(x[t]!, target[t]!, this.maskBuf[0]);
-      this.lossSum += r.loss;
+      this.shadow.fwd.load(x[t]!);
+      this.shadow.fwd.run(this.shadow.caches);
+      this.hidden.add(this.shadow.fwd.acts);
+      const t0 = performance.now();
+      let r;
+      try {
+        r = this.stream.push(x[t]!, target[t]!, this.maskBuf[0]);
+      } catch (e) {
+        if (this.watch.fromError(this.sequences + 1, e)) break;
+        throw e;
+      }
+      learnMs += performance.now() - t0;
+      this.sequenceLoss += r.loss;
       this.metric.add(1, r.prediction, target[t]!, this.maskBuf);
       this.recorder.add(r.prediction, target[t]!, this.maskBuf[0]);
       this.samplesSinceReport++;
       n++;
       if (++this.t === T) {
         // the next task sequence follows at once: the network's state carries on, nothing is reset
-        this.lastView = this.recorder.view();
+        this.last = { view: this.recorder.view(inputRows(this.batch)), layers: this.hidden.layers(), batch: this.batch };
         this.recorder.reset();
+        this.hidden.reset();
         this.batch = this.task.batch(1, this.rng);
         this.t = 0;
         this.sequences++;
         this.sequencesSinceReport++;
-        if (n >= T && performance.now() - start >= ms) break;
+        this.lossSum += this.sequenceLoss;
+        const diverged = this.watch.check(this.sequences, this.sequenceLoss, this.metric.value());
+        this.sequenceLoss = 0;
+        if (diverged || (n >= T && performance.now() - start >= ms)) break;
       }
     }
-    this.trainMs += performance.now() - start;
+    this.trainMs += learnMs;
     return n;
   }
 
-  progress(_evaluate: boolean): Progress {
+  progress(): Progress {
     const seqs = this.sequencesSinceReport;
     // the loss per task sequence and the metric of the predictions since the last report (made before learning)
     const online = seqs > 0 ? { loss: this.lossSum / seqs, value: this.metric.value() } : null;
+    const finite = this.watch.diverged === null;
     const p: Progress = {
       step: this.sequences,
-      steps: this.config.steps,
+      steps: this.steps,
       loss: online?.loss ?? null,
       value: online?.value ?? null,
       eval: online,
       usPerStep: this.samplesSinceReport > 0 ? (this.trainMs * 1000) / this.samplesSinceReport : null,
       stateBytes: this.peakStateBytes(),
-      sequence: this.lastView ?? this.recorder.view(),
+      sequence: this.last?.view ?? this.recorder.view(inputRows(this.batch)),
+      inside: { layers: this.last?.layers ?? this.hidden.layers(), spiking: isSpiking(this.config.model), traces: traceSizes(this.stream.learner) },
+      // the learner's gradient on the last task sequence (from zero state, the weights as they are now) against BPTT's
+      alignment: this.probe && this.last && finite ? this.probe.measure(this.last.batch) : null,
+      diverged: this.watch.diverged,
       done: this.done,
     };
     if (seqs > 0) {
@@ -117,8 +171,11 @@ export class PlaygroundStream implements Session {
     return p;
   }
 
-  info(): { params: number; seqLength: number; metric: string; config: TrainConfig } {
-    return { params: this.stream.network.size, seqLength: this.task.seqLength, metric: this.task.metric, config: this.config };
+  info(): Omit<RunInfo, 'pointEvery' | 'backend'> {
+    return {
+      params: this.stream.network.size, seqLength: this.task.seqLength, metric: this.task.metric, reference: referenceLevel(this.task),
+      higherIsBetter: higherIsBetter(this.task.metric), config: this.config,
+    };
   }
 
   modelText(): string {

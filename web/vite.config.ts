@@ -35,6 +35,7 @@ export default defineConfig({
   base: './',
   logLevel: 'warn',
   plugins: [browserOnly()],
-  worker: { format: 'es', plugins: () => [browserOnly()] },
-  build: { outDir: resolve(root, 'dist', 'web'), emptyOutDir: true, target: 'es2022', reportCompressedSize: false },
+  // keepNames: the bundle keeps class names, so an error's type reads as itself, not as a minified letter
+  worker: { format: 'es', plugins: () => [browserOnly()], rolldownOptions: { output: { keepNames: true } } },
+  build: { rolldownOptions: { output: { keepNames: true } }, outDir: resolve(root, 'dist', 'web'), emptyOutDir: true, target: 'es2022', reportCompressedSize: false },
 });

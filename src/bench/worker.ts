@@ -1,5 +1,6 @@
 /**
- * The bench worker thread: receives run specs one at a time, runs each, and posts its records back.
+ * The bench worker thread (threads.ts starts it, for the local pool and for queue workers alike): receives
+ * run specs one at a time, runs each, and posts its records back.
  * Messages out: {type: 'probe', probing} around the cost estimate, {type: 'record', record} as records come,
  * then {type: 'done'} or {type: 'error', error, message}.
  */

@@ -5,10 +5,12 @@
  * (e.g. 'leaky:norec') builds it without recurrent synapses.
  */
 import { TsBackend } from '../backend/ts.js';
-import { learnerTable } from '../learners/index.js';
+import { learnerTable, type LearnerInfo } from '../learners/index.js';
+import { appliedIndices, claimApplies, describeClaim, scopeIndices } from '../learners/claims.js';
 import { Network, type ModelConfig } from '../model/network.js';
-import { cosine, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from './oracle.js';
+import { checkClaim, cosine, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from './oracle.js';
 
+/** one learner's alignment with BPTT on one parameter group (informational: the claims are judged elsewhere) */
 export interface GradcheckRow {
   model: string;
   learner: string;
@@ -18,7 +20,27 @@ export interface GradcheckRow {
   cosine: number;
   /** ‖g‖ / ‖g_reference‖ */
   normRatio: number;
+  /** an exactness claim of the row covers every parameter of this group on this model */
   exact: boolean;
+}
+
+/** one comparison of one exactness claim of one learner row on one unit model */
+export interface ClaimResult {
+  learner: string;
+  model: string;
+  /** the claim in words: 'top layer and above, recurrent off' */
+  claim: string;
+  span: string;
+  relErr: number;
+  tolerance: number;
+  pass: boolean;
+}
+
+export interface GradcheckReport {
+  /** every claim of every (selected) row, on every (selected) model it states */
+  checks: ClaimResult[];
+  /** every learner against BPTT per layer: relative error, cosine, norm ratio */
+  alignment: GradcheckRow[];
 }
 
 export interface GradcheckOptions {
@@ -34,6 +56,8 @@ export interface GradcheckOptions {
    * exactness check needs) and the mean cosine and norm ratio (what alignment comparisons need)
    */
   seeds?: number;
+  /** the learner rows to check (default: the learner table) — tests hand in deliberately wrong rows */
+  table?: readonly LearnerInfo[];
 }
 
 /** parameter groups by layer: 'layers.0', 'layers.1', …, 'readout', and 'all' (indices into the flat store) */
@@ -61,9 +85,40 @@ export function compare(g: ArrayLike<number>, ref: ArrayLike<number>): { relErr:
 
 export const pick = (v: Float64Array, idx: number[]): number[] => idx.map((i) => v[i]!);
 
-export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
+export function gradcheck(options: GradcheckOptions = {}): GradcheckReport {
+  return { checks: claimChecks(options), alignment: alignment(options) };
+}
+
+/** the unit models to look at: --models without ':norec' variants, or every model of the row */
+function unitsOf(options: GradcheckOptions): Set<string> | null {
+  return options.models ? new Set(options.models.map((m) => m.split(':')[0]!)) : null;
+}
+
+/** every claim of every selected row on every selected model it holds on, over `seeds` random networks */
+export function claimChecks(options: GradcheckOptions = {}): ClaimResult[] {
+  const { seeds = 1, seed = 0, T = 6, B = 2, layers = 2, hidden = 4 } = options;
+  const table = options.table ?? learnerTable, units = unitsOf(options);
+  const out: ClaimResult[] = [];
+  for (const info of table) {
+    if (options.learners && !options.learners.includes(info.name)) continue;
+    for (const claim of info.claims) {
+      for (const model of claim.when.models ?? info.models) {
+        if (!info.models.includes(model) || (units && !units.has(model))) continue;
+        const runs = Array.from({ length: seeds }, (_, k) => checkClaim(info, claim, model, { T, B, layers, hidden, seed: seed + 10 * k }));
+        runs[0]!.forEach((c, i) => {
+          const worst = runs.reduce((w, run) => (run[i]!.relErr > w.relErr || !run[i]!.pass ? run[i]! : w), c);
+          out.push({ learner: info.name, model, claim: describeClaim(claim), span: c.span, relErr: worst.relErr, tolerance: c.tolerance, pass: runs.every((run) => run[i]!.pass) });
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** every learner against BPTT (and BPTT against finite differences) per parameter group, masked weights excluded */
+export function alignment(options: GradcheckOptions = {}): GradcheckRow[] {
   const { seeds = 1, seed = 0 } = options;
-  const runs = Array.from({ length: seeds }, (_, k) => gradcheckOnce({ ...options, seed: seed + 10 * k }));
+  const runs = Array.from({ length: seeds }, (_, k) => alignmentOnce({ ...options, seed: seed + 10 * k }));
   if (seeds === 1) return runs[0]!;
   // the same rows in the same order for every seed: merge them
   return runs[0]!.map((row, r) => ({
@@ -74,8 +129,9 @@ export function gradcheck(options: GradcheckOptions = {}): GradcheckRow[] {
   }));
 }
 
-function gradcheckOnce(options: GradcheckOptions): GradcheckRow[] {
+function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
   const { layers = 2, hidden = 4, T = 6, B = 2, seed = 0 } = options;
+  const table = options.table ?? learnerTable;
   const models = options.models ?? ['rnn', 'gru', 'lstm', 'leaky', 'leaky:norec', 'lru'];
   const rows: GradcheckRow[] = [];
   for (const model of models) {
@@ -86,18 +142,22 @@ function gradcheckOnce(options: GradcheckOptions): GradcheckRow[] {
     };
     const net = new Network(config, new TsBackend('float64'), seed + 1);
     const seq = randomSequence(net, T, B, seed + 2);
+    const applied = new Set(appliedIndices(net));
+    const groups = parameterGroups(net).map((g) => ({ ...g, index: g.index.filter((k) => applied.has(k)) }));
     const bptt = learnerGradient('bptt', net, seq, B);
     const fd = finiteDifferenceGradient(net, seq, B);
-    for (const g of parameterGroups(net)) {
-      rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...compare(pick(bptt, g.index), pick(fd, g.index)), exact: true });
+    for (const g of groups) {
+      rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...compare(pick(bptt, g.index), pick(fd, g.index)), exact: false });
     }
-    for (const info of learnerTable) {
+    for (const info of table) {
       if (info.name === 'bptt' || !info.models.includes(unit)) continue;
       if (options.learners && !options.learners.includes(info.name)) continue;
+      // the parameters some claim of the row covers on this model
+      const claimed = new Set(info.claims.filter((c) => !c.options && (c.against ?? 'bptt') === 'bptt' && claimApplies(c, info.models, config)).flatMap((c) => scopeIndices(net, c.params)));
       // tbptt is shown with a window shorter than the sequence, where it is biased
-      const g = learnerGradient(info.name, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
-      for (const grp of parameterGroups(net)) {
-        rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', ...compare(pick(g, grp.index), pick(bptt, grp.index)), exact: info.exact });
+      const gr = learnerGradient(info, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
+      for (const grp of groups) {
+        rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', ...compare(pick(gr, grp.index), pick(bptt, grp.index)), exact: grp.index.length > 0 && grp.index.every((k) => claimed.has(k)) });
       }
     }
   }

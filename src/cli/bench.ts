@@ -2,16 +2,39 @@
  * `onward bench [--suite ci|paper] [--learners a,b] [--tasks x,y] [--seeds N] [--steps N] [--budget MACS|none] [--out DIR] [--workers N]`:
  * every learner on every task, side by side → DIR/results.jsonl, DIR/report.md and SVG charts. Rerunning
  * it finishes only the runs the results file does not hold yet.
+ *
+ * `--queue redis://[:password@]HOST[:PORT][/DB]`: the runs become jobs on that Redis server for `onward worker`
+ * processes anywhere; this process works on them too (`--workers` threads) unless `--collect` is given, and
+ * writes the same results, report and charts. `--status`: the progress of the sweeps on the queue.
  */
 import { ConfigError } from '../core/errors.js';
 import { runBench } from '../bench/bench.js';
+import { parseQueueUrl, queueStatus, redactCommand, statusText } from '../bench/queue.js';
 import { parse } from './args.js';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values } = parse('bench', argv, {
     suite: { type: 'string' }, learners: { type: 'string' }, tasks: { type: 'string' }, seeds: { type: 'string' },
     steps: { type: 'string' }, budget: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },
+    queue: { type: 'string' }, collect: { type: 'boolean' }, status: { type: 'boolean' }, 'lock-seconds': { type: 'string' },
   });
+  const queueUrl = typeof values.queue === 'string' ? values.queue : undefined;
+  if (queueUrl === undefined && (values.collect || values.status || values['lock-seconds'] !== undefined)) {
+    throw new ConfigError('--collect, --status and --lock-seconds work on a queue: pass --queue redis://HOST:PORT[/DB] too');
+  }
+  if (queueUrl !== undefined) {
+    const url = parseQueueUrl(queueUrl);
+    process.title = `onward bench --queue ${url.display}`;
+  }
+  if (queueUrl !== undefined && values.status) {
+    const status = await queueStatus(queueUrl);
+    console.log(values.json ? JSON.stringify(status) : statusText(status));
+    return;
+  }
+  const lockSeconds = values['lock-seconds'] === undefined ? undefined : Number(values['lock-seconds']);
+  if (lockSeconds !== undefined && !(Number.isFinite(lockSeconds) && lockSeconds > 0)) {
+    throw new ConfigError(`--lock-seconds must be a positive number, got '${String(values['lock-seconds'])}'`);
+  }
   const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
   const count = (flag: string, v: unknown): number | undefined => {
     if (typeof v !== 'string') return undefined;
@@ -32,7 +55,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const started = performance.now();
   const outcome = await runBench({
     suite, learners: list(values.learners), tasks: list(values.tasks), seeds: count('seeds', values.seeds), steps: count('steps', values.steps), budget: budget(values.budget),
-    workers: count('workers', values.workers), out, command: ['onward', 'bench', ...argv].join(' '),
+    workers: count('workers', values.workers), out, command: ['onward', 'bench', ...redactCommand(argv)].join(' '),
+    queue: queueUrl === undefined ? undefined : { url: queueUrl, collect: values.collect === true, lockSeconds, onLog: (line) => { if (!quiet) console.error(line); } },
     onProgress: (e) => {
       if (quiet) return;
       const { task, model, learner, seed } = e.spec;

@@ -7,6 +7,7 @@ import { gradCommand, gradcheckCommand } from './grad.js';
 import { listCommand } from './list.js';
 import { dataCommand } from './data.js';
 import { playgroundCommand } from './playground.js';
+import { workerCommand } from './worker.js';
 
 const HELP = `onward — train recurrent networks online
 
@@ -19,6 +20,8 @@ commands:
   gradcheck [--models ...] [--learners ...]        every learner against BPTT, BPTT against finite differences
   bench [--suite ci|paper] [--learners a,b] [--tasks x,y] [--seeds N] [--budget MACS|none] [--out DIR] [--workers N]
                                                    every learner on every task: results.jsonl, report.md, SVG charts
+       [--queue redis://HOST:PORT [--collect | --status]]   … as jobs on a Redis queue, for workers on many machines
+  worker --queue redis://HOST:PORT [--concurrency N] take bench runs from the queue (any machine)
   perf --kernels | --learners [--json]             kernel GFLOP/s; time, memory and MACs per step per learner
   data --task NAME [--n N] [--seed S]              generated samples with their readable form
   list [--json]                                    tasks, models, learners
@@ -37,6 +40,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   perf: perfCommand,
   playground: playgroundCommand,
   bench: benchCommand,
+  worker: workerCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,8 @@
  * `onward playground [--port N] [--rebuild]`: serve the browser playground (dist/web, built from web/ by Vite) on
  * 127.0.0.1 with a small static file server. The page trains in the browser; this server only hands out files.
  * The build comes from `npm install` (npm run build:web); when it is missing (or with --rebuild) it is made here,
- * if Vite is installed.
+ * if Vite is installed. Every response carries the cross-origin isolation headers (COOP same-origin, COEP
+ * require-corp), so the page is `crossOriginIsolated` and may use SharedArrayBuffer and wasm threads.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -16,6 +17,13 @@ import { parse } from './args.js';
 /** the package root: this file is src/cli/playground.ts or dist/cli/playground.js */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const playgroundDir = join(packageRoot, 'dist', 'web');
+
+/** cross-origin isolation: the page and its workers may share memory (SharedArrayBuffer, wasm threads) */
+export const isolationHeaders: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -71,6 +79,7 @@ export function servePlayground(dir: string, port: number): Promise<{ server: Se
       'Content-Length': body.length,
       'Cache-Control': 'no-cache',
       'X-Content-Type-Options': 'nosniff',
+      ...isolationHeaders,
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   });

@@ -2,166 +2,274 @@
 import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
-import type { Learner, LearnerInfo, LearnerOptions } from './learner.js';
-import { createDeepEprop } from './deep-eprop.js';
-import { TraceLearner } from './eprop.js';
+import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './learner.js';
+import type { ExactnessClaim } from './claims.js';
+import { createDeepEprop, deepEpropRecipe } from './deep-eprop.js';
+import { compose } from './compose.js';
+import { epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
 import { createAnp } from './anp.js';
 import { createNp } from './np.js';
-import { OnlineLruLearner } from './online-lru.js';
+import { lruRow, spatialRecipe, truncated1Recipe } from './online-lru.js';
 import { createOstl } from './ostl.js';
-import { OsttpLearner } from './osttp.js';
-import { RtrlLearner } from './rtrl.js';
+import { OsttpLearner, osttpRecipe } from './osttp.js';
+import { RtrlLearner, rtrlRecipe } from './rtrl.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
 
-export type { Learner, LearnerInfo, LearnerOptions, LearnerState } from './learner.js';
+export type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions, LearnerState } from './learner.js';
+export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
+export type { Recipe, SignalKind, TraceKind } from './compose.js';
 
 const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid'] as const;
 const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, 'lru'] as const;
 const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking] as const;
 /** perturbation learners need modules that expose their preactivations: the recurrent-layer stacks */
-const unitStacks = ['rnn', 'gru', 'lstm', 'egru'] as const;
+
+/** float64 relative error within which an exact rule must meet BPTT (rounding of a different summation order) */
+const EXACT = 1e-9;
+
+/** BPTT checked against central finite differences: the models whose derivative is the true one (no surrogate) */
+const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'lru'] as const;
+
+const readoutExact: ExactnessClaim = {
+  params: 'readout', when: {}, tolerance: EXACT,
+  reason: 'the readout above the top recurrent layer has no path through time: its VJP at each step is its whole gradient',
+};
+/** e-prop's per-layer traces (diag, snap1) × the signal backpropagated at time t */
+const layerLocalExact: ExactnessClaim[] = [
+  { params: 'all', when: { layers: 1, recurrent: false, models: units }, tolerance: EXACT,
+    reason: 'without recurrent synapses the state Jacobian is each unit\'s own ∂f/∂s: the traces are the layer\'s RTRL sensitivities' },
+  { params: 'top', when: { recurrent: false }, tolerance: EXACT,
+    reason: 'the top layer\'s traces are exact without recurrent synapses and its signal has no path through time above it' },
+  readoutExact,
+];
+
+const unitStacks = units;
+
+const seedOption: LearnerOptionInfo = { name: 'seed', default: 0, description: 'the learner\'s own generator (dropout masks, perturbations, fixed random matrices)' };
+const windowOption: LearnerOptionInfo = { name: 'window', description: 'the truncation window k (steps per backward sweep)' };
+const perturbationOptions: LearnerOptionInfo[] = [
+  seedOption,
+  { name: 'noise', default: 1e-3, description: 'the noise scale σ' },
+  { name: 'decorrelationRate', default: 0, description: 'decorrelated models: the rate λ of the decorrelation rule (0: D fixed)' },
+];
+const osttpOptions: LearnerOptionInfo[] = [
+  seedOption,
+  { name: 'projection', default: 'centered', description: '\'centered\' (rows of zero mean) or \'raw\' (DRTP as published) target projection' },
+  { name: 'targetTiming', default: 'scored', description: 'project the target at scored steps only, or at \'every-step\'' },
+];
+
+/** the reason a row refuses each of the given models */
+const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
+const lruTraceRow = (why: string) => refuse(why, units);
+const perturbationRefusals = {
+  lru: 'every module must hand its preactivations to the perturbation hook; the LRU stack\'s LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)',
+};
 
 export const learnerTable: readonly LearnerInfo[] = [
   {
     name: 'bptt',
     description: 'backpropagation through time over the whole sequence (the reference)',
     exact: true,
+    claims: [{ params: 'all', when: { models: smooth }, against: 'finite-differences', tolerance: 1e-6, reason: 'the chain rule run backward over every stored step; checked against central differences where the derivative is the true one (no surrogate)' }],
+    reverse: true,
     models: gated,
     create: (net, o) => new BpttLearner(net, o),
+    options: [seedOption],
   },
   {
     name: 'tbptt',
     description: 'truncated BPTT: a backward sweep every k steps (--set window=k), no credit across windows',
     exact: false,
+    claims: [{ params: 'all', when: {}, options: { window: 1_000_000 }, tolerance: 0, reason: 'a window at least as long as the sequence is one backward sweep: bptt, bit for bit' }],
+    reverse: true,
     models: gated,
     create: createTbptt,
+    options: [seedOption, windowOption],
   },
   {
     name: 'bptt-detached',
     description: 'BPTT with the state detached every step (tbptt with window 1): the "BP" baseline of the perturbation paper\'s code',
     exact: false,
+    claims: [readoutExact],
+    reverse: true,
     instantaneous: true,
-    // not on the leaky unit: the contract's Mackey-Glass check (30 updates) is too short for its slow state
-    models: ['rnn', 'gru', 'lstm', 'egru', 'lru'],
+    models: gated,
     create: (net, o) => new BpttLearner(net, o, 'bptt-detached', 1),
+    options: [seedOption],
   },
   {
     name: 'rtrl',
     description: 'real-time recurrent learning: exact, full influence matrices carried forward, O(n⁴) per step',
     exact: true,
+    claims: [{ params: 'all', when: {}, tolerance: EXACT, reason: 'forward-mode differentiation of the whole network: the influence of every parameter carried forward exactly' }],
     models: gated,
     create: (net, o) => new RtrlLearner(net, o),
+    recipe: rtrlRecipe,
+    options: [seedOption],
   },
   {
     name: 'deep-rtrl',
     description: 'rtrl on a stack: influence carried across layers (the same rule as rtrl, named as in the papers)',
     exact: true,
+    claims: [{ params: 'all', when: {}, tolerance: EXACT, reason: 'the full influence carried across layers (rtrl)' }],
     models: gated,
     create: (net, o) => new RtrlLearner(net, o, 'deep-rtrl'),
+    recipe: rtrlRecipe,
+    aliasOf: 'rtrl',
+    options: [seedOption],
   },
   {
     name: 'sparse-rtrl',
     description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
     exact: true,
+    claims: [
+      { params: 'all', when: {}, against: 'rtrl', tolerance: 0, reason: 'rtrl with exact zeros skipped: the same products in the same order' },
+      { params: 'all', when: {}, tolerance: EXACT, reason: 'it is rtrl' },
+    ],
     models: units,
     create: (net, o) => new SparseRtrlLearner(net, o),
+    refusals: { lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)' },
+    options: [seedOption],
   },
   {
     name: 'deep-eprop',
     description: 'deep e-prop (Millidge 2025): traces carried up the stack through the inter-layer Jacobians, each unit\'s own ∂f/∂s within a layer, signal at the top',
     exact: false,
+    claims: [{ params: 'all', when: { recurrent: false }, tolerance: EXACT, reason: 'on diagonal layers (no recurrent synapses; LRU) the dropped path W_hh·dy_{t−1}/dθ is zero and the inter-layer Jacobians are carried exactly' }],
     models: gated,
     create: createDeepEprop,
+    recipe: deepEpropRecipe,
+    options: [seedOption],
   },
   {
     name: 'online-lru',
     description: 'online LRU (Zucchet et al. 2023): exact elementwise traces in each LRU layer × the error backpropagated at time t only',
     exact: false,
+    claims: [{ params: 'top', when: {}, tolerance: EXACT, reason: 'the LRU recurrence is elementwise, so its traces are exact; only credit through a later step of a higher layer is dropped' }],
     models: ['lru'],
-    create: (net, o) => new OnlineLruLearner(net, o, 'online-lru', 'online'),
+    create: lruRow('online-lru', epropRecipe),
+    recipe: epropRecipe,
+    refusals: lruTraceRow('the online-LRU paper\'s name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row \'eprop\''),
+    options: [seedOption],
   },
   {
     name: 'spatial',
     description: 'online-lru without temporal credit: λ gets no gradient, B and γ their instantaneous one (paper baseline)',
     exact: false,
+    claims: [readoutExact],
     models: ['lru'],
-    create: (net, o) => new OnlineLruLearner(net, o, 'spatial', 'spatial'),
+    create: lruRow('spatial', spatialRecipe),
+    recipe: spatialRecipe,
+    refusals: lruTraceRow('a baseline defined on the LRU\'s parameters (λ gets no gradient, B and γ their instantaneous one); a unit model has no λ to freeze'),
+    options: [seedOption],
   },
   {
     name: 'truncated1',
     description: 'online-lru with one-step truncated traces (paper baseline)',
     exact: false,
+    claims: [readoutExact],
     models: ['lru'],
-    create: (net, o) => new OnlineLruLearner(net, o, 'truncated1', 'truncated1'),
+    create: lruRow('truncated1', truncated1Recipe),
+    recipe: truncated1Recipe,
+    refusals: lruTraceRow('a baseline defined on the LRU\'s traces (e^λ := h_{t−1}, e^γ := B x_t, e^B from x_t only); a unit model\'s traces have no such form'),
+    options: [seedOption],
   },
   {
     name: 'eprop',
     description: 'e-prop (Bellec et al. 2020): per-synapse eligibility traces (each unit\'s own ∂f/∂s) × the error backpropagated at time t only',
     exact: false,
-    models: units,
-    create: (net, o) => new TraceLearner(net, o, 'eprop', 'diag', 'backprop'),
+    claims: layerLocalExact,
+    models: gated,
+    create: (net, o) => compose('eprop', net, o, epropRecipe),
+    recipe: epropRecipe,
+    options: [seedOption],
   },
   {
     name: 'ostl',
     description: 'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
     exact: false,
-    models: units,
+    claims: layerLocalExact,
+    models: gated,
     create: createOstl,
+    recipe: epropRecipe,
+    aliasOf: 'eprop',
+    options: [seedOption],
   },
   {
     name: 'osttp',
     description: 'OSTTP (Ortner et al. 2023): OSTL traces × fixed random projections of the target (DRTP) in hidden layers; no weight transport, no update locking',
     exact: false,
-    models: units,
+    claims: [{ ...readoutExact, when: { models: units }, reason: 'the output layer learns from its own error at each step: BPTT\'s readout gradient' }],
+    models: gated,
     create: (net, o) => new OsttpLearner(net, o),
+    recipe: osttpRecipe,
+    options: osttpOptions,
   },
   {
     name: 'eprop-random',
     description: 'e-prop with random feedback: eligibility traces × the output error through fixed random matrices (no weight transport)',
     exact: false,
-    models: units,
-    create: (net, o) => new TraceLearner(net, o, 'eprop-random', 'diag', 'random-feedback'),
+    claims: [readoutExact],
+    models: gated,
+    create: (net, o) => compose('eprop-random', net, o, epropRandomRecipe),
+    recipe: epropRandomRecipe,
+    options: [seedOption],
   },
   {
     name: 'snap1',
     description: 'SnAp-1 (Menick et al. 2021): traces through the diagonal of the full state Jacobian × the error backpropagated at time t',
     exact: false,
-    models: units,
-    create: (net, o) => new TraceLearner(net, o, 'snap1', 'snap1', 'backprop'),
+    claims: [...layerLocalExact, { params: 'all', when: { layers: 1, hidden: 1, models: units }, tolerance: EXACT, reason: 'for one unit the diagonal of the state Jacobian is the whole Jacobian' }],
+    models: gated,
+    create: (net, o) => compose('snap1', net, o, snap1Recipe),
+    recipe: snap1Recipe,
+    options: [seedOption],
   },
   {
     name: 'wp',
     description: 'weight perturbation: a noisy forward pass with perturbed weights, gradient ≈ δL·noise/σ² (forward passes only)',
     exact: false,
+    claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: unitStacks.filter((m) => m !== 'leaky'),
     create: createWp,
+    refusals: { ...perturbationRefusals, leaky: 'measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract\'s 300 Mackey-Glass updates' },
+    options: perturbationOptions,
   },
   {
     name: 'np',
     description: 'node perturbation: noise on the preactivations, gradient ≈ δL·noise/σ² × clean inputs (forward passes only)',
     exact: false,
+    claims: [],
     instantaneous: true,
     models: unitStacks,
     create: createNp,
+    refusals: perturbationRefusals,
+    options: perturbationOptions,
   },
   {
     name: 'anp',
     description: 'activity-based node perturbation per step: the measured preactivation change, normalised (forward passes only)',
     exact: false,
+    claims: [],
     instantaneous: true,
     models: unitStacks,
     create: createAnp,
+    refusals: perturbationRefusals,
+    options: perturbationOptions,
   },
   {
     name: 'tanp',
     description: 'activity-based node perturbation in time: the noisy pass keeps its own state, noise carried through the recurrence',
     exact: false,
+    claims: [],
     instantaneous: true,
     models: unitStacks,
     create: createTanp,
+    refusals: perturbationRefusals,
+    options: perturbationOptions,
   },
 ];
 
@@ -171,11 +279,18 @@ export function learnerInfo(name: string): LearnerInfo {
   return info;
 }
 
-/** refuse a learner × model pair the learner does not support, naming what it does support */
+/** why a learner does not run on a model (its row's stated reason), or null when it does */
+export function refusalReason(info: LearnerInfo, model: string): string | null {
+  if (info.models.includes(model)) return null;
+  return info.refusals?.[model] ?? `'${model}' is not among the models it supports`;
+}
+
+/** refuse a learner × model pair the learner does not support, with the row's reason and what it does support */
 export function checkSupport(info: LearnerInfo, model: string): void {
-  if (!info.models.includes(model)) {
+  const reason = refusalReason(info, model);
+  if (reason !== null) {
     const others = learnerTable.filter((l) => l.models.includes(model)).map((l) => l.name);
-    throw new UnsupportedError(`learner '${info.name}' does not support model '${model}'; it supports: ${info.models.join(', ')}` +
+    throw new UnsupportedError(`learner '${info.name}' does not support model '${model}': ${reason}; it supports: ${info.models.join(', ')}` +
       (others.length ? `; learners for '${model}': ${others.join(', ')}` : ''));
   }
 }

@@ -11,6 +11,8 @@
 import type { Buf } from '../backend/backend.js';
 import type { RngState } from '../core/rng.js';
 import type { Network } from '../model/network.js';
+import type { ExactnessClaim } from './claims.js';
+import type { Recipe } from './compose.js';
 
 export interface LearnerState {
   /** recurrent states per recurrent module, flattened */
@@ -55,11 +57,30 @@ export interface LearnerOptions {
   decorrelationRate?: number;
 }
 
+/** one option a learner reads from LearnerOptions, with its default (undefined: required) */
+export interface LearnerOptionInfo {
+  name: keyof LearnerOptions;
+  default?: number | string;
+  description: string;
+}
+
 export interface LearnerInfo {
   name: string;
   description: string;
-  /** exact: equals BPTT's gradient over the same steps */
+  /** exact: equals BPTT's gradient over the same steps on every parameter of every model it supports */
   exact: boolean;
+  /** where it is exact (model conditions, which parameters), checked by check/oracle.ts checkClaim */
+  claims: readonly ExactnessClaim[];
+  /** trace × signal of a composed row (learners/compose.ts); absent for bptt and the perturbation learners */
+  recipe?: Recipe;
+  /** the row is another row under the name of its paper (the same recipe and options) */
+  aliasOf?: string;
+  /** the options it reads beyond the batch size */
+  options?: readonly LearnerOptionInfo[];
+  /** by model: the reason the row does not run on it */
+  refusals?: Readonly<Record<string, string>>;
+  /** the gradient comes from a reverse sweep over stored steps at flush (bptt family), not step by step */
+  reverse?: boolean;
   /** unit models it supports */
   models: readonly string[];
   /** credit stays within a time step (no temporal credit assignment): it cannot learn tasks that need memory of errors */

@@ -14,10 +14,9 @@
  * Initialisation (paper code, rec_init.py): |λ| uniform on the annulus [r_min, r_max] by area, phase
  * uniform in [0, max_phase), γ = √(1 − |λ|²), B ~ N(0, 1/(2H)), C ~ N(0, 1/N), D ~ N(0, 1).
  *
- * The layer provides BPTT (backward with a carry through λ), full RTRL (tangent), and the per-sample
- * eligibility traces of the online rule (see learners/online-lru.ts), which are exact for this layer because
- * its recurrence is elementwise:
- *   e^λ_t = λ e^λ_{t−1} + h_{t−1},  e^γ_t = λ e^γ_{t−1} + B x_t,  e^B_t[i,j] = λ_i e^B_{t−1}[i,j] + γ_i x_t[j].
+ * The layer provides its VJP (backward, with a carry through λ; and at one step without the carry, split
+ * into the output path, the input path and the recurrence's parameters) and its JVP (tangent). Rules that
+ * carry sensitivities of their own (learners/traces/lru.ts) read its parameter and gradient views.
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
@@ -56,7 +55,7 @@ interface LruState extends RecurrentState {
   scratch: Buf;
 }
 
-interface LruCarry extends RecurrentCarry {
+export interface LruCarry extends RecurrentCarry {
   dh: Buf;
   dbx: Buf;
   tmp: Buf;
@@ -81,23 +80,6 @@ export interface LruInfluence extends Influence {
   nextImIn: Buf | null;
 }
 
-/** The online rule's eligibility traces for B samples (exact sensitivities of h_t, elementwise). */
-export interface LruTraces {
-  /** e^λ and e^γ: [re B×N][im B×N] */
-  lam: Buf;
-  gam: Buf;
-  /** e^B: B × (N×H), real and imaginary parts */
-  bRe: Buf;
-  bIm: Buf;
-  /**
-   * per-sample views: e^B rows, and the error and input rows the fused kernel reads — made on the first
-   * step from the learner's one cache and carry, which it passes at every step
-   */
-  rows: { bRe: Buf; bIm: Buf; dRe: Buf; dIm: Buf; x: Buf }[] | null;
-  boundTo: { cache: object; carry: object } | null;
-  bytes: number;
-}
-
 export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   readonly kind = 'lru';
   readonly recurrent = true as const;
@@ -107,11 +89,13 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   readonly lamRe: Float64Array;
   readonly lamIm: Float64Array;
   readonly gamma: Float64Array;
-  private p!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
-  private g!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
-  private lamReBuf!: Buf;
-  private lamImBuf!: Buf;
-  private gammaBuf!: Buf;
+  /** the parameter and gradient views (read by rules that build on the layer's partials: learners/traces/lru.ts) */
+  p!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
+  g!: Record<'nu' | 'theta' | 'gamma' | 'Bre' | 'Bim' | 'Cre' | 'Cim' | 'D', Buf>;
+  /** λ (re, im) and γ as backend buffers, current after refreshLambda */
+  lamReBuf!: Buf;
+  lamImBuf!: Buf;
+  gammaBuf!: Buf;
   private negLamImBuf!: Buf;
 
   constructor(readonly inSize: number, readonly N: number, readonly init_: LruInit = { rMin: 0, rMax: 1, maxPhase: 6.28 }) {
@@ -323,7 +307,7 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     }
   }
 
-  /** the spatial (this step only) backward: dh from dy alone, the output and input paths, no carry */
+  /** the VJP at this step only: dh from dy alone (no carry from the future), C and D's gradients, D's part of dx */
   backwardSpatial(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): Buf {
     const c = carry as LruCarry;
     this.refreshLambda();
@@ -331,14 +315,14 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     return c.dh;
   }
 
-  /** after backwardSpatial: the instantaneous input path (B, γ and dx through B), as `spatial` learns */
+  /** after backwardSpatial: the input path at this step (B, γ, and λ scaled by lambdaFactor; dx through B) */
   backwardSpatialInput(cache: LruCache, dx: Buf | null, carry: RecurrentCarry, lambdaFactor: number): void {
     const c = carry as LruCarry;
     this.recurrenceGradients(cache, c, lambdaFactor);
     this.inputBackward(cache, dx, c);
   }
 
-  /** dx through B only (the online rule takes B's and γ's gradients from its traces instead) */
+  /** after backwardSpatial: dx through B only (for rules that take B's, γ's and λ's gradients elsewhere) */
   backwardInputOnly(cache: LruCache, dx: Buf, carry: RecurrentCarry): void {
     const c = carry as LruCarry;
     const be = dx.backend, B = cache.B, N = this.N, H = this.inSize;
@@ -346,68 +330,6 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
     be.gemm(false, false, B, H, N, 1, c.dbxRe, this.p.Bre, 1, dx);
     be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
-  }
-
-  // ---- the online rule's traces (learners/online-lru.ts)
-
-  createTraces(be: Backend, B: number): LruTraces {
-    const N = this.N, H = this.inSize;
-    return {
-      lam: be.alloc(B * 2 * N), gam: be.alloc(B * 2 * N), bRe: be.alloc(B * N * H), bIm: be.alloc(B * N * H), rows: null, boundTo: null,
-      bytes: (4 * B * N + 2 * B * N * H) * (be.dtype === 'float64' ? 8 : 4),
-    };
-  }
-
-  resetTraces(tr: LruTraces): void {
-    const be = tr.lam.backend;
-    for (const b of [tr.lam, tr.gam, tr.bRe, tr.bIm]) be.fill(b, 0);
-  }
-
-  traceBuffers(tr: LruTraces): Buf[] {
-    return [tr.lam, tr.gam, tr.bRe, tr.bIm];
-  }
-
-  /**
-   * Advance the traces to step t and add δ_t·e_t to the gradients of ν_log, θ_log, γ_log, B_re, B_im, where
-   * δ_t = carry.dh is this step's spatial error at h_t (from backwardSpatial):
-   *   e^λ ← λ e^λ + h_{t−1},  e^γ ← λ e^γ + B x_t,  e^B ← λ e^B + γ ⊗ x_t,
-   * each pairing as in recurrenceGradients / complexTraceStep.
-   */
-  traceStep(cache: LruCache, tr: LruTraces, carry: RecurrentCarry): void {
-    const c = carry as LruCarry;
-    const be = c.dh.backend, B = cache.B, N = this.N, H = this.inSize, off = B * N;
-    const lam = tr.lam.data, gam = tr.gam.data, hp = cache.hPrev.data, bx = cache.bx.data, dh = c.dh.data;
-    const nu = this.p.nu.data, th = this.p.theta.data;
-    const gnu = this.g.nu.data, gth = this.g.theta.data, gga = this.g.gamma.data;
-    for (let i = 0; i < N; i++) {
-      const lr = this.lamRe[i]!, li = this.lamIm[i]!;
-      let dlr = 0, dli = 0, dg = 0;
-      for (let b = 0; b < B; b++) {
-        const r = b * N + i;
-        const er = lr * lam[r]! - li * lam[off + r]! + hp[r]!, ei = lr * lam[off + r]! + li * lam[r]! + hp[off + r]!;
-        lam[r] = er;
-        lam[off + r] = ei;
-        const fr = lr * gam[r]! - li * gam[off + r]! + bx[r]!, fi = lr * gam[off + r]! + li * gam[r]! + bx[off + r]!;
-        gam[r] = fr;
-        gam[off + r] = fi;
-        const gr = dh[r]!, gi = dh[off + r]!;
-        dlr += gr * er + gi * ei;
-        dli += -gr * ei + gi * er;
-        dg += gr * fr + gi * fi;
-      }
-      this.accumulateLambda(i, dlr, dli, nu, th, gnu, gth);
-      gga[i] = gga[i]! + this.gamma[i]! * dg;
-    }
-    if (tr.boundTo === null) tr.boundTo = { cache, carry };
-    else if (tr.boundTo.cache !== cache || tr.boundTo.carry !== carry) throw new ConfigError('lru traces: pass the same cache and carry at every step');
-    const rows = (tr.rows ??= Array.from({ length: B }, (_, b) => ({
-      bRe: tr.bRe.view(b * N * H, N * H), bIm: tr.bIm.view(b * N * H, N * H),
-      dRe: c.dhRe.view(b * N, N), dIm: c.dhIm.view(b * N, N), x: cache.x.view(b * H, H),
-    })));
-    for (let b = 0; b < B; b++) {
-      const v = rows[b]!;
-      be.complexTraceStep(N, H, this.lamReBuf, this.lamImBuf, this.gammaBuf, v.x, v.dRe, v.dIm, v.bRe, v.bIm, this.g.Bre, this.g.Bim);
-    }
   }
 
   // ---- full RTRL (rows = parameters)

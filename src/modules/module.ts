@@ -90,8 +90,6 @@ export interface RecurrentCarry {
   readonly dY: Buf;
 }
 
-export type WithinJacobian = 'full' | 'diag';
-
 /** RTRL's influence of the parameters (rows) on one sample's state, carried across steps. */
 export interface Influence {
   readonly rows: number;
@@ -116,13 +114,8 @@ export interface RecurrentModule<C extends ModuleCache = ModuleCache, I extends 
   forward(x: Buf, y: Buf, cache: C, ctx: StepContext, state: RecurrentState): void;
   /** reverse step: carry holds ∂L/∂(s_t, y_t) from the future on entry and ∂L/∂(s_{t−1}, y_{t−1}) on exit */
   backward(cache: C, dy: Buf, dx: Buf | null, carry: RecurrentCarry): void;
-  /**
-   * one sample's influence over `Rin` parameters before this module plus its own. `within` is the
-   * within-layer Jacobian the influence moves through: 'full' (exact RTRL) or 'diag' (each unit's own
-   * ∂f/∂s only, dropping the recurrent synapses' path — deep e-prop); a module whose recurrence is
-   * elementwise (LRU) is the same under both.
-   */
-  createInfluence(be: Backend, Rin: number, within?: WithinJacobian): I;
+  /** one sample's influence over `Rin` parameters before this module plus its own (the JVP's carried tangent) */
+  createInfluence(be: Backend, Rin: number): I;
   /** the buffers an influence carries from step to step (for checkpoints) */
   influenceBuffers(influence: I): Buf[];
   /** zero an influence (a new sequence starts from a state that does not depend on the parameters) */

@@ -25,7 +25,7 @@ import type { Rng } from '../core/rng.js';
 import type { UnitIO, UnitModel } from '../units/unit.js';
 import { UnsupportedError } from '../core/errors.js';
 import { identity } from './dense.js';
-import type { Influence, ModuleCache, Perturbable, RecurrentCarry, RecurrentModule, RecurrentState, StepContext, WithinJacobian } from './module.js';
+import type { Influence, ModuleCache, Perturbable, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
 /** what a recurrent layer remembers of one step: its inputs and the local partials of every unit (read by sparse-rtrl, the trace rules) */
 export interface RecCache extends ModuleCache {
@@ -75,8 +75,6 @@ interface RecCarry extends RecurrentCarry {
 
 export interface RecInfluence extends Influence {
   Rin: number;
-  /** 'diag': the path through the recurrent synapses (dy_{t−1}/dθ · W_hhᵀ) is dropped */
-  within: WithinJacobian;
   /** M_c = ds_c/dθ (rows × n), one per state component, and the buffers of the next step */
   M: Buf[];
   Mnext: Buf[];
@@ -338,7 +336,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     return this.Dih && this.Dhh ? [{ D: this.Dih, input: cache.x }, { D: this.Dhh, input: cache.yPrev }] : [];
   }
 
-  createInfluence(be: Backend, Rin: number, within: WithinJacobian = 'full'): RecInfluence {
+  createInfluence(be: Backend, Rin: number): RecInfluence {
     const { S, G } = this.unit, n = this.n;
     const rows = Rin + this.ownRows;
     const mk = (count: number): Buf[] => Array.from({ length: count }, () => be.alloc(rows * n));
@@ -346,9 +344,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     return {
       rows,
       Rin,
-      within,
       // carried from step to step: M (S components) and, through the recurrent synapses, dy/dθ
-      bytes: (within === 'full' ? S + 1 : S) * rows * n * (be.dtype === 'float64' ? 8 : 4),
+      bytes: (S + 1) * rows * n * (be.dtype === 'float64' ? 8 : 4),
       M: mk(S),
       Mnext: mk(S),
       yT: be.alloc(rows * n),
@@ -388,11 +385,9 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     const { S, K, G, ihChannel, hhChannel } = this.unit;
     const R = inf.rows, Rin = inf.Rin;
     const v = this.sampleViews(cache)[b]!;
-    // propagated rows: through the recurrent synapses (all rows; not for 'diag') and the synapses from
-    // below (first Rin)
+    // propagated rows: through the recurrent synapses (all rows) and the synapses from below (first Rin)
     for (let g = 0; g < G; g++) {
-      if (inf.within === 'full') be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
-      else be.fill(inf.Dhh[g]!, 0);
+      be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
       if (tx && Rin > 0) be.gemm(false, true, Rin, n, inp, 1, tx, this.WihGate[g]!, 0, inf.DihIn[g]!);
       be.fill(inf.DihOwn[g]!, 0);
     }

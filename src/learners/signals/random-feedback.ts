@@ -13,7 +13,8 @@
  */
 import type { Buf } from '../../backend/backend.js';
 import { Rng } from '../../core/rng.js';
-import type { Network } from '../../model/network.js';
+import type { BackwardWorkspace, Network, RecurrentBackward } from '../../model/network.js';
+import type { SignalRule, SignalStep } from '../rules.js';
 
 /**
  * One fixed random matrix per recurrent module (n_l × outputSize, entries N(0, 1/outputSize), drawn in module
@@ -49,5 +50,46 @@ export class RandomFeedback {
 
   get bytes(): number {
     return this.buffers().reduce((s, b) => s + b.length * (b.backend.dtype === 'float64' ? 8 : 4), 0);
+  }
+}
+
+/**
+ * The signal rule: every recurrent module's trace engine gets its random projection of the output error,
+ * and nothing passes below a recurrent module (dx = 0); the feed-forward modules above the top recurrent
+ * layer (the readout) still get their exact gradient from the walk at time t.
+ */
+export class RandomFeedbackSignal implements SignalRule {
+  readonly freesLayers = false;
+  readonly feedback: RandomFeedback;
+  private readonly signals: (Buf | null)[];
+  private readonly workspace: BackwardWorkspace;
+  private current: SignalStep | null = null;
+  private readonly atTimeT: RecurrentBackward;
+
+  constructor(readonly network: Network, B: number, seed: number) {
+    const be = network.backend;
+    this.feedback = new RandomFeedback(network, seed);
+    this.signals = network.modules.map((m) => (m.recurrent ? be.alloc(B * m.outSize) : null));
+    this.workspace = network.createBackwardWorkspace(B);
+    this.atTimeT = (i, _m, _cache, _dy, dx) => {
+      const s = this.current!, sig = this.signals[i]!;
+      // the layer's signal is its random projection of the output error; nothing passes down
+      this.feedback.signal(i, s.dOut, sig);
+      s.trace.accumulate(s.caches, i, sig, null);
+      if (dx) dx.backend.fill(dx, 0);
+    };
+  }
+
+  get bytes(): number {
+    return this.feedback.bytes;
+  }
+
+  buffers(): Buf[] {
+    return this.feedback.buffers();
+  }
+
+  deliver(step: SignalStep): void {
+    this.current = step;
+    this.network.backwardStep(step.caches, step.dOut, this.workspace, this.atTimeT);
   }
 }

@@ -25,6 +25,7 @@ import type { Buf } from '../../backend/backend.js';
 import { NonFiniteError, ShapeError } from '../../core/errors.js';
 import { drawFeedbackMatrices } from './random-feedback.js';
 import type { Network } from '../../model/network.js';
+import type { SignalRule } from '../rules.js';
 
 export class TargetProjection {
   /** by module index: the projection matrix of each recurrent module (null for feed-forward ones) */
@@ -88,5 +89,35 @@ export class TargetProjection {
 
   get bytes(): number {
     return this.buffers().reduce((s, b) => s + b.length * (b.backend.dtype === 'float64' ? 8 : 4), 0);
+  }
+}
+
+/**
+ * The signal rule (frees each layer before the next runs): begin() encodes the step's target — at the scored
+ * steps only, or with `everyStep` at every step (a label known for the whole sequence) — and layerSignal(i)
+ * projects it for recurrent module i. The output layer learns from its own error (the step loop).
+ */
+export class TargetProjectionSignal implements SignalRule {
+  readonly freesLayers = true;
+  readonly projection: TargetProjection;
+
+  constructor(network: Network, B: number, seed: number, centered: boolean, readonly everyStep: boolean) {
+    this.projection = new TargetProjection(network, B, seed, centered);
+  }
+
+  get bytes(): number {
+    return this.projection.bytes;
+  }
+
+  buffers(): Buf[] {
+    return this.projection.buffers();
+  }
+
+  begin(target: ArrayLike<number>, mask: ArrayLike<number> | null): void {
+    this.projection.encode(target, this.everyStep ? null : mask);
+  }
+
+  layerSignal(i: number, out: Buf): void {
+    this.projection.signal(i, out);
   }
 }

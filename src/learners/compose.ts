@@ -1,0 +1,59 @@
+/**
+ * Building a learner from its row's recipe: a trace rule × a signal rule (rules.ts), run by the step loop of
+ * composed.ts. Pairings: layer-local traces (diag, snap1, the LRU baselines) take a signal per layer
+ * (backprop at t, random feedback, target projection); traces carried to the output (full, deep) take the
+ * output error.
+ */
+import { UnsupportedError } from '../core/errors.js';
+import type { Network } from '../model/network.js';
+import { ComposedLearner } from './composed.js';
+import type { LearnerOptions } from './learner.js';
+import type { SignalRule, TraceRule } from './rules.js';
+import { BackpropAtT } from './signals/backprop-at-t.js';
+import { OutputError } from './signals/output.js';
+import { RandomFeedbackSignal } from './signals/random-feedback.js';
+import { TargetProjectionSignal } from './signals/target-projection.js';
+import { createDeepTraces } from './traces/deep-rule.js';
+import { FullInfluence } from './traces/full.js';
+import { LayerTraceRule, type LayerTraceKind } from './traces/layers.js';
+
+export type TraceKind = 'full' | 'deep' | LayerTraceKind;
+export type SignalKind = 'backprop' | 'random-feedback' | 'target-projection' | 'output';
+
+export interface Recipe {
+  trace: TraceKind;
+  signal: SignalKind;
+}
+
+/** the seeds of the fixed random matrices, offset from the learner's seed (kept: checkpoints and results depend on them) */
+const FEEDBACK_SEED = 0x5eed, PROJECTION_SEED = 0x7a26e7;
+
+export function createTrace(kind: TraceKind, network: Network, B: number): TraceRule {
+  const be = network.backend;
+  if (kind === 'full') return new FullInfluence(network, B);
+  if (kind === 'deep') return createDeepTraces(network, be, B);
+  return new LayerTraceRule(network, be, B, kind);
+}
+
+export function createSignal(kind: SignalKind, network: Network, options: LearnerOptions): SignalRule {
+  const B = options.batchSize, seed = options.seed ?? 0;
+  switch (kind) {
+    case 'backprop': return new BackpropAtT(network, B);
+    case 'random-feedback': return new RandomFeedbackSignal(network, B, FEEDBACK_SEED + seed);
+    case 'target-projection': return new TargetProjectionSignal(network, B, PROJECTION_SEED + seed, options.projection !== 'raw', options.targetTiming === 'every-step');
+    case 'output': return new OutputError();
+  }
+}
+
+/** build the learner of a recipe, refusing models and pairings the rules cannot run on */
+export function compose(name: string, network: Network, options: LearnerOptions, recipe: Recipe): ComposedLearner {
+  if (network.config.decorrelate && recipe.signal !== 'target-projection') {
+    throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
+  }
+  const trace = createTrace(recipe.trace, network, options.batchSize);
+  const wantsOutput = trace.takes === 'output';
+  if (wantsOutput !== (recipe.signal === 'output')) {
+    throw new UnsupportedError(`${name}: the '${recipe.trace}' trace rule takes ${wantsOutput ? 'the output error' : 'a signal per layer'}, not the '${recipe.signal}' signal`);
+  }
+  return new ComposedLearner(network, options, name, trace, createSignal(recipe.signal, network, options));
+}

@@ -1,0 +1,149 @@
+/**
+ * A layer-local trace rule over a whole network: one engine per recurrent module, each advanced from its
+ * own cache and turned into a gradient by the signal its module receives (rules.ts, takes = 'layer').
+ *
+ *   unit-model layers (modules/recurrent.ts)  the `diag` or `snap1` rule of traces/diag.ts
+ *   LRU layers (modules/lru.ts)               the LRU's elementwise traces (traces/lru.ts), the diag rule's
+ *                                             fast path there (snap1 = diag on a diagonal recurrence), or a
+ *                                             paper baseline ('spatial', 'truncated1')
+ *   parameterless recurrent modules (pool_st)  their straight-through VJP, nothing carried
+ * With dx the engine also returns its module's VJP at time t onto the input (the backprop-at-t signal below).
+ */
+import type { Backend, Buf } from '../../backend/backend.js';
+import { UnsupportedError } from '../../core/errors.js';
+import type { Network } from '../../model/network.js';
+import { LruLayer, type LruCache } from '../../modules/lru.js';
+import type { ModuleCache, RecurrentCarry, RecurrentModule } from '../../modules/module.js';
+import { RecurrentLayer, type RecCache } from '../../modules/recurrent.js';
+import type { TraceRule } from '../rules.js';
+import { DiagTraces } from './diag.js';
+import { LruLayerTraces } from './lru.js';
+
+export type LayerTraceKind = 'diag' | 'snap1' | 'spatial' | 'truncated1';
+
+interface LayerEngine {
+  readonly fused: boolean;
+  readonly bytes: number;
+  buffers(): Buf[];
+  reset(): void;
+  advance(cache: ModuleCache): void;
+  accumulate(cache: ModuleCache, signal: Buf, dx: Buf | null): void;
+}
+
+class UnitLayerEngine implements LayerEngine {
+  readonly fused = false;
+  constructor(readonly traces: DiagTraces) {}
+  get bytes(): number {
+    return this.traces.bytes;
+  }
+  buffers(): Buf[] {
+    return this.traces.buffers();
+  }
+  reset(): void {
+    this.traces.reset();
+  }
+  advance(cache: ModuleCache): void {
+    this.traces.step(cache as RecCache);
+  }
+  accumulate(cache: ModuleCache, signal: Buf, dx: Buf | null): void {
+    this.traces.accumulate(cache as RecCache, signal);
+    if (dx) this.traces.backwardInput(cache as RecCache, signal, dx);
+  }
+}
+
+class LruEngine implements LayerEngine {
+  readonly fused = true;
+  constructor(readonly traces: LruLayerTraces) {}
+  get bytes(): number {
+    return this.traces.bytes;
+  }
+  buffers(): Buf[] {
+    return this.traces.buffers();
+  }
+  reset(): void {
+    this.traces.reset();
+  }
+  advance(): void {
+    // the fused kernel advances in accumulate
+  }
+  accumulate(cache: ModuleCache, signal: Buf, dx: Buf | null): void {
+    this.traces.accumulate(cache as LruCache, signal, dx);
+  }
+}
+
+/** a recurrent module without parameters (pool_st): its VJP at t, nothing carried */
+class PassEngine implements LayerEngine {
+  readonly fused = false;
+  readonly bytes = 0;
+  private readonly carry: RecurrentCarry;
+  constructor(readonly module: RecurrentModule, be: Backend, B: number) {
+    this.carry = module.createCarry(be, B);
+  }
+  buffers(): Buf[] {
+    return [];
+  }
+  reset(): void {}
+  advance(): void {}
+  accumulate(cache: ModuleCache, signal: Buf, dx: Buf | null): void {
+    this.module.backward(cache, signal, dx, this.carry);
+  }
+}
+
+/** why a layer-local rule cannot run on a module, or null when it can */
+export function layerTraceRefusal(network: Network, kind: LayerTraceKind): string | null {
+  for (const m of network.modules) {
+    if (!m.recurrent) continue;
+    if (m instanceof RecurrentLayer && (kind === 'diag' || kind === 'snap1')) continue;
+    if (m instanceof LruLayer || m.paramSpecs().length === 0) continue;
+    return `the '${kind}' trace rule has no engine for a '${m.kind}' layer`;
+  }
+  if (!network.modules.some((m) => m instanceof LruLayer) && (kind === 'spatial' || kind === 'truncated1')) {
+    return `the '${kind}' trace rule is a baseline of the LRU's own traces; this network has no LRU layer`;
+  }
+  return null;
+}
+
+export class LayerTraceRule implements TraceRule {
+  readonly takes = 'layer';
+  readonly advancesInAccumulate: boolean;
+  /** by module index: the engine of each recurrent module (null for feed-forward ones) */
+  readonly engines: (LayerEngine | null)[];
+
+  constructor(network: Network, be: Backend, B: number, kind: LayerTraceKind) {
+    const refusal = layerTraceRefusal(network, kind);
+    if (refusal) throw new UnsupportedError(refusal);
+    this.engines = network.modules.map((m): LayerEngine | null => {
+      if (!m.recurrent) return null;
+      if (m instanceof RecurrentLayer) return new UnitLayerEngine(new DiagTraces(m, be, B, kind === 'snap1' ? 'snap1' : 'diag'));
+      if (m instanceof LruLayer) return new LruEngine(new LruLayerTraces(m, be, B, kind === 'spatial' || kind === 'truncated1' ? kind : 'online'));
+      return new PassEngine(m, be, B);
+    });
+    this.advancesInAccumulate = this.engines.some((e) => e?.fused === true);
+  }
+
+  get bytes(): number {
+    return this.engines.reduce((s, e) => s + (e ? e.bytes : 0), 0);
+  }
+
+  buffers(): Buf[] {
+    return this.engines.flatMap((e) => (e ? e.buffers() : []));
+  }
+
+  reset(): void {
+    for (const e of this.engines) e?.reset();
+  }
+
+  advance(caches: readonly ModuleCache[], i: number | null): void {
+    if (i !== null) {
+      this.engines[i]?.advance(caches[i]!);
+      return;
+    }
+    this.engines.forEach((e, k) => e?.advance(caches[k]!));
+  }
+
+  accumulate(caches: readonly ModuleCache[], i: number | null, signal: Buf, dx: Buf | null): void {
+    if (i === null) throw new UnsupportedError('a layer-local trace rule takes a signal per layer, not the output error');
+    this.engines[i]!.accumulate(caches[i]!, signal, dx);
+  }
+}
+

@@ -1,0 +1,43 @@
+/**
+ * The page's whole state in the URL (after #, as query parameters), so a link reproduces a run: the task, preset,
+ * mode, unit model, the two learners, every hyper-parameter field, the seed and the extra `--set` pairs. Opening
+ * such a link fills the form and starts the run; with the same seed it trains to the same numbers.
+ */
+import { FIELDS } from './fields.js';
+
+export interface PageState {
+  task: string;
+  preset: string;
+  mode: string;
+  model: string;
+  learner: string;
+  compare: string;
+  fields: Partial<Record<(typeof FIELDS)[number], string>>;
+  extra: string;
+}
+
+export function toHash(s: PageState): string {
+  const q = new URLSearchParams({ task: s.task, preset: s.preset, mode: s.mode, model: s.model, learner: s.learner, compare: s.compare });
+  for (const k of FIELDS) {
+    const v = s.fields[k];
+    if (v !== undefined && v !== '') q.set(k, v);
+  }
+  if (s.extra.trim()) q.set('set', s.extra.trim());
+  return `#${q.toString()}`;
+}
+
+/** the state in a hash, or null when it holds none */
+export function fromHash(hash: string): PageState | null {
+  const q = new URLSearchParams(hash.replace(/^#/, ''));
+  const task = q.get('task');
+  if (!task) return null;
+  const fields: PageState['fields'] = {};
+  for (const k of FIELDS) {
+    const v = q.get(k);
+    if (v !== null) fields[k] = v;
+  }
+  return {
+    task, preset: q.get('preset') ?? 'ci', mode: q.get('mode') ?? 'episodes', model: q.get('model') ?? '', learner: q.get('learner') ?? '',
+    compare: q.get('compare') ?? '', fields, extra: q.get('set') ?? '',
+  };
+}
