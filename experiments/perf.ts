@@ -1,6 +1,6 @@
 /**
  * The performance benchmark: kernels and learner steps on both backends, written as one JSON file, with
- * the budgets of DESIGN §9 checked against it. It runs the same measurements as `onward perf`
+ * the budgets of docs/design.md §9 checked against it. It runs the same measurements as `onward perf`
  * (src/perf/kernels.ts, src/perf/learners.ts) so the numbers agree with the command line.
  *
  *   npm run bench:perf -- [--quick] [--out experiments/results/perf.json] [--compare older.json]
@@ -39,7 +39,7 @@ export interface PerfFile {
   budgets: Budget[];
 }
 
-/** DESIGN §9, from the measurements: kernel throughput and call overhead, and the online-LRU cost bounds */
+/** docs/design.md §9, from the measurements: kernel throughput and call overhead, and the online-LRU cost bounds */
 export function checkBudgets(kernels: KernelRecord[], learners: PerfFile['learners']): Budget[] {
   const out: Budget[] = [];
   const add = (budget: string, value: number | undefined, limit: number, unit: string, atMost: boolean): void => {

@@ -25,6 +25,16 @@ export {
   FileFormatError,
 } from './core/errors.js';
 
+// names of the learners, tasks and models (literal types for editors)
+export { learnerNames, taskNames, modelNameList, type LearnerName, type TaskName, type ModelName, type NameOr } from './core/names.js';
+
+// inference: a model file to a ready model, whole sequences or one step at a time
+export { Model, Stepper, modelFromFile, type ModelOptions, type Sequence } from './model/predict.js';
+
+// interchange: safetensors with PyTorch's names for rnn/gru/lstm stacks (docs/interchange.md)
+export { encodeSafetensors, decodeSafetensors, type SafetensorsFile, type SafetensorsDType, type Tensor } from './model/safetensors.js';
+export { modelToSafetensors, safetensorsToModel, exportName, projectName, type ExportOptions, type ImportOptions, type NameScheme } from './model/interchange.js';
+
 // networks and their pieces
 export { Network, validateModelConfig, type ModelConfig } from './model/network.js';
 export { unitModels, getUnit, type UnitModel } from './units/index.js';

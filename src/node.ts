@@ -4,4 +4,5 @@
  */
 export * from './index.js';
 export { readModelFile, writeJsonAtomic } from './model/io.js';
+export { loadModel } from './model/load.js';
 export { saveCheckpoint, resumeTrainer, saveStreamCheckpoint, resumeStream } from './train/files.js';

@@ -263,7 +263,7 @@ test('onward bench from the command line, and the README table copied from its r
   const out = join(tmp, 'cli');
   const r = onward('bench', '--tasks', 'spiral', '--learners', 'bptt', '--steps', '2', '--seeds', '1', '--workers', '1', '--out', out, '--json');
   assert.equal(r.code, 0, r.stderr);
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!).result;
   assert.equal(summary.ran, 1);
   for (const f of ['results.jsonl', 'report.md', 'curves-spiral.svg', 'cost-vs-metric.svg', 'alignment.svg']) assert.ok(existsSync(join(out, f)), f);
   const bad = onward('bench', '--learners', 'nope', '--out', join(tmp, 'cli-bad'));
@@ -327,7 +327,7 @@ test('onward bench killed halfway: the rerun finishes only the runs that were mi
   assert.ok(before >= 1 && before < 6, `finished before the kill: ${before}`);
   const r = onward(...args.filter((a) => a !== '--quiet'), '--json');
   assert.equal(r.code, 0, r.stderr);
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!).result;
   assert.equal(summary.reused, before);
   assert.equal(summary.ran, 6 - before);
   assert.equal(finals(), 6);

@@ -55,12 +55,12 @@ test('gradcheck exits 1 when a claim fails, 0 when every claim holds; --json has
   try {
     const [over, off] = wrongRows();
     assert.equal(runGradcheck(['--models', 'gru', '--json'], [over!]), 1);
-    const report = JSON.parse(lines.pop()!) as { checks: { learner: string; pass: boolean }[] };
+    const report = JSON.parse(lines.pop()!).result as { checks: { learner: string; pass: boolean }[] };
     assert.ok(report.checks.length > 0 && report.checks.every((c) => c.learner === 'eprop-overclaimed') && report.checks.some((c) => !c.pass));
     assert.equal(runGradcheck(['--models', 'gru'], [off!]), 1);
     assert.match(lines.join('\n'), /FAIL/);
     assert.equal(runGradcheck(['--models', 'gru', '--json'], [learnerInfo('eprop'), learnerInfo('rtrl')]), 0);
-    const good = JSON.parse(lines.pop()!) as { checks: { pass: boolean }[] };
+    const good = JSON.parse(lines.pop()!).result as { checks: { pass: boolean }[] };
     assert.ok(good.checks.length > 0 && good.checks.every((c) => c.pass));
   } finally {
     console.log = log;

@@ -26,7 +26,7 @@ test('train writes a run directory and a JSON summary', () => {
   const r = onward('train', '--steps', '6', '--set', 'evalEvery=3', '--json', '--out', out, '--set', 'task.bits=2');
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  const summary = lines.at(-1).summary;
+  const summary = lines.at(-1).result;
   for (const k of ['task', 'model', 'learner', 'metric', 'value', 'loss', 'steps', 'seconds']) assert.ok(k in summary, k);
   assert.equal(summary.steps, 6);
   assert.equal(summary.metric, 'bit_accuracy');
@@ -37,7 +37,7 @@ test('train writes a run directory and a JSON summary', () => {
   // and resumes from its checkpoint
   const more = onward('train', '--resume', out, '--steps', '8', '--json');
   assert.equal(more.code, 0, more.stderr);
-  assert.equal(JSON.parse(more.stdout.trim().split('\n').at(-1)!).summary.steps, 8);
+  assert.equal(JSON.parse(more.stdout.trim().split('\n').at(-1)!).result.steps, 8);
 });
 
 test('train --steps 0 writes the freshly initialised model; grad reproduces the library gradient by name', () => {
@@ -72,7 +72,7 @@ test('train --steps 0 writes the freshly initialised model; grad reproduces the 
 test('gradcheck --json: every claim of every learner row passes (exit 0), alignment rows beside them', () => {
   const r = onward('gradcheck', '--json', '--models', 'gru');
   assert.equal(r.code, 0, r.stderr);
-  const { checks, alignment } = JSON.parse(r.stdout) as { checks: { learner: string; model: string; pass: boolean; relErr: number }[]; alignment: { learner: string; relErr: number }[] };
+  const { checks, alignment } = JSON.parse(r.stdout).result as { checks: { learner: string; model: string; pass: boolean; relErr: number }[]; alignment: { learner: string; relErr: number }[] };
   assert.ok(checks.length > 0 && checks.every((c) => c.pass && c.model === 'gru'));
   for (const name of ['bptt', 'rtrl', 'deep-rtrl', 'sparse-rtrl', 'eprop', 'osttp']) assert.ok(checks.some((c) => c.learner === name), name);
   assert.ok(alignment.some((row) => row.learner === 'tbptt' && row.relErr > 1e-3), 'tbptt with a short window is biased');
@@ -80,7 +80,7 @@ test('gradcheck --json: every claim of every learner row passes (exit 0), alignm
 
 test('list --json names tasks, models and learners', () => {
   const r = onward('list', '--json');
-  const j = JSON.parse(r.stdout);
+  const j = JSON.parse(r.stdout).result;
   assert.ok(j.tasks.some((t: { name: string }) => t.name === 'copy'));
   assert.ok(j.models.some((t: { name: string }) => t.name === 'gru'));
   assert.ok(j.learners.some((t: { name: string }) => t.name === 'rtrl'));
@@ -92,7 +92,7 @@ test('mistakes exit with code 2 and one line that names the problem', () => {
   assert.match(r.stderr, /unknown task 'cpy'; known tasks: copy/);
   r = onward('train', '--bogus');
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /Unknown option '--bogus'/);
+  assert.match(r.stderr, /unknown option '--bogus'/);
   const corrupt = join(tmp, 'corrupt.json');
   writeFileSync(corrupt, '{"format": "onward.mo');
   r = onward('grad', '--model-file', corrupt, '--data', corrupt);

@@ -218,7 +218,7 @@ describe('command line', () => {
     const out = join(tmp, 'run');
     const r = onward('train', '--task', 'spikes', '--learner', 'osttp', '--device', 'pcm', '--steps', '3', '--hidden', '8', '--json', '--out', out);
     assert.equal(r.code, 0, r.stderr);
-    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!).summary;
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!).result;
     assert.equal(summary.learner, 'osttp');
     assert.equal(summary.metric, 'accuracy');
     const ck = JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8'));
@@ -228,7 +228,7 @@ describe('command line', () => {
     assert.equal(more.code, 0, more.stderr);
     const ev = onward('eval', '--model-file', join(out, 'model.json'), '--json');
     assert.equal(ev.code, 0, ev.stderr);
-    assert.ok(Number.isFinite(JSON.parse(ev.stdout.trim()).summary.value));
+    assert.ok(Number.isFinite(JSON.parse(ev.stdout.trim()).result.value));
     const bad = onward('train', '--task', 'spikes', '--device', 'memristor', '--steps', '1');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /device must be one of none, pcm/);

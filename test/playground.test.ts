@@ -119,6 +119,9 @@ test('the playground in Chromium: honest numbers, shareable runs, divergence, a 
     await page.selectOption('#task', 'seq-image');
     assert.deepEqual(await options('preset'), ['ci']);
     assert.match((await page.getAttribute('label:has(#lr)', 'title')) ?? '', /learning rate/, 'hyper-parameters have tooltips');
+    await page.selectOption('#model', 'lru');
+    const refused = await page.$$eval('#learner option:disabled', (os) => os.map((o) => (o as HTMLOptionElement).title));
+    assert.ok(refused.length > 0 && refused.every((t) => t.length > 20), `a learner that does not run on lru says why: ${refused[0]}`);
 
     // 1. stream mode: the online metric is the library's, with the task's metric, and equals Node's for the same seed
     const streamFields = { hidden: '8', layers: '1', lr: '0.005', updateEvery: '0', steps: '6', seed: '4' };
@@ -161,7 +164,7 @@ test('the playground in Chromium: honest numbers, shareable runs, divergence, a 
     assert.equal(JSON.parse(readFileSync(modelPath, 'utf8')).format, 'onward.model');
     assert.match((await page.textContent('#cli-hint')) ?? '', /onward eval --model-file .* --task adding --preset ci --seed 2 --batch 4/);
     const out = cli(['eval', '--model-file', modelPath, '--task', 'adding', '--preset', 'ci', '--seed', '2', '--batch', '4', '--json']);
-    const summary = JSON.parse(out.trim().split('\n').at(-1)!).summary as { loss: number };
+    const summary = JSON.parse(out.trim().split('\n').at(-1)!).result as { loss: number };
     assert.ok(Math.abs(summary.loss - first.a!.evalLoss) <= 1e-5 * Math.abs(first.a!.evalLoss), `onward eval: ${summary.loss}, the page: ${first.a!.evalLoss}`);
     await page.setInputFiles('#load', modelPath);
     await page.waitForFunction(() => Number(document.querySelector<HTMLTableRowElement>('#stats tr[data-slot="a"]')?.dataset.evalCount ?? 0) >= 1 &&

@@ -11,7 +11,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError, FileFormatError } from '../src/core/errors.js';
 import { Rng } from '../src/core/rng.js';
 import { decodeIdx, encodeIdx, readIdx, readIdxImageSet, writeIdx } from '../src/data/idx.js';
-import { createTask } from '../src/tasks/index.js';
+import { createTask, taskTable } from '../src/tasks/index.js';
+import { settingCode } from '../src/tasks/choices.js';
+import { MetricAccumulator } from '../src/train/metrics.js';
 import { DEFAULT_DATA_DIR } from '../src/tasks/seq-image.js';
 
 const tempDirs: string[] = [];
@@ -234,7 +236,7 @@ test('seq-image permuted: one fixed seeded permutation of the pixel order, the s
 
 test('seq-image synthetic (ci): 8×8 bars, reproducible by seed, classes balanced, orientation recoverable from the whole image', () => {
   const task = createTask('seq-image', 'ci');
-  assert.deepEqual(task.settings, { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 });
+  assert.deepEqual(task.settings, { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 });
   assert.deepEqual([task.seqLength, task.inputSize, task.outputSize], [64, 1, 4]);
   assert.deepEqual(task.defaults, { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 });
   assert.deepEqual(task.batch(8, new Rng(11)), task.batch(8, new Rng(11)));
@@ -293,4 +295,50 @@ test('seq-image: the real Debian Fashion-MNIST labels, when installed', { skip: 
   const a = readIdx(join(DEFAULT_DATA_DIR, 't10k-labels-idx1-ubyte.gz'));
   assert.deepEqual(a.dims, [10000]);
   assert.ok(a.data.every((v) => v >= 0 && v < 10));
+});
+
+test('seq-image scores accuracy at the last step by default (score=last); score=all counts every step with a target', () => {
+  const last = createTask('seq-image', 'ci').batch(3, new Rng(1));
+  const T = last.x.length;
+  for (let t = 0; t < T; t++) for (let b = 0; b < 3; b++) {
+    assert.equal(last.mask[t]![b], 1, 'the loss is still taken at every step');
+    assert.equal(last.score![t]![b], t === T - 1 ? 1 : 0);
+  }
+  const all = createTask('seq-image', 'ci', { score: 2 }).batch(3, new Rng(1));
+  assert.deepEqual(all.score, all.mask);
+  const tail = createTask('seq-image', 'ci', { readout: 3 }).batch(2, new Rng(1));
+  assert.deepEqual(tail.score!.map((s) => s[0]), tail.x.map((_, t) => (t === T - 1 ? 1 : 0)));
+  // the metric counts only the scored step: a network right only at the end scores 1
+  const acc = new MetricAccumulator({ kind: 'ce', classes: 4 }, 4, 'accuracy');
+  for (let t = 0; t < T; t++) {
+    const out = new Float64Array(3 * 4);
+    for (let b = 0; b < 3; b++) out[b * 4 + (t === T - 1 ? last.target[t]![b]! : (last.target[t]![b]! + 1) % 4)] = 1;
+    acc.add(3, out, last.target[t]!, last.score![t]!);
+  }
+  assert.equal(acc.value(), 1);
+});
+
+test('seq-image order=rows: one image row per step (T = size); named choices equal their codes', () => {
+  const rows = createTask('seq-image', 'ci', { order: 2 });
+  assert.deepEqual([rows.seqLength, rows.inputSize], [8, 8]);
+  const px = createTask('seq-image', 'ci', { pixels: 8 });
+  assert.deepEqual(rows.batch(2, new Rng(3)), px.batch(2, new Rng(3)), 'order=rows is pixels=size');
+  assert.throws(() => createTask('seq-image', 'ci', { order: 2, pixels: 2 }), /order=rows/);
+  const info = taskTable.find((t) => t.name === 'seq-image')!;
+  assert.equal(settingCode(info, 'source', 'fashion-mnist'), 2);
+  assert.equal(settingCode(info, 'order', 'rows'), 2);
+  assert.equal(settingCode(info, 'score', 'all'), 2);
+  assert.equal(settingCode(info, 'size', '28'), '28', 'numbers pass through');
+  assert.throws(() => settingCode(info, 'source', 'mnist-ish'), (e: unknown) => e instanceof ConfigError && /choices: synthetic \(1\), fashion-mnist \(2\)/.test(e.message));
+});
+
+test('seq-image from IDX: the held-out split read in order, every image once, padding past the end', () => {
+  const dir = makeDataDir();
+  const task = withData(dir, () => createTask('seq-image', 'ci', { source: 2, size: S, classes: 3 }));
+  const split = task.heldOut!;
+  assert.equal(split.size, 3, 'the t10k split of the fixture');
+  const b = split.batch(2, 2); // images 2 and (padding)
+  for (let t = 0; t < P; t++) assert.equal(b.x[t]![0], (255 - pixelOf(2, t)) / 255);
+  assert.deepEqual([b.mask[P - 1]![1], b.score![P - 1]![1], b.x[0]![1]], [0, 0, 0], 'padding has no target and no score');
+  assert.equal(createTask('seq-image', 'ci').heldOut, undefined, 'synthetic images have no split');
 });

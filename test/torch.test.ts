@@ -1,7 +1,7 @@
 /**
  * PyTorch's nn.GRU + nn.Linear gradients (test/fixtures/torch-gru.json, written by
  * scripts/torch-gru-fixture.py with autograd in float64) are reproduced by the same weights here, with the
- * loss convention of DESIGN §8, by BPTT and by RTRL.
+ * loss convention of docs/design.md §8, by BPTT and by RTRL.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -39,6 +39,7 @@ test('the catalogue lists every task, unit model and learner of the tables', () 
   for (const name of [...Object.keys(unitModels), 'lru']) assert.ok(c.models.some((m) => m.name === name), name);
   assert.deepEqual(c.learners.map((l) => l.name), learnerTable.map((l) => l.name));
   assert.deepEqual(c.learners.map((l) => l.models), learnerTable.map((l) => [...l.models]));
+  assert.deepEqual(c.learners.map((l) => l.refusals), learnerTable.map((l) => ({ ...l.refusals })), 'refusal reasons, for the page\'s tooltips');
   assert.ok(c.tasks.every((t) => t.defaults && typeof t.defaults.model === 'string'), 'every ci preset has defaults');
 });
 

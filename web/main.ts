@@ -67,11 +67,12 @@ const send = (w: Worker, m: ToWorker): void => w.postMessage(m);
 
 // ---- the form, from the catalogue ----
 
-function option(parent: HTMLSelectElement, value: string, text = value, disabled = false): void {
+function option(parent: HTMLSelectElement, value: string, text = value, disabled = false, title = ''): void {
   const o = document.createElement('option');
   o.value = value;
   o.textContent = text;
   o.disabled = disabled;
+  if (title) o.title = title;
   parent.append(o);
 }
 
@@ -118,8 +119,10 @@ function fillLearners(preferred?: string): void {
   for (const l of catalogue!.learners) {
     const ok = l.models.includes(model);
     const label = ok ? l.name : `${l.name} (not for ${model})`;
-    option(learner, l.name, label, !ok);
-    option(compare, l.name, label, !ok);
+    // the table's reason a learner refuses this model, as the option's tooltip
+    const why = ok ? l.description : l.refusals[model] ?? `${l.name} does not run on ${model}`;
+    option(learner, l.name, label, !ok, why);
+    option(compare, l.name, label, !ok, why);
   }
   const supported = catalogue!.learners.filter((l) => l.models.includes(model)).map((l) => l.name);
   learner.value = supported.includes(keepA) ? keepA : supported[0] ?? '';

@@ -6,7 +6,8 @@ export interface Catalogue {
   /** presets: the ones that can be built in this environment (a preset that needs files from disk is left out) */
   tasks: { name: string; description: string; presets: Preset[]; defaults: Partial<TrainConfig> | null }[];
   models: { name: string; description: string; spiking: boolean }[];
-  learners: { name: string; description: string; exact: boolean; models: string[] }[];
+  /** refusals: why a learner does not run on a unit model (by model name), from the learner table */
+  learners: { name: string; description: string; exact: boolean; models: string[]; refusals: Record<string, string> }[];
 }
 
 /** what to run: a task and preset, config overrides as `--set` takes them, and optionally a model file to start from */

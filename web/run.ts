@@ -49,7 +49,7 @@ export function catalogue(): Catalogue {
     description: unitModels[name]?.description ?? 'the online-LRU paper\'s stack: encoder → [LayerNorm → LRU → GELU → GLU, residual] × layers → decoder',
     spiking: isSpiking(name),
   }));
-  const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models] }));
+  const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models], refusals: { ...l.refusals } }));
   return { tasks, models, learners };
 }
 
@@ -74,6 +74,11 @@ export function referenceLevel(task: Task): number {
   if (task.metric === 'mse') return 0;
   if (task.loss.kind === 'ce') return 1 / task.loss.classes;
   return 0.5; // bit accuracy of a regression onto 0/1 targets
+}
+
+/** the run settings the sessions read besides building their driver: one place, so a change of the config's shape is one edit */
+export function runSettings(c: TrainConfig): { seed: number; steps: number } {
+  return { seed: c.seed, steps: c.steps };
 }
 
 /** what the worker drives: an episodic run (PlaygroundRun) or a stream (PlaygroundStream, stream-run.ts) */
@@ -144,11 +149,13 @@ export class PlaygroundRun implements Session {
     this.peakStateBytes = trackPeakState(this.trainer.learner);
     const fwd = new ForwardPass(this.trainer.network, 1);
     fwd.ctx.training = false;
-    this.view = { fwd, caches: this.trainer.network.modules.map((m) => m.createCache(this.trainer.backend, 1)), rng: new Rng(this.config.seed + 7) };
+    const { seed } = runSettings(this.config);
+    this.view = { fwd, caches: this.trainer.network.modules.map((m) => m.createCache(this.trainer.backend, 1)), rng: new Rng(seed + 7) };
     this.recorder = new SequenceRecorder(this.trainer.task.loss, this.trainer.task.outputSize);
     this.hidden = new HiddenRecorder(this.trainer.network);
-    this.probe = this.config.learner === 'bptt' ? null : new AlignmentProbe(this.trainer.network, this.config.learner, learnerOptionsFor(this.config));
-    this.alignRng = new Rng(this.config.seed + 11);
+    const learner = this.trainer.learner.name;
+    this.probe = learner === 'bptt' ? null : new AlignmentProbe(this.trainer.network, learner, learnerOptionsFor(this.config));
+    this.alignRng = new Rng(seed + 11);
   }
 
   get step(): number {
@@ -156,7 +163,7 @@ export class PlaygroundRun implements Session {
   }
 
   get steps(): number {
-    return this.config.steps;
+    return runSettings(this.config).steps;
   }
 
   get diverged(): Divergence | null {
@@ -209,8 +216,8 @@ export class PlaygroundRun implements Session {
       usPerStep: this.trainedSteps > 0 ? (this.trainMs * 1000) / (this.trainedSteps * T) : null,
       stateBytes: this.peakStateBytes(),
       sequence: this.sequence(),
-      inside: { layers: this.hidden.layers(), spiking: isSpiking(this.config.model), traces: traceSizes(t.learner) },
-      alignment: this.probe && finite ? this.probe.measure(t.task.batch(this.config.batch, this.alignRng)) : null,
+      inside: { layers: this.hidden.layers(), spiking: isSpiking(t.network.config.model), traces: traceSizes(t.learner) },
+      alignment: this.probe && finite ? this.probe.measure(t.task.batch(t.learner.batchSize, this.alignRng)) : null,
       diverged: this.watch.diverged,
       done: this.done,
     };

@@ -20,7 +20,7 @@ import { createTask, type Batch, type Task } from '../src/tasks/index.js';
 import { higherIsBetter } from '../src/tasks/task.js';
 import { DivergenceWatch } from './divergence.js';
 import { AlignmentProbe, HiddenRecorder, inputRows, isSpiking, traceSizes } from './inside.js';
-import { loadModelInto, referenceLevel, resolveConfig, SequenceRecorder, trackPeakState, type Session } from './run.js';
+import { loadModelInto, referenceLevel, resolveConfig, runSettings, SequenceRecorder, trackPeakState, type Session } from './run.js';
 import type { Divergence, LayerTrace, Progress, RunInfo, RunSpec, SequenceView } from './protocol.js';
 
 export class PlaygroundStream implements Session {
@@ -66,7 +66,7 @@ export class PlaygroundStream implements Session {
     });
     this.peakStateBytes = trackPeakState(this.stream.learner);
     if (spec.modelText !== undefined) loadModelInto(this.stream.network, spec.modelText, spec.modelName ?? 'model file');
-    this.rng = new Rng(c.seed + 2);
+    this.rng = new Rng(runSettings(c).seed + 2);
     this.batch = this.task.batch(1, this.rng);
     this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
     this.recorder = new SequenceRecorder(this.task.loss, this.task.outputSize);
@@ -74,7 +74,8 @@ export class PlaygroundStream implements Session {
     const fwd = new ForwardPass(this.stream.network, 1);
     fwd.ctx.training = false;
     this.shadow = { fwd, caches: this.stream.network.modules.map((m) => m.createCache(this.stream.backend, 1)) };
-    this.probe = c.learner === 'bptt' ? null : new AlignmentProbe(this.stream.network, c.learner, learnerOptions);
+    const learner = this.stream.learner.name;
+    this.probe = learner === 'bptt' ? null : new AlignmentProbe(this.stream.network, learner, learnerOptions);
   }
 
   get step(): number {
@@ -82,7 +83,7 @@ export class PlaygroundStream implements Session {
   }
 
   get steps(): number {
-    return this.config.steps;
+    return runSettings(this.config).steps;
   }
 
   get diverged(): Divergence | null {
@@ -156,7 +157,7 @@ export class PlaygroundStream implements Session {
       usPerStep: this.samplesSinceReport > 0 ? (this.trainMs * 1000) / this.samplesSinceReport : null,
       stateBytes: this.peakStateBytes(),
       sequence: this.last?.view ?? this.recorder.view(inputRows(this.batch)),
-      inside: { layers: this.last?.layers ?? this.hidden.layers(), spiking: isSpiking(this.config.model), traces: traceSizes(this.stream.learner) },
+      inside: { layers: this.last?.layers ?? this.hidden.layers(), spiking: isSpiking(this.stream.network.config.model), traces: traceSizes(this.stream.learner) },
       // the learner's gradient on the last task sequence (from zero state, the weights as they are now) against BPTT's
       alignment: this.probe && this.last && finite ? this.probe.measure(this.last.batch) : null,
       diverged: this.watch.diverged,

@@ -6,9 +6,24 @@
  * chart (cosine of the gradient to BPTT's over training, one panel per task).
  * Every chart colours learners the same way, in the order of the learner table.
  */
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { ConfigError } from '../core/errors.js';
 import type { BenchSummary, TaskSummary } from './summary.js';
+
+/**
+ * vega and vega-lite are optional dependencies (28 MB, and vega-lite needs Node ≥ 22): only the charts need
+ * them, so they are loaded here, when the first chart is drawn, and their absence is said plainly.
+ */
+async function loadVega(): Promise<{ parse: typeof import('vega').parse; View: typeof import('vega').View; compile: typeof import('vega-lite').compile }> {
+  try {
+    const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+    return { parse: vega.parse, View: vega.View, compile: vegaLite.compile };
+  } catch (e) {
+    throw new ConfigError(`onward bench draws its charts with the optional packages vega and vega-lite, which are not installed ` +
+      `(${(e as Error).message.split('\n')[0]}); install them with 'npm install vega vega-lite' (vega-lite needs Node ≥ 22). ` +
+      'The runs are kept in results.jsonl: rerun the same onward bench after installing and it draws the report and charts without running them again.');
+  }
+}
 
 export interface Chart {
   file: string;
@@ -133,6 +148,7 @@ export function benchCharts(s: BenchSummary): Chart[] {
 
 /** render a Vega-Lite chart to an SVG document */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const { parse, View, compile } = await loadVega();
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

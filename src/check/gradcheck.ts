@@ -46,6 +46,8 @@ export interface GradcheckReport {
 export interface GradcheckOptions {
   models?: string[];
   learners?: string[];
+  /** called as each model's checks start (index counts models over all seeds), for a progress line */
+  onModel?: (model: string, index: number, total: number) => void;
   layers?: number;
   hidden?: number;
   T?: number;
@@ -134,7 +136,8 @@ function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
   const table = options.table ?? learnerTable;
   const models = options.models ?? ['rnn', 'gru', 'lstm', 'leaky', 'leaky:norec', 'lru'];
   const rows: GradcheckRow[] = [];
-  for (const model of models) {
+  for (const [index, model] of models.entries()) {
+    options.onModel?.(model, index, models.length);
     const [unit, variant] = model.split(':') as [string, string | undefined];
     const config: ModelConfig = {
       model: unit, inputSize: 3, hidden, layers, outputSize: 4, loss: { kind: 'ce', classes: 2 },

@@ -1,5 +1,5 @@
 /**
- * The sequence file of `onward grad` (DESIGN §7): {x: T×B×d, y: T×B×o (or class ids T×B, or T×B×groups),
+ * The sequence file of `onward grad` (docs/design.md §7): {x: T×B×d, y: T×B×o (or class ids T×B, or T×B×groups),
  * mask?: T×B}, as nested JSON arrays. Read into per-step batch-major arrays, every shape checked.
  */
 import { readFileSync } from 'node:fs';

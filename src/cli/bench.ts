@@ -11,6 +11,7 @@ import { ConfigError } from '../core/errors.js';
 import { runBench } from '../bench/bench.js';
 import { parseQueueUrl, queueStatus, redactCommand, statusText } from '../bench/queue.js';
 import { parse } from './args.js';
+import { printResult } from './json.js';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values } = parse('bench', argv, {
@@ -28,7 +29,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
   if (queueUrl !== undefined && values.status) {
     const status = await queueStatus(queueUrl);
-    console.log(values.json ? JSON.stringify(status) : statusText(status));
+    if (values.json) printResult('bench', status);
+    else console.log(statusText(status));
     return;
   }
   const lockSeconds = values['lock-seconds'] === undefined ? undefined : Number(values['lock-seconds']);
@@ -69,7 +71,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   });
   const seconds = (performance.now() - started) / 1000;
   if (values.json) {
-    console.log(JSON.stringify({ results: outcome.resultsPath, report: outcome.reportPath, charts: outcome.charts, ran: outcome.ran, reused: outcome.reused, failed: outcome.failed, seconds }));
+    printResult('bench', { results: outcome.resultsPath, report: outcome.reportPath, charts: outcome.charts, ran: outcome.ran, reused: outcome.reused, failed: outcome.failed, seconds });
   } else if (!values.quiet) {
     console.log(`onward bench ${outcome.plan.suite.name}: ${outcome.ran} runs done, ${outcome.reused} already in ${outcome.resultsPath}, ${outcome.failed} failed, ` +
       `${outcome.plan.notApplicable.length} pairs not applicable` +

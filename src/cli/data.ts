@@ -8,12 +8,20 @@ import { ConfigError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { createTask } from '../tasks/index.js';
 import { parse } from './args.js';
+import { defineCommand, type OptionTable } from './command.js';
+import { taskSettingOverrides } from './task-settings.js';
 
-export async function dataCommand(argv: string[]): Promise<void> {
-  const { values } = parse('data', argv, {
-    task: { type: 'string' }, preset: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' },
-    set: { type: 'string', multiple: true }, out: { type: 'string' },
-  });
+const dataOptions = {
+  task: { type: 'string', value: 'NAME', help: 'the task (onward list)' },
+  preset: { type: 'string', value: 'NAME', help: 'task sizes', default: 'ci', choices: ['ci', 'paper'] },
+  n: { type: 'string', value: 'N', help: 'sequences', default: '4' },
+  seed: { type: 'string', value: 'S', help: 'seed of the draw', default: '0' },
+  set: { type: 'string', multiple: true, value: 'task.KEY=VALUE', help: 'a task setting (a number, or a choice\'s name)' },
+  out: { type: 'string', value: 'FILE', help: 'write the JSON here instead of stdout' },
+} as const satisfies OptionTable;
+
+async function dataRun(argv: string[]): Promise<void> {
+  const { values } = parse('data', argv, dataOptions);
   if (typeof values.task !== 'string') throw new ConfigError('onward data needs --task NAME (see onward list)');
   const n = values.n === undefined ? 4 : Number(values.n);
   const seed = values.seed === undefined ? 0 : Number(values.seed);
@@ -22,8 +30,9 @@ export async function dataCommand(argv: string[]): Promise<void> {
   const overrides: Record<string, number> = {};
   for (const s of (Array.isArray(values.set) ? values.set : []) as string[]) {
     const m = /^task\.([A-Za-z]+)=(.+)$/.exec(s);
-    if (!m) throw new ConfigError(`--set expects task.<setting>=<integer>, got '${s}'`);
-    overrides[m[1]!] = Number(m[2]);
+    if (!m) throw new ConfigError(`--set expects task.<setting>=<value>, got '${s}'`);
+    const code = taskSettingOverrides(values.task, { [`task.${m[1]!}`]: m[2]! })[`task.${m[1]!}`];
+    overrides[m[1]!] = Number(code);
   }
   const task = createTask(values.task, String(values.preset ?? 'ci'), overrides);
   const batch = task.batch(n, new Rng(seed));
@@ -40,3 +49,11 @@ export async function dataCommand(argv: string[]): Promise<void> {
   if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
   else console.log(text);
 }
+
+export const dataCommand = defineCommand({
+  name: 'data',
+  summary: 'generated samples of a task in the sequence-file format, with their readable form',
+  usage: '--task NAME [--preset ci|paper] [--n N] [--seed S] [--set task.k=v] [--out f.json]',
+  options: dataOptions,
+  run: dataRun,
+});

@@ -13,13 +13,33 @@ import { Network, validateModelConfig, type ModelConfig } from '../model/network
 import { gradcheck } from '../check/gradcheck.js';
 import { readSequenceFile } from '../check/sequence-file.js';
 import { parse } from './args.js';
+import { defineCommand, type OptionTable } from './command.js';
+import { printResult } from './json.js';
+import { StatusLine } from './progress.js';
 import { formatTable } from './table.js';
 
-export async function gradCommand(argv: string[]): Promise<void> {
-  const { values } = parse('grad', argv, {
-    'model-file': { type: 'string' }, data: { type: 'string' }, learner: { type: 'string' },
-    dtype: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, window: { type: 'string' },
-  });
+const gradOptions = {
+  'model-file': { type: 'string', value: 'FILE', help: 'the model file (onward.model JSON)' },
+  data: { type: 'string', value: 'FILE', help: 'the sequence file: {x: T×B×d, y: T×B×o or class ids T×B, mask?: T×B}' },
+  learner: { type: 'string', value: 'NAME', help: 'the learner that computes the gradient', default: 'bptt' },
+  dtype: { type: 'string', value: 'TYPE', help: 'float64 (the oracle path) or float32', default: 'float64', choices: ['float64', 'float32'] },
+  backend: { type: 'string', value: 'NAME', help: 'ts or wasm', defaultText: 'ts for float64, wasm for float32', choices: ['ts', 'wasm'] },
+  window: { type: 'string', value: 'K', help: 'tbptt: the truncation window' },
+  out: { type: 'string', value: 'FILE', help: 'write the JSON here instead of stdout' },
+} as const satisfies OptionTable;
+
+const gradcheckOptions = {
+  models: { type: 'string', value: 'A,B', help: 'models to check', defaultText: 'rnn, gru, lstm, leaky, leaky:norec, lru' },
+  learners: { type: 'string', value: 'A,B', help: 'learners to check', defaultText: 'every learner that runs on each model' },
+  layers: { type: 'string', value: 'L', help: 'layers of the random networks', default: '2' },
+  hidden: { type: 'string', value: 'N', help: 'units per layer', default: '4' },
+  steps: { type: 'string', value: 'T', help: 'sequence length', default: '6' },
+  seeds: { type: 'string', value: 'N', help: 'random networks per model (rows: largest error, mean cosine)', default: '1' },
+  json: { type: 'boolean', help: 'print the result envelope: an array of rows (docs/cli.md)' },
+} as const satisfies OptionTable;
+
+async function gradRun(argv: string[]): Promise<void> {
+  const { values } = parse('grad', argv, gradOptions);
   if (typeof values['model-file'] !== 'string' || typeof values.data !== 'string') {
     throw new ConfigError('onward grad needs --model-file m.json and --data seq.json');
   }
@@ -41,26 +61,24 @@ export async function gradCommand(argv: string[]): Promise<void> {
   learner.flush();
   const grads: Record<string, unknown> = {};
   for (const p of net.grads.names()) grads[p] = encodePlain(net.grads.get(p), [...net.grads.shape(p)]);
+  // the output is a file format of its own (docs/design.md §7), not an envelope: other tools read it
   const text = JSON.stringify({ loss, grads });
   if (typeof values.out === 'string') writeFileSync(values.out, text + '\n');
   else console.log(text);
 }
 
-export async function gradcheckCommand(argv: string[]): Promise<void> {
+async function gradcheckRun(argv: string[]): Promise<void> {
   process.exitCode = runGradcheck(argv);
 }
 
 /**
  * The gradcheck command on a learner table (default: the library's): prints the claims table (pass/FAIL, each
  * row judged by its own exactness claims) and the alignment table (cosine and norm ratio, informational);
- * returns 1 when a claim fails. `--json`: { checks: [{ learner, model, claim, span, relErr, tolerance, pass }],
- * alignment: [{ model, learner, layer, relErr, cosine, normRatio, exact }] }.
+ * returns 1 when a claim fails. `--json`: the result envelope (docs/cli.md) of { checks: [{ learner, model,
+ * claim, span, relErr, tolerance, pass }], alignment: [{ model, learner, layer, relErr, cosine, normRatio, exact }] }.
  */
 export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): number {
-  const { values } = parse('gradcheck', argv, {
-    models: { type: 'string' }, learners: { type: 'string' }, json: { type: 'boolean' }, layers: { type: 'string' },
-    hidden: { type: 'string' }, steps: { type: 'string' }, seeds: { type: 'string' },
-  });
+  const { values } = parse('gradcheck', argv, gradcheckOptions);
   const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
   const int = (v: unknown, what: string, dflt: number): number => {
     if (v === undefined) return dflt;
@@ -70,16 +88,21 @@ export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): nu
   };
   const learners = list(values.learners), rows = table ?? learnerTable;
   for (const name of learners ?? []) if (!rows.some((l) => l.name === name)) throw new UnknownNameError('learner', name, rows.map((l) => l.name));
+  const seedCount = int(values.seeds, 'seeds', 1);
+  const status = values.json ? null : new StatusLine('onward gradcheck');
+  let started = 0;
   const { checks, alignment } = gradcheck({
     models: list(values.models), learners, layers: int(values.layers, 'layers', 2),
-    hidden: int(values.hidden, 'hidden', 4), T: int(values.steps, 'steps', 6), seeds: int(values.seeds, 'seeds', 1), ...(table ? { table } : {}),
+    hidden: int(values.hidden, 'hidden', 4), T: int(values.steps, 'steps', 6), seeds: seedCount, ...(table ? { table } : {}),
+    onModel: (model, _i, total) => status?.update(`model ${++started}/${total * seedCount} (${model}${seedCount > 1 ? `, seed ${Math.ceil(started / total)}` : ''})`),
   });
+  status?.done();
   const failed = checks.filter((c) => !c.pass);
   if (values.json) {
-    console.log(JSON.stringify({
+    printResult('gradcheck', {
       checks,
       alignment: alignment.map(({ model, learner, layer, relErr, cosine, normRatio, exact }) => ({ model, learner, layer, relErr, cosine, normRatio, exact })),
-    }));
+    });
     return failed.length ? 1 : 0;
   }
   const seeds = int(values.seeds, 'seeds', 1);
@@ -94,3 +117,18 @@ export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): nu
     : `\n${failed.length} of ${checks.length} exactness checks FAIL: ${[...new Set(failed.map((f) => `${f.learner} on ${f.model} (${f.claim})`))].join('; ')}`);
   return failed.length ? 1 : 0;
 }
+
+export const gradCommand = defineCommand({
+  name: 'grad',
+  summary: 'loss and the gradient of every parameter, by name, for a model file and a sequence file (JSON)',
+  usage: '--model-file m.json --data seq.json [--learner NAME] [options]',
+  options: gradOptions,
+  run: gradRun,
+});
+
+export const gradcheckCommand = defineCommand({
+  name: 'gradcheck',
+  summary: 'every learner against BPTT, and BPTT against finite differences, on small random networks',
+  options: gradcheckOptions,
+  run: gradcheckRun,
+});

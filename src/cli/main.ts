@@ -1,65 +1,90 @@
-/** The `onward` command: dispatch to a subcommand; typed errors become one readable line and exit code 2. */
+/**
+ * The `onward` command: commander builds the program from the command table (commands.ts) — `--help` for
+ * the program and for every command, `--version`, unknown commands and options refused with a suggestion —
+ * then the command parses its own arguments from the same option table and runs. Typed errors become one
+ * readable line (and, with --json, an error envelope on stdout) and exit code 2; usage errors too.
+ */
+import { Command, CommanderError, Option } from 'commander';
 import { OnwardError } from '../core/errors.js';
-import { benchCommand } from './bench.js';
-import { perfCommand } from './perf.js';
-import { evalCommand, trainCommand } from './train.js';
-import { gradCommand, gradcheckCommand } from './grad.js';
-import { listCommand } from './list.js';
-import { dataCommand } from './data.js';
-import { playgroundCommand } from './playground.js';
-import { workerCommand } from './worker.js';
+import type { CommandSpec, OptionSpec } from './command.js';
+import { commands } from './commands.js';
+import { printError } from './json.js';
+import { VERSION } from './package-info.js';
 
-const HELP = `onward — train recurrent networks online
+/** the commander option that renders (and pre-checks) one entry of a command's option table */
+function commanderOption(name: string, o: OptionSpec): Option {
+  const flags = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` <${o.value ?? 'VALUE'}>` : ''}`;
+  const dflt = o.default !== undefined && o.default !== false ? String(o.default) : o.defaultText;
+  const listed = o.choices ?? o.names;
+  const notes = [listed ? `one of ${listed.join(', ')}` : '', dflt !== undefined ? `default: ${dflt}` : '', o.multiple ? 'repeatable' : ''].filter(Boolean);
+  const opt = new Option(flags, (o.help ?? '') + (notes.length ? ` (${notes.join('; ')})` : ''));
+  return opt;
+}
 
-usage: onward <command> [options]
+/** the program: one subcommand per entry of the table */
+export function buildProgram(table: readonly CommandSpec[] = commands): Command {
+  const program = new Command('onward')
+    .description('train recurrent networks online (RTRL, online LRU, e-prop, OSTTP, perturbation learning), checked against BPTT')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .helpCommand('help [command]', 'show the help of a command')
+    .showSuggestionAfterError(true)
+    .configureHelp({ helpWidth: 100, sortSubcommands: false })
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'onward: ')) });
+  program.addHelpText('after', '\nRun `onward COMMAND --help` for a command\'s options. Exit codes: 0 done, 1 a check failed, 2 bad input or usage.');
+  for (const spec of table) {
+    const cmd = program.command(spec.name).description(spec.summary).helpOption('-h, --help', 'show this help').exitOverride()
+      .configureHelp({ helpWidth: 100 });
+    if (spec.usage) cmd.usage(spec.usage);
+    for (const [name, o] of Object.entries(spec.options)) cmd.addOption(commanderOption(name, o));
+    if (spec.details) cmd.addHelpText('after', () => '\n' + spec.details!());
+    // the command parses its arguments itself (same table): commander only checks and documents them
+    cmd.allowExcessArguments(false);
+    if (spec.openOptions) cmd.allowUnknownOption(true);
+    cmd.action(() => undefined);
+  }
+  return program;
+}
 
-commands:
-  train [--task copy] [--model lru] [--learner online-lru] [--preset ci|paper] [...]   train, with a progress bar
-  eval --model-file DIR/model.json                 evaluate a saved model on its task
-  grad --model-file m.json --data seq.json         loss and gradients by parameter name (JSON)
-  gradcheck [--models ...] [--learners ...]        every learner against BPTT, BPTT against finite differences
-  bench [--suite ci|paper] [--learners a,b] [--tasks x,y] [--seeds N] [--budget MACS|none] [--out DIR] [--workers N]
-                                                   every learner on every task: results.jsonl, report.md, SVG charts
-       [--queue redis://HOST:PORT [--collect | --status]]   … as jobs on a Redis queue, for workers on many machines
-  worker --queue redis://HOST:PORT [--concurrency N] take bench runs from the queue (any machine)
-  perf --kernels | --learners [--json]             kernel GFLOP/s; time, memory and MACs per step per learner
-  data --task NAME [--n N] [--seed S]              generated samples with their readable form
-  list [--json]                                    tasks, models, learners
-  playground [--port N] [--rebuild]                serve the browser playground on 127.0.0.1 (default port 5173)
-  help                                             this text
-
-Run 'npm test' in the project folder for the test suites.`;
-
-const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand,
-  eval: evalCommand,
-  grad: gradCommand,
-  gradcheck: gradcheckCommand,
-  list: listCommand,
-  data: dataCommand,
-  perf: perfCommand,
-  playground: playgroundCommand,
-  bench: benchCommand,
-  worker: workerCommand,
-};
+/** `onward … | head` closes stdout early: that is the reader's choice, not an error */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw e;
+    });
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    console.log(HELP);
+  quietOnClosedPipe();
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
     return 0;
-  }
-  const run = commands[command];
-  if (!run) {
-    console.error(`onward: unknown command '${command}'; known commands: ${Object.keys(commands).join(', ')}, help`);
-    return 2;
   }
   try {
-    await run(rest);
+    // help, version, unknown commands and unknown options end here
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  const [name, ...rest] = argv;
+  const spec = commands.find((c) => c.name === name);
+  if (!spec) {
+    program.outputHelp();
     return 0;
+  }
+  try {
+    await spec.run(rest);
+    // a command that sets an exit code (a failed check: 1; stopped by a signal: 130/143) keeps it
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof OnwardError) {
-      console.error(`onward ${command}: ${e.message} (${e.name})`);
+      console.error(`onward ${name}: ${e.message} (${e.name})`);
+      if (rest.includes('--json')) printError(name!, e);
       return 2;
     }
     throw e;

@@ -3,31 +3,46 @@
  * check; each learner's time, memory and work per step against inference; what sparse RTRL saves on an EGRU.
  */
 import { parse } from './args.js';
+import { defineCommand, type OptionTable } from './command.js';
+import { printResult } from './json.js';
+import { StatusLine } from './progress.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../perf/kernels.js';
 import { ConfigError } from '../core/errors.js';
 import { runLearnerPerf, type LearnerPerfRecord } from '../perf/learners.js';
 import { runSparsePerf, type SparsePerfRecord } from '../perf/sparse.js';
 
-export async function perfCommand(argv: string[]): Promise<void> {
-  const { values } = parse('perf', argv, {
-    kernels: { type: 'boolean' },
-    learners: { type: 'boolean' },
-    sparse: { type: 'boolean' },
-    density: { type: 'string' },
-    width: { type: 'string' },
-    trained: { type: 'string' },
-    model: { type: 'string' },
-    hidden: { type: 'string' },
-    layers: { type: 'string' },
-    batch: { type: 'string' },
-    T: { type: 'string' },
-    list: { type: 'string' },
-    json: { type: 'boolean' },
-    quick: { type: 'boolean' },
-  });
+const perfOptions = {
+  kernels: { type: 'boolean', help: 'kernel GFLOP/s and ns per call on both backends, the no-allocation check, the budgets' },
+  learners: { type: 'boolean', help: 'each learner\'s time, memory and multiply-adds per step, against inference' },
+  sparse: { type: 'boolean', help: 'what sparse RTRL saves on an EGRU, against dense RTRL' },
+  list: { type: 'string', value: 'A,B', help: '--learners: which learners', defaultText: 'all' },
+  model: { type: 'string', value: 'NAME', help: '--learners: the model', defaultText: 'gru' },
+  hidden: { type: 'string', value: 'N', help: '--learners: units per layer; --sparse: a list of widths' },
+  layers: { type: 'string', value: 'L', help: '--learners: layers' },
+  batch: { type: 'string', value: 'B,..', help: '--learners: batch sizes' },
+  T: { type: 'string', value: 'T,..', help: '--learners: sequence lengths' },
+  density: { type: 'string', value: 'X', help: '--sparse: recurrent weight density' },
+  width: { type: 'string', value: 'X', help: '--sparse: pseudo-derivative half-width' },
+  trained: { type: 'string', value: 'N', help: '--sparse: sparse-rtrl updates before measuring' },
+  quick: { type: 'boolean', help: '--kernels: short timing (a smoke test, not a measurement)' },
+  json: { type: 'boolean', help: 'print the result envelope: {kernels?, learners?, sparse?} arrays (docs/cli.md)' },
+} as const satisfies OptionTable;
+
+export const perfCommand = defineCommand({
+  name: 'perf',
+  summary: 'measure: kernel GFLOP/s, learners\' time/memory/work per step, sparse RTRL\'s savings',
+  usage: '--kernels | --learners | --sparse [options]',
+  options: perfOptions,
+  run: perfRun,
+});
+
+async function perfRun(argv: string[]): Promise<void> {
+  const { values } = parse('perf', argv, perfOptions);
   if (!values.kernels && !values.learners && !values.sparse) throw new ConfigError('say what to measure: --kernels, --learners and/or --sparse');
   const json = values.json === true;
+  const result: { sparse?: SparsePerfRecord[]; learners?: LearnerPerfRecord[]; kernels?: unknown[] } = {};
+  const status = json ? null : new StatusLine('onward perf');
   if (values.sparse) {
     const num = (name: string, v: unknown): number | undefined => {
       if (typeof v !== 'string') return undefined;
@@ -36,16 +51,18 @@ export async function perfCommand(argv: string[]): Promise<void> {
       return x;
     };
     const hidden = typeof values.hidden === 'string' ? values.hidden.split(',').map((v) => num('hidden', v)!) : undefined;
+    status?.update('sparse: measuring the first width');
     const records = runSparsePerf({ hidden, density: num('density', values.density), width: num('width', values.width), trained: num('trained', values.trained) }, (r) => {
-      if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured n=${r.n}        `);
+      status?.update(`sparse: measured n=${r.n}`);
     });
-    if (!json && process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(40) + '\r');
-    if (json) console.log(JSON.stringify(records));
+    status?.done();
+    if (json) result.sparse = records;
     else console.log(sparseTable(records));
-    if (!values.kernels && !values.learners) return;
   }
   if (values.learners) {
     const num = (v: unknown): number | undefined => (typeof v === 'string' ? Number(v) : undefined);
+    let measured = 0;
+    status?.update('learners: measuring the first learner');
     const records = runLearnerPerf({
       learners: typeof values.list === 'string' ? values.list.split(',') : undefined,
       model: typeof values.model === 'string' ? values.model : undefined,
@@ -53,26 +70,30 @@ export async function perfCommand(argv: string[]): Promise<void> {
       B: typeof values.batch === 'string' ? values.batch.split(',').map(Number) : undefined,
       T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
     }, (r) => {
-      if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured ${r.learner} T=${r.T}        `);
+      status?.update(`learners: measured ${++measured} (${r.learner} B=${r.B} T=${r.T})`);
     });
-    if (!json && process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(40) + '\r');
-    if (json) console.log(JSON.stringify(records));
+    status?.done();
+    if (json) result.learners = records;
     else console.log(learnerTable(records));
-    if (!values.kernels) return;
+  }
+  if (!values.kernels) {
+    if (json) printResult('perf', result);
+    return;
   }
   const timing = values.quick ? { warmupMs: 30, batchMs: 3, batches: 5 } : {};
   let done = 0;
+  status?.update('kernels: warming up');
   const records = runKernelPerf({
     ...timing,
     onRecord: (r) => {
-      done++;
-      if (!json && process.stderr.isTTY) process.stderr.write(`\r  measured ${done}: ${r.kernel} ${r.backend} B=${r.B} n=${r.n}        `);
+      status?.update(`kernels: measured ${++done} (${r.kernel} ${r.backend} B=${r.B} n=${r.n})`);
     },
   });
-  if (!json && process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(60) + '\r');
+  status?.done();
   if (json) {
-    process.stdout.write(JSON.stringify(records.map(({ kernel, backend, B, n, gflops, nsPerCall, flopsPerCall }) =>
-      ({ kernel, backend, B, n, gflops: round(gflops), nsPerCall: round(nsPerCall), flopsPerCall }))) + '\n');
+    result.kernels = records.map(({ kernel, backend, B, n, gflops, nsPerCall, flopsPerCall }) =>
+      ({ kernel, backend, B, n, gflops: round(gflops), nsPerCall: round(nsPerCall), flopsPerCall }));
+    printResult('perf', result);
     return;
   }
   console.log(kernelTable(records));
@@ -101,11 +122,11 @@ export function kernelTable(records: KernelRecord[]): string {
   return formatTable(['kernel', 'B', 'n', 'wasm GFLOP/s', 'wasm ns/call', 'ts GFLOP/s', 'ts ns/call', 'wasm speed-up'], rows);
 }
 
-/** The numeric-core budgets of DESIGN §9, checked against this run. */
+/** The numeric-core budgets of docs/design.md §9, checked against this run. */
 export function budgetLines(records: KernelRecord[]): string[] {
   const get = (kernel: string, backend: string, B: number, n: number) =>
     records.find((r) => r.kernel === kernel && r.backend === backend && r.B === B && r.n === n);
-  const lines: string[] = ['budgets (DESIGN §9):'];
+  const lines: string[] = ['budgets (docs/design.md §9):'];
   const check = (label: string, value: number | undefined, ok: (v: number) => boolean, unit: string): void => {
     if (value === undefined) return;
     lines.push(`  ${ok(value) ? 'ok  ' : 'MISS'} ${label}: ${fmt(value)} ${unit}`);

@@ -10,12 +10,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import { parse } from './args.js';
+import { defineCommand, type OptionTable } from './command.js';
+import { packageRoot } from './package-info.js';
 
-/** the package root: this file is src/cli/playground.ts or dist/cli/playground.js */
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { packageRoot };
 export const playgroundDir = join(packageRoot, 'dist', 'web');
 
 /** cross-origin isolation: the page and its workers may share memory (SharedArrayBuffer, wasm threads) */
@@ -95,8 +95,20 @@ export function servePlayground(dir: string, port: number): Promise<{ server: Se
   });
 }
 
-export async function playgroundCommand(argv: string[]): Promise<void> {
-  const { values } = parse('playground', argv, { port: { type: 'string' }, rebuild: { type: 'boolean' } });
+const playgroundOptions = {
+  port: { type: 'string', value: 'N', help: 'the port on 127.0.0.1 (0: any free port)', default: '5173' },
+  rebuild: { type: 'boolean', help: 'rebuild dist/web with Vite first' },
+} as const satisfies OptionTable;
+
+export const playgroundCommand = defineCommand({
+  name: 'playground',
+  summary: 'serve the browser playground on 127.0.0.1 (the page trains in the browser)',
+  options: playgroundOptions,
+  run: playgroundRun,
+});
+
+async function playgroundRun(argv: string[]): Promise<void> {
+  const { values } = parse('playground', argv, playgroundOptions);
   const port = values.port === undefined ? 5173 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be an integer in 0–65535, got '${String(values.port)}'`);
   if (values.rebuild === true || !existsSync(join(playgroundDir, 'index.html'))) buildPlayground();

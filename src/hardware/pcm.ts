@@ -1,5 +1,5 @@
 /**
- * A phase-change-memory (PCM) device model for in-memory learning (DESIGN §5 `hardware/pcm`;
+ * A phase-change-memory (PCM) device model for in-memory learning (docs/design.md §5 `hardware/pcm`;
  * research/osttp-and-perturbation.md §A.7): the synaptic weights of a network live in analog conductances
  * and every learner's updates reach them as programming pulses.
  *

@@ -1,5 +1,6 @@
 /** The table of learners: names as on the command line, what each supports, and how to build it. */
 import { ConfigError, UnknownNameError, UnsupportedError } from '../core/errors.js';
+import type { LearnerName, NameOr } from '../core/names.js';
 import type { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './learner.js';
@@ -295,7 +296,7 @@ export function checkSupport(info: LearnerInfo, model: string): void {
   }
 }
 
-export function createLearner(name: string, network: Network, options: LearnerOptions): Learner {
+export function createLearner(name: NameOr<LearnerName>, network: Network, options: LearnerOptions): Learner {
   const info = learnerInfo(name);
   checkSupport(info, network.config.model);
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {

@@ -14,6 +14,7 @@
  * residual additions.
  */
 import type { Backend, Buf } from '../backend/backend.js';
+import type { ModelName, NameOr } from '../core/names.js';
 import { ConfigError } from '../core/errors.js';
 import { ParamStore, type ParamSpec } from '../core/params.js';
 import { Rng } from '../core/rng.js';
@@ -31,7 +32,7 @@ import { RecurrentLayer } from '../modules/recurrent.js';
 
 export interface ModelConfig {
   /** rnn, gru, lstm (a stack of recurrent layers) or lru (the LRU stack architecture) */
-  model: string;
+  model: NameOr<ModelName>;
   inputSize: number;
   /** units per layer; for lru the model width H (d_model) */
   hidden: number;

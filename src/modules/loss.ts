@@ -1,5 +1,5 @@
 /**
- * Per-step losses, masked, with the convention of DESIGN §8:  L = (1/B) Σ_b Σ_t mask_{t,b} ℓ_{t,b}, with
+ * Per-step losses, masked, with the convention of docs/design.md §8:  L = (1/B) Σ_b Σ_t mask_{t,b} ℓ_{t,b}, with
  * ℓ = ½‖ŷ − y‖² for `mse` and ℓ = −Σ_groups log softmax(ŷ_group)[y_group] for `ce`.
  *
  * `ce` splits the output into groups of `classes` logits with one class id per group (the copy task has 7

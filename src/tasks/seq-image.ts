@@ -5,20 +5,27 @@
  * step and the mask is 1 at every step — the network does the causal cumulative-mean pooling itself.
  * Loss: cross-entropy over `classes`; metric: accuracy (chance is 1/classes).
  *
- * Settings (integers, as every task setting):
- *   source   1: synthetic images (below, no files); 2: IDX files (Fashion-MNIST or any MNIST-format set)
- *   size     image side; T = size². For source 2 it must equal the files' rows and cols (28 for Fashion-MNIST)
- *   classes  number of classes; for source 2 every label in the file must be below it (10 for Fashion-MNIST)
+ * Settings (stored as integers; the ones that choose among options also take their names, e.g.
+ * `--set task.source=fashion-mnist task.order=rows`; `onward list --task seq-image` lists them):
+ *   source   synthetic (1): oriented bars (below, no files); fashion-mnist (2): IDX files (Fashion-MNIST or any
+ *            MNIST-format set; `idx` is the same code)
+ *   size     image side; T = size². For the file source it must equal the files' rows and cols (28 for Fashion-MNIST)
+ *   classes  number of classes; for the file source every label in the file must be below it (10 for Fashion-MNIST)
  *   noise    synthetic only: standard deviation of the pixel noise, in percent of full intensity
  *   permute  0: raster order; k ≥ 1: the permuted variant — step t shows pixel perm[t] of the image, where
  *            perm = new Rng(k).permutation(size²), one fixed permutation for the whole task (every batch)
- *   split    source 2 only: 1 = train on the `train-*` files, 2 = on the `t10k-*` (test) files; evaluation
- *            (Trainer.evaluate, onward eval) draws from the other split, so it never sees a training image
- *   pixels   pixels per step (default 1); `size` shows the image row by row (T = size, `size` inputs per step),
- *            the row-wise sequential variant; any divisor of size² works (T = size²/pixels)
- *   readout  0 (default): the label is the target at every step, every step scored; k ≥ 1: scored at the last k
- *            steps only (for networks without their own pooling, e.g. spiking units read out at the end)
- * Images are drawn uniformly with replacement with the batch's rng.
+ *   split    file source only: train (1) trains on the `train-*` files, test (2) on the `t10k-*` files; evaluation
+ *            (Trainer.evaluate draws from it, `onward eval` reads all of it in order) uses the other split, so
+ *            it never sees a training image
+ *   order    pixels (1): `pixels` pixels per step (default one; T = size²/pixels); rows (2): one image row per
+ *            step (T = size, `size` inputs per step), the row-wise sequential variant
+ *   pixels   pixels per step for order pixels; any divisor of size² works
+ *   readout  0 (default): the label is trained on at every step; k ≥ 1: at the last k steps only (for networks
+ *            without their own pooling, e.g. spiking units read out at the end); the label is the target at
+ *            every step either way (mask 0 before the readout), for osttp's targetTiming every-step
+ *   score    last (1, default): the accuracy is scored at the last step only (the last pixel or row — what the
+ *            sequential-image papers report); all (2): averaged over every step that has a target
+ * Training images are drawn uniformly with replacement with the batch's rng.
  *
  * Source 2 — the data folder is the environment variable ONWARD_DATA when set, else Debian's
  * /usr/share/datasets/fashion-mnist (`apt-get install dataset-fashion-mnist`). It must hold
@@ -47,9 +54,22 @@ import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task
 export { DEFAULT_DATA_DIR, loadSeqImageSet, seqImageDataDir } from './seq-image-files.js';
 
 const presets = {
-  ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 },
-  paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1, pixels: 1, readout: 0 },
+  ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 },
+  paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 },
 };
+
+const settingDocs = {
+  source: { help: 'where the images come from', choices: { synthetic: 1, 'fashion-mnist': 2, idx: 2 } },
+  size: { help: 'image side in pixels (T = size² pixel steps); 28 for Fashion-MNIST' },
+  classes: { help: 'number of classes (chance accuracy is 1/classes)' },
+  noise: { help: 'synthetic images: pixel noise σ in percent of full intensity' },
+  permute: { help: '0: raster order; k ≥ 1: one fixed pixel permutation drawn with seed k (permuted variant)' },
+  split: { help: 'file source: which split trains (the other one evaluates)', choices: { train: 1, test: 2 } },
+  order: { help: 'what one step shows: `pixels` pixels, or a whole row', choices: { pixels: 1, rows: 2 } },
+  pixels: { help: 'pixels per step for order=pixels (a divisor of size²)' },
+  readout: { help: '0: the label is the target at every step; k ≥ 1: only at the last k steps' },
+  score: { help: 'where accuracy is scored: the last step (as the papers report) or every step with a target', choices: { last: 1, all: 2 } },
+} as const;
 
 /** Render one synthetic bar image of class c into `img` (size² values in [0, 1], raster order). */
 function renderBar(img: Float64Array, size: number, c: number, classes: number, sigma: number, rng: Rng): void {
@@ -73,14 +93,19 @@ function renderBar(img: Float64Array, size: number, c: number, classes: number, 
 export const seqImageTask: TaskInfo = {
   name: 'seq-image',
   description: 'classify an image shown pixel by pixel (sequential / permuted Fashion-MNIST from IDX files, or synthetic bars)',
+  settingDocs,
   create(preset: Preset, overrides?: Record<string, number>): Task {
     const s = resolveSettings('seq-image', preset, presets, overrides);
-    const { source, size, classes, noise, permute, split, pixels, readout } = s;
+    const { source, size, classes, noise, permute, split, order: ord, readout, score } = s;
     if (source !== 1 && source !== 2) throw new ConfigError(`task seq-image: source must be 1 (synthetic) or 2 (IDX files), got ${source}`);
     if (split !== 1 && split !== 2) throw new ConfigError(`task seq-image: split must be 1 (train files) or 2 (t10k test files), got ${split}`);
     if (classes < 2) throw new ConfigError(`task seq-image: classes must be at least 2, got ${classes}`);
     if (source === 1 && classes > 10) throw new ConfigError(`task seq-image: synthetic images have 2–10 classes, got ${classes}`);
     if (source === 1 && size < 4) throw new ConfigError(`task seq-image: synthetic images need size ≥ 4, got ${size}`);
+    if (ord !== 1 && ord !== 2) throw new ConfigError(`task seq-image: order must be pixels (1) or rows (2), got ${ord}`);
+    if (score !== 1 && score !== 2) throw new ConfigError(`task seq-image: score must be last (1) or all (2), got ${score}`);
+    if (ord === 2 && s.pixels !== 1 && s.pixels !== size) throw new ConfigError(`task seq-image: order=rows shows ${size} pixels per step; leave pixels at 1 (it is ${s.pixels})`);
+    const pixels = ord === 2 ? size : s.pixels;
     if ((size * size) % pixels !== 0) throw new ConfigError(`task seq-image: pixels per step (${pixels}) must divide the ${size * size} pixels of an image`);
     const P = size * size, T = P / pixels;
     if (readout > T) throw new ConfigError(`task seq-image: readout (${readout}) must not exceed the ${T} steps`);
@@ -101,32 +126,38 @@ export const seqImageTask: TaskInfo = {
     const order = permute > 0 ? new Rng(permute).permutation(P) : null;
     const sigma = noise / 100;
     const img = new Float64Array(P);
-    const draw = (set: ImageSet | null, B: number, rng: Rng): Batch => {
-      const x = steps(T, B * pixels), target = steps(T, B), mask = steps(T, B);
+    /** B images: image k of `set` for sample b is pick(b) (−1: padding past the end of a split), or a synthetic one */
+    const make = (set: ImageSet | null, B: number, pick: (b: number) => number, rng: Rng | null): Batch => {
+      const x = steps(T, B * pixels), target = steps(T, B), mask = steps(T, B), scored = steps(T, B);
       for (let b = 0; b < B; b++) {
         let label: number;
         if (set) {
-          const k = rng.int(set.count);
+          const k = pick(b);
+          if (k < 0) continue; // padding: no target, no score
           label = set.labels[k]!;
           const base = k * P;
           for (let p = 0; p < P; p++) img[p] = set.pixels[base + p]! / 255;
         } else {
-          label = rng.int(classes);
-          renderBar(img, size, label, classes, sigma, rng);
+          label = rng!.int(classes);
+          renderBar(img, size, label, classes, sigma, rng!);
         }
         for (let t = 0; t < T; t++) {
           for (let q = 0; q < pixels; q++) {
             const p = t * pixels + q;
             x[t]![b * pixels + q] = img[order ? order[p]! : p]!;
           }
-          // the label is the target at every step, scored (mask 1) at the readout steps only: a learner that
-          // teaches from the label alone at unscored steps too (osttp, targetTiming every-step) needs it there
+          // the label is the target at every step, trained on (mask 1) at the readout steps only: a learner that
+          // teaches from the label alone at untrained steps too (osttp, targetTiming every-step) needs it there
           target[t]![b] = label;
-          if (readout === 0 || t >= T - readout) mask[t]![b] = 1;
+          if (readout === 0 || t >= T - readout) {
+            mask[t]![b] = 1;
+            if (score === 2 || t === T - 1) scored[t]![b] = 1;
+          }
         }
       }
-      return { x, target, mask };
+      return { x, target, mask, score: scored };
     };
+    const draw = (set: ImageSet | null, B: number, rng: Rng): Batch => make(set, B, () => rng.int(set!.count), rng);
     return {
       name: 'seq-image',
       preset,
@@ -140,7 +171,10 @@ export const seqImageTask: TaskInfo = {
         ? { model: 'lru', learner: 'online-lru', hidden: 32, layers: 2, batch: 16, steps: 300, lr: 3e-3 }
         : { model: 'lru', learner: 'online-lru', hidden: 256, layers: 4, batch: 100, steps: 10_000, lr: 1e-3 },
       batch: (B: number, rng: Rng): Batch => draw(data, B, rng),
-      ...(heldOut ? { evalBatch: (B: number, rng: Rng): Batch => draw(heldOut, B, rng) } : {}),
+      ...(heldOut ? {
+        evalBatch: (B: number, rng: Rng): Batch => draw(heldOut, B, rng),
+        heldOut: { size: heldOut.count, batch: (start: number, B: number): Batch => make(heldOut, B, (b) => (start + b < heldOut.count ? start + b : -1), null) },
+      } : {}),
     };
   },
 };

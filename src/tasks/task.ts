@@ -14,6 +14,26 @@ export interface Batch {
   mask: Float64Array[];
   /** optional: each sequence as readable text (token tasks such as listops), for `onward data` */
   raw?: string[];
+  /**
+   * optional: where the task's metric is scored (T × B, 1 = counted), when that differs from where the loss
+   * is taken (`mask`). seq-image trains on every step but scores its accuracy at the last one, as the
+   * papers report it. Absent: the metric counts every masked step.
+   */
+  score?: Float64Array[];
+}
+
+/** A held-out split read in order, for evaluating on all of it (a file-backed task's test set). */
+export interface HeldOutSplit {
+  /** sequences in the split */
+  readonly size: number;
+  /** sequences start … start+B−1; past the end of the split the rows are padding with mask and score 0 */
+  batch(start: number, B: number): Batch;
+}
+
+/** What one task setting means; settings that choose among options name them (value name → code). */
+export interface SettingDoc {
+  help: string;
+  choices?: Readonly<Record<string, number>>;
 }
 
 /** what `value` in a summary measures: accuracy-like (higher is better) or an error (lower is better) */
@@ -75,12 +95,16 @@ export interface Task {
    * batch() with a generator of its own, which for a generator task is already data never trained on
    */
   evalBatch?(B: number, rng: Rng): Batch;
+  /** the whole held-out split in order (file-backed tasks), for `onward eval` over all of it */
+  readonly heldOut?: HeldOutSplit;
 }
 
 export interface TaskInfo {
   name: string;
   description: string;
   create(preset: Preset, overrides?: Record<string, number>): Task;
+  /** what each setting means, shown by `onward list --task NAME` */
+  settingDocs?: Readonly<Record<string, SettingDoc>>;
 }
 
 /** T zero-filled per-step arrays of the given width */

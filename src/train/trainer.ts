@@ -157,7 +157,7 @@ export class Trainer {
     for (let t = 0; t < T; t++) {
       this.device?.read(); // every time step reads the synapses afresh (read noise per use)
       loss += this.learner.step(data.x[t]!, data.target[t]!, data.mask[t]!);
-      this.metric.add(B, this.learner.output.data, data.target[t]!, data.mask[t]!);
+      this.metric.add(B, this.learner.output.data, data.target[t]!, data.score?.[t] ?? data.mask[t]!); // the metric where the task scores it
       pending++;
       if (updateEvery > 0 && pending === updateEvery) {
         this.update();
@@ -218,7 +218,7 @@ export class Trainer {
         fwd.load(data.x[t]!);
         const out = fwd.run(caches);
         loss += this.network.loss.evaluate(B, out, data.target[t]!, data.mask[t]!, null);
-        acc.add(B, out.data, data.target[t]!, data.mask[t]!);
+        acc.add(B, out.data, data.target[t]!, data.score?.[t] ?? data.mask[t]!);
       }
     }
     this.device?.writeWeights();

@@ -1,5 +1,5 @@
 /**
- * The unit-model abstraction (DESIGN §4). A recurrent layer has n units; unit i has a state s_i ∈ R^S,
+ * The unit-model abstraction (docs/design.md §4). A recurrent layer has n units; unit i has a state s_i ∈ R^S,
  * receives K preactivation channels a_i ∈ R^K and emits one output y_i:
  *
  *   a_t     = W_ih·x_t + b_ih + W_hh·y_{t−1} + b_hh      (gate block g of W_ih feeds channel ihChannel[g],
