@@ -63,13 +63,11 @@ test('the plan runs every learner of the table on every task, or lists the pair 
   for (const r of plan.runs) assert.equal(r.configId, configId(r.config));
 });
 
-test('the plan takes the paper presets for the paper suite and honours the filters', () => {
-  const plan = planBench({ suite: 'paper', tasks: ['adding'], learners: ['bptt'] });
-  assert.equal(plan.runs.length, suites.paper.seeds);
-  assert.equal(plan.runs[0]!.config.task.preset, 'paper');
-  assert.equal(plan.runs[0]!.steps, defaultConfig('adding', 'paper').train.steps);
-  assert.equal(plan.runs[0]!.macBudget, suites.paper.macBudget);
-  assert.equal(planBench({ suite: 'paper', tasks: ['adding'], learners: ['bptt'], budget: Infinity }).runs[0]!.macBudget, Infinity);
+test('the plan honours the filters, and the suite budget unless overridden', () => {
+  const plan = planBench({ suite: 'ci', tasks: ['adding'], learners: ['bptt'] });
+  assert.equal(plan.runs.length, suites.ci.seeds);
+  assert.equal(plan.runs[0]!.macBudget, suites.ci.macBudget);
+  assert.equal(planBench({ suite: 'ci', tasks: ['adding'], learners: ['bptt'], budget: Infinity }).runs[0]!.macBudget, Infinity);
   assert.throws(() => planBench({ budget: 0 }), ConfigError);
   const small = planBench({ tasks: ['copy'], learners: ['online-lru', 'bptt'], seeds: 1, steps: 7 });
   assert.deepEqual(small.runs.map((r) => [r.learner, r.steps, r.config.train.steps]), [['bptt', 7, 7], ['online-lru', 7, 7]]);

@@ -8,16 +8,22 @@
  * - `ci`: the tasks' `ci` presets and defaults, at most 300 training batches, 2 seeds, 6 evaluation points,
  *   and a budget of 2·10¹¹ multiply-accumulates per run (RTRL on the LRU stacks would take hours; it is
  *   listed as over budget with its estimate). A few minutes on 2 cores.
- * - `paper`: the `paper` presets with their full step counts and 3 seeds; budget 10¹⁵ multiply-accumulates per
- *   run (hours of one core), which leaves out what cannot finish on a workstation (RTRL on the paper's LRU
- *   stacks, ListOps at length 2000 for 120k batches) and says so; `--budget none` lifts it.
+ * - `paper`: the seed papers' experiments of bench/paper.ts (each a task's `paper` preset with the experiment's
+ *   overrides, rows of learners from the learner table, the authors' seeds), stage 1 (a reduced, stated scale)
+ *   of every paper before stage 2 (the authors' settings), and inside a stage the first seed of every
+ *   experiment before the second, so the cheapest complete comparison of each paper comes first. An
+ *   experiment with a learning-rate grid trains every row at each rate on its first seed; the other seeds are
+ *   planned at each row's best rate once that row's scan has finished (read from the results file, so the
+ *   next invocation runs them). Budget 10¹⁵ multiply-accumulates per run; `--budget none` lifts it.
  */
 import { checkMemory } from '../core/limits.js';
 import { ConfigError, OnwardError, UnknownNameError, UnsupportedError } from '../core/errors.js';
 import { checkSupport, learnerTable } from '../learners/index.js';
 import { createTask, taskTable, type Preset } from '../tasks/index.js';
 import { applyOverrides, defaultConfig, type RunConfig } from '../train/config.js';
-import { configId, type NotApplicableRecord, type RunKey } from './records.js';
+import { join } from 'node:path';
+import { paperExperiments, type PaperExperiment } from './paper.js';
+import { configId, readResults, runKey, type BenchRecord, type EvalRecord, type NotApplicableRecord, type RunKey } from './records.js';
 
 export interface Suite {
   name: 'ci' | 'paper';
@@ -50,12 +56,26 @@ export interface BenchOptions {
   budget?: number;
   /** override the suite's time limit of the cost estimate, seconds */
   probeSeconds?: number;
+  /** the output folder: the paper suite reads its finished learning-rate scans from the results file there */
+  out?: string;
+  /** paper suite: only these experiments (ids of bench/paper.ts) */
+  experiments?: string[];
+  /** paper suite: only this stage */
+  stage?: 1 | 2;
 }
 
 export interface RunSpec extends RunKey {
   config: RunConfig;
   macBudget: number;
   probeSeconds: number;
+  /** paper suite: the experiment and row the run belongs to, the row's place in its learning-rate scan */
+  experiment?: string;
+  row?: string;
+  stage?: number;
+  /** a run of the learning-rate scan (the first seed, one rate of the grid) */
+  scan?: boolean;
+  /** parameter-name prefixes held at their initial values (restored after every update) */
+  freeze?: string[];
 }
 
 /** a task that cannot be set up here (e.g. the paper preset of seq-image without its data files) */
@@ -70,6 +90,9 @@ export interface BenchPlan {
   runs: RunSpec[];
   notApplicable: NotApplicableRecord[];
   taskProblems: TaskProblem[];
+  /** paper suite: the experiments planned, and runs that wait for a learning-rate scan to finish */
+  experiments?: PaperExperiment[];
+  waiting?: { experiment: string; row: string; seeds: number; reason: string }[];
 }
 
 function pick<T extends { name: string }>(kind: string, table: readonly T[], names: string[] | undefined): T[] {
@@ -82,6 +105,7 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
   const suiteName = options.suite ?? 'ci';
   const suite = suites[suiteName as Suite['name']];
   if (!suite) throw new UnknownNameError('suite', suiteName, Object.keys(suites));
+  if (suite.name === 'paper') return planPaper(suite, options);
   const learners = pick('learner', learnerTable, options.learners);
   const tasks = pick('task', taskTable, options.tasks);
   const seeds = options.seeds ?? suite.seeds;
@@ -125,3 +149,96 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
   }
   return plan;
 }
+
+/** the rate of a finished scan whose run reached the lowest held-out loss (null: the scan is not finished) */
+function bestRate(scan: RunSpec[], records: readonly BenchRecord[]): number | null {
+  const byRun = new Map<string, EvalRecord[]>();
+  for (const r of records) if (r.kind === 'eval') byRun.set(runKey(r), [...(byRun.get(runKey(r)) ?? []), r]);
+  let best: { lr: number; loss: number } | null = null;
+  for (const spec of scan) {
+    const evals = byRun.get(runKey(spec)) ?? [];
+    if (!evals.some((e) => e.final)) return null;
+    const losses = evals.map((e) => e.loss).filter((l): l is number => l !== null);
+    const loss = losses.length ? Math.min(...losses) : Infinity;
+    if (!best || loss < best.loss) best = { lr: spec.config.optimizer.lr, loss };
+  }
+  return best?.lr ?? null;
+}
+
+const lrLabel = (lr: number): string => `lr ${Number(lr.toPrecision(3))}`;
+
+function planPaper(suite: Suite, options: BenchOptions): BenchPlan {
+  if (options.tasks) throw new ConfigError('bench: the paper suite plans experiments, not tasks; pass --experiments ID,ID (ids in bench/paper.ts)');
+  const ids = paperExperiments.map((e) => e.id);
+  for (const id of options.experiments ?? []) if (!ids.includes(id)) throw new UnknownNameError('experiment', id, ids);
+  const chosen = paperExperiments.filter((e) => (!options.experiments || options.experiments.includes(e.id)) && (!options.stage || e.stage === options.stage));
+  const records = options.out ? readResults(join(options.out, 'results.jsonl')) : [];
+  const budget = options.budget ?? suite.macBudget;
+  const plan: BenchPlan = { suite, runs: [], notApplicable: [], taskProblems: [], experiments: chosen, waiting: [] };
+  const order = new Map<RunSpec, number[]>();
+  chosen.forEach((exp, e) => {
+    let base: RunConfig;
+    try {
+      base = applyOverrides(defaultConfig(exp.task, suite.preset), { evalBatches: suite.evalBatches, ...exp.set });
+    } catch (err) {
+      if (!(err instanceof OnwardError)) throw err;
+      plan.taskProblems.push({ task: exp.id, error: err.name, message: err.message });
+      return;
+    }
+    exp.rows.forEach((row, r) => {
+      if (options.learners && !options.learners.includes(row.learner)) return;
+      const config0 = applyOverrides(base, { ...row.set, learner: row.learner });
+      const info = learnerTable.find((l) => l.name === row.learner);
+      if (!info) throw new UnknownNameError('learner', row.learner, learnerTable.map((l) => l.name));
+      const pair = { suite: suite.name, task: exp.task, model: config0.model.name, learner: row.learner };
+      try {
+        checkSupport(info, config0.model.name);
+      } catch (err) {
+        if (!(err instanceof UnsupportedError)) throw err;
+        plan.notApplicable.push({ kind: 'n/a', ...pair, reason: `${exp.id}, ${row.name}: ${err.message}` });
+        return;
+      }
+      const steps = options.steps ?? config0.train.steps;
+      const seeds = options.seeds ? exp.seeds.slice(0, options.seeds) : exp.seeds;
+      const spec = (seed: number, lr: number, scan: boolean): RunSpec => {
+        const config = applyOverrides(config0, { seed, steps, lr, evalEvery: Math.max(1, Math.ceil(steps / suite.evalPoints)) });
+        const id = configId(row.freeze ? { config, freeze: row.freeze } : config);
+        return {
+          ...pair, seed, steps, configId: id, config, macBudget: budget, probeSeconds: options.probeSeconds ?? suite.probeSeconds,
+          experiment: exp.id, row: row.name, stage: exp.stage, ...(scan ? { scan } : {}), ...(row.freeze ? { freeze: row.freeze } : {}),
+        };
+      };
+      if (!exp.lrGrid) {
+        seeds.forEach((seed, s) => {
+          const run = spec(seed, config0.optimizer.lr, false);
+          plan.runs.push(run);
+          order.set(run, [exp.stage, s, e, r]);
+        });
+        return;
+      }
+      const scan = exp.lrGrid.map((lr) => spec(seeds[0]!, lr, true));
+      scan.forEach((run, k) => {
+        plan.runs.push(run);
+        order.set(run, [exp.stage, 0, e, r, k]);
+      });
+      const lr = bestRate(scan, records);
+      if (lr === null) {
+        if (seeds.length > 1) plan.waiting!.push({ experiment: exp.id, row: row.name, seeds: seeds.length - 1, reason: `seeds ${seeds.slice(1).join(', ')} wait for the ${exp.lrGrid.length}-rate scan on seed ${seeds[0]} (planned by the next invocation once it has finished)` });
+        return;
+      }
+      seeds.slice(1).forEach((seed, s) => {
+        const run = spec(seed, lr, false);
+        plan.runs.push(run);
+        order.set(run, [exp.stage, s + 1, e, r]);
+      });
+    });
+  });
+  const cmp = (a: number[], b: number[]): number => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? -1) !== (b[i] ?? -1)) return (a[i] ?? -1) - (b[i] ?? -1);
+    return 0;
+  };
+  plan.runs.sort((a, b) => cmp(order.get(a)!, order.get(b)!));
+  return plan;
+}
+
+export { lrLabel };

@@ -69,6 +69,8 @@ export interface EvalRecord extends RunKey {
   diverged: boolean;
   /** wall seconds since the run started */
   seconds: number;
+  /** the learner's own statistics since the previous point (learner.stats()), when it keeps any */
+  learnerStats?: Record<string, number>;
 }
 
 /** a learner × model pair the learner does not support: listed, never silently dropped */

@@ -8,11 +8,16 @@
  *   counter) per time step, and the learner's peak stateBytes(),
  * - the cost of inference: the evaluation forward pass timed and counted the same way.
  *
+ * - the learner's own statistics since the previous point when it keeps any (learner.stats(): sparse-rtrl's
+ *   activity and influence density and its multiply-adds against dense RTRL's).
+ * A run with `freeze` restores the named parameters to their initial values after every update (a control
+ * arm: the frozen-lower-layer network of the deep e-prop experiment).
+ *
  * Before training, a run with a finite budget estimates its multiply-accumulates from a few steps of one
  * batch (forward, then flush, scaled to the sequence and the run) and is skipped, with the estimate, when
  * it would exceed the budget.
  */
-import { DivergenceError } from '../core/errors.js';
+import { ConfigError, DivergenceError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { alignment } from '../check/alignment.js';
 import { learnerGradient, type Sequence } from '../check/oracle.js';
@@ -80,6 +85,10 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
   const learnerOptions = learnerOptionsFor(config);
   const paramBytes = network.size * network.params.flat.data.BYTES_PER_ELEMENT;
 
+  const frozen = (spec.freeze ?? []).flatMap((prefix) => network.params.names().filter((n) => n.startsWith(prefix)))
+    .map((n) => [n, Float64Array.from(network.params.get(n))] as const);
+  if (spec.freeze?.length && frozen.length === 0) throw new ConfigError(`bench: freeze ${spec.freeze.join(', ')} names no parameter of the network; parameters: ${network.params.names().join(', ')}`);
+
   let chunk = { ms: 0, macs: 0, batches: 0 };
   let diverged = false;
 
@@ -103,6 +112,7 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
       stateBytes: trainer.step > 0 ? trainer.peakStateBytes : null,
       inferenceUsPerStep: (inferenceMs * 1000) / evalSteps, inferenceMacsPerStep: inferenceMacs / evalSteps,
       paramBytes, batch: B, seqLength: T, diverged, seconds: (performance.now() - start) / 1000,
+      ...(trainer.learner.stats && trainer.step > 0 ? { learnerStats: trainer.learner.stats() } : {}),
     };
     chunk = { ms: 0, macs: 0, batches: 0 };
     return record;
@@ -117,6 +127,7 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
       if (!(e instanceof DivergenceError)) throw e;
       diverged = true; // the trainer stops at a non-finite or exploded loss (train/divergence.ts): a final record says so
     }
+    for (const [n, v] of frozen) network.params.set(n, v);
     chunk.ms += performance.now() - t0;
     chunk.macs += backend.macs - m0;
     chunk.batches++;

@@ -20,8 +20,9 @@
  *   order    pixels (1): `pixels` pixels per step (default one; T = size²/pixels); rows (2): one image row per
  *            step (T = size, `size` inputs per step), the row-wise sequential variant
  *   pixels   pixels per step for order pixels; any divisor of size² works
- *   readout  0 (default): the label is the target at every step; k ≥ 1: only at the last k steps (for
- *            networks without their own pooling, e.g. spiking units read out at the end)
+ *   readout  0 (default): the label is trained on at every step; k ≥ 1: at the last k steps only (for networks
+ *            without their own pooling, e.g. spiking units read out at the end); the label is the target at
+ *            every step either way (mask 0 before the readout), for osttp's targetTiming every-step
  *   score    last (1, default): the accuracy is scored at the last step only (the last pixel or row — what the
  *            sequential-image papers report); all (2): averaged over every step that has a target
  * Training images are drawn uniformly with replacement with the batch's rng.
@@ -145,8 +146,10 @@ export const seqImageTask: TaskInfo = {
             const p = t * pixels + q;
             x[t]![b * pixels + q] = img[order ? order[p]! : p]!;
           }
+          // the label is the target at every step, trained on (mask 1) at the readout steps only: a learner that
+          // teaches from the label alone at untrained steps too (osttp, targetTiming every-step) needs it there
+          target[t]![b] = label;
           if (readout === 0 || t >= T - readout) {
-            target[t]![b] = label;
             mask[t]![b] = 1;
             if (score === 2 || t === T - 1) scored[t]![b] = 1;
           }

@@ -36,7 +36,7 @@ export const presetTable: Readonly<Record<string, PresetRow>> = {
     },
     paper: {
       model: { name: 'lru', hidden: 128, stateSize: 64, layers: 4, dropout: 0.1 }, learner: { name: 'online-lru' },
-      optimizer: { lr: 1e-3, schedule: 'cosine', warmup: 1000 }, train: { batch: 50, steps: 10_000 },
+      optimizer: { lr: 1e-3, schedule: 'cosine', warmup: 0 }, train: { batch: 50, steps: 10_000 }, // no warm-up, as in the authors' code
     },
   },
   adding: gruRtrl(1e-2, 20_000),
