@@ -29,7 +29,10 @@ describe('checkpoints written by main (2026-12) resume with identical results', 
       while (t.step < 20) losses.push(t.trainStep().loss);
       assert.deepEqual(losses, ref.resumed!.losses);
       assert.deepEqual(t.evaluate(), ref.resumed!.eval);
-      assert.equal(hash(t.network.params.flat.data), ref.resumed!.params);
+      // gru-pcm-prune trains with eprop on wasm (float32), whose trace gradient is now one fused kernel (issue 18)
+      // that sums in another order: its losses and evaluation above are still identical, its last update's
+      // float32 rounding is not, so its parameter hash is not compared; every other fixture is bit for bit
+      if (name !== 'gru-pcm-prune') assert.equal(hash(t.network.params.flat.data), ref.resumed!.params);
     });
   }
   test('a stream checkpoint paused mid-window', () => {

@@ -49,7 +49,7 @@ export class FileFormatError extends OnwardError {
  * the flag or limits field that raises it, so a user who means it knows what to change.
  */
 export class LimitError extends OnwardError {
-  override readonly code = 'LIMIT';
+  override readonly code: string = 'LIMIT';
 }
 
 /** A file or folder that cannot be read or written (missing, a device, no space, no permission): names it and the cause. */
@@ -91,8 +91,9 @@ export function show(value: unknown): string {
  * A learner's planned state does not fit: more bytes than the backend's address space (wasm: 4 GiB) or the
  * limit the user set (`--max-memory`). Raised when the learner is built, before anything is allocated;
  * `fits` names the learners that do fit on the same model and batch (filled in by createLearner).
+ * A LimitError: a learner's state over the memory limit is one kind of declared size over a limit.
  */
-export class MemoryLimitError extends OnwardError {
+export class MemoryLimitError extends LimitError {
   override readonly code = 'MEMORY_LIMIT';
   fits: string[] = [];
   constructor(readonly what: string, readonly neededBytes: number, readonly limitBytes: number, readonly inUseBytes: number) {
