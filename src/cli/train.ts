@@ -15,7 +15,7 @@ import { modelNames } from '../model/network.js';
 import { learnerTable } from '../learners/index.js';
 import { taskTable } from '../tasks/index.js';
 import { listOptions, overridesLayer, readRunConfig, resolveRunConfig, type RunConfig, type RunConfigInput } from '../train/config.js';
-import { Trainer } from '../train/trainer.js';
+import { Trainer, type Summary } from '../train/trainer.js';
 import { resumeTrainer, saveCheckpoint } from '../train/files.js';
 import { parse, type Values } from './args.js';
 import { defineCommand, type OptionTable } from './command.js';
@@ -91,16 +91,8 @@ function defaultRunDir(c: RunConfig): string {
 }
 
 /** What `train --json` prints last (and `train --quiet` prints as its one line). */
-export interface TrainResult {
-  task: string;
+export interface TrainResult extends Summary {
   preset: string;
-  model: string;
-  learner: string;
-  metric: string;
-  value: number;
-  loss: number;
-  steps: number;
-  seconds: number;
   /** the run folder: config.json, metrics.jsonl, checkpoint.json, model.json */
   runDir: string;
   modelFile: string;
