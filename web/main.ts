@@ -6,6 +6,7 @@
  * target and prediction, hidden states (a raster for spiking units) and the size of the learner's traces.
  * The whole form lives in the URL, so a link reproduces a run from its seed.
  */
+import { ConfigError } from '../src/core/errors.js';
 import { LineChart, type Series } from './chart.js';
 import { FIELDS, TOOLTIPS } from './fields.js';
 import { drawHeatmap } from './heatmap.js';
@@ -154,7 +155,7 @@ function pageState(): PageState {
 /** a page state into the form, in the order the form's own defaults follow (task first, then model, learners, fields) */
 function applyState(s: PageState): void {
   const known = (id: string, v: string): boolean => Array.from(select(id).options).some((o) => o.value === v && !o.disabled);
-  if (!known('task', s.task)) throw new Error(`the link names the task '${s.task}', which this playground does not have`);
+  if (!known('task', s.task)) throw new ConfigError(`the link names the task '${s.task}', which this playground does not have; pick a task from the list`);
   select('task').value = s.task;
   applyTaskDefaults();
   if (known('preset', s.preset)) select('preset').value = s.preset;
@@ -180,7 +181,7 @@ function overrides(): Record<string, unknown> {
   }
   for (const pair of input('extra').value.split(/[\s,]+/).filter(Boolean)) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`'more' takes key=value pairs separated by spaces, got '${pair}'`);
+    if (eq <= 0) throw new ConfigError(`'more' takes key=value pairs separated by spaces (e.g. optimizer.clip=1), got '${pair}'`);
     o[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return o;

@@ -237,7 +237,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
     const spec = read.spec;
     const thread = free.pop();
-    if (!thread) throw new Error('no free run thread (more jobs at once than threads)');
+    if (!thread) throw new QueueError('no free run thread: the worker took more jobs at once than its --concurrency; please report');
     onJob(`started ${describe(spec)} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
     let outcome: Outcome;
     try {
@@ -247,7 +247,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
     if (outcome.error) {
       onJob(`failed ${describe(spec)}: ${outcome.error.error}: ${outcome.error.message}`);
-      throw new Error(`${outcome.error.error}: ${outcome.error.message}`);
+      throw new QueueError(`${outcome.error.error}: ${outcome.error.message}`); // the run's own error name leads: the record keeps it
     }
     onJob(`finished ${describe(spec)} (job ${job.id})`);
     return { records: outcome.records, worker: name };

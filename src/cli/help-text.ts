@@ -3,6 +3,7 @@
  * section (scripts/readme-cli.ts writes it; a test checks it is current).
  */
 import type { Command } from 'commander';
+import { FileFormatError } from '../core/errors.js';
 import { buildProgram } from './main.js';
 
 /** what `cmd --help` prints, captured */
@@ -31,6 +32,6 @@ export const README_END = '<!-- cli-help:end -->';
 /** the README text with its generated block replaced by the current help (the markers must be present) */
 export function withCliBlock(readme: string): string {
   const a = readme.indexOf(README_START), b = readme.indexOf(README_END);
-  if (a < 0 || b < a) throw new Error(`README: the markers ${README_START} … ${README_END} are missing`);
+  if (a < 0 || b < a) throw new FileFormatError(`README: the markers ${README_START} … ${README_END} are missing; put them around the command-line block and rerun npm run readme:cli`);
   return readme.slice(0, a + README_START.length) + '\n' + cliReadmeBlock() + '\n' + readme.slice(b);
 }
