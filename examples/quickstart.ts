@@ -3,8 +3,11 @@ import { Network, createLearner, createBackend, createTask, createOptimizer, Rng
 
 export function quickstart(steps = 1500): number {
   const task = createTask('copy', 'ci'); // 3 bits, pattern 5, pad 2: T = 13
-  const net = new Network({ model: 'gru', inputSize: task.inputSize, hidden: 16, layers: 1,
-    outputSize: task.outputSize, loss: task.loss }, createBackend(), /* seed */ 0);
+  const net = new Network(
+    { model: 'gru', inputSize: task.inputSize, hidden: 16, layers: 1, outputSize: task.outputSize, loss: task.loss },
+    createBackend(),
+    /* seed */ 0,
+  );
   const learner = createLearner('rtrl', net, { batchSize: 8 });
   const opt = createOptimizer({ name: 'adam', lr: 0.02, clip: 1 });
   const optState = opt.init(net.backend, net.size);

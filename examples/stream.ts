@@ -8,7 +8,8 @@ import { OnlineStream, Rng, type StreamSample } from '../src/index.js';
 /** a live signal: two sines whose frequencies drift slowly, plus noise — one value per tick, forever */
 export async function* liveSignal(seed = 0): AsyncGenerator<number> {
   const rng = new Rng(seed);
-  let phase1 = 0, phase2 = 0;
+  let phase1 = 0,
+    phase2 = 0;
   for (let t = 0; ; t++) {
     phase1 += 0.2 + 0.05 * Math.sin(t / 5000); // the period wanders between ~25 and ~42 ticks
     phase2 += 0.53;
@@ -37,7 +38,17 @@ export interface StreamReport {
 
 export function createStream(): OnlineStream {
   return new OnlineStream({
-    model: { model: 'lru', inputSize: 1, hidden: 16, stateSize: 16, layers: 1, outputSize: 1, loss: { kind: 'mse' }, rMin: 0.5, rMax: 0.99 },
+    model: {
+      model: 'lru',
+      inputSize: 1,
+      hidden: 16,
+      stateSize: 16,
+      layers: 1,
+      outputSize: 1,
+      loss: { kind: 'mse' },
+      rMin: 0.5,
+      rMax: 0.99,
+    },
     learner: 'online-lru',
     optimizer: { name: 'adam', lr: 3e-3, clip: 1 },
     updateEvery: 1,
@@ -47,7 +58,8 @@ export function createStream(): OnlineStream {
 
 export async function streamExample(steps = 20_000, window = 1000, onStep?: (stream: OnlineStream) => void): Promise<StreamReport> {
   const stream = createStream();
-  let err = 0, naive = 0;
+  let err = 0,
+    naive = 0;
   const report: StreamReport = { first: NaN, last: NaN, persistence: NaN, steps: 0, stateBytes: stream.stateBytes() };
   for await (const { x, target } of nextValue(liveSignal(1))) {
     const { step, prediction } = stream.push(x, target); // predict v_{t+1}, then learn from it
@@ -69,6 +81,8 @@ export async function streamExample(steps = 20_000, window = 1000, onStep?: (str
 if (import.meta.url === `file://${process.argv[1]}`) {
   const steps = Number(process.argv[2] ?? 20_000);
   const r = await streamExample(steps);
-  console.log(`${r.steps} samples: prediction MSE ${r.first.toFixed(4)} over the first 1000 → ${r.last.toFixed(4)} over the last 1000 ` +
-    `(the persistence forecast "next = this one": ${r.persistence.toFixed(4)}); the learner keeps ${r.stateBytes} bytes of traces`);
+  console.log(
+    `${r.steps} samples: prediction MSE ${r.first.toFixed(4)} over the first 1000 → ${r.last.toFixed(4)} over the last 1000 ` +
+      `(the persistence forecast "next = this one": ${r.persistence.toFixed(4)}); the learner keeps ${r.stateBytes} bytes of traces`,
+  );
 }

@@ -38,19 +38,38 @@ interface RunRecord {
 
 const { values } = parseArgs({
   options: {
-    seeds: { type: 'string' }, steps: { type: 'string' }, delays: { type: 'string' }, recurrent: { type: 'string' },
-    learners: { type: 'string' }, 'no-control': { type: 'boolean' }, out: { type: 'string' }, report: { type: 'boolean' },
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    delays: { type: 'string' },
+    recurrent: { type: 'string' },
+    learners: { type: 'string' },
+    'no-control': { type: 'boolean' },
+    out: { type: 'string' },
+    report: { type: 'boolean' },
   },
 });
 const out = values.out ?? 'experiments/results/deep-eprop-cue-ci';
 const resultsPath = join(out, 'results.jsonl');
 
 function run(delay: number, recurrent: string, learner: string, seed: number, steps: number, freezeLower: boolean): RunRecord {
-  const trainer = new Trainer(applyOverrides(defaultConfig('cue-accumulation', 'ci'), {
-    learner, seed, steps, recurrent, evalEvery: 10, evalBatches: 16, alignEvery: 50, 'task.delay': delay, 'task.cueRate': 30,
-  }));
+  const trainer = new Trainer(
+    applyOverrides(defaultConfig('cue-accumulation', 'ci'), {
+      learner,
+      seed,
+      steps,
+      recurrent,
+      evalEvery: 10,
+      evalBatches: 16,
+      alignEvery: 50,
+      'task.delay': delay,
+      'task.cueRate': 30,
+    }),
+  );
   const t0 = performance.now();
-  const lower = trainer.network.params.names().filter((n) => n.startsWith('layers.0.')).map((n) => [n, trainer.network.params.get(n)] as const);
+  const lower = trainer.network.params
+    .names()
+    .filter((n) => n.startsWith('layers.0.'))
+    .map((n) => [n, trainer.network.params.get(n)] as const);
   const curve: [number, number][] = [[0, trainer.evaluate().value]];
   const cos: [number[], number[]] = [[], []];
   while (trainer.step < steps) {
@@ -66,38 +85,57 @@ function run(delay: number, recurrent: string, learner: string, seed: number, st
   const first = (th: number): number | null => curve.find(([, v]) => v >= th)?.[0] ?? null;
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   return {
-    delay, recurrent, arm: freezeLower ? `${learner}, layer 0 frozen` : learner, seed, to80: first(0.8), to85: first(0.85),
-    final: curve.at(-1)![1], best: Math.max(...curve.map(([, v]) => v)), cos0: mean(cos[0]), cos1: mean(cos[1]),
-    seconds: (performance.now() - t0) / 1000, curve,
+    delay,
+    recurrent,
+    arm: freezeLower ? `${learner}, layer 0 frozen` : learner,
+    seed,
+    to80: first(0.8),
+    to85: first(0.85),
+    final: curve.at(-1)![1],
+    best: Math.max(...curve.map(([, v]) => v)),
+    cos0: mean(cos[0]),
+    cos1: mean(cos[1]),
+    seconds: (performance.now() - t0) / 1000,
+    curve,
   };
 }
 
 function report(): void {
-  const runs = readFileSync(resultsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunRecord);
+  const runs = readFileSync(resultsPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunRecord);
   const f = (v: number): string => v.toFixed(3);
   const ms = (v: number[]): string => {
     const m = v.reduce((a, b) => a + b, 0) / v.length;
     return `${f(m)} ± ${f(Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length))}`;
   };
   const lines = [
-    '# deep-eprop vs eprop on cue accumulation (ci, 2 leaky layers of 16)', '',
+    '# deep-eprop vs eprop on cue accumulation (ci, 2 leaky layers of 16)',
+    '',
     'Command: node --import tsx experiments/deep-eprop-cue.ts (see the file for the settings); each row: 3 seeds.',
     '"to 0.80": the first update (of 400, evaluated every 10) at which the held-out accuracy reached 0.80, per seed',
-    '(— never). cos: mean cosine of the learner\'s gradient to BPTT\'s on the training batch, every 50 updates.',
-    'Without recurrent synapses deep-eprop is exact: its runs coincide with bptt\'s.', '',
+    "(— never). cos: mean cosine of the learner's gradient to BPTT's on the training batch, every 50 updates.",
+    "Without recurrent synapses deep-eprop is exact: its runs coincide with bptt's.",
+    '',
   ];
   const groups = [...new Set(runs.map((r) => `${r.delay}|${r.recurrent}`))].sort();
   for (const g of groups) {
     const [delay, recurrent] = g.split('|');
     lines.push(`## delay ${delay} (T = ${23 + Number(delay)}), recurrent synapses ${recurrent}`, '');
-    lines.push('| arm | to 0.80 (per seed) | to 0.85 (per seed) | final accuracy | best accuracy | cos layers.0 | cos layers.1 | s/run |', '|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '| arm | to 0.80 (per seed) | to 0.85 (per seed) | final accuracy | best accuracy | cos layers.0 | cos layers.1 | s/run |',
+      '|---|---|---|---|---|---|---|---|',
+    );
     const arms = [...new Set(runs.filter((r) => `${r.delay}|${r.recurrent}` === g).map((r) => r.arm))];
     for (const arm of arms) {
       const rs = runs.filter((r) => `${r.delay}|${r.recurrent}` === g && r.arm === arm).sort((a, b) => a.seed - b.seed);
       const list = (k: 'to80' | 'to85'): string => rs.map((r) => r[k] ?? '—').join(', ');
-      lines.push(`| ${arm} | ${list('to80')} | ${list('to85')} | ${ms(rs.map((r) => r.final))} | ${ms(rs.map((r) => r.best))} | ` +
-        `${f(rs.reduce((a, r) => a + r.cos0, 0) / rs.length)} | ${f(rs.reduce((a, r) => a + r.cos1, 0) / rs.length)} | ` +
-        `${(rs.reduce((a, r) => a + r.seconds, 0) / rs.length).toFixed(1)} |`);
+      lines.push(
+        `| ${arm} | ${list('to80')} | ${list('to85')} | ${ms(rs.map((r) => r.final))} | ${ms(rs.map((r) => r.best))} | ` +
+          `${f(rs.reduce((a, r) => a + r.cos0, 0) / rs.length)} | ${f(rs.reduce((a, r) => a + r.cos1, 0) / rs.length)} | ` +
+          `${(rs.reduce((a, r) => a + r.seconds, 0) / rs.length).toFixed(1)} |`,
+      );
     }
     lines.push('');
   }
@@ -109,18 +147,24 @@ if (values.report) {
   report();
 } else {
   mkdirSync(out, { recursive: true });
-  const seeds = Number(values.seeds ?? 3), steps = Number(values.steps ?? 400);
+  const seeds = Number(values.seeds ?? 3),
+    steps = Number(values.steps ?? 400);
   const delays = (values.delays ?? '30,60').split(',').map(Number);
   const recurrents = (values.recurrent ?? 'off,on').split(',');
   const learners = (values.learners ?? 'eprop,deep-eprop,bptt').split(',');
   for (const delay of delays) {
     for (const recurrent of recurrents) {
-      const arms: [string, boolean][] = [...learners.map((l) => [l, false] as [string, boolean]), ...(values['no-control'] ? [] : [['bptt', true] as [string, boolean]])];
+      const arms: [string, boolean][] = [
+        ...learners.map((l) => [l, false] as [string, boolean]),
+        ...(values['no-control'] ? [] : [['bptt', true] as [string, boolean]]),
+      ];
       for (const [learner, frozen] of arms) {
         for (let seed = 0; seed < seeds; seed++) {
           const r = run(delay, recurrent, learner, seed, steps, frozen);
           appendFileSync(resultsPath, JSON.stringify(r) + '\n');
-          console.log(`delay ${delay} recurrent ${recurrent} ${r.arm} seed ${seed}: to 0.80 ${r.to80 ?? '—'}, to 0.85 ${r.to85 ?? '—'}, final ${f3(r.final)}, cos ${f3(r.cos0)} / ${f3(r.cos1)}, ${r.seconds.toFixed(1)} s`);
+          console.log(
+            `delay ${delay} recurrent ${recurrent} ${r.arm} seed ${seed}: to 0.80 ${r.to80 ?? '—'}, to 0.85 ${r.to85 ?? '—'}, final ${f3(r.final)}, cos ${f3(r.cos0)} / ${f3(r.cos1)}, ${r.seconds.toFixed(1)} s`,
+          );
         }
       }
     }

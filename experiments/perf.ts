@@ -46,7 +46,8 @@ export function checkBudgets(kernels: KernelRecord[], learners: PerfFile['learne
     if (value === undefined || !Number.isFinite(value)) return;
     out.push({ budget, value, limit, unit, ok: atMost ? value <= limit : value >= limit });
   };
-  const k = (kernel: string, B: number, n: number) => kernels.find((r) => r.kernel === kernel && r.backend === 'wasm' && r.B === B && r.n === n);
+  const k = (kernel: string, B: number, n: number) =>
+    kernels.find((r) => r.kernel === kernel && r.backend === 'wasm' && r.B === B && r.n === n);
   add('wasm gemm B=64 n=1024', k('gemm', 64, 1024)?.gflops, 45, 'GFLOP/s', false);
   add('wasm gemm B=16 n=256', k('gemm', 16, 256)?.gflops, 40, 'GFLOP/s', false);
   add('wasm gemv n=32 per call', k('gemv', 1, 32)?.nsPerCall, 50, 'ns', true);
@@ -56,7 +57,8 @@ export function checkBudgets(kernels: KernelRecord[], learners: PerfFile['learne
     const where = `B=${o.B} T=${o.T}`;
     // traces are kept per sequence of the batch; the budget is for one sequence
     add(`online-lru traces per sequence ≤ parameter memory (${where})`, o.stateBytes / o.B / o.paramBytes, 1, '× params', true);
-    const spatial = at('spatial'), bptt = at('bptt');
+    const spatial = at('spatial'),
+      bptt = at('bptt');
     if (spatial) add(`online-lru step ≤ 1.3× spatial (${where})`, o.usPerStep / spatial.usPerStep, 1.3, '×', true);
     if (bptt) add(`online-lru step ≤ 1.25× bptt per step (${where})`, o.usPerStep / bptt.usPerStep, 1.25, '×', true);
   }
@@ -93,7 +95,9 @@ function compare(current: PerfFile, older: PerfFile): string[] {
     if (o) lines.push(`  kernel ${r.kernel} ${r.backend} B=${r.B} n=${r.n}: ${(r.nsPerCall / o.nsPerCall).toFixed(2)}×`);
   }
   for (const r of current.learners) {
-    const o = older.learners.find((x) => x.learner === r.learner && x.model === r.model && x.backend === r.backend && x.B === r.B && x.T === r.T);
+    const o = older.learners.find(
+      (x) => x.learner === r.learner && x.model === r.model && x.backend === r.backend && x.B === r.B && x.T === r.T,
+    );
     if (o) lines.push(`  learner ${r.learner} ${r.model} ${r.backend} B=${r.B} T=${r.T}: ${(r.usPerStep / o.usPerStep).toFixed(2)}×`);
   }
   return lines;
@@ -109,17 +113,28 @@ async function main(): Promise<void> {
   console.error('experiments/perf: learner steps …');
   const learners = measureLearners(quick);
   const file: PerfFile = {
-    format: 'onward.perf', version: 1, machine: machine(), loadAverage: loadavg()[0]!, date: new Date().toISOString(), quick, kernels, learners,
+    format: 'onward.perf',
+    version: 1,
+    machine: machine(),
+    loadAverage: loadavg()[0]!,
+    date: new Date().toISOString(),
+    quick,
+    kernels,
+    learners,
     budgets: checkBudgets(kernels, learners),
   };
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(file, null, 1) + '\n');
   renameSync(tmp, out);
-  for (const b of file.budgets) console.log(`${b.ok ? 'ok  ' : 'MISS'} ${b.budget}: ${b.value.toPrecision(3)} ${b.unit} (budget ${b.limit})`);
-  if (typeof values.compare === 'string') console.log(compare(file, JSON.parse(readFileSync(values.compare, 'utf8')) as PerfFile).join('\n'));
-  console.log(`experiments/perf: ${kernels.length} kernel and ${learners.length} learner measurements → ${out} ` +
-    `(load average ${file.loadAverage.toFixed(1)} on ${availableParallelism()} cores${file.loadAverage > availableParallelism() ? ': the machine was busy, timings are pessimistic' : ''})`);
+  for (const b of file.budgets)
+    console.log(`${b.ok ? 'ok  ' : 'MISS'} ${b.budget}: ${b.value.toPrecision(3)} ${b.unit} (budget ${b.limit})`);
+  if (typeof values.compare === 'string')
+    console.log(compare(file, JSON.parse(readFileSync(values.compare, 'utf8')) as PerfFile).join('\n'));
+  console.log(
+    `experiments/perf: ${kernels.length} kernel and ${learners.length} learner measurements → ${out} ` +
+      `(load average ${file.loadAverage.toFixed(1)} on ${availableParallelism()} cores${file.loadAverage > availableParallelism() ? ': the machine was busy, timings are pessimistic' : ''})`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -14,10 +14,15 @@ const report = await streamExample(steps, 1000, (stream) => {
   (globalThis as { gc?: () => void }).gc?.(); // with --expose-gc: measure live memory, not garbage awaiting collection
   const m = process.memoryUsage();
   rows.push({
-    samples: stream.step, rssMiB: mib(m.rss), peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), heapUsedMiB: mib(m.heapUsed),
+    samples: stream.step,
+    rssMiB: mib(m.rss),
+    peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+    heapUsedMiB: mib(m.heapUsed),
     seconds: ((performance.now() - t0) / 1000).toFixed(1),
   });
 });
 console.table(rows);
-console.log(`MSE ${report.first.toFixed(4)} (first 1000) → ${report.last.toFixed(4)} (last 1000), persistence ${report.persistence.toFixed(4)}; ` +
-  `learner state ${report.stateBytes} bytes; ${((performance.now() - t0) / report.steps * 1000).toFixed(2)} µs per sample`);
+console.log(
+  `MSE ${report.first.toFixed(4)} (first 1000) → ${report.last.toFixed(4)} (last 1000), persistence ${report.persistence.toFixed(4)}; ` +
+    `learner state ${report.stateBytes} bytes; ${(((performance.now() - t0) / report.steps) * 1000).toFixed(2)} µs per sample`,
+);

@@ -21,7 +21,10 @@ const { writeReport } = await import(new URL('bench.js', dist).href);
 try {
   const plan = planBench({ suite, out });
   const records = readResults(join(out, 'results.jsonl'));
-  const { reportPath } = await writeReport(out, plan, records, { command: `onward bench --suite ${suite} --out ${out} --workers 1`, workers: 1 });
+  const { reportPath } = await writeReport(out, plan, records, {
+    command: `onward bench --suite ${suite} --out ${out} --workers 1`,
+    workers: 1,
+  });
   console.log(`bench-report: ${reportPath} rewritten from ${records.length} records`);
 } catch (e) {
   console.error(`bench-report: ${e.message}`);

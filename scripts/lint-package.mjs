@@ -24,11 +24,16 @@ const dir = mkdtempSync(join(tmpdir(), 'onward-pack-'));
 try {
   const npm = spawnSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
   if (npm.status !== 0) throw new Error(`npm pack failed: ${npm.stderr}`);
-  const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz')));
+  const tarball = join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.tgz')),
+  );
   const attw = run([cli('@arethetypeswrong/cli', 'dist/index.js'), tarball, '--profile', 'esm-only', '--format', 'json']);
   const report = JSON.parse(attw.stdout);
   // the JSON lists every problem; the esm-only profile ignores the CommonJS and node10 resolutions (as the exit code does)
-  const problems = Object.values(report.problems ?? {}).flat().filter((p) => !['node10', 'node16-cjs'].includes(p.resolutionKind));
+  const problems = Object.values(report.problems ?? {})
+    .flat()
+    .filter((p) => !['node10', 'node16-cjs'].includes(p.resolutionKind));
   process.stderr.write(`attw (esm-only): ${problems.length} problems${problems.length ? ': ' + JSON.stringify(problems) : ''}\n`);
   if (attw.status !== 0 || problems.length) failed = true;
 } finally {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Check that onward's safetensors exports load into PyTorch and compute the same outputs.
 
-For each NAME given, the folder holds (written by test/interchange.test.ts, or by hand with onward):
+For each NAME given, the folder holds (written by test/model/interchange.test.ts, or by hand with onward):
     NAME.safetensors   `onward export` of an rnn, gru or lstm stack (PyTorch names: rnn.weight_ih_l0, ..., fc.weight)
     NAME.inputs.json   {"x": T x B x d}
     NAME.outputs.json  {"output": T x B x o}, what `onward predict` gives for x

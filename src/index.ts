@@ -38,7 +38,15 @@ export { Model, Stepper, modelFromFile, type ModelOptions, type Sequence } from 
 
 // interchange: safetensors with PyTorch's names for rnn/gru/lstm stacks (docs/interchange.md)
 export { encodeSafetensors, decodeSafetensors, type SafetensorsFile, type SafetensorsDType, type Tensor } from './model/safetensors.js';
-export { modelToSafetensors, safetensorsToModel, exportName, projectName, type ExportOptions, type ImportOptions, type NameScheme } from './model/interchange.js';
+export {
+  modelToSafetensors,
+  safetensorsToModel,
+  exportName,
+  projectName,
+  type ExportOptions,
+  type ImportOptions,
+  type NameScheme,
+} from './model/interchange.js';
 
 // networks and their pieces
 export { Network, validateModelConfig, type ModelConfig } from './model/network.js';
@@ -47,10 +55,27 @@ export { Loss, type LossSpec } from './modules/loss.js';
 export type { Module, RecurrentModule, StepContext } from './modules/module.js';
 
 // learners
-export { learnerTable, learnerInfo, createLearner, type Learner, type LearnerInfo, type LearnerOptions, type LearnerState } from './learners/index.js';
+export {
+  learnerTable,
+  learnerInfo,
+  createLearner,
+  type Learner,
+  type LearnerInfo,
+  type LearnerOptions,
+  type LearnerState,
+} from './learners/index.js';
 
 // optimizers
-export { createOptimizer, clipByGlobalNorm, constant, warmupCosine, type Optimizer, type OptimizerConfig, type OptimizerState, type Schedule } from './optim/index.js';
+export {
+  createOptimizer,
+  clipByGlobalNorm,
+  constant,
+  warmupCosine,
+  type Optimizer,
+  type OptimizerConfig,
+  type OptimizerState,
+  type Schedule,
+} from './optim/index.js';
 
 // tasks
 export { taskTable, createTask, type Batch, type Task, type Preset } from './tasks/index.js';
@@ -58,13 +83,36 @@ export { taskTable, createTask, type Batch, type Task, type Preset } from './tas
 // training runs
 export { Trainer, type Summary } from './train/trainer.js';
 export {
-  defaultConfig, applyOverrides, resolveRunConfig, readRunConfig, listOptions, runConfigJsonSchema, runConfigSchema,
-  type RunConfig, type RunConfigInput, type OptionDoc,
+  defaultConfig,
+  applyOverrides,
+  resolveRunConfig,
+  readRunConfig,
+  listOptions,
+  runConfigJsonSchema,
+  runConfigSchema,
+  type RunConfig,
+  type RunConfigInput,
+  type OptionDoc,
 } from './train/config.js';
 export { presetTable } from './train/presets.js';
 
 // streaming: one sample at a time, predict then learn, constant memory, resumable
-export { OnlineStream, validateStreamConfig, type StreamConfig, type StreamSample, type StreamStep, type StreamCheckpoint } from './train/stream.js';
+export {
+  OnlineStream,
+  validateStreamConfig,
+  type StreamConfig,
+  type StreamSample,
+  type StreamStep,
+  type StreamCheckpoint,
+} from './train/stream.js';
 
 // model files without a file system (Node's file helpers are in 'onward/node')
-export { parseModelFile, encodeParams, decodeParamsInto, MODEL_FORMAT, MODEL_VERSION, type ModelFile, type EncodedArray } from './model/format.js';
+export {
+  parseModelFile,
+  encodeParams,
+  decodeParamsInto,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelFile,
+  type EncodedArray,
+} from './model/format.js';

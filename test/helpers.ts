@@ -13,12 +13,18 @@ export interface Tolerance {
  * Assert |actual − expected| ≤ atol + rtol·|expected| elementwise; NaN must meet NaN and ±Infinity the same
  * infinity. The message names the worst element.
  */
-export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { rtol = 1e-6, atol = 1e-6 }: Tolerance = {}, what = 'values'): void {
+export function expectAllClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  { rtol = 1e-6, atol = 1e-6 }: Tolerance = {},
+  what = 'values',
+): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} ≠ ${expected.length}`);
   let worst = -1;
   let worstExcess = 0;
   for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
+    const a = actual[i]!,
+      e = expected[i]!;
     if (Number.isNaN(e) || Number.isNaN(a)) {
       assert.ok(Number.isNaN(a) && Number.isNaN(e), `${what}[${i}]: got ${a}, expected ${e}`);
       continue;
@@ -34,8 +40,10 @@ export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
     }
   }
   if (worst >= 0) {
-    assert.fail(`${what}[${worst}]: got ${actual[worst]}, expected ${expected[worst]} ` +
-      `(|diff| ${Math.abs(actual[worst]! - expected[worst]!).toExponential(3)} > atol ${atol} + rtol ${rtol}·|expected|)`);
+    assert.fail(
+      `${what}[${worst}]: got ${actual[worst]}, expected ${expected[worst]} ` +
+        `(|diff| ${Math.abs(actual[worst]! - expected[worst]!).toExponential(3)} > atol ${atol} + rtol ${rtol}·|expected|)`,
+    );
   }
 }
 
@@ -55,9 +63,11 @@ export function testData(n: number, seed: number, lo = -1, hi = 1): Float64Array
   let s = (seed * 2654435761 + 12345) >>> 0;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = lo + ((s >>> 0) / 4294967296) * (hi - lo);
   }
   return out;
@@ -69,13 +79,20 @@ export function f32(values: ArrayLike<number>): Float64Array {
 }
 
 /** every comparison of the shared oracle (src/check/oracle.ts oracleChecks / checkClaim) passed */
-export function expectChecksPass(checks: readonly { span: string; relErr: number; tolerance: number; pass: boolean }[], what: string): void {
+export function expectChecksPass(
+  checks: readonly { span: string; relErr: number; tolerance: number; pass: boolean }[],
+  what: string,
+): void {
   assert.ok(checks.length > 0, `${what}: no comparison ran`);
   for (const c of checks) assert.ok(c.pass, `${what}, ${c.span}: relative error ${c.relErr} (tolerance ${c.tolerance})`);
 }
 
 /** the flat indices of the parameters whose names pass `keep` */
-export function paramIndices(names: Iterable<string>, entry: (name: string) => { offset: number; size: number }, keep: (name: string) => boolean): number[] {
+export function paramIndices(
+  names: Iterable<string>,
+  entry: (name: string) => { offset: number; size: number },
+  keep: (name: string) => boolean,
+): number[] {
   const out: number[] = [];
   for (const name of names) {
     if (!keep(name)) continue;

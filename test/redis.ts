@@ -33,16 +33,24 @@ function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect(port, '127.0.0.1');
     c.once('error', () => resolve(false));
-    c.once('data', (d) => { c.destroy(); resolve(/^(\+PONG|-NOAUTH)/.test(d.toString())); });
+    c.once('data', (d) => {
+      c.destroy();
+      resolve(/^(\+PONG|-NOAUTH)/.test(d.toString()));
+    });
     c.once('connect', () => c.write('PING\r\n'));
   });
 }
 
 async function launch(port: number, extra: string[]): Promise<ChildProcess> {
-  const proc = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    redisServer,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const failed = new Promise<never>((_, reject) => {
-    proc.once('error', (e) => reject(new Error(`cannot start ${redisServer} (install Debian's redis-server, or set REDIS_SERVER): ${e.message}`)));
+    proc.once('error', (e) =>
+      reject(new Error(`cannot start ${redisServer} (install Debian's redis-server, or set REDIS_SERVER): ${e.message}`)),
+    );
     proc.once('exit', (code) => reject(new Error(`${redisServer} exited with code ${code} before answering`)));
   });
   failed.catch(() => {});
@@ -67,7 +75,8 @@ export async function startRedis(extra: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   let proc = await launch(port, extra);
   return {
-    port, url: `redis://127.0.0.1:${port}`,
+    port,
+    url: `redis://127.0.0.1:${port}`,
     stop: () => stopped(proc),
     restart: async () => {
       await stopped(proc);

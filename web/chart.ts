@@ -38,7 +38,10 @@ export class LineChart {
   private signature = '';
   private draws = 0;
 
-  constructor(private readonly box: HTMLElement, private options: ChartOptions) {
+  constructor(
+    private readonly box: HTMLElement,
+    private options: ChartOptions,
+  ) {
     new ResizeObserver(() => this.plot?.setSize(this.size())).observe(box);
   }
 
@@ -60,7 +63,10 @@ export class LineChart {
 
   draw(series: Series[]): void {
     const o = this.options;
-    const usable = series.map((s) => ({ ...s, points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0)) }));
+    const usable = series.map((s) => ({
+      ...s,
+      points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0)),
+    }));
     // one x axis: the union of every series' x values; a series has null where it has no point
     const xs = [...new Set(usable.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
     const at = new Map(xs.map((x, i) => [x, i]));
@@ -95,7 +101,9 @@ export class LineChart {
     return (_u, splits, _i, _space, incr) => {
       const decimals = Math.max(0, Math.min(12, -Math.floor(Math.log10(incr > 0 ? incr : 1) + 1e-9)));
       // (a log axis's splits may hold nulls where uPlot leaves a tick unlabelled)
-      const labels = (splits as (number | null)[]).map((v) => (v === null ? null : log ? formatLog(v) : v.toFixed(decimals).replace(/^-(0\.?0*)$/, '$1')));
+      const labels = (splits as (number | null)[]).map((v) =>
+        v === null ? null : log ? formatLog(v) : v.toFixed(decimals).replace(/^-(0\.?0*)$/, '$1'),
+      );
       this.box.dataset[axis === 'x' ? 'ticksX' : 'ticksY'] = JSON.stringify(labels);
       return labels;
     };
@@ -114,7 +122,8 @@ export class LineChart {
         return [10 ** Math.floor(Math.log10(min / 1.25)), 10 ** Math.ceil(Math.log10(max * 1.25))];
       }
       if (empty) return include.length ? [Math.min(...include), Math.max(...include)] : [0, 1];
-      const lo = Math.min(min, ...include), hi = Math.max(max, ...include);
+      const lo = Math.min(min, ...include),
+        hi = Math.max(max, ...include);
       if (hi === lo) return [lo - 0.5, hi + 0.5];
       const pad = 0.05 * (hi - lo);
       return [lo - (include.includes(lo) ? 0 : pad), hi + (include.includes(hi) ? 0 : pad)];
@@ -126,7 +135,15 @@ export class LineChart {
       cursor: { drag: { x: true, y: false }, points: { show: false } },
       scales: { x: { time: false }, y: log ? { distr: 3, log: 10, range } : { distr: 1, range } },
       axes: [
-        { label: o.xLabel, labelSize: 18, size: 36, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, values: this.ticks('x', false) },
+        {
+          label: o.xLabel,
+          labelSize: 18,
+          size: 36,
+          stroke: '#555',
+          grid: { stroke: '#eee' },
+          ticks: { stroke: '#ddd' },
+          values: this.ticks('x', false),
+        },
         { size: 52, stroke: '#555', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, values: this.ticks('y', log) },
       ],
       series: [
@@ -141,7 +158,12 @@ export class LineChart {
             dash: s.dash,
             spanGaps: true,
             ...(s.style === 'dots' ? { paths: () => null } : {}),
-            points: { show: s.style === 'dots' || (sparse && !faint), size: s.size ?? (s.style === 'dots' ? 5 : 4), stroke: s.color, fill: s.color },
+            points: {
+              show: s.style === 'dots' || (sparse && !faint),
+              size: s.size ?? (s.style === 'dots' ? 5 : 4),
+              stroke: s.color,
+              fill: s.color,
+            },
           };
         }),
       ],

@@ -18,7 +18,10 @@ export class DivergenceWatch {
     if (!Number.isFinite(loss)) this.diverged = { step, what: `the training loss became ${loss}` };
     else if (!Number.isNaN(value) && !Number.isFinite(value)) this.diverged = { step, what: `the metric became ${value}` };
     else if (this.firstLoss !== null && this.firstLoss > 0 && loss > GROWTH_LIMIT * this.firstLoss) {
-      this.diverged = { step, what: `the training loss grew to ${loss.toPrecision(3)}, over ${GROWTH_LIMIT}× the first batch's ${this.firstLoss.toPrecision(3)}` };
+      this.diverged = {
+        step,
+        what: `the training loss grew to ${loss.toPrecision(3)}, over ${GROWTH_LIMIT}× the first batch's ${this.firstLoss.toPrecision(3)}`,
+      };
     }
     this.firstLoss ??= loss;
     return this.diverged !== null;

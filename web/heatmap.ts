@@ -14,7 +14,8 @@ export interface HeatmapOptions {
 
 /** values[t][row] → the canvas; returns the largest magnitude (the scale's end) */
 export function drawHeatmap(canvas: HTMLCanvasElement, values: number[][], options: HeatmapOptions = {}): number {
-  const T = values.length, rows = T > 0 ? values[0]!.length : 0;
+  const T = values.length,
+    rows = T > 0 ? values[0]!.length : 0;
   const dpr = globalThis.devicePixelRatio || 1;
   const cssW = canvas.clientWidth || 300;
   const cellH = Math.max(2, Math.min(8, Math.floor(160 / Math.max(1, rows))));
@@ -27,7 +28,8 @@ export function drawHeatmap(canvas: HTMLCanvasElement, values: number[][], optio
   if (!g) return 0;
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, cssW, cssH);
-  let max = 0, spikes = 0;
+  let max = 0,
+    spikes = 0;
   for (const row of values) for (const v of row) max = Math.max(max, Math.abs(v));
   const cellW = cssW / Math.max(1, T);
   for (let t = 0; t < T; t++) {
@@ -59,5 +61,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, values: number[][], optio
 function diverging(x: number): string {
   const a = Math.min(1, Math.abs(x));
   const fade = Math.round(255 * (1 - a));
-  return x >= 0 ? `rgb(${Math.round(255 - 40 * a)},${fade},${fade})` : `rgb(${fade},${Math.round(fade + 60 * a * 0.5)},${Math.round(255 - 40 * a)})`;
+  return x >= 0
+    ? `rgb(${Math.round(255 - 40 * a)},${fade},${fade})`
+    : `rgb(${fade},${Math.round(fade + 60 * a * 0.5)},${Math.round(255 - 40 * a)})`;
 }

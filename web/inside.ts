@@ -38,7 +38,9 @@ export class HiddenRecorder {
   /** one time step: acts[i] is module i's output (B × outSize); sample 0's first units are kept */
   add(acts: readonly { data: ArrayLike<number> }[]): void {
     this.indices.forEach((i, k) => {
-      const n = this.network.modules[i]!.outSize, d = acts[i]!.data, row: number[] = [];
+      const n = this.network.modules[i]!.outSize,
+        d = acts[i]!.data,
+        row: number[] = [];
       for (let u = 0; u < Math.min(n, SHOWN_UNITS); u++) row.push(d[u]!);
       this.rows[k]!.push(row);
     });
@@ -81,7 +83,11 @@ export function inputRows(data: Batch, features = 16): number[][] {
 export class AlignmentProbe {
   private learners: { learner: Learner; bptt: Learner } | null = null;
 
-  constructor(readonly network: Network, readonly learnerName: string, readonly options: LearnerOptions) {}
+  constructor(
+    readonly network: Network,
+    readonly learnerName: string,
+    readonly options: LearnerOptions,
+  ) {}
 
   measure(data: Batch): AlignmentView {
     const net = this.network;
@@ -98,7 +104,8 @@ export class AlignmentProbe {
       net.applyMasks();
       return Float64Array.from(net.grads.flat.data);
     };
-    const g = grad(this.learners.learner), ref = grad(this.learners.bptt);
+    const g = grad(this.learners.learner),
+      ref = grad(this.learners.bptt);
     net.grads.flat.data.set(saved);
     return parameterGroups(net).map((grp) => {
       const { cosine, normRatio } = compare(pick(g, grp.index), pick(ref, grp.index));

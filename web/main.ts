@@ -56,8 +56,18 @@ const charts = {
   cost: new LineChart($('chart-cost'), { title: 'cost', xLabel: 'batches', height: 160 }),
 };
 const TITLES = {
-  episodes: { loss: 'loss per sequence (eval on held-out sequences: solid; training: faint)', metric: 'eval metric', cost: 'µs per time step of training (a batch advancing one step)', x: 'batches' },
-  stream: { loss: 'loss per sequence, each prediction made before learning from it', metric: 'online metric', cost: 'µs per sample (predict, learn, update)', x: 'sequences' },
+  episodes: {
+    loss: 'loss per sequence (eval on held-out sequences: solid; training: faint)',
+    metric: 'eval metric',
+    cost: 'µs per time step of training (a batch advancing one step)',
+    x: 'batches',
+  },
+  stream: {
+    loss: 'loss per sequence, each prediction made before learning from it',
+    metric: 'online metric',
+    cost: 'µs per sample (predict, learn, update)',
+    x: 'sequences',
+  },
 };
 
 function spawn(): Worker {
@@ -78,7 +88,8 @@ function option(parent: HTMLSelectElement, value: string, text = value, disabled
 }
 
 function fillForm(c: Catalogue): void {
-  const task = select('task'), model = select('model');
+  const task = select('task'),
+    model = select('model');
   for (const t of c.tasks) option(task, t.name);
   for (const m of c.models) option(model, m.name, m.spiking ? `${m.name} (spiking)` : m.name);
   task.value = c.tasks.find((t) => t.name === 'copy') ? 'copy' : c.tasks[0]!.name;
@@ -96,10 +107,11 @@ function fillForm(c: Catalogue): void {
 function applyTaskDefaults(): void {
   const t = catalogue!.tasks.find((x) => x.name === select('task').value)!;
   $('task-info').textContent = t.description;
-  const preset = select('preset'), keep = preset.value;
+  const preset = select('preset'),
+    keep = preset.value;
   preset.replaceChildren();
   for (const p of t.presets) option(preset, p);
-  preset.value = t.presets.includes(keep as never) ? keep : t.presets[0] ?? '';
+  preset.value = t.presets.includes(keep as never) ? keep : (t.presets[0] ?? '');
   const d = t.defaults;
   if (d) {
     if (d.model) select('model').value = d.model;
@@ -112,8 +124,10 @@ function applyTaskDefaults(): void {
 
 function fillLearners(preferred?: string): void {
   const model = select('model').value;
-  const learner = select('learner'), compare = select('compare');
-  const keepA = preferred ?? learner.value, keepB = compare.value;
+  const learner = select('learner'),
+    compare = select('compare');
+  const keepA = preferred ?? learner.value,
+    keepB = compare.value;
   learner.replaceChildren();
   compare.replaceChildren();
   option(compare, '', '— none —');
@@ -121,13 +135,13 @@ function fillLearners(preferred?: string): void {
     const ok = l.models.includes(model);
     const label = ok ? l.name : `${l.name} (not for ${model})`;
     // the table's reason a learner refuses this model, as the option's tooltip
-    const why = ok ? l.description : l.refusals[model] ?? `${l.name} does not run on ${model}`;
+    const why = ok ? l.description : (l.refusals[model] ?? `${l.name} does not run on ${model}`);
     option(learner, l.name, label, !ok, why);
     option(compare, l.name, label, !ok, why);
   }
   const supported = catalogue!.learners.filter((l) => l.models.includes(model)).map((l) => l.name);
-  learner.value = supported.includes(keepA) ? keepA : supported[0] ?? '';
-  compare.value = supported.includes(keepB) && keepB !== learner.value ? keepB : supported.find((n) => n !== learner.value) ?? '';
+  learner.value = supported.includes(keepA) ? keepA : (supported[0] ?? '');
+  compare.value = supported.includes(keepB) && keepB !== learner.value ? keepB : (supported.find((n) => n !== learner.value) ?? '');
   const modelInfo = catalogue!.models.find((m) => m.name === model);
   $('learner-info').dataset.model = modelInfo?.description ?? '';
   describeLearners();
@@ -139,7 +153,13 @@ function describeLearners(): void {
     return l ? `${l.name}${l.exact ? ' (exact)' : ''}: ${l.description}` : '';
   };
   const model = $('learner-info').dataset.model ?? '';
-  $('learner-info').textContent = [model && `${select('model').value}: ${model}`, info(select('learner').value), info(select('compare').value)].filter(Boolean).join(' · ');
+  $('learner-info').textContent = [
+    model && `${select('model').value}: ${model}`,
+    info(select('learner').value),
+    info(select('compare').value),
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /** the form as a page state (what the URL holds) */
@@ -147,15 +167,22 @@ function pageState(): PageState {
   const fields: PageState['fields'] = {};
   for (const k of FIELDS) fields[k] = input(k).value.trim();
   return {
-    task: select('task').value, preset: select('preset').value, mode: select('mode').value, model: select('model').value,
-    learner: select('learner').value, compare: select('compare').value, fields, extra: input('extra').value,
+    task: select('task').value,
+    preset: select('preset').value,
+    mode: select('mode').value,
+    model: select('model').value,
+    learner: select('learner').value,
+    compare: select('compare').value,
+    fields,
+    extra: input('extra').value,
   };
 }
 
 /** a page state into the form, in the order the form's own defaults follow (task first, then model, learners, fields) */
 function applyState(s: PageState): void {
   const known = (id: string, v: string): boolean => Array.from(select(id).options).some((o) => o.value === v && !o.disabled);
-  if (!known('task', s.task)) throw new ConfigError(`the link names the task '${s.task}', which this playground does not have; pick a task from the list`);
+  if (!known('task', s.task))
+    throw new ConfigError(`the link names the task '${s.task}', which this playground does not have; pick a task from the list`);
   select('task').value = s.task;
   applyTaskDefaults();
   if (known('preset', s.preset)) select('preset').value = s.preset;
@@ -179,7 +206,9 @@ function overrides(): Record<string, unknown> {
     const v = input(k).value.trim();
     if (v !== '') o[k] = v;
   }
-  for (const pair of input('extra').value.split(/[\s,]+/).filter(Boolean)) {
+  for (const pair of input('extra')
+    .value.split(/[\s,]+/)
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ConfigError(`'more' takes key=value pairs separated by spaces (e.g. optimizer.clip=1), got '${pair}'`);
     o[pair.slice(0, eq)] = pair.slice(eq + 1);
@@ -200,8 +229,23 @@ function startSlot(key: SlotKey, learner: string, spec: RunSpec, paused = false)
   slots[key]?.worker.terminate();
   const worker = spawn();
   const slot: Slot = {
-    key, mode: spec.mode ?? 'episodes', learner, worker, spec, info: null, last: null, step: 0, firstEvalLoss: null,
-    trainLoss: [], evalLoss: [], evalValue: [], cost: [], alignment: new Map(), error: null, paused, inside: new InsidePanel($(`inside-${key}`), key),
+    key,
+    mode: spec.mode ?? 'episodes',
+    learner,
+    worker,
+    spec,
+    info: null,
+    last: null,
+    step: 0,
+    firstEvalLoss: null,
+    trainLoss: [],
+    evalLoss: [],
+    evalValue: [],
+    cost: [],
+    alignment: new Map(),
+    error: null,
+    paused,
+    inside: new InsidePanel($(`inside-${key}`), key),
   };
   slots[key] = slot;
   worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(slot, e.data);
@@ -264,8 +308,10 @@ function download(slot: Slot, text: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  const seed = c.overrides.seed ?? 0, batch = c.overrides.batch;
-  $('cli-hint').textContent = `evaluate it from a shell: npx onward eval --model-file ${name} --task ${c.task} --preset ${c.preset} --seed ${seed}` +
+  const seed = c.overrides.seed ?? 0,
+    batch = c.overrides.batch;
+  $('cli-hint').textContent =
+    `evaluate it from a shell: npx onward eval --model-file ${name} --task ${c.task} --preset ${c.preset} --seed ${seed}` +
     (batch !== undefined ? ` --batch ${batch}` : '');
 }
 
@@ -312,76 +358,122 @@ function draw(): void {
 function drawStatus(active: Slot[]): void {
   // the same error from both learners (a typo in the shared settings) is said once, for both
   const shown = new Set<string>();
-  $('status').replaceChildren(...active.flatMap((s) => {
-    const div = document.createElement('div');
-    const p = s.last;
-    if (s.error) {
-      if (shown.has(s.error)) return [];
-      shown.add(s.error);
-      div.className = 'error';
-      div.textContent = `${active.filter((o) => o.error === s.error).map((o) => o.learner).join(', ')}: ${s.error}`;
-    } else {
-      const state = !p ? 'starting…' : p.diverged ? 'diverged' : p.done ? 'done' : s.paused ? 'paused' : 'training';
-      div.textContent = `${s.learner}: ${state}${p ? ` — ${unit(s)} ${s.step} / ${p.steps}` : ''}${s.info ? ` on ${s.info.backend}` : ''}`;
-    }
-    return [div];
-  }));
+  $('status').replaceChildren(
+    ...active.flatMap((s) => {
+      const div = document.createElement('div');
+      const p = s.last;
+      if (s.error) {
+        if (shown.has(s.error)) return [];
+        shown.add(s.error);
+        div.className = 'error';
+        div.textContent = `${active
+          .filter((o) => o.error === s.error)
+          .map((o) => o.learner)
+          .join(', ')}: ${s.error}`;
+      } else {
+        const state = !p ? 'starting…' : p.diverged ? 'diverged' : p.done ? 'done' : s.paused ? 'paused' : 'training';
+        div.textContent = `${s.learner}: ${state}${p ? ` — ${unit(s)} ${s.step} / ${p.steps}` : ''}${s.info ? ` on ${s.info.backend}` : ''}`;
+      }
+      return [div];
+    }),
+  );
   const diverged = active.filter((s) => s.last?.diverged);
   const warning = $('warning');
   warning.hidden = diverged.length === 0;
-  warning.replaceChildren(...diverged.map((s) => {
-    const d = s.last!.diverged!;
-    const div = document.createElement('div');
-    div.dataset.slot = s.key;
-    div.dataset.step = String(d.step);
-    div.textContent = `${s.learner} diverged at ${unit(s)} ${d.step}: ${d.what}. Training stopped there; lower the learning rate ` +
-      `(now ${String(s.spec.overrides.lr ?? 'the preset\'s')}) or set clip=1 under "more", and train again.`;
-    return div;
-  }));
+  warning.replaceChildren(
+    ...diverged.map((s) => {
+      const d = s.last!.diverged!;
+      const div = document.createElement('div');
+      div.dataset.slot = s.key;
+      div.dataset.step = String(d.step);
+      div.textContent =
+        `${s.learner} diverged at ${unit(s)} ${d.step}: ${d.what}. Training stopped there; lower the learning rate ` +
+        `(now ${String(s.spec.overrides.lr ?? "the preset's")}) or set clip=1 under "more", and train again.`;
+      return div;
+    }),
+  );
 }
 
 function drawTable(active: Slot[]): void {
   const body = $('stats').querySelector('tbody')!;
-  body.replaceChildren(...active.map((s) => {
-    const tr = document.createElement('tr');
-    const p = s.last;
-    const evalLoss = s.evalLoss.at(-1)?.[1] ?? null, value = s.evalValue.at(-1)?.[1] ?? null;
-    const cos = s.alignment.get('all')?.at(-1)?.[1] ?? null;
-    Object.assign(tr.dataset, {
-      slot: s.key, step: String(p?.step ?? 0), done: String(p?.done ?? false), evalLoss: String(evalLoss), firstEvalLoss: String(s.firstEvalLoss),
-      evalCount: String(s.evalLoss.length), value: String(value), metric: s.info?.metric ?? '', diverged: String(p?.diverged?.step ?? ''),
-    });
-    const cells = [
-      `<span class="swatch ${s.key}"></span>`, s.learner, `${s.step}`, fmt(s.trainLoss.at(-1)?.[1]), fmt(evalLoss),
-      `${fmt(value)} ${s.info?.metric ?? ''}`, s.learner === 'bptt' ? 'reference' : fmt(cos, 3), fmt(p?.usPerStep ?? null, 3),
-      p ? bytes(p.stateBytes) : '–', s.info ? String(s.info.params) : '–',
-    ];
-    tr.innerHTML = cells.map((c) => `<td>${c}</td>`).join('');
-    return tr;
-  }));
+  body.replaceChildren(
+    ...active.map((s) => {
+      const tr = document.createElement('tr');
+      const p = s.last;
+      const evalLoss = s.evalLoss.at(-1)?.[1] ?? null,
+        value = s.evalValue.at(-1)?.[1] ?? null;
+      const cos = s.alignment.get('all')?.at(-1)?.[1] ?? null;
+      Object.assign(tr.dataset, {
+        slot: s.key,
+        step: String(p?.step ?? 0),
+        done: String(p?.done ?? false),
+        evalLoss: String(evalLoss),
+        firstEvalLoss: String(s.firstEvalLoss),
+        evalCount: String(s.evalLoss.length),
+        value: String(value),
+        metric: s.info?.metric ?? '',
+        diverged: String(p?.diverged?.step ?? ''),
+      });
+      const cells = [
+        `<span class="swatch ${s.key}"></span>`,
+        s.learner,
+        `${s.step}`,
+        fmt(s.trainLoss.at(-1)?.[1]),
+        fmt(evalLoss),
+        `${fmt(value)} ${s.info?.metric ?? ''}`,
+        s.learner === 'bptt' ? 'reference' : fmt(cos, 3),
+        fmt(p?.usPerStep ?? null, 3),
+        p ? bytes(p.stateBytes) : '–',
+        s.info ? String(s.info.params) : '–',
+      ];
+      tr.innerHTML = cells.map((c) => `<td>${c}</td>`).join('');
+      return tr;
+    }),
+  );
 }
 
 function drawCharts(active: Slot[]): void {
-  const loss: Series[] = [], metric: Series[] = [], cost: Series[] = [], align: Series[] = [];
+  const loss: Series[] = [],
+    metric: Series[] = [],
+    cost: Series[] = [],
+    align: Series[] = [];
   const first = active[0];
   const titles = TITLES[first?.mode ?? 'episodes'];
   const info = first?.info;
   const metricName = info?.metric ?? '';
-  const reference = info ? (info.higherIsBetter ? `chance ${fmt(info.reference, 3)}` : info.metric === 'nrmse' ? '1: predicting the mean' : '0: exact') : '';
+  const reference = info
+    ? info.higherIsBetter
+      ? `chance ${fmt(info.reference, 3)}`
+      : info.metric === 'nrmse'
+        ? '1: predicting the mean'
+        : '0: exact'
+    : '';
   charts.loss.setTitle(titles.loss, titles.x);
   charts.metric.setTitle(`${titles.metric}${metricName ? `: ${metricName.replace('_', ' ')} (${reference})` : ''}`, titles.x);
   charts.metric.setInclude(info ? (info.higherIsBetter ? [info.reference, 1] : [0, info.reference]) : undefined);
   charts.cost.setTitle(titles.cost, titles.x);
-  charts.align.setTitle(`cosine of each layer's gradient to BPTT's on the same batch (1: exact${active.some((s) => s.learner === 'bptt') ? '; bptt is the reference' : ''})`, titles.x);
+  charts.align.setTitle(
+    `cosine of each layer's gradient to BPTT's on the same batch (1: exact${active.some((s) => s.learner === 'bptt') ? '; bptt is the reference' : ''})`,
+    titles.x,
+  );
   for (const s of active) {
     const color = COLORS[s.key];
     if (s.mode === 'stream') loss.push({ label: `${s.learner} online`, color, points: s.evalLoss });
-    else loss.push({ label: `${s.learner} train`, color, points: s.trainLoss, style: 'faint' }, { label: `${s.learner} eval`, color, points: s.evalLoss });
+    else
+      loss.push(
+        { label: `${s.learner} train`, color, points: s.trainLoss, style: 'faint' },
+        { label: `${s.learner} eval`, color, points: s.evalLoss },
+      );
     metric.push({ label: `${s.learner}`, color, points: s.evalValue });
     cost.push({ label: s.learner, color, points: s.cost });
     let i = 0;
     for (const [layer, points] of s.alignment) {
-      align.push({ label: `${s.learner} ${layer}`, color: layer === 'all' ? '#222' : LAYER_COLORS[i++ % LAYER_COLORS.length]!, points, dash: s.key === 'b' ? [5, 4] : undefined });
+      align.push({
+        label: `${s.learner} ${layer}`,
+        color: layer === 'all' ? '#222' : LAYER_COLORS[i++ % LAYER_COLORS.length]!,
+        points,
+        dash: s.key === 'b' ? [5, 4] : undefined,
+      });
     }
   }
   charts.loss.draw(loss);
@@ -401,7 +493,10 @@ class InsidePanel {
   private readonly align = document.createElement('div');
   private readonly traces = document.createElement('div');
 
-  constructor(readonly root: HTMLElement, readonly key: SlotKey) {
+  constructor(
+    readonly root: HTMLElement,
+    readonly key: SlotKey,
+  ) {
     this.inputCaption.className = 'caption';
     this.inputCanvas.className = 'heat input';
     this.seqBox.className = 'chart seq';
@@ -413,10 +508,14 @@ class InsidePanel {
 
   draw(s: Slot): void {
     const p = s.last;
-    const which = s.mode === 'stream' ? 'the last sequence of the stream, predicted before learning from it' : 'a fresh sequence, after the latest update';
+    const which =
+      s.mode === 'stream'
+        ? 'the last sequence of the stream, predicted before learning from it'
+        : 'a fresh sequence, after the latest update';
     this.title.innerHTML = `<span class="swatch ${this.key}"></span> ${s.learner}: ${which}`;
     if (!p) return;
-    const seq = p.sequence, T = seq.target.length;
+    const seq = p.sequence,
+      T = seq.target.length;
     const width = seq.input[0]?.length ?? 0;
     this.inputCaption.textContent = `input x_t: ${width} feature${width === 1 ? '' : 's'} (rows) × ${T} time steps; marks above: scored steps`;
     drawHeatmap(this.inputCanvas, seq.input, { marks: seq.mask });
@@ -426,7 +525,9 @@ class InsidePanel {
     if (seq.kind === 'ce') {
       const counted = seq.confidence.filter((_, t) => seq.mask[t]);
       const mean = counted.reduce((a, b) => a + b, 0) / Math.max(1, counted.length);
-      this.seq.setTitle(`class${seq.groups > 1 ? ` (group 1 of ${seq.groups})` : ''}: target (grey) at scored steps, prediction at every step; mean p(target) ${mean.toFixed(2)}`);
+      this.seq.setTitle(
+        `class${seq.groups > 1 ? ` (group 1 of ${seq.groups})` : ''}: target (grey) at scored steps, prediction at every step; mean p(target) ${mean.toFixed(2)}`,
+      );
       this.seq.draw([
         { label: 'target', color: '#bbb', points: scored(seq.target), style: 'dots', size: 11 },
         { label: 'predicted', color, points: all(seq.predicted), style: 'dots' },
@@ -458,32 +559,37 @@ class InsidePanel {
         : `${r.layer.name}: outputs of ${shown} units over time (blue −${fmt(max, 2)} … red +${fmt(max, 2)})`;
     }
     const a = p.alignment ?? [];
-    this.align.replaceChildren(...(a.length === 0 ? [] : [
-      Object.assign(document.createElement('div'), {
-        className: 'caption',
-        textContent: `per layer, ${s.learner}'s gradient against BPTT's on the same batch: cosine (1: same direction) and size ‖g‖ / ‖g_BPTT‖`,
-      }),
-      ...a.map((x) => {
-        const row = document.createElement('div');
-        row.className = 'bar';
-        row.dataset.layer = x.layer;
-        row.innerHTML = `<span>${x.layer}</span><i style="width:${(100 * Math.max(0, Math.min(1, x.cosine))).toFixed(1)}%"></i><b>${fmt(x.cosine, 3)} · ×${fmt(x.normRatio, 3)}</b>`;
-        return row;
-      }),
-    ]));
+    this.align.replaceChildren(
+      ...(a.length === 0
+        ? []
+        : [
+            Object.assign(document.createElement('div'), {
+              className: 'caption',
+              textContent: `per layer, ${s.learner}'s gradient against BPTT's on the same batch: cosine (1: same direction) and size ‖g‖ / ‖g_BPTT‖`,
+            }),
+            ...a.map((x) => {
+              const row = document.createElement('div');
+              row.className = 'bar';
+              row.dataset.layer = x.layer;
+              row.innerHTML = `<span>${x.layer}</span><i style="width:${(100 * Math.max(0, Math.min(1, x.cosine))).toFixed(1)}%"></i><b>${fmt(x.cosine, 3)} · ×${fmt(x.normRatio, 3)}</b>`;
+              return row;
+            }),
+          ]),
+    );
     const t = p.inside.traces;
     const maxRms = Math.max(1e-300, ...t.map((x) => x.rms));
     this.traces.replaceChildren(
       Object.assign(document.createElement('div'), {
         className: 'caption',
-        textContent: t.length === 0
-          ? `${s.learner} carries no traces: it stores the window of activations it sweeps back over (${bytes(p.stateBytes)} at most)`
-          : `what ${s.learner} carries from step to step (influence matrices or eligibility traces): RMS of each array`,
+        textContent:
+          t.length === 0
+            ? `${s.learner} carries no traces: it stores the window of activations it sweeps back over (${bytes(p.stateBytes)} at most)`
+            : `what ${s.learner} carries from step to step (influence matrices or eligibility traces): RMS of each array`,
       }),
       ...t.map((x) => {
         const row = document.createElement('div');
         row.className = 'bar';
-        row.innerHTML = `<span>${x.label} (${x.numbers})</span><i style="width:${(100 * x.rms / maxRms).toFixed(1)}%"></i><b>${fmt(x.rms, 3)}</b>`;
+        row.innerHTML = `<span>${x.label} (${x.numbers})</span><i style="width:${((100 * x.rms) / maxRms).toFixed(1)}%"></i><b>${fmt(x.rms, 3)}</b>`;
         return row;
       }),
     );

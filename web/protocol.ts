@@ -36,7 +36,16 @@ export interface RunSpec {
 }
 
 export type SequenceView =
-  | { kind: 'ce'; classes: number; groups: number; target: number[]; predicted: number[]; confidence: number[]; mask: number[]; input: number[][] }
+  | {
+      kind: 'ce';
+      classes: number;
+      groups: number;
+      target: number[];
+      predicted: number[];
+      confidence: number[];
+      mask: number[];
+      input: number[][];
+    }
   | { kind: 'mse'; outputs: number; target: number[]; predicted: number[]; confidence: null; mask: number[]; input: number[][] };
 
 /** one recurrent layer's outputs over the shown sequence: values[t][unit] (the first units, batch sample 0) */

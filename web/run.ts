@@ -31,8 +31,14 @@ export function catalogue(): Catalogue {
       const d = defaultConfig(t.name, 'ci');
       createTask(t.name, 'ci');
       defaults = {
-        model: d.model.name, learner: d.learner.name, hidden: d.model.hidden, layers: d.model.layers, batch: d.train.batch, lr: d.optimizer.lr,
-        steps: d.train.steps, updateEvery: d.train.updateEvery,
+        model: d.model.name,
+        learner: d.learner.name,
+        hidden: d.model.hidden,
+        layers: d.model.layers,
+        batch: d.train.batch,
+        lr: d.optimizer.lr,
+        steps: d.train.steps,
+        updateEvery: d.train.updateEvery,
       };
     } catch {
       defaults = null; // a task whose ci preset cannot be made here is still listed; starting it shows why
@@ -50,10 +56,18 @@ export function catalogue(): Catalogue {
   });
   const models = modelNames.map((name) => ({
     name,
-    description: unitModels[name]?.description ?? 'the online-LRU paper\'s stack: encoder → [LayerNorm → LRU → GELU → GLU, residual] × layers → decoder',
+    description:
+      unitModels[name]?.description ??
+      "the online-LRU paper's stack: encoder → [LayerNorm → LRU → GELU → GLU, residual] × layers → decoder",
     spiking: isSpiking(name),
   }));
-  const learners = learnerTable.map((l) => ({ name: l.name, description: l.description, exact: l.exact, models: [...l.models], refusals: { ...l.refusals } }));
+  const learners = learnerTable.map((l) => ({
+    name: l.name,
+    description: l.description,
+    exact: l.exact,
+    models: [...l.models],
+    refusals: { ...l.refusals },
+  }));
   return { tasks, models, learners, options: listOptions() };
 }
 
@@ -230,7 +244,8 @@ export class PlaygroundRun implements Session {
 
   /** the network's predictions on a fresh sequence of the task (batch 1), with the targets, the mask, the input and the hidden states */
   sequence(): SequenceView {
-    const t = this.trainer, { fwd, caches, rng } = this.view;
+    const t = this.trainer,
+      { fwd, caches, rng } = this.view;
     const data = t.task.batch(1, rng);
     this.recorder.reset();
     this.hidden.reset();
@@ -246,8 +261,12 @@ export class PlaygroundRun implements Session {
   info(): Omit<RunInfo, 'pointEvery' | 'backend'> {
     const task = this.trainer.task;
     return {
-      params: this.trainer.network.size, seqLength: task.seqLength, metric: task.metric, reference: referenceLevel(task),
-      higherIsBetter: higherIsBetter(task.metric), config: this.config,
+      params: this.trainer.network.size,
+      seqLength: task.seqLength,
+      metric: task.metric,
+      reference: referenceLevel(task),
+      higherIsBetter: higherIsBetter(task.metric),
+      config: this.config,
     };
   }
 
@@ -264,7 +283,10 @@ export class SequenceRecorder {
   private confidence: number[] = [];
   private mask: number[] = [];
 
-  constructor(readonly loss: LossSpec, readonly outputSize: number) {}
+  constructor(
+    readonly loss: LossSpec,
+    readonly outputSize: number,
+  ) {}
 
   reset(): void {
     this.target = [];
@@ -282,8 +304,11 @@ export class SequenceRecorder {
     this.mask.push(mask);
     if (this.loss.kind === 'ce') {
       // the first output group: the target class, the predicted class and the probability given to the target
-      const C = this.loss.classes, y = target[0]!;
-      let best = 0, max = -Infinity, z = 0;
+      const C = this.loss.classes,
+        y = target[0]!;
+      let best = 0,
+        max = -Infinity,
+        z = 0;
       for (let c = 0; c < C; c++) max = Math.max(max, out[c]!);
       for (let c = 0; c < C; c++) {
         z += Math.exp(out[c]! - max);

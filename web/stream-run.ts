@@ -53,7 +53,8 @@ export class PlaygroundStream implements Session {
     this.config = c;
     this.task = createTask(c.task.name, c.task.preset, c.task.settings);
     const learnerOptions = { ...learnerOptionsFor(c), batchSize: 1 };
-    const o = c.optimizer, t = c.train;
+    const o = c.optimizer,
+      t = c.train;
     const updateEvery = t.updateEvery > 0 ? t.updateEvery : this.task.seqLength;
     // magnitude pruning reaches its density after two thirds of the run's updates, as in episode mode
     const updates = Math.floor((t.steps * this.task.seqLength) / updateEvery);
@@ -70,7 +71,9 @@ export class PlaygroundStream implements Session {
       dtype: t.dtype,
       device: c.device,
       pruneEvery: t.pruneEvery,
-      ...(c.model.maskMethod === 'magnitude' ? { pruneUntil: t.pruneUntil > 0 ? t.pruneUntil : Math.max(1, Math.floor((2 * updates) / 3)) } : {}),
+      ...(c.model.maskMethod === 'magnitude'
+        ? { pruneUntil: t.pruneUntil > 0 ? t.pruneUntil : Math.max(1, Math.floor((2 * updates) / 3)) }
+        : {}),
     });
     this.peakStateBytes = trackPeakState(this.stream.learner);
     if (spec.modelText !== undefined) loadModelInto(this.stream.network, spec.modelText, spec.modelName ?? 'model file');
@@ -110,7 +113,8 @@ export class PlaygroundStream implements Session {
   trainFor(ms: number, until = Infinity): number {
     const start = performance.now();
     const T = this.task.seqLength;
-    let n = 0, learnMs = 0;
+    let n = 0,
+      learnMs = 0;
     while (!this.done && this.sequences < until) {
       const { x, target, mask } = this.batch;
       const t = this.t;
@@ -165,7 +169,11 @@ export class PlaygroundStream implements Session {
       usPerStep: this.samplesSinceReport > 0 ? (this.trainMs * 1000) / this.samplesSinceReport : null,
       stateBytes: this.peakStateBytes(),
       sequence: this.last?.view ?? this.recorder.view(inputRows(this.batch)),
-      inside: { layers: this.last?.layers ?? this.hidden.layers(), spiking: isSpiking(this.stream.network.config.model), traces: traceSizes(this.stream.learner) },
+      inside: {
+        layers: this.last?.layers ?? this.hidden.layers(),
+        spiking: isSpiking(this.stream.network.config.model),
+        traces: traceSizes(this.stream.learner),
+      },
       // the learner's gradient on the last task sequence (from zero state, the weights as they are now) against BPTT's
       alignment: this.probe && this.last && finite ? this.probe.measure(this.last.batch) : null,
       diverged: this.watch.diverged,
@@ -182,8 +190,12 @@ export class PlaygroundStream implements Session {
 
   info(): Omit<RunInfo, 'pointEvery' | 'backend'> {
     return {
-      params: this.stream.network.size, seqLength: this.task.seqLength, metric: this.task.metric, reference: referenceLevel(this.task),
-      higherIsBetter: higherIsBetter(this.task.metric), config: this.config,
+      params: this.stream.network.size,
+      seqLength: this.task.seqLength,
+      metric: this.task.metric,
+      reference: referenceLevel(this.task),
+      higherIsBetter: higherIsBetter(this.task.metric),
+      config: this.config,
     };
   }
 

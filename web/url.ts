@@ -37,7 +37,13 @@ export function fromHash(hash: string): PageState | null {
     if (v !== null) fields[k] = v;
   }
   return {
-    task, preset: q.get('preset') ?? 'ci', mode: q.get('mode') ?? 'episodes', model: q.get('model') ?? '', learner: q.get('learner') ?? '',
-    compare: q.get('compare') ?? '', fields, extra: q.get('set') ?? '',
+    task,
+    preset: q.get('preset') ?? 'ci',
+    mode: q.get('mode') ?? 'episodes',
+    model: q.get('model') ?? '',
+    learner: q.get('learner') ?? '',
+    compare: q.get('compare') ?? '',
+    fields,
+    extra: q.get('set') ?? '',
   };
 }

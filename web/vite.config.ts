@@ -19,7 +19,9 @@ function browserOnly(): Plugin {
     enforce: 'pre',
     async resolveId(source, importer, options) {
       if (builtins.has(source) || source.startsWith('node:')) {
-        throw new Error(`the playground imports the Node built-in '${source}' (from ${importer}); give that module a browser stand-in in web/browser-substitutes.ts`);
+        throw new Error(
+          `the playground imports the Node built-in '${source}' (from ${importer}); give that module a browser stand-in in web/browser-substitutes.ts`,
+        );
       }
       const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
       if (!resolved) return null;
@@ -37,5 +39,11 @@ export default defineConfig({
   plugins: [browserOnly()],
   // keepNames: the bundle keeps class names, so an error's type reads as itself, not as a minified letter
   worker: { format: 'es', plugins: () => [browserOnly()], rolldownOptions: { output: { keepNames: true } } },
-  build: { rolldownOptions: { output: { keepNames: true } }, outDir: resolve(root, 'dist', 'web'), emptyOutDir: true, target: 'es2022', reportCompressedSize: false },
+  build: {
+    rolldownOptions: { output: { keepNames: true } },
+    outDir: resolve(root, 'dist', 'web'),
+    emptyOutDir: true,
+    target: 'es2022',
+    reportCompressedSize: false,
+  },
 });

@@ -92,8 +92,7 @@ export interface Backend {
   /** y ← α·op(A)·x + β·y; A is M×N; op(A) = A (y has M entries) or Aᵀ when trans (y has N). */
   gemv(trans: boolean, M: number, N: number, alpha: number, A: Buf, x: Buf, beta: number, y: Buf): void;
   /** C ← α·op(A)·op(B) + β·C; op(A) is M×K (A is K×M when transA), op(B) is K×N (B is N×K when transB). */
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void;
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void;
   /** A ← A + α·x·yᵀ; A is M×N (rank-1 / outer-product accumulate) */
   ger(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   /** e[i,j] ← a[i]·e[i,j] + u[i]·v[j]; e is M×N, a and u have M entries, v has N */
@@ -120,8 +119,20 @@ export interface Backend {
    * (the real and imaginary parts of the gradient of a parameter whose sensitivity is e, for the error
    * (dRe, dIm) = (∂L/∂Re h, ∂L/∂Im h)). One pass over the trace: read, update, write, accumulate.
    */
-  complexTraceStep(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
-    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void;
+  complexTraceStep(
+    M: number,
+    N: number,
+    aRe: Buf,
+    aIm: Buf,
+    u: Buf,
+    v: Buf,
+    dRe: Buf,
+    dIm: Buf,
+    eRe: Buf,
+    eIm: Buf,
+    gRe: Buf,
+    gIm: Buf,
+  ): void;
   /** out[i,j] ← x[i,j]·v[j] + β·out[i,j]: every row of x scaled elementwise by v (x, out are M×N; v has N) */
   scaleColumns(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
 
@@ -143,6 +154,18 @@ export interface Backend {
    * m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·(m/bc1)/(√(v/bc2) + ε).
    * Adam's weight decay is `l2`; AdamW's decoupled decay is `decay`.
    */
-  adamStep(lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
-    l2: number, decay: number, grad: Buf, m: Buf, v: Buf, param: Buf): void;
+  adamStep(
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    l2: number,
+    decay: number,
+    grad: Buf,
+    m: Buf,
+    v: Buf,
+    param: Buf,
+  ): void;
 }

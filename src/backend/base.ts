@@ -26,8 +26,10 @@ function sameError(kernel: string, names: string, bufs: Buf[]): never {
 
 function ownerError(backend: Backend, kernel: string, bufs: Buf[]): never {
   const other = bufs.find((x) => x.backend !== backend)?.backend;
-  throw new ConfigError(`${kernel}: a buffer belongs to another backend (${other?.name}/${other?.dtype}); ` +
-    `allocate it with this backend (${backend.name}/${backend.dtype})`);
+  throw new ConfigError(
+    `${kernel}: a buffer belongs to another backend (${other?.name}/${other?.dtype}); ` +
+      `allocate it with this backend (${backend.name}/${backend.dtype})`,
+  );
 }
 
 /** a non-negative integer below 2^32, in one comparison */
@@ -78,22 +80,56 @@ export abstract class BackendBase implements Backend {
   protected abstract sumRaw(x: Buf): number;
   protected abstract mapRaw(fn: Activation, x: Buf, out: Buf): void;
   protected abstract gemvRaw(trans: boolean, M: number, N: number, alpha: number, A: Buf, x: Buf, beta: number, y: Buf): void;
-  protected abstract gemmRaw(transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void;
+  protected abstract gemmRaw(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Buf,
+    B: Buf,
+    beta: number,
+    C: Buf,
+  ): void;
   protected abstract gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void;
   protected abstract traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
   protected abstract traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void;
   protected abstract accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void;
   protected abstract rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void;
   protected abstract traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void;
-  protected abstract complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
-    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void;
+  protected abstract complexTraceStepRaw(
+    M: number,
+    N: number,
+    aRe: Buf,
+    aIm: Buf,
+    u: Buf,
+    v: Buf,
+    dRe: Buf,
+    dIm: Buf,
+    eRe: Buf,
+    eIm: Buf,
+    gRe: Buf,
+    gIm: Buf,
+  ): void;
   protected abstract scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
   protected abstract rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void;
   protected abstract colSumRaw(M: number, N: number, A: Buf, beta: number, out: Buf): void;
   protected abstract sgdRaw(lr: number, momentum: number, weightDecay: number, grad: Buf, velocity: Buf | null, param: Buf): void;
-  protected abstract adamRaw(lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
-    l2: number, decay: number, grad: Buf, m: Buf, v: Buf, param: Buf): void;
+  protected abstract adamRaw(
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    l2: number,
+    decay: number,
+    grad: Buf,
+    m: Buf,
+    v: Buf,
+    param: Buf,
+  ): void;
 
   // ---- checks
 
@@ -134,7 +170,9 @@ export abstract class BackendBase implements Backend {
   axpbyAt(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void {
     this.own('axpbyAt', x, y);
     if (!(isDim(n) && isDim(xOff) && isDim(yOff) && xOff + n <= x.length && yOff + n <= y.length)) {
-      throw new ShapeError(`axpbyAt: ranges x[${xOff}, ${xOff}+${n}) and y[${yOff}, ${yOff}+${n}) must lie in buffers of ${x.length} and ${y.length} elements`);
+      throw new ShapeError(
+        `axpbyAt: ranges x[${xOff}, ${xOff}+${n}) and y[${yOff}, ${yOff}+${n}) must lie in buffers of ${x.length} and ${y.length} elements`,
+      );
     }
     this.macs += n;
     this.axpbyAtRaw(n, alpha, x, xOff, beta, y, yOff);
@@ -166,35 +204,61 @@ export abstract class BackendBase implements Backend {
     this.same(fn, 'x and out', x, out);
     this.mapRaw(fn, x, out);
   }
-  tanh(x: Buf, out: Buf): void { this.map('tanh', x, out); }
-  sigmoid(x: Buf, out: Buf): void { this.map('sigmoid', x, out); }
-  exp(x: Buf, out: Buf): void { this.map('exp', x, out); }
-  relu(x: Buf, out: Buf): void { this.map('relu', x, out); }
-  gelu(x: Buf, out: Buf): void { this.map('gelu', x, out); }
-  tanhDeriv(y: Buf, out: Buf): void { this.map('tanhDeriv', y, out); }
-  sigmoidDeriv(y: Buf, out: Buf): void { this.map('sigmoidDeriv', y, out); }
-  reluDeriv(x: Buf, out: Buf): void { this.map('reluDeriv', x, out); }
-  geluDeriv(x: Buf, out: Buf): void { this.map('geluDeriv', x, out); }
+  tanh(x: Buf, out: Buf): void {
+    this.map('tanh', x, out);
+  }
+  sigmoid(x: Buf, out: Buf): void {
+    this.map('sigmoid', x, out);
+  }
+  exp(x: Buf, out: Buf): void {
+    this.map('exp', x, out);
+  }
+  relu(x: Buf, out: Buf): void {
+    this.map('relu', x, out);
+  }
+  gelu(x: Buf, out: Buf): void {
+    this.map('gelu', x, out);
+  }
+  tanhDeriv(y: Buf, out: Buf): void {
+    this.map('tanhDeriv', y, out);
+  }
+  sigmoidDeriv(y: Buf, out: Buf): void {
+    this.map('sigmoidDeriv', y, out);
+  }
+  reluDeriv(x: Buf, out: Buf): void {
+    this.map('reluDeriv', x, out);
+  }
+  geluDeriv(x: Buf, out: Buf): void {
+    this.map('geluDeriv', x, out);
+  }
 
   // ---- level 2 / 3
 
   gemv(trans: boolean, M: number, N: number, alpha: number, A: Buf, x: Buf, beta: number, y: Buf): void {
     this.own('gemv', A, x, y);
     if (!(isDim(M) && isDim(N))) dimsError('gemv', 'M, N', [M, N]);
-    const xn = trans ? M : N, yn = trans ? N : M;
+    const xn = trans ? M : N,
+      yn = trans ? N : M;
     if (A.length !== M * N || x.length !== xn || y.length !== yn) {
-      lengthError('gemv', [['A', A, M * N, 'M*N'], ['x', x, xn, trans ? 'M' : 'N'], ['y', y, yn, trans ? 'N' : 'M']]);
+      lengthError('gemv', [
+        ['A', A, M * N, 'M*N'],
+        ['x', x, xn, trans ? 'M' : 'N'],
+        ['y', y, yn, trans ? 'N' : 'M'],
+      ]);
     }
     this.macs += M * N;
     this.gemvRaw(trans, M, N, alpha, A, x, beta, y);
   }
 
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void {
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void {
     this.own('gemm', A, B, C);
     if (!(isDim(M) && isDim(N) && isDim(K))) dimsError('gemm', 'M, N, K', [M, N, K]);
     if (A.length !== M * K || B.length !== K * N || C.length !== M * N) {
-      lengthError('gemm', [['A', A, M * K, 'M*K'], ['B', B, K * N, 'K*N'], ['C', C, M * N, 'M*N']]);
+      lengthError('gemm', [
+        ['A', A, M * K, 'M*K'],
+        ['B', B, K * N, 'K*N'],
+        ['C', C, M * N, 'M*N'],
+      ]);
     }
     this.macs += M * N * K;
     this.gemmRaw(transA, transB, M, N, K, alpha, A, B, beta, C);
@@ -204,7 +268,11 @@ export abstract class BackendBase implements Backend {
     this.own('ger', x, y, A);
     if (!(isDim(M) && isDim(N))) dimsError('ger', 'M, N', [M, N]);
     if (x.length !== M || y.length !== N || A.length !== M * N) {
-      lengthError('ger', [['x', x, M, 'M'], ['y', y, N, 'N'], ['A', A, M * N, 'M*N']]);
+      lengthError('ger', [
+        ['x', x, M, 'M'],
+        ['y', y, N, 'N'],
+        ['A', A, M * N, 'M*N'],
+      ]);
     }
     this.macs += M * N;
     this.gerRaw(M, N, alpha, x, y, A);
@@ -214,7 +282,12 @@ export abstract class BackendBase implements Backend {
     this.own('traceUpdateRow', a, u, v, e);
     if (!(isDim(M) && isDim(N))) dimsError('traceUpdateRow', 'M, N', [M, N]);
     if (a.length !== M || u.length !== M || v.length !== N || e.length !== M * N) {
-      lengthError('traceUpdateRow', [['a', a, M, 'M'], ['u', u, M, 'M'], ['v', v, N, 'N'], ['e', e, M * N, 'M*N']]);
+      lengthError('traceUpdateRow', [
+        ['a', a, M, 'M'],
+        ['u', u, M, 'M'],
+        ['v', v, N, 'N'],
+        ['e', e, M * N, 'M*N'],
+      ]);
     }
     this.macs += 2 * M * N;
     this.traceRowRaw(M, N, a, u, v, e);
@@ -225,8 +298,14 @@ export abstract class BackendBase implements Backend {
     this.own('traceUpdateRowAccumulate', e, g);
     if (!(isDim(M) && isDim(N))) dimsError('traceUpdateRowAccumulate', 'M, N', [M, N]);
     if (a.length !== M || u.length !== M || l.length !== M || v.length !== N || e.length !== M * N || g.length !== M * N) {
-      lengthError('traceUpdateRowAccumulate', [['a', a, M, 'M'], ['u', u, M, 'M'], ['l', l, M, 'M'], ['v', v, N, 'N'],
-        ['e', e, M * N, 'M*N'], ['g', g, M * N, 'M*N']]);
+      lengthError('traceUpdateRowAccumulate', [
+        ['a', a, M, 'M'],
+        ['u', u, M, 'M'],
+        ['l', l, M, 'M'],
+        ['v', v, N, 'N'],
+        ['e', e, M * N, 'M*N'],
+        ['g', g, M * N, 'M*N'],
+      ]);
     }
     this.macs += 3 * M * N;
     this.traceRowAccumulateRaw(M, N, a, u, v, l, e, g);
@@ -236,7 +315,11 @@ export abstract class BackendBase implements Backend {
     this.own('accumulateRows', l, e, g);
     if (!(isDim(M) && isDim(N))) dimsError('accumulateRows', 'M, N', [M, N]);
     if (l.length !== M || e.length !== M * N || g.length !== M * N) {
-      lengthError('accumulateRows', [['l', l, M, 'M'], ['e', e, M * N, 'M*N'], ['g', g, M * N, 'M*N']]);
+      lengthError('accumulateRows', [
+        ['l', l, M, 'M'],
+        ['e', e, M * N, 'M*N'],
+        ['g', g, M * N, 'M*N'],
+      ]);
     }
     this.macs += M * N;
     this.accumulateRowsRaw(M, N, l, e, g);
@@ -246,7 +329,11 @@ export abstract class BackendBase implements Backend {
     this.own('rowsScaledAdd', y, A, T);
     if (!(isDim(R) && isDim(J) && isDim(m) && m > 0 && isDim(n))) dimsError('rowsScaledAdd', 'R, J, m > 0, n', [R, J, m, n]);
     if (y.length !== R * J || A.length !== m * n || T.length !== R * J * n) {
-      lengthError('rowsScaledAdd', [['y', y, R * J, 'R*J'], ['A', A, m * n, 'm*n'], ['T', T, R * J * n, 'R*J*n']]);
+      lengthError('rowsScaledAdd', [
+        ['y', y, R * J, 'R*J'],
+        ['A', A, m * n, 'm*n'],
+        ['T', T, R * J * n, 'R*J*n'],
+      ]);
     }
     this.macs += R * J * n;
     this.rowsScaledAddRaw(R, J, m, n, y, A, T);
@@ -256,23 +343,60 @@ export abstract class BackendBase implements Backend {
     this.own('traceUpdateElem', a, u, v, e);
     if (!(isDim(M) && isDim(N))) dimsError('traceUpdateElem', 'M, N', [M, N]);
     if (a.length !== M * N || u.length !== M || v.length !== N || e.length !== M * N) {
-      lengthError('traceUpdateElem', [['a', a, M * N, 'M*N'], ['u', u, M, 'M'], ['v', v, N, 'N'], ['e', e, M * N, 'M*N']]);
+      lengthError('traceUpdateElem', [
+        ['a', a, M * N, 'M*N'],
+        ['u', u, M, 'M'],
+        ['v', v, N, 'N'],
+        ['e', e, M * N, 'M*N'],
+      ]);
     }
     this.macs += 2 * M * N;
     this.traceElemRaw(M, N, a, u, v, e);
   }
 
-  complexTraceStep(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
-    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void {
+  complexTraceStep(
+    M: number,
+    N: number,
+    aRe: Buf,
+    aIm: Buf,
+    u: Buf,
+    v: Buf,
+    dRe: Buf,
+    dIm: Buf,
+    eRe: Buf,
+    eIm: Buf,
+    gRe: Buf,
+    gIm: Buf,
+  ): void {
     this.own('complexTraceStep', aRe, aIm, u, v);
     this.own('complexTraceStep', dRe, dIm, eRe, eIm);
     this.own('complexTraceStep', gRe, gIm);
     if (!(isDim(M) && isDim(N))) dimsError('complexTraceStep', 'M, N', [M, N]);
     const MN = M * N;
-    if (aRe.length !== M || aIm.length !== M || u.length !== M || dRe.length !== M || dIm.length !== M || v.length !== N ||
-      eRe.length !== MN || eIm.length !== MN || gRe.length !== MN || gIm.length !== MN) {
-      lengthError('complexTraceStep', [['aRe', aRe, M, 'M'], ['aIm', aIm, M, 'M'], ['u', u, M, 'M'], ['dRe', dRe, M, 'M'], ['dIm', dIm, M, 'M'],
-        ['v', v, N, 'N'], ['eRe', eRe, MN, 'M*N'], ['eIm', eIm, MN, 'M*N'], ['gRe', gRe, MN, 'M*N'], ['gIm', gIm, MN, 'M*N']]);
+    if (
+      aRe.length !== M ||
+      aIm.length !== M ||
+      u.length !== M ||
+      dRe.length !== M ||
+      dIm.length !== M ||
+      v.length !== N ||
+      eRe.length !== MN ||
+      eIm.length !== MN ||
+      gRe.length !== MN ||
+      gIm.length !== MN
+    ) {
+      lengthError('complexTraceStep', [
+        ['aRe', aRe, M, 'M'],
+        ['aIm', aIm, M, 'M'],
+        ['u', u, M, 'M'],
+        ['dRe', dRe, M, 'M'],
+        ['dIm', dIm, M, 'M'],
+        ['v', v, N, 'N'],
+        ['eRe', eRe, MN, 'M*N'],
+        ['eIm', eIm, MN, 'M*N'],
+        ['gRe', gRe, MN, 'M*N'],
+        ['gIm', gIm, MN, 'M*N'],
+      ]);
     }
     this.macs += 9 * MN;
     this.complexTraceStepRaw(M, N, aRe, aIm, u, v, dRe, dIm, eRe, eIm, gRe, gIm);
@@ -282,7 +406,11 @@ export abstract class BackendBase implements Backend {
     this.own('scaleColumns', x, v, out);
     if (!(isDim(M) && isDim(N))) dimsError('scaleColumns', 'M, N', [M, N]);
     if (x.length !== M * N || v.length !== N || out.length !== M * N) {
-      lengthError('scaleColumns', [['x', x, M * N, 'M*N'], ['v', v, N, 'N'], ['out', out, M * N, 'M*N']]);
+      lengthError('scaleColumns', [
+        ['x', x, M * N, 'M*N'],
+        ['v', v, N, 'N'],
+        ['out', out, M * N, 'M*N'],
+      ]);
     }
     this.macs += M * N;
     this.scaleColumnsRaw(M, N, x, v, beta, out);
@@ -293,7 +421,11 @@ export abstract class BackendBase implements Backend {
   private rows(op: RowOp, M: number, N: number, A: Buf, out: Buf, outLength: number, how: string): void {
     this.own(op, A, out);
     if (!(isDim(M) && isDim(N))) dimsError(op, 'M, N', [M, N]);
-    if (A.length !== M * N || out.length !== outLength) lengthError(op, [['A', A, M * N, 'M*N'], ['out', out, outLength, how]]);
+    if (A.length !== M * N || out.length !== outLength)
+      lengthError(op, [
+        ['A', A, M * N, 'M*N'],
+        ['out', out, outLength, how],
+      ]);
   }
   rowSum(M: number, N: number, A: Buf, out: Buf): void {
     this.rows('rowSum', M, N, A, out, M, 'M');
@@ -314,7 +446,11 @@ export abstract class BackendBase implements Backend {
   colSum(M: number, N: number, A: Buf, beta: number, out: Buf): void {
     this.own('colSum', A, out);
     if (!(isDim(M) && isDim(N))) dimsError('colSum', 'M, N', [M, N]);
-    if (A.length !== M * N || out.length !== N) lengthError('colSum', [['A', A, M * N, 'M*N'], ['out', out, N, 'N']]);
+    if (A.length !== M * N || out.length !== N)
+      lengthError('colSum', [
+        ['A', A, M * N, 'M*N'],
+        ['out', out, N, 'N'],
+      ]);
     this.colSumRaw(M, N, A, beta, out);
   }
 
@@ -331,8 +467,20 @@ export abstract class BackendBase implements Backend {
     this.sgdRaw(lr, momentum, weightDecay, grad, momentum !== 0 ? velocity : null, param);
   }
 
-  adamStep(lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
-    l2: number, decay: number, grad: Buf, m: Buf, v: Buf, param: Buf): void {
+  adamStep(
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    l2: number,
+    decay: number,
+    grad: Buf,
+    m: Buf,
+    v: Buf,
+    param: Buf,
+  ): void {
     this.own('adamStep', grad, m, v, param);
     this.same('adamStep', 'grad, m, v and param', grad, m, v, param);
     this.adamRaw(lr, beta1, beta2, eps, bc1, bc2, l2, decay, grad, m, v, param);

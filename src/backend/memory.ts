@@ -19,7 +19,10 @@ export function ensureMemory(be: Backend, what: string, bytes: number): void {
 
 class PlanBuf implements Buf {
   readonly ptr = 0;
-  constructor(readonly backend: PlanningBackend, readonly length: number) {}
+  constructor(
+    readonly backend: PlanningBackend,
+    readonly length: number,
+  ) {}
   get data(): FloatArray {
     throw new ConfigError('a planning buffer has no numbers: plannedBytes counts allocations only');
   }

@@ -13,7 +13,11 @@ import { allocationError } from '../core/limits.js';
 class TsBuf implements Buf {
   readonly ptr = 0;
   readonly length: number;
-  constructor(readonly backend: TsBackend, readonly data: FloatArray, readonly root: TsBuf | null) {
+  constructor(
+    readonly backend: TsBackend,
+    readonly data: FloatArray,
+    readonly root: TsBuf | null,
+  ) {
     this.length = data.length;
   }
   view(offset: number, length: number): Buf {
@@ -35,13 +39,15 @@ export class TsBackend extends BackendBase {
 
   constructor(readonly dtype: DType = 'float64') {
     super();
-    if (dtype !== 'float32' && dtype !== 'float64') throw new ConfigError(`ts backend: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+    if (dtype !== 'float32' && dtype !== 'float64')
+      throw new ConfigError(`ts backend: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
   }
 
   alloc(length: number): Buf {
     if (!(length >>> 0 === length)) throw new ShapeError(`alloc: length must be a non-negative integer, got ${length}`);
     const bytes = length * (this.dtype === 'float64' ? 8 : 4);
-    if (this.inUse + bytes > this.memoryLimit) throw new MemoryLimitError(`a buffer of ${length} numbers`, bytes, this.memoryLimit, this.inUse);
+    if (this.inUse + bytes > this.memoryLimit)
+      throw new MemoryLimitError(`a buffer of ${length} numbers`, bytes, this.memoryLimit, this.inUse);
     let data: Float64Array | Float32Array;
     try {
       data = this.dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
@@ -79,30 +85,37 @@ export class TsBackend extends BackendBase {
   }
 
   protected axpbyRaw(alpha: number, x: Buf, beta: number, y: Buf): void {
-    const xd = x.data, yd = y.data;
+    const xd = x.data,
+      yd = y.data;
     if (beta === 0) for (let i = 0; i < yd.length; i++) yd[i] = alpha * xd[i]!;
     else for (let i = 0; i < yd.length; i++) yd[i] = alpha * xd[i]! + beta * yd[i]!;
   }
 
   protected axpbyAtRaw(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void {
-    const xd = x.data, yd = y.data;
+    const xd = x.data,
+      yd = y.data;
     if (beta === 0) for (let i = 0; i < n; i++) yd[yOff + i] = alpha * xd[xOff + i]!;
     else for (let i = 0; i < n; i++) yd[yOff + i] = alpha * xd[xOff + i]! + beta * yd[yOff + i]!;
   }
 
   protected mulRaw(x: Buf, y: Buf, out: Buf, accumulate: boolean): void {
-    const xd = x.data, yd = y.data, o = out.data;
+    const xd = x.data,
+      yd = y.data,
+      o = out.data;
     if (accumulate) for (let i = 0; i < o.length; i++) o[i] = o[i]! + xd[i]! * yd[i]!;
     else for (let i = 0; i < o.length; i++) o[i] = xd[i]! * yd[i]!;
   }
 
   protected addRaw(x: Buf, y: Buf, out: Buf): void {
-    const xd = x.data, yd = y.data, o = out.data;
+    const xd = x.data,
+      yd = y.data,
+      o = out.data;
     for (let i = 0; i < o.length; i++) o[i] = xd[i]! + yd[i]!;
   }
 
   protected dotRaw(x: Buf, y: Buf): number {
-    const xd = x.data, yd = y.data;
+    const xd = x.data,
+      yd = y.data;
     let s = 0;
     for (let i = 0; i < xd.length; i++) s += xd[i]! * yd[i]!;
     return s;
@@ -120,24 +133,46 @@ export class TsBackend extends BackendBase {
   protected mapRaw(fn: Activation, x: Buf, out: Buf): void {
     // one loop per function, each calling a fixed function: a shared loop calling whichever function it is
     // handed turns polymorphic once several are used, and then boxes every result (one allocation per element)
-    const xd = x.data, o = out.data, n = o.length;
+    const xd = x.data,
+      o = out.data,
+      n = o.length;
     switch (fn) {
-      case 'tanh': for (let i = 0; i < n; i++) o[i] = Math.tanh(xd[i]!); break;
-      case 'exp': for (let i = 0; i < n; i++) o[i] = Math.exp(xd[i]!); break;
-      case 'sigmoid': for (let i = 0; i < n; i++) o[i] = sigmoid(xd[i]!); break;
-      case 'relu': for (let i = 0; i < n; i++) o[i] = relu(xd[i]!); break;
-      case 'gelu': for (let i = 0; i < n; i++) o[i] = gelu(xd[i]!); break;
-      case 'tanhDeriv': for (let i = 0; i < n; i++) o[i] = 1 - xd[i]! * xd[i]!; break;
-      case 'sigmoidDeriv': for (let i = 0; i < n; i++) o[i] = xd[i]! * (1 - xd[i]!); break;
-      case 'reluDeriv': for (let i = 0; i < n; i++) o[i] = reluDeriv(xd[i]!); break;
-      case 'geluDeriv': for (let i = 0; i < n; i++) o[i] = geluDeriv(xd[i]!); break;
+      case 'tanh':
+        for (let i = 0; i < n; i++) o[i] = Math.tanh(xd[i]!);
+        break;
+      case 'exp':
+        for (let i = 0; i < n; i++) o[i] = Math.exp(xd[i]!);
+        break;
+      case 'sigmoid':
+        for (let i = 0; i < n; i++) o[i] = sigmoid(xd[i]!);
+        break;
+      case 'relu':
+        for (let i = 0; i < n; i++) o[i] = relu(xd[i]!);
+        break;
+      case 'gelu':
+        for (let i = 0; i < n; i++) o[i] = gelu(xd[i]!);
+        break;
+      case 'tanhDeriv':
+        for (let i = 0; i < n; i++) o[i] = 1 - xd[i]! * xd[i]!;
+        break;
+      case 'sigmoidDeriv':
+        for (let i = 0; i < n; i++) o[i] = xd[i]! * (1 - xd[i]!);
+        break;
+      case 'reluDeriv':
+        for (let i = 0; i < n; i++) o[i] = reluDeriv(xd[i]!);
+        break;
+      case 'geluDeriv':
+        for (let i = 0; i < n; i++) o[i] = geluDeriv(xd[i]!);
+        break;
     }
   }
 
   // ---- level 2 / 3
 
   protected gemvRaw(trans: boolean, M: number, N: number, alpha: number, A: Buf, x: Buf, beta: number, y: Buf): void {
-    const a = A.data, xd = x.data, yd = y.data;
+    const a = A.data,
+      xd = x.data,
+      yd = y.data;
     if (!trans) {
       for (let m = 0; m < M; m++) {
         let s = 0;
@@ -153,11 +188,24 @@ export class TsBackend extends BackendBase {
     }
   }
 
-  protected gemmRaw(transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void {
-    const a = A.data, b = B.data, c = C.data;
+  protected gemmRaw(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Buf,
+    B: Buf,
+    beta: number,
+    C: Buf,
+  ): void {
+    const a = A.data,
+      b = B.data,
+      c = C.data;
     // a(m,k) = a[m·ams + k·aks]; loops ordered so the innermost one walks contiguous memory
-    const ams = transA ? 1 : K, aks = transA ? M : 1;
+    const ams = transA ? 1 : K,
+      aks = transA ? M : 1;
     for (let m = 0; m < M; m++) {
       const row = m * N;
       if (!transB) {
@@ -179,7 +227,9 @@ export class TsBackend extends BackendBase {
   }
 
   protected gerRaw(M: number, N: number, alpha: number, x: Buf, y: Buf, A: Buf): void {
-    const xd = x.data, yd = y.data, a = A.data;
+    const xd = x.data,
+      yd = y.data,
+      a = A.data;
     for (let m = 0; m < M; m++) {
       const s = alpha * xd[m]!;
       for (let n = 0, r = m * N; n < N; n++) a[r + n] = a[r + n]! + s * yd[n]!;
@@ -187,17 +237,28 @@ export class TsBackend extends BackendBase {
   }
 
   protected traceRowRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
-    const ad = a.data, ud = u.data, vd = v.data, ed = e.data;
+    const ad = a.data,
+      ud = u.data,
+      vd = v.data,
+      ed = e.data;
     for (let i = 0; i < M; i++) {
-      const ai = ad[i]!, ui = ud[i]!;
+      const ai = ad[i]!,
+        ui = ud[i]!;
       for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ai * ed[r + j]! + ui * vd[j]!;
     }
   }
 
   protected traceRowAccumulateRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, l: Buf, e: Buf, g: Buf): void {
-    const ad = a.data, ud = u.data, vd = v.data, ld = l.data, ed = e.data, gd = g.data;
+    const ad = a.data,
+      ud = u.data,
+      vd = v.data,
+      ld = l.data,
+      ed = e.data,
+      gd = g.data;
     for (let i = 0; i < M; i++) {
-      const ai = ad[i]!, ui = ud[i]!, li = ld[i]!;
+      const ai = ad[i]!,
+        ui = ud[i]!,
+        li = ld[i]!;
       if (li === 0) {
         for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ai * ed[r + j]! + ui * vd[j]!;
         continue;
@@ -210,7 +271,9 @@ export class TsBackend extends BackendBase {
   }
 
   protected accumulateRowsRaw(M: number, N: number, l: Buf, e: Buf, g: Buf): void {
-    const ld = l.data, ed = e.data, gd = g.data;
+    const ld = l.data,
+      ed = e.data,
+      gd = g.data;
     for (let i = 0; i < M; i++) {
       const li = ld[i]!;
       if (li === 0) continue;
@@ -219,11 +282,14 @@ export class TsBackend extends BackendBase {
   }
 
   protected rowsScaledAddRaw(R: number, J: number, m: number, n: number, y: Buf, A: Buf, T: Buf): void {
-    const yd = y.data, a = A.data, t = T.data;
+    const yd = y.data,
+      a = A.data,
+      t = T.data;
     for (let r = 0; r < R; r++) {
       const ai = (r % m) * n;
       for (let j = 0; j < J; j++) {
-        const p = r * J + j, v = yd[p]!;
+        const p = r * J + j,
+          v = yd[p]!;
         if (v === 0) continue;
         const tr = p * n;
         for (let u = 0; u < n; u++) t[tr + u] = t[tr + u]! + v * a[ai + u]!;
@@ -232,19 +298,46 @@ export class TsBackend extends BackendBase {
   }
 
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
-    const ad = a.data, ud = u.data, vd = v.data, ed = e.data;
+    const ad = a.data,
+      ud = u.data,
+      vd = v.data,
+      ed = e.data;
     for (let i = 0; i < M; i++) {
       const ui = ud[i]!;
       for (let j = 0, r = i * N; j < N; j++) ed[r + j] = ad[r + j]! * ed[r + j]! + ui * vd[j]!;
     }
   }
 
-  protected complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
-    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void {
-    const ar = aRe.data, ai = aIm.data, ud = u.data, vd = v.data, dr = dRe.data, di = dIm.data;
-    const er = eRe.data, ei = eIm.data, gr = gRe.data, gi = gIm.data;
+  protected complexTraceStepRaw(
+    M: number,
+    N: number,
+    aRe: Buf,
+    aIm: Buf,
+    u: Buf,
+    v: Buf,
+    dRe: Buf,
+    dIm: Buf,
+    eRe: Buf,
+    eIm: Buf,
+    gRe: Buf,
+    gIm: Buf,
+  ): void {
+    const ar = aRe.data,
+      ai = aIm.data,
+      ud = u.data,
+      vd = v.data,
+      dr = dRe.data,
+      di = dIm.data;
+    const er = eRe.data,
+      ei = eIm.data,
+      gr = gRe.data,
+      gi = gIm.data;
     for (let i = 0; i < M; i++) {
-      const a = ar[i]!, b = ai[i]!, ui = ud[i]!, d1 = dr[i]!, d2 = di[i]!;
+      const a = ar[i]!,
+        b = ai[i]!,
+        ui = ud[i]!,
+        d1 = dr[i]!,
+        d2 = di[i]!;
       for (let j = 0, k = i * N; j < N; j++, k++) {
         const r = a * er[k]! - b * ei[k]! + ui * vd[j]!;
         const m = a * ei[k]! + b * er[k]!;
@@ -257,7 +350,9 @@ export class TsBackend extends BackendBase {
   }
 
   protected scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
-    const xd = x.data, vd = v.data, o = out.data;
+    const xd = x.data,
+      vd = v.data,
+      o = out.data;
     for (let i = 0; i < M; i++) {
       for (let j = 0, r = i * N; j < N; j++) o[r + j] = xd[r + j]! * vd[j]! + (beta === 0 ? 0 : beta * o[r + j]!);
     }
@@ -266,7 +361,8 @@ export class TsBackend extends BackendBase {
   // ---- reductions
 
   protected rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void {
-    const a = A.data, o = out.data;
+    const a = A.data,
+      o = out.data;
     for (let m = 0; m < M; m++) {
       const r = m * N;
       if (op === 'rowSum') {
@@ -292,7 +388,8 @@ export class TsBackend extends BackendBase {
   }
 
   protected colSumRaw(M: number, N: number, A: Buf, beta: number, out: Buf): void {
-    const a = A.data, o = out.data;
+    const a = A.data,
+      o = out.data;
     for (let n = 0; n < N; n++) {
       let s = 0;
       for (let m = 0; m < M; m++) s += a[m * N + n]!;
@@ -303,7 +400,9 @@ export class TsBackend extends BackendBase {
   // ---- optimizers
 
   protected sgdRaw(lr: number, momentum: number, weightDecay: number, grad: Buf, velocity: Buf | null, param: Buf): void {
-    const g = grad.data, p = param.data, v = velocity?.data;
+    const g = grad.data,
+      p = param.data,
+      v = velocity?.data;
     for (let i = 0; i < p.length; i++) {
       let gi = g[i]! + weightDecay * p[i]!;
       if (v) {
@@ -314,9 +413,24 @@ export class TsBackend extends BackendBase {
     }
   }
 
-  protected adamRaw(lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
-    l2: number, decay: number, grad: Buf, m: Buf, v: Buf, param: Buf): void {
-    const g = grad.data, md = m.data, vd = v.data, p = param.data;
+  protected adamRaw(
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    l2: number,
+    decay: number,
+    grad: Buf,
+    m: Buf,
+    v: Buf,
+    param: Buf,
+  ): void {
+    const g = grad.data,
+      md = m.data,
+      vd = v.data,
+      p = param.data;
     for (let i = 0; i < p.length; i++) {
       const gi = g[i]! + l2 * p[i]!;
       const pi = p[i]! * (1 - lr * decay);
@@ -336,11 +450,11 @@ function sigmoid(v: number): number {
 }
 
 function relu(v: number): number {
-  return v > 0 ? v : v === v ? 0 : v; // NaN stays NaN
+  return v > 0 ? v : Number.isNaN(v) ? v : 0; // NaN stays NaN
 }
 
 function reluDeriv(v: number): number {
-  return v > 0 ? 1 : v === v ? 0 : v;
+  return v > 0 ? 1 : Number.isNaN(v) ? v : 0;
 }
 
 function gelu(v: number): number {

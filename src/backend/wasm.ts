@@ -45,15 +45,40 @@ interface Kernels {
   accumulateRows(M: number, N: number, l: number, e: number, g: number): void;
   rowsScaledAdd(R: number, J: number, m: number, n: number, y: number, A: number, T: number): void;
   scaleColumns(M: number, N: number, x: number, v: number, beta: number, out: number): void;
-  complexTraceStep(M: number, N: number, aRe: number, aIm: number, u: number, v: number, dRe: number, dIm: number,
-    eRe: number, eIm: number, gRe: number, gIm: number): void;
+  complexTraceStep(
+    M: number,
+    N: number,
+    aRe: number,
+    aIm: number,
+    u: number,
+    v: number,
+    dRe: number,
+    dIm: number,
+    eRe: number,
+    eIm: number,
+    gRe: number,
+    gIm: number,
+  ): void;
   rowSum(M: number, N: number, A: number, out: number): void;
   rowMax(M: number, N: number, A: number, out: number): void;
   colSum(M: number, N: number, A: number, beta: number, out: number): void;
   softmax(M: number, N: number, A: number, log: number, out: number): void;
   sgdStep(n: number, lr: number, momentum: number, weightDecay: number, grad: number, velocity: number, param: number): void;
-  adamStep(n: number, lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number, l2: number, decay: number,
-    grad: number, m: number, v: number, param: number): void;
+  adamStep(
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    l2: number,
+    decay: number,
+    grad: number,
+    m: number,
+    v: number,
+    param: number,
+  ): void;
 }
 
 const ALIGN = 16; // one v128
@@ -63,7 +88,12 @@ export const WASM_ADDRESS_SPACE = 65536 * PAGE;
 
 class WasmBuf implements Buf {
   private cached: Float32Array;
-  constructor(readonly backend: WasmBackend, readonly ptr: number, readonly length: number, readonly root: WasmBuf | null) {
+  constructor(
+    readonly backend: WasmBackend,
+    readonly ptr: number,
+    readonly length: number,
+    readonly root: WasmBuf | null,
+  ) {
     this.cached = new Float32Array(backend.memory.buffer, ptr, length);
   }
   get data(): Float32Array {
@@ -84,7 +114,10 @@ class Allocator {
   inUse = 0;
   /** bytes of address space the allocator may use (the backend's memoryLimit) */
   limit = WASM_ADDRESS_SPACE;
-  constructor(private readonly memory: WebAssembly.Memory, base: number) {
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    base: number,
+  ) {
     this.top = align(base);
   }
   alloc(bytes: number): number {
@@ -94,7 +127,10 @@ class Allocator {
       if (block.size >= size) {
         const start = block.start;
         if (block.size === size) this.free.splice(i, 1);
-        else { block.start += size; block.size -= size; }
+        else {
+          block.start += size;
+          block.size -= size;
+        }
         this.inUse += size;
         return start;
       }
@@ -103,20 +139,24 @@ class Allocator {
     const end = start + size;
     const have = this.memory.buffer.byteLength;
     // a typed error instead of grow()'s RangeError, for whatever a learner's own check did not plan
-    if (this.inUse + size > this.limit || end > WASM_ADDRESS_SPACE) throw new MemoryLimitError(`a buffer of ${bytes / 4} numbers`, bytes, this.limit, this.inUse);
+    if (this.inUse + size > this.limit || end > WASM_ADDRESS_SPACE)
+      throw new MemoryLimitError(`a buffer of ${bytes / 4} numbers`, bytes, this.limit, this.inUse);
     if (end > have) {
       // grow by at least half again, so a model built buffer by buffer grows the memory a few times, not per
       // buffer — but never past the address space, where grow() would fail although the buffer fits
       const most = WASM_ADDRESS_SPACE / PAGE - have / PAGE;
-      const need = Math.ceil((end - have) / PAGE), pages = Math.min(most, Math.max(need, Math.ceil(have / 2 / PAGE)));
+      const need = Math.ceil((end - have) / PAGE),
+        pages = Math.min(most, Math.max(need, Math.ceil(have / 2 / PAGE)));
       try {
         this.memory.grow(pages);
       } catch {
         try {
           this.memory.grow(need); // the half-again margin may not fit where the exact need does
         } catch (e) {
-          throw new LimitError(`wasm backend: cannot grow its memory from ${formatBytes(have)} to ${formatBytes(end)} (WebAssembly memory is at most 4 GiB): ` +
-            `${(e as Error).message}; use smaller sizes (batch, hidden, layers) or the ts backend (--set train.backend=ts)`);
+          throw new LimitError(
+            `wasm backend: cannot grow its memory from ${formatBytes(have)} to ${formatBytes(end)} (WebAssembly memory is at most 4 GiB): ` +
+              `${(e as Error).message}; use smaller sizes (batch, hidden, layers) or the ts backend (--set train.backend=ts)`,
+          );
         }
       }
     }
@@ -212,24 +252,52 @@ export class WasmBackend extends BackendBase {
     return this.allocator.inUse;
   }
 
-  protected fillRaw(x: Buf, value: number): void { this.k.fill(x.length, value, x.ptr); }
-  protected copyRaw(src: Buf, dst: Buf): void { this.k.copy(src.length, src.ptr, dst.ptr); }
-  protected scaleRaw(alpha: number, x: Buf): void { this.k.scale(x.length, alpha, x.ptr); }
-  protected axpbyRaw(alpha: number, x: Buf, beta: number, y: Buf): void { this.k.axpby(x.length, alpha, x.ptr, beta, y.ptr); }
+  protected fillRaw(x: Buf, value: number): void {
+    this.k.fill(x.length, value, x.ptr);
+  }
+  protected copyRaw(src: Buf, dst: Buf): void {
+    this.k.copy(src.length, src.ptr, dst.ptr);
+  }
+  protected scaleRaw(alpha: number, x: Buf): void {
+    this.k.scale(x.length, alpha, x.ptr);
+  }
+  protected axpbyRaw(alpha: number, x: Buf, beta: number, y: Buf): void {
+    this.k.axpby(x.length, alpha, x.ptr, beta, y.ptr);
+  }
   protected axpbyAtRaw(n: number, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void {
     this.k.axpby(n, alpha, x.ptr + 4 * xOff, beta, y.ptr + 4 * yOff);
   }
-  protected mulRaw(x: Buf, y: Buf, out: Buf, accumulate: boolean): void { this.k.mul(x.length, x.ptr, y.ptr, accumulate ? 1 : 0, out.ptr); }
-  protected addRaw(x: Buf, y: Buf, out: Buf): void { this.k.add(x.length, x.ptr, y.ptr, out.ptr); }
-  protected dotRaw(x: Buf, y: Buf): number { return this.k.dot(x.length, x.ptr, y.ptr); }
-  protected sumRaw(x: Buf): number { return this.k.sum(x.length, x.ptr); }
-  protected mapRaw(fn: Activation, x: Buf, out: Buf): void { this.k[fn](x.length, x.ptr, out.ptr); }
+  protected mulRaw(x: Buf, y: Buf, out: Buf, accumulate: boolean): void {
+    this.k.mul(x.length, x.ptr, y.ptr, accumulate ? 1 : 0, out.ptr);
+  }
+  protected addRaw(x: Buf, y: Buf, out: Buf): void {
+    this.k.add(x.length, x.ptr, y.ptr, out.ptr);
+  }
+  protected dotRaw(x: Buf, y: Buf): number {
+    return this.k.dot(x.length, x.ptr, y.ptr);
+  }
+  protected sumRaw(x: Buf): number {
+    return this.k.sum(x.length, x.ptr);
+  }
+  protected mapRaw(fn: Activation, x: Buf, out: Buf): void {
+    this.k[fn](x.length, x.ptr, out.ptr);
+  }
 
   protected gemvRaw(trans: boolean, M: number, N: number, alpha: number, A: Buf, x: Buf, beta: number, y: Buf): void {
     this.k.gemv(trans ? 1 : 0, M, N, alpha, A.ptr, x.ptr, beta, y.ptr);
   }
-  protected gemmRaw(transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Buf, B: Buf, beta: number, C: Buf): void {
+  protected gemmRaw(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Buf,
+    B: Buf,
+    beta: number,
+    C: Buf,
+  ): void {
     if (K === 1) {
       // a rank-1 update (the perturbation learners' outer products at B = 1): op(A) and op(B) are contiguous
       // vectors whatever the transposes, and the outer-product kernel streams C once instead of packing panels
@@ -258,8 +326,20 @@ export class WasmBackend extends BackendBase {
   protected traceElemRaw(M: number, N: number, a: Buf, u: Buf, v: Buf, e: Buf): void {
     this.k.traceUpdateElem(M, N, a.ptr, u.ptr, v.ptr, e.ptr);
   }
-  protected complexTraceStepRaw(M: number, N: number, aRe: Buf, aIm: Buf, u: Buf, v: Buf, dRe: Buf, dIm: Buf,
-    eRe: Buf, eIm: Buf, gRe: Buf, gIm: Buf): void {
+  protected complexTraceStepRaw(
+    M: number,
+    N: number,
+    aRe: Buf,
+    aIm: Buf,
+    u: Buf,
+    v: Buf,
+    dRe: Buf,
+    dIm: Buf,
+    eRe: Buf,
+    eIm: Buf,
+    gRe: Buf,
+    gIm: Buf,
+  ): void {
     this.k.complexTraceStep(M, N, aRe.ptr, aIm.ptr, u.ptr, v.ptr, dRe.ptr, dIm.ptr, eRe.ptr, eIm.ptr, gRe.ptr, gIm.ptr);
   }
   protected scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
@@ -276,8 +356,20 @@ export class WasmBackend extends BackendBase {
   protected sgdRaw(lr: number, momentum: number, weightDecay: number, grad: Buf, velocity: Buf | null, param: Buf): void {
     this.k.sgdStep(param.length, lr, velocity ? momentum : 0, weightDecay, grad.ptr, velocity?.ptr ?? 0, param.ptr);
   }
-  protected adamRaw(lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
-    l2: number, decay: number, grad: Buf, m: Buf, v: Buf, param: Buf): void {
+  protected adamRaw(
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    l2: number,
+    decay: number,
+    grad: Buf,
+    m: Buf,
+    v: Buf,
+    param: Buf,
+  ): void {
     this.k.adamStep(param.length, lr, beta1, beta2, eps, bc1, bc2, l2, decay, grad.ptr, m.ptr, v.ptr, param.ptr);
   }
 }

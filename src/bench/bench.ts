@@ -81,16 +81,26 @@ async function runPool(specs: RunSpec[], workers: number, onRun: (spec: RunSpec,
   await Promise.all(Array.from({ length: Math.min(workers, specs.length) }, lane));
 }
 
-export async function writeReport(dir: string, plan: BenchPlan, records: readonly BenchRecord[], ctx: { command: string; workers: number; machine?: string }):
-  Promise<{ summary: BenchSummary; reportPath: string; charts: string[] }> {
+export async function writeReport(
+  dir: string,
+  plan: BenchPlan,
+  records: readonly BenchRecord[],
+  ctx: { command: string; workers: number; machine?: string },
+): Promise<{ summary: BenchSummary; reportPath: string; charts: string[] }> {
   const summary = summarize(plan, records);
   const charts = benchCharts(summary);
   for (const c of charts) writeTextAtomic(join(dir, c.file), await renderSvg(c.spec));
   const reportPath = join(dir, 'report.md');
-  writeTextAtomic(reportPath, reportMarkdown(summary, charts, {
-    command: ctx.command, machine: ctx.machine ?? machineDescription(), date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    backend: `${plan.runs[0]?.config.train.backend ?? 'wasm'}/${plan.runs[0]?.config.train.dtype ?? 'float32'}`, workers: ctx.workers,
-  }));
+  writeTextAtomic(
+    reportPath,
+    reportMarkdown(summary, charts, {
+      command: ctx.command,
+      machine: ctx.machine ?? machineDescription(),
+      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      backend: `${plan.runs[0]?.config.train.backend ?? 'wasm'}/${plan.runs[0]?.config.train.dtype ?? 'float32'}`,
+      workers: ctx.workers,
+    }),
+  );
   return { summary, reportPath, charts: charts.map((c) => join(dir, c.file)) };
 }
 
@@ -118,7 +128,8 @@ async function runLocked(options: BenchRunOptions, plan: BenchPlan, workers: num
   records.push(...newPairs);
 
   const pending = plan.runs.filter((r) => !done.has(runKey(r)));
-  let finished = 0, failed = 0;
+  let finished = 0,
+    failed = 0;
   const queueWorkers = new Set<string>();
   const onRun = (spec: RunSpec, outcome: Pick<Outcome, 'records' | 'error'> & { worker?: string }): void => {
     if (outcome.worker) queueWorkers.add(outcome.worker);
@@ -143,7 +154,17 @@ async function runLocked(options: BenchRunOptions, plan: BenchPlan, workers: num
   }
   // runs that came through the queue ran on the workers that sent them back, not (only) here
   const threads = options.queue?.collect ? 0 : workers;
-  const machine = queueWorkers.size > 0 ? `queue workers ${[...queueWorkers].sort().join(', ')} (submitted from ${machineDescription()})` : undefined;
+  const machine =
+    queueWorkers.size > 0 ? `queue workers ${[...queueWorkers].sort().join(', ')} (submitted from ${machineDescription()})` : undefined;
   const { summary, reportPath, charts } = await writeReport(options.out, plan, records, { command, workers: threads, machine });
-  return { plan, summary, resultsPath, reportPath, charts, ran: pending.length - failed, reused: plan.runs.length - pending.length, failed };
+  return {
+    plan,
+    summary,
+    resultsPath,
+    reportPath,
+    charts,
+    ran: pending.length - failed,
+    reused: plan.runs.length - pending.length,
+    failed,
+  };
 }

@@ -14,14 +14,20 @@ import type { BenchSummary, TaskSummary } from './summary.js';
  * vega and vega-lite are optional dependencies (28 MB, and vega-lite needs Node ≥ 22): only the charts need
  * them, so they are loaded here, when the first chart is drawn, and their absence is said plainly.
  */
-async function loadVega(): Promise<{ parse: typeof import('vega').parse; View: typeof import('vega').View; compile: typeof import('vega-lite').compile }> {
+async function loadVega(): Promise<{
+  parse: typeof import('vega').parse;
+  View: typeof import('vega').View;
+  compile: typeof import('vega-lite').compile;
+}> {
   try {
     const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
     return { parse: vega.parse, View: vega.View, compile: vegaLite.compile };
   } catch (e) {
-    throw new ConfigError(`onward bench draws its charts with the optional packages vega and vega-lite, which are not installed ` +
-      `(${(e as Error).message.split('\n')[0]}); install them with 'npm install vega vega-lite' (vega-lite needs Node ≥ 22). ` +
-      'The runs are kept in results.jsonl: rerun the same onward bench after installing and it draws the report and charts without running them again.');
+    throw new ConfigError(
+      `onward bench draws its charts with the optional packages vega and vega-lite, which are not installed ` +
+        `(${(e as Error).message.split('\n')[0]}); install them with 'npm install vega vega-lite' (vega-lite needs Node ≥ 22). ` +
+        'The runs are kept in results.jsonl: rerun the same onward bench after installing and it draws the report and charts without running them again.',
+    );
   }
 }
 
@@ -34,14 +40,38 @@ export interface Chart {
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** 20 colours that stay apart from each other (no light/dark pairs of one hue), for up to 20 learners */
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22',
-  '#000000', '#f2b701', '#11a579', '#cf1c90', '#3969ac', '#80ba5a', '#e68310', '#7f3c8d', '#008695', '#a5aa99'];
+const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#000000',
+  '#f2b701',
+  '#11a579',
+  '#cf1c90',
+  '#3969ac',
+  '#80ba5a',
+  '#e68310',
+  '#7f3c8d',
+  '#008695',
+  '#a5aa99',
+];
 
 /** every chart colours a learner alike (the domain is all learners of the suite); the legend lists those present */
 function colour(all: string[], present: string[]) {
   return {
-    field: 'learner', type: 'nominal' as const, title: 'learner', sort: all,
-    scale: { domain: all, range: all.map((_, i) => PALETTE[i % PALETTE.length]!) }, legend: { values: present },
+    field: 'learner',
+    type: 'nominal' as const,
+    title: 'learner',
+    sort: all,
+    scale: { domain: all, range: all.map((_, i) => PALETTE[i % PALETTE.length]!) },
+    legend: { values: present },
   };
 }
 
@@ -70,8 +100,12 @@ export function learningCurveChart(s: BenchSummary, t: TaskSummary): Chart {
   const y = { type: 'quantitative' as const, title: metricTitle(t), scale: t.higherIsBetter ? { zero: false } : { type: 'log' as const } };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
-    title: { text: `${t.task}: learning curves`, subtitle: `${t.model} model, ${s.suite} suite, held-out ${t.metric}; line: mean over seeds, band: lowest to highest seed` },
-    width: 460, height: 280,
+    title: {
+      text: `${t.task}: learning curves`,
+      subtitle: `${t.model} model, ${s.suite} suite, held-out ${t.metric}; line: mean over seeds, band: lowest to highest seed`,
+    },
+    width: 460,
+    height: 280,
     data: { values: curve(t, (e) => e.value) },
     encoding: { x, color: colour(s.learners, learners) },
     layer: [
@@ -88,18 +122,27 @@ export function costChart(s: BenchSummary): Chart {
   for (const t of s.tasks) {
     for (const c of t.cells) {
       if (!c.final || c.usPerStep === null || !t.inferenceUsPerStep) continue;
-      values.push({ panel: `${t.task} (${t.model}): ${t.metric} ${t.higherIsBetter ? '↑' : '↓'}`, learner: c.learner, cost: c.usPerStep / t.inferenceUsPerStep, metric: c.final.mean });
+      values.push({
+        panel: `${t.task} (${t.model}): ${t.metric} ${t.higherIsBetter ? '↑' : '↓'}`,
+        learner: c.learner,
+        cost: c.usPerStep / t.inferenceUsPerStep,
+        metric: c.final.mean,
+      });
     }
   }
   const learners = s.learners.filter((l) => values.some((v) => v.learner === l));
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
-    title: { text: 'cost against result', subtitle: `${s.suite} suite: training time per step ÷ inference time per step (log scale) against the final metric, mean over seeds` },
+    title: {
+      text: 'cost against result',
+      subtitle: `${s.suite} suite: training time per step ÷ inference time per step (log scale) against the final metric, mean over seeds`,
+    },
     data: { values },
     facet: { field: 'panel', type: 'nominal', title: null },
     columns: 3,
     spec: {
-      width: 240, height: 180,
+      width: 240,
+      height: 180,
       layer: [
         { mark: { type: 'point', filled: true, size: 80 } },
         { mark: { type: 'text', align: 'left', dx: 6, fontSize: 9 }, encoding: { text: { field: 'learner' } } },
@@ -123,12 +166,16 @@ export function alignmentChart(s: BenchSummary): Chart {
   const learners = s.learners.filter((l) => values.some((v) => v.learner === l));
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
-    title: { text: 'alignment with BPTT', subtitle: `${s.suite} suite: cosine between each learner's gradient and BPTT's on a fixed batch, mean over seeds` },
+    title: {
+      text: 'alignment with BPTT',
+      subtitle: `${s.suite} suite: cosine between each learner's gradient and BPTT's on a fixed batch, mean over seeds`,
+    },
     data: { values },
     facet: { field: 'panel', type: 'nominal', title: null },
     columns: 3,
     spec: {
-      width: 240, height: 180,
+      width: 240,
+      height: 180,
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'training batches' },

@@ -42,7 +42,16 @@ export interface Suite {
 
 export const suites: Record<Suite['name'], Suite> = {
   ci: { name: 'ci', preset: 'ci', seeds: 2, maxSteps: 300, evalPoints: 5, evalBatches: 2, macBudget: 2e11, probeSeconds: 30 },
-  paper: { name: 'paper', preset: 'paper', seeds: 3, maxSteps: Infinity, evalPoints: 20, evalBatches: 4, macBudget: 1e15, probeSeconds: 600 },
+  paper: {
+    name: 'paper',
+    preset: 'paper',
+    seeds: 3,
+    maxSteps: Infinity,
+    evalPoints: 20,
+    evalBatches: 4,
+    macBudget: 1e15,
+    probeSeconds: 600,
+  },
 };
 
 export interface BenchOptions {
@@ -97,7 +106,13 @@ export interface BenchPlan {
 
 function pick<T extends { name: string }>(kind: string, table: readonly T[], names: string[] | undefined): T[] {
   if (!names) return [...table];
-  for (const n of names) if (!table.some((t) => t.name === n)) throw new UnknownNameError(kind, n, table.map((t) => t.name));
+  for (const n of names)
+    if (!table.some((t) => t.name === n))
+      throw new UnknownNameError(
+        kind,
+        n,
+        table.map((t) => t.name),
+      );
   return table.filter((t) => names.includes(t.name));
 }
 
@@ -111,7 +126,10 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
   const seeds = options.seeds ?? suite.seeds;
   if (!Number.isInteger(seeds) || seeds < 1) throw new ConfigError(`bench: --seeds must be a positive integer, got ${seeds}`);
   // each planned run holds its resolved config (about 2 kB): --seeds 1e9 is refused here, not after gigabytes
-  checkMemory(2048 * seeds * learners.length * tasks.length, `bench: ${seeds} seeds × ${learners.length} learners × ${tasks.length} tasks of planned runs`);
+  checkMemory(
+    2048 * seeds * learners.length * tasks.length,
+    `bench: ${seeds} seeds × ${learners.length} learners × ${tasks.length} tasks of planned runs`,
+  );
   if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) {
     throw new ConfigError(`bench: --steps must be a positive integer, got ${options.steps}`);
   }
@@ -140,10 +158,21 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
       }
       for (let seed = 0; seed < seeds; seed++) {
         const config = applyOverrides(base, {
-          'learner.name': learner.name, 'train.seed': seed, 'train.steps': steps,
-          'eval.every': Math.max(1, Math.ceil(steps / suite.evalPoints)), 'eval.batches': suite.evalBatches,
+          'learner.name': learner.name,
+          'train.seed': seed,
+          'train.steps': steps,
+          'eval.every': Math.max(1, Math.ceil(steps / suite.evalPoints)),
+          'eval.batches': suite.evalBatches,
         });
-        plan.runs.push({ ...pair, seed, steps, configId: configId(config), config, macBudget: budget, probeSeconds: options.probeSeconds ?? suite.probeSeconds });
+        plan.runs.push({
+          ...pair,
+          seed,
+          steps,
+          configId: configId(config),
+          config,
+          macBudget: budget,
+          probeSeconds: options.probeSeconds ?? suite.probeSeconds,
+        });
       }
     }
   }
@@ -168,10 +197,13 @@ function bestRate(scan: RunSpec[], records: readonly BenchRecord[]): number | nu
 const lrLabel = (lr: number): string => `lr ${Number(lr.toPrecision(3))}`;
 
 function planPaper(suite: Suite, options: BenchOptions): BenchPlan {
-  if (options.tasks) throw new ConfigError('bench: the paper suite plans experiments, not tasks; pass --experiments ID,ID (ids in bench/paper.ts)');
+  if (options.tasks)
+    throw new ConfigError('bench: the paper suite plans experiments, not tasks; pass --experiments ID,ID (ids in bench/paper.ts)');
   const ids = paperExperiments.map((e) => e.id);
   for (const id of options.experiments ?? []) if (!ids.includes(id)) throw new UnknownNameError('experiment', id, ids);
-  const chosen = paperExperiments.filter((e) => (!options.experiments || options.experiments.includes(e.id)) && (!options.stage || e.stage === options.stage));
+  const chosen = paperExperiments.filter(
+    (e) => (!options.experiments || options.experiments.includes(e.id)) && (!options.stage || e.stage === options.stage),
+  );
   const records = options.out ? readResults(join(options.out, 'results.jsonl')) : [];
   const budget = options.budget ?? suite.macBudget;
   const plan: BenchPlan = { suite, runs: [], notApplicable: [], taskProblems: [], experiments: chosen, waiting: [] };
@@ -189,7 +221,12 @@ function planPaper(suite: Suite, options: BenchOptions): BenchPlan {
       if (options.learners && !options.learners.includes(row.learner)) return;
       const config0 = applyOverrides(base, { ...row.set, learner: row.learner });
       const info = learnerTable.find((l) => l.name === row.learner);
-      if (!info) throw new UnknownNameError('learner', row.learner, learnerTable.map((l) => l.name));
+      if (!info)
+        throw new UnknownNameError(
+          'learner',
+          row.learner,
+          learnerTable.map((l) => l.name),
+        );
       const pair = { suite: suite.name, task: exp.task, model: config0.model.name, learner: row.learner };
       try {
         checkSupport(info, config0.model.name);
@@ -204,8 +241,18 @@ function planPaper(suite: Suite, options: BenchOptions): BenchPlan {
         const config = applyOverrides(config0, { seed, steps, lr, evalEvery: Math.max(1, Math.ceil(steps / suite.evalPoints)) });
         const id = configId(row.freeze ? { config, freeze: row.freeze } : config);
         return {
-          ...pair, seed, steps, configId: id, config, macBudget: budget, probeSeconds: options.probeSeconds ?? suite.probeSeconds,
-          experiment: exp.id, row: row.name, stage: exp.stage, ...(scan ? { scan } : {}), ...(row.freeze ? { freeze: row.freeze } : {}),
+          ...pair,
+          seed,
+          steps,
+          configId: id,
+          config,
+          macBudget: budget,
+          probeSeconds: options.probeSeconds ?? suite.probeSeconds,
+          experiment: exp.id,
+          row: row.name,
+          stage: exp.stage,
+          ...(scan ? { scan } : {}),
+          ...(row.freeze ? { freeze: row.freeze } : {}),
         };
       };
       if (!exp.lrGrid) {
@@ -223,7 +270,13 @@ function planPaper(suite: Suite, options: BenchOptions): BenchPlan {
       });
       const lr = bestRate(scan, records);
       if (lr === null) {
-        if (seeds.length > 1) plan.waiting!.push({ experiment: exp.id, row: row.name, seeds: seeds.length - 1, reason: `seeds ${seeds.slice(1).join(', ')} wait for the ${exp.lrGrid.length}-rate scan on seed ${seeds[0]} (planned by the next invocation once it has finished)` });
+        if (seeds.length > 1)
+          plan.waiting!.push({
+            experiment: exp.id,
+            row: row.name,
+            seeds: seeds.length - 1,
+            reason: `seeds ${seeds.slice(1).join(', ')} wait for the ${exp.lrGrid.length}-rate scan on seed ${seeds[0]} (planned by the next invocation once it has finished)`,
+          });
         return;
       }
       seeds.slice(1).forEach((seed, s) => {

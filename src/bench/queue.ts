@@ -35,7 +35,9 @@ export class QueueError extends OnwardError {
   override readonly code = 'QUEUE';
 }
 
-export const onwardVersion: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const onwardVersion: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const QUEUE_NAME = 'bench';
 const PREFIX = 'onward';
@@ -72,14 +74,23 @@ export function parseQueueUrl(text: string, env: NodeJS.ProcessEnv = process.env
   const port = u.port === '' ? 6379 : Number(u.port);
   const dbText = u.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) throw new QueueError(`--queue: '${display}': the database must be a number ≥ 0, got '${dbText}'; ${hint}`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new QueueError(`--queue: '${display}': the database must be a number ≥ 0, got '${dbText}'; ${hint}`);
   const password = u.password ? decodeURIComponent(u.password) : env.ONWARD_QUEUE_PASSWORD || undefined;
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   const secrets = [password, u.password].filter((s): s is string => !!s);
   const redact = (t: string): string => secrets.reduce((acc, s) => acc.split(s).join('***'), t);
   return {
-    connection: { host: u.hostname.replace(/^\[|\]$/g, ''), port, db, ...(username ? { username } : {}), ...(password ? { password } : {}), ...(u.protocol === 'rediss:' ? { tls: {} } : {}) },
-    display: redact(display), redact,
+    connection: {
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port,
+      db,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+    display: redact(display),
+    redact,
   };
 }
 
@@ -93,27 +104,43 @@ export function redactUrlText(text: string): string {
 
 /** the --queue URL inside a command line, redacted (the command is written to report.md and to Redis) */
 export function redactCommand(argv: readonly string[]): string[] {
-  return argv.map((a, i) => (argv[i - 1] === '--queue' ? redactUrlText(a) : a.startsWith('--queue=') ? `--queue=${redactUrlText(a.slice(8))}` : a));
+  return argv.map((a, i) =>
+    argv[i - 1] === '--queue' ? redactUrlText(a) : a.startsWith('--queue=') ? `--queue=${redactUrlText(a.slice(8))}` : a,
+  );
 }
 
 /** connect once with a short timeout: a wrong host, port or password is an error now, not an endless retry */
 async function probe(q: QueueUrl): Promise<void> {
-  const client = new Redis({ ...q.connection, lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    ...q.connection,
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   // the server's own answer (WRONGPASS, NOAUTH, ECONNREFUSED) comes as an error event; connect() only says "closed"
   let cause: Error | null = null;
-  client.on('error', (e: Error) => { cause ??= e; });
+  client.on('error', (e: Error) => {
+    cause ??= e;
+  });
   try {
     await client.connect();
     await client.ping();
   } catch (e) {
-    throw new QueueError(`cannot use the queue at ${q.display}: ${q.redact((cause ?? (e as Error)).message)}; check the host, port and password (and that redis-server is running)`);
+    throw new QueueError(
+      `cannot use the queue at ${q.display}: ${q.redact((cause ?? (e as Error)).message)}; check the host, port and password (and that redis-server is running)`,
+    );
   } finally {
     client.disconnect();
   }
 }
 
 /** connections that wait through a Redis restart: commands are queued until the server is back */
-const lasting = (q: QueueUrl): ConnectionOptions & RedisOptions => ({ ...q.connection, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(200 * n, 2000) });
+const lasting = (q: QueueUrl): ConnectionOptions & RedisOptions => ({
+  ...q.connection,
+  maxRetriesPerRequest: null,
+  retryStrategy: (n: number) => Math.min(200 * n, 2000),
+});
 
 /** a logger that says a repeated problem (Redis down: an error every retry) once every few seconds */
 function throttled(log: (line: string) => void, q: QueueUrl): (what: string, e: unknown) => void {
@@ -148,7 +175,9 @@ export function jobData(spec: RunSpec, version = onwardVersion): JobData {
 }
 
 export function jobId(spec: RunSpec, version = onwardVersion): string {
-  const full = createHash('sha256').update(JSON.stringify(jobData(spec, version))).digest('hex');
+  const full = createHash('sha256')
+    .update(JSON.stringify(jobData(spec, version)))
+    .digest('hex');
   return `${spec.configId}-${full.slice(0, 16)}`;
 }
 
@@ -162,24 +191,35 @@ export function readJob(data: unknown): { spec: RunSpec } | { version: string } 
   if (!data || typeof data !== 'object') return { unknown: 'the job holds no run' };
   const { version, spec } = data as Partial<JobData>;
   if (version !== onwardVersion) return { version: String(version) };
-  if (!spec || typeof spec !== 'object' || !spec.config || typeof spec.config !== 'object') return { unknown: 'the job holds no run config' };
+  if (!spec || typeof spec !== 'object' || !spec.config || typeof spec.config !== 'object')
+    return { unknown: 'the job holds no run config' };
   const c = spec.config as unknown as Record<string, unknown>;
   let config: RunConfig;
   try {
     const learner = (c.learner as { name?: unknown } | undefined)?.name;
     if (!learnerTable.some((l) => l.name === learner)) throw new QueueError(`unknown learner '${String(learner)}'`);
-    config = resolveRunConfig(readRunConfig(c, 'the job\'s run config'));
+    config = resolveRunConfig(readRunConfig(c, "the job's run config"));
   } catch (e) {
     return { unknown: e instanceof Error ? e.message : String(e) };
   }
-  if (configId(config) !== spec.configId) return { unknown: `its config does not hash to its config id ${String(spec.configId)} (it was changed on the way)` };
-  const key = { task: config.task.name, model: config.model.name, learner: config.learner.name, seed: config.train.seed, steps: config.train.steps };
+  if (configId(config) !== spec.configId)
+    return { unknown: `its config does not hash to its config id ${String(spec.configId)} (it was changed on the way)` };
+  const key = {
+    task: config.task.name,
+    model: config.model.name,
+    learner: config.learner.name,
+    seed: config.train.seed,
+    steps: config.train.steps,
+  };
   for (const [k, v] of Object.entries(key)) {
-    if ((spec as unknown as Record<string, unknown>)[k] !== v) return { unknown: `its ${k} (${String((spec as unknown as Record<string, unknown>)[k])}) is not its config's (${String(v)})` };
+    if ((spec as unknown as Record<string, unknown>)[k] !== v)
+      return { unknown: `its ${k} (${String((spec as unknown as Record<string, unknown>)[k])}) is not its config's (${String(v)})` };
   }
-  if (typeof spec.suite !== 'string' || typeof spec.probeSeconds !== 'number' || !(spec.probeSeconds > 0)) return { unknown: 'its suite or probe time limit is missing' };
+  if (typeof spec.suite !== 'string' || typeof spec.probeSeconds !== 'number' || !(spec.probeSeconds > 0))
+    return { unknown: 'its suite or probe time limit is missing' };
   const macBudget = spec.macBudget === null ? Infinity : spec.macBudget;
-  if (!(typeof macBudget === 'number' && macBudget > 0)) return { unknown: `its budget ${String(spec.macBudget)} is not a positive number` };
+  if (!(typeof macBudget === 'number' && macBudget > 0))
+    return { unknown: `its budget ${String(spec.macBudget)} is not a positive number` };
   return { spec: { ...spec, config, macBudget } };
 }
 
@@ -209,7 +249,8 @@ export interface Consumer {
 
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
   const q = parseQueueUrl(options.url);
-  if (!Number.isInteger(options.threads) || options.threads < 1) throw new QueueError(`--concurrency must be a positive integer, got ${options.threads}`);
+  if (!Number.isInteger(options.threads) || options.threads < 1)
+    throw new QueueError(`--concurrency must be a positive integer, got ${options.threads}`);
   const lockSeconds = options.lockSeconds ?? 30;
   if (!(lockSeconds > 0)) throw new QueueError(`--lock-seconds must be a positive number, got ${lockSeconds}`);
   await probe(q);
@@ -225,8 +266,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     if ('version' in read) {
       // put the job back for a worker of the sweep's version, and stop taking jobs here
       await job.moveToWait(token);
-      refusal ??= new QueueError(`refused job ${job.id}: it belongs to a sweep of onward ${read.version}, this worker is onward ${onwardVersion}; ` +
-        `run the same onward version on every machine of a sweep`);
+      refusal ??= new QueueError(
+        `refused job ${job.id}: it belongs to a sweep of onward ${read.version}, this worker is onward ${onwardVersion}; ` +
+          `run the same onward version on every machine of a sweep`,
+      );
       log(`onward worker: ${refusal.message}`);
       void worker?.close(true);
       throw new WaitingError();
@@ -253,8 +296,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     return { records: outcome.records, worker: name };
   };
   worker = new Worker<JobData, JobResult>(QUEUE_NAME, processJob, {
-    connection: lasting(q), prefix: PREFIX, name, concurrency: options.threads,
-    lockDuration: lockSeconds * 1000, stalledInterval: lockSeconds * 1000, maxStalledCount: 1,
+    connection: lasting(q),
+    prefix: PREFIX,
+    name,
+    concurrency: options.threads,
+    lockDuration: lockSeconds * 1000,
+    stalledInterval: lockSeconds * 1000,
+    maxStalledCount: 1,
   });
   worker.on('error', (e) => problem('queue worker', e));
   const done = new Promise<void>((resolve, reject) => {
@@ -263,7 +311,14 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     });
   });
   await worker.waitUntilReady();
-  return { name, done, close: async (force = false) => { await worker!.close(force); await done.catch(() => {}); } };
+  return {
+    name,
+    done,
+    close: async (force = false) => {
+      await worker!.close(force);
+      await done.catch(() => {});
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -304,7 +359,12 @@ function parseFailure(reason: string | undefined): { error: string; message: str
   return m ? { error: m[1]!, message: m[2]! } : { error: 'Error', message: reason || 'the job failed without a reason' };
 }
 
-async function submit(queue: Queue<JobData, JobResult>, specs: ReadonlyMap<string, RunSpec>, attempts: number, retryFailed: boolean): Promise<number> {
+async function submit(
+  queue: Queue<JobData, JobResult>,
+  specs: ReadonlyMap<string, RunSpec>,
+  attempts: number,
+  retryFailed: boolean,
+): Promise<number> {
   const ids = [...specs.keys()];
   const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
   const toAdd: string[] = [];
@@ -312,15 +372,21 @@ async function submit(queue: Queue<JobData, JobResult>, specs: ReadonlyMap<strin
     if (states[i] === 'unknown') toAdd.push(ids[i]!);
     else if (states[i] === 'failed' && retryFailed) await (await Job.fromId<JobData, JobResult>(queue, ids[i]!))?.retry('failed');
   }
-  await queue.addBulk(toAdd.map((id) => ({
-    name: 'run', data: jobData(specs.get(id)!),
-    opts: { jobId: id, attempts, removeOnComplete: false, removeOnFail: false },
-  })));
+  await queue.addBulk(
+    toAdd.map((id) => ({
+      name: 'run',
+      data: jobData(specs.get(id)!),
+      opts: { jobId: id, attempts, removeOnComplete: false, removeOnFail: false },
+    })),
+  );
   return toAdd.length;
 }
 
 async function register(client: Redis, ids: string[], command: string): Promise<string> {
-  const sweep = createHash('sha256').update([...ids].sort().join(',')).digest('hex').slice(0, 12);
+  const sweep = createHash('sha256')
+    .update([...ids].sort().join(','))
+    .digest('hex')
+    .slice(0, 12);
   const known = await client.hget(SWEEPS_KEY, sweep);
   const created = known ? (JSON.parse(known) as { created: string }).created : new Date().toISOString();
   await client.hset(SWEEPS_KEY, sweep, JSON.stringify({ command, version: onwardVersion, total: ids.length, created }));
@@ -334,7 +400,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Runs `specs` through the queue: submits them, works on the queue here with `threads` threads, and calls
  * `onRun` once per run as its records (or its failure) come back. Returns when every run has come back.
  */
-export async function runQueued(specs: readonly RunSpec[], options: QueueSweepOptions, onRun: (spec: RunSpec, result: RunResult) => void): Promise<void> {
+export async function runQueued(
+  specs: readonly RunSpec[],
+  options: QueueSweepOptions,
+  onRun: (spec: RunSpec, result: RunResult) => void,
+): Promise<void> {
   const q = parseQueueUrl(options.url);
   const attempts = options.attempts ?? 2;
   if (!Number.isInteger(attempts) || attempts < 1) throw new QueueError(`attempts must be a positive integer, got ${attempts}`);
@@ -348,7 +418,9 @@ export async function runQueued(specs: readonly RunSpec[], options: QueueSweepOp
   const client = new Redis(lasting(q));
   client.on('error', (e) => problem('queue', e));
   let consumer: Consumer | null = null;
-  const stopReason = new QueueError(`stopped waiting; the runs stay on the queue at ${q.display}, and running the same command again collects them`);
+  const stopReason = new QueueError(
+    `stopped waiting; the runs stay on the queue at ${q.display}, and running the same command again collects them`,
+  );
   const stopped = new Promise<never>((_, reject) => {
     if (options.signal?.aborted) reject(stopReason);
     options.signal?.addEventListener('abort', () => reject(stopReason), { once: true });
@@ -358,14 +430,17 @@ export async function runQueued(specs: readonly RunSpec[], options: QueueSweepOp
     const command = options.command ?? 'onward bench';
     await submit(queue, byId, attempts, true);
     await register(client, [...byId.keys()], command);
-    if (options.threads > 0) consumer = await startConsumer({ url: options.url, threads: options.threads, lockSeconds: options.lockSeconds, onLog: log });
+    if (options.threads > 0)
+      consumer = await startConsumer({ url: options.url, threads: options.threads, lockSeconds: options.lockSeconds, onLog: log });
     const outstanding = new Map(byId);
     const collectOnce = async (): Promise<void> => {
       const ids = [...outstanding.keys()];
       const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
       const missing = new Map<string, RunSpec>();
       for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!, spec = outstanding.get(id)!, state = states[i];
+        const id = ids[i]!,
+          spec = outstanding.get(id)!,
+          state = states[i];
         if (state === 'unknown') missing.set(id, spec);
         if (state !== 'completed' && state !== 'failed') continue;
         const job = await Job.fromId<JobData, JobResult>(queue, id);
@@ -373,8 +448,12 @@ export async function runQueued(specs: readonly RunSpec[], options: QueueSweepOp
         let result: RunResult;
         if (state === 'completed') {
           const records = checkRecords(spec, job.returnvalue);
-          result = records ? { records, error: null, worker: job.returnvalue.worker }
-            : { records: [], error: { error: 'QueueError', message: `the worker ${job.processedBy ?? ''} sent back records that are not this run's` } };
+          result = records
+            ? { records, error: null, worker: job.returnvalue.worker }
+            : {
+                records: [],
+                error: { error: 'QueueError', message: `the worker ${job.processedBy ?? ''} sent back records that are not this run's` },
+              };
         } else {
           result = { records: [], error: parseFailure(job.failedReason), worker: job.processedBy };
         }
@@ -438,9 +517,13 @@ export async function queueStatus(url: string): Promise<QueueStatus> {
   const q = parseQueueUrl(url);
   await probe(q);
   const queue = new Queue<JobData, JobResult>(QUEUE_NAME, { connection: { ...q.connection, maxRetriesPerRequest: 1 }, prefix: PREFIX });
-  queue.on('error', () => { /* the calls below fail with it */ });
+  queue.on('error', () => {
+    /* the calls below fail with it */
+  });
   const client = new Redis({ ...q.connection, maxRetriesPerRequest: 1 });
-  client.on('error', () => { /* the calls below fail with it */ });
+  client.on('error', () => {
+    /* the calls below fail with it */
+  });
   try {
     const sweeps: SweepStatus[] = [];
     for (const [sweep, text] of Object.entries(await client.hgetall(SWEEPS_KEY))) {
@@ -455,9 +538,17 @@ export async function queueStatus(url: string): Promise<QueueStatus> {
         if (job?.processedBy) runningOn.add(job.processedBy);
       }
       sweeps.push({
-        sweep, command: meta.command, version: meta.version, created: meta.created, total: meta.total,
-        completed: count('completed'), failed: count('failed'), active: count('active'),
-        waiting: count('waiting') + count('delayed') + count('prioritized') + count('waiting-children'), missing: count('unknown'), runningOn: [...runningOn],
+        sweep,
+        command: meta.command,
+        version: meta.version,
+        created: meta.created,
+        total: meta.total,
+        completed: count('completed'),
+        failed: count('failed'),
+        active: count('active'),
+        waiting: count('waiting') + count('delayed') + count('prioritized') + count('waiting-children'),
+        missing: count('unknown'),
+        runningOn: [...runningOn],
       });
     }
     sweeps.sort((a, b) => a.created.localeCompare(b.created));
@@ -476,9 +567,12 @@ export function statusText(s: QueueStatus): string {
   const lines = [`queue ${s.queue}: ${s.workers.length} worker(s) connected${s.workers.length ? `: ${s.workers.join(', ')}` : ''}`];
   if (s.sweeps.length === 0) lines.push('no sweeps submitted');
   for (const w of s.sweeps) {
-    lines.push(`sweep ${w.sweep} (onward ${w.version}, submitted ${w.created.slice(0, 16).replace('T', ' ')} UTC): ${w.completed + w.failed}/${w.total} runs done` +
-      ` (${w.failed} failed), ${w.active} running${w.runningOn.length ? ` on ${w.runningOn.join(', ')}` : ''}, ${w.waiting} waiting` +
-      (w.missing ? `, ${w.missing} missing (resubmitted while the submitting side runs)` : '') + `\n  ${w.command}`);
+    lines.push(
+      `sweep ${w.sweep} (onward ${w.version}, submitted ${w.created.slice(0, 16).replace('T', ' ')} UTC): ${w.completed + w.failed}/${w.total} runs done` +
+        ` (${w.failed} failed), ${w.active} running${w.runningOn.length ? ` on ${w.runningOn.join(', ')}` : ''}, ${w.waiting} waiting` +
+        (w.missing ? `, ${w.missing} missing (resubmitted while the submitting side runs)` : '') +
+        `\n  ${w.command}`,
+    );
   }
   return lines.join('\n');
 }

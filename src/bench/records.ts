@@ -118,10 +118,40 @@ export function doneRuns(records: readonly BenchRecord[]): Set<string> {
 }
 
 const fieldTypes: Record<BenchRecord['kind'], Record<string, string>> = {
-  'eval': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', configId: 'string', final: 'boolean', step: 'number', metric: 'string', cosine: 'object' },
+  eval: {
+    suite: 'string',
+    task: 'string',
+    model: 'string',
+    learner: 'string',
+    seed: 'number',
+    steps: 'number',
+    configId: 'string',
+    final: 'boolean',
+    step: 'number',
+    metric: 'string',
+    cosine: 'object',
+  },
   'n/a': { suite: 'string', task: 'string', model: 'string', learner: 'string', reason: 'string' },
-  'skipped': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', configId: 'string', reason: 'string' },
-  'error': { suite: 'string', task: 'string', model: 'string', learner: 'string', seed: 'number', steps: 'number', configId: 'string', message: 'string' },
+  skipped: {
+    suite: 'string',
+    task: 'string',
+    model: 'string',
+    learner: 'string',
+    seed: 'number',
+    steps: 'number',
+    configId: 'string',
+    reason: 'string',
+  },
+  error: {
+    suite: 'string',
+    task: 'string',
+    model: 'string',
+    learner: 'string',
+    seed: 'number',
+    steps: 'number',
+    configId: 'string',
+    message: 'string',
+  },
 };
 
 /** check one parsed line; returns what is wrong with it, or null */
@@ -154,8 +184,10 @@ export function readResults(path: string, onNote: (note: string) => void = (n) =
     } catch (e) {
       throw new FileAccessError(`${path}: cannot cut the incomplete last line: ${(e as Error).message}`);
     }
-    onNote(`note: ${path}: dropped an incomplete last line (${Buffer.byteLength(torn, 'utf8')} bytes without a line end, left by an interrupted write); ` +
-      'its run will be done again');
+    onNote(
+      `note: ${path}: dropped an incomplete last line (${Buffer.byteLength(torn, 'utf8')} bytes without a line end, left by an interrupted write); ` +
+        'its run will be done again',
+    );
   }
   const records: BenchRecord[] = [];
   const lines = text.split('\n');

@@ -36,8 +36,11 @@ const ratio = (a: number | null, b: number | null): string => (a !== null && b ?
 
 function table(header: string[], rows: string[][]): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** the text of a cell that has no number: why */
@@ -73,22 +76,38 @@ const taskHeader = (t: TaskSummary): string => `${t.task} (${t.model}) ${t.metri
 
 export function finalTable(s: BenchSummary): string {
   const best = s.tasks.map(bestOf);
-  return table(['learner', ...s.tasks.map(taskHeader)], s.learners.map((l) => [l, ...s.tasks.map((t, i) => finalText(t.cells.find((c) => c.learner === l)!, best[i] ?? null))]));
+  return table(
+    ['learner', ...s.tasks.map(taskHeader)],
+    s.learners.map((l) => [l, ...s.tasks.map((t, i) => finalText(t.cells.find((c) => c.learner === l)!, best[i] ?? null))]),
+  );
 }
 
 function crossTable(s: BenchSummary, value: (c: Cell, t: TaskSummary) => string): string {
-  return table(['learner', ...s.tasks.map((t) => `${t.task} (${t.model})`)],
-    s.learners.map((l) => [l, ...s.tasks.map((t) => {
-      const c = t.cells.find((x) => x.learner === l)!;
-      return c.evals.length ? value(c, t) : (statusText(c) ?? '–');
-    })]));
+  return table(
+    ['learner', ...s.tasks.map((t) => `${t.task} (${t.model})`)],
+    s.learners.map((l) => [
+      l,
+      ...s.tasks.map((t) => {
+        const c = t.cells.find((x) => x.learner === l)!;
+        return c.evals.length ? value(c, t) : (statusText(c) ?? '–');
+      }),
+    ]),
+  );
 }
 
 function taskCostTable(t: TaskSummary): string {
   const rows = t.cells.map((c) => {
     if (!c.evals.length) return [c.learner, statusText(c) ?? '–', '', '', '', '', '', ''];
-    return [c.learner, num(c.usPerStep), ratio(c.usPerStep, t.inferenceUsPerStep), num(c.macsPerStep), ratio(c.macsPerStep, t.inferenceMacsPerStep),
-      bytes(c.stateBytes), ratio(c.stateBytes, c.paramBytes), statusText(c) ?? num(c.final?.mean ?? null)];
+    return [
+      c.learner,
+      num(c.usPerStep),
+      ratio(c.usPerStep, t.inferenceUsPerStep),
+      num(c.macsPerStep),
+      ratio(c.macsPerStep, t.inferenceMacsPerStep),
+      bytes(c.stateBytes),
+      ratio(c.stateBytes, c.paramBytes),
+      statusText(c) ?? num(c.final?.mean ?? null),
+    ];
   });
   return table(['learner', 'µs/step', '× inference', 'MACs/step', '× inference', 'learner state', '× params', `final ${t.metric}`], rows);
 }
@@ -101,7 +120,8 @@ function layerTable(t: TaskSummary): string {
 
 function reasons(s: BenchSummary): string[] {
   const out: string[] = [];
-  for (const t of s.tasks) for (const c of t.cells) if (c.status !== 'ok' && c.reason) out.push(`- ${t.task} × ${c.learner} (${c.status}): ${c.reason}`);
+  for (const t of s.tasks)
+    for (const c of t.cells) if (c.status !== 'ok' && c.reason) out.push(`- ${t.task} × ${c.learner} (${c.status}): ${c.reason}`);
   for (const p of s.problems) out.push(`- task ${p.task} could not be set up: ${p.message}`);
   return out;
 }
@@ -122,10 +142,10 @@ export function reportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportCont
     `# onward bench: ${s.suite} suite`,
     '',
     `Produced by \`${ctx.command}\` on ${ctx.machine}, ${ctx.date}; backend ${ctx.backend}, ${ctx.workers} worker thread${ctx.workers === 1 ? '' : 's'} ` +
-    `(timings of runs that shared the machine; the multiply-accumulate counts do not depend on it).`,
+      `(timings of runs that shared the machine; the multiply-accumulate counts do not depend on it).`,
     '',
     `${s.tasks.length} tasks × ${s.learners.length} learners, ${s.seeds} seed${s.seeds === 1 ? '' : 's'} each: ${count('ok')} pairs finished, ` +
-    `${count('n/a')} not applicable, ${count('over budget')} over the suite's budget, ${count('error')} failed, ${count('missing')} not run yet.`,
+      `${count('n/a')} not applicable, ${count('over budget')} over the suite's budget, ${count('error')} failed, ${count('missing')} not run yet.`,
     '',
     '## Final metric',
     '',
@@ -135,7 +155,7 @@ export function reportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportCont
     finalTable(s),
     '',
     'Held-out metric after the last training batch, mean ± standard deviation over seeds (best per task in bold). ' +
-    'n/a: the learner does not support the task\'s model; over budget: the run would exceed the suite\'s multiply-accumulate budget (reasons in the full report).',
+      "n/a: the learner does not support the task's model; over budget: the run would exceed the suite's multiply-accumulate budget (reasons in the full report).",
     SUMMARY_END,
     '',
     '## Cost per step relative to inference',
@@ -144,14 +164,14 @@ export function reportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportCont
     '',
     crossTable(s, (c, t) => ratio(c.usPerStep, t.inferenceUsPerStep)),
     '',
-    'Multiply-accumulates per time step ÷ inference (from the backend\'s counter, independent of the machine):',
+    "Multiply-accumulates per time step ÷ inference (from the backend's counter, independent of the machine):",
     '',
     crossTable(s, (c, t) => ratio(c.macsPerStep, t.inferenceMacsPerStep)),
     '',
     '## Alignment with BPTT',
     '',
-    'Cosine between the learner\'s gradient and BPTT\'s on a fixed batch, all parameters, at the last evaluation (mean over seeds); ' +
-    'in brackets the mean over all evaluation points of training:',
+    "Cosine between the learner's gradient and BPTT's on a fixed batch, all parameters, at the last evaluation (mean over seeds); " +
+      'in brackets the mean over all evaluation points of training:',
     '',
     crossTable(s, (c) => `${num(c.finalCosine.all ?? null)} (${num(c.meanCosine)})`),
     '',
@@ -159,14 +179,34 @@ export function reportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportCont
   for (const t of s.tasks) {
     if (!t.cells.some((c) => c.evals.length)) continue;
     const c0 = t.cells.find((c) => c.evals.length)!;
-    lines.push(`## ${t.task} (${t.model}, batch ${c0.batch}, T = ${c0.seqLength}, ${t.steps} training batches)`, '',
+    lines.push(
+      `## ${t.task} (${t.model}, batch ${c0.batch}, T = ${c0.seqLength}, ${t.steps} training batches)`,
+      '',
       `Inference: ${num(t.inferenceUsPerStep)} µs and ${num(t.inferenceMacsPerStep)} multiply-accumulates per time step (whole batch); ` +
-      `parameters ${bytes(c0.paramBytes)}.`, '', taskCostTable(t), '',
-      'Cosine to BPTT per parameter group at the last evaluation:', '', layerTable(t), '', `![learning curves: ${t.task}](curves-${t.task}.svg)`, '');
+        `parameters ${bytes(c0.paramBytes)}.`,
+      '',
+      taskCostTable(t),
+      '',
+      'Cosine to BPTT per parameter group at the last evaluation:',
+      '',
+      layerTable(t),
+      '',
+      `![learning curves: ${t.task}](curves-${t.task}.svg)`,
+      '',
+    );
   }
   const why = reasons(s);
   if (why.length) lines.push('## Not run, and why', '', ...why, '');
-  lines.push('## Charts', '', ...charts.map((c) => `- [${c.title}](${c.file})`), '', '![cost against result](cost-vs-metric.svg)', '', '![alignment with BPTT](alignment.svg)', '');
+  lines.push(
+    '## Charts',
+    '',
+    ...charts.map((c) => `- [${c.title}](${c.file})`),
+    '',
+    '![cost against result](cost-vs-metric.svg)',
+    '',
+    '![alignment with BPTT](alignment.svg)',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -178,7 +218,8 @@ const pm = (st: Stats | null): string => (st ? (st.n > 1 ? `${num(st.mean)} ± $
 const judged = (c: Cell, e: ExperimentSummary): Stats | null => (e.pick === 'best-loss' ? c.atBestLoss : c.final);
 
 function delta(c: Cell, ref: Cell | undefined, e: ExperimentSummary): string {
-  const a = judged(c, e), b = ref ? judged(ref, e) : null;
+  const a = judged(c, e),
+    b = ref ? judged(ref, e) : null;
   if (!a || !b || c === ref) return '';
   const d = a.mean - b.mean;
   return `${d >= 0 ? '+' : '−'}${num(Math.abs(d))}`;
@@ -187,34 +228,73 @@ function delta(c: Cell, ref: Cell | undefined, e: ExperimentSummary): string {
 function cellNote(c: Cell): string {
   const s = statusText(c);
   if (c.final) return c.seeds < c.planned ? `${c.seeds}/${c.planned}` : `${c.seeds}`;
-  return s === 'not run' && c.reason ? `not run (${c.reason})` : s ?? '';
+  return s === 'not run' && c.reason ? `not run (${c.reason})` : (s ?? '');
 }
 
 function experimentTable(t: TaskSummary, e: ExperimentSummary): string {
   const ref = t.cells.find((c) => c.learner === e.reference);
   const rows = t.cells.map((c) => [
-    c.learner, pm(judged(c, e)), pm(c.loss), delta(c, ref, e), cellNote(c),
-    c.evals.length ? ratio(c.usPerStep, t.inferenceUsPerStep) : '', c.evals.length ? ratio(c.macsPerStep, t.inferenceMacsPerStep) : '',
-    c.evals.length ? bytes(c.stateBytes) : '', c.evals.length ? num(c.finalCosine.all ?? null) : '', c.evals.length ? num(c.minutes) : '',
+    c.learner,
+    pm(judged(c, e)),
+    pm(c.loss),
+    delta(c, ref, e),
+    cellNote(c),
+    c.evals.length ? ratio(c.usPerStep, t.inferenceUsPerStep) : '',
+    c.evals.length ? ratio(c.macsPerStep, t.inferenceMacsPerStep) : '',
+    c.evals.length ? bytes(c.stateBytes) : '',
+    c.evals.length ? num(c.finalCosine.all ?? null) : '',
+    c.evals.length ? num(c.minutes) : '',
   ]);
   const what = e.pick === 'best-loss' ? `${t.metric || 'metric'} at best held-out loss` : `final ${t.metric || 'metric'}`;
-  return table(['row', `${what} ${t.higherIsBetter ? '↑' : '↓'}`, 'held-out loss', `Δ to ${e.reference}`, 'seeds', 'time/step ÷ inference', 'MACs/step ÷ inference',
-    'learner state', 'cosine to bptt', 'CPU min'], rows);
+  return table(
+    [
+      'row',
+      `${what} ${t.higherIsBetter ? '↑' : '↓'}`,
+      'held-out loss',
+      `Δ to ${e.reference}`,
+      'seeds',
+      'time/step ÷ inference',
+      'MACs/step ÷ inference',
+      'learner state',
+      'cosine to bptt',
+      'CPU min',
+    ],
+    rows,
+  );
 }
 
 function sparseTable(t: TaskSummary): string | null {
   const cells = t.cells.filter((c) => c.learnerStats);
   if (!cells.length) return null;
   // wall-clock and op savings against dense rtrl at the same weight sparsity (rows named '… P(0) x')
-  const rtrlAt = (c: Cell): Cell | undefined => t.cells.find((d) => d.learner === c.learner.replace(/^sparse-rtrl/, 'rtrl') && d.evals.length);
+  const rtrlAt = (c: Cell): Cell | undefined =>
+    t.cells.find((d) => d.learner === c.learner.replace(/^sparse-rtrl/, 'rtrl') && d.evals.length);
   const rows = cells.map((c) => {
-    const st = c.learnerStats!, r = rtrlAt(c);
+    const st = c.learnerStats!,
+      r = rtrlAt(c);
     const dense = t.cells.find((d) => d.learner.startsWith('rtrl') && d.evals.length && d.learner.endsWith('P(0) 0.0'));
-    return [c.learner, num(1 - (st.forwardActivity ?? NaN)), num(1 - (st.influenceDensity ?? NaN)), num(st.computeAdjustedIterations ?? null),
-      num(st.macRatio ?? null), r ? ratio(c.usPerStep, r.usPerStep) : '–', dense ? ratio(c.usPerStep, dense.usPerStep) : '–'];
+    return [
+      c.learner,
+      num(1 - (st.forwardActivity ?? NaN)),
+      num(1 - (st.influenceDensity ?? NaN)),
+      num(st.computeAdjustedIterations ?? null),
+      num(st.macRatio ?? null),
+      r ? ratio(c.usPerStep, r.usPerStep) : '–',
+      dense ? ratio(c.usPerStep, dense.usPerStep) : '–',
+    ];
   });
-  return table(['row', 'activity sparsity', 'influence sparsity', 'compute-adjusted iterations', 'MACs ÷ dense rtrl (counted)',
-    'wall time ÷ rtrl, same P(0)', 'wall time ÷ rtrl, P(0) 0'], rows);
+  return table(
+    [
+      'row',
+      'activity sparsity',
+      'influence sparsity',
+      'compute-adjusted iterations',
+      'MACs ÷ dense rtrl (counted)',
+      'wall time ÷ rtrl, same P(0)',
+      'wall time ÷ rtrl, P(0) 0',
+    ],
+    rows,
+  );
 }
 
 /** the table scripts/readme-results copies into the README: each finished row, judged number and Δ to the reference */
@@ -225,7 +305,13 @@ export function paperSummaryTable(s: BenchSummary): string {
     const ref = t.cells.find((c) => c.learner === e.reference);
     for (const c of t.cells) {
       if (!c.final) continue;
-      rows.push([e.paper, `${e.id} (stage ${e.stage})`, c.learner, `${pm(judged(c, e))}${c.seeds < c.planned ? ` (${c.seeds}/${c.planned} seeds)` : ''}`, delta(c, ref, e) || (c === ref ? 'ref.' : '')]);
+      rows.push([
+        e.paper,
+        `${e.id} (stage ${e.stage})`,
+        c.learner,
+        `${pm(judged(c, e))}${c.seeds < c.planned ? ` (${c.seeds}/${c.planned} seeds)` : ''}`,
+        delta(c, ref, e) || (c === ref ? 'ref.' : ''),
+      ]);
     }
   });
   if (!rows.length) return '*No paper-suite run has finished yet.*';
@@ -234,22 +320,30 @@ export function paperSummaryTable(s: BenchSummary): string {
 
 function paperReportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportContext): string {
   const exps = s.experiments!;
-  const planned = exps.reduce((a, e) => a + e.planned, 0), finished = exps.reduce((a, e) => a + e.finished, 0);
+  const planned = exps.reduce((a, e) => a + e.planned, 0),
+    finished = exps.reduce((a, e) => a + e.finished, 0);
   const budgetRows = exps.map((e, i) => {
     const minutes = s.tasks[i]!.cells.reduce((a, c) => a + c.minutes, 0);
-    return [`${e.id}`, String(e.stage), `${e.planned} × ${num(e.minutesPerRun)} min`, num((e.planned * e.minutesPerRun) / 60), `${e.finished}`, num(minutes / 60)];
+    return [
+      `${e.id}`,
+      String(e.stage),
+      `${e.planned} × ${num(e.minutesPerRun)} min`,
+      num((e.planned * e.minutesPerRun) / 60),
+      `${e.finished}`,
+      num(minutes / 60),
+    ];
   });
   const est = exps.reduce((a, e) => a + e.planned * e.minutesPerRun, 0) / 60;
   const lines: string[] = [
     '# onward bench: paper suite',
     '',
     `Produced by \`${ctx.command}\` on ${ctx.machine}, ${ctx.date}; backend ${ctx.backend}, ${ctx.workers} worker thread${ctx.workers === 1 ? '' : 's'} ` +
-    '(timings of runs that shared the machine with other jobs; the multiply-accumulate counts do not depend on it).',
+      '(timings of runs that shared the machine with other jobs; the multiply-accumulate counts do not depend on it).',
     '',
-    'Each seed paper\'s experiment at the authors\' settings (research/paper-settings.md), compared with our own BPTT on the same ' +
-    'network: no published table value could be read, so each paper\'s claim (quoted from its abstract) stands next to the measured numbers. ' +
-    'Stage 1 is a reduced scale, stated per experiment, that runs every paper\'s whole comparison first; stage 2 is the authors\' settings. ' +
-    'The suite is resumable: rerunning the command finishes only what the results file does not hold yet.',
+    "Each seed paper's experiment at the authors' settings (research/paper-settings.md), compared with our own BPTT on the same " +
+      "network: no published table value could be read, so each paper's claim (quoted from its abstract) stands next to the measured numbers. " +
+      "Stage 1 is a reduced scale, stated per experiment, that runs every paper's whole comparison first; stage 2 is the authors' settings. " +
+      'The suite is resumable: rerunning the command finishes only what the results file does not hold yet.',
     '',
     `${finished} of ${planned} runs finished.`,
     '',
@@ -260,7 +354,7 @@ function paperReportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportContex
     '',
     paperSummaryTable(s),
     '',
-    'Mean ± sample standard deviation over seeds of the held-out metric (copy: at the evaluation point of lowest held-out loss; the others: after the last update), and the difference of the means to the experiment\'s bptt row.',
+    "Mean ± sample standard deviation over seeds of the held-out metric (copy: at the evaluation point of lowest held-out loss; the others: after the last update), and the difference of the means to the experiment's bptt row.",
     SUMMARY_END,
     '',
     '## CPU budget',
@@ -279,14 +373,24 @@ function paperReportMarkdown(s: BenchSummary, charts: Chart[], ctx: ReportContex
       if (e.paper !== paper) return;
       const t = s.tasks[i]!;
       const c0 = t.cells.find((c) => c.evals.length);
-      lines.push(`### ${e.id} (stage ${e.stage}): ${e.title}`, '', `Task \`${e.task}\` (paper preset)${t.model ? `, model ${t.model}` : ''}` +
-        `${c0 ? `, batch ${c0.batch}, T = ${c0.seqLength}` : ''}, ${t.steps} updates. Settings used against the authors': ${e.scale}.`, '', experimentTable(t, e), '');
+      lines.push(
+        `### ${e.id} (stage ${e.stage}): ${e.title}`,
+        '',
+        `Task \`${e.task}\` (paper preset)${t.model ? `, model ${t.model}` : ''}` +
+          `${c0 ? `, batch ${c0.batch}, T = ${c0.seqLength}` : ''}, ${t.steps} updates. Settings used against the authors': ${e.scale}.`,
+        '',
+        experimentTable(t, e),
+        '',
+      );
       for (const sc of e.scans) {
-        lines.push(`Learning-rate scan of ${sc.row} (first seed): ${sc.points.map((p) => `${num(p.lr)} → ${p.loss === null ? 'not run' : `loss ${num(p.loss)}, ${num(p.value)}`}`).join('; ')}` +
-          `${sc.best !== null ? `; best ${num(sc.best)}` : ''}.`, '');
+        lines.push(
+          `Learning-rate scan of ${sc.row} (first seed): ${sc.points.map((p) => `${num(p.lr)} → ${p.loss === null ? 'not run' : `loss ${num(p.loss)}, ${num(p.value)}`}`).join('; ')}` +
+            `${sc.best !== null ? `; best ${num(sc.best)}` : ''}.`,
+          '',
+        );
       }
       const sp = sparseTable(t);
-      if (sp) lines.push('Sparsity and savings (sparse-rtrl\'s own counters; savings against dense rtrl):', '', sp, '');
+      if (sp) lines.push("Sparsity and savings (sparse-rtrl's own counters; savings against dense rtrl):", '', sp, '');
       for (const w of e.waiting) lines.push(`- waiting: ${w}`);
       if (e.waiting.length) lines.push('');
       if (c0) lines.push(`![learning curves: ${e.id}](curves-${e.id}.svg)`, '');

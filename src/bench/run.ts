@@ -69,7 +69,9 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
     onProbe?.(false);
     if (estimatedMacs > spec.macBudget) {
       emit({
-        kind: 'skipped', ...key(spec), estimatedMacs,
+        kind: 'skipped',
+        ...key(spec),
+        estimatedMacs,
         reason: `over the ${spec.suite} suite's budget: about ${estimatedMacs.toExponential(1)} multiply-accumulates for the run, the budget is ${spec.macBudget.toExponential(1)}`,
       });
       return;
@@ -78,24 +80,31 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
   const start = performance.now();
   const trainer = new Trainer(spec.config);
   const { task, network, backend, config } = trainer;
-  const B = config.train.batch, T = task.seqLength;
+  const B = config.train.batch,
+    T = task.seqLength;
   // the batch every alignment measurement of this run uses
   const gradBatch: Sequence = task.batch(B, new Rng(config.train.seed + 7_000_003));
   // the learner built exactly as the trainer builds it (the alignment batch has the run's batch size)
   const learnerOptions = learnerOptionsFor(config);
   const paramBytes = network.size * network.params.flat.data.BYTES_PER_ELEMENT;
 
-  const frozen = (spec.freeze ?? []).flatMap((prefix) => network.params.names().filter((n) => n.startsWith(prefix)))
+  const frozen = (spec.freeze ?? [])
+    .flatMap((prefix) => network.params.names().filter((n) => n.startsWith(prefix)))
     .map((n) => [n, Float64Array.from(network.params.get(n))] as const);
-  if (spec.freeze?.length && frozen.length === 0) throw new ConfigError(`bench: freeze ${spec.freeze.join(', ')} names no parameter of the network; parameters: ${network.params.names().join(', ')}`);
+  if (spec.freeze?.length && frozen.length === 0)
+    throw new ConfigError(
+      `bench: freeze ${spec.freeze.join(', ')} names no parameter of the network; parameters: ${network.params.names().join(', ')}`,
+    );
 
   let chunk = { ms: 0, macs: 0, batches: 0 };
   let diverged = false;
 
   const evaluationPoint = (final: boolean): EvalRecord => {
-    const m0 = backend.macs, t0 = performance.now();
+    const m0 = backend.macs,
+      t0 = performance.now();
     const r = trainer.evaluate();
-    const inferenceMs = performance.now() - t0, inferenceMacs = backend.macs - m0;
+    const inferenceMs = performance.now() - t0,
+      inferenceMacs = backend.macs - m0;
     const cos: Record<string, number | null> = {};
     if (!diverged) {
       // both gradients as an update would apply them: masked weights (pruned, or recurrent: false) get none
@@ -106,12 +115,24 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
     const evalSteps = config.eval.batches * T;
     const steps = chunk.batches * T;
     const record: EvalRecord = {
-      kind: 'eval', ...key(spec), final, step: trainer.step, metric: task.metric, value: finite(r.value), loss: finite(r.loss), cosine: cos,
+      kind: 'eval',
+      ...key(spec),
+      final,
+      step: trainer.step,
+      metric: task.metric,
+      value: finite(r.value),
+      loss: finite(r.loss),
+      cosine: cos,
       usPerStep: steps > 0 ? (chunk.ms * 1000) / steps : null,
       macsPerStep: steps > 0 ? chunk.macs / steps : null,
       stateBytes: trainer.step > 0 ? trainer.peakStateBytes : null,
-      inferenceUsPerStep: (inferenceMs * 1000) / evalSteps, inferenceMacsPerStep: inferenceMacs / evalSteps,
-      paramBytes, batch: B, seqLength: T, diverged, seconds: (performance.now() - start) / 1000,
+      inferenceUsPerStep: (inferenceMs * 1000) / evalSteps,
+      inferenceMacsPerStep: inferenceMacs / evalSteps,
+      paramBytes,
+      batch: B,
+      seqLength: T,
+      diverged,
+      seconds: (performance.now() - start) / 1000,
       ...(trainer.learner.stats && trainer.step > 0 ? { learnerStats: trainer.learner.stats() } : {}),
     };
     chunk = { ms: 0, macs: 0, batches: 0 };
@@ -120,7 +141,8 @@ export function runBenchmark(spec: RunSpec, emit: (r: BenchRecord) => void, onPr
 
   emit(evaluationPoint(config.train.steps === 0));
   while (trainer.step < config.train.steps) {
-    const m0 = backend.macs, t0 = performance.now();
+    const m0 = backend.macs,
+      t0 = performance.now();
     try {
       trainer.trainStep();
     } catch (e) {

@@ -167,18 +167,25 @@ function ciGroups(plan: BenchPlan, records: readonly BenchRecord[]): { groups: G
   const na = new Map<string, string>();
   for (const r of records) if (r.kind === 'n/a') na.set(pairKey(r), r.reason);
   const order = learnerTable.map((l) => l.name);
-  const learners = [...new Set([...plan.runs.map((r) => r.learner), ...plan.notApplicable.map((r) => r.learner)])]
-    .sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  const learners = [...new Set([...plan.runs.map((r) => r.learner), ...plan.notApplicable.map((r) => r.learner)])].sort(
+    (a, b) => order.indexOf(a) - order.indexOf(b),
+  );
   const taskNames = [...new Set([...plan.runs.map((r) => r.task), ...plan.notApplicable.map((r) => r.task)])];
   const groups = taskNames.map((task) => {
     const runs = plan.runs.filter((r) => r.task === task);
     const model = runs[0]?.model ?? plan.notApplicable.find((r) => r.task === task)!.model;
     return {
-      name: task, task, model,
+      name: task,
+      task,
+      model,
       rows: learners.map((learner) => {
         const mine = runs.filter((r) => r.learner === learner);
         const pair = pairKey({ suite: plan.suite.name, task, model, learner });
-        return { name: learner, runs: mine, na: mine.length ? null : na.get(pair) ?? plan.notApplicable.find((r) => pairKey(r) === pair)?.reason ?? 'not applicable' };
+        return {
+          name: learner,
+          runs: mine,
+          na: mine.length ? null : (na.get(pair) ?? plan.notApplicable.find((r) => pairKey(r) === pair)?.reason ?? 'not applicable'),
+        };
       }),
     };
   });
@@ -189,14 +196,17 @@ function scanOf(runs: RunSpec[], byRun: Map<string, BenchRecord[]>): { points: S
   const points = runs.map((r) => {
     const evals = finishedEvals(byRun.get(runKey(r)) ?? []);
     const low = evals ? lowestLoss(evals) : null;
-    return { lr: r.config.optimizer.lr, loss: evals ? low?.loss ?? Infinity : null, value: low?.value ?? null };
+    return { lr: r.config.optimizer.lr, loss: evals ? (low?.loss ?? Infinity) : null, value: low?.value ?? null };
   });
   const done = points.every((p) => p.loss !== null);
   const best = done && points.length ? points.reduce((a, b) => (b.loss! < a.loss! ? b : a)).lr : null;
   return { points, best };
 }
 
-function paperGroups(plan: BenchPlan, byRun: Map<string, BenchRecord[]>): { groups: Group[]; learners: string[]; experiments: ExperimentSummary[] } {
+function paperGroups(
+  plan: BenchPlan,
+  byRun: Map<string, BenchRecord[]>,
+): { groups: Group[]; learners: string[]; experiments: ExperimentSummary[] } {
   const groups: Group[] = [];
   const experiments: ExperimentSummary[] = [];
   for (const exp of plan.experiments ?? []) {
@@ -206,7 +216,10 @@ function paperGroups(plan: BenchPlan, byRun: Map<string, BenchRecord[]>): { grou
       const mine = runs.filter((r) => r.row === row.name);
       const na = plan.notApplicable.find((r) => r.reason.startsWith(`${exp.id}, ${row.name}:`))?.reason ?? null;
       if (!exp.lrGrid) return { name: row.name, runs: mine, na };
-      const scan = scanOf(mine.filter((r) => r.scan), byRun);
+      const scan = scanOf(
+        mine.filter((r) => r.scan),
+        byRun,
+      );
       scans.push({ row: row.name, ...scan });
       // the row's seeds: the scan's run at the best rate, then the other seeds (at that rate)
       const chosen = scan.best === null ? [] : mine.filter((r) => !r.scan || r.config.optimizer.lr === scan.best);
@@ -214,11 +227,23 @@ function paperGroups(plan: BenchPlan, byRun: Map<string, BenchRecord[]>): { grou
     });
     const model = runs[0]?.model ?? '';
     groups.push({ name: exp.id, task: exp.task, model, rows });
-    const finished = runs.filter((r) => finishedEvals(byRun.get(runKey(r)) ?? []) !== null || (byRun.get(runKey(r)) ?? []).some((x) => x.kind === 'skipped')).length;
+    const finished = runs.filter(
+      (r) => finishedEvals(byRun.get(runKey(r)) ?? []) !== null || (byRun.get(runKey(r)) ?? []).some((x) => x.kind === 'skipped'),
+    ).length;
     experiments.push({
-      id: exp.id, paper: exp.paper, task: exp.task, title: exp.title, stage: exp.stage, scale: exp.scale, reference: exp.reference, pick: exp.pick,
-      minutesPerRun: exp.minutesPerRun, planned: runs.length + (plan.waiting ?? []).filter((w) => w.experiment === exp.id).reduce((a, w) => a + w.seeds, 0),
-      finished, scans, waiting: (plan.waiting ?? []).filter((w) => w.experiment === exp.id).map((w) => `${w.row}: ${w.reason}`),
+      id: exp.id,
+      paper: exp.paper,
+      task: exp.task,
+      title: exp.title,
+      stage: exp.stage,
+      scale: exp.scale,
+      reference: exp.reference,
+      pick: exp.pick,
+      minutesPerRun: exp.minutesPerRun,
+      planned: runs.length + (plan.waiting ?? []).filter((w) => w.experiment === exp.id).reduce((a, w) => a + w.seeds, 0),
+      finished,
+      scans,
+      waiting: (plan.waiting ?? []).filter((w) => w.experiment === exp.id).map((w) => `${w.row}: ${w.reason}`),
     });
   }
   const learners = [...new Set((plan.experiments ?? []).flatMap((e) => e.rows.map((r) => r.name)))];
@@ -232,7 +257,8 @@ function meanStats(evals: EvalRecord[], seeds: number): Record<string, number> |
   for (const k of Object.keys(withStats[0]!.learnerStats!)) out[k] = average(withStats.map((e) => e.learnerStats![k] ?? null)) ?? NaN;
   // compute-adjusted iterations: each point's influence density × the updates since the previous point
   if ('influenceDensity' in out) {
-    let total = 0, prev = new Map<string, number>();
+    let total = 0,
+      prev = new Map<string, number>();
     for (const e of evals) {
       const run = `${e.seed}|${e.configId}`;
       const before = prev.get(run) ?? 0;
@@ -253,9 +279,31 @@ export function summarize(plan: BenchPlan, records: readonly BenchRecord[]): Ben
     let metric = '';
     const cells: Cell[] = group.rows.map(({ name: learner, runs: mine, na }) => {
       const cell: Cell = {
-        task: group.name, model, learner, status: 'missing', reason: '', metric: '', final: null, diverged: 0, seeds: 0, planned: 0,
-        usPerStep: null, inferenceUsPerStep: null, macsPerStep: null, inferenceMacsPerStep: null, stateBytes: null, paramBytes: null,
-        batch: null, seqLength: null, finalCosine: {}, meanCosine: null, evals: [], atBestLoss: null, loss: null, minutes: 0, learnerStats: null,
+        task: group.name,
+        model,
+        learner,
+        status: 'missing',
+        reason: '',
+        metric: '',
+        final: null,
+        diverged: 0,
+        seeds: 0,
+        planned: 0,
+        usPerStep: null,
+        inferenceUsPerStep: null,
+        macsPerStep: null,
+        inferenceMacsPerStep: null,
+        stateBytes: null,
+        paramBytes: null,
+        batch: null,
+        seqLength: null,
+        finalCosine: {},
+        meanCosine: null,
+        evals: [],
+        atBestLoss: null,
+        loss: null,
+        minutes: 0,
+        learnerStats: null,
       };
       if (mine.length === 0) {
         if (na !== null || !paper) {
@@ -290,7 +338,8 @@ export function summarize(plan: BenchPlan, records: readonly BenchRecord[]): Ben
       if (finals.length === 0) return cell;
       if (finals.length === mine.length) cell.status = 'ok';
       else if (cell.status === 'missing') cell.reason = `${mine.length - finals.length} of ${mine.length} seeds not run yet`;
-      if (cell.status !== 'ok' && cell.status !== 'missing') cell.reason = `${finals.length} of ${mine.length} seeds finished; ${cell.reason}`;
+      if (cell.status !== 'ok' && cell.status !== 'missing')
+        cell.reason = `${finals.length} of ${mine.length} seeds finished; ${cell.reason}`;
       metric = cell.metric = finals[0]!.metric;
       cell.diverged = finals.filter((f) => f.diverged).length;
       cell.final = stats(finals.filter((f) => f.value !== null).map((f) => f.value!));
@@ -313,15 +362,28 @@ export function summarize(plan: BenchPlan, records: readonly BenchRecord[]): Ben
       return cell;
     });
     const warm = cells.flatMap((c) => c.evals.filter((e) => e.step > 0));
-    const steps = group.rows.find((r) => r.runs.length)?.runs[0]?.steps ?? plan.runs.find((r) => (r.experiment ?? r.task) === group.name)?.steps ?? 0;
+    const steps =
+      group.rows.find((r) => r.runs.length)?.runs[0]?.steps ?? plan.runs.find((r) => (r.experiment ?? r.task) === group.name)?.steps ?? 0;
     return {
-      task: group.name, model, metric, higherIsBetter: higherIsBetter(metric), steps,
-      inferenceUsPerStep: median(warm.map((e) => e.inferenceUsPerStep)), inferenceMacsPerStep: median(warm.map((e) => e.inferenceMacsPerStep)), cells,
+      task: group.name,
+      model,
+      metric,
+      higherIsBetter: higherIsBetter(metric),
+      steps,
+      inferenceUsPerStep: median(warm.map((e) => e.inferenceUsPerStep)),
+      inferenceMacsPerStep: median(warm.map((e) => e.inferenceMacsPerStep)),
+      cells,
     };
   });
-  const seeds = paper ? Math.max(0, ...(plan.experiments ?? []).map((e) => e.seeds.length)) : Math.max(0, ...plan.runs.map((r) => r.seed + 1));
+  const seeds = paper
+    ? Math.max(0, ...(plan.experiments ?? []).map((e) => e.seeds.length))
+    : Math.max(0, ...plan.runs.map((r) => r.seed + 1));
   return {
-    suite: plan.suite.name, seeds, tasks, learners, problems: plan.taskProblems.map((p) => ({ task: p.task, message: `${p.error}: ${p.message}` })),
+    suite: plan.suite.name,
+    seeds,
+    tasks,
+    learners,
+    problems: plan.taskProblems.map((p) => ({ task: p.task, message: `${p.error}: ${p.message}` })),
     ...(paper ? { experiments: paper.experiments, claims: paperClaims } : {}),
   };
 }

@@ -40,11 +40,22 @@ function runOn(worker: Worker, spec: RunSpec): Promise<Outcome> {
     const probeTimeout = (): void => {
       const { suite, task, model, learner, seed, steps, configId } = spec;
       finish({
-        records: [{
-          kind: 'skipped', suite, task, model, learner, seed, steps, configId, estimatedMacs: null,
-          reason: `over the ${suite} suite's budget: estimating the cost (4 steps of one sequence) took more than ${spec.probeSeconds} s`,
-        }],
-        error: null, crashed: true,
+        records: [
+          {
+            kind: 'skipped',
+            suite,
+            task,
+            model,
+            learner,
+            seed,
+            steps,
+            configId,
+            estimatedMacs: null,
+            reason: `over the ${suite} suite's budget: estimating the cost (4 steps of one sequence) took more than ${spec.probeSeconds} s`,
+          },
+        ],
+        error: null,
+        crashed: true,
       });
     };
     const onMessage = (m: { type: string; record?: BenchRecord; error?: string; message?: string; probing?: boolean }): void => {
@@ -56,7 +67,8 @@ function runOn(worker: Worker, spec: RunSpec): Promise<Outcome> {
       else finish({ records, error: { error: m.error ?? 'Error', message: m.message ?? '' }, crashed: false });
     };
     const onError = (e: Error): void => finish({ records, error: { error: e.name, message: e.message }, crashed: true });
-    const onExit = (code: number): void => finish({ records, error: { error: 'WorkerExit', message: `the worker thread exited with code ${code}` }, crashed: true });
+    const onExit = (code: number): void =>
+      finish({ records, error: { error: 'WorkerExit', message: `the worker thread exited with code ${code}` }, crashed: true });
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);

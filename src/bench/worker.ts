@@ -12,7 +12,11 @@ const port = parentPort;
 if (!port) throw new Error('the bench worker runs in a worker thread');
 port.on('message', (spec: RunSpec) => {
   try {
-    runBenchmark(spec, (record) => port.postMessage({ type: 'record', record }), (probing) => port.postMessage({ type: 'probe', probing }));
+    runBenchmark(
+      spec,
+      (record) => port.postMessage({ type: 'record', record }),
+      (probing) => port.postMessage({ type: 'probe', probing }),
+    );
     port.postMessage({ type: 'done' });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

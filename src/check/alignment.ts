@@ -23,18 +23,25 @@ export type Alignment = Record<string, GroupAlignment>;
 export function parameterGroups(net: Network): { layer: string; index: number[] }[] {
   const out = new Map<string, number[]>();
   for (const name of net.params.names()) {
-    const layer = name.split('.').slice(0, name.startsWith('layers.') ? 2 : 1).join('.');
+    const layer = name
+      .split('.')
+      .slice(0, name.startsWith('layers.') ? 2 : 1)
+      .join('.');
     const e = net.params.entry(name);
     const list = out.get(layer) ?? [];
     for (let i = 0; i < e.size; i++) list.push(e.offset + i);
     out.set(layer, list);
   }
-  return [...[...out.entries()].map(([layer, index]) => ({ layer, index })), { layer: 'all', index: Array.from({ length: net.size }, (_, i) => i) }];
+  return [
+    ...[...out.entries()].map(([layer, index]) => ({ layer, index })),
+    { layer: 'all', index: Array.from({ length: net.size }, (_, i) => i) },
+  ];
 }
 
 /** relative error, cosine and norm ratio of a gradient against a reference */
 export function compare(g: ArrayLike<number>, ref: ArrayLike<number>): GroupAlignment {
-  let gg = 0, rr = 0;
+  let gg = 0,
+    rr = 0;
   for (let i = 0; i < ref.length; i++) {
     gg += g[i]! ** 2;
     rr += ref[i]! ** 2;
@@ -55,7 +62,8 @@ export function maskedGradient(network: Network, g: ArrayLike<number>): Float64A
 
 /** the alignment of `g` with `reference`, masks applied to both, per parameter group */
 export function alignment(network: Network, g: ArrayLike<number>, reference: ArrayLike<number>): Alignment {
-  const a = maskedGradient(network, g), r = maskedGradient(network, reference);
+  const a = maskedGradient(network, g),
+    r = maskedGradient(network, reference);
   const out: Alignment = {};
   for (const grp of parameterGroups(network)) out[grp.layer] = compare(pick(a, grp.index), pick(r, grp.index));
   return out;

@@ -80,7 +80,8 @@ function unitsOf(options: GradcheckOptions): Set<string> | null {
 /** every claim of every selected row on every selected model it holds on, over `seeds` random networks */
 export function claimChecks(options: GradcheckOptions = {}): ClaimResult[] {
   const { seeds = 1, seed = 0, T = 6, B = 2, layers = 2, hidden = 4 } = options;
-  const table = options.table ?? learnerTable, units = unitsOf(options);
+  const table = options.table ?? learnerTable,
+    units = unitsOf(options);
   const out: ClaimResult[] = [];
   for (const info of table) {
     if (options.learners && !options.learners.includes(info.name)) continue;
@@ -90,7 +91,15 @@ export function claimChecks(options: GradcheckOptions = {}): ClaimResult[] {
         const runs = Array.from({ length: seeds }, (_, k) => checkClaim(info, claim, model, { T, B, layers, hidden, seed: seed + 10 * k }));
         runs[0]!.forEach((c, i) => {
           const worst = runs.reduce((w, run) => (run[i]!.relErr > w.relErr || !run[i]!.pass ? run[i]! : w), c);
-          out.push({ learner: info.name, model, claim: describeClaim(claim), span: c.span, relErr: worst.relErr, tolerance: c.tolerance, pass: runs.every((run) => run[i]!.pass) });
+          out.push({
+            learner: info.name,
+            model,
+            claim: describeClaim(claim),
+            span: c.span,
+            relErr: worst.relErr,
+            tolerance: c.tolerance,
+            pass: runs.every((run) => run[i]!.pass),
+          });
         });
       }
     }
@@ -121,8 +130,14 @@ function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
     options.onModel?.(model, index, models.length);
     const [unit, variant] = model.split(':') as [string, string | undefined];
     const config: ModelConfig = {
-      model: unit, inputSize: 3, hidden, layers, outputSize: 4, loss: { kind: 'ce', classes: 2 },
-      ...(variant === 'norec' ? { recurrent: false } : {}), ...(unit === 'lru' ? { stateSize: 3, rMin: 0.4, rMax: 0.95 } : {}),
+      model: unit,
+      inputSize: 3,
+      hidden,
+      layers,
+      outputSize: 4,
+      loss: { kind: 'ce', classes: 2 },
+      ...(variant === 'norec' ? { recurrent: false } : {}),
+      ...(unit === 'lru' ? { stateSize: 3, rMin: 0.4, rMax: 0.95 } : {}),
     };
     const net = new Network(config, new TsBackend('float64'), seed + 1);
     const seq = randomSequence(net, T, B, seed + 2);
@@ -133,22 +148,45 @@ function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
     // masked weights (recurrent: false) are zero in both gradients as an update applies them: the same numbers as
     // comparing the applied entries only (`groups`, which decide the exactness flags)
     const fdAlignment = alignmentOf(net, bptt, fd);
-    for (const g of groups) rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...fdAlignment[g.layer]!, exact: false });
+    for (const g of groups)
+      rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...fdAlignment[g.layer]!, exact: false });
     for (const info of table) {
       if (info.name === 'bptt') continue;
       if (options.learners && !options.learners.includes(info.name)) continue;
       if (!info.models.includes(unit)) {
         // asked for by name: say it was refused (without --learners the list simply holds the pairs that exist)
-        if (options.learners) rows.push({ model, learner: info.name, layer: 'all', param: 'all', relErr: NaN, cosine: NaN, normRatio: NaN, exact: false, refused: `${info.name} does not support ${unit}; it supports ${info.models.join(', ')}` });
+        if (options.learners)
+          rows.push({
+            model,
+            learner: info.name,
+            layer: 'all',
+            param: 'all',
+            relErr: NaN,
+            cosine: NaN,
+            normRatio: NaN,
+            exact: false,
+            refused: `${info.name} does not support ${unit}; it supports ${info.models.join(', ')}`,
+          });
         continue;
       }
       // the parameters some claim of the row covers on this model
-      const claimed = new Set(info.claims.filter((c) => !c.options && (c.against ?? 'bptt') === 'bptt' && claimApplies(c, info.models, config)).flatMap((c) => scopeIndices(net, c.params)));
+      const claimed = new Set(
+        info.claims
+          .filter((c) => !c.options && (c.against ?? 'bptt') === 'bptt' && claimApplies(c, info.models, config))
+          .flatMap((c) => scopeIndices(net, c.params)),
+      );
       // tbptt is shown with a window shorter than the sequence, where it is biased
       const gr = learnerGradient(info, net, seq, B, { options: { window: Math.max(1, Math.floor(T / 2)) } });
       const a = alignmentOf(net, gr, bptt);
       for (const grp of groups) {
-        rows.push({ model, learner: info.name, layer: grp.layer, param: 'all', ...a[grp.layer]!, exact: grp.index.length > 0 && grp.index.every((k) => claimed.has(k)) });
+        rows.push({
+          model,
+          learner: info.name,
+          layer: grp.layer,
+          param: 'all',
+          ...a[grp.layer]!,
+          exact: grp.index.length > 0 && grp.index.every((k) => claimed.has(k)),
+        });
       }
     }
   }

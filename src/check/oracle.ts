@@ -55,8 +55,13 @@ export function sequenceLoss(net: Network, seq: Sequence, B: number): number {
  * The gradient a learner accumulates over steps [0, stop) of the sequence, counting only steps ≥ from
  * (the gradient store is zeroed at `from`, after the learner has been stepped through the earlier steps).
  */
-export function learnerGradient(learnerRow: string | LearnerInfo, net: Network, seq: Sequence, B: number,
-  { from = 0, stop = seq.x.length, options = {} }: { from?: number; stop?: number; options?: Partial<LearnerOptions> } = {}): Float64Array {
+export function learnerGradient(
+  learnerRow: string | LearnerInfo,
+  net: Network,
+  seq: Sequence,
+  B: number,
+  { from = 0, stop = seq.x.length, options = {} }: { from?: number; stop?: number; options?: Partial<LearnerOptions> } = {},
+): Float64Array {
   const o = { batchSize: B, ...options };
   const learner = typeof learnerRow === 'string' ? createLearner(learnerRow, net, o) : learnerRow.create(net, o);
   learner.startSequence();
@@ -90,7 +95,8 @@ export function finiteDifferenceGradient(net: Network, seq: Sequence, B: number,
 
 /** ‖a − b‖ / ‖b‖ */
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < b.length; i++) {
     num += (a[i]! - b[i]!) ** 2;
     den += b[i]! ** 2;
@@ -99,7 +105,9 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < b.length; i++) {
     ab += a[i]! * b[i]!;
     aa += a[i]! ** 2;
@@ -130,7 +138,12 @@ export interface ClaimSetup {
 export function claimModel(claim: ExactnessClaim, model: string, { layers = 2, hidden = 4 }: ClaimSetup = {}): ModelConfig {
   const w = claim.when;
   return {
-    model, inputSize: 3, hidden: w.hidden ?? hidden, layers: w.layers ?? layers, outputSize: 4, loss: { kind: 'ce', classes: 2 },
+    model,
+    inputSize: 3,
+    hidden: w.hidden ?? hidden,
+    layers: w.layers ?? layers,
+    outputSize: 4,
+    loss: { kind: 'ce', classes: 2 },
     ...(w.recurrent === false && model !== 'lru' ? { recurrent: false } : {}),
     ...(model === 'lru' ? { stateSize: 3, rMin: 0.4, rMax: 0.95 } : {}),
   };
@@ -148,30 +161,52 @@ export function windowed(seq: Sequence, from: number, stop: number): Sequence {
  * must arrive). Exact to `tolerance`: relative error ≤ tolerance and every entry within
  * tolerance·|reference| + tolerance·1e-3; tolerance 0 is bit for bit.
  */
-export function oracleChecks(learnerRow: string | LearnerInfo, net: Network, seq: Sequence, B: number, spec: {
-  tolerance: number;
-  stops?: readonly number[];
-  windows?: readonly (readonly [number, number])[];
-  /** the flat parameter indices compared (default: every parameter an update applies) */
-  indices?: readonly number[];
-  options?: Partial<LearnerOptions>;
-  /** the reference learner (default 'bptt') */
-  against?: string;
-}): ClaimCheck[] {
-  const T = seq.x.length, tol = spec.tolerance, against = spec.against ?? 'bptt', options = spec.options ?? {};
+export function oracleChecks(
+  learnerRow: string | LearnerInfo,
+  net: Network,
+  seq: Sequence,
+  B: number,
+  spec: {
+    tolerance: number;
+    stops?: readonly number[];
+    windows?: readonly (readonly [number, number])[];
+    /** the flat parameter indices compared (default: every parameter an update applies) */
+    indices?: readonly number[];
+    options?: Partial<LearnerOptions>;
+    /** the reference learner (default 'bptt') */
+    against?: string;
+  },
+): ClaimCheck[] {
+  const T = seq.x.length,
+    tol = spec.tolerance,
+    against = spec.against ?? 'bptt',
+    options = spec.options ?? {};
   const idx = spec.indices ?? scopeIndices(net, 'all');
   const judge = (span: string, g: Float64Array, ref: Float64Array): ClaimCheck => {
-    const a = idx.map((k) => g[k]!), b = idx.map((k) => ref[k]!);
+    const a = idx.map((k) => g[k]!),
+      b = idx.map((k) => ref[k]!);
     const relErr = relativeError(a, b);
-    const pass = tol === 0 ? a.every((v, k) => v === b[k]) : relErr <= tol && a.every((v, k) => Math.abs(v - b[k]!) <= tol * Math.abs(b[k]!) + tol * 1e-3);
+    const pass =
+      tol === 0
+        ? a.every((v, k) => v === b[k])
+        : relErr <= tol && a.every((v, k) => Math.abs(v - b[k]!) <= tol * Math.abs(b[k]!) + tol * 1e-3);
     return { span, relErr, tolerance: tol, pass };
   };
   const checks: ClaimCheck[] = [];
   for (const stop of spec.stops ?? [T]) {
-    checks.push(judge(`steps [0, ${stop})`, learnerGradient(learnerRow, net, seq, B, { stop, options }), learnerGradient(against, net, seq, B, { stop })));
+    checks.push(
+      judge(
+        `steps [0, ${stop})`,
+        learnerGradient(learnerRow, net, seq, B, { stop, options }),
+        learnerGradient(against, net, seq, B, { stop }),
+      ),
+    );
   }
   for (const [from, stop] of spec.windows ?? []) {
-    const ref = against === 'bptt' ? learnerGradient('bptt', net, windowed(seq, from, stop), B, { stop }) : learnerGradient(against, net, seq, B, { from, stop });
+    const ref =
+      against === 'bptt'
+        ? learnerGradient('bptt', net, windowed(seq, from, stop), B, { stop })
+        : learnerGradient(against, net, seq, B, { from, stop });
     checks.push(judge(`window [${from}, ${stop})`, learnerGradient(learnerRow, net, seq, B, { from, stop, options }), ref));
   }
   return checks;
@@ -189,13 +224,20 @@ export function checkClaim(info: LearnerInfo, claim: ExactnessClaim, model: stri
   const seq = randomSequence(net, T, B, seed + 2);
   const indices = scopeIndices(net, claim.params);
   if (claim.against === 'finite-differences') {
-    const g = learnerGradient(info, net, seq, B, { options: claim.options ?? {} }), fd = finiteDifferenceGradient(net, seq, B);
-    const a = indices.map((k) => g[k]!), b = indices.map((k) => fd[k]!), relErr = relativeError(a, b);
+    const g = learnerGradient(info, net, seq, B, { options: claim.options ?? {} }),
+      fd = finiteDifferenceGradient(net, seq, B);
+    const a = indices.map((k) => g[k]!),
+      b = indices.map((k) => fd[k]!),
+      relErr = relativeError(a, b);
     return [{ span: `steps [0, ${T}) vs finite differences`, relErr, tolerance: claim.tolerance, pass: relErr <= claim.tolerance }];
   }
   const half = Math.max(1, Math.floor(T / 2));
   return oracleChecks(info, net, seq, B, {
-    tolerance: claim.tolerance, indices, options: claim.options ?? {}, against: claim.against ?? 'bptt',
-    stops: [...new Set([1, half, T])], windows: !info.reverse && T >= 4 ? [[half, T - 1]] : [],
+    tolerance: claim.tolerance,
+    indices,
+    options: claim.options ?? {},
+    against: claim.against ?? 'bptt',
+    stops: [...new Set([1, half, T])],
+    windows: !info.reverse && T >= 4 ? [[half, T - 1]] : [],
   });
 }

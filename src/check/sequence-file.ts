@@ -11,7 +11,8 @@ export function readSequenceFile(path: string, inputSize: number, loss: Loss): {
   // bounded: a regular file within the sequence-file limit (a FIFO or /dev/zero is refused, not read forever)
   const json = readJsonFile(path, 'sequence');
   const f = json as { x?: unknown; y?: unknown; mask?: unknown };
-  if (!f || typeof f !== 'object' || !Array.isArray(f.x) || !Array.isArray(f.y)) throw new FileFormatError(`${path}: a sequence file needs 'x' (T×B×d) and 'y' arrays`);
+  if (!f || typeof f !== 'object' || !Array.isArray(f.x) || !Array.isArray(f.y))
+    throw new FileFormatError(`${path}: a sequence file needs 'x' (T×B×d) and 'y' arrays`);
   const T = f.x.length;
   if (T === 0) throw new ShapeError(`${path}: 'x' has no time steps`);
   const B = Array.isArray(f.x[0]) ? (f.x[0] as unknown[]).length : 0;
@@ -44,9 +45,13 @@ function flatten(v: unknown, shape: number[], what: string, finite: boolean): Fl
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[depth]) {
-      throw new ShapeError(`${where} must have ${shape[depth]} entries (expected shape [${shape.join(', ')}]), got ${Array.isArray(x) ? x.length : typeof x}`);
+      throw new ShapeError(
+        `${where} must have ${shape[depth]} entries (expected shape [${shape.join(', ')}]), got ${Array.isArray(x) ? x.length : typeof x}`,
+      );
     }
-    x.forEach((e, i) => walk(e, depth + 1, `${where}[${i}]`));
+    x.forEach((e, i) => {
+      walk(e, depth + 1, `${where}[${i}]`);
+    });
   };
   walk(v, 0, what);
   return Float64Array.from(out);

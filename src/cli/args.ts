@@ -5,16 +5,26 @@ import type { OptionTable, Values } from './command.js';
 
 export type { OptionTable as Options, Values } from './command.js';
 
-export function parse(command: string, argv: string[], options: OptionTable): { values: Values } {
+export function parse(_command: string, argv: string[], options: OptionTable): { values: Values } {
   // parseArgs knows type, short, multiple and default; the help fields of an OptionSpec are dropped here
-  const config = Object.fromEntries(Object.entries(options).map(([k, o]) => [k, {
-    type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}),
-  }])) as NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  const config = Object.fromEntries(
+    Object.entries(options).map(([k, o]) => [
+      k,
+      {
+        type: o.type,
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+        ...(o.default !== undefined ? { default: o.default } : {}),
+      },
+    ]),
+  ) as NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   let values: Values;
   try {
     values = parseArgs({ args: argv, options: config, strict: true, allowPositionals: false }).values as Values;
   } catch (e) {
-    const known = Object.keys(options).map((k) => `--${k}`).join(', ');
+    const known = Object.keys(options)
+      .map((k) => `--${k}`)
+      .join(', ');
     throw new ConfigError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}; known options: ${known}`);
   }
   for (const [k, o] of Object.entries(options)) {

@@ -15,9 +15,20 @@ import { printResult } from './json.js';
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const { values } = parse('bench', argv, {
-    suite: { type: 'string' }, learners: { type: 'string' }, tasks: { type: 'string' }, seeds: { type: 'string' },
-    steps: { type: 'string' }, budget: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },
-    queue: { type: 'string' }, collect: { type: 'boolean' }, status: { type: 'boolean' }, 'lock-seconds': { type: 'string' },
+    suite: { type: 'string' },
+    learners: { type: 'string' },
+    tasks: { type: 'string' },
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    budget: { type: 'string' },
+    out: { type: 'string' },
+    workers: { type: 'string' },
+    quiet: { type: 'boolean' },
+    json: { type: 'boolean' },
+    queue: { type: 'string' },
+    collect: { type: 'boolean' },
+    status: { type: 'boolean' },
+    'lock-seconds': { type: 'string' },
   });
   const queueUrl = typeof values.queue === 'string' ? values.queue : undefined;
   if (queueUrl === undefined && (values.collect || values.status || values['lock-seconds'] !== undefined)) {
@@ -37,7 +48,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
   if (lockSeconds !== undefined && !(Number.isFinite(lockSeconds) && lockSeconds > 0)) {
     throw new ConfigError(`--lock-seconds must be a positive number, got '${String(values['lock-seconds'])}'`);
   }
-  const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+  const list = (v: unknown): string[] | undefined =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   const count = (flag: string, v: unknown): number | undefined => {
     if (typeof v !== 'string') return undefined;
     const n = Number(v);
@@ -48,7 +65,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     if (typeof v !== 'string') return undefined;
     if (v === 'none') return Infinity;
     const n = Number(v);
-    if (!(Number.isFinite(n) && n > 0)) throw new ConfigError(`--budget must be a positive number of multiply-accumulates (e.g. 1e12) or 'none', got '${v}'`);
+    if (!(Number.isFinite(n) && n > 0))
+      throw new ConfigError(`--budget must be a positive number of multiply-accumulates (e.g. 1e12) or 'none', got '${v}'`);
     return n;
   };
   const suite = typeof values.suite === 'string' ? values.suite : 'ci';
@@ -56,27 +74,60 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const quiet = values.quiet === true || values.json === true;
   const started = performance.now();
   const outcome = await runBench({
-    suite, learners: list(values.learners), tasks: list(values.tasks), seeds: count('seeds', values.seeds), steps: count('steps', values.steps), budget: budget(values.budget),
-    workers: count('workers', values.workers), out, command: ['onward', 'bench', ...redactCommand(argv)].join(' '),
-    queue: queueUrl === undefined ? undefined : { url: queueUrl, collect: values.collect === true, lockSeconds, onLog: (line) => { if (!quiet) console.error(line); } },
+    suite,
+    learners: list(values.learners),
+    tasks: list(values.tasks),
+    seeds: count('seeds', values.seeds),
+    steps: count('steps', values.steps),
+    budget: budget(values.budget),
+    workers: count('workers', values.workers),
+    out,
+    command: ['onward', 'bench', ...redactCommand(argv)].join(' '),
+    queue:
+      queueUrl === undefined
+        ? undefined
+        : {
+            url: queueUrl,
+            collect: values.collect === true,
+            lockSeconds,
+            onLog: (line) => {
+              if (!quiet) console.error(line);
+            },
+          },
     onProgress: (e) => {
       if (quiet) return;
       const { task, model, learner, seed } = e.spec;
       const final = e.records.find((r) => r.kind === 'eval' && r.final);
-      const what = e.error ? `failed: ${e.error.error}: ${e.error.message}`
-        : final && final.kind === 'eval' ? `${final.metric} ${final.value === null ? 'not finite' : final.value.toPrecision(3)}, ${final.seconds.toFixed(1)} s`
-          : e.records[0]?.kind === 'skipped' ? 'over budget' : 'done';
+      const what = e.error
+        ? `failed: ${e.error.error}: ${e.error.message}`
+        : final && final.kind === 'eval'
+          ? `${final.metric} ${final.value === null ? 'not finite' : final.value.toPrecision(3)}, ${final.seconds.toFixed(1)} s`
+          : e.records[0]?.kind === 'skipped'
+            ? 'over budget'
+            : 'done';
       console.error(`[${e.done}/${e.total}] ${task} ${model} ${learner} seed ${seed}: ${what}`);
     },
   });
   const seconds = (performance.now() - started) / 1000;
   if (values.json) {
-    printResult('bench', { results: outcome.resultsPath, report: outcome.reportPath, charts: outcome.charts, ran: outcome.ran, reused: outcome.reused, failed: outcome.failed, seconds });
+    printResult('bench', {
+      results: outcome.resultsPath,
+      report: outcome.reportPath,
+      charts: outcome.charts,
+      ran: outcome.ran,
+      reused: outcome.reused,
+      failed: outcome.failed,
+      seconds,
+    });
   } else if (!values.quiet) {
-    console.log(`onward bench ${outcome.plan.suite.name}: ${outcome.ran} runs done, ${outcome.reused} already in ${outcome.resultsPath}, ${outcome.failed} failed, ` +
-      `${outcome.plan.notApplicable.length} pairs not applicable` +
-      (outcome.plan.taskProblems.length ? `, tasks that could not be set up: ${outcome.plan.taskProblems.map((p) => p.task).join(', ')}` : '') +
-      `; ${seconds.toFixed(1)} s → ${outcome.reportPath}`);
+    console.log(
+      `onward bench ${outcome.plan.suite.name}: ${outcome.ran} runs done, ${outcome.reused} already in ${outcome.resultsPath}, ${outcome.failed} failed, ` +
+        `${outcome.plan.notApplicable.length} pairs not applicable` +
+        (outcome.plan.taskProblems.length
+          ? `, tasks that could not be set up: ${outcome.plan.taskProblems.map((p) => p.task).join(', ')}`
+          : '') +
+        `; ${seconds.toFixed(1)} s → ${outcome.reportPath}`,
+    );
   }
   if (outcome.failed > 0) process.exitCode = 1;
 }

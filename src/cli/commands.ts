@@ -19,12 +19,17 @@ import { workerCommand } from './worker.js';
 
 /** bench parses its own flags (src/cli/bench.ts); these are the ones its help lists */
 const benchOptions = {
-  suite: { type: 'string', value: 'NAME', help: 'the plan: ci (minutes) or paper (the papers\' sizes)', default: 'ci' },
-  learners: { type: 'string', value: 'A,B', help: 'only these learners', defaultText: 'the suite\'s' },
-  tasks: { type: 'string', value: 'X,Y', help: 'only these tasks', defaultText: 'the suite\'s' },
-  seeds: { type: 'string', value: 'N', help: 'seeds per (task, model, learner)', defaultText: 'the suite\'s' },
-  steps: { type: 'string', value: 'N', help: 'training batches per run', defaultText: 'the suite\'s' },
-  budget: { type: 'string', value: 'MACS', help: 'skip runs whose work exceeds this many multiply-adds (none: no limit)', defaultText: 'the suite\'s' },
+  suite: { type: 'string', value: 'NAME', help: "the plan: ci (minutes) or paper (the papers' sizes)", default: 'ci' },
+  learners: { type: 'string', value: 'A,B', help: 'only these learners', defaultText: "the suite's" },
+  tasks: { type: 'string', value: 'X,Y', help: 'only these tasks', defaultText: "the suite's" },
+  seeds: { type: 'string', value: 'N', help: 'seeds per (task, model, learner)', defaultText: "the suite's" },
+  steps: { type: 'string', value: 'N', help: 'training batches per run', defaultText: "the suite's" },
+  budget: {
+    type: 'string',
+    value: 'MACS',
+    help: 'skip runs whose work exceeds this many multiply-adds (none: no limit)',
+    defaultText: "the suite's",
+  },
   workers: { type: 'string', value: 'N', help: 'runs in parallel (worker threads)', defaultText: 'the cores available' },
   out: { type: 'string', value: 'DIR', help: 'results.jsonl, report.md and the SVG charts', defaultText: 'bench-results/<suite>' },
   quiet: { type: 'boolean', help: 'no line per finished run' },
@@ -32,14 +37,24 @@ const benchOptions = {
   queue: { type: 'string', value: 'URL', help: 'redis://[:password@]HOST[:PORT][/DB]: the runs become jobs for onward worker processes' },
   collect: { type: 'boolean', help: 'with --queue: only submit and collect (this process runs no jobs)' },
   status: { type: 'boolean', help: 'with --queue: the progress of the sweeps on the queue' },
-  'lock-seconds': { type: 'string', value: 'S', help: 'with --queue: how long a job stays locked to a silent worker', defaultText: 'the queue\'s' },
+  'lock-seconds': {
+    type: 'string',
+    value: 'S',
+    help: 'with --queue: how long a job stays locked to a silent worker',
+    defaultText: "the queue's",
+  },
 } as const satisfies OptionTable;
 
 /** worker parses its own flags (src/cli/worker.ts); these are the ones its help lists */
 const workerOptions = {
   queue: { type: 'string', value: 'URL', help: 'redis://[:password@]HOST[:PORT][/DB]: the Redis server the sweep was submitted to' },
   concurrency: { type: 'string', value: 'N', help: 'jobs at a time (worker threads)', defaultText: 'the cores available' },
-  'lock-seconds': { type: 'string', value: 'S', help: 'how long a job stays locked to this worker without news', defaultText: 'the queue\'s' },
+  'lock-seconds': {
+    type: 'string',
+    value: 'S',
+    help: 'how long a job stays locked to this worker without news',
+    defaultText: "the queue's",
+  },
   quiet: { type: 'boolean', help: 'no line per finished job' },
 } as const satisfies OptionTable;
 
@@ -50,12 +65,19 @@ export const commands: readonly CommandSpec[] = [
   gradCommand,
   gradcheckCommand,
   {
-    name: 'bench', summary: 'every learner on every task, side by side: results.jsonl, report.md, SVG charts (needs vega, vega-lite)',
-    options: benchOptions, openOptions: true, run: benchCommand,
+    name: 'bench',
+    summary: 'every learner on every task, side by side: results.jsonl, report.md, SVG charts (needs vega, vega-lite)',
+    options: benchOptions,
+    openOptions: true,
+    run: benchCommand,
   },
   {
-    name: 'worker', summary: 'take onward bench runs from a Redis queue and send their records back, until stopped',
-    usage: '--queue redis://HOST:PORT [--concurrency N]', options: workerOptions, openOptions: true, run: workerCommand,
+    name: 'worker',
+    summary: 'take onward bench runs from a Redis queue and send their records back, until stopped',
+    usage: '--queue redis://HOST:PORT [--concurrency N]',
+    options: workerOptions,
+    openOptions: true,
+    run: workerCommand,
   },
   perfCommand,
   dataCommand,

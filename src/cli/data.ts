@@ -17,7 +17,7 @@ const dataOptions = {
   preset: { type: 'string', value: 'NAME', help: 'task sizes', default: 'ci', choices: ['ci', 'paper'] },
   n: { type: 'string', value: 'N', help: 'sequences', default: '4' },
   seed: { type: 'string', value: 'S', help: 'seed of the draw', default: '0' },
-  set: { type: 'string', multiple: true, value: 'task.KEY=VALUE', help: 'a task setting (a number, or a choice\'s name)' },
+  set: { type: 'string', multiple: true, value: 'task.KEY=VALUE', help: "a task setting (a number, or a choice's name)" },
   out: { type: 'string', value: 'FILE', help: 'write the JSON here instead of stdout' },
 } as const satisfies OptionTable;
 
@@ -37,12 +37,20 @@ async function dataRun(argv: string[]): Promise<void> {
   }
   const task = createTask(values.task, String(values.preset ?? 'ci'), overrides);
   // the samples as float64 and again as JSON text (~24 bytes a number): refused before drawing when too big
-  checkMemory(4 * batchBytes(n, task.seqLength, task.inputSize, task.outputSize), `onward data --n ${n} of task ${task.name} (T ${task.seqLength})`);
+  checkMemory(
+    4 * batchBytes(n, task.seqLength, task.inputSize, task.outputSize),
+    `onward data --n ${n} of task ${task.name} (T ${task.seqLength})`,
+  );
   const batch = task.batch(n, new Rng(seed));
-  const d = task.inputSize, w = task.loss.kind === 'ce' ? task.outputSize / task.loss.classes : task.outputSize;
-  const nest = (step: Float64Array, width: number): number[][] => Array.from({ length: n }, (_, b) => Array.from(step.subarray(b * width, (b + 1) * width)));
+  const d = task.inputSize,
+    w = task.loss.kind === 'ce' ? task.outputSize / task.loss.classes : task.outputSize;
+  const nest = (step: Float64Array, width: number): number[][] =>
+    Array.from({ length: n }, (_, b) => Array.from(step.subarray(b * width, (b + 1) * width)));
   const file = {
-    task: task.name, preset: task.preset, settings: task.settings, seed,
+    task: task.name,
+    preset: task.preset,
+    settings: task.settings,
+    seed,
     x: batch.x.map((s) => nest(s, d)),
     y: batch.target.map((s) => nest(s, w)),
     mask: batch.mask.map((s) => Array.from(s)),

@@ -7,9 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, FileFormatError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { readJsonFile } from '../core/files.js';
-import { Rng } from '../core/rng.js';
 import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
 import { ForwardPass } from '../model/forward.js';
 import type { Batch } from '../tasks/index.js';
@@ -25,12 +24,17 @@ import { StatusLine } from './progress.js';
 import { parseSets } from './train.js';
 
 const evalOptions = {
-  'model-file': { type: 'string', value: 'FILE', help: 'the model file (a run folder\'s model.json or checkpoint.json)' },
+  'model-file': { type: 'string', value: 'FILE', help: "the model file (a run folder's model.json or checkpoint.json)" },
   task: { type: 'string', value: 'NAME', help: 'the task to evaluate on', defaultText: 'the one the model file records' },
-  preset: { type: 'string', value: 'NAME', help: 'the task preset', defaultText: 'the run\'s', choices: ['ci', 'paper'] },
-  batch: { type: 'string', value: 'B', help: 'sequences per forward pass', defaultText: 'the run\'s' },
-  batches: { type: 'string', value: 'N', help: 'generated tasks: batches of fresh sequences to score', defaultText: 'the run\'s eval.batches' },
-  seed: { type: 'string', value: 'S', help: 'generated tasks: the seed of the evaluation sequences', defaultText: 'the run\'s' },
+  preset: { type: 'string', value: 'NAME', help: 'the task preset', defaultText: "the run's", choices: ['ci', 'paper'] },
+  batch: { type: 'string', value: 'B', help: 'sequences per forward pass', defaultText: "the run's" },
+  batches: {
+    type: 'string',
+    value: 'N',
+    help: 'generated tasks: batches of fresh sequences to score',
+    defaultText: "the run's eval.batches",
+  },
+  seed: { type: 'string', value: 'S', help: 'generated tasks: the seed of the evaluation sequences', defaultText: "the run's" },
   set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'config keys or task.<setting>, as for train' },
   json: { type: 'boolean', help: 'print the result envelope (docs/cli.md)' },
 } as const satisfies OptionTable;
@@ -49,10 +53,14 @@ export interface EvalResult {
 }
 
 /** loss (per sequence) and metric of the trainer's network over a task's whole held-out split, in order */
-export function evaluateHeldOut(trainer: Trainer, onBatch?: (done: number, total: number) => void): { loss: number; value: number; sequences: number } {
+export function evaluateHeldOut(
+  trainer: Trainer,
+  onBatch?: (done: number, total: number) => void,
+): { loss: number; value: number; sequences: number } {
   const split = trainer.task.heldOut;
   if (!split) throw new ConfigError(`task ${trainer.task.name} has no held-out split to read in order`);
-  const B = trainer.config.train.batch, net = trainer.network;
+  const B = trainer.config.train.batch,
+    net = trainer.network;
   const fwd = new ForwardPass(net, B);
   fwd.ctx.training = false;
   const caches = net.modules.map((m) => m.createCache(trainer.backend, B));
@@ -92,14 +100,26 @@ async function evalRun(argv: string[]): Promise<void> {
       throw new ConfigError(`${besidePath} (the run config beside the model): ${(e as Error).message}`);
     }
   }
-  const recorded: Partial<ModelTask> = file.task ?? { name: beside.task?.name, preset: beside.task?.preset, settings: beside.task?.settings as Record<string, number> };
+  const recorded: Partial<ModelTask> = file.task ?? {
+    name: beside.task?.name,
+    preset: beside.task?.preset,
+    settings: beside.task?.settings as Record<string, number>,
+  };
   const task = typeof values.task === 'string' ? values.task : recorded.name;
   if (!task) {
-    throw new ConfigError(`${path} does not record the task it was trained on (a file of an older onward, or a stream's); name it: --task NAME [--preset ci|paper] [--set task.<setting>=N]`);
+    throw new ConfigError(
+      `${path} does not record the task it was trained on (a file of an older onward, or a stream's); name it: --task NAME [--preset ci|paper] [--set task.<setting>=N]`,
+    );
   }
   const sameTask = task === recorded.name;
   const config = resolveRunConfig(
-    { task: { name: task, preset: (values.preset ?? (sameTask ? recorded.preset : undefined)) as 'ci' | 'paper' | undefined, settings: sameTask ? recorded.settings ?? {} : {} } },
+    {
+      task: {
+        name: task,
+        preset: (values.preset ?? (sameTask ? recorded.preset : undefined)) as 'ci' | 'paper' | undefined,
+        settings: sameTask ? (recorded.settings ?? {}) : {},
+      },
+    },
     { train: { seed: beside.train?.seed, batch: beside.train?.batch }, eval: { batches: beside.eval?.batches } },
     { learner: { name: 'bptt' }, train: { steps: 0 }, device: { name: 'none' } },
     overridesLayer({ 'train.batch': values.batch, 'train.seed': values.seed, 'eval.batches': values.batches }),
@@ -122,9 +142,22 @@ async function evalRun(argv: string[]): Promise<void> {
     r = { ...trainer.evaluate(), sequences: config.eval.batches * config.train.batch };
     data = 'generated';
   }
-  const result: EvalResult = { modelFile: path, task, preset, model: trainer.network.config.model, metric: trainer.task.metric, value: r.value, loss: r.loss, sequences: r.sequences, data };
+  const result: EvalResult = {
+    modelFile: path,
+    task,
+    preset,
+    model: trainer.network.config.model,
+    metric: trainer.task.metric,
+    value: r.value,
+    loss: r.loss,
+    sequences: r.sequences,
+    data,
+  };
   if (values.json) printResult('eval', result);
-  else console.log(`${path} on ${task}/${preset}: ${result.metric} ${r.value.toFixed(4)}, loss ${r.loss.toFixed(4)} over ${r.sequences} ${data === 'generated' ? 'generated' : 'held-out'} sequences`);
+  else
+    console.log(
+      `${path} on ${task}/${preset}: ${result.metric} ${r.value.toFixed(4)}, loss ${r.loss.toFixed(4)} over ${r.sequences} ${data === 'generated' ? 'generated' : 'held-out'} sequences`,
+    );
 }
 
 export const evalCommand = defineCommand({

@@ -22,7 +22,13 @@ const gradOptions = {
   'model-file': { type: 'string', value: 'FILE', help: 'the model file (onward.model JSON)' },
   data: { type: 'string', value: 'FILE', help: 'the sequence file: {x: T×B×d, y: T×B×o or class ids T×B, mask?: T×B}' },
   learner: { type: 'string', value: 'NAME', help: 'the learner that computes the gradient', default: 'bptt' },
-  dtype: { type: 'string', value: 'TYPE', help: 'float64 (the oracle path) or float32', default: 'float64', choices: ['float64', 'float32'] },
+  dtype: {
+    type: 'string',
+    value: 'TYPE',
+    help: 'float64 (the oracle path) or float32',
+    default: 'float64',
+    choices: ['float64', 'float32'],
+  },
   backend: { type: 'string', value: 'NAME', help: 'ts or wasm', defaultText: 'ts for float64, wasm for float32', choices: ['ts', 'wasm'] },
   window: { type: 'string', value: 'K', help: 'tbptt: the truncation window' },
   out: { type: 'string', value: 'FILE', help: 'write the JSON here instead of stdout' },
@@ -79,47 +85,111 @@ async function gradcheckRun(argv: string[]): Promise<void> {
  */
 export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): number {
   const { values } = parse('gradcheck', argv, gradcheckOptions);
-  const list = (v: unknown): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+  const list = (v: unknown): string[] | undefined =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   const int = (v: unknown, what: string, dflt: number): number => {
     if (v === undefined) return dflt;
     const k = Number(v);
     if (!Number.isInteger(k) || k < 1) throw new ConfigError(`onward gradcheck: --${what} must be a positive integer, got '${String(v)}'`);
     return k;
   };
-  const learners = list(values.learners), rows = table ?? learnerTable;
-  for (const name of learners ?? []) if (!rows.some((l) => l.name === name)) throw new UnknownNameError('learner', name, rows.map((l) => l.name));
+  const learners = list(values.learners),
+    rows = table ?? learnerTable;
+  for (const name of learners ?? [])
+    if (!rows.some((l) => l.name === name))
+      throw new UnknownNameError(
+        'learner',
+        name,
+        rows.map((l) => l.name),
+      );
   const seedCount = int(values.seeds, 'seeds', 1);
   const status = values.json ? null : new StatusLine('onward gradcheck');
   let started = 0;
   const { checks, alignment } = gradcheck({
-    models: list(values.models), learners, layers: int(values.layers, 'layers', 2),
-    hidden: int(values.hidden, 'hidden', 4), T: int(values.steps, 'steps', 6), seeds: seedCount, ...(table ? { table } : {}),
-    onModel: (model, _i, total) => status?.update(`model ${++started}/${total * seedCount} (${model}${seedCount > 1 ? `, seed ${Math.ceil(started / total)}` : ''})`),
+    models: list(values.models),
+    learners,
+    layers: int(values.layers, 'layers', 2),
+    hidden: int(values.hidden, 'hidden', 4),
+    T: int(values.steps, 'steps', 6),
+    seeds: seedCount,
+    ...(table ? { table } : {}),
+    onModel: (model, _i, total) =>
+      status?.update(`model ${++started}/${total * seedCount} (${model}${seedCount > 1 ? `, seed ${Math.ceil(started / total)}` : ''})`),
   });
   status?.done();
   const failed = checks.filter((c) => !c.pass);
   if (values.json) {
     printResult('gradcheck', {
       checks,
-      alignment: alignment.filter((r) => !r.refused).map(({ model, learner, layer, relErr, cosine, normRatio, exact }) => ({ model, learner, layer, relErr, cosine, normRatio, exact })),
+      alignment: alignment
+        .filter((r) => !r.refused)
+        .map(({ model, learner, layer, relErr, cosine, normRatio, exact }) => ({
+          model,
+          learner,
+          layer,
+          relErr,
+          cosine,
+          normRatio,
+          exact,
+        })),
       refused: alignment.filter((r) => r.refused).map(({ model, learner, refused }) => ({ model, learner, reason: refused })),
     });
     return failed.length ? 1 : 0;
   }
   const seeds = int(values.seeds, 'seeds', 1);
-  console.log(`exactness claims (each learner judged by the claims of its row; float64${seeds > 1 ? `, the worst of ${seeds} random networks` : ''}):\n`);
-  console.log(formatTable(['learner', 'model', 'claim', 'steps', 'rel. error', 'tolerance', 'check'],
-    checks.map((c) => [c.learner, c.model, c.claim, c.span, c.relErr.toExponential(2), c.tolerance === 0 ? 'bit for bit' : c.tolerance.toExponential(0), c.pass ? 'ok' : 'FAIL'])));
-  console.log(`\nalignment with BPTT per layer (informational${seeds > 1 ? `; over ${seeds} random networks: the largest relative error, the mean cosine and norm ratio` : ''}; masked weights excluded):\n`);
-  console.log(formatTable(['model', 'learner', 'layer', 'rel. error', 'cosine', 'rel. norm', 'claimed exact'],
-    alignment.filter((r) => !r.refused).map((r) => [r.model, r.learner, r.layer, r.relErr.toExponential(2), r.cosine.toFixed(6), r.normRatio.toFixed(4), r.exact ? 'yes' : ''])));
+  console.log(
+    `exactness claims (each learner judged by the claims of its row; float64${seeds > 1 ? `, the worst of ${seeds} random networks` : ''}):\n`,
+  );
+  console.log(
+    formatTable(
+      ['learner', 'model', 'claim', 'steps', 'rel. error', 'tolerance', 'check'],
+      checks.map((c) => [
+        c.learner,
+        c.model,
+        c.claim,
+        c.span,
+        c.relErr.toExponential(2),
+        c.tolerance === 0 ? 'bit for bit' : c.tolerance.toExponential(0),
+        c.pass ? 'ok' : 'FAIL',
+      ]),
+    ),
+  );
+  console.log(
+    `\nalignment with BPTT per layer (informational${seeds > 1 ? `; over ${seeds} random networks: the largest relative error, the mean cosine and norm ratio` : ''}; masked weights excluded):\n`,
+  );
+  console.log(
+    formatTable(
+      ['model', 'learner', 'layer', 'rel. error', 'cosine', 'rel. norm', 'claimed exact'],
+      alignment
+        .filter((r) => !r.refused)
+        .map((r) => [
+          r.model,
+          r.learner,
+          r.layer,
+          r.relErr.toExponential(2),
+          r.cosine.toFixed(6),
+          r.normRatio.toFixed(4),
+          r.exact ? 'yes' : '',
+        ]),
+    ),
+  );
   // requested by name but not supported on a requested model: listed, never dropped in silence
   const refused = alignment.filter((r) => r.refused);
-  if (refused.length) console.log(`\nrefused (requested, not supported):\n${refused.map((r) => `  ${r.learner} × ${r.model}: ${r.refused}`).join('\n')}`);
-  console.log(failed.length === 0
-    ? (checks.length === 0 ? '\nno exactness claim was checked: no requested learner has a claim on the requested models' : `\nall ${checks.length} checks of the learners' exactness claims pass`) +
-      (refused.length ? `; ${refused.length} requested pair${refused.length > 1 ? 's' : ''} refused (above)` : '')
-    : `\n${failed.length} of ${checks.length} exactness checks FAIL: ${[...new Set(failed.map((f) => `${f.learner} on ${f.model} (${f.claim})`))].join('; ')}`);
+  if (refused.length)
+    console.log(`\nrefused (requested, not supported):\n${refused.map((r) => `  ${r.learner} × ${r.model}: ${r.refused}`).join('\n')}`);
+  console.log(
+    failed.length === 0
+      ? (checks.length === 0
+          ? '\nno exactness claim was checked: no requested learner has a claim on the requested models'
+          : `\nall ${checks.length} checks of the learners' exactness claims pass`) +
+          (refused.length ? `; ${refused.length} requested pair${refused.length > 1 ? 's' : ''} refused (above)` : '')
+      : `\n${failed.length} of ${checks.length} exactness checks FAIL: ${[...new Set(failed.map((f) => `${f.learner} on ${f.model} (${f.claim})`))].join('; ')}`,
+  );
   return failed.length ? 1 : 0;
 }
 
@@ -133,7 +203,7 @@ export const gradCommand = defineCommand({
 
 export const gradcheckCommand = defineCommand({
   name: 'gradcheck',
-  summary: 'every learner row\'s exactness claims checked against BPTT (exit 1 on a failure), and its alignment per layer',
+  summary: "every learner row's exactness claims checked against BPTT (exit 1 on a failure), and its alignment per layer",
   options: gradcheckOptions,
   run: gradcheckRun,
 });

@@ -28,8 +28,9 @@ export function reportUncaught(e: unknown): number {
     return 2;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  console.error(`onward: internal error: ${err.name}: ${err.message.split('\n')[0]} — this is a bug in onward; please report it with the command you ran` +
-    (process.env.ONWARD_DEBUG ? `\n${err.stack}` : ' (ONWARD_DEBUG=1 shows the stack)'));
+  console.error(
+    `onward: internal error: ${err.name}: ${err.message.split('\n')[0]} — this is a bug in onward; please report it with the command you ran` +
+      (process.env.ONWARD_DEBUG ? `\n${err.stack}` : ' (ONWARD_DEBUG=1 shows the stack)'),
+  );
   return 70;
 }
-

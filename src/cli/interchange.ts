@@ -3,7 +3,7 @@
  * `onward import`: safetensors (an onward export, or a PyTorch {rnn, fc} state dict) → a model file.
  */
 import { readBounded, writeTextAtomic } from '../core/files.js';
-import { ConfigError, FileFormatError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { modelToSafetensors, safetensorsToModel, type NameScheme } from '../model/interchange.js';
 import { readModelFile, writeJsonAtomic } from '../model/io.js';
 import type { LossSpec } from '../modules/loss.js';
@@ -14,15 +14,32 @@ import { printResult } from './json.js';
 const exportOptions = {
   'model-file': { type: 'string', value: 'FILE', help: 'the model file to export' },
   out: { type: 'string', value: 'FILE', help: 'the safetensors file to write', defaultText: 'the model file with .safetensors' },
-  dtype: { type: 'string', value: 'TYPE', help: 'float32 (PyTorch\'s; exact for a float32 run) or float64', default: 'float32', choices: ['float32', 'float64'] },
-  names: { type: 'string', value: 'SCHEME', help: 'tensor names: pytorch (rnn/gru/lstm stacks) or onward', defaultText: 'pytorch where it applies', choices: ['pytorch', 'onward'] },
+  dtype: {
+    type: 'string',
+    value: 'TYPE',
+    help: "float32 (PyTorch's; exact for a float32 run) or float64",
+    default: 'float32',
+    choices: ['float32', 'float64'],
+  },
+  names: {
+    type: 'string',
+    value: 'SCHEME',
+    help: 'tensor names: pytorch (rnn/gru/lstm stacks) or onward',
+    defaultText: 'pytorch where it applies',
+    choices: ['pytorch', 'onward'],
+  },
   json: { type: 'boolean', help: 'print the result envelope (docs/cli.md)' },
 } as const satisfies OptionTable;
 
 const importOptions = {
   file: { type: 'string', value: 'FILE', help: 'the safetensors file to import' },
   out: { type: 'string', value: 'FILE', help: 'the model file to write', defaultText: 'the file with .model.json' },
-  loss: { type: 'string', value: 'LOSS', help: 'files without onward metadata: the readout\'s loss, mse or ce:K (K classes)', default: 'mse' },
+  loss: {
+    type: 'string',
+    value: 'LOSS',
+    help: "files without onward metadata: the readout's loss, mse or ce:K (K classes)",
+    default: 'mse',
+  },
   json: { type: 'boolean', help: 'print the result envelope (docs/cli.md)' },
 } as const satisfies OptionTable;
 
@@ -32,7 +49,10 @@ async function exportRun(argv: string[]): Promise<void> {
   const path = values['model-file'];
   const file = readModelFile(path);
   const out = typeof values.out === 'string' ? values.out : path.replace(/(\.model)?\.json$/, '') + '.safetensors';
-  const bytes = modelToSafetensors(file, { dtype: values.dtype === 'float64' ? 'F64' : 'F32', names: values.names as NameScheme | undefined });
+  const bytes = modelToSafetensors(file, {
+    dtype: values.dtype === 'float64' ? 'F64' : 'F32',
+    names: values.names as NameScheme | undefined,
+  });
   writeTextAtomic(out, bytes, `'${out}'`);
   if (values.json) printResult('export', { modelFile: path, out, bytes: bytes.length });
   else console.log(`${path} → ${out} (${bytes.length} bytes)`);
@@ -59,7 +79,7 @@ async function importRun(argv: string[]): Promise<void> {
 
 export const exportCommand = defineCommand({
   name: 'export',
-  summary: 'a model file to safetensors, with PyTorch\'s names for rnn/gru/lstm stacks',
+  summary: "a model file to safetensors, with PyTorch's names for rnn/gru/lstm stacks",
   usage: '--model-file m.json [--out m.safetensors] [--dtype float32|float64]',
   options: exportOptions,
   run: exportRun,

@@ -30,24 +30,31 @@ export interface TaskSettingsListing {
 
 /** a task's settings as `list --task` shows them: the values of every preset (by name where it has one) */
 export function taskSettings(info: TaskInfo): TaskSettingsListing {
-  const byPreset = Object.fromEntries(presets.map((p) => {
-    try {
-      return [p, info.create(p).settings];
-    } catch {
-      return [p, null]; // e.g. the paper preset's data files are not installed
-    }
-  })) as Record<string, Readonly<Record<string, number>> | null>;
-  const names = [...new Set([...Object.keys(info.settingDocs ?? {}), ...Object.values(byPreset).flatMap((s) => (s ? Object.keys(s) : []))])];
+  const byPreset = Object.fromEntries(
+    presets.map((p) => {
+      try {
+        return [p, info.create(p).settings];
+      } catch {
+        return [p, null]; // e.g. the paper preset's data files are not installed
+      }
+    }),
+  ) as Record<string, Readonly<Record<string, number>> | null>;
+  const names = [
+    ...new Set([...Object.keys(info.settingDocs ?? {}), ...Object.values(byPreset).flatMap((s) => (s ? Object.keys(s) : []))]),
+  ];
   return {
-    name: info.name, description: info.description,
+    name: info.name,
+    description: info.description,
     settings: names.map((n) => ({
       name: n,
       help: info.settingDocs?.[n]?.help ?? null,
       choices: info.settingDocs?.[n]?.choices ? { ...info.settingDocs[n].choices } : null,
-      presets: Object.fromEntries(presets.map((p) => {
-        const v = byPreset[p]?.[n];
-        return [p, v === undefined ? 'unavailable' : settingName(info, n, v)];
-      })),
+      presets: Object.fromEntries(
+        presets.map((p) => {
+          const v = byPreset[p]?.[n];
+          return [p, v === undefined ? 'unavailable' : settingName(info, n, v)];
+        }),
+      ),
     })),
   };
 }
@@ -56,14 +63,24 @@ async function listRun(argv: string[]): Promise<void> {
   const { values } = parse('list', argv, listOptions);
   if (typeof values.task === 'string') {
     const info = taskTable.find((t) => t.name === values.task);
-    if (!info) throw new UnknownNameError('task', values.task, taskTable.map((t) => t.name));
+    if (!info)
+      throw new UnknownNameError(
+        'task',
+        values.task,
+        taskTable.map((t) => t.name),
+      );
     const listing = taskSettings(info);
     if (values.json) return printResult('list', { task: listing });
     console.log(`${info.name}: ${info.description}\n\nsettings (--set task.<setting>=<value>; ${presets.join(' / ')} preset values):`);
     const w = Math.max(...listing.settings.map((s) => s.name.length));
     for (const s of listing.settings) {
       console.log(`  ${s.name.padEnd(w)}  ${presets.map((p) => s.presets[p]).join(' / ')}${s.help ? `  ${s.help}` : ''}`);
-      if (s.choices) console.log(`  ${''.padEnd(w)}  choices: ${Object.entries(s.choices).map(([k, v]) => `${k} (${v})`).join(', ')}`);
+      if (s.choices)
+        console.log(
+          `  ${''.padEnd(w)}  choices: ${Object.entries(s.choices)
+            .map(([k, v]) => `${k} (${v})`)
+            .join(', ')}`,
+        );
     }
     return;
   }
@@ -84,7 +101,10 @@ async function listRun(argv: string[]): Promise<void> {
     ...(l.instantaneous ? { instantaneous: true } : {}),
   }));
   if (values.json) return printResult('list', { tasks, models, learners });
-  for (const [title, rows] of [['tasks', tasks], ['models', models]] as const) {
+  for (const [title, rows] of [
+    ['tasks', tasks],
+    ['models', models],
+  ] as const) {
     console.log(`${title}:`);
     const w = Math.max(...rows.map((r) => r.name.length));
     for (const r of rows) console.log(`  ${r.name.padEnd(w)}  ${r.description}`);
@@ -101,12 +121,12 @@ async function listRun(argv: string[]): Promise<void> {
     for (const [m, why] of Object.entries(l.refusals)) byReason.set(why, [...(byReason.get(why) ?? []), m]);
     for (const [why, ms] of byReason) console.log(`${pad}not on ${ms.join(', ')}: ${why}`);
   }
-  console.log('\n`onward list --task NAME` lists a task\'s settings.');
+  console.log("\n`onward list --task NAME` lists a task's settings.");
 }
 
 export const listCommand = defineCommand({
   name: 'list',
-  summary: 'the tasks, models and learners (recipes, exactness claims, options); --task NAME: a task\'s settings',
+  summary: "the tasks, models and learners (recipes, exactness claims, options); --task NAME: a task's settings",
   options: listOptions,
   run: listRun,
 });

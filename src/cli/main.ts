@@ -16,7 +16,11 @@ function commanderOption(name: string, o: OptionSpec): Option {
   const flags = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` <${o.value ?? 'VALUE'}>` : ''}`;
   const dflt = o.default !== undefined && o.default !== false ? String(o.default) : o.defaultText;
   const listed = o.choices ?? o.names;
-  const notes = [listed ? `one of ${listed.join(', ')}` : '', dflt !== undefined ? `default: ${dflt}` : '', o.multiple ? 'repeatable' : ''].filter(Boolean);
+  const notes = [
+    listed ? `one of ${listed.join(', ')}` : '',
+    dflt !== undefined ? `default: ${dflt}` : '',
+    o.multiple ? 'repeatable' : '',
+  ].filter(Boolean);
   const opt = new Option(flags, (o.help ?? '') + (notes.length ? ` (${notes.join('; ')})` : ''));
   return opt;
 }
@@ -32,9 +36,16 @@ export function buildProgram(table: readonly CommandSpec[] = commands): Command 
     .configureHelp({ helpWidth: 100, sortSubcommands: false })
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'onward: ')) });
-  program.addHelpText('after', '\nRun `onward COMMAND --help` for a command\'s options. Exit codes: 0 done, 1 a check failed, 2 bad input or usage.');
+  program.addHelpText(
+    'after',
+    "\nRun `onward COMMAND --help` for a command's options. Exit codes: 0 done, 1 a check failed, 2 bad input or usage.",
+  );
   for (const spec of table) {
-    const cmd = program.command(spec.name).description(spec.summary).helpOption('-h, --help', 'show this help').exitOverride()
+    const cmd = program
+      .command(spec.name)
+      .description(spec.summary)
+      .helpOption('-h, --help', 'show this help')
+      .exitOverride()
       .configureHelp({ helpWidth: 100 });
     if (spec.usage) cmd.usage(spec.usage);
     for (const [name, o] of Object.entries(spec.options)) cmd.addOption(commanderOption(name, o));

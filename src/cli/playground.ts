@@ -44,8 +44,10 @@ export function buildPlayground(): void {
   try {
     vite = join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
   } catch {
-    throw new ConfigError(`the playground is not built (${playgroundDir} is missing) and Vite is not installed to build it; ` +
-      "run 'npm install' in the project folder (it builds the playground), or 'npm run build:web'");
+    throw new ConfigError(
+      `the playground is not built (${playgroundDir} is missing) and Vite is not installed to build it; ` +
+        "run 'npm install' in the project folder (it builds the playground), or 'npm run build:web'",
+    );
   }
   const config = join(packageRoot, 'web', 'vite.config.ts');
   if (!existsSync(config)) throw new ConfigError(`the playground sources are missing (${config}); reinstall onward`);
@@ -110,7 +112,8 @@ export const playgroundCommand = defineCommand({
 async function playgroundRun(argv: string[]): Promise<void> {
   const { values } = parse('playground', argv, playgroundOptions);
   const port = values.port === undefined ? 5173 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be an integer in 0–65535, got '${String(values.port)}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`--port must be an integer in 0–65535, got '${String(values.port)}'`);
   if (values.rebuild === true || !existsSync(join(playgroundDir, 'index.html'))) buildPlayground();
   const { server, url } = await servePlayground(playgroundDir, port);
   console.log(`onward playground: ${url}  (serving ${relative(process.cwd(), playgroundDir) || '.'} on this machine only; Ctrl-C stops)`);

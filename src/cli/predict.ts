@@ -11,7 +11,7 @@ import { defineCommand, type OptionTable } from './command.js';
 import { printResult } from './json.js';
 
 const predictOptions = {
-  'model-file': { type: 'string', value: 'FILE', help: 'the model file (a run\'s model.json, or an imported one)' },
+  'model-file': { type: 'string', value: 'FILE', help: "the model file (a run's model.json, or an imported one)" },
   data: { type: 'string', value: 'FILE', help: 'the sequences: {x: T×B×inputSize} (a sequence file, as onward data writes)' },
   out: { type: 'string', value: 'FILE', help: 'write {output: T×B×o} here instead of stdout' },
   json: { type: 'boolean', help: 'print the result envelope: {modelFile, T, B, outputSize, output} (docs/cli.md)' },
@@ -21,7 +21,8 @@ const predictOptions = {
 export function readSequenceInputs(path: string): Sequence {
   const json = readJsonFile(path, 'sequence'); // bounded: a FIFO or /dev/zero is refused
   const x = (json as { x?: unknown } | null)?.x;
-  const ok = Array.isArray(x) && x.every((s) => Array.isArray(s) && s.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number')));
+  const ok =
+    Array.isArray(x) && x.every((s) => Array.isArray(s) && s.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number')));
   if (!ok) throw new FileFormatError(`${path}: 'x' must be a T×B×d array of numbers`);
   return x as number[][][];
 }
@@ -35,7 +36,13 @@ async function predictRun(argv: string[]): Promise<void> {
   const x = readSequenceInputs(values.data);
   const output = model.predict(x);
   if (values.json) {
-    printResult('predict', { modelFile: values['model-file'], T: output.length, B: output[0]?.length ?? 0, outputSize: model.outputSize, output });
+    printResult('predict', {
+      modelFile: values['model-file'],
+      T: output.length,
+      B: output[0]?.length ?? 0,
+      outputSize: model.outputSize,
+      output,
+    });
     return;
   }
   const text = JSON.stringify({ output });
@@ -45,7 +52,7 @@ async function predictRun(argv: string[]): Promise<void> {
 
 export const predictCommand = defineCommand({
   name: 'predict',
-  summary: 'a model\'s outputs (T×B×o) for the sequences of a file; no learner, no task',
+  summary: "a model's outputs (T×B×o) for the sequences of a file; no learner, no task",
   usage: '--model-file m.json --data seq.json [--json]',
   options: predictOptions,
   run: predictRun,

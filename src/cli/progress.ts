@@ -35,7 +35,13 @@ export function formatProgress(s: ProgressState, columns: number): string {
   const compose = (label: string, barWidth: number, nFields: number, withSpeed: boolean): string =>
     [label, barWidth > 0 ? bar(barWidth) : '', count, withSpeed ? speed : '', eta, ...fields.slice(0, nFields)].filter(Boolean).join('  ');
   for (let n = fields.length; n >= 0; n--) {
-    for (const [label, w] of [[s.label, 24], [s.label, 16], [s.label, 10], ['', 16], ['', 10]] as const) {
+    for (const [label, w] of [
+      [s.label, 24],
+      [s.label, 16],
+      [s.label, 10],
+      ['', 16],
+      ['', 10],
+    ] as const) {
       const line = compose(label, w, n, true);
       if (width(line) <= max) return line;
     }
@@ -60,7 +66,11 @@ export class ProgressBar {
   private readonly out: NodeJS.WriteStream;
   private readonly startAt: number;
 
-  constructor(private readonly total: number, private readonly label: string, options: ProgressOptions | NodeJS.WriteStream = {}) {
+  constructor(
+    private readonly total: number,
+    private readonly label: string,
+    options: ProgressOptions | NodeJS.WriteStream = {},
+  ) {
     const o: ProgressOptions = 'write' in options ? { out: options } : options;
     this.out = o.out ?? process.stderr;
     this.startAt = o.startAt ?? 0;
@@ -108,7 +118,11 @@ export class StatusLine {
   private last = -Infinity;
   private readonly tty: boolean;
 
-  constructor(private readonly label: string, private readonly out: NodeJS.WriteStream = process.stderr, private readonly everyMs = 5000) {
+  constructor(
+    private readonly label: string,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly everyMs = 5000,
+  ) {
     this.tty = Boolean(out.isTTY);
   }
 
@@ -128,7 +142,8 @@ export class StatusLine {
 
 /** `text` cut to at most columns − 1 characters (an ellipsis marks the cut) */
 export function fit(text: string, columns: number): string {
-  const chars = [...text], max = Math.max(10, columns - 1);
+  const chars = [...text],
+    max = Math.max(10, columns - 1);
   return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
 }
 

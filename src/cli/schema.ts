@@ -21,7 +21,7 @@ async function schemaRun(argv: string[]): Promise<void> {
 
 export const schemaCommand = defineCommand({
   name: 'schema',
-  summary: 'the JSON Schema of a run config file (onward train --config run.json), from the parts\' schemas',
+  summary: "the JSON Schema of a run config file (onward train --config run.json), from the parts' schemas",
   usage: '[--out run.schema.json]',
   options: schemaOptions,
   run: schemaRun,

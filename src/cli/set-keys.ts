@@ -10,7 +10,10 @@ export function setKeysHelp(): string {
     const type = o.choices ? o.choices.join('|') : o.type;
     return `  ${o.key.padEnd(26)} ${type.padEnd(18)} ${o.default !== undefined ? `(${JSON.stringify(o.default)}) ` : ''}${o.doc}`;
   });
-  return ['--set options (section.key=value; a key found in one section only may drop its section; in a --config file',
-    'as {"section": {"key": value}}; the JSON Schema of such a file: onward schema):', ...lines,
-    '  task.<setting>             integer            a task setting; `onward list --task NAME` lists them with their choices'].join('\n');
+  return [
+    '--set options (section.key=value; a key found in one section only may drop its section; in a --config file',
+    'as {"section": {"key": value}}; the JSON Schema of such a file: onward schema):',
+    ...lines,
+    '  task.<setting>             integer            a task setting; `onward list --task NAME` lists them with their choices',
+  ].join('\n');
 }

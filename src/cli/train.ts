@@ -28,8 +28,17 @@ const fromPreset = "the task preset's";
 
 /** the named flags of `onward train`: each is a shortcut for one option of the run config's schemas */
 export const trainFlags = {
-  task: 'task.name', preset: 'task.preset', model: 'model.name', learner: 'learner.name', layers: 'model.layers', hidden: 'model.hidden',
-  steps: 'train.steps', batch: 'train.batch', seed: 'train.seed', lr: 'optimizer.lr', device: 'device.name',
+  task: 'task.name',
+  preset: 'task.preset',
+  model: 'model.name',
+  learner: 'learner.name',
+  layers: 'model.layers',
+  hidden: 'model.hidden',
+  steps: 'train.steps',
+  batch: 'train.batch',
+  seed: 'train.seed',
+  lr: 'optimizer.lr',
+  device: 'device.name',
 } as const;
 
 /** an option's one line of documentation, from its schema */
@@ -47,8 +56,17 @@ export const trainOptions = {
   seed: { type: 'string', value: 'S', help: doc('train.seed'), defaultText: '0' },
   lr: { type: 'string', value: 'X', help: doc('optimizer.lr'), defaultText: fromPreset },
   device: { type: 'string', value: 'NAME', help: doc('device.name'), defaultText: 'none', choices: ['none', 'pcm'] },
-  config: { type: 'string', value: 'FILE', help: 'a JSON file of any part of the run config, nested by section (JSON Schema: onward schema)' },
-  set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: 'any option of the run config as section.key (listed below) or task.<setting>' },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: 'a JSON file of any part of the run config, nested by section (JSON Schema: onward schema)',
+  },
+  set: {
+    type: 'string',
+    multiple: true,
+    value: 'KEY=VALUE',
+    help: 'any option of the run config as section.key (listed below) or task.<setting>',
+  },
   out: { type: 'string', value: 'DIR', help: 'the run folder', defaultText: 'runs/<time>-<task>-<model>-<learner>' },
   resume: { type: 'string', value: 'DIR', help: 'continue the run in DIR from its checkpoint.json' },
   quiet: { type: 'boolean', help: 'no progress line; only the summary' },
@@ -119,7 +137,8 @@ function watchSignals(): { signal: NodeJS.Signals | null; dispose(): void } {
 
 async function trainRun(argv: string[]): Promise<void> {
   const { values } = parse('train', argv, trainOptions);
-  const json = values.json === true, quiet = values.quiet === true || json;
+  const json = values.json === true,
+    quiet = values.quiet === true || json;
   const notes: string[] = [];
   let trainer: Trainer;
   let outDir: string;
@@ -144,13 +163,17 @@ async function trainRun(argv: string[]): Promise<void> {
   ensureDir(outDir); // checked level by level before creating (a recursive mkdir spins on procfs)
   lockFolder(outDir, `run folder '${outDir}'`); // one run per folder at a time (released at exit)
   writeJsonAtomic(join(outDir, 'config.json'), c, 2);
-  const metricsPath = join(outDir, 'metrics.jsonl'), checkpointPath = join(outDir, 'checkpoint.json'), modelPath = join(outDir, 'model.json');
+  const metricsPath = join(outDir, 'metrics.jsonl'),
+    checkpointPath = join(outDir, 'checkpoint.json'),
+    modelPath = join(outDir, 'model.json');
   // after a resume: metrics cut back to the checkpoint's step, and seconds continue from the last record
   const t0 = performance.now() - 1000 * (typeof values.resume === 'string' ? continueMetrics(metricsPath, trainer.step) : 0);
   const label = `${c.task.name}/${c.task.preset} ${c.model.name} ${c.learner.name}`;
   if (!quiet) {
-    console.error(`onward train: ${label}, ${trainer.network.size} parameters, batch ${c.train.batch}, T ${trainer.task.seqLength}, ` +
-      `${steps} steps${trainer.step > 0 ? ` (from step ${trainer.step})` : ''}, backend ${trainer.backend.name}/${trainer.backend.dtype} → ${outDir}`);
+    console.error(
+      `onward train: ${label}, ${trainer.network.size} parameters, batch ${c.train.batch}, T ${trainer.task.seqLength}, ` +
+        `${steps} steps${trainer.step > 0 ? ` (from step ${trainer.step})` : ''}, backend ${trainer.backend.name}/${trainer.backend.dtype} → ${outDir}`,
+    );
   }
   const bar = quiet ? null : new ProgressBar(steps, label, { startAt: trainer.step });
   const metric = trainer.task.metric;
@@ -159,7 +182,13 @@ async function trainRun(argv: string[]): Promise<void> {
   const evaluate = (): void => {
     last = trainer.evaluate();
     // the learner's own statistics over the training steps since the last evaluation (sparse-rtrl: activity, work)
-    const record = { step: trainer.step, loss: last.loss, [metric]: last.value, seconds: (performance.now() - t0) / 1000, ...trainer.learner.stats?.() };
+    const record = {
+      step: trainer.step,
+      loss: last.loss,
+      [metric]: last.value,
+      seconds: (performance.now() - t0) / 1000,
+      ...trainer.learner.stats?.(),
+    };
     appendRecords(metricsPath, JSON.stringify(record) + '\n');
     const stats = Object.entries(record).slice(4);
     statsLine = stats.length ? ', ' + stats.map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`).join(', ') : '';
@@ -210,19 +239,33 @@ async function trainRun(argv: string[]): Promise<void> {
   evaluate();
   writeJsonAtomic(modelPath, trainer.modelFile());
   const result: TrainResult = {
-    task: c.task.name, preset: c.task.preset, model: c.model.name, learner: c.learner.name, metric, value: last.value, loss: last.loss,
-    steps: trainer.step, seconds: Number(((performance.now() - t0) / 1000).toFixed(3)), runDir: outDir, modelFile: modelPath, checkpoint: checkpointPath,
+    task: c.task.name,
+    preset: c.task.preset,
+    model: c.model.name,
+    learner: c.learner.name,
+    metric,
+    value: last.value,
+    loss: last.loss,
+    steps: trainer.step,
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(3)),
+    runDir: outDir,
+    modelFile: modelPath,
+    checkpoint: checkpointPath,
   };
   if (signals.signal) {
     result.stopped = { signal: signals.signal, resume: `onward train --resume ${quoteArg(outDir)}` };
-    console.error(`onward train: stopped by ${signals.signal} at step ${trainer.step} of ${steps}; checkpoint ${checkpointPath}, model ${modelPath}\n` +
-      `  resume with: ${result.stopped.resume}`);
+    console.error(
+      `onward train: stopped by ${signals.signal} at step ${trainer.step} of ${steps}; checkpoint ${checkpointPath}, model ${modelPath}\n` +
+        `  resume with: ${result.stopped.resume}`,
+    );
     process.exitCode = signals.signal === 'SIGINT' ? 130 : 143;
   }
   if (json || values.quiet) printResult('train', result);
   else {
-    console.log(`${label}: ${metric} ${result.value.toFixed(4)}, eval loss ${result.loss.toFixed(4)} after ${result.steps} steps ` +
-      `in ${result.seconds.toFixed(1)} s → ${modelPath} (run folder ${outDir})`);
+    console.log(
+      `${label}: ${metric} ${result.value.toFixed(4)}, eval loss ${result.loss.toFixed(4)} after ${result.steps} steps ` +
+        `in ${result.seconds.toFixed(1)} s → ${modelPath} (run folder ${outDir})`,
+    );
   }
 }
 
@@ -236,7 +279,8 @@ export const trainCommand = defineCommand({
   summary: 'train a network on a task with a learner; checkpoints, metrics and the model go to a run folder',
   usage: '[--task copy] [--model lru] [--learner online-lru] [--preset ci|paper] [options]',
   options: trainOptions,
-  details: () => `${setKeysHelp()}\n\nWith no flags: an LRU learns the copy task online (ci preset) in under a minute. --steps 0 writes the\n` +
+  details: () =>
+    `${setKeysHelp()}\n\nWith no flags: an LRU learns the copy task online (ci preset) in under a minute. --steps 0 writes the\n` +
     'initialised model. Ctrl-C writes the checkpoint and the model, and prints the command that resumes.',
   run: trainRun,
 });

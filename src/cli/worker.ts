@@ -11,11 +11,16 @@ import { parse } from './args.js';
 
 export async function workerCommand(argv: string[]): Promise<void> {
   const { values } = parse('worker', argv, {
-    queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-seconds': { type: 'string' }, quiet: { type: 'boolean' },
+    queue: { type: 'string' },
+    concurrency: { type: 'string' },
+    'lock-seconds': { type: 'string' },
+    quiet: { type: 'boolean' },
   });
-  if (typeof values.queue !== 'string') throw new ConfigError('worker: --queue redis://HOST:PORT[/DB] is required (the Redis server the sweep was submitted to)');
+  if (typeof values.queue !== 'string')
+    throw new ConfigError('worker: --queue redis://HOST:PORT[/DB] is required (the Redis server the sweep was submitted to)');
   const concurrency = values.concurrency === undefined ? availableParallelism() : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`--concurrency must be a positive integer, got '${String(values.concurrency)}'`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new ConfigError(`--concurrency must be a positive integer, got '${String(values.concurrency)}'`);
   const lockSeconds = values['lock-seconds'] === undefined ? undefined : Number(values['lock-seconds']);
   if (lockSeconds !== undefined && !(Number.isFinite(lockSeconds) && lockSeconds > 0)) {
     throw new ConfigError(`--lock-seconds must be a positive number, got '${String(values['lock-seconds'])}'`);
@@ -24,7 +29,15 @@ export async function workerCommand(argv: string[]): Promise<void> {
   // the command line may hold the password: show the redacted one in ps and top
   process.title = `onward worker --queue ${url.display}`;
   const quiet = values.quiet === true;
-  const consumer = await startConsumer({ url: values.queue, threads: concurrency, lockSeconds, onLog: (line) => console.error(line), onJob: (line) => { if (!quiet) console.error(line); } });
+  const consumer = await startConsumer({
+    url: values.queue,
+    threads: concurrency,
+    lockSeconds,
+    onLog: (line) => console.error(line),
+    onJob: (line) => {
+      if (!quiet) console.error(line);
+    },
+  });
   console.error(`onward worker ${consumer.name}: working on ${url.display} with ${concurrency} thread(s); Ctrl-C to stop`);
   let stopping = false;
   const stop = (): void => {

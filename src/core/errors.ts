@@ -63,7 +63,11 @@ export class FileAccessError extends OnwardError {
  */
 export class DivergenceError extends OnwardError {
   override readonly code = 'DIVERGED';
-  constructor(message: string, readonly step: number, readonly quantity: string) {
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly quantity: string,
+  ) {
     super(message);
   }
 }
@@ -80,7 +84,12 @@ export class LockError extends OnwardError {
 export function show(value: unknown): string {
   let text: string;
   try {
-    text = typeof value === 'number' || typeof value === 'boolean' || value === undefined ? String(value) : typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? typeof value;
+    text =
+      typeof value === 'number' || typeof value === 'boolean' || value === undefined
+        ? String(value)
+        : typeof value === 'bigint'
+          ? `${value}n`
+          : (JSON.stringify(value) ?? typeof value);
   } catch {
     text = Array.isArray(value) ? 'an array' : typeof value;
   }
@@ -96,7 +105,12 @@ export function show(value: unknown): string {
 export class MemoryLimitError extends LimitError {
   override readonly code = 'MEMORY_LIMIT';
   fits: string[] = [];
-  constructor(readonly what: string, readonly neededBytes: number, readonly limitBytes: number, readonly inUseBytes: number) {
+  constructor(
+    readonly what: string,
+    readonly neededBytes: number,
+    readonly limitBytes: number,
+    readonly inUseBytes: number,
+  ) {
     super(MemoryLimitError.text(what, neededBytes, limitBytes, inUseBytes, []));
   }
   /** the message again, now naming the learner refused and the learners that fit */
@@ -106,18 +120,24 @@ export class MemoryLimitError extends LimitError {
     this.message = MemoryLimitError.text(what, this.neededBytes, this.limitBytes, this.inUseBytes, fits);
   }
   private static text(what: string, needed: number, limit: number, inUse: number, fits: string[]): string {
-    return `${what} needs ${formatBytes(needed)} (${needed} bytes), but the limit is ${formatBytes(limit)} (${limit} bytes)` +
+    return (
+      `${what} needs ${formatBytes(needed)} (${needed} bytes), but the limit is ${formatBytes(limit)} (${limit} bytes)` +
       (inUse > 0 ? ` with ${formatBytes(inUse)} already in use` : '') +
       `; use a smaller model or batch, raise --max-memory if it was set below the address space` +
-      (fits.length > 0 ? `, or a learner that fits: ${fits.join(', ')}` : '');
+      (fits.length > 0 ? `, or a learner that fits: ${fits.join(', ')}` : '')
+    );
   }
 }
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return 'unlimited';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes, u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  let v = bytes,
+    u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
 }
 
@@ -125,6 +145,7 @@ export function formatBytes(bytes: number): string {
 export function parseBytes(text: string, what = 'a byte count'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*$/.exec(text);
   const v = m ? Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
-  if (!(v > 0 && Number.isFinite(v))) throw new ConfigError(`${what} must be a positive number of bytes such as 2G, 512M or 1048576, got '${text}'`);
+  if (!(v > 0 && Number.isFinite(v)))
+    throw new ConfigError(`${what} must be a positive number of bytes such as 2G, 512M or 1048576, got '${text}'`);
   return Math.floor(v);
 }

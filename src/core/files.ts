@@ -9,7 +9,20 @@
  * Node only (browsers never import this file).
  */
 import {
-  type Stats, closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync,
+  type Stats,
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileAccessError, FileFormatError, LimitError, LockError } from './errors.js';
@@ -18,18 +31,43 @@ import { formatBytes, getLimits, limitFlags, type FileKind } from './limits.js';
 const causeOf = (e: unknown): string => {
   const err = e as NodeJS.ErrnoException;
   const known: Record<string, string> = {
-    ENOENT: 'no such file or folder', EACCES: 'permission denied', EPERM: 'operation not permitted', ENOSPC: 'no space left on the device',
-    EISDIR: 'it is a folder', ENOTDIR: 'a part of the path is not a folder', EROFS: 'read-only file system', EDQUOT: 'disk quota exceeded',
-    EEXIST: 'it already exists', EMFILE: 'too many open files', EIO: 'input/output error', EFBIG: 'file too large', ENAMETOOLONG: 'name too long',
+    ENOENT: 'no such file or folder',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOSPC: 'no space left on the device',
+    EISDIR: 'it is a folder',
+    ENOTDIR: 'a part of the path is not a folder',
+    EROFS: 'read-only file system',
+    EDQUOT: 'disk quota exceeded',
+    EEXIST: 'it already exists',
+    EMFILE: 'too many open files',
+    EIO: 'input/output error',
+    EFBIG: 'file too large',
+    ENAMETOOLONG: 'name too long',
   };
   return err?.code ? `${known[err.code] ?? err.code} (${err.code})` : String(err?.message ?? e);
 };
 
-const kindName: Record<FileKind, string> = { model: 'model file', config: 'config file', sequence: 'sequence file', idx: 'IDX file', results: 'results file' };
+const kindName: Record<FileKind, string> = {
+  model: 'model file',
+  config: 'config file',
+  sequence: 'sequence file',
+  idx: 'IDX file',
+  results: 'results file',
+};
 
 function typeOfStat(st: Stats): string {
-  return st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device'
-    : st.isSocket() ? 'a socket' : 'not a regular file';
+  return st.isDirectory()
+    ? 'a folder'
+    : st.isFIFO()
+      ? 'a FIFO (named pipe)'
+      : st.isCharacterDevice()
+        ? 'a character device'
+        : st.isBlockDevice()
+          ? 'a block device'
+          : st.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
 }
 
 /**
@@ -77,8 +115,10 @@ export function readBounded(path: string, kind: FileKind, what = `${kindName[kin
 }
 
 function tooLarge(what: string, size: number, limit: number, kind: FileKind): LimitError {
-  return new LimitError(`${what} holds ${size >= limit ? 'more than ' : ''}${formatBytes(size)}, above the limit of ${formatBytes(limit)} for a ${kindName[kind]}; ` +
-    `raise it with ${limitFlags.fileBytes!.replace('KIND', kind)}`);
+  return new LimitError(
+    `${what} holds ${size >= limit ? 'more than ' : ''}${formatBytes(size)}, above the limit of ${formatBytes(limit)} for a ${kindName[kind]}; ` +
+      `raise it with ${limitFlags.fileBytes!.replace('KIND', kind)}`,
+  );
 }
 
 /** the text of a file of `kind` (UTF-8), bounded as `readBounded` */
@@ -146,7 +186,8 @@ function alive(pid: number): boolean {
 
 /** remove `NAME.tmp-PID-*` files beside `path` left by a writer that was killed at the rename */
 export function cleanStaleTemps(path: string): void {
-  const dir = dirname(path), base = basename(path);
+  const dir = dirname(path),
+    base = basename(path);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -219,7 +260,9 @@ export function appendRecords(path: string, text: string, what = `'${path}'`): v
   } catch (e) {
     try {
       if (fstatSync(fd).isFile()) ftruncateSync(fd, size);
-    } catch { /* the cause below is what the user needs */ }
+    } catch {
+      /* the cause below is what the user needs */
+    }
     throw new FileAccessError(`cannot append to ${what}: ${causeOf(e)}`);
   } finally {
     closeSync(fd);
@@ -253,7 +296,9 @@ export function lockFolder(dir: string, what = `folder '${dir}'`): () => void {
     let pid = NaN;
     try {
       pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    } catch { /* vanished: try again */ }
+    } catch {
+      /* vanished: try again */
+    }
     if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
       throw new LockError(`${what} is in use by process ${pid} (lock file ${file}); wait for it to finish, or use another output folder`);
     }

@@ -28,7 +28,8 @@ export interface Limits {
   maxEvalBatches: number;
 }
 
-const MiB = 2 ** 20, GiB = 2 ** 30;
+const MiB = 2 ** 20,
+  GiB = 2 ** 30;
 /** the longest text a file reader turns into one string (V8's limit is 2^29 − 24 characters) */
 const MAX_TEXT = 2 ** 29 - 2 ** 20;
 
@@ -62,22 +63,29 @@ export function getLimits(): Readonly<Limits> {
 }
 
 const positive = (what: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`limits: ${what} must be a positive number of bytes, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw new ConfigError(`limits: ${what} must be a positive number of bytes, got ${JSON.stringify(v)}`);
   return v;
 };
 
 /** change some limits (unknown fields are refused); returns the limits now in force. `setLimits(defaultLimits)` restores them. */
-export function setLimits(change: Partial<Omit<Limits, 'fileBytes'>> & { fileBytes?: Partial<Record<FileKind, number>> }): Readonly<Limits> {
-  if (!change || typeof change !== 'object') throw new ConfigError('limits: expected an object {maxMemory?, fileBytes?, inflatedBytes?, maxEvalBatches?}');
+export function setLimits(
+  change: Partial<Omit<Limits, 'fileBytes'>> & { fileBytes?: Partial<Record<FileKind, number>> },
+): Readonly<Limits> {
+  if (!change || typeof change !== 'object')
+    throw new ConfigError('limits: expected an object {maxMemory?, fileBytes?, inflatedBytes?, maxEvalBatches?}');
   const next = copy(current);
   for (const key of Object.keys(change)) {
     const v = (change as Record<string, unknown>)[key];
     if (key === 'fileBytes') {
-      if (!v || typeof v !== 'object') throw new ConfigError('limits: fileBytes must be an object {model?, config?, sequence?, idx?, results?}');
+      if (!v || typeof v !== 'object')
+        throw new ConfigError('limits: fileBytes must be an object {model?, config?, sequence?, idx?, results?}');
       for (const kind of Object.keys(v)) {
-        if (!Object.hasOwn(next.fileBytes, kind)) throw new ConfigError(`limits: unknown file kind '${kind}'; kinds: ${Object.keys(next.fileBytes).join(', ')}`);
+        if (!Object.hasOwn(next.fileBytes, kind))
+          throw new ConfigError(`limits: unknown file kind '${kind}'; kinds: ${Object.keys(next.fileBytes).join(', ')}`);
         const bytes = positive(`fileBytes.${kind}`, (v as Record<string, unknown>)[kind]);
-        if (kind !== 'idx' && bytes > MAX_TEXT) throw new ConfigError(`limits: fileBytes.${kind} can be at most ${MAX_TEXT} bytes (a text file is read into one string)`);
+        if (kind !== 'idx' && bytes > MAX_TEXT)
+          throw new ConfigError(`limits: fileBytes.${kind} can be at most ${MAX_TEXT} bytes (a text file is read into one string)`);
         next.fileBytes[kind as FileKind] = bytes;
       }
     } else if (key === 'maxMemory' || key === 'inflatedBytes' || key === 'maxEvalBatches') {
@@ -98,18 +106,35 @@ export function setMaxMemory(size: string | number): Readonly<Limits> {
   const bytes = parseBytes(size, '--max-memory');
   const fileBytes: Record<FileKind, number> = { ...current.fileBytes };
   // a text file is read into one string, which V8 ends just below 512 MiB: text limits stop there
-  for (const k of Object.keys(fileBytes) as FileKind[]) fileBytes[k] = Math.max(fileBytes[k], k === 'config' ? fileBytes[k] : Math.min(bytes, k === 'idx' ? Infinity : MAX_TEXT));
+  for (const k of Object.keys(fileBytes) as FileKind[])
+    fileBytes[k] = Math.max(fileBytes[k], k === 'config' ? fileBytes[k] : Math.min(bytes, k === 'idx' ? Infinity : MAX_TEXT));
   return setLimits({ maxMemory: bytes, inflatedBytes: Math.max(current.inflatedBytes, bytes), fileBytes });
 }
 
-const units: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, kb: 2 ** 10, kib: 2 ** 10, m: MiB, mb: MiB, mib: MiB, g: GiB, gb: GiB, gib: GiB, t: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40 };
+const units: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 2 ** 10,
+  kb: 2 ** 10,
+  kib: 2 ** 10,
+  m: MiB,
+  mb: MiB,
+  mib: MiB,
+  g: GiB,
+  gb: GiB,
+  gib: GiB,
+  t: 2 ** 40,
+  tb: 2 ** 40,
+  tib: 2 ** 40,
+};
 
 /** '4G', '512MiB', '1e9' → bytes; `flag` names the option in errors */
 export function parseBytes(size: string | number, flag: string): number {
   if (typeof size === 'number') return positive(flag, size);
   const m = /^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z]*)\s*$/i.exec(String(size));
   const unit = m ? units[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ConfigError(`${flag} expects a size in bytes, optionally with a unit (K, M, G, T), e.g. 8G; got '${size}'`);
+  if (!m || unit === undefined)
+    throw new ConfigError(`${flag} expects a size in bytes, optionally with a unit (K, M, G, T), e.g. 8G; got '${size}'`);
   const bytes = Number(m[1]) * unit;
   if (!(bytes > 0) || !Number.isFinite(bytes)) throw new ConfigError(`${flag} must be a positive size, got '${size}'`);
   return bytes;
@@ -128,8 +153,10 @@ export function formatBytes(n: number): string {
 export function checkMemory(bytes: number, what: string): void {
   const limit = current.maxMemory;
   if (!(bytes <= limit)) {
-    throw new LimitError(`${what} implies about ${formatBytes(bytes)} of memory, above the limit of ${formatBytes(limit)}; ` +
-      `if the machine has the memory, raise it with ${limitFlags.maxMemory}`);
+    throw new LimitError(
+      `${what} implies about ${formatBytes(bytes)} of memory, above the limit of ${formatBytes(limit)}; ` +
+        `if the machine has the memory, raise it with ${limitFlags.maxMemory}`,
+    );
   }
 }
 
@@ -155,12 +182,16 @@ export interface ModelSizes {
  * 2H×H, a norm) and decoder; decorrelation matrices in×in.
  */
 export function parameterBound(c: ModelSizes): number {
-  const H = c.hidden, L = c.layers, I = c.inputSize, O = c.outputSize;
+  const H = c.hidden,
+    L = c.layers,
+    I = c.inputSize,
+    O = c.outputSize;
   if (c.model === 'lru') {
     const N = c.stateSize ?? Math.max(1, Math.floor(H / 2));
     return I * H + H + L * (4 * N * H + 3 * N + 2 * H * H + 6 * H) + H * O + O;
   }
-  const first = I, rest = H;
+  const first = I,
+    rest = H;
   let n = 4 * H * (first + H + 2) + (L - 1) * 4 * H * (rest + H + 2) + H * O + O;
   if (c.decorrelate) n += first * first + (L - 1) * rest * rest + L * H * H + H * H;
   return n;
@@ -190,8 +221,10 @@ export function modelBytes(c: ModelSizes): number {
 
 /** describe a model's sizes for an error message */
 export function describeModel(c: ModelSizes): string {
-  return `model ${c.model} with hidden ${c.hidden}, layers ${c.layers}, input ${c.inputSize}, output ${c.outputSize}` +
-    (c.stateSize !== undefined ? `, stateSize ${c.stateSize}` : '');
+  return (
+    `model ${c.model} with hidden ${c.hidden}, layers ${c.layers}, input ${c.inputSize}, output ${c.outputSize}` +
+    (c.stateSize !== undefined ? `, stateSize ${c.stateSize}` : '')
+  );
 }
 
 /** check a model's declared sizes against the memory limit, before any buffer is allocated */
@@ -227,12 +260,16 @@ export function guardAllocation<T>(what: string, build: () => T): T {
 /** an allocation failure as a LimitError naming `what`; any other error unchanged */
 export function allocationError(what: string, e: unknown): unknown {
   if (!isAllocationFailure(e)) return e;
-  return new LimitError(`${what}: the memory could not be allocated (${(e as Error).message}); use smaller sizes ` +
-    `(batch, hidden, layers) or a machine with more memory (the declared-size limit is ${limitFlags.maxMemory})`);
+  return new LimitError(
+    `${what}: the memory could not be allocated (${(e as Error).message}); use smaller sizes ` +
+      `(batch, hidden, layers) or a machine with more memory (the declared-size limit is ${limitFlags.maxMemory})`,
+  );
 }
 
 /** whether an error is the engine saying it cannot allocate (RangeError from typed arrays or Memory.grow) */
 export function isAllocationFailure(e: unknown): boolean {
   if (!(e instanceof RangeError)) return false;
-  return /allocation failed|Invalid typed array length|Array buffer allocation|WebAssembly\.Memory|Memory\.grow|could not allocate|Out of memory|Invalid array length/i.test(e.message);
+  return /allocation failed|Invalid typed array length|Array buffer allocation|WebAssembly\.Memory|Memory\.grow|could not allocate|Out of memory|Invalid array length/i.test(
+    e.message,
+  );
 }

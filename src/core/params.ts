@@ -26,7 +26,10 @@ export class ParamStore {
   readonly size: number;
   private readonly byName = new Map<string, ParamEntry>();
 
-  constructor(readonly backend: Backend, specs: readonly ParamSpec[]) {
+  constructor(
+    readonly backend: Backend,
+    specs: readonly ParamSpec[],
+  ) {
     let size = 0;
     for (const s of specs) {
       checkShape(`parameter '${s.name}'`, s.shape);

@@ -11,7 +11,8 @@ export class BufferPlan<Name extends string = string> {
 
   /** Reserve a buffer of `length` elements under `name`. */
   add(name: Name, length: number): this {
-    if (!Number.isInteger(length) || length < 0) throw new ShapeError(`buffer '${name}': length must be a non-negative integer, got ${length}`);
+    if (!Number.isInteger(length) || length < 0)
+      throw new ShapeError(`buffer '${name}': length must be a non-negative integer, got ${length}`);
     if (this.entries.some((e) => e.name === name)) throw new ConfigError(`buffer '${name}' is planned twice`);
     this.entries.push({ name, length });
     return this;

@@ -129,19 +129,30 @@ export class Rng {
    * generator step is written out here so that a hot caller (dropout masks) never boxes a return value.
    */
   fillUniform(out: { length: number; [i: number]: number }, lo = 0, hi = 1): void {
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
     const span = hi - lo;
     for (let i = 0; i < out.length; i++) {
       let w = 0;
       for (let k = 0; k < 2; k++) {
         const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
         const t = s1 << 9;
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
         w = k === 0 ? (r >>> 5) * 67108864 : w + (r >>> 6);
       }
       out[i] = lo + span * (w / 9007199254740992);
     }
-    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   /**
@@ -149,15 +160,24 @@ export class Rng {
    * generator written out as in fillUniform so that per-step noise (perturbation learners) allocates nothing.
    */
   fillNormal(out: { length: number; [i: number]: number }, mean = 0, std = 1): void {
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
     for (let i = 0; i < out.length; i++) {
-      let u1 = 0, u2 = 0;
+      let u1 = 0,
+        u2 = 0;
       for (let j = 0; j < 2; j++) {
         let w = 0;
         for (let k = 0; k < 2; k++) {
           const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
           const t = s1 << 9;
-          s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotl(s3, 11);
           w = k === 0 ? (r >>> 5) * 67108864 : w + (r >>> 6);
         }
         if (j === 0) u1 = 1 - w / 9007199254740992;
@@ -165,7 +185,10 @@ export class Rng {
       }
       out[i] = mean + std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     }
-    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   /** An independent generator seeded from this one (advances this one by four draws). */

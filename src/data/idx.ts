@@ -43,15 +43,39 @@ const types: readonly IdxType[] = [
   { code: 0x09, name: 'int8', size: 1, make: (n) => new Int8Array(n), get: (v, o) => v.getInt8(o), set: (v, o, x) => v.setInt8(o, x) },
   { code: 0x0b, name: 'int16', size: 2, make: (n) => new Int16Array(n), get: (v, o) => v.getInt16(o), set: (v, o, x) => v.setInt16(o, x) },
   { code: 0x0c, name: 'int32', size: 4, make: (n) => new Int32Array(n), get: (v, o) => v.getInt32(o), set: (v, o, x) => v.setInt32(o, x) },
-  { code: 0x0d, name: 'float32', size: 4, make: (n) => new Float32Array(n), get: (v, o) => v.getFloat32(o), set: (v, o, x) => v.setFloat32(o, x) },
-  { code: 0x0e, name: 'float64', size: 8, make: (n) => new Float64Array(n), get: (v, o) => v.getFloat64(o), set: (v, o, x) => v.setFloat64(o, x) },
+  {
+    code: 0x0d,
+    name: 'float32',
+    size: 4,
+    make: (n) => new Float32Array(n),
+    get: (v, o) => v.getFloat32(o),
+    set: (v, o, x) => v.setFloat32(o, x),
+  },
+  {
+    code: 0x0e,
+    name: 'float64',
+    size: 8,
+    make: (n) => new Float64Array(n),
+    get: (v, o) => v.getFloat64(o),
+    set: (v, o, x) => v.setFloat64(o, x),
+  },
 ];
 
 const hex = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
 
 function typeOf(data: IdxData): IdxType {
-  const name = data instanceof Uint8Array ? 'uint8' : data instanceof Int8Array ? 'int8' : data instanceof Int16Array ? 'int16'
-    : data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : 'float64';
+  const name =
+    data instanceof Uint8Array
+      ? 'uint8'
+      : data instanceof Int8Array
+        ? 'int8'
+        : data instanceof Int16Array
+          ? 'int16'
+          : data instanceof Int32Array
+            ? 'int32'
+            : data instanceof Float32Array
+              ? 'float32'
+              : 'float64';
   return types.find((t) => t.name === name)!;
 }
 
@@ -61,15 +85,24 @@ const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1
 export function decodeIdx(bytes: Uint8Array, file = '(bytes)'): IdxArray {
   const bad = (problem: string): FileFormatError => new FileFormatError(`IDX file ${file}: ${problem}`);
   if (bytes.length < 4) throw bad(`truncated file: ${bytes.length} bytes, shorter than the 4-byte magic number`);
-  const b0 = bytes[0]!, b1 = bytes[1]!, code = bytes[2]!, nd = bytes[3]!;
+  const b0 = bytes[0]!,
+    b1 = bytes[1]!,
+    code = bytes[2]!,
+    nd = bytes[3]!;
   if (b0 !== 0 || b1 !== 0) {
-    throw bad(`wrong magic number ${[b0, b1, code, nd].map(hex).join(' ')}: an IDX file starts with two zero bytes, a type byte and a dimension count`);
+    throw bad(
+      `wrong magic number ${[b0, b1, code, nd].map(hex).join(' ')}: an IDX file starts with two zero bytes, a type byte and a dimension count`,
+    );
   }
   const type = types.find((t) => t.code === code);
-  if (!type) throw bad(`unsupported data type ${hex(code)} in the magic number; supported: ${types.map((t) => `${hex(t.code)} (${t.name})`).join(', ')}`);
+  if (!type)
+    throw bad(
+      `unsupported data type ${hex(code)} in the magic number; supported: ${types.map((t) => `${hex(t.code)} (${t.name})`).join(', ')}`,
+    );
   if (nd === 0) throw bad('the magic number declares 0 dimensions');
   const headerBytes = 4 + 4 * nd;
-  if (bytes.length < headerBytes) throw bad(`truncated file: ${bytes.length} bytes, but the header of ${nd} dimensions needs ${headerBytes}`);
+  if (bytes.length < headerBytes)
+    throw bad(`truncated file: ${bytes.length} bytes, but the header of ${nd} dimensions needs ${headerBytes}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   let count = 1;
@@ -81,7 +114,8 @@ export function decodeIdx(bytes: Uint8Array, file = '(bytes)'): IdxArray {
   const expected = headerBytes + count * type.size;
   const shape = `${dims.join('×')} ${type.name}`;
   if (bytes.length < expected) throw bad(`truncated file: ${bytes.length} bytes, but a ${shape} array needs ${expected}`);
-  if (bytes.length > expected) throw bad(`${bytes.length - expected} trailing bytes after the ${shape} array (file ${bytes.length} bytes, expected ${expected})`);
+  if (bytes.length > expected)
+    throw bad(`${bytes.length - expected} trailing bytes after the ${shape} array (file ${bytes.length} bytes, expected ${expected})`);
   if (type.code === 0x08) return { dims, data: new Uint8Array(bytes.subarray(headerBytes)) }; // a copy, detached from a pooled Buffer
   const data = type.make(count);
   for (let i = 0; i < count; i++) data[i] = type.get(view, headerBytes + i * type.size);
@@ -92,7 +126,9 @@ export function decodeIdx(bytes: Uint8Array, file = '(bytes)'): IdxArray {
 export function encodeIdx(array: IdxArray): Uint8Array {
   const { dims, data } = array;
   if (dims.length < 1 || dims.length > 255) throw new ShapeError(`IDX: between 1 and 255 dimensions, got ${dims.length}`);
-  for (const d of dims) if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new ShapeError(`IDX: dimension sizes must be uint32, got [${dims.join(', ')}]`);
+  for (const d of dims)
+    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff)
+      throw new ShapeError(`IDX: dimension sizes must be uint32, got [${dims.join(', ')}]`);
   const count = dims.reduce((a, d) => a * d, 1);
   if (count !== data.length) throw new ShapeError(`IDX: dims [${dims.join(', ')}] hold ${count} elements, data has ${data.length}`);
   const type = typeOf(data);
@@ -101,7 +137,7 @@ export function encodeIdx(array: IdxArray): Uint8Array {
   const view = new DataView(out.buffer);
   out[2] = type.code;
   out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d);
   for (let i = 0; i < count; i++) type.set(view, headerBytes + i * type.size, data[i]!);
   return out;
 }
@@ -121,7 +157,8 @@ function declaredLength(head: Uint8Array): number | null {
 /** inflate a gzip file no further than its IDX header declares (and the inflation limit allows) */
 function inflateBounded(raw: Uint8Array, file: string): Uint8Array {
   const limit = getLimits().inflatedBytes;
-  const corrupt = (e: unknown): FileFormatError => new FileFormatError(`IDX file ${file}: corrupt or truncated gzip data: ${(e as Error).message}`);
+  const corrupt = (e: unknown): FileFormatError =>
+    new FileFormatError(`IDX file ${file}: corrupt or truncated gzip data: ${(e as Error).message}`);
   // the header first, from growing prefixes of the compressed bytes (each inflates to at most ~1000× its size)
   let declared: number | null = null;
   for (let prefix = 256; declared === null; prefix *= 4) {
@@ -149,14 +186,18 @@ function inflateBounded(raw: Uint8Array, file: string): Uint8Array {
     }
   }
   if (declared > limit) {
-    throw new LimitError(`IDX file ${file}: its header declares ${formatBytes(declared)} of data, above the limit of ${formatBytes(limit)} ` +
-      `for an inflated IDX file; raise it with ${limitFlags.inflatedBytes}`);
+    throw new LimitError(
+      `IDX file ${file}: its header declares ${formatBytes(declared)} of data, above the limit of ${formatBytes(limit)} ` +
+        `for an inflated IDX file; raise it with ${limitFlags.inflatedBytes}`,
+    );
   }
   try {
     return gunzipSync(raw, { maxOutputLength: declared + 1 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new FileFormatError(`IDX file ${file}: trailing bytes after the declared ${formatBytes(declared)} array (the gzip data inflates to more; inflation stopped there)`);
+      throw new FileFormatError(
+        `IDX file ${file}: trailing bytes after the declared ${formatBytes(declared)} array (the gzip data inflates to more; inflation stopped there)`,
+      );
     }
     throw corrupt(e);
   }
@@ -191,14 +232,21 @@ export interface ImageSet {
 export function readIdxImageSet(imagesFile: string, labelsFile: string): ImageSet {
   const images = readIdx(imagesFile);
   const labels = readIdx(labelsFile);
-  if (!(images.data instanceof Uint8Array)) throw new FileFormatError(`IDX file ${imagesFile}: images must be unsigned bytes (type 0x08), got ${typeOf(images.data).name}`);
-  if (!(labels.data instanceof Uint8Array)) throw new FileFormatError(`IDX file ${labelsFile}: labels must be unsigned bytes (type 0x08), got ${typeOf(labels.data).name}`);
-  if (images.dims.length !== 3) throw new FileFormatError(`IDX file ${imagesFile}: images must have 3 dimensions (count×rows×cols), got [${images.dims.join(', ')}]`);
-  if (labels.dims.length !== 1) throw new FileFormatError(`IDX file ${labelsFile}: labels must have 1 dimension (count), got [${labels.dims.join(', ')}]`);
+  if (!(images.data instanceof Uint8Array))
+    throw new FileFormatError(`IDX file ${imagesFile}: images must be unsigned bytes (type 0x08), got ${typeOf(images.data).name}`);
+  if (!(labels.data instanceof Uint8Array))
+    throw new FileFormatError(`IDX file ${labelsFile}: labels must be unsigned bytes (type 0x08), got ${typeOf(labels.data).name}`);
+  if (images.dims.length !== 3)
+    throw new FileFormatError(`IDX file ${imagesFile}: images must have 3 dimensions (count×rows×cols), got [${images.dims.join(', ')}]`);
+  if (labels.dims.length !== 1)
+    throw new FileFormatError(`IDX file ${labelsFile}: labels must have 1 dimension (count), got [${labels.dims.join(', ')}]`);
   const [count, rows, cols] = images.dims as [number, number, number];
   if (labels.dims[0] !== count) {
-    throw new FileFormatError(`images/labels count mismatch: ${imagesFile} holds ${count} images but ${labelsFile} holds ${labels.dims[0]} labels`);
+    throw new FileFormatError(
+      `images/labels count mismatch: ${imagesFile} holds ${count} images but ${labelsFile} holds ${labels.dims[0]} labels`,
+    );
   }
-  if (count === 0 || rows === 0 || cols === 0) throw new FileFormatError(`IDX file ${imagesFile}: empty image set (${count}×${rows}×${cols})`);
+  if (count === 0 || rows === 0 || cols === 0)
+    throw new FileFormatError(`IDX file ${imagesFile}: empty image set (${count}×${rows}×${cols})`);
   return { count, rows, cols, pixels: images.data, labels: labels.data };
 }

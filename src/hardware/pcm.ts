@@ -63,7 +63,16 @@ export interface PcmSettings {
 }
 
 export const defaultPcmSettings: Readonly<PcmSettings> = {
-  levels: 200, c2c: 0.6, progNoise: 1, readNoise: 1, drift: 1, refreshEvery: 0, refreshAt: 0.9, stepSeconds: 0.01, headroom: 10, gMax: 25,
+  levels: 200,
+  c2c: 0.6,
+  progNoise: 1,
+  readNoise: 1,
+  drift: 1,
+  refreshEvery: 0,
+  refreshAt: 0.9,
+  stepSeconds: 0.01,
+  headroom: 10,
+  gMax: 25,
 };
 
 /**
@@ -71,15 +80,27 @@ export const defaultPcmSettings: Readonly<PcmSettings> = {
  * a run may change, each declared once (defaults: defaultPcmSettings). gMax and refreshAt keep their defaults.
  */
 export const deviceSectionSchema = z.strictObject({
-  name: z.enum(['none', 'pcm']).default('none').describe("'pcm': synaptic weights on simulated phase-change memory, updates applied as pulses"),
+  name: z
+    .enum(['none', 'pcm'])
+    .default('none')
+    .describe("'pcm': synaptic weights on simulated phase-change memory, updates applied as pulses"),
   levels: z.number().int().min(1).default(defaultPcmSettings.levels).describe('pcm: nominal programming pulses over the conductance range'),
   c2c: z.number().min(0).default(defaultPcmSettings.c2c).describe('pcm: cycle-to-cycle relative σ of one pulse (0: off)'),
   progNoise: z.number().min(0).default(defaultPcmSettings.progNoise).describe('pcm: programming-noise scale (1: measured, 0: off)'),
   readNoise: z.number().min(0).default(defaultPcmSettings.readNoise).describe('pcm: 1/f read-noise scale (1: measured, 0: off)'),
   drift: z.number().min(0).default(defaultPcmSettings.drift).describe('pcm: drift-exponent scale (1: measured, 0: off)'),
-  refreshEvery: z.number().int().min(0).default(defaultPcmSettings.refreshEvery).describe('pcm: re-program every pair every this many updates (0: saturated pairs only)'),
+  refreshEvery: z
+    .number()
+    .int()
+    .min(0)
+    .default(defaultPcmSettings.refreshEvery)
+    .describe('pcm: re-program every pair every this many updates (0: saturated pairs only)'),
   stepSeconds: z.number().min(0).default(defaultPcmSettings.stepSeconds).describe('pcm: seconds of device time per time step'),
-  headroom: z.number().gt(0).default(defaultPcmSettings.headroom).describe('pcm: weight range as a multiple of the initial max |w| of each tensor'),
+  headroom: z
+    .number()
+    .gt(0)
+    .default(defaultPcmSettings.headroom)
+    .describe('pcm: weight range as a multiple of the initial max |w| of each tensor'),
 });
 
 export type DeviceSection = z.output<typeof deviceSectionSchema>;
@@ -102,7 +123,8 @@ export function checkPcmSettings(s: PcmSettings): PcmSettings {
   };
   (['c2c', 'progNoise', 'readNoise', 'drift', 'stepSeconds'] as const).forEach(nonNeg);
   if (!(Number.isInteger(s.levels) && s.levels >= 1)) throw new ConfigError(`pcm: levels must be an integer ≥ 1, got ${s.levels}`);
-  if (!(Number.isInteger(s.refreshEvery) && s.refreshEvery >= 0)) throw new ConfigError(`pcm: refreshEvery must be an integer ≥ 0, got ${s.refreshEvery}`);
+  if (!(Number.isInteger(s.refreshEvery) && s.refreshEvery >= 0))
+    throw new ConfigError(`pcm: refreshEvery must be an integer ≥ 0, got ${s.refreshEvery}`);
   if (!(s.refreshAt > 0 && s.refreshAt <= 1)) throw new ConfigError(`pcm: refreshAt must be in (0, 1], got ${s.refreshAt}`);
   if (!(s.headroom > 0 && Number.isFinite(s.headroom))) throw new ConfigError(`pcm: headroom must be > 0, got ${s.headroom}`);
   if (!(s.gMax > 0 && Number.isFinite(s.gMax))) throw new ConfigError(`pcm: gMax must be > 0, got ${s.gMax}`);
@@ -111,7 +133,8 @@ export function checkPcmSettings(s: PcmSettings): PcmSettings {
 
 /** σ_prog(G) in µS (before the progNoise scale) */
 export function programmingSigma(G: number, gMax: number): number {
-  const g = G / gMax, [c0, c1, c2] = PCM.progPoly;
+  const g = G / gMax,
+    [c0, c1, c2] = PCM.progPoly;
   return Math.max(0, c0 + c1 * g + c2 * g * g) * (gMax / 25);
 }
 
@@ -155,7 +178,12 @@ export class PcmArray {
   /** the clock at the last settle(): reads between updates see the conductances as they were then */
   private settledAt = 0;
 
-  constructor(readonly size: number, readonly wMax: number, readonly s: PcmSettings, readonly rng: Rng) {
+  constructor(
+    readonly size: number,
+    readonly wMax: number,
+    readonly s: PcmSettings,
+    readonly rng: Rng,
+  ) {
     checkPcmSettings(s);
     if (!(wMax > 0)) throw new ConfigError(`pcm: the weight range wMax must be > 0, got ${wMax}`);
     this.Gp = new Float64Array(2 * size);
@@ -232,10 +260,13 @@ export class PcmArray {
 
   /** one read: the weights with fresh read noise on every device */
   read(out: Float64Array | Float32Array): void {
-    const sc = this.scale, sg = this.sigma, G = this.Gnow;
+    const sc = this.scale,
+      sg = this.sigma,
+      G = this.Gnow;
     this.haveSpare = false;
     for (let k = 0; k < this.size; k++) {
-      let p = G[2 * k]!, m = G[2 * k + 1]!;
+      let p = G[2 * k]!,
+        m = G[2 * k + 1]!;
       if (sg[2 * k]! > 0) p += sg[2 * k]! * this.normal();
       if (sg[2 * k + 1]! > 0) m += sg[2 * k + 1]! * this.normal();
       out[k] = (p - m) * sc;
@@ -250,7 +281,8 @@ export class PcmArray {
       this.haveSpare = false;
       return this.spare;
     }
-    const r = Math.sqrt(-2 * Math.log(1 - this.rng.uniform())), a = 2 * Math.PI * this.rng.uniform();
+    const r = Math.sqrt(-2 * Math.log(1 - this.rng.uniform())),
+      a = 2 * Math.PI * this.rng.uniform();
     this.spare = r * Math.sin(a);
     this.haveSpare = true;
     return r * Math.cos(a);
@@ -259,7 +291,9 @@ export class PcmArray {
   /** add the update Δw (weight units) to χ; send whole device steps as pulses; refresh where needed */
   update(delta: ArrayLike<number>): void {
     if (delta.length !== this.size) throw new ShapeError(`pcm: ${delta.length} updates for an array of ${this.size}`);
-    const eps = this.epsilon, { gMax, c2c, refreshAt, refreshEvery, levels } = this.s, dG = gMax / levels;
+    const eps = this.epsilon,
+      { gMax, c2c, refreshAt, refreshEvery, levels } = this.s,
+      dG = gMax / levels;
     this.updates++;
     const periodic = refreshEvery > 0 && this.updates % refreshEvery === 0;
     for (let k = 0; k < this.size; k++) {
@@ -267,7 +301,8 @@ export class PcmArray {
       const n = Math.trunc(chi / eps);
       this.chi[k] = chi - n * eps;
       if (n !== 0) {
-        const d = n > 0 ? 2 * k : 2 * k + 1, pulses = Math.abs(n);
+        const d = n > 0 ? 2 * k : 2 * k + 1,
+          pulses = Math.abs(n);
         const rise = pulses * dG + (c2c > 0 ? dG * c2c * Math.sqrt(pulses) * this.normal() : 0);
         this.setDevice(d, Math.min(gMax, Math.max(0, this.conductance(d) + rise)));
         if (this.Gp[d]! >= refreshAt * gMax && !periodic) this.refresh(k);
@@ -289,15 +324,27 @@ export class PcmArray {
 
   saveState(): PcmArrayState {
     return {
-      Gp: Array.from(this.Gp), tp: Array.from(this.tp), nu: Array.from(this.nu), chi: Array.from(this.chi), clock: this.clock, updates: this.updates,
+      Gp: Array.from(this.Gp),
+      tp: Array.from(this.tp),
+      nu: Array.from(this.nu),
+      chi: Array.from(this.chi),
+      clock: this.clock,
+      updates: this.updates,
       // the second half of a Box–Muller pair not used yet: without it a resumed run draws different noise
-      ...(this.haveSpare ? { spare: this.spare } : {}), settledAt: this.settledAt,
+      ...(this.haveSpare ? { spare: this.spare } : {}),
+      settledAt: this.settledAt,
     };
   }
 
   loadState(st: PcmArrayState): void {
-    for (const [k, arr, want] of [['Gp', st.Gp, this.Gp], ['tp', st.tp, this.tp], ['nu', st.nu, this.nu], ['chi', st.chi, this.chi]] as const) {
-      if (!Array.isArray(arr) || arr.length !== want.length) throw new ShapeError(`pcm state: ${k} has ${Array.isArray(arr) ? arr.length : 'no'} numbers, expected ${want.length}`);
+    for (const [k, arr, want] of [
+      ['Gp', st.Gp, this.Gp],
+      ['tp', st.tp, this.tp],
+      ['nu', st.nu, this.nu],
+      ['chi', st.chi, this.chi],
+    ] as const) {
+      if (!Array.isArray(arr) || arr.length !== want.length)
+        throw new ShapeError(`pcm state: ${k} has ${Array.isArray(arr) ? arr.length : 'no'} numbers, expected ${want.length}`);
       want.set(arr);
     }
     this.updates = st.updates;
@@ -348,7 +395,11 @@ export class PcmDevice {
   readonly arrays = new Map<string, { array: PcmArray; param: Buf; delta: Float64Array }>();
   readonly rng: Rng;
 
-  constructor(params: ParamViews, readonly settings: PcmSettings, seed: number) {
+  constructor(
+    params: ParamViews,
+    readonly settings: PcmSettings,
+    seed: number,
+  ) {
     checkPcmSettings(settings);
     this.rng = new Rng(seed);
     for (const name of params.names().filter(isSynapse)) {
@@ -378,7 +429,9 @@ export class PcmDevice {
   /** `before` is the flat parameter vector before the optimizer's update; `flat` the store's flat buffer */
   program(flat: Buf, before: Buf, offsetOf: (name: string) => number): void {
     for (const [name, { array, param, delta }] of this.arrays) {
-      const off = offsetOf(name), p = flat.data, b = before.data;
+      const off = offsetOf(name),
+        p = flat.data,
+        b = before.data;
       for (let k = 0; k < delta.length; k++) delta[k] = p[off + k]! - b[off + k]!;
       array.update(delta);
       array.weights(param.data);

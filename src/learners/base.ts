@@ -15,7 +15,11 @@ export abstract class OnlineLearnerBase implements Learner {
   protected readonly fwd: ForwardPass;
   protected readonly caches: ModuleCache[];
 
-  constructor(readonly network: Network, options: LearnerOptions, readonly name: string) {
+  constructor(
+    readonly network: Network,
+    options: LearnerOptions,
+    readonly name: string,
+  ) {
     this.batchSize = options.batchSize;
     this.fwd = new ForwardPass(network, options.batchSize, options.seed ?? 0);
     this.caches = network.modules.map((m) => m.createCache(network.backend, options.batchSize));

@@ -35,9 +35,15 @@ export class BpttLearner implements Learner {
   /** the recurrent modules' part of a reverse step: their backward with the carry from t+1 */
   private readonly throughTime: RecurrentBackward;
 
-  constructor(readonly network: Network, options: LearnerOptions, readonly name = 'bptt', private readonly window = Infinity) {
+  constructor(
+    readonly network: Network,
+    options: LearnerOptions,
+    readonly name = 'bptt',
+    private readonly window = Infinity,
+  ) {
     this.batchSize = options.batchSize;
-    const be = network.backend, B = this.batchSize;
+    const be = network.backend,
+      B = this.batchSize;
     this.fwd = new ForwardPass(network, B, options.seed ?? 0);
     this.carries = network.modules.map((m) => (m.recurrent ? m.createCarry(be, B) : null));
     this.workspace = network.createBackwardWorkspace(B);
@@ -67,7 +73,8 @@ export class BpttLearner implements Learner {
 
   private record(t: number): StepRecord {
     if (t < this.records.length) return this.records[t]!;
-    const be = this.network.backend, B = this.batchSize;
+    const be = this.network.backend,
+      B = this.batchSize;
     const caches = this.network.modules.map((m) => m.createCache(be, B));
     const dOut = be.alloc(B * this.network.outputSize);
     const rec = { caches, dOut, bytes: cacheBytes(caches) + dOut.length * elementBytes(be.dtype) };
@@ -99,7 +106,9 @@ export class BpttLearner implements Learner {
 
   saveState(): LearnerState {
     if (this.stored > 0) {
-      throw new ConfigError(`${this.name}: a checkpoint must be taken at an update boundary (the stored window of ${this.stored} steps has not been flushed)`);
+      throw new ConfigError(
+        `${this.name}: a checkpoint must be taken at an update boundary (the stored window of ${this.stored} steps has not been flushed)`,
+      );
     }
     return this.fwd.saveState([]);
   }

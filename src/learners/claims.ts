@@ -47,7 +47,11 @@ export function hasRecurrentSynapses(config: Pick<ModelConfig, 'model' | 'recurr
 }
 
 /** does the claim's condition hold for this model (given the row's models)? */
-export function claimApplies(claim: ExactnessClaim, rowModels: readonly string[], config: Pick<ModelConfig, 'model' | 'layers' | 'hidden' | 'recurrent'>): boolean {
+export function claimApplies(
+  claim: ExactnessClaim,
+  rowModels: readonly string[],
+  config: Pick<ModelConfig, 'model' | 'layers' | 'hidden' | 'recurrent'>,
+): boolean {
   const w = claim.when;
   if (!(w.models ?? rowModels).includes(config.model) || !rowModels.includes(config.model)) return false;
   if (w.layers !== undefined && config.layers !== w.layers) return false;
@@ -72,7 +76,8 @@ export function scopeIndices(net: Network, scope: ParamScope): number[] {
 export function appliedIndices(net: Network): number[] {
   const held = new Uint8Array(net.size);
   for (const [name, mask] of net.masks) {
-    const e = net.params.entry(name), m = mask.data;
+    const e = net.params.entry(name),
+      m = mask.data;
     for (let i = 0; i < e.size; i++) if (m[i] === 0) held[e.offset + i] = 1;
   }
   const out: number[] = [];
@@ -83,12 +88,21 @@ export function appliedIndices(net: Network): number[] {
 /** a short human label: 'top layer and above, 1 layer, recurrent off' */
 export function describeClaim(claim: ExactnessClaim): string {
   const p = { all: 'all parameters', top: 'top layer and above', readout: 'readout' }[claim.params];
-  const w = claim.when, parts: string[] = [p];
+  const w = claim.when,
+    parts: string[] = [p];
   if (w.models) parts.push(w.models.join('/'));
   if (w.layers !== undefined) parts.push(`${w.layers} layer${w.layers === 1 ? '' : 's'}`);
   if (w.hidden !== undefined) parts.push(`${w.hidden} unit${w.hidden === 1 ? '' : 's'}`);
   if (w.recurrent !== undefined) parts.push(`recurrent ${w.recurrent ? 'on' : 'off'}`);
-  if (claim.options) parts.push(Object.entries(claim.options).map(([k, v]) => `${k}=${String(v)}`).join(' '));
-  if (claim.against && claim.against !== 'bptt') parts.push(`vs ${claim.against === 'finite-differences' ? 'finite differences' : claim.against}${claim.tolerance === 0 ? ' bit for bit' : ''}`);
+  if (claim.options)
+    parts.push(
+      Object.entries(claim.options)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' '),
+    );
+  if (claim.against && claim.against !== 'bptt')
+    parts.push(
+      `vs ${claim.against === 'finite-differences' ? 'finite differences' : claim.against}${claim.tolerance === 0 ? ' bit for bit' : ''}`,
+    );
   return parts.join(', ');
 }

@@ -27,7 +27,8 @@ export interface Recipe {
 }
 
 /** the seeds of the fixed random matrices, offset from the learner's seed (kept: checkpoints and results depend on them) */
-const FEEDBACK_SEED = 0x5eed, PROJECTION_SEED = 0x7a26e7;
+const FEEDBACK_SEED = 0x5eed,
+  PROJECTION_SEED = 0x7a26e7;
 
 export function createTrace(kind: TraceKind, network: Network, B: number): TraceRule {
   const be = network.backend;
@@ -38,12 +39,23 @@ export function createTrace(kind: TraceKind, network: Network, B: number): Trace
 }
 
 export function createSignal(kind: SignalKind, network: Network, options: LearnerOptions): SignalRule {
-  const B = options.batchSize, seed = options.seed ?? 0;
+  const B = options.batchSize,
+    seed = options.seed ?? 0;
   switch (kind) {
-    case 'backprop': return new BackpropAtT(network, B);
-    case 'random-feedback': return new RandomFeedbackSignal(network, B, FEEDBACK_SEED + seed);
-    case 'target-projection': return new TargetProjectionSignal(network, B, PROJECTION_SEED + seed, options.projection !== 'raw', options.targetTiming === 'every-step');
-    case 'output': return new OutputError();
+    case 'backprop':
+      return new BackpropAtT(network, B);
+    case 'random-feedback':
+      return new RandomFeedbackSignal(network, B, FEEDBACK_SEED + seed);
+    case 'target-projection':
+      return new TargetProjectionSignal(
+        network,
+        B,
+        PROJECTION_SEED + seed,
+        options.projection !== 'raw',
+        options.targetTiming === 'every-step',
+      );
+    case 'output':
+      return new OutputError();
   }
 }
 
@@ -55,7 +67,9 @@ export function compose(name: string, network: Network, options: LearnerOptions,
   const trace = createTrace(recipe.trace, network, options.batchSize);
   const wantsOutput = trace.takes === 'output';
   if (wantsOutput !== (recipe.signal === 'output')) {
-    throw new UnsupportedError(`${name}: the '${recipe.trace}' trace rule takes ${wantsOutput ? 'the output error' : 'a signal per layer'}, not the '${recipe.signal}' signal`);
+    throw new UnsupportedError(
+      `${name}: the '${recipe.trace}' trace rule takes ${wantsOutput ? 'the output error' : 'a signal per layer'}, not the '${recipe.signal}' signal`,
+    );
   }
   return new ComposedLearner(network, options, name, trace, createSignal(recipe.signal, network, options));
 }

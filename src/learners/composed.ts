@@ -23,13 +23,23 @@ export class ComposedLearner extends OnlineLearnerBase {
   /** freeing signal rules: one signal buffer per recurrent module */
   private readonly layerSignals: (Buf | null)[];
 
-  constructor(network: Network, options: LearnerOptions, name: string, readonly trace: TraceRule, readonly signal: SignalRule) {
+  constructor(
+    network: Network,
+    options: LearnerOptions,
+    name: string,
+    readonly trace: TraceRule,
+    readonly signal: SignalRule,
+  ) {
     super(network, options, name);
-    const be = network.backend, B = options.batchSize, mods = network.modules;
+    const be = network.backend,
+      B = options.batchSize,
+      mods = network.modules;
     this.dOut = be.alloc(B * network.outputSize);
     this.stepView = { caches: this.caches, dOut: this.dOut, trace };
     if (signal.freesLayers && (mods[mods.length - 1]!.recurrent || trace.takes !== 'layer')) {
-      throw new UnsupportedError(`${name}: a signal that frees each layer needs layer-local traces under a readout; this network is ${mods.map((m) => m.kind).join(' → ')}`);
+      throw new UnsupportedError(
+        `${name}: a signal that frees each layer needs layer-local traces under a readout; this network is ${mods.map((m) => m.kind).join(' → ')}`,
+      );
     }
     this.layerSignals = mods.map((m) => (signal.freesLayers && m.recurrent ? be.alloc(B * m.outSize) : null));
     trace.bindActivations?.(this.fwd.acts);
@@ -39,7 +49,6 @@ export class ComposedLearner extends OnlineLearnerBase {
   /** the trace rule's statistics, when it keeps any */
   stats?: () => Record<string, number>;
 
-
   override saveState(): LearnerState {
     const st = super.saveState();
     if (this.trace.extraState) st.traces.push(...this.trace.extraState());
@@ -48,10 +57,14 @@ export class ComposedLearner extends OnlineLearnerBase {
 
   override loadState(state: LearnerState): void {
     const extra = this.trace.extraRecords ?? 0;
-    if (extra === 0) return super.loadState(state);
+    if (extra === 0) {
+      super.loadState(state);
+      return;
+    }
     // the buffers are laid out for the current masks first, then filled, then the records applied
     this.trace.reset();
-    if (state.traces.length < extra) throw new ShapeError(`${this.name} state holds ${state.traces.length} arrays, expected more than ${extra}`);
+    if (state.traces.length < extra)
+      throw new ShapeError(`${this.name} state holds ${state.traces.length} arrays, expected more than ${extra}`);
     super.loadState({ ...state, traces: state.traces.slice(0, state.traces.length - extra) });
     this.trace.loadExtraState!(state.traces.slice(state.traces.length - extra));
   }
@@ -71,7 +84,8 @@ export class ComposedLearner extends OnlineLearnerBase {
   step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
     this.fwd.load(x);
     if (this.signal.freesLayers) return this.stepLayerByLayer(target, mask);
-    const net = this.network, trace = this.trace;
+    const net = this.network,
+      trace = this.trace;
     const out = this.fwd.run(this.caches);
     if (!trace.advancesInAccumulate) trace.advance(this.caches, null);
     let loss = 0;
@@ -83,11 +97,16 @@ export class ComposedLearner extends OnlineLearnerBase {
   }
 
   private stepLayerByLayer(target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
-    const net = this.network, fwd = this.fwd, mods = net.modules, top = mods.length - 1, trace = this.trace;
+    const net = this.network,
+      fwd = this.fwd,
+      mods = net.modules,
+      top = mods.length - 1,
+      trace = this.trace;
     if (target) this.signal.begin!(target, mask);
     let input = fwd.input;
     for (let i = 0; i < top; i++) {
-      const m = mods[i]!, cache = this.caches[i]!;
+      const m = mods[i]!,
+        cache = this.caches[i]!;
       if (m.recurrent) m.forward(input, fwd.acts[i]!, cache, fwd.ctx, fwd.states[i]!);
       else m.forward(input, fwd.acts[i]!, cache, fwd.ctx);
       const j = net.skipFrom[i];

@@ -40,22 +40,36 @@ const EXACT = 1e-9;
 const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'alif-sigmoid', ...minimal, 'lru'] as const;
 
 const readoutExact: ExactnessClaim = {
-  params: 'readout', when: {}, tolerance: EXACT,
+  params: 'readout',
+  when: {},
+  tolerance: EXACT,
   reason: 'the readout above the top recurrent layer has no path through time: its VJP at each step is its whole gradient',
 };
 /** e-prop's per-layer traces (diag, snap1) × the signal backpropagated at time t */
 const layerLocalExact: ExactnessClaim[] = [
-  { params: 'all', when: { layers: 1, recurrent: false, models: units }, tolerance: EXACT,
-    reason: 'without recurrent synapses the state Jacobian is each unit\'s own ∂f/∂s: the traces are the layer\'s RTRL sensitivities' },
-  { params: 'top', when: { recurrent: false }, tolerance: EXACT,
-    reason: 'the top layer\'s traces are exact without recurrent synapses and its signal has no path through time above it' },
+  {
+    params: 'all',
+    when: { layers: 1, recurrent: false, models: units },
+    tolerance: EXACT,
+    reason: "without recurrent synapses the state Jacobian is each unit's own ∂f/∂s: the traces are the layer's RTRL sensitivities",
+  },
+  {
+    params: 'top',
+    when: { recurrent: false },
+    tolerance: EXACT,
+    reason: "the top layer's traces are exact without recurrent synapses and its signal has no path through time above it",
+  },
   readoutExact,
 ];
 
 /** perturbation learners need modules that expose their preactivations: the stacks of unit-model layers */
 const unitStacks = units;
 
-const seedOption: LearnerOptionInfo = { name: 'seed', default: 0, description: 'the learner\'s own generator (dropout masks, perturbations, fixed random matrices)' };
+const seedOption: LearnerOptionInfo = {
+  name: 'seed',
+  default: 0,
+  description: "the learner's own generator (dropout masks, perturbations, fixed random matrices)",
+};
 const windowOption: LearnerOptionInfo = { name: 'window', description: 'the truncation window k (steps per backward sweep)' };
 const perturbationOptions: LearnerOptionInfo[] = [
   seedOption,
@@ -64,15 +78,15 @@ const perturbationOptions: LearnerOptionInfo[] = [
 ];
 const osttpOptions: LearnerOptionInfo[] = [
   seedOption,
-  { name: 'projection', default: 'centered', description: '\'centered\' (rows of zero mean) or \'raw\' (DRTP as published) target projection' },
-  { name: 'targetTiming', default: 'scored', description: 'project the target at scored steps only, or at \'every-step\'' },
+  { name: 'projection', default: 'centered', description: "'centered' (rows of zero mean) or 'raw' (DRTP as published) target projection" },
+  { name: 'targetTiming', default: 'scored', description: "project the target at scored steps only, or at 'every-step'" },
 ];
 
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
 const lruTraceRow = (why: string) => refuse(why, units);
 const perturbationRefusals = {
-  lru: 'every module must hand its preactivations to the perturbation hook; the LRU stack\'s LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)',
+  lru: "every module must hand its preactivations to the perturbation hook; the LRU stack's LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)",
 };
 
 export const learnerTable: readonly LearnerInfo[] = [
@@ -80,7 +94,16 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'bptt',
     description: 'backpropagation through time over the whole sequence (the reference)',
     exact: true,
-    claims: [{ params: 'all', when: { models: smooth }, against: 'finite-differences', tolerance: 1e-6, reason: 'the chain rule run backward over every stored step; checked against central differences where the derivative is the true one (no surrogate)' }],
+    claims: [
+      {
+        params: 'all',
+        when: { models: smooth },
+        against: 'finite-differences',
+        tolerance: 1e-6,
+        reason:
+          'the chain rule run backward over every stored step; checked against central differences where the derivative is the true one (no surrogate)',
+      },
+    ],
     reverse: true,
     models: gated,
     create: (net, o) => new BpttLearner(net, o),
@@ -90,7 +113,15 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'tbptt',
     description: 'truncated BPTT: a backward sweep every k steps (--set window=k), no credit across windows',
     exact: false,
-    claims: [{ params: 'all', when: {}, options: { window: 1_000_000 }, tolerance: 0, reason: 'a window at least as long as the sequence is one backward sweep: bptt, bit for bit' }],
+    claims: [
+      {
+        params: 'all',
+        when: {},
+        options: { window: 1_000_000 },
+        tolerance: 0,
+        reason: 'a window at least as long as the sequence is one backward sweep: bptt, bit for bit',
+      },
+    ],
     reverse: true,
     models: gated,
     create: createTbptt,
@@ -111,7 +142,14 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'rtrl',
     description: 'real-time recurrent learning: exact, full influence matrices carried forward, O(n⁴) per step',
     exact: true,
-    claims: [{ params: 'all', when: {}, tolerance: EXACT, reason: 'forward-mode differentiation of the whole network: the influence of every parameter carried forward exactly' }],
+    claims: [
+      {
+        params: 'all',
+        when: {},
+        tolerance: EXACT,
+        reason: 'forward-mode differentiation of the whole network: the influence of every parameter carried forward exactly',
+      },
+    ],
     models: gated,
     create: (net, o) => new RtrlLearner(net, o),
     recipe: rtrlRecipe,
@@ -133,20 +171,37 @@ export const learnerTable: readonly LearnerInfo[] = [
     description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
     exact: true,
     claims: [
-      { params: 'all', when: {}, against: 'rtrl', tolerance: 0, reason: 'rtrl with exact zeros skipped: the same products in the same order' },
+      {
+        params: 'all',
+        when: {},
+        against: 'rtrl',
+        tolerance: 0,
+        reason: 'rtrl with exact zeros skipped: the same products in the same order',
+      },
       { params: 'all', when: {}, tolerance: EXACT, reason: 'it is rtrl' },
     ],
     models: units,
     create: (net, o) => new SparseRtrlLearner(net, o),
-    refusals: { lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)' },
+    refusals: {
+      lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)',
+    },
     options: [seedOption],
     recipe: { trace: 'sparse', signal: 'output' },
   },
   {
     name: 'deep-eprop',
-    description: 'deep e-prop (Millidge 2025): traces carried up the stack through the inter-layer Jacobians, each unit\'s own ∂f/∂s within a layer, signal at the top',
+    description:
+      "deep e-prop (Millidge 2025): traces carried up the stack through the inter-layer Jacobians, each unit's own ∂f/∂s within a layer, signal at the top",
     exact: false,
-    claims: [{ params: 'all', when: { recurrent: false }, tolerance: EXACT, reason: 'on diagonal layers (no recurrent synapses; LRU) the dropped path W_hh·dy_{t−1}/dθ is zero and the inter-layer Jacobians are carried exactly' }],
+    claims: [
+      {
+        params: 'all',
+        when: { recurrent: false },
+        tolerance: EXACT,
+        reason:
+          'on diagonal layers (no recurrent synapses; LRU) the dropped path W_hh·dy_{t−1}/dθ is zero and the inter-layer Jacobians are carried exactly',
+      },
+    ],
     models: gated,
     create: createDeepEprop,
     recipe: deepEpropRecipe,
@@ -156,11 +211,20 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'online-lru',
     description: 'online LRU (Zucchet et al. 2023): exact elementwise traces in each LRU layer × the error backpropagated at time t only',
     exact: false,
-    claims: [{ params: 'top', when: {}, tolerance: EXACT, reason: 'the LRU recurrence is elementwise, so its traces are exact; only credit through a later step of a higher layer is dropped' }],
+    claims: [
+      {
+        params: 'top',
+        when: {},
+        tolerance: EXACT,
+        reason: 'the LRU recurrence is elementwise, so its traces are exact; only credit through a later step of a higher layer is dropped',
+      },
+    ],
     models: ['lru'],
     create: lruRow('online-lru', epropRecipe),
     recipe: epropRecipe,
-    refusals: lruTraceRow('the online-LRU paper\'s name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row \'eprop\''),
+    refusals: lruTraceRow(
+      "the online-LRU paper's name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row 'eprop'",
+    ),
     options: [seedOption],
   },
   {
@@ -171,7 +235,9 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: ['lru'],
     create: lruRow('spatial', spatialRecipe),
     recipe: spatialRecipe,
-    refusals: lruTraceRow('a baseline defined on the LRU\'s parameters (λ gets no gradient, B and γ their instantaneous one); a unit model has no λ to freeze'),
+    refusals: lruTraceRow(
+      "a baseline defined on the LRU's parameters (λ gets no gradient, B and γ their instantaneous one); a unit model has no λ to freeze",
+    ),
     options: [seedOption],
   },
   {
@@ -182,12 +248,15 @@ export const learnerTable: readonly LearnerInfo[] = [
     models: ['lru'],
     create: lruRow('truncated1', truncated1Recipe),
     recipe: truncated1Recipe,
-    refusals: lruTraceRow('a baseline defined on the LRU\'s traces (e^λ := h_{t−1}, e^γ := B x_t, e^B from x_t only); a unit model\'s traces have no such form'),
+    refusals: lruTraceRow(
+      "a baseline defined on the LRU's traces (e^λ := h_{t−1}, e^γ := B x_t, e^B from x_t only); a unit model's traces have no such form",
+    ),
     options: [seedOption],
   },
   {
     name: 'eprop',
-    description: 'e-prop (Bellec et al. 2020): per-synapse eligibility traces (each unit\'s own ∂f/∂s) × the error backpropagated at time t only',
+    description:
+      "e-prop (Bellec et al. 2020): per-synapse eligibility traces (each unit's own ∂f/∂s) × the error backpropagated at time t only",
     exact: false,
     claims: layerLocalExact,
     models: gated,
@@ -197,7 +266,8 @@ export const learnerTable: readonly LearnerInfo[] = [
   },
   {
     name: 'ostl',
-    description: 'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
+    description:
+      'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
     exact: false,
     claims: layerLocalExact,
     models: gated,
@@ -208,9 +278,16 @@ export const learnerTable: readonly LearnerInfo[] = [
   },
   {
     name: 'osttp',
-    description: 'OSTTP (Ortner et al. 2023): OSTL traces × fixed random projections of the target (DRTP) in hidden layers; no weight transport, no update locking',
+    description:
+      'OSTTP (Ortner et al. 2023): OSTL traces × fixed random projections of the target (DRTP) in hidden layers; no weight transport, no update locking',
     exact: false,
-    claims: [{ ...readoutExact, when: { models: units }, reason: 'the output layer learns from its own error at each step: BPTT\'s readout gradient' }],
+    claims: [
+      {
+        ...readoutExact,
+        when: { models: units },
+        reason: "the output layer learns from its own error at each step: BPTT's readout gradient",
+      },
+    ],
     models: gated,
     create: (net, o) => new OsttpLearner(net, o),
     recipe: osttpRecipe,
@@ -230,7 +307,15 @@ export const learnerTable: readonly LearnerInfo[] = [
     name: 'snap1',
     description: 'SnAp-1 (Menick et al. 2021): traces through the diagonal of the full state Jacobian × the error backpropagated at time t',
     exact: false,
-    claims: [...layerLocalExact, { params: 'all', when: { layers: 1, hidden: 1, models: units }, tolerance: EXACT, reason: 'for one unit the diagonal of the state Jacobian is the whole Jacobian' }],
+    claims: [
+      ...layerLocalExact,
+      {
+        params: 'all',
+        when: { layers: 1, hidden: 1, models: units },
+        tolerance: EXACT,
+        reason: 'for one unit the diagonal of the state Jacobian is the whole Jacobian',
+      },
+    ],
     models: gated,
     create: (net, o) => compose('snap1', net, o, snap1Recipe),
     recipe: snap1Recipe,
@@ -244,7 +329,11 @@ export const learnerTable: readonly LearnerInfo[] = [
     instantaneous: true,
     models: unitStacks.filter((m) => m !== 'leaky'),
     create: createWp,
-    refusals: { ...perturbationRefusals, leaky: 'measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract\'s 300 Mackey-Glass updates' },
+    refusals: {
+      ...perturbationRefusals,
+      leaky:
+        "measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract's 300 Mackey-Glass updates",
+    },
     options: perturbationOptions,
   },
   {
@@ -284,7 +373,12 @@ export const learnerTable: readonly LearnerInfo[] = [
 
 export function learnerInfo(name: string): LearnerInfo {
   const info = learnerTable.find((l) => l.name === name);
-  if (!info) throw new UnknownNameError('learner', name, learnerTable.map((l) => l.name));
+  if (!info)
+    throw new UnknownNameError(
+      'learner',
+      name,
+      learnerTable.map((l) => l.name),
+    );
   return info;
 }
 
@@ -299,8 +393,10 @@ export function checkSupport(info: LearnerInfo, model: string): void {
   const reason = refusalReason(info, model);
   if (reason !== null) {
     const others = learnerTable.filter((l) => l.models.includes(model)).map((l) => l.name);
-    throw new UnsupportedError(`learner '${info.name}' does not support model '${model}': ${reason}; it supports: ${info.models.join(', ')}` +
-      (others.length ? `; learners for '${model}': ${others.join(', ')}` : ''));
+    throw new UnsupportedError(
+      `learner '${info.name}' does not support model '${model}': ${reason}; it supports: ${info.models.join(', ')}` +
+        (others.length ? `; learners for '${model}': ${others.join(', ')}` : ''),
+    );
   }
 }
 
@@ -324,17 +420,21 @@ export function createLearner(name: NameOr<LearnerName>, network: Network, optio
  * the probes leave the user's backend as it was.
  */
 function learnersThatFit(refused: string, network: Network, options: LearnerOptions): string[] {
-  const be = network.backend, model = network.config.model;
+  const be = network.backend,
+    model = network.config.model;
   const free = be.memoryLimit - be.bytesInUse();
-  return learnerTable.filter((l) => l.name !== refused && l.models.includes(model)).filter((l) => {
-    try {
-      const probe = createBackend({ backend: be.name, dtype: be.dtype });
-      const copy = new Network(network.config, probe, 0);
-      probe.memoryLimit = Math.min(probe.memoryLimit, probe.bytesInUse() + free);
-      l.create(copy, options);
-      return true;
-    } catch {
-      return false; // too large, or not for this configuration
-    }
-  }).map((l) => l.name);
+  return learnerTable
+    .filter((l) => l.name !== refused && l.models.includes(model))
+    .filter((l) => {
+      try {
+        const probe = createBackend({ backend: be.name, dtype: be.dtype });
+        const copy = new Network(network.config, probe, 0);
+        probe.memoryLimit = Math.min(probe.memoryLimit, probe.bytesInUse() + free);
+        l.create(copy, options);
+        return true;
+      } catch {
+        return false; // too large, or not for this configuration
+      }
+    })
+    .map((l) => l.name);
 }

@@ -33,7 +33,8 @@ export const truncated1Recipe: Recipe = { trace: 'truncated1', signal: 'backprop
 /** an LRU-stack row: refuses networks without an LRU layer, naming the model */
 export function lruRow(name: string, recipe: Recipe) {
   return (network: Network, options: LearnerOptions): Learner => {
-    if (!network.modules.some((m) => m instanceof LruLayer)) throw new UnsupportedError(`${name} trains LRU stacks (model 'lru'); this network has no LRU layer`);
+    if (!network.modules.some((m) => m instanceof LruLayer))
+      throw new UnsupportedError(`${name} trains LRU stacks (model 'lru'); this network has no LRU layer`);
     return compose(name, network, options, recipe);
   };
 }

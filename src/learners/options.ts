@@ -9,12 +9,21 @@ import { z } from 'zod';
 
 export const learnerOptionSchemas = {
   window: z.number().int().min(1).default(8).describe('tbptt: the truncation window k — a backward sweep every k time steps'),
-  projection: z.enum(['centered', 'raw']).default('centered')
+  projection: z
+    .enum(['centered', 'raw'])
+    .default('centered')
     .describe("osttp: the fixed random target projection, 'centered' (rows of zero mean) or 'raw' (DRTP as published)"),
-  targetTiming: z.enum(['scored', 'every-step']).default('scored')
-    .describe("osttp: project the target at scored steps only, or at 'every-step' (tasks whose target at every step is the sequence's label)"),
+  targetTiming: z
+    .enum(['scored', 'every-step'])
+    .default('scored')
+    .describe(
+      "osttp: project the target at scored steps only, or at 'every-step' (tasks whose target at every step is the sequence's label)",
+    ),
   noise: z.number().min(0).default(1e-3).describe('perturbation learners (wp, np, anp, tanp): the noise scale σ'),
-  decorrelationRate: z.number().min(0).default(0)
+  decorrelationRate: z
+    .number()
+    .min(0)
+    .default(0)
     .describe('perturbation learners on decorrelated models (model.decorrelate): the rate λ of the decorrelation rule (0: D stays fixed)'),
 } as const;
 

@@ -29,7 +29,7 @@ import type { Network } from '../model/network.js';
 import { ComposedLearner } from './composed.js';
 import { createSignal, createTrace, type Recipe } from './compose.js';
 import type { LearnerOptions } from './learner.js';
-import { TargetProjectionSignal, type TargetProjection } from './signals/target-projection.js';
+import type { TargetProjectionSignal, TargetProjection } from './signals/target-projection.js';
 
 export const osttpRecipe: Recipe = { trace: 'diag', signal: 'target-projection' };
 

@@ -89,12 +89,18 @@ export class PerturbationLearner implements Learner {
   private readonly weightNoise: Buf | null;
   private readonly trained: Buf | null;
 
-  constructor(readonly network: Network, options: LearnerOptions, readonly rule: PerturbationRule) {
+  constructor(
+    readonly network: Network,
+    options: LearnerOptions,
+    readonly rule: PerturbationRule,
+  ) {
     this.name = rule.name;
-    const be = network.backend, B = (this.batchSize = options.batchSize);
+    const be = network.backend,
+      B = (this.batchSize = options.batchSize);
     this.noise = options.noise ?? defaultNoise;
     this.decorrelationRate = options.decorrelationRate ?? 0;
-    if (!(this.noise >= 0 && Number.isFinite(this.noise))) throw new ConfigError(`${rule.name}: noise σ must be a finite number ≥ 0, got ${this.noise}`);
+    if (!(this.noise >= 0 && Number.isFinite(this.noise)))
+      throw new ConfigError(`${rule.name}: noise σ must be a finite number ≥ 0, got ${this.noise}`);
     if (!(this.decorrelationRate >= 0 && Number.isFinite(this.decorrelationRate))) {
       throw new ConfigError(`${rule.name}: decorrelation rate must be a finite number ≥ 0, got ${this.decorrelationRate}`);
     }
@@ -105,14 +111,23 @@ export class PerturbationLearner implements Learner {
     this.cleanCaches = network.modules.map((m) => m.createCache(be, B));
     this.noisyCaches = network.modules.map((m) => m.createCache(be, B));
     this.slots = network.modules.map((m, index) => {
-      if (!isPerturbable(m)) throw new UnsupportedError(`${rule.name}: module '${m.kind}' (${network.prefixes[index]}) exposes no preactivations to perturb`);
+      if (!isPerturbable(m))
+        throw new UnsupportedError(`${rule.name}: module '${m.kind}' (${network.prefixes[index]}) exposes no preactivations to perturb`);
       const mk = (): Buf[] => m.preSizes.map((s) => be.alloc(B * s));
       const decorrelators = m.decorrelators(this.cleanCaches[index]!).map(({ D, input }) => {
         const width = Math.round(Math.sqrt(D.length));
         return { D, input, width, C: be.alloc(width * width), CD: be.alloc(width * width) };
       });
       const slot: Slot = {
-        module: m, index, clean: mk(), noisy: mk(), noise: mk(), dPre: mk(), nodes: m.preSizes.reduce((a, s) => a + s, 0), sizes: m.preSizes, decorrelators,
+        module: m,
+        index,
+        clean: mk(),
+        noisy: mk(),
+        noise: mk(),
+        dPre: mk(),
+        nodes: m.preSizes.reduce((a, s) => a + s, 0),
+        sizes: m.preSizes,
+        decorrelators,
       };
       this.slotOf.set(m, slot);
       return slot;
@@ -167,7 +182,8 @@ export class PerturbationLearner implements Learner {
   }
 
   step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
-    const net = this.network, be = net.backend;
+    const net = this.network,
+      be = net.backend;
     this.clean.load(x);
     be.copy(this.clean.input, this.noisy.input);
     if (!this.rule.carry) this.copyStates(this.clean.states, this.noisy.states);
@@ -183,7 +199,8 @@ export class PerturbationLearner implements Learner {
   }
 
   private runNoisy(): void {
-    const be = this.network.backend, params = this.network.params.flat;
+    const be = this.network.backend,
+      params = this.network.params.flat;
     if (this.rule.estimator !== 'weight') {
       this.noisy.run(this.noisyCaches);
       return;
@@ -199,7 +216,8 @@ export class PerturbationLearner implements Learner {
 
   /** δL_b per sample into deltaL, and the clean pass's loss into stepLoss (targets checked by the loss) */
   private lossDifferences(target: ArrayLike<number>, mask: ArrayLike<number> | null): void {
-    const B = this.batchSize, loss = this.network.loss;
+    const B = this.batchSize,
+      loss = this.network.loss;
     this.stepLoss = loss.evaluate(B, this.clean.output, target, mask, null);
     loss.sampleLosses(B, this.clean.output, target, mask, this.cleanLoss);
     loss.sampleLosses(B, this.noisy.output, target, mask, this.noisyLoss);
@@ -207,7 +225,10 @@ export class PerturbationLearner implements Learner {
   }
 
   private estimate(): void {
-    const net = this.network, be = net.backend, B = this.batchSize, s2 = this.noise * this.noise;
+    const net = this.network,
+      be = net.backend,
+      B = this.batchSize,
+      s2 = this.noise * this.noise;
     if (this.rule.estimator === 'weight') {
       let dL = 0;
       for (let b = 0; b < B; b++) dL += this.deltaL[b]!;
@@ -225,18 +246,22 @@ export class PerturbationLearner implements Learner {
         } else {
           let norm2 = 0;
           for (let k = 0; k < sizes.length; k++) {
-            const n = sizes[k]!, c = slot.clean[k]!.data, v = slot.noisy[k]!.data;
+            const n = sizes[k]!,
+              c = slot.clean[k]!.data,
+              v = slot.noisy[k]!.data;
             for (let i = b * n; i < (b + 1) * n; i++) norm2 += (v[i]! - c[i]!) ** 2;
           }
           coef = norm2 > 0 ? (slot.nodes * dL) / norm2 : 0;
         }
         for (let k = 0; k < sizes.length; k++) {
-          const n = sizes[k]!, d = slot.dPre[k]!.data;
+          const n = sizes[k]!,
+            d = slot.dPre[k]!.data;
           if (node) {
             const e = slot.noise[k]!.data;
             for (let i = b * n; i < (b + 1) * n; i++) d[i] = coef * e[i]!;
           } else {
-            const c = slot.clean[k]!.data, v = slot.noisy[k]!.data;
+            const c = slot.clean[k]!.data,
+              v = slot.noisy[k]!.data;
             for (let i = b * n; i < (b + 1) * n; i++) d[i] = coef * (v[i]! - c[i]!);
           }
         }
@@ -248,7 +273,8 @@ export class PerturbationLearner implements Learner {
 
   /** D ← D − λ·offdiag((1/B)·x̂ᵀx̂)·D for every decorrelating matrix, from the clean pass */
   private decorrelate(): void {
-    const be = this.network.backend, B = this.batchSize;
+    const be = this.network.backend,
+      B = this.batchSize;
     for (const slot of this.slots) {
       for (const { D, input, width: m, C, CD } of slot.decorrelators) {
         be.gemm(true, false, m, m, B, 1 / B, input, input, 0, C);

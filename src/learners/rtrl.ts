@@ -26,7 +26,8 @@ export const rtrlRecipe: Recipe = { trace: 'full', signal: 'output' };
 /** the full influence × the output error */
 export class RtrlLearner extends ComposedLearner {
   constructor(network: Network, options: LearnerOptions, name = 'rtrl') {
-    if (network.config.decorrelate) throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
+    if (network.config.decorrelate)
+      throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
     super(network, options, name, new FullInfluence(network, options.batchSize), createSignal('output', network, options));
   }
 }

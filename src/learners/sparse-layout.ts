@@ -38,8 +38,14 @@ export class ColumnLayout {
   private readonly bhhOffset: number;
   private readonly phiOffsets: number[];
 
-  constructor(private readonly layer: RecurrentLayer, params: ParamStore, prefix: string) {
-    const n = layer.n, Gn = layer.unit.G * n, inp = layer.inSize;
+  constructor(
+    private readonly layer: RecurrentLayer,
+    params: ParamStore,
+    prefix: string,
+  ) {
+    const n = layer.n,
+      Gn = layer.unit.G * n,
+      inp = layer.inSize;
     this.ihStart = new Int32Array(Gn + 1);
     this.ihInput = new Int32Array(Gn * inp);
     this.columnParam = new Int32Array(Gn * inp + 2 * Gn + layer.unit.unitParams.length * n);
@@ -61,8 +67,12 @@ export class ColumnLayout {
 
   /** lay out the columns for these masks (null: nothing masked) */
   build(maskIh: Buf | null, maskHh: Buf | null): void {
-    const n = this.layer.n, Gn = this.layer.unit.G * n, inp = this.layer.inSize, Phi = this.phiOffsets.length;
-    const mIh = maskIh?.data ?? null, mHh = maskHh?.data ?? null;
+    const n = this.layer.n,
+      Gn = this.layer.unit.G * n,
+      inp = this.layer.inSize,
+      Phi = this.phiOffsets.length;
+    const mIh = maskIh?.data ?? null,
+      mHh = maskHh?.data ?? null;
     let col = 0;
     for (let r = 0; r < Gn; r++) {
       this.ihStart[r] = col;
@@ -85,7 +95,7 @@ export class ColumnLayout {
     let e = 0;
     for (let k = 0; k < n; k++) {
       this.blockStart[k] = e;
-      for (let r = 0; r < Gn; r++) if (!mHh || mHh[r * n + k] !== 0) this.blockRow[e++] = r;
+      for (let r = 0; r < Gn; r++) if (mHh?.[r * n + k] !== 0) this.blockRow[e++] = r;
     }
     this.blockStart[n] = e;
     this.maxColumns = col + e;

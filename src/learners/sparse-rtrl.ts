@@ -20,7 +20,7 @@
  * of M^l line up on the columns they share.
  * Exactness: in float64 on the `ts` backend every skipped term is a ±0 added to a sum that `rtrl` adds in the
  * same order, so the gradient equals `rtrl`'s bit for bit (up to the sign of an exact zero); see
- * test/sparse-rtrl.test.ts. Any unit model; stacks of recurrent layers under a dense readout.
+ * test/learners/sparse-rtrl.test.ts. Any unit model; stacks of recurrent layers under a dense readout.
  * Cost per step and sample, one layer: with α the backward-active fraction, δ the weight density and C ≤ δ·p
  * the stored columns, about α·δ·G·n²·C + S(S+G)·n·C multiply-adds instead of G·n²·p (dense RTRL, p = the
  * layer's parameters); the learner counts both (`stats()`), with the forward activity, the backward-active
@@ -73,7 +73,18 @@ interface Counters {
   stored: number;
 }
 
-const zeroCounters = (): Counters => ({ steps: 0, macs: 0, denseMacs: 0, fired: 0, active: 0, units: 0, computed: 0, dense: 0, live: 0, stored: 0 });
+const zeroCounters = (): Counters => ({
+  steps: 0,
+  macs: 0,
+  denseMacs: 0,
+  fired: 0,
+  active: 0,
+  units: 0,
+  computed: 0,
+  dense: 0,
+  live: 0,
+  stored: 0,
+});
 
 /** the `sparse` trace rule: rtrl's influence with every exact zero skipped (takes the output error) */
 export class SparseInfluence implements TraceRule {
@@ -102,13 +113,25 @@ export class SparseInfluence implements TraceRule {
   private macs = 0;
   private count: Counters = zeroCounters();
 
-  constructor(readonly network: Network, B: number) {
-    if (network.config.decorrelate) throw new UnsupportedError('sparse-rtrl does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner');
+  constructor(
+    readonly network: Network,
+    B: number,
+  ) {
+    if (network.config.decorrelate)
+      throw new UnsupportedError(
+        'sparse-rtrl does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner',
+      );
     const mods = network.modules;
     const L = mods.length - 1;
     const layers = mods.slice(0, L);
-    if (L < 1 || !layers.every((m): m is RecurrentLayer => m instanceof RecurrentLayer) || network.skipFrom.some((j) => j !== null && j !== undefined)) {
-      throw new UnsupportedError(`sparse-rtrl supports stacks of recurrent layers under a readout; the ${network.config.model} network is not one — use rtrl`);
+    if (
+      L < 1 ||
+      !layers.every((m): m is RecurrentLayer => m instanceof RecurrentLayer) ||
+      network.skipFrom.some((j) => j !== null && j !== undefined)
+    ) {
+      throw new UnsupportedError(
+        `sparse-rtrl supports stacks of recurrent layers under a readout; the ${network.config.model} network is not one — use rtrl`,
+      );
     }
     this.be = network.backend;
     this.batchSize = B;
@@ -122,7 +145,8 @@ export class SparseInfluence implements TraceRule {
 
   /** lay the columns out for the current masks; (re)allocate the influence when their number changed */
   rebuild(): void {
-    const net = this.network, be = this.be;
+    const net = this.network,
+      be = this.be;
     const caps = this.layouts.map((layout, l) => {
       const p = net.prefixes[l]!;
       layout.build(net.masks.get(p + 'weight_ih') ?? null, net.masks.get(p + 'weight_hh') ?? null);
@@ -138,21 +162,26 @@ export class SparseInfluence implements TraceRule {
     });
     // M, Mnext and Y of every layer and sample: refuse up front what cannot fit (backend/memory.ts)
     const eb = be.dtype === 'float64' ? 8 : 4;
-    ensureMemory(be, `sparse-rtrl's influence columns (${this.batchSize} samples)`,
-      eb * (3 * offset + this.batchSize * this.layers.reduce((s, layer, l) => s + (2 * layer.unit.S + 1) * layer.n * this.width[l]!, 0)));
+    ensureMemory(
+      be,
+      `sparse-rtrl's influence columns (${this.batchSize} samples)`,
+      eb * (3 * offset + this.batchSize * this.layers.reduce((s, layer, l) => s + (2 * layer.unit.S + 1) * layer.n * this.width[l]!, 0)),
+    );
     this.D = be.alloc(offset);
     this.readoutRow = be.alloc(offset);
     this.gradRow = be.alloc(offset);
-    this.samples = Array.from({ length: this.batchSize }, () => this.layers.map((layer, l) => ({
-      M: Array.from({ length: layer.unit.S }, () => be.alloc(layer.n * this.width[l]!)),
-      Mnext: Array.from({ length: layer.unit.S }, () => be.alloc(layer.n * this.width[l]!)),
-      Y: be.alloc(layer.n * this.width[l]!),
-      blockPos: new Int32Array(layer.n),
-      liveOrder: new Int32Array(layer.n),
-      liveBlocks: 0,
-      liveEnd: 0,
-      active: new Uint8Array(layer.n),
-    })));
+    this.samples = Array.from({ length: this.batchSize }, () =>
+      this.layers.map((layer, l) => ({
+        M: Array.from({ length: layer.unit.S }, () => be.alloc(layer.n * this.width[l]!)),
+        Mnext: Array.from({ length: layer.unit.S }, () => be.alloc(layer.n * this.width[l]!)),
+        Y: be.alloc(layer.n * this.width[l]!),
+        blockPos: new Int32Array(layer.n),
+        liveOrder: new Int32Array(layer.n),
+        liveBlocks: 0,
+        liveEnd: 0,
+        active: new Uint8Array(layer.n),
+      })),
+    );
   }
 
   reset(): void {
@@ -207,7 +236,8 @@ export class SparseInfluence implements TraceRule {
   private rows(alpha: number, x: Buf, xRow: number, beta: number, y: Buf, yRow: number, upTo = this.segmentCount): void {
     const seg = this.segments;
     for (let q = 0; q < upTo; q++) {
-      const a = seg[2 * q]!, len = seg[2 * q + 1]! - a;
+      const a = seg[2 * q]!,
+        len = seg[2 * q + 1]! - a;
       this.be.axpbyAt(len, alpha, x, xRow + a, beta, y, yRow + a);
       this.macs += len;
     }
@@ -215,15 +245,34 @@ export class SparseInfluence implements TraceRule {
 
   /** M^l_t and Y^l_t of sample b from M^l_{t−1}, Y^l_{t−1}, Y^{l−1}_t and this step's local partials */
   private influenceStep(b: number, l: number): void {
-    const layer = this.layers[l]!, Lay = this.layouts[l]!, sample = this.samples[b]!, s = sample[l]!;
-    const cache = this.caches[l] as RecCache, net = this.network;
+    const layer = this.layers[l]!,
+      Lay = this.layouts[l]!,
+      sample = this.samples[b]!,
+      s = sample[l]!;
+    const cache = this.caches[l] as RecCache,
+      net = this.network;
     const { S, K, G, ihChannel, hhChannel } = layer.unit;
-    const n = layer.n, inp = layer.inSize, Phi = layer.unit.unitParams.length, w = this.width[l]!, own = this.colOffset[l]!;
-    const x = cache.x.data, yPrev = cache.yPrev.data, dfds = cache.dfds.data, dfda = cache.dfda.data;
-    const dhds = cache.dhds.data, dfdphi = cache.dfdphi.data, dhdphi = cache.dhdphi.data;
-    const Wih = net.params.buf(net.prefixes[l] + 'weight_ih').data, Whh = net.params.buf(net.prefixes[l] + 'weight_hh').data;
-    const below = l > 0 ? sample[l - 1]! : null, wBelow = l > 0 ? this.width[l - 1]! : 0;
-    const xb = b * inp, yb = b * n, fb = b * S * S * n, ab = b * S * K * n, hb = b * S * n;
+    const n = layer.n,
+      inp = layer.inSize,
+      Phi = layer.unit.unitParams.length,
+      w = this.width[l]!,
+      own = this.colOffset[l]!;
+    const x = cache.x.data,
+      yPrev = cache.yPrev.data,
+      dfds = cache.dfds.data,
+      dfda = cache.dfda.data;
+    const dhds = cache.dhds.data,
+      dfdphi = cache.dfdphi.data,
+      dhdphi = cache.dhdphi.data;
+    const Wih = net.params.buf(net.prefixes[l] + 'weight_ih').data,
+      Whh = net.params.buf(net.prefixes[l] + 'weight_hh').data;
+    const below = l > 0 ? sample[l - 1]! : null,
+      wBelow = l > 0 ? this.width[l - 1]! : 0;
+    const xb = b * inp,
+      yb = b * n,
+      fb = b * S * S * n,
+      ab = b * S * K * n,
+      hb = b * S * n;
     // the W_hh blocks of units that fired at t−1 join the stored columns; their influence is zero so far
     for (let k = 0; k < n; k++) {
       if (yPrev[yb + k] !== 0 && s.blockPos[k]! < 0) {
@@ -233,7 +282,8 @@ export class SparseInfluence implements TraceRule {
       }
     }
     this.setSegments(sample, l);
-    const D = this.D, active = s.active;
+    const D = this.D,
+      active = s.active;
     for (let i = 0; i < n; i++) {
       const row = i * w;
       // the unit's own recurrence: Mnext_c = Σ_c' ∂f_c/∂s_c' · M_c'
@@ -253,8 +303,10 @@ export class SparseInfluence implements TraceRule {
         }
         // and the immediate terms: x_j at W_ih[r, j], 1 at b_ih[r]
         for (let c = 0; c < S; c++) {
-          const a = dfda[ab + (c * K + ihChannel[g]!) * n + i]!, m = s.Mnext[c]!.data;
-          for (let col = Lay.ihStart[r]!; col < Lay.ihStart[r + 1]!; col++) m[row + own + col] = m[row + own + col]! + x[xb + Lay.ihInput[col]!]! * a;
+          const a = dfda[ab + (c * K + ihChannel[g]!) * n + i]!,
+            m = s.Mnext[c]!.data;
+          for (let col = Lay.ihStart[r]!; col < Lay.ihStart[r + 1]!; col++)
+            m[row + own + col] = m[row + own + col]! + x[xb + Lay.ihInput[col]!]! * a;
           const cb = row + own + Lay.biasIhColumn + r;
           m[cb] = m[cb]! + a;
         }
@@ -268,7 +320,8 @@ export class SparseInfluence implements TraceRule {
         if (terms > 0) {
           const d = D.data;
           for (let e = Lay.hhStart[r]!; e < Lay.hhStart[r + 1]!; e++) {
-            const k = Lay.hhPresyn[e]!, yk = yPrev[yb + k]!;
+            const k = Lay.hhPresyn[e]!,
+              yk = yPrev[yb + k]!;
             if (yk !== 0) {
               const col = own + s.blockPos[k]! + Lay.hhEntry[e]!;
               d[col] = d[col]! + yk;
@@ -280,9 +333,11 @@ export class SparseInfluence implements TraceRule {
         } else {
           // no active presynaptic unit: D holds only the immediate terms, added where they are
           for (let c = 0; c < S; c++) {
-            const a = dfda[ab + (c * K + hhChannel[g]!) * n + i]!, m = s.Mnext[c]!.data;
+            const a = dfda[ab + (c * K + hhChannel[g]!) * n + i]!,
+              m = s.Mnext[c]!.data;
             for (let e = Lay.hhStart[r]!; e < Lay.hhStart[r + 1]!; e++) {
-              const k = Lay.hhPresyn[e]!, yk = yPrev[yb + k]!;
+              const k = Lay.hhPresyn[e]!,
+                yk = yPrev[yb + k]!;
               if (yk !== 0) {
                 const col = row + own + s.blockPos[k]! + Lay.hhEntry[e]!;
                 m[col] = m[col]! + yk * a;
@@ -307,7 +362,8 @@ export class SparseInfluence implements TraceRule {
     s.M = s.Mnext;
     s.Mnext = t;
     // Y_t = ∂h/∂s · M_t (+ ∂h/∂φ), only for units where that is not exactly zero
-    let nActive = 0, nFired = 0;
+    let nActive = 0,
+      nFired = 0;
     const y = this.acts[l]!.data;
     for (let i = 0; i < n; i++) {
       if (y[yb + i] !== 0) nFired++;
@@ -339,10 +395,17 @@ export class SparseInfluence implements TraceRule {
 
   /** ∂L_t/∂θ for sample b: through the readout from the active rows of the top Y, and the readout's own */
   private gradientStep(b: number): void {
-    const net = this.network, top = this.layers.length - 1, sample = this.samples[b]!, s = sample[top]!;
-    const n = this.layers[top]!.n, out = net.outputSize, w = this.width[top]!;
+    const net = this.network,
+      top = this.layers.length - 1,
+      sample = this.samples[b]!,
+      s = sample[top]!;
+    const n = this.layers[top]!.n,
+      out = net.outputSize,
+      w = this.width[top]!;
     const readout = net.prefixes[top + 1]!;
-    const Wout = net.params.buf(readout + 'weight').data, dOut = this.dOut.data, ob = b * out;
+    const Wout = net.params.buf(readout + 'weight').data,
+      dOut = this.dOut.data,
+      ob = b * out;
     this.setSegments(sample, top);
     let rowsDone = 0;
     for (let o = 0; o < out; o++) {
@@ -357,7 +420,10 @@ export class SparseInfluence implements TraceRule {
     if (rowsDone > 0) {
       const g = this.gradRow.data;
       this.layouts.forEach((Lay, l) => {
-        const own = this.colOffset[l]!, lay = sample[l]!, colParam = Lay.columnParam, nl = this.layers[l]!.n;
+        const own = this.colOffset[l]!,
+          lay = sample[l]!,
+          colParam = Lay.columnParam,
+          nl = this.layers[l]!.n;
         for (let col = 0; col < Lay.fixedColumns; col++) grads[colParam[col]!] = g[own + col]! + grads[colParam[col]!]!;
         for (let q = 0; q < lay.liveBlocks; q++) {
           const k = lay.liveOrder[q]!;
@@ -369,7 +435,8 @@ export class SparseInfluence implements TraceRule {
       });
     }
     // the readout's own parameters: ∂ŷ_o/∂W_out[o,i] = y_i, ∂ŷ_o/∂b_o = 1
-    const y = this.acts[top]!.data, wOff = net.params.entry(readout + 'weight').offset;
+    const y = this.acts[top]!.data,
+      wOff = net.params.entry(readout + 'weight').offset;
     const bOff = net.params.has(readout + 'bias') ? net.params.entry(readout + 'bias').offset : -1;
     for (let o = 0; o < out; o++) {
       const d = dOut[ob + o]!;
@@ -385,10 +452,14 @@ export class SparseInfluence implements TraceRule {
    * S(S + 2G + 1)·R·n for the column scalings; then the readout's tangent (R_top·o·n) and the gradient (P·o)
    */
   denseMacsPerSample(): number {
-    const net = this.network, out = net.outputSize;
+    const net = this.network,
+      out = net.outputSize;
     let macs = 0;
     this.layers.forEach((layer, l) => {
-      const { S, G } = layer.unit, n = layer.n, Rin = net.rowsBefore[l]!, R = Rin + net.ownRows[l]!;
+      const { S, G } = layer.unit,
+        n = layer.n,
+        Rin = net.rowsBefore[l]!,
+        R = Rin + net.ownRows[l]!;
       macs += G * R * n * n + G * Rin * n * layer.inSize + S * (S + 2 * G + 1) * R * n;
     });
     const top = this.layers.length;
@@ -402,7 +473,8 @@ export class SparseInfluence implements TraceRule {
    * and multiply-adds per step and sample: done, and the ones dense RTRL would do
    */
   stats(): Record<string, number> {
-    const c = this.count, perStep = Math.max(1, c.steps * this.batchSize);
+    const c = this.count,
+      perStep = Math.max(1, c.steps * this.batchSize);
     const r = {
       forwardActivity: c.units ? c.fired / c.units : 0,
       backwardActive: c.units ? c.active / c.units : 0,
@@ -419,7 +491,7 @@ export class SparseInfluence implements TraceRule {
   get bytes(): number {
     const bytes = this.be.dtype === 'float64' ? 8 : 4;
     let numbers = 0;
-    this.layers.forEach((layer, l) => (numbers += (layer.unit.S + 1) * layer.n * this.width[l]!));
+    for (const [l, layer] of this.layers.entries()) numbers += (layer.unit.S + 1) * layer.n * this.width[l]!;
     return this.batchSize * numbers * bytes;
   }
 
@@ -446,26 +518,30 @@ export class SparseInfluence implements TraceRule {
 
   /** restore what extraState() wrote, after the carried buffers were loaded */
   loadExtraState(meta: readonly number[][]): void {
-    this.samples.forEach((sample, b) => sample.forEach((s, l) => {
-      const n = this.layers[l]!.n, rec = meta[b * this.layers.length + l]!, live = rec[0]!;
-      if (!(Number.isInteger(live) && live >= 0 && live <= n && rec.length === 1 + live + n)) {
-        throw new ShapeError(`sparse-rtrl state: the liveness record of sample ${b}, layer ${l} is malformed`);
-      }
-      for (const m of s.Mnext) this.be.fill(m, 0);
-      s.blockPos.fill(-1);
-      s.liveBlocks = live;
-      s.liveEnd = this.layouts[l]!.fixedColumns;
-      for (let q = 0; q < live; q++) {
-        const k = rec[1 + q]!;
-        if (!(Number.isInteger(k) && k >= 0 && k < n) || s.blockPos[k]! >= 0) {
+    for (const [b, sample] of this.samples.entries()) {
+      for (const [l, s] of sample.entries()) {
+        const n = this.layers[l]!.n,
+          rec = meta[b * this.layers.length + l]!,
+          live = rec[0]!;
+        if (!(Number.isInteger(live) && live >= 0 && live <= n && rec.length === 1 + live + n)) {
           throw new ShapeError(`sparse-rtrl state: the liveness record of sample ${b}, layer ${l} is malformed`);
         }
-        s.liveOrder[q] = k;
-        s.blockPos[k] = s.liveEnd;
-        s.liveEnd += this.layouts[l]!.blockLength(k);
+        for (const m of s.Mnext) this.be.fill(m, 0);
+        s.blockPos.fill(-1);
+        s.liveBlocks = live;
+        s.liveEnd = this.layouts[l]!.fixedColumns;
+        for (let q = 0; q < live; q++) {
+          const k = rec[1 + q]!;
+          if (!(Number.isInteger(k) && k >= 0 && k < n) || s.blockPos[k]! >= 0) {
+            throw new ShapeError(`sparse-rtrl state: the liveness record of sample ${b}, layer ${l} is malformed`);
+          }
+          s.liveOrder[q] = k;
+          s.blockPos[k] = s.liveEnd;
+          s.liveEnd += this.layouts[l]!.blockLength(k);
+        }
+        for (let i = 0; i < n; i++) s.active[i] = rec[1 + live + i] ? 1 : 0;
       }
-      for (let i = 0; i < n; i++) s.active[i] = rec[1 + live + i] ? 1 : 0;
-    }));
+    }
   }
 }
 

@@ -23,9 +23,7 @@ export const MODEL_FORMAT = 'onward.model';
 export const MODEL_VERSION = 1;
 export const LIBRARY = 'onward 0.1.0';
 
-export type EncodedArray =
-  | { shape: number[]; data: (number | string)[] }
-  | { shape: number[]; dtype: 'f64' | 'f32'; base64: string };
+export type EncodedArray = { shape: number[]; data: (number | string)[] } | { shape: number[]; dtype: 'f64' | 'f32'; base64: string };
 
 /** the task a model was trained on, recorded in its model file so that the file alone can be evaluated */
 export interface ModelTask {
@@ -64,10 +62,12 @@ export function encodeBase64(values: ArrayLike<number>, shape: number[] = [value
 
 /** decode an array; `what` names it in errors */
 export function decodeArray(enc: unknown, what: string): { shape: number[]; values: Float64Array } {
-  if (!enc || typeof enc !== 'object') throw new FileFormatError(`${what}: expected an array object {shape, data} or {shape, dtype, base64}`);
+  if (!enc || typeof enc !== 'object')
+    throw new FileFormatError(`${what}: expected an array object {shape, data} or {shape, dtype, base64}`);
   const e = enc as Record<string, unknown>;
   const shape = e.shape;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new FileFormatError(`${what}: 'shape' must be an array of non-negative integers`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new FileFormatError(`${what}: 'shape' must be an array of non-negative integers`);
   const n = shapeSize(shape);
   let values: Float64Array;
   if (Array.isArray(e.data)) {
@@ -85,7 +85,8 @@ export function decodeArray(enc: unknown, what: string): { shape: number[]; valu
       throw new FileFormatError(`${what}: 'base64' holds characters outside the base64 alphabet`);
     }
     const width = e.dtype === 'f64' ? 8 : 4;
-    if (bytes.length !== n * width) throw new FileFormatError(`${what}: base64 holds ${bytes.length} bytes, shape ${formatShape(shape)} needs ${n * width}`);
+    if (bytes.length !== n * width)
+      throw new FileFormatError(`${what}: base64 holds ${bytes.length} bytes, shape ${formatShape(shape)} needs ${n * width}`);
     values = e.dtype === 'f64' ? new Float64Array(bytes.buffer) : Float64Array.from(new Float32Array(bytes.buffer)); // a fresh, aligned buffer
   } else {
     throw new FileFormatError(`${what}: expected 'data' (numbers) or 'dtype' ('f64' | 'f32') with 'base64'`);
@@ -109,7 +110,8 @@ export function encodeExact(values: ArrayLike<number>, shape: number[] = [values
 export function encodeParams(params: ParamStore, binaryFrom = BINARY_FROM): Record<string, EncodedArray> {
   const out: Record<string, EncodedArray> = {};
   for (const name of params.names()) {
-    const v = params.get(name), shape = [...params.shape(name)];
+    const v = params.get(name),
+      shape = [...params.shape(name)];
     out[name] = v.length >= binaryFrom ? encodeExact(v, shape) : encodePlain(v, shape);
   }
   return out;
@@ -123,8 +125,11 @@ export function decodeParamsInto(params: ParamStore, encoded: unknown, file: str
   const missing = names.filter((n) => !given.includes(n));
   const extra = given.filter((n) => !names.includes(n));
   if (missing.length || extra.length) {
-    throw new FileFormatError(`${file}: the parameters do not match the model config` +
-      (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
+    throw new FileFormatError(
+      `${file}: the parameters do not match the model config` +
+        (missing.length ? `; missing: ${missing.join(', ')}` : '') +
+        (extra.length ? `; unexpected: ${extra.join(', ')}` : ''),
+    );
   }
   for (const name of names) {
     const { shape, values } = decodeArray((encoded as Record<string, unknown>)[name], `${file}: parameter '${name}'`);
@@ -139,7 +144,9 @@ export function decodeParamsInto(params: ParamStore, encoded: unknown, file: str
 }
 
 /** the masks of a sparse network, for a model file (undefined when it has none) */
-export function encodeMasks(masks: ReadonlyMap<string, { data: ArrayLike<number>; length: number }>): Record<string, EncodedArray> | undefined {
+export function encodeMasks(
+  masks: ReadonlyMap<string, { data: ArrayLike<number>; length: number }>,
+): Record<string, EncodedArray> | undefined {
   if (masks.size === 0) return undefined;
   const out: Record<string, EncodedArray> = {};
   for (const [name, m] of masks) out[name] = encodePlain(m.data);
@@ -147,18 +154,27 @@ export function encodeMasks(masks: ReadonlyMap<string, { data: ArrayLike<number>
 }
 
 /** load a file's masks into the network's, refusing missing, extra, misshapen or non-0/1 entries */
-export function decodeMasksInto(masks: ReadonlyMap<string, { data: { set(v: ArrayLike<number>): void }; length: number }>, encoded: unknown, file: string): void {
+export function decodeMasksInto(
+  masks: ReadonlyMap<string, { data: { set(v: ArrayLike<number>): void }; length: number }>,
+  encoded: unknown,
+  file: string,
+): void {
   const given = encoded && typeof encoded === 'object' ? Object.keys(encoded) : [];
   const names = [...masks.keys()];
-  const missing = names.filter((n) => !given.includes(n)), extra = given.filter((n) => !names.includes(n));
+  const missing = names.filter((n) => !given.includes(n)),
+    extra = given.filter((n) => !names.includes(n));
   if (missing.length || extra.length) {
-    throw new FileFormatError(`${file}: the synapse masks do not match the model config` +
-      (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
+    throw new FileFormatError(
+      `${file}: the synapse masks do not match the model config` +
+        (missing.length ? `; missing: ${missing.join(', ')}` : '') +
+        (extra.length ? `; unexpected: ${extra.join(', ')}` : ''),
+    );
   }
   for (const name of names) {
     const { values } = decodeArray((encoded as Record<string, unknown>)[name], `${file}: mask '${name}'`);
     const m = masks.get(name)!;
-    if (values.length !== m.length) throw new FileFormatError(`${file}: mask '${name}' has ${values.length} entries, the model needs ${m.length}`);
+    if (values.length !== m.length)
+      throw new FileFormatError(`${file}: mask '${name}' has ${values.length} entries, the model needs ${m.length}`);
     const bad = values.findIndex((v) => v !== 0 && v !== 1);
     if (bad >= 0) throw new FileFormatError(`${file}: mask '${name}' entry ${bad} is ${values[bad]}; masks hold 0 or 1`);
     m.data.set(values);
@@ -177,7 +193,8 @@ export function parseModelFile(text: string, source: string): ModelFile {
   if (!f || typeof f !== 'object' || f.format !== MODEL_FORMAT) {
     throw new FileFormatError(`'${source}' is not an onward model file (format must be '${MODEL_FORMAT}')`);
   }
-  if (f.version !== MODEL_VERSION) throw new FileFormatError(`'${source}' has model-file version ${show(f.version)}; this onward reads version ${MODEL_VERSION}`);
+  if (f.version !== MODEL_VERSION)
+    throw new FileFormatError(`'${source}' has model-file version ${show(f.version)}; this onward reads version ${MODEL_VERSION}`);
   if (!f.config || typeof f.config !== 'object') throw new FileFormatError(`'${source}' has no 'config'`);
   if (!f.params || typeof f.params !== 'object' || Array.isArray(f.params)) throw new FileFormatError(`'${source}' has no 'params'`);
   checkDeclaredSizes(f.config as Record<string, unknown>, f.params as Record<string, unknown>, source);
@@ -196,9 +213,11 @@ function checkDeclaredSizes(config: Record<string, unknown>, params: Record<stri
   for (const enc of Object.values(params)) held += heldNumbers(enc);
   const floor = parameterFloor(config as unknown as ModelSizes);
   if (floor > held) {
-    throw new FileFormatError(`'${source}': its config declares a ${config.model} model with hidden ${config.hidden} and layers ${config.layers}` +
-      `${config.stateSize !== undefined ? ` (stateSize ${config.stateSize})` : ''}, at least ${floor} parameters, but its params hold ${held} numbers; ` +
-      'the config or the parameters are damaged');
+    throw new FileFormatError(
+      `'${source}': its config declares a ${config.model} model with hidden ${config.hidden} and layers ${config.layers}` +
+        `${config.stateSize !== undefined ? ` (stateSize ${config.stateSize})` : ''}, at least ${floor} parameters, but its params hold ${held} numbers; ` +
+        'the config or the parameters are damaged',
+    );
   }
 }
 

@@ -16,7 +16,11 @@ export class ForwardPass {
   readonly states: (RecurrentState | null)[];
   readonly ctx: StepContext;
 
-  constructor(readonly network: Network, readonly B: number, seed = 0) {
+  constructor(
+    readonly network: Network,
+    readonly B: number,
+    seed = 0,
+  ) {
     const be = network.backend;
     this.input = be.alloc(B * network.inputSize);
     this.acts = network.modules.map((m) => be.alloc(B * m.outSize));
@@ -68,7 +72,8 @@ export class ForwardPass {
   loadState(state: LearnerState, traces: Buf[], learner: string): void {
     this.loadStateArrays(state.states);
     this.loadRngState(state.rng);
-    if (state.traces.length !== traces.length) throw new ShapeError(`${learner} state holds ${state.traces.length} trace arrays, expected ${traces.length}`);
+    if (state.traces.length !== traces.length)
+      throw new ShapeError(`${learner} state holds ${state.traces.length} trace arrays, expected ${traces.length}`);
     traces.forEach((buf, i) => {
       const arr = state.traces[i]!;
       if (arr.length !== buf.length) throw new ShapeError(`${learner} trace array ${i} has ${arr.length} numbers, expected ${buf.length}`);
@@ -90,9 +95,13 @@ export class ForwardPass {
 
   loadStateArrays(arrays: number[][]): void {
     const states = this.states.filter((s): s is RecurrentState => s !== null);
-    if (arrays.length !== 2 * states.length) throw new ShapeError(`learner state holds ${arrays.length} state arrays, expected ${2 * states.length}`);
+    if (arrays.length !== 2 * states.length)
+      throw new ShapeError(`learner state holds ${arrays.length} state arrays, expected ${2 * states.length}`);
     states.forEach((s, i) => {
-      for (const [buf, arr] of [[s.s, arrays[2 * i]!], [s.y, arrays[2 * i + 1]!]] as const) {
+      for (const [buf, arr] of [
+        [s.s, arrays[2 * i]!],
+        [s.y, arrays[2 * i + 1]!],
+      ] as const) {
         if (arr.length !== buf.length) throw new ShapeError(`learner state array has ${arr.length} numbers, expected ${buf.length}`);
         buf.data.set(arr);
       }

@@ -57,7 +57,8 @@ export function modelToSafetensors(file: ModelFile, options: ExportOptions = {})
   const config = file.config as ModelConfig;
   const dtype = options.dtype ?? 'F32';
   const scheme = options.names ?? (hasTorchNames(config) ? 'pytorch' : 'onward');
-  if (scheme === 'pytorch' && !hasTorchNames(config)) throw new ConfigError(`PyTorch names are for rnn, gru and lstm stacks; a ${config.model} model keeps onward's names (names 'onward')`);
+  if (scheme === 'pytorch' && !hasTorchNames(config))
+    throw new ConfigError(`PyTorch names are for rnn, gru and lstm stacks; a ${config.model} model keeps onward's names (names 'onward')`);
   const tensors = new Map<string, Tensor>();
   const add = (name: string, enc: EncodedArray, what: string): void => {
     const { shape, values } = decodeArray(enc, what);
@@ -66,7 +67,11 @@ export function modelToSafetensors(file: ModelFile, options: ExportOptions = {})
   for (const [name, enc] of Object.entries(file.params)) add(exportName(name, scheme), enc, `parameter '${name}'`);
   for (const [name, enc] of Object.entries(file.masks ?? {})) add(`masks.${exportName(name, scheme)}`, enc, `mask '${name}'`);
   return encodeSafetensors(tensors, {
-    format: 'onward.model', 'onward.version': String(MODEL_VERSION), 'onward.library': LIBRARY, 'onward.names': scheme, 'onward.config': JSON.stringify(config),
+    format: 'onward.model',
+    'onward.version': String(MODEL_VERSION),
+    'onward.library': LIBRARY,
+    'onward.names': scheme,
+    'onward.config': JSON.stringify(config),
   });
 }
 
@@ -86,13 +91,18 @@ export function safetensorsToModel(bytes: Uint8Array, source: string, options: I
     }
   } else config = inferTorchConfig(tensors, source, options.loss ?? { kind: 'mse' });
   validateModelConfig(config);
-  const params: Record<string, EncodedArray> = {}, masks: Record<string, EncodedArray> = {};
+  const params: Record<string, EncodedArray> = {},
+    masks: Record<string, EncodedArray> = {};
   for (const [name, t] of tensors) {
     if (name.startsWith('masks.')) masks[projectName(name.slice(6))] = encodePlain(t.values, t.shape);
     else params[projectName(name)] = encodePlain(t.values, t.shape);
   }
   return {
-    format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config, params,
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    library: LIBRARY,
+    config,
+    params,
     ...(Object.keys(masks).length ? { masks } : {}),
   };
 }
@@ -101,13 +111,22 @@ export function safetensorsToModel(bytes: Uint8Array, source: string, options: I
 function inferTorchConfig(tensors: ReadonlyMap<string, Tensor>, source: string, loss: LossSpec): ModelConfig {
   const need = (name: string): Tensor => {
     const t = tensors.get(name);
-    if (!t) throw new FileFormatError(`${source}: no onward metadata and no '${name}': import reads onward exports and PyTorch {rnn: nn.RNN|GRU|LSTM, fc: nn.Linear} state dicts`);
+    if (!t)
+      throw new FileFormatError(
+        `${source}: no onward metadata and no '${name}': import reads onward exports and PyTorch {rnn: nn.RNN|GRU|LSTM, fc: nn.Linear} state dicts`,
+      );
     return t;
   };
-  const ih0 = need('rnn.weight_ih_l0'), hh0 = need('rnn.weight_hh_l0'), fc = need('fc.weight');
-  const n = hh0.shape[1]!, G = hh0.shape[0]! / n;
+  const ih0 = need('rnn.weight_ih_l0'),
+    hh0 = need('rnn.weight_hh_l0'),
+    fc = need('fc.weight');
+  const n = hh0.shape[1]!,
+    G = hh0.shape[0]! / n;
   const model = Object.entries(torchModels).find(([, g]) => g === G)?.[0];
-  if (!model) throw new FileFormatError(`${source}: rnn.weight_hh_l0 is ${formatPair(hh0.shape)}: ${G} gate blocks of ${n}, which is none of rnn (1), gru (3), lstm (4)`);
+  if (!model)
+    throw new FileFormatError(
+      `${source}: rnn.weight_hh_l0 is ${formatPair(hh0.shape)}: ${G} gate blocks of ${n}, which is none of rnn (1), gru (3), lstm (4)`,
+    );
   let layers = 0;
   while (tensors.has(`rnn.weight_ih_l${layers}`)) layers++;
   const outputSize = fc.shape[0]!;

@@ -27,7 +27,14 @@ import { Glu } from '../modules/glu.js';
 import { LayerNorm } from '../modules/layernorm.js';
 import { Loss, type LossSpec } from '../modules/loss.js';
 import { LruLayer } from '../modules/lru.js';
-import { countParams, type AnyModule, type ModuleCache, type RecurrentModule, type RecurrentState, type StepContext } from '../modules/module.js';
+import {
+  countParams,
+  type AnyModule,
+  type ModuleCache,
+  type RecurrentModule,
+  type RecurrentState,
+  type StepContext,
+} from '../modules/module.js';
 import { CumMeanPool } from '../modules/pool.js';
 import { RecurrentLayer } from '../modules/recurrent.js';
 
@@ -78,12 +85,16 @@ export interface ModelConfig {
 export const modelNames = [...Object.keys(unitModels), 'lru'];
 
 function positiveInt(what: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`model config: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new ConfigError(`model config: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
 export function validateModelConfig(config: ModelConfig): ModelConfig {
-  if (!config || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`model config: expected an object {model, inputSize, hidden, layers, outputSize, loss}, got ${JSON.stringify(config)}`);
+  if (!config || typeof config !== 'object' || Array.isArray(config))
+    throw new ConfigError(
+      `model config: expected an object {model, inputSize, hidden, layers, outputSize, loss}, got ${JSON.stringify(config)}`,
+    );
   if (typeof config.model !== 'string') throw new ConfigError(`model config: model must be a model name, got ${show(config.model)}`);
   if (config.model !== 'lru') getUnit(config.model);
   positiveInt('inputSize', config.inputSize);
@@ -100,15 +111,18 @@ export function validateModelConfig(config: ModelConfig): ModelConfig {
   if (config.recurrent !== undefined && typeof config.recurrent !== 'boolean') {
     throw new ConfigError(`model config: recurrent must be true or false, got ${JSON.stringify(config.recurrent)}`);
   }
-  if (config.recurrent === false && config.model === 'lru') throw new ConfigError(`model config: recurrent: false applies to recurrent-layer models, not 'lru'`);
+  if (config.recurrent === false && config.model === 'lru')
+    throw new ConfigError(`model config: recurrent: false applies to recurrent-layer models, not 'lru'`);
   if (config.pooling !== undefined && config.pooling !== 'none' && config.pooling !== 'pool_st') {
     throw new ConfigError(`model config: pooling must be 'none' or 'pool_st', got ${show(config.pooling)}`);
   }
   if (config.decorrelate !== undefined && typeof config.decorrelate !== 'boolean') {
     throw new ConfigError(`model config: decorrelate must be true or false, got ${JSON.stringify(config.decorrelate)}`);
   }
-  if (config.decorrelate && config.model === 'lru') throw new ConfigError("model config: decorrelate is available for rnn, gru, lstm and egru, not for the lru stack");
-  if (!config.loss || typeof config.loss !== 'object') throw new ConfigError(`model config: loss must be {kind: 'mse'} or {kind: 'ce', classes}, got ${JSON.stringify(config.loss)}`);
+  if (config.decorrelate && config.model === 'lru')
+    throw new ConfigError('model config: decorrelate is available for rnn, gru, lstm and egru, not for the lru stack');
+  if (!config.loss || typeof config.loss !== 'object')
+    throw new ConfigError(`model config: loss must be {kind: 'mse'} or {kind: 'ce', classes}, got ${JSON.stringify(config.loss)}`);
   new Loss(config.loss, config.outputSize);
   checkModelMemory(config); // before any buffer: the declared sizes against the memory limit (core/limits.ts)
   return config;
@@ -124,12 +138,17 @@ interface Piece {
 function buildChain(c: ModelConfig): Piece[] {
   const pieces: Piece[] = [];
   if (c.model === 'lru') {
-    const H = c.hidden, N = c.stateSize ?? Math.max(1, Math.floor(H / 2)), p = c.dropout ?? 0;
+    const H = c.hidden,
+      N = c.stateSize ?? Math.max(1, Math.floor(H / 2)),
+      p = c.dropout ?? 0;
     pieces.push({ module: new Dense(c.inputSize, H), prefix: 'encoder.' });
     for (let l = 0; l < c.layers; l++) {
       const start = pieces.length;
       pieces.push({ module: new LayerNorm(H), prefix: `layers.${l}.norm.` });
-      pieces.push({ module: new LruLayer(H, N, { rMin: c.rMin ?? 0, rMax: c.rMax ?? 1, maxPhase: c.maxPhase ?? 6.28 }), prefix: `layers.${l}.lru.` });
+      pieces.push({
+        module: new LruLayer(H, N, { rMin: c.rMin ?? 0, rMax: c.rMax ?? 1, maxPhase: c.maxPhase ?? 6.28 }),
+        prefix: `layers.${l}.lru.`,
+      });
       pieces.push({ module: new Gelu(H), prefix: `layers.${l}.gelu.` });
       pieces.push({ module: new Dropout(H, p), prefix: `layers.${l}.drop1.` });
       pieces.push({ module: new Glu(H), prefix: `layers.${l}.glu.` });
@@ -141,7 +160,10 @@ function buildChain(c: ModelConfig): Piece[] {
   }
   const unit = createUnit(c.model, { dampening: c.dampening, width: c.width });
   for (let l = 0; l < c.layers; l++) {
-    pieces.push({ module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden, c.decorrelate === true), prefix: `layers.${l}.` });
+    pieces.push({
+      module: new RecurrentLayer(unit, l === 0 ? c.inputSize : c.hidden, c.hidden, c.decorrelate === true),
+      prefix: `layers.${l}.`,
+    });
   }
   pieces.push({ module: new Dense(c.hidden, c.outputSize, true, c.decorrelate === true), prefix: 'readout.' });
   return pieces;
@@ -173,7 +195,11 @@ export class Network {
   /** synapse masks by parameter name (1 = kept, 0 = pruned), present when the config asks for sparsity */
   readonly masks = new Map<string, Buf>();
 
-  constructor(readonly config: ModelConfig, readonly backend: Backend, seed = 0) {
+  constructor(
+    readonly config: ModelConfig,
+    readonly backend: Backend,
+    seed = 0,
+  ) {
     validateModelConfig(config);
     const pieces = buildChain(config);
     this.modules = pieces.map((p) => p.module);
@@ -227,7 +253,8 @@ export class Network {
 
   /** fraction of the masked parameters' entries that are kept */
   maskDensity(): number {
-    let kept = 0, total = 0;
+    let kept = 0,
+      total = 0;
     for (const mask of this.masks.values()) {
       kept += this.backend.sum(mask);
       total += mask.length;
@@ -238,7 +265,8 @@ export class Network {
   /** magnitude pruning: in each masked parameter keep the `density` fraction of entries largest in |w| */
   pruneByMagnitude(density: number): void {
     for (const [name, mask] of this.masks) {
-      const w = this.params.buf(name).data, m = mask.data;
+      const w = this.params.buf(name).data,
+        m = mask.data;
       const keep = Math.max(1, Math.round(density * w.length));
       const order = Array.from(w, (v, i) => [Math.abs(v) * m[i]!, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
       m.fill(0);
@@ -292,7 +320,9 @@ export class Network {
    * ones by the learner's `recurrent`, residual blocks by adding the block output's delta to its input's.
    */
   backwardStep(caches: ModuleCache[], dOut: Buf, ws: BackwardWorkspace, recurrent: RecurrentBackward): void {
-    const mods = this.modules, be = this.backend, top = mods.length - 1;
+    const mods = this.modules,
+      be = this.backend,
+      top = mods.length - 1;
     be.copy(dOut, ws.deltas[top]!);
     for (let i = top; i >= 0; i--) {
       const m = mods[i]!;

@@ -19,10 +19,15 @@ export const modelSectionSchema = z.strictObject({
   dampening: z.number().min(0).default(0.7).describe('egru, snu, lif: height of the pseudo-/surrogate derivative'),
   width: z.number().gt(0).default(1).describe('egru, snu, lif: (half-)width of the pseudo-/surrogate derivative'),
   density: z.number().gt(0).max(1).default(1).describe('recurrent weights kept (1: dense); masked weights are exactly zero'),
-  maskMethod: z.enum(['static', 'magnitude']).default('static')
+  maskMethod: z
+    .enum(['static', 'magnitude'])
+    .default('static')
     .describe("sparse recurrent weights: 'static' random mask, or 'magnitude' pruning during training (train.pruneEvery)"),
   recurrent: z.boolean().default(true).describe('false: no recurrent synapses (weight_hh held at zero), layers diagonal in time'),
-  decorrelate: z.boolean().default(false).describe('rnn-family models: layer inputs decorrelated by a learned matrix D (perturbation learners)'),
+  decorrelate: z
+    .boolean()
+    .default(false)
+    .describe('rnn-family models: layer inputs decorrelated by a learned matrix D (perturbation learners)'),
 });
 
 export type ModelSection = z.output<typeof modelSectionSchema>;

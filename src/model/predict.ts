@@ -32,7 +32,10 @@ export class Stepper {
   private readonly fwd: ForwardPass;
   private readonly caches: ModuleCache[];
 
-  constructor(readonly network: Network, readonly B: number) {
+  constructor(
+    readonly network: Network,
+    readonly B: number,
+  ) {
     this.fwd = new ForwardPass(network, B);
     this.fwd.ctx.training = false;
     this.caches = network.modules.map((m) => m.createCache(network.backend, B));
@@ -86,7 +89,8 @@ export class Model {
   predict(sequence: Sequence): number[][][] {
     const T = sequence.length;
     if (T === 0) return [];
-    const B = sequence[0]!.length, d = this.inputSize;
+    const B = sequence[0]!.length,
+      d = this.inputSize;
     const flat = sequence.map((step, t) => {
       if (step.length !== B) throw new ShapeError(`predict: step ${t} has ${step.length} samples, step 0 has ${B}`);
       const x = new Float64Array(B * d);

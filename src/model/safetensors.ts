@@ -36,7 +36,8 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata
   let offset = 0;
   for (const [name, t] of tensors) {
     const bytes = shapeSize(t.shape) * WIDTH[t.dtype];
-    if (t.values.length !== shapeSize(t.shape)) throw new FileFormatError(`safetensors: tensor '${name}' has ${t.values.length} values for shape ${formatShape(t.shape)}`);
+    if (t.values.length !== shapeSize(t.shape))
+      throw new FileFormatError(`safetensors: tensor '${name}' has ${t.values.length} values for shape ${formatShape(t.shape)}`);
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
@@ -65,7 +66,8 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   if (bytes.length < 8) fail(`it has ${bytes.length} bytes, fewer than the 8 of the header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n > BigInt(Math.min(MAX_HEADER, bytes.length - 8))) fail(`the header length ${n} exceeds the file (${bytes.length} bytes) or the 100 MB limit`);
+  if (n > BigInt(Math.min(MAX_HEADER, bytes.length - 8)))
+    fail(`the header length ${n} exceeds the file (${bytes.length} bytes) or the 100 MB limit`);
   const headerEnd = 8 + Number(n);
   let header: Record<string, unknown>;
   try {
@@ -93,12 +95,19 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has no valid shape`);
     const shape = e.shape as number[];
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1] || off[1] > dataLength) {
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !off.every((d) => Number.isInteger(d) && d >= 0) ||
+      off[0] > off[1] ||
+      off[1] > dataLength
+    ) {
       fail(`tensor '${name}' has data_offsets ${JSON.stringify(off)} outside the ${dataLength} data bytes`);
     }
     const [begin, end] = off as [number, number];
     const count = shapeSize(shape);
-    if (end - begin !== count * WIDTH[dtype]) fail(`tensor '${name}' holds ${end - begin} bytes, shape ${formatShape(shape)} in ${dtype} needs ${count * WIDTH[dtype]}`);
+    if (end - begin !== count * WIDTH[dtype])
+      fail(`tensor '${name}' holds ${end - begin} bytes, shape ${formatShape(shape)} in ${dtype} needs ${count * WIDTH[dtype]}`);
     spans.push([begin, end, name]);
     const values = new Float64Array(count);
     const at = headerEnd + begin;
@@ -106,6 +115,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     tensors.set(name, { shape, dtype, values });
   }
   spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) if (spans[i]![0] < spans[i - 1]![1]) fail(`tensors '${spans[i - 1]![2]}' and '${spans[i]![2]}' overlap`);
+  for (let i = 1; i < spans.length; i++)
+    if (spans[i]![0] < spans[i - 1]![1]) fail(`tensors '${spans[i - 1]![2]}' and '${spans[i]![2]}' overlap`);
   return { tensors, metadata };
 }

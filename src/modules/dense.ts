@@ -35,7 +35,12 @@ export class Dense implements Module<DenseCache>, Perturbable {
   private D: Buf | null = null;
   readonly preSizes: readonly number[];
 
-  constructor(readonly inSize: number, readonly outSize: number, readonly bias = true, readonly decorrelate = false) {
+  constructor(
+    readonly inSize: number,
+    readonly outSize: number,
+    readonly bias = true,
+    readonly decorrelate = false,
+  ) {
     this.preSizes = [outSize];
   }
 
@@ -74,7 +79,8 @@ export class Dense implements Module<DenseCache>, Perturbable {
   }
 
   forward(x: Buf, y: Buf, cache: DenseCache, ctx: StepContext): void {
-    const be = x.backend, B = cache.B;
+    const be = x.backend,
+      B = cache.B;
     if (this.D) be.gemm(false, true, B, this.inSize, this.inSize, 1, x, this.D, 0, cache.x);
     else be.copy(x, cache.x);
     be.gemm(false, true, B, this.outSize, this.inSize, 1, cache.x, this.W, 0, y);
@@ -86,7 +92,8 @@ export class Dense implements Module<DenseCache>, Perturbable {
   }
 
   backward(cache: DenseCache, dy: Buf, dx: Buf | null): void {
-    const be = dy.backend, B = cache.B;
+    const be = dy.backend,
+      B = cache.B;
     this.accumulate(cache, dy);
     if (!dx) return;
     if (this.D) {
@@ -102,7 +109,8 @@ export class Dense implements Module<DenseCache>, Perturbable {
   }
 
   private accumulate(cache: DenseCache, dy: Buf): void {
-    const be = dy.backend, B = cache.B;
+    const be = dy.backend,
+      B = cache.B;
     be.gemm(true, false, this.outSize, this.inSize, B, 1, dy, cache.x, 1, this.dW);
     if (this.db) be.colSum(B, this.outSize, dy, 1, this.db);
   }
@@ -112,12 +120,18 @@ export class Dense implements Module<DenseCache>, Perturbable {
   }
 
   tangent(b: number, cache: DenseCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {
-    if (this.D) throw new UnsupportedError('dense: no forward-mode derivative with input decorrelation (forward-mode rules do not support decorrelated models)');
-    const be = tyOwn.backend, out = this.outSize, inp = this.inSize;
+    if (this.D)
+      throw new UnsupportedError(
+        'dense: no forward-mode derivative with input decorrelation (forward-mode rules do not support decorrelated models)',
+      );
+    const be = tyOwn.backend,
+      out = this.outSize,
+      inp = this.inSize;
     if (tx && tyIn) be.gemm(false, true, tx.length / inp, out, inp, 1, tx, this.W, 0, tyIn);
     // own rows: weight rows first (row i·in + j has x_j in column i), then bias rows (1 in column i)
     be.fill(tyOwn, 0);
-    const t = tyOwn.data, x = cache.xRow[b]!.data;
+    const t = tyOwn.data,
+      x = cache.xRow[b]!.data;
     for (let i = 0; i < out; i++) {
       for (let j = 0; j < inp; j++) t[(i * inp + j) * out + i] = x[j]!;
       if (this.bias) t[(out * inp + i) * out + i] = 1;

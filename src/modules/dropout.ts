@@ -28,7 +28,10 @@ export class Dropout implements Module<DropoutCache> {
   readonly inSize: number;
   readonly outSize: number;
 
-  constructor(readonly size: number, readonly p: number) {
+  constructor(
+    readonly size: number,
+    readonly p: number,
+  ) {
     if (!(p >= 0 && p < 1)) throw new ConfigError(`dropout: p must be in [0, 1), got ${p}`);
     this.inSize = this.outSize = size;
   }
@@ -42,13 +45,15 @@ export class Dropout implements Module<DropoutCache> {
   bind(_params: ParamStore, _grads: ParamStore, _prefix: string): void {}
 
   createCache(be: Backend, B: number): DropoutCache {
-    const n = this.size, mask = be.alloc(B * n);
+    const n = this.size,
+      mask = be.alloc(B * n);
     const maskRow = Array.from({ length: B }, (_, b) => mask.view(b * n, n));
     return { B, mask, maskRow, u: new Float64Array(B * n), active: false };
   }
 
   forward(x: Buf, y: Buf, cache: DropoutCache, ctx: StepContext): void {
-    const be = x.backend, p = this.p;
+    const be = x.backend,
+      p = this.p;
     cache.active = ctx.training && p > 0;
     if (!cache.active) {
       be.copy(x, y);
@@ -56,7 +61,9 @@ export class Dropout implements Module<DropoutCache> {
     }
     // fillUniform(u) gives exactly the numbers of B·size rng.uniform() calls, in one call: a per-element
     // rng.uniform() returns a boxed number whenever V8 does not inline it
-    const u = cache.u, m = cache.mask.data, keep = 1 / (1 - p);
+    const u = cache.u,
+      m = cache.mask.data,
+      keep = 1 / (1 - p);
     ctx.rng.fillUniform(u);
     for (let i = 0; i < m.length; i++) m[i] = u[i]! < p ? 0 : keep;
     be.mul(x, cache.mask, y);

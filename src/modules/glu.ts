@@ -77,18 +77,30 @@ export class Glu implements Module<GluCache> {
 
   createCache(be: Backend, B: number): GluCache {
     const H = this.size;
-    const x = be.alloc(B * H), s = be.alloc(B * H), ga = be.alloc(B * H);
+    const x = be.alloc(B * H),
+      s = be.alloc(B * H),
+      ga = be.alloc(B * H);
     const ones = be.alloc(B);
     be.fill(ones, 1);
     return {
-      B, x, a: be.alloc(B * H), s, ga, ones, da: be.alloc(B * H), dz: be.alloc(B * H),
+      B,
+      x,
+      a: be.alloc(B * H),
+      s,
+      ga,
+      ones,
+      da: be.alloc(B * H),
+      dz: be.alloc(B * H),
       rows: Array.from({ length: B }, (_, b) => ({ x: x.view(b * H, H), s: s.view(b * H, H), ga: ga.view(b * H, H) })),
-      t1: null, t2: null,
+      t1: null,
+      t2: null,
     };
   }
 
   forward(x: Buf, y: Buf, cache: GluCache, _ctx: StepContext): void {
-    const be = x.backend, B = cache.B, H = this.size;
+    const be = x.backend,
+      B = cache.B,
+      H = this.size;
     be.copy(x, cache.x);
     be.gemm(false, true, B, H, H, 1, x, this.W1, 0, cache.a);
     be.ger(B, H, 1, cache.ones, this.b1, cache.a);
@@ -101,7 +113,9 @@ export class Glu implements Module<GluCache> {
   }
 
   backward(cache: GluCache, dy: Buf, dx: Buf | null): void {
-    const be = dy.backend, B = cache.B, H = this.size;
+    const be = dy.backend,
+      B = cache.B,
+      H = this.size;
     be.mul(dy, cache.s, cache.da);
     be.mul(dy, cache.ga, cache.dz);
     be.gemm(true, false, H, H, B, 1, cache.da, cache.x, 1, this.dW1);
@@ -115,7 +129,8 @@ export class Glu implements Module<GluCache> {
   }
 
   tangent(b: number, cache: GluCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {
-    const be = tyOwn.backend, H = this.size;
+    const be = tyOwn.backend,
+      H = this.size;
     const row = cache.rows[b]!;
     if (tx && tyIn) {
       const R = tx.length / H;
@@ -132,8 +147,13 @@ export class Glu implements Module<GluCache> {
     }
     // own rows: W1[i,j] → x_j·s_i in column i; b1_i → s_i; W2[i,j] → x_j·ga_i; b2_i → ga_i
     be.fill(tyOwn, 0);
-    const t = tyOwn.data, x = row.x.data, s = row.s.data, ga = row.ga.data;
-    const oB1 = H * H, oW2 = oB1 + H, oB2 = oW2 + H * H;
+    const t = tyOwn.data,
+      x = row.x.data,
+      s = row.s.data,
+      ga = row.ga.data;
+    const oB1 = H * H,
+      oW2 = oB1 + H,
+      oB2 = oW2 + H * H;
     for (let i = 0; i < H; i++) {
       for (let j = 0; j < H; j++) {
         t[(i * H + j) * H + i] = x[j]! * s[i]!;

@@ -35,13 +35,19 @@ export class LayerNorm implements Module<LayerNormCache> {
   private dw!: Buf;
   private db!: Buf;
 
-  constructor(readonly size: number, readonly eps = 1e-5) {
+  constructor(
+    readonly size: number,
+    readonly eps = 1e-5,
+  ) {
     if (!(eps >= 0 && Number.isFinite(eps))) throw new ConfigError(`layernorm: eps must be finite and ≥ 0, got ${eps}`);
     this.inSize = this.outSize = size;
   }
 
   paramSpecs(): ParamSpec[] {
-    return [{ name: 'weight', shape: [this.size] }, { name: 'bias', shape: [this.size] }];
+    return [
+      { name: 'weight', shape: [this.size] },
+      { name: 'bias', shape: [this.size] },
+    ];
   }
 
   init(params: ParamStore, prefix: string, _rng: Rng): void {
@@ -57,13 +63,19 @@ export class LayerNorm implements Module<LayerNormCache> {
   }
 
   createCache(be: Backend, B: number): LayerNormCache {
-    const n = this.size, xhat = be.alloc(B * n);
+    const n = this.size,
+      xhat = be.alloc(B * n);
     return { B, xhat, rstd: be.alloc(B), xhatRow: Array.from({ length: B }, (_, b) => xhat.view(b * n, n)) };
   }
 
   forward(x: Buf, y: Buf, cache: LayerNormCache, _ctx: StepContext): void {
-    const n = this.size, xd = x.data, yd = y.data, h = cache.xhat.data, rstd = cache.rstd.data;
-    const w = this.w.data, bias = this.b.data;
+    const n = this.size,
+      xd = x.data,
+      yd = y.data,
+      h = cache.xhat.data,
+      rstd = cache.rstd.data;
+    const w = this.w.data,
+      bias = this.b.data;
     for (let s = 0; s < cache.B; s++) {
       const o = s * n;
       let mean = 0;
@@ -82,13 +94,19 @@ export class LayerNorm implements Module<LayerNormCache> {
   }
 
   backward(cache: LayerNormCache, dy: Buf, dx: Buf | null): void {
-    const n = this.size, B = cache.B;
+    const n = this.size,
+      B = cache.B;
     dy.backend.colSum(B, n, dy, 1, this.db);
-    const g = dy.data, h = cache.xhat.data, rstd = cache.rstd.data, w = this.w.data, dw = this.dw.data;
+    const g = dy.data,
+      h = cache.xhat.data,
+      rstd = cache.rstd.data,
+      w = this.w.data,
+      dw = this.dw.data;
     const dxd = dx ? dx.data : null;
     for (let s = 0; s < B; s++) {
       const o = s * n;
-      let sg = 0, sgh = 0;
+      let sg = 0,
+        sgh = 0;
       for (let j = 0; j < n; j++) {
         const gj = g[o + j]! * w[j]!;
         sg += gj;
@@ -96,23 +114,32 @@ export class LayerNorm implements Module<LayerNormCache> {
         dw[j] = dw[j]! + g[o + j]! * h[o + j]!;
       }
       if (!dxd) continue;
-      const mg = sg / n, mgh = sgh / n, r = rstd[s]!;
+      const mg = sg / n,
+        mgh = sgh / n,
+        r = rstd[s]!;
       for (let j = 0; j < n; j++) dxd[o + j] = r * (g[o + j]! * w[j]! - mg - h[o + j]! * mgh);
     }
   }
 
   tangent(b: number, cache: LayerNormCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {
-    const n = this.size, h = cache.xhatRow[b]!.data, w = this.w.data;
+    const n = this.size,
+      h = cache.xhatRow[b]!.data,
+      w = this.w.data;
     if (tx && tyIn) {
-      const t = tx.data, o = tyIn.data, r = cache.rstd.data[b]!, R = tx.length / n;
+      const t = tx.data,
+        o = tyIn.data,
+        r = cache.rstd.data[b]!,
+        R = tx.length / n;
       for (let row = 0; row < R; row++) {
         const k = row * n;
-        let st = 0, sht = 0;
+        let st = 0,
+          sht = 0;
         for (let j = 0; j < n; j++) {
           st += t[k + j]!;
           sht += h[j]! * t[k + j]!;
         }
-        const mt = st / n, mht = sht / n;
+        const mt = st / n,
+          mht = sht / n;
         for (let j = 0; j < n; j++) o[k + j] = w[j]! * r * (t[k + j]! - mt - h[j]! * mht);
       }
     }

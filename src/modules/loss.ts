@@ -16,7 +16,10 @@ export class Loss {
   /** numbers per sample in a target */
   readonly targetWidth: number;
 
-  constructor(readonly spec: LossSpec, readonly outSize: number) {
+  constructor(
+    readonly spec: LossSpec,
+    readonly outSize: number,
+  ) {
     if (spec.kind === 'ce') {
       if (!Number.isInteger(spec.classes) || spec.classes < 2 || outSize % spec.classes !== 0) {
         throw new ConfigError(`loss ce: classes must be an integer ≥ 2 dividing the output size ${outSize}, got ${show(spec.classes)}`);
@@ -38,10 +41,13 @@ export class Loss {
   evaluate(B: number, out: Buf, target: ArrayLike<number>, mask: ArrayLike<number> | null, dOut: Buf | null): number {
     const o = this.outSize;
     if (target.length !== B * this.targetWidth) {
-      throw new ShapeError(`loss ${this.spec.kind}: target has ${target.length} numbers, expected B×${this.targetWidth} = ${B * this.targetWidth}`);
+      throw new ShapeError(
+        `loss ${this.spec.kind}: target has ${target.length} numbers, expected B×${this.targetWidth} = ${B * this.targetWidth}`,
+      );
     }
     if (mask && mask.length !== B) throw new ShapeError(`loss: mask has ${mask.length} numbers, expected B = ${B}`);
-    const y = out.data, d = dOut?.data;
+    const y = out.data,
+      d = dOut?.data;
     let total = 0;
     for (let b = 0; b < B; b++) {
       const w = mask ? mask[b]! : 1;
@@ -63,7 +69,8 @@ export class Loss {
             if (d) for (let c = 0; c < C; c++) d[base + c] = 0;
             continue;
           }
-          if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new ShapeError(`ce target (sample ${b}, group ${g}) is ${cls}; class ids are integers 0..${C - 1}`);
+          if (!Number.isInteger(cls) || cls < 0 || cls >= C)
+            throw new ShapeError(`ce target (sample ${b}, group ${g}) is ${cls}; class ids are integers 0..${C - 1}`);
           let mx = -Infinity;
           for (let c = 0; c < C; c++) mx = Math.max(mx, y[base + c]!);
           let z = 0;
@@ -83,7 +90,8 @@ export class Loss {
    * calls it allocates nothing.
    */
   sampleLosses(B: number, out: Buf, target: ArrayLike<number>, mask: ArrayLike<number> | null, into: Float64Array): void {
-    const o = this.outSize, y = out.data;
+    const o = this.outSize,
+      y = out.data;
     for (let b = 0; b < B; b++) {
       const w = mask ? mask[b]! : 1;
       let l = 0;

@@ -98,9 +98,14 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   gammaBuf!: Buf;
   private negLamImBuf!: Buf;
 
-  constructor(readonly inSize: number, readonly N: number, readonly init_: LruInit = { rMin: 0, rMax: 1, maxPhase: 6.28 }) {
+  constructor(
+    readonly inSize: number,
+    readonly N: number,
+    readonly init_: LruInit = { rMin: 0, rMax: 1, maxPhase: 6.28 },
+  ) {
     const { rMin, rMax, maxPhase } = init_;
-    if (!(rMin >= 0 && rMax <= 1 && rMin <= rMax)) throw new ConfigError(`lru: need 0 ≤ r_min ≤ r_max ≤ 1, got r_min ${rMin}, r_max ${rMax}`);
+    if (!(rMin >= 0 && rMax <= 1 && rMin <= rMax))
+      throw new ConfigError(`lru: need 0 ≤ r_min ≤ r_max ≤ 1, got r_min ${rMin}, r_max ${rMax}`);
     if (!(maxPhase > 0)) throw new ConfigError(`lru: max_phase must be > 0, got ${maxPhase}`);
     this.outSize = inSize;
     this.stateSize = 2 * N;
@@ -124,10 +129,14 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   init(params: ParamStore, prefix: string, rng: Rng): void {
-    const { N, inSize: H } = this, { rMin, rMax, maxPhase } = this.init_;
-    const nu = new Float64Array(N), theta = new Float64Array(N), gam = new Float64Array(N);
+    const { N, inSize: H } = this,
+      { rMin, rMax, maxPhase } = this.init_;
+    const nu = new Float64Array(N),
+      theta = new Float64Array(N),
+      gam = new Float64Array(N);
     for (let i = 0; i < N; i++) {
-      const u1 = rng.uniform(), u2 = rng.uniform();
+      const u1 = rng.uniform(),
+        u2 = rng.uniform();
       const nuI = -0.5 * Math.log(u1 * (rMax * rMax - rMin * rMin) + rMin * rMin);
       nu[i] = Math.log(nuI);
       theta[i] = Math.log(maxPhase * Math.max(u2, 1e-12)); // a phase of exactly 0 has no logarithm
@@ -150,8 +159,18 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   bind(params: ParamStore, grads: ParamStore, prefix: string): void {
-    const names = { nu: 'nu_log', theta: 'theta_log', gamma: 'gamma_log', Bre: 'B_re', Bim: 'B_im', Cre: 'C_re', Cim: 'C_im', D: 'D' } as const;
-    const p = {} as typeof this.p, g = {} as typeof this.g;
+    const names = {
+      nu: 'nu_log',
+      theta: 'theta_log',
+      gamma: 'gamma_log',
+      Bre: 'B_re',
+      Bim: 'B_im',
+      Cre: 'C_re',
+      Cim: 'C_im',
+      D: 'D',
+    } as const;
+    const p = {} as typeof this.p,
+      g = {} as typeof this.g;
     for (const [k, v] of Object.entries(names) as [keyof typeof names, string][]) {
       p[k] = params.buf(prefix + v);
       g[k] = grads.buf(prefix + v);
@@ -167,11 +186,19 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
 
   /** λ and γ from the current parameters (into the Float64 arrays and the backend buffers) */
   refreshLambda(): void {
-    const nu = this.p.nu.data, th = this.p.theta.data, ga = this.p.gamma.data;
-    const lr = this.lamReBuf.data, li = this.lamImBuf.data, gb = this.gammaBuf.data, nli = this.negLamImBuf.data;
+    const nu = this.p.nu.data,
+      th = this.p.theta.data,
+      ga = this.p.gamma.data;
+    const lr = this.lamReBuf.data,
+      li = this.lamImBuf.data,
+      gb = this.gammaBuf.data,
+      nli = this.negLamImBuf.data;
     for (let i = 0; i < this.N; i++) {
-      const mod = Math.exp(-Math.exp(nu[i]!)), phase = Math.exp(th[i]!);
-      const re = mod * Math.cos(phase), im = mod * Math.sin(phase), g = Math.exp(ga[i]!);
+      const mod = Math.exp(-Math.exp(nu[i]!)),
+        phase = Math.exp(th[i]!);
+      const re = mod * Math.cos(phase),
+        im = mod * Math.sin(phase),
+        g = Math.exp(ga[i]!);
       this.lamRe[i] = re;
       this.lamIm[i] = im;
       this.gamma[i] = g;
@@ -184,8 +211,10 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
 
   createCache(be: Backend, B: number): LruCache {
     const N2 = 2 * this.N;
-    const h = be.alloc(B * N2), bx = be.alloc(B * N2);
-    const [hRe, hIm] = this.halves(h, B), [bxRe, bxIm] = this.halves(bx, B);
+    const h = be.alloc(B * N2),
+      bx = be.alloc(B * N2);
+    const [hRe, hIm] = this.halves(h, B),
+      [bxRe, bxIm] = this.halves(bx, B);
     return { B, x: be.alloc(B * this.inSize), hPrev: be.alloc(B * N2), h, bx, hRe, hIm, bxRe, bxIm, rows: null };
   }
 
@@ -194,9 +223,21 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   createCarry(be: Backend, B: number): LruCarry {
-    const dh = be.alloc(B * 2 * this.N), dbx = be.alloc(B * 2 * this.N);
-    const [dhRe, dhIm] = this.halves(dh, B), [dbxRe, dbxIm] = this.halves(dbx, B);
-    return { dS: be.alloc(B * 2 * this.N), dY: be.alloc(B * this.inSize), dh, dbx, tmp: be.alloc(B * this.inSize), dhRe, dhIm, dbxRe, dbxIm };
+    const dh = be.alloc(B * 2 * this.N),
+      dbx = be.alloc(B * 2 * this.N);
+    const [dhRe, dhIm] = this.halves(dh, B),
+      [dbxRe, dbxIm] = this.halves(dbx, B);
+    return {
+      dS: be.alloc(B * 2 * this.N),
+      dY: be.alloc(B * this.inSize),
+      dh,
+      dbx,
+      tmp: be.alloc(B * this.inSize),
+      dhRe,
+      dhIm,
+      dbxRe,
+      dbxIm,
+    };
   }
 
   private halves(buf: Buf, B: number): [Buf, Buf] {
@@ -204,19 +245,28 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   forward(x: Buf, y: Buf, cache: LruCache, _ctx: StepContext, state: RecurrentState): void {
-    const be = x.backend, B = cache.B, N = this.N, H = this.inSize;
+    const be = x.backend,
+      B = cache.B,
+      N = this.N,
+      H = this.inSize;
     this.refreshLambda();
     be.copy(x, cache.x);
     be.copy(state.s, cache.hPrev);
     be.gemm(false, true, B, N, H, 1, x, this.p.Bre, 0, cache.bxRe);
     be.gemm(false, true, B, N, H, 1, x, this.p.Bim, 0, cache.bxIm);
     // h_t = λ h_{t−1} + γ Bx, elementwise in complex arithmetic
-    const hp = cache.hPrev.data, h = cache.h.data, bx = cache.bx.data;
+    const hp = cache.hPrev.data,
+      h = cache.h.data,
+      bx = cache.bx.data;
     const off = B * N;
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < N; i++) {
         const r = b * N + i;
-        const pr = hp[r]!, pi = hp[off + r]!, lr = this.lamRe[i]!, li = this.lamIm[i]!, g = this.gamma[i]!;
+        const pr = hp[r]!,
+          pi = hp[off + r]!,
+          lr = this.lamRe[i]!,
+          li = this.lamIm[i]!,
+          g = this.gamma[i]!;
         h[r] = lr * pr - li * pi + g * bx[r]!;
         h[off + r] = lr * pi + li * pr + g * bx[off + r]!;
       }
@@ -234,7 +284,10 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
    * the output-side parameter gradients (C, D) and D's part of dx.
    */
   private outputBackward(cache: LruCache, dy: Buf, dx: Buf | null, c: LruCarry, withCarry: boolean): void {
-    const be = dy.backend, B = cache.B, N = this.N, H = this.inSize;
+    const be = dy.backend,
+      B = cache.B,
+      N = this.N,
+      H = this.inSize;
     if (withCarry) be.copy(c.dS, c.dh);
     else be.fill(c.dh, 0);
     be.gemm(false, false, B, N, H, 1, dy, this.p.Cre, 1, c.dhRe);
@@ -248,7 +301,10 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
 
   /** dbx = γ ⊙ dh; dB += dbxᵀ·x; dx += dbx·B (the input path of this step) */
   private inputBackward(cache: LruCache, dx: Buf | null, c: LruCarry): void {
-    const be = c.dh.backend, B = cache.B, N = this.N, H = this.inSize;
+    const be = c.dh.backend,
+      B = cache.B,
+      N = this.N,
+      H = this.inSize;
     be.scaleColumns(B, N, c.dhRe, this.gammaBuf, 0, c.dbxRe);
     be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
     be.gemm(true, false, N, H, B, 1, c.dbxRe, cache.x, 1, this.g.Bre);
@@ -264,15 +320,25 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
    * h_{t−1}, dγ with B x_t, then through λ(ν_log, θ_log) and γ(γ_log). `lambdaFactor` 0 drops λ's share.
    */
   private recurrenceGradients(cache: LruCache, c: LruCarry, lambdaFactor: number): void {
-    const B = cache.B, N = this.N, off = B * N;
-    const dh = c.dh.data, hp = cache.hPrev.data, bx = cache.bx.data;
-    const nu = this.p.nu.data, th = this.p.theta.data;
-    const gnu = this.g.nu.data, gth = this.g.theta.data, gga = this.g.gamma.data;
+    const B = cache.B,
+      N = this.N,
+      off = B * N;
+    const dh = c.dh.data,
+      hp = cache.hPrev.data,
+      bx = cache.bx.data;
+    const nu = this.p.nu.data,
+      th = this.p.theta.data;
+    const gnu = this.g.nu.data,
+      gth = this.g.theta.data,
+      gga = this.g.gamma.data;
     for (let i = 0; i < N; i++) {
-      let dlr = 0, dli = 0, dg = 0;
+      let dlr = 0,
+        dli = 0,
+        dg = 0;
       for (let b = 0; b < B; b++) {
         const r = b * N + i;
-        const gr = dh[r]!, gi = dh[off + r]!;
+        const gr = dh[r]!,
+          gi = dh[off + r]!;
         dlr += gr * hp[r]! + gi * hp[off + r]!;
         dli += -gr * hp[off + r]! + gi * hp[r]!;
         dg += gr * bx[r]! + gi * bx[off + r]!;
@@ -283,24 +349,42 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   /** dL/dν_log += Re-pair of dλ with ∂λ/∂ν_log = −λ·e^ν;  dL/dθ_log += with ∂λ/∂θ_log = i·λ·e^θ */
-  accumulateLambda(i: number, dlr: number, dli: number, nu: ArrayLike<number>, th: ArrayLike<number>, gnu: { [k: number]: number }, gth: { [k: number]: number }): void {
-    const lr = this.lamRe[i]!, li = this.lamIm[i]!, en = Math.exp(nu[i]!), et = Math.exp(th[i]!);
+  accumulateLambda(
+    i: number,
+    dlr: number,
+    dli: number,
+    nu: ArrayLike<number>,
+    th: ArrayLike<number>,
+    gnu: { [k: number]: number },
+    gth: { [k: number]: number },
+  ): void {
+    const lr = this.lamRe[i]!,
+      li = this.lamIm[i]!,
+      en = Math.exp(nu[i]!),
+      et = Math.exp(th[i]!);
     gnu[i] = gnu[i]! - en * (dlr * lr + dli * li);
     gth[i] = gth[i]! + et * (-dlr * li + dli * lr);
   }
 
   backward(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): void {
     const c = carry as LruCarry;
-    const B = cache.B, N = this.N, off = B * N;
+    const B = cache.B,
+      N = this.N,
+      off = B * N;
     this.refreshLambda();
     this.outputBackward(cache, dy, dx, c, true);
     this.recurrenceGradients(cache, c, 1);
     this.inputBackward(cache, dx, c);
     // carry to t−1: ∂L/∂h_{t−1} = conj(λ)·dh in the real view
-    const dh = c.dh.data, dS = c.dS.data;
+    const dh = c.dh.data,
+      dS = c.dS.data;
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < N; i++) {
-        const r = b * N + i, gr = dh[r]!, gi = dh[off + r]!, lr = this.lamRe[i]!, li = this.lamIm[i]!;
+        const r = b * N + i,
+          gr = dh[r]!,
+          gi = dh[off + r]!,
+          lr = this.lamRe[i]!,
+          li = this.lamIm[i]!;
         dS[r] = lr * gr + li * gi;
         dS[off + r] = -li * gr + lr * gi;
       }
@@ -325,7 +409,10 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   /** after backwardSpatial: dx through B only (for rules that take B's, γ's and λ's gradients elsewhere) */
   backwardInputOnly(cache: LruCache, dx: Buf, carry: RecurrentCarry): void {
     const c = carry as LruCarry;
-    const be = dx.backend, B = cache.B, N = this.N, H = this.inSize;
+    const be = dx.backend,
+      B = cache.B,
+      N = this.N,
+      H = this.inSize;
     be.scaleColumns(B, N, c.dhRe, this.gammaBuf, 0, c.dbxRe);
     be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
     be.gemm(false, false, B, H, N, 1, c.dbxRe, this.p.Bre, 1, dx);
@@ -340,15 +427,27 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   createInfluence(be: Backend, Rin: number): LruInfluence {
-    const N = this.N, rows = Rin + this.ownRows;
-    const Mre = be.alloc(rows * N), Mim = be.alloc(rows * N), nextRe = be.alloc(rows * N), nextIm = be.alloc(rows * N);
+    const N = this.N,
+      rows = Rin + this.ownRows;
+    const Mre = be.alloc(rows * N),
+      Mim = be.alloc(rows * N),
+      nextRe = be.alloc(rows * N),
+      nextIm = be.alloc(rows * N);
     const inView = (b: Buf): Buf | null => (Rin > 0 ? b.view(0, Rin * N) : null);
     return {
-      rows, Rin, bytes: 2 * rows * N * (be.dtype === 'float64' ? 8 : 4),
-      Mre, Mim, nextRe, nextIm,
+      rows,
+      Rin,
+      bytes: 2 * rows * N * (be.dtype === 'float64' ? 8 : 4),
+      Mre,
+      Mim,
+      nextRe,
+      nextIm,
       dbxRe: Rin > 0 ? be.alloc(Rin * N) : null,
       dbxIm: Rin > 0 ? be.alloc(Rin * N) : null,
-      MreIn: inView(Mre), MimIn: inView(Mim), nextReIn: inView(nextRe), nextImIn: inView(nextIm),
+      MreIn: inView(Mre),
+      MimIn: inView(Mim),
+      nextReIn: inView(nextRe),
+      nextImIn: inView(nextIm),
     };
   }
 
@@ -363,7 +462,9 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
 
   private sampleViews(cache: LruCache): LruSampleViews[] {
     if (cache.rows) return cache.rows;
-    const N = this.N, H = this.inSize, B = cache.B;
+    const N = this.N,
+      H = this.inSize,
+      B = cache.B;
     cache.rows = Array.from({ length: B }, (_, b) => ({
       x: cache.x.view(b * H, H),
       hRe: cache.h.view(b * N, N),
@@ -373,8 +474,13 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   tangent(b: number, cache: LruCache, tx: Buf | null, ty: Buf, inf: LruInfluence): void {
-    const be = ty.backend, N = this.N, H = this.inSize, B = cache.B, off = B * N;
-    const R = inf.rows, Rin = inf.Rin;
+    const be = ty.backend,
+      N = this.N,
+      H = this.inSize,
+      B = cache.B,
+      off = B * N;
+    const R = inf.rows,
+      Rin = inf.Rin;
     const v = this.sampleViews(cache)[b]!;
     // M' = λ ⊙ M (complex, per column) + γ ⊙ d(Bx)/dθ + immediate
     be.scaleColumns(R, N, inf.Mre, this.lamReBuf, 0, inf.nextRe);
@@ -388,16 +494,30 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
       be.scaleColumns(Rin, N, inf.dbxIm!, this.gammaBuf, 1, inf.nextImIn!);
     }
     // own rows (the previous step's own rows were propagated above; add this step's immediate part)
-    const nr = inf.nextRe.data, ni = inf.nextIm.data;
-    const hp = cache.hPrev.data, bx = cache.bx.data, x = v.x.data;
-    const nu = this.p.nu.data, th = this.p.theta.data;
-    const oNu = Rin, oTh = oNu + N, oGa = oTh + N, oBre = oGa + N, oBim = oBre + N * H;
+    const nr = inf.nextRe.data,
+      ni = inf.nextIm.data;
+    const hp = cache.hPrev.data,
+      bx = cache.bx.data,
+      x = v.x.data;
+    const nu = this.p.nu.data,
+      th = this.p.theta.data;
+    const oNu = Rin,
+      oTh = oNu + N,
+      oGa = oTh + N,
+      oBre = oGa + N,
+      oBim = oBre + N * H;
     for (let i = 0; i < N; i++) {
       const r = b * N + i;
-      const pr = hp[r]!, pi = hp[off + r]!, lr = this.lamRe[i]!, li = this.lamIm[i]!, g = this.gamma[i]!;
-      const en = Math.exp(nu[i]!), et = Math.exp(th[i]!);
+      const pr = hp[r]!,
+        pi = hp[off + r]!,
+        lr = this.lamRe[i]!,
+        li = this.lamIm[i]!,
+        g = this.gamma[i]!;
+      const en = Math.exp(nu[i]!),
+        et = Math.exp(th[i]!);
       // ∂h_i/∂ν_log = −e^ν·λ·h_{t−1};  ∂h_i/∂θ_log = i·e^θ·λ·h_{t−1};  ∂h_i/∂γ_log = γ·(Bx)_i
-      const lhr = lr * pr - li * pi, lhi = lr * pi + li * pr;
+      const lhr = lr * pr - li * pi,
+        lhi = lr * pi + li * pr;
       nr[(oNu + i) * N + i] = nr[(oNu + i) * N + i]! - en * lhr;
       ni[(oNu + i) * N + i] = ni[(oNu + i) * N + i]! - en * lhi;
       nr[(oTh + i) * N + i] = nr[(oTh + i) * N + i]! - et * lhi;
@@ -405,12 +525,14 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
       nr[(oGa + i) * N + i] = nr[(oGa + i) * N + i]! + g * bx[r]!;
       ni[(oGa + i) * N + i] = ni[(oGa + i) * N + i]! + g * bx[off + r]!;
       for (let j = 0; j < H; j++) {
-        const kRe = (oBre + i * H + j) * N + i, kIm = (oBim + i * H + j) * N + i;
+        const kRe = (oBre + i * H + j) * N + i,
+          kIm = (oBim + i * H + j) * N + i;
         nr[kRe] = nr[kRe]! + g * x[j]!; // ∂h_i/∂B_re[i,j] = γ_i x_j
         ni[kIm] = ni[kIm]! + g * x[j]!; // ∂h_i/∂B_im[i,j] = i·γ_i x_j
       }
     }
-    const tRe = inf.Mre, tIm = inf.Mim;
+    const tRe = inf.Mre,
+      tIm = inf.Mim;
     inf.Mre = inf.nextRe;
     inf.Mim = inf.nextIm;
     inf.nextRe = tRe;
@@ -426,11 +548,15 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     be.gemm(false, true, R, H, N, -1, inf.Mim, this.p.Cim, 1, ty);
     const t = ty.data;
     if (tx && Rin > 0) {
-      const txd = tx.data, D = this.p.D.data;
+      const txd = tx.data,
+        D = this.p.D.data;
       for (let r = 0; r < Rin; r++) for (let k = 0; k < H; k++) t[r * H + k] = t[r * H + k]! + D[k]! * txd[r * H + k]!;
     }
-    const oCre = oBim + N * H, oCim = oCre + H * N, oD = oCim + H * N;
-    const hRe = v.hRe.data, hIm = v.hIm.data;
+    const oCre = oBim + N * H,
+      oCim = oCre + H * N,
+      oD = oCim + H * N;
+    const hRe = v.hRe.data,
+      hIm = v.hIm.data;
     for (let k = 0; k < H; k++) {
       for (let i = 0; i < N; i++) {
         t[(oCre + k * N + i) * H + k] = t[(oCre + k * N + i) * H + k]! + hRe[i]!; // ∂y_k/∂C_re[k,i] = Re h_i
@@ -440,4 +566,3 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     }
   }
 }
-

@@ -44,7 +44,11 @@ export class CumMeanPool implements RecurrentModule<ModuleCache, Influence> {
   }
 
   forward(x: Buf, y: Buf, cache: ModuleCache, _ctx: StepContext, state: RecurrentState): void {
-    const H = this.size, W = this.stateSize, s = state.s.data, xd = x.data, yd = y.data;
+    const H = this.size,
+      W = this.stateSize,
+      s = state.s.data,
+      xd = x.data,
+      yd = y.data;
     for (let b = 0; b < cache.B; b++) {
       const count = (s[b * W + H] = s[b * W + H]! + 1);
       for (let j = 0; j < H; j++) {

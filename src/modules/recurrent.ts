@@ -52,7 +52,19 @@ interface SampleViews {
 /** the one UnitIO object of a layer, refreshed before each unit step */
 function emptyIO(): UnitIO {
   const none = new Float64Array(0);
-  return { sPrev: none, preIh: none, preHh: none, phi: [], sNext: none, y: none, dfds: null, dfda: null, dhds: null, dfdphi: null, dhdphi: null };
+  return {
+    sPrev: none,
+    preIh: none,
+    preHh: none,
+    phi: [],
+    sNext: none,
+    y: none,
+    dfds: null,
+    dfda: null,
+    dhds: null,
+    dfdphi: null,
+    dhdphi: null,
+  };
 }
 
 interface RecState extends RecurrentState {
@@ -113,7 +125,12 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   /** the blocks handed to a perturbation hook: preIh and preHh (G·n each) */
   readonly preSizes: readonly number[];
 
-  constructor(readonly unit: UnitModel, readonly inSize: number, readonly n: number, readonly decorrelate = false) {
+  constructor(
+    readonly unit: UnitModel,
+    readonly inSize: number,
+    readonly n: number,
+    readonly decorrelate = false,
+  ) {
     this.kind = unit.name;
     this.outSize = n;
     this.stateSize = unit.S * n;
@@ -128,7 +145,12 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
       { name: 'bias_ih', shape: [Gn] },
       { name: 'bias_hh', shape: [Gn] },
       ...this.unit.unitParams.map((p) => ({ name: p.name, shape: [this.n] })),
-      ...(this.decorrelate ? [{ name: 'decor_ih', shape: [this.inSize, this.inSize] }, { name: 'decor_hh', shape: [this.n, this.n] }] : []),
+      ...(this.decorrelate
+        ? [
+            { name: 'decor_ih', shape: [this.inSize, this.inSize] },
+            { name: 'decor_hh', shape: [this.n, this.n] },
+          ]
+        : []),
     ];
   }
 
@@ -153,7 +175,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   }
 
   bind(params: ParamStore, grads: ParamStore, prefix: string): void {
-    const n = this.n, G = this.unit.G;
+    const n = this.n,
+      G = this.unit.G;
     this.Wih = params.buf(prefix + 'weight_ih');
     this.Whh = params.buf(prefix + 'weight_hh');
     this.bih = params.buf(prefix + 'bias_ih');
@@ -186,7 +209,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   }
 
   createCache(be: Backend, B: number): RecCache {
-    const { S, K } = this.unit, n = this.n;
+    const { S, K } = this.unit,
+      n = this.n;
     return {
       B,
       x: be.alloc(B * this.inSize),
@@ -204,7 +228,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     const Gn = this.unit.G * this.n;
     const ones = be.alloc(B);
     be.fill(ones, 1);
-    const preIh = be.alloc(B * Gn), preHh = be.alloc(B * Gn);
+    const preIh = be.alloc(B * Gn),
+      preHh = be.alloc(B * Gn);
     return {
       B,
       s: be.alloc(B * this.stateSize),
@@ -232,7 +257,10 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
 
   forward(x: Buf, y: Buf, cache: RecCache, ctx: StepContext, state: RecurrentState): void {
     const st = state as RecState;
-    const be = x.backend, B = cache.B, n = this.n, Gn = this.unit.G * n;
+    const be = x.backend,
+      B = cache.B,
+      n = this.n,
+      Gn = this.unit.G * n;
     if (this.Dih) be.gemm(false, true, B, this.inSize, this.inSize, 1, x, this.Dih, 0, cache.x);
     else be.copy(x, cache.x);
     if (this.Dhh) be.gemm(false, true, B, n, n, 1, st.y, this.Dhh, 0, cache.yPrev);
@@ -261,23 +289,40 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
 
   backward(cache: RecCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): void {
     const c = carry as RecCarry;
-    const be = dy.backend, B = cache.B, n = this.n;
+    const be = dy.backend,
+      B = cache.B,
+      n = this.n;
     const { S, K, G, ihChannel, hhChannel } = this.unit;
     const Gn = G * n;
-    const dS = c.dS.data, dY = c.dY.data, ds = c.ds.data, dIh = c.dpreIh.data, dHh = c.dpreHh.data;
-    const dfds = cache.dfds.data, dfda = cache.dfda.data, dhds = cache.dhds.data, dyd = dy.data;
-    const Phi = this.phi.length, dfdphi = cache.dfdphi.data, dhdphi = cache.dhdphi.data;
+    const dS = c.dS.data,
+      dY = c.dY.data,
+      ds = c.ds.data,
+      dIh = c.dpreIh.data,
+      dHh = c.dpreHh.data;
+    const dfds = cache.dfds.data,
+      dfda = cache.dfda.data,
+      dhds = cache.dhds.data,
+      dyd = dy.data;
+    const Phi = this.phi.length,
+      dfdphi = cache.dfdphi.data,
+      dhdphi = cache.dhdphi.data;
     for (let b = 0; b < B; b++) {
-      const sb = b * S * n, yb = b * n, gb = b * Gn, fb = b * S * S * n, ab = b * S * K * n;
+      const sb = b * S * n,
+        yb = b * n,
+        gb = b * Gn,
+        fb = b * S * S * n,
+        ab = b * S * K * n;
       // total gradient on s_t: from s_{t+1} directly, and through y_t (used above now and recurrently next step)
       for (let cc = 0; cc < S; cc++) {
         for (let i = 0; i < n; i++) ds[sb + cc * n + i] = dS[sb + cc * n + i]! + dhds[sb + cc * n + i]! * (dyd[yb + i]! + dY[yb + i]!);
       }
       // onto the preactivation gate blocks of each synapse group
       for (let g = 0; g < G; g++) {
-        const kIh = ihChannel[g]!, kHh = hhChannel[g]!;
+        const kIh = ihChannel[g]!,
+          kHh = hhChannel[g]!;
         for (let i = 0; i < n; i++) {
-          let sIh = 0, sHh = 0;
+          let sIh = 0,
+            sHh = 0;
           for (let cc = 0; cc < S; cc++) {
             const d = ds[sb + cc * n + i]!;
             sIh += dfda[ab + (cc * K + kIh) * n + i]! * d;
@@ -324,7 +369,9 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   }
 
   private accumulate(cache: RecCache, dIh: Buf, dHh: Buf): void {
-    const be = dIh.backend, B = cache.B, Gn = this.unit.G * this.n;
+    const be = dIh.backend,
+      B = cache.B,
+      Gn = this.unit.G * this.n;
     be.gemm(true, false, Gn, this.inSize, B, 1, dIh, cache.x, 1, this.dWih);
     be.colSum(B, Gn, dIh, 1, this.dbih);
     be.gemm(true, false, Gn, this.n, B, 1, dHh, cache.yPrev, 1, this.dWhh);
@@ -333,11 +380,17 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
 
   decorrelators(c: ModuleCache): { D: Buf; input: Buf }[] {
     const cache = c as RecCache;
-    return this.Dih && this.Dhh ? [{ D: this.Dih, input: cache.x }, { D: this.Dhh, input: cache.yPrev }] : [];
+    return this.Dih && this.Dhh
+      ? [
+          { D: this.Dih, input: cache.x },
+          { D: this.Dhh, input: cache.yPrev },
+        ]
+      : [];
   }
 
   createInfluence(be: Backend, Rin: number): RecInfluence {
-    const { S, G } = this.unit, n = this.n;
+    const { S, G } = this.unit,
+      n = this.n;
     const rows = Rin + this.ownRows;
     const mk = (count: number): Buf[] => Array.from({ length: count }, () => be.alloc(rows * n));
     const Dih = mk(G);
@@ -368,7 +421,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
 
   private sampleViews(cache: RecCache): SampleViews[] {
     if (cache.rows) return cache.rows;
-    const { S, K } = this.unit, n = this.n;
+    const { S, K } = this.unit,
+      n = this.n;
     cache.rows = Array.from({ length: cache.B }, (_, b) => ({
       x: cache.x.view(b * this.inSize, this.inSize),
       yPrev: cache.yPrev.view(b * n, n),
@@ -380,10 +434,16 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   }
 
   tangent(b: number, cache: RecCache, tx: Buf | null, ty: Buf, inf: RecInfluence): void {
-    if (this.decorrelate) throw new UnsupportedError(`${this.kind} layer: no forward-mode derivative with input decorrelation (forward-mode rules do not support decorrelated models)`);
-    const be = ty.backend, n = this.n, inp = this.inSize;
+    if (this.decorrelate)
+      throw new UnsupportedError(
+        `${this.kind} layer: no forward-mode derivative with input decorrelation (forward-mode rules do not support decorrelated models)`,
+      );
+    const be = ty.backend,
+      n = this.n,
+      inp = this.inSize;
     const { S, K, G, ihChannel, hhChannel } = this.unit;
-    const R = inf.rows, Rin = inf.Rin;
+    const R = inf.rows,
+      Rin = inf.Rin;
     const v = this.sampleViews(cache)[b]!;
     // propagated rows: through the recurrent synapses (all rows) and the synapses from below (first Rin)
     for (let g = 0; g < G; g++) {
@@ -393,10 +453,15 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     }
     // immediate rows: ∂preIh[g·n+i]/∂W_ih[g·n+i, j] = x_j, ∂/∂b_ih = 1; the same for hh with y_{t−1}
     const Gn = G * n;
-    const oIh = Rin, oHh = oIh + Gn * inp, oBih = oHh + Gn * n, oBhh = oBih + Gn;
-    const x = v.x.data, yp = v.yPrev.data;
+    const oIh = Rin,
+      oHh = oIh + Gn * inp,
+      oBih = oHh + Gn * n,
+      oBhh = oBih + Gn;
+    const x = v.x.data,
+      yp = v.yPrev.data;
     for (let g = 0; g < G; g++) {
-      const dih = inf.Dih[g]!.data, dhh = inf.Dhh[g]!.data;
+      const dih = inf.Dih[g]!.data,
+        dhh = inf.Dhh[g]!.data;
       for (let i = 0; i < n; i++) {
         const r = g * n + i;
         for (let j = 0; j < inp; j++) dih[(oIh + r * inp + j) * n + i] = x[j]!;
@@ -419,7 +484,10 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
       }
     }
     // unit parameters φ: their immediate rows, into the state and (below) into the output
-    const Phi = this.phi.length, oPhi = oBhh + Gn, dfdphi = cache.dfdphi.data, dhdphi = cache.dhdphi.data;
+    const Phi = this.phi.length,
+      oPhi = oBhh + Gn,
+      dfdphi = cache.dfdphi.data,
+      dhdphi = cache.dhdphi.data;
     for (let c = 0; c < S; c++) {
       const m = inf.Mnext[c]!.data;
       for (let p = 0; p < Phi; p++) {

@@ -50,13 +50,18 @@ export class Residual implements Module<ResidualCache> {
   constructor(readonly inner: Module[]) {
     if (inner.length === 0) throw new ConfigError('residual: needs at least one inner module');
     inner.forEach((m, j) => {
-      if ((m as AnyModule).recurrent) throw new UnsupportedError(`residual: inner module ${j} ('${m.kind}') is recurrent; only feed-forward modules are supported`);
+      if ((m as AnyModule).recurrent)
+        throw new UnsupportedError(`residual: inner module ${j} ('${m.kind}') is recurrent; only feed-forward modules are supported`);
       const want = j === 0 ? m.inSize : inner[j - 1]!.outSize;
-      if (m.inSize !== want) throw new ShapeError(`residual: inner module ${j} ('${m.kind}') takes ${m.inSize} inputs, but module ${j - 1} gives ${want}`);
+      if (m.inSize !== want)
+        throw new ShapeError(`residual: inner module ${j} ('${m.kind}') takes ${m.inSize} inputs, but module ${j - 1} gives ${want}`);
     });
-    const first = inner[0]!, last = inner[inner.length - 1]!;
+    const first = inner[0]!,
+      last = inner[inner.length - 1]!;
     if (last.outSize !== first.inSize) {
-      throw new ShapeError(`residual: the inner chain maps ${first.inSize} to ${last.outSize} features; it must end where it started (${first.inSize})`);
+      throw new ShapeError(
+        `residual: the inner chain maps ${first.inSize} to ${last.outSize} features; it must end where it started (${first.inSize})`,
+      );
     }
     this.inSize = this.outSize = first.inSize;
     this.ownRows = inner.map((m) => countParams(m.paramSpecs()));
@@ -67,11 +72,11 @@ export class Residual implements Module<ResidualCache> {
   }
 
   init(params: ParamStore, prefix: string, rng: Rng): void {
-    this.inner.forEach((m, j) => m.init(params, `${prefix}inner.${j}.`, rng));
+    for (const [j, m] of this.inner.entries()) m.init(params, `${prefix}inner.${j}.`, rng);
   }
 
   bind(params: ParamStore, grads: ParamStore, prefix: string): void {
-    this.inner.forEach((m, j) => m.bind(params, grads, `${prefix}inner.${j}.`));
+    for (const [j, m] of this.inner.entries()) m.bind(params, grads, `${prefix}inner.${j}.`);
   }
 
   createCache(be: Backend, B: number): ResidualCache {
@@ -93,7 +98,8 @@ export class Residual implements Module<ResidualCache> {
     let rowsIn = n; // identity rows, then the own rows of the modules before j
     let prev = eye;
     this.inner.forEach((m, j) => {
-      const own = this.ownRows[j]!, out = m.outSize;
+      const own = this.ownRows[j]!,
+        out = m.outSize;
       const T = be.alloc((rowsIn + own) * out);
       s.tx.push(prev);
       s.tyIn.push(T.view(0, rowsIn * out));
@@ -128,7 +134,8 @@ export class Residual implements Module<ResidualCache> {
   }
 
   tangent(b: number, cache: ResidualCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {
-    const s = cache.tan, n = this.inSize;
+    const s = cache.tan,
+      n = this.inSize;
     for (let j = 0; j < this.inner.length; j++) this.inner[j]!.tangent(b, cache.inner[j]!, s.tx[j]!, s.tyIn[j]!, s.tyOwn[j]!);
     if (tx && tyIn) {
       const be = tx.backend;

@@ -74,8 +74,11 @@ export function createOptimizer(config: OptimizerConfig): Optimizer {
     }
     case 'adam':
     case 'adamw': {
-      const beta1 = config.beta1 ?? 0.9, beta2 = config.beta2 ?? 0.999, eps = config.eps ?? 1e-8;
-      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new ConfigError(`adam betas must be in [0, 1), got ${beta1}, ${beta2}`);
+      const beta1 = config.beta1 ?? 0.9,
+        beta2 = config.beta2 ?? 0.999,
+        eps = config.eps ?? 1e-8;
+      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
+        throw new ConfigError(`adam betas must be in [0, 1), got ${beta1}, ${beta2}`);
       const decoupled = config.name === 'adamw';
       return {
         name: config.name,
@@ -83,8 +86,20 @@ export function createOptimizer(config: OptimizerConfig): Optimizer {
         update(grads, state, params) {
           clipGrads(grads);
           const t = state.count + 1;
-          params.backend.adamStep(schedule(state.count), beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t,
-            decoupled ? 0 : wd, decoupled ? wd : 0, grads, state.buffers.mu!, state.buffers.nu!, params);
+          params.backend.adamStep(
+            schedule(state.count),
+            beta1,
+            beta2,
+            eps,
+            1 - beta1 ** t,
+            1 - beta2 ** t,
+            decoupled ? 0 : wd,
+            decoupled ? wd : 0,
+            grads,
+            state.buffers.mu!,
+            state.buffers.nu!,
+            params,
+          );
           state.count++;
         },
         learningRate: (state) => schedule(state.count),

@@ -51,15 +51,33 @@ export interface LearnerPerfOptions {
  */
 export function perfDefaults(model: string): Required<Omit<LearnerPerfOptions, 'backend' | 'maxMemory' | 'threads'>> {
   if (model === 'lru') {
-    return { learners: ['online-lru', 'spatial', 'truncated1', 'bptt'], model, hidden: 128, layers: 4, stateSize: 64, inputSize: 8, outputSize: 14, B: [1, 50], T: [48, 480] };
+    return {
+      learners: ['online-lru', 'spatial', 'truncated1', 'bptt'],
+      model,
+      hidden: 128,
+      layers: 4,
+      stateSize: 64,
+      inputSize: 8,
+      outputSize: 14,
+      B: [1, 50],
+      T: [48, 480],
+    };
   }
   return { learners: ['bptt', 'rtrl'], model, hidden: 32, layers: 1, stateSize: 0, inputSize: 8, outputSize: 8, B: [1], T: [100, 10_000] };
 }
 
 function inputs(T: number, B: number, d: number, o: number, seed: number): { x: Float64Array[]; y: Float64Array[]; mask: Float64Array } {
   const rng = new Rng(seed);
-  const x = Array.from({ length: T }, () => { const v = new Float64Array(B * d); rng.fillNormal(v); return v; });
-  const y = Array.from({ length: T }, () => { const v = new Float64Array(B * o); rng.fillNormal(v); return v; });
+  const x = Array.from({ length: T }, () => {
+    const v = new Float64Array(B * d);
+    rng.fillNormal(v);
+    return v;
+  });
+  const y = Array.from({ length: T }, () => {
+    const v = new Float64Array(B * o);
+    rng.fillNormal(v);
+    return v;
+  });
   return { x, y, mask: new Float64Array(B).fill(1) };
 }
 
@@ -67,67 +85,86 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
   const defaults = perfDefaults(options.model ?? 'gru');
   const o = { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   const { model, hidden, layers, inputSize, outputSize, learners } = o;
-  const config: ModelConfig = { model, inputSize, hidden, layers, outputSize, loss: { kind: 'mse' }, ...(model === 'lru' ? { stateSize: o.stateSize } : {}) };
+  const config: ModelConfig = {
+    model,
+    inputSize,
+    hidden,
+    layers,
+    outputSize,
+    loss: { kind: 'mse' },
+    ...(model === 'lru' ? { stateSize: o.stateSize } : {}),
+  };
   const records: LearnerPerfRecord[] = [];
-  for (const B of o.B) for (const T of o.T) {
-    const data = inputs(T, B, inputSize, outputSize, T);
-    // inference alone
-    const be0 = createBackend({ backend: options.backend ?? 'wasm' });
-    const net0 = new Network(config, be0, 1);
-    const fwd = new ForwardPass(net0, B);
-    fwd.ctx.training = false;
-    const caches = net0.modules.map((m) => m.createCache(be0, B));
-    const runInference = (): void => {
-      fwd.resetStates();
-      for (let t = 0; t < T; t++) {
-        fwd.load(data.x[t]!);
-        fwd.run(caches);
-      }
-    };
-    runInference(); // warm-up
-    be0.macs = 0;
-    runInference();
-    const inferenceMacs = be0.macs / T;
-    medianRunMs(runInference);
-    const eb = elementBytes(be0.dtype);
-    const inferenceStateBytes = fwd.states.reduce((s, st) => s + (st ? (st.s.length + st.y.length) * eb : 0), 0);
-    for (const name of learners) {
-      const be = createBackend({ backend: options.backend ?? 'wasm', ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}) });
-      const net = new Network(config, be, 1);
-      const learner = createThreadedLearner(name, net, { batchSize: B, window: Math.min(T, 32) }, options.threads ?? 1);
-      const run = (steps: number): number => {
-        learner.startSequence();
-        let peak = 0;
-        for (let t = 0; t < steps; t++) {
-          learner.step(data.x[t]!, data.y[t]!, data.mask);
-          if (t === steps - 1) peak = learner.stateBytes();
+  for (const B of o.B)
+    for (const T of o.T) {
+      const data = inputs(T, B, inputSize, outputSize, T);
+      // inference alone
+      const be0 = createBackend({ backend: options.backend ?? 'wasm' });
+      const net0 = new Network(config, be0, 1);
+      const fwd = new ForwardPass(net0, B);
+      fwd.ctx.training = false;
+      const caches = net0.modules.map((m) => m.createCache(be0, B));
+      const runInference = (): void => {
+        fwd.resetStates();
+        for (let t = 0; t < T; t++) {
+          fwd.load(data.x[t]!);
+          fwd.run(caches);
         }
-        learner.flush();
-        return peak;
       };
-      run(Math.min(T, 20)); // warm-up
-      be.macs = 0;
-      const stateBytes = run(T);
-      const macs = be.macs / T;
-      // the learner's runs alternate with inference runs, so a machine shared with other work loads both alike
-      const [learnerMs, inferenceMs] = pairedMedianMs(() => run(T), runInference);
-      const us = (learnerMs * 1000) / T, inferenceUs = (inferenceMs * 1000) / T;
-      const r: LearnerPerfRecord = {
-        learner: name, model, B, T, usPerStep: us, inferenceUsPerStep: inferenceUs,
-        paramBytes: net.size * eb, stateBytes, inferenceStateBytes,
-        macsPerStep: macs, inferenceMacsPerStep: inferenceMacs,
-      };
-      if (learner instanceof ParallelLearner) learner.close();
-      records.push(r);
-      onRecord?.(r);
+      runInference(); // warm-up
+      be0.macs = 0;
+      runInference();
+      const inferenceMacs = be0.macs / T;
+      medianRunMs(runInference);
+      const eb = elementBytes(be0.dtype);
+      const inferenceStateBytes = fwd.states.reduce((s, st) => s + (st ? (st.s.length + st.y.length) * eb : 0), 0);
+      for (const name of learners) {
+        const be = createBackend({ backend: options.backend ?? 'wasm', ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}) });
+        const net = new Network(config, be, 1);
+        const learner = createThreadedLearner(name, net, { batchSize: B, window: Math.min(T, 32) }, options.threads ?? 1);
+        const run = (steps: number): number => {
+          learner.startSequence();
+          let peak = 0;
+          for (let t = 0; t < steps; t++) {
+            learner.step(data.x[t]!, data.y[t]!, data.mask);
+            if (t === steps - 1) peak = learner.stateBytes();
+          }
+          learner.flush();
+          return peak;
+        };
+        run(Math.min(T, 20)); // warm-up
+        be.macs = 0;
+        const stateBytes = run(T);
+        const macs = be.macs / T;
+        // the learner's runs alternate with inference runs, so a machine shared with other work loads both alike
+        const [learnerMs, inferenceMs] = pairedMedianMs(() => run(T), runInference);
+        const us = (learnerMs * 1000) / T,
+          inferenceUs = (inferenceMs * 1000) / T;
+        const r: LearnerPerfRecord = {
+          learner: name,
+          model,
+          B,
+          T,
+          usPerStep: us,
+          inferenceUsPerStep: inferenceUs,
+          paramBytes: net.size * eb,
+          stateBytes,
+          inferenceStateBytes,
+          macsPerStep: macs,
+          inferenceMacsPerStep: inferenceMacs,
+        };
+        if (learner instanceof ParallelLearner) learner.close();
+        records.push(r);
+        onRecord?.(r);
+      }
     }
-  }
   return records;
 }
 
 /** median wall times of two functions run alternately: at least 5 pairs or 600 ms, whichever is more */
 function pairedMedianMs(a: () => unknown, b: () => unknown): [number, number] {
-  const ta: number[] = [], tb: number[] = [];
+  const ta: number[] = [],
+    tb: number[] = [];
   const start = performance.now();
   while (ta.length < 5 || (performance.now() - start < 600 && ta.length < 100)) {
     let t = performance.now();

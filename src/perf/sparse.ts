@@ -61,15 +61,37 @@ export function runSparsePerf(options: SparsePerfOptions = {}, onRecord?: (r: Sp
   const T = task.seqLength;
   const records: SparsePerfRecord[] = [];
   for (const n of hidden) {
-    const config: ModelConfig = { model: 'egru', inputSize: task.inputSize, hidden: n, layers: 1, outputSize: task.outputSize,
-      loss: task.loss, density, maskMethod: 'static', dampening, width };
+    const config: ModelConfig = {
+      model: 'egru',
+      inputSize: task.inputSize,
+      hidden: n,
+      layers: 1,
+      outputSize: task.outputSize,
+      loss: task.loss,
+      density,
+      maskMethod: 'static',
+      dampening,
+      width,
+    };
     // optionally train first, so activity is that of a network doing the task rather than of a random one
-    let params: Float64Array | null = null, masks = new Map<string, Float64Array>(), accuracy = NaN;
+    let params: Float64Array | null = null,
+      masks = new Map<string, Float64Array>(),
+      accuracy = NaN;
     if (trained > 0) {
-      const trainer = new Trainer(applyOverrides(defaultConfig('spiral', 'ci'), {
-        learner: 'sparse-rtrl', hidden: n, density, width, dampening, steps: trained, batch: 16, evalEvery: 0, seed: 1,
-        backend: options.backend ?? 'wasm',
-      }));
+      const trainer = new Trainer(
+        applyOverrides(defaultConfig('spiral', 'ci'), {
+          learner: 'sparse-rtrl',
+          hidden: n,
+          density,
+          width,
+          dampening,
+          steps: trained,
+          batch: 16,
+          evalEvery: 0,
+          seed: 1,
+          backend: options.backend ?? 'wasm',
+        }),
+      );
       while (trainer.step < trained) trainer.trainStep();
       params = Float64Array.from(trainer.network.params.flat.data);
       masks = new Map([...trainer.network.masks].map(([k, m]) => [k, Float64Array.from(m.data)]));
@@ -114,17 +136,31 @@ export function runSparsePerf(options: SparsePerfOptions = {}, onRecord?: (r: Sp
     };
     const dense = timed('rtrl');
     const sparse = timed('sparse-rtrl');
-    const opRatio = sparse.stats.macsPerStep! / dense.macs, timeRatio = sparse.us / dense.us;
+    const opRatio = sparse.stats.macsPerStep! / dense.macs,
+      timeRatio = sparse.us / dense.us;
     const r: SparsePerfRecord = {
-      n, density, width, B, T,
-      rtrlMacsPerStep: dense.macs, sparseMacsPerStep: sparse.stats.macsPerStep!, opRatio,
-      rtrlUsPerStep: dense.us, sparseUsPerStep: sparse.us, timeRatio, savingShown: (1 - timeRatio) / (1 - opRatio),
-      forwardActivity: sparse.stats.forwardActivity!, backwardActive: sparse.stats.backwardActive!, influenceDensity: sparse.stats.influenceDensity!,
-      rtrlStateBytes: dense.bytes, sparseStateBytes: sparse.bytes, trained, accuracy,
+      n,
+      density,
+      width,
+      B,
+      T,
+      rtrlMacsPerStep: dense.macs,
+      sparseMacsPerStep: sparse.stats.macsPerStep!,
+      opRatio,
+      rtrlUsPerStep: dense.us,
+      sparseUsPerStep: sparse.us,
+      timeRatio,
+      savingShown: (1 - timeRatio) / (1 - opRatio),
+      forwardActivity: sparse.stats.forwardActivity!,
+      backwardActive: sparse.stats.backwardActive!,
+      influenceDensity: sparse.stats.influenceDensity!,
+      rtrlStateBytes: dense.bytes,
+      sparseStateBytes: sparse.bytes,
+      trained,
+      accuracy,
     };
     records.push(r);
     onRecord?.(r);
   }
   return records;
 }
-

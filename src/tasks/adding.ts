@@ -30,11 +30,14 @@ export const addingTask: TaskInfo = {
       loss: { kind: 'mse' },
       metric: 'mse',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * 2), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * 2),
+          target = steps(T, B),
+          mask = steps(T, B);
         const half = Math.floor(T / 2);
         for (let b = 0; b < B; b++) {
           for (let t = 0; t < T; t++) x[t]![b * 2] = rng.uniform();
-          const first = rng.int(half), second = half + rng.int(T - half);
+          const first = rng.int(half),
+            second = half + rng.int(T - half);
           x[first]![b * 2 + 1] = 1;
           x[second]![b * 2 + 1] = 1;
           target[T - 1]![b] = x[first]![b * 2]! + x[second]![b * 2]!;

@@ -13,7 +13,11 @@ export function settingCode(task: TaskInfo | undefined, key: string, value: unkn
   if (!choices) return value; // not a named setting: the config's own check names the problem
   const code = Object.hasOwn(choices, value) ? choices[value] : undefined; // 'toString' is no choice
   if (code === undefined) {
-    throw new ConfigError(`task ${task!.name}: setting ${key} has no choice '${value}'; choices: ${Object.entries(choices).map(([n, c]) => `${n} (${c})`).join(', ')}`);
+    throw new ConfigError(
+      `task ${task!.name}: setting ${key} has no choice '${value}'; choices: ${Object.entries(choices)
+        .map(([n, c]) => `${n} (${c})`)
+        .join(', ')}`,
+    );
   }
   return code;
 }

@@ -36,7 +36,9 @@ export const copyTask: TaskInfo = {
       metric: 'bit_accuracy',
       batch(B: number, rng: Rng): Batch {
         const d = bits + 1;
-        const x = steps(T, B * d), target = steps(T, B * bits), mask = steps(T, B);
+        const x = steps(T, B * d),
+          target = steps(T, B * bits),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           for (let t = 0; t < pattern; t++) {
             for (let k = 0; k < bits; k++) {

@@ -28,7 +28,8 @@ export const cueAccumulationTask: TaskInfo = {
   create(preset: Preset, overrides?: Record<string, number>): Task {
     const s = resolveSettings('cue-accumulation', preset, presets, overrides);
     const cues = s.cues % 2 === 1 ? s.cues : s.cues + 1; // odd: never a tie
-    const period = s.cueSteps + s.gapSteps, T = cues * period + s.delay + s.recallSteps;
+    const period = s.cueSteps + s.gapSteps,
+      T = cues * period + s.delay + s.recallSteps;
     const d = 4 * s.group;
     return {
       name: 'cue-accumulation',
@@ -40,8 +41,12 @@ export const cueAccumulationTask: TaskInfo = {
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * d), target = steps(T, B), mask = steps(T, B);
-        const g = s.group, pCue = s.cueRate / 100, pNoise = s.noiseRate / 100;
+        const x = steps(T, B * d),
+          target = steps(T, B),
+          mask = steps(T, B);
+        const g = s.group,
+          pCue = s.cueRate / 100,
+          pNoise = s.noiseRate / 100;
         for (let b = 0; b < B; b++) {
           let left = 0;
           for (let c = 0; c < cues; c++) {

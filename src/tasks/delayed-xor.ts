@@ -30,9 +30,12 @@ export const delayedXorTask: TaskInfo = {
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * 2), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * 2),
+          target = steps(T, B),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
-          const a = rng.bernoulli(0.5) ? 1 : 0, c = rng.bernoulli(0.5) ? 1 : 0;
+          const a = rng.bernoulli(0.5) ? 1 : 0,
+            c = rng.bernoulli(0.5) ? 1 : 0;
           x[0]![b * 2] = a ? 1 : -1;
           x[1 + s.delay]![b * 2] = c ? 1 : -1;
           x[T - 1]![b * 2 + 1] = 1;

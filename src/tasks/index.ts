@@ -18,13 +18,31 @@ import type { Preset, Task, TaskInfo } from './task.js';
 
 export type { Batch, HeldOutSplit, MetricName, Preset, SettingDoc, Task, TaskInfo } from './task.js';
 
-export const taskTable: readonly TaskInfo[] = [copyTask, addingTask, delayedXorTask, listopsTask, seqImageTask, spiralTask, mackeyGlassTask, weatherTask, tokenCopyTask, storeRecallTask, cueAccumulationTask, spikesTask];
+export const taskTable: readonly TaskInfo[] = [
+  copyTask,
+  addingTask,
+  delayedXorTask,
+  listopsTask,
+  seqImageTask,
+  spiralTask,
+  mackeyGlassTask,
+  weatherTask,
+  tokenCopyTask,
+  storeRecallTask,
+  cueAccumulationTask,
+  spikesTask,
+];
 
 export const presets: readonly Preset[] = ['ci', 'paper'];
 
 export function createTask(name: NameOr<TaskName>, preset: string = 'ci', overrides?: Record<string, number>): Task {
   const info = taskTable.find((t) => t.name === name);
-  if (!info) throw new UnknownNameError('task', name, taskTable.map((t) => t.name));
+  if (!info)
+    throw new UnknownNameError(
+      'task',
+      name,
+      taskTable.map((t) => t.name),
+    );
   if (!presets.includes(preset as Preset)) throw new ConfigError(`unknown preset '${preset}'; presets: ${presets.join(', ')}`);
   const task = info.create(preset as Preset, overrides);
   checkTaskSizes(task);
@@ -37,10 +55,20 @@ export function createTask(name: NameOr<TaskName>, preset: string = 'ci', overri
  * is refused here, not after gigabytes).
  */
 function checkTaskSizes(task: Task): void {
-  for (const [what, v] of [['sequence length', task.seqLength], ['input size', task.inputSize], ['output size', task.outputSize]] as const) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`task ${task.name}: its settings give a ${what} of ${v}; check the task settings (onward list)`);
+  for (const [what, v] of [
+    ['sequence length', task.seqLength],
+    ['input size', task.inputSize],
+    ['output size', task.outputSize],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new ConfigError(`task ${task.name}: its settings give a ${what} of ${v}; check the task settings (onward list)`);
   }
-  const settings = Object.entries(task.settings).map(([k, v]) => `${k} ${v}`).join(', ');
-  checkMemory(64 * batchBytes(1, task.seqLength, task.inputSize, task.outputSize), `task ${task.name} (${settings}: T ${task.seqLength}, ` +
-    `input ${task.inputSize}, output ${task.outputSize}) at 64 sequences per batch`);
+  const settings = Object.entries(task.settings)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  checkMemory(
+    64 * batchBytes(1, task.seqLength, task.inputSize, task.outputSize),
+    `task ${task.name} (${settings}: T ${task.seqLength}, ` +
+      `input ${task.inputSize}, output ${task.outputSize}) at 64 sequences per batch`,
+  );
 }

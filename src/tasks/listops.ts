@@ -51,7 +51,23 @@ export type ListopsOperator = (typeof LISTOPS_OPERATORS)[number];
 
 /** the vocabulary, in one-hot index order */
 export const LISTOPS_TOKENS: readonly string[] = [
-  '<pad>', '<eos>', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '[MIN', '[MAX', '[MED', '[SM', 'X',
+  '<pad>',
+  '<eos>',
+  '0',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '7',
+  '8',
+  '9',
+  '[MIN',
+  '[MAX',
+  '[MED',
+  '[SM',
+  'X',
 ];
 export const PAD = 0;
 export const EOS = 1;
@@ -66,11 +82,16 @@ export type ListopsTree = number | { op: ListopsOperator; args: ListopsTree[] };
 export function applyListopsOperator(op: ListopsOperator, args: readonly number[]): number {
   if (args.length === 0) throw new ConfigError(`listops: ${op} needs at least one argument`);
   switch (op) {
-    case 'MIN': return Math.min(...args);
-    case 'MAX': return Math.max(...args);
-    case 'SM': return args.reduce((a, v) => a + v, 0) % 10;
+    case 'MIN':
+      return Math.min(...args);
+    case 'MAX':
+      return Math.max(...args);
+    case 'SM':
+      return args.reduce((a, v) => a + v, 0) % 10;
     case 'MED': {
-      const s = [...args].sort((a, b) => a - b), n = s.length, h = n >> 1;
+      const s = [...args].sort((a, b) => a - b),
+        n = s.length,
+        h = n >> 1;
       return n % 2 === 1 ? s[h]! : Math.trunc((s[h - 1]! + s[h]!) / 2);
     }
   }
@@ -132,8 +153,10 @@ export function generateListopsTree(rules: ListopsRules, rng: Rng): { tree: List
     const tree = grow(1);
     if (tree !== null && length > minLength && length < maxLength) return { tree, length };
   }
-  throw new ConfigError(`task listops: no tree with ${minLength} < length < ${maxLength} in ${MAX_TRIES} draws ` +
-    `(maxDepth ${maxDepth}, maxArgs ${maxArgs}); widen the length window or allow deeper or wider trees`);
+  throw new ConfigError(
+    `task listops: no tree with ${minLength} < length < ${maxLength} in ${MAX_TRIES} draws ` +
+      `(maxDepth ${maxDepth}, maxArgs ${maxArgs}); widen the length window or allow deeper or wider trees`,
+  );
 }
 
 /** readable text of token ids */
@@ -174,11 +197,15 @@ export const listopsTask: TaskInfo = {
   create(preset: Preset, overrides?: Record<string, number>): Task {
     const s = resolveSettings('listops', preset, presets, overrides);
     if (s.maxArgs < 2) throw new ConfigError(`task listops: maxArgs must be at least 2, got ${s.maxArgs}`);
-    if (s.maxDepth < 2) throw new ConfigError(`task listops: maxDepth must be at least 2 (depth 1 trees are single digits), got ${s.maxDepth}`);
+    if (s.maxDepth < 2)
+      throw new ConfigError(`task listops: maxDepth must be at least 2 (depth 1 trees are single digits), got ${s.maxDepth}`);
     if (s.maxLength - s.minLength < 2) {
-      throw new ConfigError(`task listops: the length window ${s.minLength} < length < ${s.maxLength} holds no length; make maxLength ≥ minLength + 2`);
+      throw new ConfigError(
+        `task listops: the length window ${s.minLength} < length < ${s.maxLength} holds no length; make maxLength ≥ minLength + 2`,
+      );
     }
-    const V = LISTOPS_TOKENS.length, T = s.maxLength;
+    const V = LISTOPS_TOKENS.length,
+      T = s.maxLength;
     return {
       name: 'listops',
       preset,
@@ -189,7 +216,9 @@ export const listopsTask: TaskInfo = {
       loss: { kind: 'ce', classes: 10 },
       metric: 'accuracy',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * V), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * V),
+          target = steps(T, B),
+          mask = steps(T, B);
         const raw: string[] = [];
         for (let b = 0; b < B; b++) {
           const { tree } = generateListopsTree(s, rng);

@@ -20,7 +20,8 @@ const presets = {
 
 /** one Mackey-Glass series of `length` samples after `washout`, squashed and mean-removed */
 export function mackeyGlassSeries(length: number, tau: number, washout: number, rng: Rng): Float64Array {
-  const sub = 10, hist = tau * sub;
+  const sub = 10,
+    hist = tau * sub;
   const history = new Float64Array(hist);
   for (let i = 0; i < hist; i++) history[i] = 1.2 + 0.2 * (rng.uniform() - 0.5);
   let head = 0; // ring buffer: history[head] is x(t − τ)
@@ -31,7 +32,7 @@ export function mackeyGlassSeries(length: number, tau: number, washout: number, 
       const xTau = history[head]!;
       history[head] = x;
       head = (head + 1) % hist;
-      x = x + (0.2 * xTau / (1 + xTau ** 10) - 0.1 * x) / sub;
+      x = x + ((0.2 * xTau) / (1 + xTau ** 10) - 0.1 * x) / sub;
     }
     if (t >= washout) out[t - washout] = Math.tanh(x - 1);
   }
@@ -58,7 +59,9 @@ export const mackeyGlassTask: TaskInfo = {
       loss: { kind: 'mse' },
       metric: 'nrmse',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B),
+          target = steps(T, B),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           const series = mackeyGlassSeries(T + horizon, tau, washout, rng);
           for (let t = 0; t < T; t++) {

@@ -7,7 +7,8 @@ import type { ImageSet } from '../data/idx.js';
 
 export const DEFAULT_DATA_DIR = '/usr/share/datasets/fashion-mnist';
 
-const refusal = 'task seq-image: source 2 reads IDX files from a data folder, which a browser cannot do; use source=1 (synthetic images, the ci preset)';
+const refusal =
+  'task seq-image: source 2 reads IDX files from a data folder, which a browser cannot do; use source=1 (synthetic images, the ci preset)';
 
 export function seqImageDataDir(_env?: Record<string, string | undefined>): { dir: string; from: string } {
   throw new UnsupportedError(refusal);

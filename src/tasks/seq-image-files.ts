@@ -19,7 +19,8 @@ export function seqImageDataDir(env: Record<string, string | undefined> = proces
 
 const cache = new Map<string, ImageSet>();
 
-const howToGet = `install Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist, into ${DEFAULT_DATA_DIR}) ` +
+const howToGet =
+  `install Debian's Fashion-MNIST (apt-get install dataset-fashion-mnist, into ${DEFAULT_DATA_DIR}) ` +
   'or set ONWARD_DATA to a folder holding {train,t10k}-images-idx3-ubyte.gz and {train,t10k}-labels-idx1-ubyte.gz ' +
   '(the Fashion-MNIST download files; plain, uncompressed files also work); or use the synthetic images (source=1, the ci preset)';
 
@@ -31,7 +32,10 @@ export function loadSeqImageSet(split: 'train' | 't10k', env: Record<string, str
   }
   const find = (base: string): string => {
     const found = [`${base}.gz`, base].map((f) => join(dir, f)).find((f) => existsSync(f));
-    if (!found) throw new ConfigError(`task seq-image: missing ${join(dir, `${base}.gz`)} (or ${base} uncompressed) in the data folder ${dir} (${from}); ${howToGet}`);
+    if (!found)
+      throw new ConfigError(
+        `task seq-image: missing ${join(dir, `${base}.gz`)} (or ${base} uncompressed) in the data folder ${dir} (${from}); ${howToGet}`,
+      );
     return found;
   };
   const imagesFile = find(`${split}-images-idx3-ubyte`);

@@ -68,20 +68,27 @@ const settingDocs = {
   order: { help: 'what one step shows: `pixels` pixels, or a whole row', choices: { pixels: 1, rows: 2 } },
   pixels: { help: 'pixels per step for order=pixels (a divisor of size²)' },
   readout: { help: '0: the label is the target at every step; k ≥ 1: only at the last k steps' },
-  score: { help: 'where accuracy is scored: the last step (as the papers report) or every step with a target', choices: { last: 1, all: 2 } },
+  score: {
+    help: 'where accuracy is scored: the last step (as the papers report) or every step with a target',
+    choices: { last: 1, all: 2 },
+  },
 } as const;
 
 /** Render one synthetic bar image of class c into `img` (size² values in [0, 1], raster order). */
 function renderBar(img: Float64Array, size: number, c: number, classes: number, sigma: number, rng: Rng): void {
   const theta = (Math.PI * c) / classes;
-  const cos = Math.cos(theta), sin = Math.sin(theta);
+  const cos = Math.cos(theta),
+    sin = Math.sin(theta);
   const h = size / 4;
-  const ex = 0.5 + h * Math.abs(cos), ey = 0.5 + h * Math.abs(sin);
-  const cx = rng.uniformIn(ex, size - ex), cy = rng.uniformIn(ey, size - ey);
+  const ex = 0.5 + h * Math.abs(cos),
+    ey = 0.5 + h * Math.abs(sin);
+  const cx = rng.uniformIn(ex, size - ex),
+    cy = rng.uniformIn(ey, size - ey);
   const amp = rng.uniformIn(0.5, 1);
   for (let i = 0; i < size; i++) {
     for (let j = 0; j < size; j++) {
-      const dx = j + 0.5 - cx, dy = i + 0.5 - cy;
+      const dx = j + 0.5 - cx,
+        dy = i + 0.5 - cy;
       const along = Math.max(0, Math.abs(dx * cos + dy * sin) - h);
       const across = Math.abs(-dx * sin + dy * cos);
       const v = amp * Math.max(0, 1 - across) * Math.max(0, 1 - along) + (sigma > 0 ? rng.normal(0, sigma) : 0);
@@ -98,26 +105,35 @@ export const seqImageTask: TaskInfo = {
     const s = resolveSettings('seq-image', preset, presets, overrides);
     const { source, size, classes, noise, permute, split, order: ord, readout, score } = s;
     if (source !== 1 && source !== 2) throw new ConfigError(`task seq-image: source must be 1 (synthetic) or 2 (IDX files), got ${source}`);
-    if (split !== 1 && split !== 2) throw new ConfigError(`task seq-image: split must be 1 (train files) or 2 (t10k test files), got ${split}`);
+    if (split !== 1 && split !== 2)
+      throw new ConfigError(`task seq-image: split must be 1 (train files) or 2 (t10k test files), got ${split}`);
     if (classes < 2) throw new ConfigError(`task seq-image: classes must be at least 2, got ${classes}`);
     if (source === 1 && classes > 10) throw new ConfigError(`task seq-image: synthetic images have 2–10 classes, got ${classes}`);
     if (source === 1 && size < 4) throw new ConfigError(`task seq-image: synthetic images need size ≥ 4, got ${size}`);
     if (ord !== 1 && ord !== 2) throw new ConfigError(`task seq-image: order must be pixels (1) or rows (2), got ${ord}`);
     if (score !== 1 && score !== 2) throw new ConfigError(`task seq-image: score must be last (1) or all (2), got ${score}`);
-    if (ord === 2 && s.pixels !== 1 && s.pixels !== size) throw new ConfigError(`task seq-image: order=rows shows ${size} pixels per step; leave pixels at 1 (it is ${s.pixels})`);
+    if (ord === 2 && s.pixels !== 1 && s.pixels !== size)
+      throw new ConfigError(`task seq-image: order=rows shows ${size} pixels per step; leave pixels at 1 (it is ${s.pixels})`);
     const pixels = ord === 2 ? size : s.pixels;
-    if ((size * size) % pixels !== 0) throw new ConfigError(`task seq-image: pixels per step (${pixels}) must divide the ${size * size} pixels of an image`);
-    const P = size * size, T = P / pixels;
+    if ((size * size) % pixels !== 0)
+      throw new ConfigError(`task seq-image: pixels per step (${pixels}) must divide the ${size * size} pixels of an image`);
+    const P = size * size,
+      T = P / pixels;
     if (readout > T) throw new ConfigError(`task seq-image: readout (${readout}) must not exceed the ${T} steps`);
     const loadSplit = (which: 'train' | 't10k'): ImageSet => {
       const set = loadSeqImageSet(which);
       if (set.rows !== size || set.cols !== size) {
-        throw new ConfigError(`task seq-image: the data holds ${set.rows}×${set.cols} images but setting size is ${size}` +
-          (set.rows === set.cols ? `; set size=${set.rows}` : '; only square images are supported'));
+        throw new ConfigError(
+          `task seq-image: the data holds ${set.rows}×${set.cols} images but setting size is ${size}` +
+            (set.rows === set.cols ? `; set size=${set.rows}` : '; only square images are supported'),
+        );
       }
       let maxLabel = 0;
       for (const l of set.labels) maxLabel = Math.max(maxLabel, l);
-      if (maxLabel >= classes) throw new ConfigError(`task seq-image: the labels go up to ${maxLabel} but setting classes is ${classes}; set classes=${maxLabel + 1}`);
+      if (maxLabel >= classes)
+        throw new ConfigError(
+          `task seq-image: the labels go up to ${maxLabel} but setting classes is ${classes}; set classes=${maxLabel + 1}`,
+        );
       return set;
     };
     const data = source === 2 ? loadSplit(split === 1 ? 'train' : 't10k') : null;
@@ -128,7 +144,10 @@ export const seqImageTask: TaskInfo = {
     const img = new Float64Array(P);
     /** B images: image k of `set` for sample b is pick(b) (−1: padding past the end of a split), or a synthetic one */
     const make = (set: ImageSet | null, B: number, pick: (b: number) => number, rng: Rng | null): Batch => {
-      const x = steps(T, B * pixels), target = steps(T, B), mask = steps(T, B), scored = steps(T, B);
+      const x = steps(T, B * pixels),
+        target = steps(T, B),
+        mask = steps(T, B),
+        scored = steps(T, B);
       for (let b = 0; b < B; b++) {
         let label: number;
         if (set) {
@@ -168,10 +187,15 @@ export const seqImageTask: TaskInfo = {
       loss: { kind: 'ce', classes },
       metric: 'accuracy',
       batch: (B: number, rng: Rng): Batch => draw(data, B, rng),
-      ...(heldOut ? {
-        evalBatch: (B: number, rng: Rng): Batch => draw(heldOut, B, rng),
-        heldOut: { size: heldOut.count, batch: (start: number, B: number): Batch => make(heldOut, B, (b) => (start + b < heldOut.count ? start + b : -1), null) },
-      } : {}),
+      ...(heldOut
+        ? {
+            evalBatch: (B: number, rng: Rng): Batch => draw(heldOut, B, rng),
+            heldOut: {
+              size: heldOut.count,
+              batch: (start: number, B: number): Batch => make(heldOut, B, (b) => (start + b < heldOut.count ? start + b : -1), null),
+            },
+          }
+        : {}),
     };
   },
 };

@@ -49,12 +49,14 @@ function makeManifolds(classes: number, channels: number, dim: number, alpha: nu
   rng.fillUniform(coef, -1, 1);
   for (let f = 0; f < F; f++) {
     for (let k = 0; k < HARMONICS; k++) {
-      const s = (k + 1) ** -alpha, at = (f * HARMONICS + k) * 2;
+      const s = (k + 1) ** -alpha,
+        at = (f * HARMONICS + k) * 2;
       coef[at] = coef[at]! * s;
       coef[at + 1] = coef[at + 1]! * s;
     }
   }
-  const lo = new Float64Array(F).fill(Infinity), hi = new Float64Array(F).fill(-Infinity);
+  const lo = new Float64Array(F).fill(Infinity),
+    hi = new Float64Array(F).fill(-Infinity);
   // the range of each function over a fine grid (the functions are smooth, 8 harmonics at most)
   for (let f = 0; f < F; f++) {
     for (let g = 0; g <= 512; g++) {
@@ -77,7 +79,8 @@ function raw(coef: Float64Array, f: number, u: number): number {
 
 export const spikesTask: TaskInfo = {
   name: 'spikes',
-  description: 'classify spike patterns drawn from random smooth manifolds, one per class (randman; a generated stand-in for spiking audio)',
+  description:
+    'classify spike patterns drawn from random smooth manifolds, one per class (randman; a generated stand-in for spiking audio)',
   create(preset: Preset, overrides?: Record<string, number>): Task {
     const s = resolveSettings('spikes', preset, presets, overrides);
     const { channels, classes, length: T, window, readout, dim, alpha, manifold } = s;
@@ -96,7 +99,9 @@ export const spikesTask: TaskInfo = {
       loss: { kind: 'ce', classes },
       metric: 'accuracy',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * channels), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * channels),
+          target = steps(T, B),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           const c = rng.int(classes);
           for (let d = 0; d < dim; d++) u[d] = rng.uniform();

@@ -31,7 +31,9 @@ export const spiralTask: TaskInfo = {
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * 2), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * 2),
+          target = steps(T, B),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           const clockwise = rng.bernoulli(0.5);
           const phase = rng.uniformIn(0, 2 * Math.PI);

@@ -33,7 +33,9 @@ export const storeRecallTask: TaskInfo = {
       loss: { kind: 'ce', classes: 2 },
       metric: 'accuracy',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * 3), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * 3),
+          target = steps(T, B),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           const bits = Array.from({ length: T }, () => (rng.bernoulli(0.5) ? 1 : 0));
           const store = rng.int(half);

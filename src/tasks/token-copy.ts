@@ -24,7 +24,9 @@ export const tokenCopyTask: TaskInfo = {
   create(preset: Preset, overrides?: Record<string, number>): Task {
     const s = resolveSettings('token-copy', preset, presets, overrides);
     const { length, blanks, symbols, pool, poolSeed } = s;
-    const T = 2 * length + blanks, C = symbols + 2, marker = symbols + 1;
+    const T = 2 * length + blanks,
+      C = symbols + 2,
+      marker = symbols + 1;
     const poolRng = new Rng(poolSeed);
     const sequences = Array.from({ length: pool }, () => Array.from({ length }, () => 1 + poolRng.int(symbols)));
     return {
@@ -37,7 +39,9 @@ export const tokenCopyTask: TaskInfo = {
       loss: { kind: 'mse' },
       metric: 'bit_accuracy',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * C), target = steps(T, B * C), mask = steps(T, B);
+        const x = steps(T, B * C),
+          target = steps(T, B * C),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           const tokens = sequences[pool === 1 ? 0 : rng.int(pool)]!;
           for (let t = 0; t < T; t++) {

@@ -24,12 +24,27 @@ const presets = {
 
 const fahrenheit = (c: number): number => c * 1.8 + 32;
 /** fixed normalisation ranges of the 9 inputs */
-const ranges: readonly [number, number][] = [[0, 10], [-20, 110], [-20, 100], [-40, 90], [0, 100], [0, 30], [0, 360], [29, 31], [29.3, 31.3]];
+const ranges: readonly [number, number][] = [
+  [0, 10],
+  [-20, 110],
+  [-20, 100],
+  [-40, 90],
+  [0, 100],
+  [0, 30],
+  [0, 360],
+  [29, 31],
+  [29.3, 31.3],
+];
 
 /** `length + 1` hours of the 9 raw variables (the extra hour gives the last target) */
 export function weatherSeries(length: number, rng: Rng): Float64Array[] {
-  let doy = rng.uniform() * 365, hour = rng.int(24);
-  let A = 3 * rng.normal(), S = rng.normal(), P = 3 * rng.normal(), wind = 3 * rng.normal(), dir = rng.uniform() * 360;
+  let doy = rng.uniform() * 365,
+    hour = rng.int(24);
+  let A = 3 * rng.normal(),
+    S = rng.normal(),
+    P = 3 * rng.normal(),
+    wind = 3 * rng.normal(),
+    dir = rng.uniform() * 360;
   const out: Float64Array[] = [];
   for (let t = 0; t <= length; t++) {
     A = 0.98 * A + 0.6 * rng.normal();
@@ -40,12 +55,15 @@ export function weatherSeries(length: number, rng: Rng): Float64Array[] {
     const diurnal = -Math.cos((2 * Math.PI * (hour - 3)) / 24);
     const T = 12 - 10 * Math.cos((2 * Math.PI * (doy - 15)) / 365) + 5 * diurnal + A;
     const spread = Math.max(0.3, 4 + 3 * diurnal + S);
-    const Td = T - spread, Tw = T - spread / 3;
+    const Td = T - spread,
+      Tw = T - spread / 3;
     const magnus = (c: number): number => Math.exp((17.625 * c) / (243.04 + c));
     const rh = (100 * magnus(Td)) / magnus(T);
     const visibility = Math.max(0.2, 10 * (1 - 0.9 / (1 + Math.exp(-(rh - 92) / 2))) + 0.3 * rng.normal());
     const station = 29.95 + P / 33.86;
-    out.push(Float64Array.from([visibility, fahrenheit(T), fahrenheit(Tw), fahrenheit(Td), rh, Math.abs(wind) + 1, dir, station, station + 0.3]));
+    out.push(
+      Float64Array.from([visibility, fahrenheit(T), fahrenheit(Tw), fahrenheit(Td), rh, Math.abs(wind) + 1, dir, station, station + 0.3]),
+    );
     hour = (hour + 1) % 24;
     if (hour === 0) doy = (doy + 1) % 365;
   }
@@ -69,7 +87,9 @@ export const weatherTask: TaskInfo = {
       loss: { kind: 'mse' },
       metric: 'nrmse',
       batch(B: number, rng: Rng): Batch {
-        const x = steps(T, B * 9), target = steps(T, B), mask = steps(T, B);
+        const x = steps(T, B * 9),
+          target = steps(T, B),
+          mask = steps(T, B);
         for (let b = 0; b < B; b++) {
           const series = weatherSeries(T, rng);
           for (let t = 0; t < T; t++) {

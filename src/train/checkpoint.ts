@@ -11,8 +11,18 @@ import type { RngState } from '../core/rng.js';
 import type { PcmDevice, PcmDeviceState } from '../hardware/pcm.js';
 import type { Learner, LearnerState } from '../learners/learner.js';
 import {
-  LIBRARY, MODEL_FORMAT, MODEL_VERSION, decodeArray, decodeMasksInto, decodeParamsInto, encodeBase64, encodeMasks, encodeParams,
-  type EncodedArray, type ModelFile, type ModelTask,
+  LIBRARY,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  decodeArray,
+  decodeMasksInto,
+  decodeParamsInto,
+  encodeBase64,
+  encodeMasks,
+  encodeParams,
+  type EncodedArray,
+  type ModelFile,
+  type ModelTask,
 } from '../model/format.js';
 import type { ModelConfig, Network } from '../model/network.js';
 import { firstNonFinite } from './divergence.js';
@@ -51,15 +61,23 @@ export interface TrainingParts {
 export function modelFileOf(network: Network, task?: ModelTask): ModelFile<ModelConfig> {
   const masks = encodeMasks(network.masks);
   return {
-    format: MODEL_FORMAT, version: MODEL_VERSION, library: LIBRARY, config: network.config,
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    library: LIBRARY,
+    config: network.config,
     ...(task ? { task: { name: task.name, preset: task.preset, settings: { ...task.settings } } } : {}),
-    params: encodeParams(network.params), ...(masks ? { masks } : {}),
+    params: encodeParams(network.params),
+    ...(masks ? { masks } : {}),
   };
 }
 
 /** the model file and the shared checkpoint state of a driver; `section` is the driver's own */
-export function checkpointFileOf<S extends object>(parts: TrainingParts, task: ModelTask | undefined, section: S,
-  options: { grads?: boolean } = {}): ModelFile<ModelConfig, S & TrainingState> {
+export function checkpointFileOf<S extends object>(
+  parts: TrainingParts,
+  task: ModelTask | undefined,
+  section: S,
+  options: { grads?: boolean } = {},
+): ModelFile<ModelConfig, S & TrainingState> {
   const state: TrainingState = {
     optimizer: encodeOptimizerState(parts.optState),
     learner: encodeLearnerState(parts.learner),
@@ -70,7 +88,13 @@ export function checkpointFileOf<S extends object>(parts: TrainingParts, task: M
 }
 
 /** restore a driver's parts from a checkpoint file made by `checkpointFileOf`; `source` names it in errors */
-export function restoreCheckpoint(parts: TrainingParts, file: ModelFile, state: TrainingState, source: string, options: { grads?: boolean } = {}): void {
+export function restoreCheckpoint(
+  parts: TrainingParts,
+  file: ModelFile,
+  state: TrainingState,
+  source: string,
+  options: { grads?: boolean } = {},
+): void {
   const net = parts.network;
   decodeParamsInto(net.params, file.params, source);
   decodeMasksInto(net.masks, file.masks, source);
@@ -85,7 +109,8 @@ export function restoreCheckpoint(parts: TrainingParts, file: ModelFile, state: 
   }
   if (options.grads) {
     const grads = decodeArray(state.grads, `${source}: accumulated gradient`).values;
-    if (grads.length !== net.size) throw new FileFormatError(`${source}: accumulated gradient has ${grads.length} numbers, the model has ${net.size}`);
+    if (grads.length !== net.size)
+      throw new FileFormatError(`${source}: accumulated gradient has ${grads.length} numbers, the model has ${net.size}`);
     net.grads.flat.data.set(grads);
   }
 }
@@ -99,16 +124,21 @@ export function encodeOptimizerState(state: OptimizerState): EncodedOptimizerSta
 /** restore an optimizer state in place; `source` names the file in errors */
 export function decodeOptimizerStateInto(state: OptimizerState, enc: EncodedOptimizerState, source: string): void {
   if (!enc || typeof enc !== 'object' || !enc.buffers) throw new FileFormatError(`${source}: the optimizer state is missing`);
-  if (!Number.isSafeInteger(enc.count) || enc.count < 0) throw new FileFormatError(`${source}: optimizer update count ${show(enc.count)} is not a count`);
+  if (!Number.isSafeInteger(enc.count) || enc.count < 0)
+    throw new FileFormatError(`${source}: optimizer update count ${show(enc.count)} is not a count`);
   state.count = enc.count;
   for (const [k, b] of Object.entries(state.buffers)) {
     const e = Object.hasOwn(enc.buffers, k) ? enc.buffers[k] : undefined;
     if (!e) throw new FileFormatError(`${source}: optimizer state '${k}' is missing`);
     const { values } = decodeArray(e, `${source}: optimizer ${k}`);
-    if (values.length !== b.length) throw new FileFormatError(`${source}: optimizer ${k} has ${values.length} numbers, expected ${b.length}`);
+    if (values.length !== b.length)
+      throw new FileFormatError(`${source}: optimizer ${k} has ${values.length} numbers, expected ${b.length}`);
     // a healthy run's moments are finite (a diverged run stops before it checkpoints): this is damage, not a learning rate
     const bad = firstNonFinite(values);
-    if (bad >= 0) throw new FileFormatError(`${source}: optimizer state '${k}' element ${bad} is ${values[bad]}; the checkpoint's optimizer state is corrupt`);
+    if (bad >= 0)
+      throw new FileFormatError(
+        `${source}: optimizer state '${k}' element ${bad} is ${values[bad]}; the checkpoint's optimizer state is corrupt`,
+      );
     b.data.set(values);
   }
 }
@@ -122,12 +152,17 @@ export function decodeLearnerStateInto(learner: Learner, enc: EncodedLearnerStat
   if (!enc || typeof enc !== 'object' || !Array.isArray(enc.states) || !Array.isArray(enc.traces)) {
     throw new FileFormatError(`${source}: the learner state is missing`);
   }
-  const finite = (what: string) => (a: unknown, i: number): number[] => {
-    const values = decodeArray(a, `${source}: learner ${what} ${i}`).values;
-    const bad = firstNonFinite(values);
-    if (bad >= 0) throw new FileFormatError(`${source}: learner ${what} ${i} element ${bad} is ${values[bad]}; the checkpoint's learner state is corrupt`);
-    return Array.from(values);
-  };
+  const finite =
+    (what: string) =>
+    (a: unknown, i: number): number[] => {
+      const values = decodeArray(a, `${source}: learner ${what} ${i}`).values;
+      const bad = firstNonFinite(values);
+      if (bad >= 0)
+        throw new FileFormatError(
+          `${source}: learner ${what} ${i} element ${bad} is ${values[bad]}; the checkpoint's learner state is corrupt`,
+        );
+      return Array.from(values);
+    };
   const state: LearnerState = { states: enc.states.map(finite('state')), traces: enc.traces.map(finite('trace')), rng: enc.rng };
   learner.loadState(state);
 }

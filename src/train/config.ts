@@ -18,7 +18,7 @@
  * reads them once and says so.
  */
 import { z } from 'zod';
-import { ConfigError, UnknownNameError, show } from '../core/errors.js';
+import { ConfigError, UnknownNameError } from '../core/errors.js';
 import { deviceSectionSchema, pcmSettingsOf, type PcmSettings } from '../hardware/pcm.js';
 import { learnerSectionSchema } from '../learners/options.js';
 import { modelSectionSchema } from '../model/options.js';
@@ -31,18 +31,40 @@ export const trainSectionSchema = z.strictObject({
   batch: z.number().int().min(1).describe('sequences per training batch'),
   steps: z.number().int().min(0).describe('training batches (each a whole sequence)'),
   updateEvery: z.number().int().min(0).default(0).describe('0: an update at the end of each sequence; k > 0: every k time steps'),
-  seed: z.number().int().min(0).default(0).describe('seeds the initialisation (seed), the learner (seed+1), the data (seed+2) and the device (seed+3)'),
-  backend: z.enum(['wasm', 'ts']).default('wasm').describe("numeric backend: 'wasm' (float32 SIMD) or 'ts' (plain TypeScript, float32 or float64)"),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('seeds the initialisation (seed), the learner (seed+1), the data (seed+2) and the device (seed+3)'),
+  backend: z
+    .enum(['wasm', 'ts'])
+    .default('wasm')
+    .describe("numeric backend: 'wasm' (float32 SIMD) or 'ts' (plain TypeScript, float32 or float64)"),
   dtype: z.enum(['float32', 'float64']).default('float32').describe("'float64' needs backend 'ts'"),
   threads: z.number().int().min(1).default(1).describe('threads the batch is split over (train/parallel.ts; 1: the calling thread only)'),
-  alignEvery: z.number().int().min(0).default(0)
+  alignEvery: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
     .describe("every this many steps, the learner's gradient against BPTT's on the step's batch, per layer, into metrics.jsonl (0: never)"),
   pruneEvery: z.number().int().min(1).default(10).describe("model.maskMethod 'magnitude': prune every this many updates"),
-  pruneUntil: z.number().int().min(0).default(0).describe("model.maskMethod 'magnitude': the update at which the target density is reached (0: two thirds of the run)"),
+  pruneUntil: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe("model.maskMethod 'magnitude': the update at which the target density is reached (0: two thirds of the run)"),
 });
 
 export const evalSectionSchema = z.strictObject({
-  every: z.number().int().min(0).optional().describe('evaluate (and checkpoint) every this many steps (0: only at the end; default: a tenth of train.steps)'),
+  every: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('evaluate (and checkpoint) every this many steps (0: only at the end; default: a tenth of train.steps)'),
   batches: z.number().int().min(1).default(4).describe('held-out batches per evaluation'),
 });
 
@@ -82,7 +104,8 @@ export type RunConfigInput = z.input<typeof runFileSchema>;
 
 function knownKeys(path: PropertyKey[]): string {
   const s = path[0];
-  if (path.length === 1 && typeof s === 'string' && Object.hasOwn(sections, s)) return Object.keys(sections[s as SectionName].shape).join(', ');
+  if (path.length === 1 && typeof s === 'string' && Object.hasOwn(sections, s))
+    return Object.keys(sections[s as SectionName].shape).join(', ');
   return sectionNames.join(', ');
 }
 
@@ -90,7 +113,8 @@ function knownKeys(path: PropertyKey[]): string {
 /** an own '__proto__' key anywhere (JSON.parse makes one): zod's records drop it silently, so it is refused by name here */
 function refuseProtoKeys(value: unknown, what: string, at: string[] = []): void {
   if (!value || typeof value !== 'object') return;
-  if (Object.hasOwn(value, '__proto__')) throw new ConfigError(`${what}: unknown key '${[...at, '__proto__'].join('.')}' ('__proto__' is no option or setting)`);
+  if (Object.hasOwn(value, '__proto__'))
+    throw new ConfigError(`${what}: unknown key '${[...at, '__proto__'].join('.')}' ('__proto__' is no option or setting)`);
   for (const [k, v] of Object.entries(value)) refuseProtoKeys(v, what, [...at, k]);
 }
 
@@ -105,7 +129,8 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string)
       return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${at ? at + '.' : ''}${k}'`).join(', ')}; keys${at ? ` of ${at}` : ''}: ${knownKeys(i.path)}`;
     }
     if (i.code === 'invalid_value') return `${at} must be one of ${i.values.map(String).join(', ')}${got}`;
-    if (i.code === 'invalid_type' && i.input === undefined) return `${at} is missing (${i.expected}); give it in a config file or with --set ${at}=…`;
+    if (i.code === 'invalid_type' && i.input === undefined)
+      return `${at} is missing (${i.expected}); give it in a config file or with --set ${at}=…`;
     return `${at || '(config)'}: ${i.message}${got}`;
   });
   throw new ConfigError(`${what}: ${problems.join('; ')}`);
@@ -118,9 +143,11 @@ export function checkRunConfig(c: RunConfig): RunConfig {
   if (!m.recurrent && m.maskMethod === 'magnitude') {
     throw new ConfigError('config: model.recurrent false holds weight_hh at zero; magnitude pruning (model.maskMethod) would revive it');
   }
-  if (m.decorrelate && m.name === 'lru') throw new ConfigError('config: model.decorrelate is available for rnn, gru, lstm and egru models, not lru');
+  if (m.decorrelate && m.name === 'lru')
+    throw new ConfigError('config: model.decorrelate is available for rnn, gru, lstm and egru models, not lru');
   if (c.device.name === 'pcm') pcmSettingsOf(c.device);
-  if (c.train.backend === 'wasm' && c.train.dtype === 'float64') throw new ConfigError("config: the wasm backend is float32; use train.backend 'ts' for float64");
+  if (c.train.backend === 'wasm' && c.train.dtype === 'float64')
+    throw new ConfigError("config: the wasm backend is float32; use train.backend 'ts' for float64");
   return c;
 }
 
@@ -139,11 +166,13 @@ for (const s of sectionNames) {
 const owners = new Map<string, SectionName[]>();
 for (const s of sectionNames) for (const k of Object.keys(sections[s].shape)) owners.set(k, [...(owners.get(k) ?? []), s]);
 
-const onOff = (key: string) => (v: unknown): unknown => {
-  if (v === 'on' || v === true || v === 'true') return true;
-  if (v === 'off' || v === false || v === 'false') return false;
-  throw new ConfigError(`config: ${key} must be one of on, off, true, false, got ${JSON.stringify(v)}`);
-};
+const onOff =
+  (key: string) =>
+  (v: unknown): unknown => {
+    if (v === 'on' || v === true || v === 'true') return true;
+    if (v === 'off' || v === false || v === 'false') return false;
+    throw new ConfigError(`config: ${key} must be one of on, off, true, false, got ${JSON.stringify(v)}`);
+  };
 
 /** the flat keys of older run configs whose new place is not found by their name alone */
 const legacyKeys: Record<string, { path: Path; convert?: (v: unknown) => unknown }> = {
@@ -169,7 +198,8 @@ function unknownKey(key: string): ConfigError {
 export function resolveKey(key: string): ResolvedKey {
   const dot = key.indexOf('.');
   if (dot > 0) {
-    const s = key.slice(0, dot), rest = key.slice(dot + 1).split('.');
+    const s = key.slice(0, dot),
+      rest = key.slice(dot + 1).split('.');
     if (!Object.hasOwn(sections, s)) throw unknownKey(key);
     const section = s as SectionName;
     if (rest.length === 1 && Object.hasOwn(sections[section].shape, rest[0]!)) return { path: [section, rest[0]!] };
@@ -187,7 +217,8 @@ export function resolveKey(key: string): ResolvedKey {
   }
   const own = owners.has(key) ? owners.get(key)! : [];
   if (own.length === 1) return { path: [own[0]!, key] };
-  if (own.length > 1) throw new ConfigError(`config key '${key}' is ambiguous; give its section: ${own.map((s) => `${s}.${key}`).join(', ')}`);
+  if (own.length > 1)
+    throw new ConfigError(`config key '${key}' is ambiguous; give its section: ${own.map((s) => `${s}.${key}`).join(', ')}`);
   throw unknownKey(key);
 }
 
@@ -230,7 +261,8 @@ export function overridesLayer(overrides: Record<string, unknown>, notes?: strin
     if (raw === undefined || key === '$schema') continue;
     if (Object.hasOwn(sections, key) && raw !== null && typeof raw === 'object') {
       for (const [k, v] of Object.entries(raw)) {
-        if (key === 'task' && k === 'settings' && v && typeof v === 'object') layer.task = { ...layer.task, settings: { ...(layer.task?.settings as object), ...v } };
+        if (key === 'task' && k === 'settings' && v && typeof v === 'object')
+          layer.task = { ...layer.task, settings: { ...(layer.task?.settings as object), ...v } };
         else (layer[key as SectionName] ??= {})[k] = v;
       }
       continue;
@@ -257,7 +289,8 @@ function merge(under: Layer, over: RunConfigInput): Layer {
     if (o === null || typeof o !== 'object') throw new ConfigError(`config: '${s}' must be an object of options (keys: ${knownKeys([s])})`);
     // a key given as undefined is not given
     const merged: Record<string, unknown> = { ...out[s], ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
-    if (s === 'task' && (out.task?.settings || o.settings)) merged.settings = { ...(out.task?.settings as object), ...(o.settings as object) };
+    if (s === 'task' && (out.task?.settings || o.settings))
+      merged.settings = { ...(out.task?.settings as object), ...(o.settings as object) };
     out[s] = merged;
   }
   return out;
@@ -269,9 +302,16 @@ function merge(under: Layer, over: RunConfigInput): Layer {
  */
 export function resolveRunConfig(...layers: RunConfigInput[]): RunConfig {
   for (const l of layers) parseWith(runFileSchema, l, 'config');
-  const pick = (k: 'name' | 'preset'): string | undefined => layers.reduce<string | undefined>((v, l) => (l.task?.[k] as string | undefined) ?? v, undefined);
-  const task = pick('name') ?? 'copy', preset = pick('preset') ?? 'ci';
-  if (!taskTable.some((t) => t.name === task)) throw new UnknownNameError('task', task, taskTable.map((t) => t.name));
+  const pick = (k: 'name' | 'preset'): string | undefined =>
+    layers.reduce<string | undefined>((v, l) => (l.task?.[k] as string | undefined) ?? v, undefined);
+  const task = pick('name') ?? 'copy',
+    preset = pick('preset') ?? 'ci';
+  if (!taskTable.some((t) => t.name === task))
+    throw new UnknownNameError(
+      'task',
+      task,
+      taskTable.map((t) => t.name),
+    );
   if (preset !== 'ci' && preset !== 'paper') throw new ConfigError(`unknown preset '${preset}'; presets: ci, paper`);
   let merged: Layer = Object.fromEntries(sectionNames.map((s) => [s, {}]));
   for (const l of [presetFor(task, preset), ...layers]) merged = merge(merged, l);
@@ -297,7 +337,9 @@ export function applyOverrides(config: RunConfig, overrides: Record<string, unkn
 
 /** whether a stored config is in the flat form of older versions (`task` a name, not a section) */
 function isFlat(value: Record<string, unknown>): boolean {
-  return Object.keys(value).some((k) => k !== '$schema' && (!Object.hasOwn(sections, k) || typeof value[k] !== 'object' || value[k] === null));
+  return Object.keys(value).some(
+    (k) => k !== '$schema' && (!Object.hasOwn(sections, k) || typeof value[k] !== 'object' || value[k] === null),
+  );
 }
 
 /**
@@ -305,13 +347,16 @@ function isFlat(value: Record<string, unknown>): boolean {
  * older versions is read once and converted; `notes` says what was renamed.
  */
 export function readRunConfig(value: unknown, source: string, notes?: string[]): RunConfigInput {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${source}: a run config is a JSON object (sections: ${sectionNames.join(', ')})`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`${source}: a run config is a JSON object (sections: ${sectionNames.join(', ')})`);
   const v = value as Record<string, unknown>;
   if (!isFlat(v)) return parseWith(runFileSchema, v, source);
   const renamed: string[] = [];
   const layer = overridesLayer(v, renamed);
-  notes?.push(`${source}: a flat run config of an older onward, read as nested sections${renamed.length ? ` (${renamed.join(', ')})` : ''}; ` +
-    'write it anew (onward schema) to drop this note');
+  notes?.push(
+    `${source}: a flat run config of an older onward, read as nested sections${renamed.length ? ` (${renamed.join(', ')})` : ''}; ` +
+      'write it anew (onward schema) to drop this note',
+  );
   return layer;
 }
 
@@ -337,11 +382,16 @@ export interface OptionDoc {
 export function listOptions(): OptionDoc[] {
   const out: OptionDoc[] = [];
   for (const s of sectionNames) {
-    const js = z.toJSONSchema(sections[s], { io: 'input' }) as { properties: Record<string, { type?: string; enum?: string[]; default?: unknown; description?: string }> };
+    const js = z.toJSONSchema(sections[s], { io: 'input' }) as {
+      properties: Record<string, { type?: string; enum?: string[]; default?: unknown; description?: string }>;
+    };
     for (const [k, p] of Object.entries(js.properties)) {
       out.push({
-        key: `${s}.${k}`, type: (p.enum ? 'string' : p.type ?? 'string') as OptionDoc['type'],
-        ...(p.enum ? { choices: p.enum } : {}), ...(p.default !== undefined ? { default: p.default } : {}), doc: p.description ?? '',
+        key: `${s}.${k}`,
+        type: (p.enum ? 'string' : (p.type ?? 'string')) as OptionDoc['type'],
+        ...(p.enum ? { choices: p.enum } : {}),
+        ...(p.default !== undefined ? { default: p.default } : {}),
+        doc: p.description ?? '',
       });
     }
   }

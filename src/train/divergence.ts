@@ -24,13 +24,18 @@ export function firstNonFinite(values: ArrayLike<number>): number {
 }
 
 /** how to continue, for the messages of the trainer (the CLI adds the checkpoint's folder) */
-export const trainingHint = 'resume from the last good checkpoint with a lower learning rate (--set lr=...) or gradient clipping (--set clip=1)';
+export const trainingHint =
+  'resume from the last good checkpoint with a lower learning rate (--set lr=...) or gradient clipping (--set clip=1)';
 
 export class DivergenceMonitor {
   private reference: number | null = null;
 
   /** `exploded`: also test the loss against the run's first loss (batches; a stream's single-sample losses vary too much) */
-  constructor(readonly driver: string, readonly hint: string, readonly exploded = true) {}
+  constructor(
+    readonly driver: string,
+    readonly hint: string,
+    readonly exploded = true,
+  ) {}
 
   /** a step's loss; throws when it is not finite or has exploded past the reference */
   loss(step: number, loss: number, what = 'loss'): void {
@@ -42,8 +47,12 @@ export class DivergenceMonitor {
     }
     const limit = EXPLODED_FACTOR * Math.max(Math.abs(this.reference), 1);
     if (Math.abs(loss) > limit) {
-      throw this.error(step, what, `the ${what} is ${loss.toPrecision(4)}, more than ${EXPLODED_FACTOR.toExponential(0)} times the run's first ` +
-        `${what} (${this.reference.toPrecision(4)})`);
+      throw this.error(
+        step,
+        what,
+        `the ${what} is ${loss.toPrecision(4)}, more than ${EXPLODED_FACTOR.toExponential(0)} times the run's first ` +
+          `${what} (${this.reference.toPrecision(4)})`,
+      );
     }
   }
 

@@ -14,7 +14,11 @@ export class MetricAccumulator {
   private targetSum = 0;
   private targetSquares = 0;
 
-  constructor(readonly loss: LossSpec, readonly outputSize: number, readonly metric?: MetricName) {}
+  constructor(
+    readonly loss: LossSpec,
+    readonly outputSize: number,
+    readonly metric?: MetricName,
+  ) {}
 
   /** one step of B samples: outputs (B×outputSize), targets, mask (B) */
   add(B: number, output: ArrayLike<number>, target: ArrayLike<number>, mask: ArrayLike<number>): void {
@@ -22,7 +26,8 @@ export class MetricAccumulator {
     for (let b = 0; b < B; b++) {
       if (mask[b] === 0) continue;
       if (this.loss.kind === 'ce') {
-        const C = this.loss.classes, groups = o / C;
+        const C = this.loss.classes,
+          groups = o / C;
         for (let g = 0; g < groups; g++) {
           let best = 0;
           for (let c = 1; c < C; c++) if (output[b * o + g * C + c]! > output[b * o + g * C + best]!) best = c;
@@ -34,7 +39,7 @@ export class MetricAccumulator {
           const y = target[b * o + j]!;
           if (this.metric === 'bit_accuracy') {
             // regression onto 0/1 targets: an output is right when it lands on the target's side of 0.5
-            if ((output[b * o + j]! > 0.5) === (y > 0.5)) this.sum++;
+            if (output[b * o + j]! > 0.5 === y > 0.5) this.sum++;
             this.count++;
             continue;
           }

@@ -12,15 +12,22 @@ import { Cmd, type WorkerSetup } from './parallel.js';
 const setup = workerData as WorkerSetup;
 const control = new Int32Array(setup.control);
 const k = setup.index;
-const x = new Float64Array(setup.x), target = new Float64Array(setup.target), mask = new Float64Array(setup.mask);
-const output = new Float64Array(setup.output), info = new Float64Array(setup.info), grad = new Float64Array(setup.grad);
+const x = new Float64Array(setup.x),
+  target = new Float64Array(setup.target),
+  mask = new Float64Array(setup.mask);
+const output = new Float64Array(setup.output),
+  info = new Float64Array(setup.info),
+  grad = new Float64Array(setup.grad);
 const params = new Float64Array(setup.params);
 
 function run(): void {
   const net = new Network(setup.modelConfig, createBackend(setup.backend), 0);
   const learner = createLearner(setup.learner, net, setup.options);
-  const B = setup.options.batchSize, o = net.outputSize;
-  const xs = x.subarray(0, B * net.config.inputSize), ts = target.subarray(0, B * net.loss.targetWidth), ms = mask.subarray(0, B);
+  const B = setup.options.batchSize,
+    o = net.outputSize;
+  const xs = x.subarray(0, B * net.config.inputSize),
+    ts = target.subarray(0, B * net.loss.targetWidth),
+    ms = mask.subarray(0, B);
   for (;;) {
     Atomics.wait(control, k, Cmd.idle);
     const cmd = Atomics.load(control, k);

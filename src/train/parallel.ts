@@ -77,17 +77,25 @@ export class ParallelLearner implements Learner {
   private paramsStale = true;
   private closed = false;
 
-  constructor(readonly network: Network, name: string, options: LearnerOptions, readonly threads: number) {
+  constructor(
+    readonly network: Network,
+    name: string,
+    options: LearnerOptions,
+    readonly threads: number,
+  ) {
     const B = options.batchSize;
-    if (!Number.isInteger(threads) || threads < 2) throw new ConfigError(`threads must be an integer ≥ 2 for a parallel learner, got ${threads}`);
-    if (B < threads) throw new ConfigError(`--threads ${threads} needs a batch of at least ${threads} samples, got ${B}; use fewer threads`);
+    if (!Number.isInteger(threads) || threads < 2)
+      throw new ConfigError(`threads must be an integer ≥ 2 for a parallel learner, got ${threads}`);
+    if (B < threads)
+      throw new ConfigError(`--threads ${threads} needs a batch of at least ${threads} samples, got ${B}; use fewer threads`);
     if (network.masks.size > 0) throw new UnsupportedError('--threads does not support sparse networks (masks) yet; use one thread');
     this.name = name;
     this.batchSize = B;
     const parts = splitBatch(B, threads);
     this.localB = parts[0]!.B;
     this.local = createLearner(name, network, { ...options, batchSize: this.localB });
-    const be = network.backend, net = network;
+    const be = network.backend,
+      net = network;
     this.output = be.alloc(B * net.outputSize);
     this.control = new Int32Array(new SharedArrayBuffer(4 * threads));
     const paramsBuf = f64(net.size);
@@ -95,19 +103,39 @@ export class ParallelLearner implements Learner {
     this.localMask = new Float64Array(this.localB);
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const script = new URL(`./parallel-worker${ext}`, import.meta.url);
-    const inSize = net.config.inputSize, tw = net.loss.targetWidth;
+    const inSize = net.config.inputSize,
+      tw = net.loss.targetWidth;
     this.shares = parts.slice(1).map((p, k) => {
-      const bufs = { x: f64(p.B * inSize), target: f64(p.B * tw), mask: f64(p.B), output: f64(p.B * net.outputSize), info: f64(3), grad: f64(net.size) };
+      const bufs = {
+        x: f64(p.B * inSize),
+        target: f64(p.B * tw),
+        mask: f64(p.B),
+        output: f64(p.B * net.outputSize),
+        info: f64(3),
+        grad: f64(net.size),
+      };
       const setup: WorkerSetup = {
-        modelConfig: net.config, backend: { backend: be.name, dtype: be.dtype }, learner: name,
+        modelConfig: net.config,
+        backend: { backend: be.name, dtype: be.dtype },
+        learner: name,
         options: { ...options, batchSize: p.B, seed: (options.seed ?? 0) + 1000 * (k + 1) },
-        index: k + 1, control: this.control.buffer as SharedArrayBuffer, params: paramsBuf, ...bufs,
+        index: k + 1,
+        control: this.control.buffer as SharedArrayBuffer,
+        params: paramsBuf,
+        ...bufs,
       };
       const worker = startWorker(script, setup);
       worker.unref();
       return {
-        worker, start: p.start, B: p.B, x: new Float64Array(bufs.x), target: new Float64Array(bufs.target), mask: new Float64Array(bufs.mask),
-        output: new Float64Array(bufs.output), info: new Float64Array(bufs.info), grad: new Float64Array(bufs.grad),
+        worker,
+        start: p.start,
+        B: p.B,
+        x: new Float64Array(bufs.x),
+        target: new Float64Array(bufs.target),
+        mask: new Float64Array(bufs.mask),
+        output: new Float64Array(bufs.output),
+        info: new Float64Array(bufs.info),
+        grad: new Float64Array(bufs.grad),
       };
     });
     // the workers build their learners now; a failure there (say, memory) reaches the caller at the first wait
@@ -128,7 +156,8 @@ export class ParallelLearner implements Learner {
       for (;;) {
         const v = Atomics.load(this.control, k);
         if (v === Cmd.idle) break;
-        if (v < 0) throw new ConfigError(`parallel learner: worker ${k} failed (see its message above); rerun with one thread to see the error`);
+        if (v < 0)
+          throw new ConfigError(`parallel learner: worker ${k} failed (see its message above); rerun with one thread to see the error`);
         Atomics.wait(this.control, k, v, 50);
       }
       const info = this.shares[k - 1]!.info;
@@ -153,7 +182,9 @@ export class ParallelLearner implements Learner {
 
   step(x: ArrayLike<number>, target: ArrayLike<number> | null, mask: ArrayLike<number> | null): number {
     if (this.paramsStale) this.broadcast(Cmd.params);
-    const B = this.batchSize, d = x.length / B, tw = target ? target.length / B : 0;
+    const B = this.batchSize,
+      d = x.length / B,
+      tw = target ? target.length / B : 0;
     for (const s of this.shares) {
       for (let i = 0; i < s.B * d; i++) s.x[i] = x[s.start * d + i]!;
       if (target) {
@@ -170,7 +201,8 @@ export class ParallelLearner implements Learner {
     const xLocal = subarray(x, 0, this.localB * d);
     let loss = this.local.step(xLocal, localTarget, target ? this.localMask : null);
     this.wait();
-    const o = this.network.outputSize, out = this.output.data;
+    const o = this.network.outputSize,
+      out = this.output.data;
     out.set(this.local.output.data.subarray(0, this.localB * o));
     for (const s of this.shares) {
       out.set(s.output.subarray(0, s.B * o), s.start * o);
@@ -184,7 +216,9 @@ export class ParallelLearner implements Learner {
     this.post(Cmd.flush);
     this.local.flush();
     this.wait();
-    const g = this.network.grads.flat, be = this.network.backend, gd = g.data;
+    const g = this.network.grads.flat,
+      be = this.network.backend,
+      gd = g.data;
     for (const s of this.shares) for (let i = 0; i < gd.length; i++) gd[i] = gd[i]! + s.grad[i]!;
     be.macs += this.shares.length * gd.length;
     this.paramsStale = true; // the optimizer updates the parameters next

@@ -14,7 +14,13 @@ import { applyOverrides, readRunConfig, resolveRunConfig, type RunConfig } from 
 
 /** options (section.key) a resumed run may change; the rest define the run and must match the checkpoint */
 export const resumableKeys: readonly string[] = [
-  'train.steps', 'train.alignEvery', 'optimizer.lr', 'optimizer.clip', 'optimizer.weightDecay', 'eval.every', 'eval.batches',
+  'train.steps',
+  'train.alignEvery',
+  'optimizer.lr',
+  'optimizer.clip',
+  'optimizer.weightDecay',
+  'eval.every',
+  'eval.batches',
 ];
 
 const checkpointKeys = ['train', 'step', 'optimizer', 'learner', 'dataRng', 'device'];
@@ -40,8 +46,12 @@ function flatten(c: RunConfig): Map<string, string> {
 export function checkCheckpointState(ck: unknown, source: string, overrides: Record<string, unknown>, notes: string[] = []): RunConfig {
   if (!isObject(ck)) throw new FileFormatError(`${source}: the checkpoint section must be an object`);
   const unknown = Object.keys(ck).filter((k) => !checkpointKeys.includes(k));
-  if (unknown.length) throw new FileFormatError(`${source}: unknown checkpoint key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; keys: ${checkpointKeys.join(', ')}`);
-  if (!isObject(ck.train)) throw new FileFormatError(`${source}: the checkpoint's run config 'train' must be an object, got ${JSON.stringify(ck.train)}`);
+  if (unknown.length)
+    throw new FileFormatError(
+      `${source}: unknown checkpoint key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; keys: ${checkpointKeys.join(', ')}`,
+    );
+  if (!isObject(ck.train))
+    throw new FileFormatError(`${source}: the checkpoint's run config 'train' must be an object, got ${JSON.stringify(ck.train)}`);
   let saved: RunConfig;
   try {
     saved = resolveRunConfig(readRunConfig(ck.train, `${source}: checkpoint.train`, notes));
@@ -51,7 +61,8 @@ export function checkCheckpointState(ck: unknown, source: string, overrides: Rec
   }
   const config = applyResumeOverrides(saved, overrides, notes);
   const step = ck.step;
-  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw new FileFormatError(`${source}: checkpoint step ${JSON.stringify(step)} is not a count (an integer 0 … 2^53)`);
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0)
+    throw new FileFormatError(`${source}: checkpoint step ${JSON.stringify(step)} is not a count (an integer 0 … 2^53)`);
   if (!isObject(ck.optimizer)) throw new FileFormatError(`${source}: the optimizer state is missing`);
   if (!isObject(ck.learner)) throw new FileFormatError(`${source}: the learner state is missing`);
   if (config.device.name === 'pcm') checkDeviceState(ck.device, source);
@@ -65,10 +76,13 @@ function checkDeviceState(dev: unknown, source: string): void {
     if (!isObject(a)) throw new FileFormatError(`${source}: pcm array '${name}' must be an object {Gp, tp, nu, chi, clock, updates}`);
     for (const k of ['Gp', 'tp', 'nu', 'chi']) {
       const v = a[k];
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new FileFormatError(`${source}: pcm array '${name}': '${k}' must be an array of finite numbers`);
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+        throw new FileFormatError(`${source}: pcm array '${name}': '${k}' must be an array of finite numbers`);
     }
-    if (typeof a.clock !== 'number' || !Number.isFinite(a.clock) || a.clock < 0) throw new FileFormatError(`${source}: pcm array '${name}': clock ${JSON.stringify(a.clock)} must be a time ≥ 0`);
-    if (typeof a.updates !== 'number' || !Number.isSafeInteger(a.updates) || a.updates < 0) throw new FileFormatError(`${source}: pcm array '${name}': updates ${JSON.stringify(a.updates)} must be a count`);
+    if (typeof a.clock !== 'number' || !Number.isFinite(a.clock) || a.clock < 0)
+      throw new FileFormatError(`${source}: pcm array '${name}': clock ${JSON.stringify(a.clock)} must be a time ≥ 0`);
+    if (typeof a.updates !== 'number' || !Number.isSafeInteger(a.updates) || a.updates < 0)
+      throw new FileFormatError(`${source}: pcm array '${name}': updates ${JSON.stringify(a.updates)} must be a count`);
   }
 }
 
@@ -86,9 +100,11 @@ export function applyResumeOverrides(saved: RunConfig, overrides: Record<string,
     if (changed.length === 0) continue;
     const fixed = changed.filter((k) => !resumableKeys.includes(k));
     if (fixed.length) {
-      throw new ConfigError(`--resume: ${key} ${JSON.stringify(raw)} contradicts the checkpoint (${fixed.map((k) => `${k} ${before.get(k) ?? 'unset'}`).join(', ')}); ` +
-        'a resumed run keeps its task, model, learner and sizes — start a new run (without --resume) to change them; ' +
-        `options that may change on resume: ${resumableKeys.join(', ')}`);
+      throw new ConfigError(
+        `--resume: ${key} ${JSON.stringify(raw)} contradicts the checkpoint (${fixed.map((k) => `${k} ${before.get(k) ?? 'unset'}`).join(', ')}); ` +
+          'a resumed run keeps its task, model, learner and sizes — start a new run (without --resume) to change them; ' +
+          `options that may change on resume: ${resumableKeys.join(', ')}`,
+      );
     }
     out = applyOverrides(out, { [key]: raw });
     for (const k of changed) notes.push(`resume: ${k} changed from ${before.get(k)} to ${after.get(k)}`);

@@ -39,13 +39,24 @@ function checkNumbers(values: ArrayLike<unknown>, max: number, step: number, fie
     const v = values[i];
     if (typeof v !== 'number') throw new ShapeError(`${where(step)}: ${field} element ${i} is ${describe(v)}, not a number`);
     if (!(Math.abs(v) <= max)) {
-      throw new NonFiniteError(`${where(step)}: ${field} element ${i} is ${v}${Number.isFinite(v) ? `, beyond the largest ${precision} number (±${max.toExponential(4)})` : ''}; ` +
-        'stream samples must be finite in the backend\'s precision');
+      throw new NonFiniteError(
+        `${where(step)}: ${field} element ${i} is ${v}${Number.isFinite(v) ? `, beyond the largest ${precision} number (±${max.toExponential(4)})` : ''}; ` +
+          "stream samples must be finite in the backend's precision",
+      );
     }
   }
 }
 
-const describe = (v: unknown): string => (v === undefined ? 'undefined' : typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? (v === null ? 'null' : 'an object') : String(v));
+const describe = (v: unknown): string =>
+  v === undefined
+    ? 'undefined'
+    : typeof v === 'string'
+      ? JSON.stringify(v)
+      : typeof v === 'object'
+        ? v === null
+          ? 'null'
+          : 'an object'
+        : String(v);
 
 /** check one sample (`step` numbers it in messages); throws a typed error, never changes anything */
 export function checkSample(shape: SampleShape, step: number, x: unknown, target: unknown, mask: unknown): void {
@@ -54,8 +65,10 @@ export function checkSample(shape: SampleShape, step: number, x: unknown, target
   if (x.length !== shape.inputSize) throw new ShapeError(`${where(step)} has ${x.length} inputs, the model takes ${shape.inputSize}`);
   checkNumbers(x, max, step, 'x', shape.dtype);
   if (target !== null && target !== undefined) {
-    if (!isArrayLike(target)) throw new ShapeError(`${where(step)}: target must be null or an array of ${shape.targetWidth} numbers, got ${describe(target)}`);
-    if (target.length !== shape.targetWidth) throw new ShapeError(`${where(step)} has ${target.length} target numbers, the model needs ${shape.targetWidth}`);
+    if (!isArrayLike(target))
+      throw new ShapeError(`${where(step)}: target must be null or an array of ${shape.targetWidth} numbers, got ${describe(target)}`);
+    if (target.length !== shape.targetWidth)
+      throw new ShapeError(`${where(step)} has ${target.length} target numbers, the model needs ${shape.targetWidth}`);
     if (shape.loss.kind === 'ce') {
       const C = shape.loss.classes;
       for (let i = 0; i < target.length; i++) {

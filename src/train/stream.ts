@@ -39,7 +39,15 @@ export interface StreamConfig {
   model: ModelConfig;
   /** a learner from the learner table that supports the model */
   learner: string;
-  optimizer: { name: 'sgd' | 'adam' | 'adamw'; lr: number; clip?: number; weightDecay?: number; momentum?: number; beta1?: number; beta2?: number };
+  optimizer: {
+    name: 'sgd' | 'adam' | 'adamw';
+    lr: number;
+    clip?: number;
+    weightDecay?: number;
+    momentum?: number;
+    beta1?: number;
+    beta2?: number;
+  };
   /** apply an update every k samples (1: every sample) */
   updateEvery: number;
   /** seeds the network's initialisation (and the learner's own generator with seed + 1) */
@@ -84,22 +92,47 @@ export interface StreamCheckpoint extends TrainingState {
 }
 
 export function validateStreamConfig(c: StreamConfig): StreamConfig {
-  if (!c || typeof c !== 'object') throw new ConfigError('stream config: expected an object {model, learner, optimizer, updateEvery, seed}');
-  const keys = ['model', 'learner', 'optimizer', 'updateEvery', 'seed', 'window', 'learnerOptions', 'backend', 'dtype', 'device', 'pruneEvery', 'pruneUntil'];
+  if (!c || typeof c !== 'object')
+    throw new ConfigError('stream config: expected an object {model, learner, optimizer, updateEvery, seed}');
+  const keys = [
+    'model',
+    'learner',
+    'optimizer',
+    'updateEvery',
+    'seed',
+    'window',
+    'learnerOptions',
+    'backend',
+    'dtype',
+    'device',
+    'pruneEvery',
+    'pruneUntil',
+  ];
   const unknown = Object.keys(c).filter((k) => !keys.includes(k));
-  if (unknown.length) throw new ConfigError(`stream config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; keys: ${keys.join(', ')}`);
-  if (c.learnerOptions !== undefined && (!c.learnerOptions || typeof c.learnerOptions !== 'object')) throw new ConfigError('stream config: learnerOptions must be an object');
+  if (unknown.length)
+    throw new ConfigError(
+      `stream config: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; keys: ${keys.join(', ')}`,
+    );
+  if (c.learnerOptions !== undefined && (!c.learnerOptions || typeof c.learnerOptions !== 'object'))
+    throw new ConfigError('stream config: learnerOptions must be an object');
   validateModelConfig(c.model);
-  if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1) throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${show(c.updateEvery)}`);
+  if (!Number.isInteger(c.updateEvery) || c.updateEvery < 1)
+    throw new ConfigError(`stream config: updateEvery must be an integer ≥ 1, got ${show(c.updateEvery)}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) throw new ConfigError(`stream config: seed must be an integer ≥ 0, got ${show(c.seed)}`);
-  if (!c.optimizer || typeof c.optimizer !== 'object' || typeof c.optimizer.lr !== 'number' || !(c.optimizer.lr >= 0)) throw new ConfigError(`stream config: optimizer.lr must be a number ≥ 0, got ${show(c.optimizer?.lr)}`);
+  if (!c.optimizer || typeof c.optimizer !== 'object' || typeof c.optimizer.lr !== 'number' || !(c.optimizer.lr >= 0))
+    throw new ConfigError(`stream config: optimizer.lr must be a number ≥ 0, got ${show(c.optimizer?.lr)}`);
   if (typeof c.learner !== 'string') throw new ConfigError(`stream config: learner must be a learner name, got ${show(c.learner)}`);
   if (c.device !== undefined) {
     const d = deviceSectionSchema.safeParse(c.device);
-    if (!d.success) throw new ConfigError(`stream config: device: ${d.error.issues.map((i) => `${i.path.join('.') || '(device)'}: ${i.message}`).join('; ')}`);
+    if (!d.success)
+      throw new ConfigError(
+        `stream config: device: ${d.error.issues.map((i) => `${i.path.join('.') || '(device)'}: ${i.message}`).join('; ')}`,
+      );
   }
   if (c.model.maskMethod === 'magnitude' && c.pruneUntil === undefined) {
-    throw new ConfigError("stream config: magnitude pruning needs pruneUntil, the update at which the model's density is reached (a stream has no length to take it from)");
+    throw new ConfigError(
+      "stream config: magnitude pruning needs pruneUntil, the update at which the model's density is reached (a stream has no length to take it from)",
+    );
   }
   return c;
 }
@@ -125,25 +158,48 @@ export class OnlineStream {
   /** what a sample must look like (checked before it touches anything) */
   private readonly sampleShape: SampleShape;
   /** non-finite losses, predictions or weights stop the stream (divergence.ts) */
-  private readonly monitor = new DivergenceMonitor('stream', 'resume from the last checkpoint saved before this step with a lower learning rate', false);
+  private readonly monitor = new DivergenceMonitor(
+    'stream',
+    'resume from the last checkpoint saved before this step with a lower learning rate',
+    false,
+  );
   /** set when the stream diverged: it takes no more samples and writes no checkpoint */
   diverged: DivergenceError | null = null;
 
-  constructor(readonly config: StreamConfig, backend?: Backend) {
+  constructor(
+    readonly config: StreamConfig,
+    backend?: Backend,
+  ) {
     validateStreamConfig(config);
     this.backend = backend ?? createBackend({ backend: config.backend, dtype: config.dtype });
     this.network = new Network(config.model, this.backend, config.seed);
-    this.learner = createLearner(config.learner, this.network, { ...config.learnerOptions, batchSize: 1, window: config.window, seed: config.seed + 1 });
+    this.learner = createLearner(config.learner, this.network, {
+      ...config.learnerOptions,
+      batchSize: 1,
+      window: config.window,
+      seed: config.seed + 1,
+    });
     this.optimizer = createOptimizer({ ...config.optimizer });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     const device = deviceSectionSchema.parse(config.device ?? {});
     this.device = device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettingsOf(device), config.seed + 3) : null;
-    this.updater = new UpdateStep(this.network, this.learner, this.optimizer, this.optState, this.device,
-      pruneSchedule(this.network, config.pruneEvery ?? 10, config.pruneUntil ?? 0));
+    this.updater = new UpdateStep(
+      this.network,
+      this.learner,
+      this.optimizer,
+      this.optState,
+      this.device,
+      pruneSchedule(this.network, config.pruneEvery ?? 10, config.pruneUntil ?? 0),
+    );
     this.network.applyMasks();
     this.learner.startSequence();
     this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };
-    this.sampleShape = { inputSize: this.network.inputSize, targetWidth: this.network.loss.targetWidth, loss: config.model.loss, dtype: this.backend.dtype };
+    this.sampleShape = {
+      inputSize: this.network.inputSize,
+      targetWidth: this.network.loss.targetWidth,
+      loss: config.model.loss,
+      dtype: this.backend.dtype,
+    };
   }
 
   /** one sample: predict ŷ_t, then learn from the target (if any); updates every `updateEvery` samples */
@@ -186,12 +242,16 @@ export class OnlineStream {
    * Consume a source, yielding each step's report. Stops when the source ends, after `steps` samples, or when
    * `signal` aborts (checked between samples); the stream can then be checkpointed or run on.
    */
-  async *run(source: AsyncIterable<StreamSample> | Iterable<StreamSample>, options: { steps?: number; signal?: AbortSignal } = {}): AsyncGenerator<StreamStep> {
+  async *run(
+    source: AsyncIterable<StreamSample> | Iterable<StreamSample>,
+    options: { steps?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<StreamStep> {
     const limit = options.steps ?? Infinity;
     if (limit <= 0 || options.signal?.aborted) return;
     let taken = 0;
     for await (const s of source) {
-      if (!s || typeof s !== 'object') throw new ShapeError(`stream sample ${this.step}: expected {x, target?, mask?}, got ${s === null ? 'null' : typeof s}`);
+      if (!s || typeof s !== 'object')
+        throw new ShapeError(`stream sample ${this.step}: expected {x, target?, mask?}, got ${s === null ? 'null' : typeof s}`);
       yield this.push(s.x, s.target ?? null, s.mask ?? 1);
       if (++taken >= limit || options.signal?.aborted) return;
     }
@@ -213,20 +273,36 @@ export class OnlineStream {
   /** everything needed to resume exactly: a model file with a `checkpoint` section */
   checkpointFile(): ModelFile<ModelConfig, StreamCheckpoint> {
     // a checkpoint that could not be loaded again is never written
-    if (this.diverged) throw new DivergenceError(`stream: no checkpoint after divergence (${this.diverged.message})`, this.diverged.step, this.diverged.quantity);
-    return checkpointFileOf(this, undefined, { stream: { config: this.config, step: this.step, pending: this.pending, updates: this.updates } }, { grads: true });
+    if (this.diverged)
+      throw new DivergenceError(
+        `stream: no checkpoint after divergence (${this.diverged.message})`,
+        this.diverged.step,
+        this.diverged.quantity,
+      );
+    return checkpointFileOf(
+      this,
+      undefined,
+      { stream: { config: this.config, step: this.step, pending: this.pending, updates: this.updates } },
+      { grads: true },
+    );
   }
 
   /** a stream resumed from a checkpoint file's contents; `source` names it in errors */
   static fromCheckpointFile(file: ModelFile, source: string, backend?: Backend): OnlineStream {
     const ck = (file as ModelFile<ModelConfig, StreamCheckpoint>).checkpoint;
-    if (!ck || !ck.stream) throw new FileFormatError(`'${source}' has no stream checkpoint section; it cannot resume a stream`);
+    if (!ck?.stream) throw new FileFormatError(`'${source}' has no stream checkpoint section; it cannot resume a stream`);
     const { config, step, pending, updates } = ck.stream;
     const s = new OnlineStream(config, backend);
-    for (const [what, v] of [['step', step], ['pending', pending], ['updates', updates]] as const) {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new FileFormatError(`${source}: stream ${what} ${show(v)} is not a count (an integer 0 … 2^53)`);
+    for (const [what, v] of [
+      ['step', step],
+      ['pending', pending],
+      ['updates', updates],
+    ] as const) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+        throw new FileFormatError(`${source}: stream ${what} ${show(v)} is not a count (an integer 0 … 2^53)`);
     }
-    if (pending >= config.updateEvery) throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
+    if (pending >= config.updateEvery)
+      throw new FileFormatError(`${source}: stream pending ${pending} must be below updateEvery ${config.updateEvery}`);
     restoreCheckpoint(s, file, ck, source, { grads: true });
     s.step = step;
     s.pending = pending;

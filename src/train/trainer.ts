@@ -20,7 +20,7 @@ import { createTask, type Task } from '../tasks/index.js';
 import { PcmDevice } from '../hardware/pcm.js';
 import { alignment, sequenceGradient, type Alignment } from '../check/alignment.js';
 import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
-import { applyOverrides, checkRunConfig, pcmSettings, readRunConfig, resolveRunConfig, type RunConfig } from './config.js';
+import { applyOverrides, checkRunConfig, pcmSettings, type RunConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
 import { pruneSchedule, UpdateStep } from './update.js';
 import { DivergenceMonitor, trainingHint } from './divergence.js';
@@ -54,15 +54,29 @@ export interface CheckpointState extends TrainingState {
 /** The model config a run's network is built from: the run's model section and what the task's data decides. */
 export function modelConfigFor(config: RunConfig, task: Task): ModelConfig {
   const m = config.model;
-  const base: ModelConfig = { model: m.name, inputSize: task.inputSize, hidden: m.hidden, layers: m.layers, outputSize: task.outputSize, loss: task.loss };
-  if (m.name === 'egru' || m.name === 'snu' || m.name === 'lif' || m.name === 'alif') Object.assign(base, { dampening: m.dampening, width: m.width });
+  const base: ModelConfig = {
+    model: m.name,
+    inputSize: task.inputSize,
+    hidden: m.hidden,
+    layers: m.layers,
+    outputSize: task.outputSize,
+    loss: task.loss,
+  };
+  if (m.name === 'egru' || m.name === 'snu' || m.name === 'lif' || m.name === 'alif')
+    Object.assign(base, { dampening: m.dampening, width: m.width });
   if (m.decorrelate && m.name !== 'lru') base.decorrelate = true;
-  if (m.name !== 'lru' && (m.density < 1 || m.maskMethod === 'magnitude')) Object.assign(base, { density: m.density, maskMethod: m.maskMethod });
+  if (m.name !== 'lru' && (m.density < 1 || m.maskMethod === 'magnitude'))
+    Object.assign(base, { density: m.density, maskMethod: m.maskMethod });
   if (m.name !== 'lru' && !m.recurrent) base.recurrent = false;
   if (m.name !== 'lru') return base;
   return {
-    ...base, stateSize: m.stateSize > 0 ? m.stateSize : Math.max(1, Math.floor(m.hidden / 2)),
-    rMin: m.rMin, rMax: m.rMax, maxPhase: m.maxPhase, dropout: m.dropout, pooling: m.pooling,
+    ...base,
+    stateSize: m.stateSize > 0 ? m.stateSize : Math.max(1, Math.floor(m.hidden / 2)),
+    rMin: m.rMin,
+    rMax: m.rMax,
+    maxPhase: m.maxPhase,
+    dropout: m.dropout,
+    pooling: m.pooling,
   };
 }
 
@@ -76,9 +90,28 @@ export function learnerOptionsFor(config: RunConfig): LearnerOptions {
 export function modelSectionOf(mc: ModelConfig): Record<string, unknown> {
   // what a model config leaves out has its network default, which the section then states (a preset may differ)
   const out: Record<string, unknown> = {
-    name: mc.model, hidden: mc.hidden, layers: mc.layers, recurrent: true, decorrelate: false, density: 1, maskMethod: 'static',
+    name: mc.model,
+    hidden: mc.hidden,
+    layers: mc.layers,
+    recurrent: true,
+    decorrelate: false,
+    density: 1,
+    maskMethod: 'static',
   };
-  for (const k of ['stateSize', 'rMin', 'rMax', 'maxPhase', 'dropout', 'pooling', 'dampening', 'width', 'density', 'maskMethod', 'recurrent', 'decorrelate'] as const) {
+  for (const k of [
+    'stateSize',
+    'rMin',
+    'rMax',
+    'maxPhase',
+    'dropout',
+    'pooling',
+    'dampening',
+    'width',
+    'density',
+    'maskMethod',
+    'recurrent',
+    'decorrelate',
+  ] as const) {
     if (mc[k] !== undefined) out[k] = mc[k];
   }
   return out;
@@ -124,32 +157,53 @@ export class Trainer {
     if (options.modelConfig) {
       modelConfig = validateModelConfig(options.modelConfig);
       const { inputSize, outputSize } = modelConfig;
-      if (inputSize !== this.task.inputSize || outputSize !== this.task.outputSize || JSON.stringify(modelConfig.loss) !== JSON.stringify(this.task.loss)) {
-        throw new ConfigError(`the model takes ${inputSize} inputs and gives ${outputSize} outputs (loss ${JSON.stringify(modelConfig.loss)}); ` +
-          `task ${config.task.name} (${config.task.preset}) has ${this.task.inputSize} inputs, ${this.task.outputSize} outputs, loss ${JSON.stringify(this.task.loss)}; ` +
-          'choose the task (and settings) the model was trained on');
+      if (
+        inputSize !== this.task.inputSize ||
+        outputSize !== this.task.outputSize ||
+        JSON.stringify(modelConfig.loss) !== JSON.stringify(this.task.loss)
+      ) {
+        throw new ConfigError(
+          `the model takes ${inputSize} inputs and gives ${outputSize} outputs (loss ${JSON.stringify(modelConfig.loss)}); ` +
+            `task ${config.task.name} (${config.task.preset}) has ${this.task.inputSize} inputs, ${this.task.outputSize} outputs, loss ${JSON.stringify(this.task.loss)}; ` +
+            'choose the task (and settings) the model was trained on',
+        );
       }
       config = applyOverrides(config, { model: modelSectionOf(modelConfig) });
     }
     this.config = config;
     const t = config.train;
     // the declared sizes against the limits (core/limits.ts), before any buffer of the run is allocated
-    checkModelMemory(modelConfig, runBytes(modelConfig, t.batch, this.task.seqLength, this.task.outputSize), ` at batch ${t.batch}, T ${this.task.seqLength}`);
+    checkModelMemory(
+      modelConfig,
+      runBytes(modelConfig, t.batch, this.task.seqLength, this.task.outputSize),
+      ` at batch ${t.batch}, T ${this.task.seqLength}`,
+    );
     checkCount(config.eval.batches, getLimits().maxEvalBatches, 'eval.batches', limitFlags.maxEvalBatches!);
     this.backend = createBackend({ backend: t.backend, dtype: t.dtype });
     this.network = new Network(modelConfig, this.backend, t.seed);
-    if (t.threads > 1 && config.device.name !== 'none') throw new UnsupportedError('threads > 1 with a device model: the device reads its synapses at every step on the calling thread only; use one thread');
+    if (t.threads > 1 && config.device.name !== 'none')
+      throw new UnsupportedError(
+        'threads > 1 with a device model: the device reads its synapses at every step on the calling thread only; use one thread',
+      );
     this.learner = createThreadedLearner(config.learner.name, this.network, learnerOptionsFor(config), t.threads);
     const o = config.optimizer;
-    const schedule = o.schedule === 'cosine'
-      ? warmupCosine({ peak: o.lr, warmup: Math.min(o.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
-      : constant(o.lr);
+    const schedule =
+      o.schedule === 'cosine'
+        ? warmupCosine({ peak: o.lr, warmup: Math.min(o.warmup, this.totalUpdates()), total: Math.max(1, this.totalUpdates()) })
+        : constant(o.lr);
     this.optimizer = createOptimizer({ name: o.name, lr: schedule, clip: o.clip, weightDecay: o.weightDecay, momentum: o.momentum });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.dataRng = new Rng(t.seed + 2);
     this.device = config.device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettings(config), t.seed + 3) : null;
     const until = t.pruneUntil > 0 ? t.pruneUntil : Math.max(1, Math.floor((2 * this.totalUpdates()) / 3));
-    this.updater = new UpdateStep(this.network, this.learner, this.optimizer, this.optState, this.device, pruneSchedule(this.network, t.pruneEvery, until));
+    this.updater = new UpdateStep(
+      this.network,
+      this.learner,
+      this.optimizer,
+      this.optState,
+      this.device,
+      pruneSchedule(this.network, t.pruneEvery, until),
+    );
     this.network.applyMasks();
     this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
   }
@@ -218,7 +272,8 @@ export class Trainer {
 
   /** loss and metric on the held-out batches (the same ones every time), with the parameters as they are */
   evaluate(): EvalResult {
-    const B = this.config.train.batch, batches = this.config.eval.batches;
+    const B = this.config.train.batch,
+      batches = this.config.eval.batches;
     if (!this.evalPass) {
       const fwd = new ForwardPass(this.network, B);
       fwd.ctx.training = false;
@@ -268,7 +323,7 @@ export class Trainer {
    */
   static fromCheckpointFile(file: ModelFile, source: string, overrides: Record<string, unknown> = {}, notes?: string[]): Trainer {
     const ck = (file as ModelFile<ModelConfig, CheckpointState>).checkpoint;
-    if (!ck || !ck.train) throw new FileFormatError(`'${source}' is a model file without a checkpoint section; it cannot resume a run`);
+    if (!ck?.train) throw new FileFormatError(`'${source}' is a model file without a checkpoint section; it cannot resume a run`);
     // every field range-checked, unknown keys refused (before anything is built); the network is the file's, as it is
     const resumeNotes = notes ?? [];
     const config = checkCheckpointState(ck, source, overrides, resumeNotes);
@@ -276,8 +331,10 @@ export class Trainer {
     const held = modelSectionOf(validateModelConfig(file.config as ModelConfig));
     for (const k of ['name', 'hidden', 'layers'] as const) {
       if (config.model[k] !== held[k]) {
-        throw new FileFormatError(`${source}: the checkpoint's run config has model.${k} ${JSON.stringify(config.model[k])}, but the file's parameters are for ` +
-          `${JSON.stringify(held[k])}; the file is damaged`);
+        throw new FileFormatError(
+          `${source}: the checkpoint's run config has model.${k} ${JSON.stringify(config.model[k])}, but the file's parameters are for ` +
+            `${JSON.stringify(held[k])}; the file is damaged`,
+        );
       }
     }
     const trainer = new Trainer(config, { modelConfig: file.config as ModelConfig });

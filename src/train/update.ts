@@ -29,7 +29,8 @@ export function pruneSchedule(network: Network, every: number, until: number): P
   const c = network.config;
   if (c.maskMethod !== 'magnitude' || network.masks.size === 0) return null;
   if (!(Number.isInteger(every) && every >= 1)) throw new ConfigError(`pruning: pruneEvery must be an integer ≥ 1, got ${every}`);
-  if (!(Number.isInteger(until) && until >= 1)) throw new ConfigError(`pruning: pruneUntil must be an integer ≥ 1 (the update at which density ${c.density} is reached), got ${until}`);
+  if (!(Number.isInteger(until) && until >= 1))
+    throw new ConfigError(`pruning: pruneUntil must be an integer ≥ 1 (the update at which density ${c.density} is reached), got ${until}`);
   return { density: c.density ?? 1, every, until };
 }
 
@@ -38,13 +39,20 @@ export class UpdateStep {
   peakStateBytes = 0;
   private readonly before: Buf | null;
 
-  constructor(readonly network: Network, readonly learner: Learner, readonly optimizer: Optimizer, readonly optState: OptimizerState,
-    readonly device: PcmDevice | null, readonly prune: PruneSchedule | null) {
+  constructor(
+    readonly network: Network,
+    readonly learner: Learner,
+    readonly optimizer: Optimizer,
+    readonly optState: OptimizerState,
+    readonly device: PcmDevice | null,
+    readonly prune: PruneSchedule | null,
+  ) {
     this.before = device ? network.backend.alloc(network.size) : null;
   }
 
   apply(): void {
-    const net = this.network, backend = net.backend;
+    const net = this.network,
+      backend = net.backend;
     this.peakStateBytes = Math.max(this.peakStateBytes, this.learner.stateBytes());
     this.learner.flush();
     net.applyMasks();

@@ -50,7 +50,8 @@ export function createAlifUnit({ output = 'step', dampening = 1, width = 1 }: Al
   const { h, dh } = spikeOutput(output, dampening, width);
   return {
     name: spiking ? 'alif' : 'alif-sigmoid',
-    description: 'adaptive LIF (LSNN): v = α·v + W x + H y − θ·y, b = ρ·b + y, threshold θ + β·b; y = ' +
+    description:
+      'adaptive LIF (LSNN): v = α·v + W x + H y − θ·y, b = ρ·b + y, threshold θ + β·b; y = ' +
       (spiking ? `step(v − θ − β·b) (tanh surrogate γ ${dampening}, width ${width})` : 'σ(v − θ − β·b) (non-spiking)') +
       '; learnable θ, α, ρ, β',
     S: 2,
@@ -61,13 +62,21 @@ export function createAlifUnit({ output = 'step', dampening = 1, width = 1 }: Al
     unitParams: [constant('threshold', 1), constant('decay', 0.8), constant('adaptation_decay', 0.9), constant('adaptation_strength', 0.2)],
     step(B, n, io) {
       const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds, dfdphi, dhdphi } = io;
-      const theta = io.phi[0]!, alpha = io.phi[1]!, rho = io.phi[2]!, beta = io.phi[3]!;
+      const theta = io.phi[0]!,
+        alpha = io.phi[1]!,
+        rho = io.phi[2]!,
+        beta = io.phi[3]!;
       const grads = dfds && dfda && dhds && dfdphi && dhdphi;
       for (let b = 0; b < B; b++) {
-        const o = b * n, s2 = b * 2 * n;
+        const o = b * n,
+          s2 = b * 2 * n;
         for (let i = 0; i < n; i++) {
-          const th = theta[i]!, al = alpha[i]!, rh = rho[i]!, be = beta[i]!;
-          const vp = sPrev[s2 + i]!, bp = sPrev[s2 + n + i]!;
+          const th = theta[i]!,
+            al = alpha[i]!,
+            rh = rho[i]!,
+            be = beta[i]!;
+          const vp = sPrev[s2 + i]!,
+            bp = sPrev[s2 + n + i]!;
           const uPrev = vp - th - be * bp;
           const yPrev = h(uPrev);
           const v = al * vp + preIh[o + i]! + preHh[o + i]! - th * yPrev;
@@ -77,7 +86,8 @@ export function createAlifUnit({ output = 'step', dampening = 1, width = 1 }: Al
           sNext[s2 + n + i] = ad;
           y[o + i] = h(u);
           if (grads) {
-            const psiPrev = dh(uPrev), psi = dh(u);
+            const psiPrev = dh(uPrev),
+              psi = dh(u);
             const ds = b * 4 * n; // (v,v) (v,b) (b,v) (b,b)
             dfds[ds + i] = al - th * psiPrev;
             dfds[ds + n + i] = th * be * psiPrev;

@@ -43,15 +43,18 @@ export function createEgruUnit({ dampening = 0.7, width = 1 }: EgruOptions = {})
     G: 3,
     ihChannel: [0, 1, 2],
     hhChannel: [0, 1, 3],
-    unitParams: [{
-      name: 'threshold',
-      init: (n, rng) => Float64Array.from({ length: n }, () => sigmoid(rng.normal(-1, 1))),
-    }],
+    unitParams: [
+      {
+        name: 'threshold',
+        init: (n, rng) => Float64Array.from({ length: n }, () => sigmoid(rng.normal(-1, 1))),
+      },
+    ],
     step(B, n, io) {
       const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds, dfdphi, dhdphi } = io;
       const theta = io.phi[0]!;
       for (let b = 0; b < B; b++) {
-        const g3 = b * 3 * n, s1 = b * n;
+        const g3 = b * 3 * n,
+          s1 = b * n;
         for (let i = 0; i < n; i++) {
           const th = theta[i]!;
           const cPrev = sPrev[s1 + i]!;
@@ -66,7 +69,8 @@ export function createEgruUnit({ dampening = 0.7, width = 1 }: EgruOptions = {})
           sNext[s1 + i] = c;
           y[s1 + i] = o * c;
           if (dfds && dfda && dhds && dfdphi && dhdphi) {
-            const psiPrev = psi(cPrev - th), psiNow = psi(c - th);
+            const psiPrev = psi(cPrev - th),
+              psiNow = psi(c - th);
             const dg = (1 - z) * (1 - g * g);
             dfds[s1 + i] = z * (1 - th * psiPrev);
             const a = b * 4 * n;

@@ -20,13 +20,16 @@ export const leakyUnit: UnitModel = {
   G: 1,
   ihChannel: [0],
   hhChannel: [0],
-  unitParams: [{
-    name: 'leak',
-    init: (n, rng) => Float64Array.from({ length: n }, () => {
-      const alpha = 0.5 + 0.45 * rng.uniform();
-      return Math.log(alpha / (1 - alpha));
-    }),
-  }],
+  unitParams: [
+    {
+      name: 'leak',
+      init: (n, rng) =>
+        Float64Array.from({ length: n }, () => {
+          const alpha = 0.5 + 0.45 * rng.uniform();
+          return Math.log(alpha / (1 - alpha));
+        }),
+    },
+  ],
   step(B, n, io) {
     const { sPrev, preIh, preHh, phi, sNext, y, dfds, dfda, dhds, dfdphi, dhdphi } = io;
     const leak = phi[0]!;

@@ -31,7 +31,10 @@ export const lstmUnit: UnitModel = {
         const af = preIh[gb + n + u]! + preHh[gb + n + u]!;
         const ag = preIh[gb + 2 * n + u]! + preHh[gb + 2 * n + u]!;
         const ao = preIh[gb + 3 * n + u]! + preHh[gb + 3 * n + u]!;
-        const i = sigmoid(ai), f = sigmoid(af), g = Math.tanh(ag), o = sigmoid(ao);
+        const i = sigmoid(ai),
+          f = sigmoid(af),
+          g = Math.tanh(ag),
+          o = sigmoid(ao);
         const c = sPrev[sb + u]!;
         const cNew = f * c + i * g;
         const tc = Math.tanh(cNew);
@@ -47,7 +50,9 @@ export const lstmUnit: UnitModel = {
           dfds[ds + 2 * n + u] = oc * f;
           dfds[ds + 3 * n + u] = 0;
           const da = b * 8 * n; // S·K = 8 blocks: c' wrt (i,f,g,o), then h' wrt (i,f,g,o)
-          const dci = g * i * (1 - i), dcf = c * f * (1 - f), dcg = i * (1 - g * g);
+          const dci = g * i * (1 - i),
+            dcf = c * f * (1 - f),
+            dcg = i * (1 - g * g);
           dfda[da + u] = dci;
           dfda[da + n + u] = dcf;
           dfda[da + 2 * n + u] = dcg;

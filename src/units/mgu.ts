@@ -22,7 +22,8 @@ import { sigmoid, type UnitModel } from './unit.js';
 
 export const mguUnit: UnitModel = {
   name: 'mgu',
-  description: 'minimal gated unit (Zhou et al. 2016), gate f outside W_hn as in PyTorch nn.GRU: n = tanh(a_nx + f·a_nh), h = (1 − f)·h + f·n',
+  description:
+    'minimal gated unit (Zhou et al. 2016), gate f outside W_hn as in PyTorch nn.GRU: n = tanh(a_nx + f·a_nh), h = (1 − f)·h + f·n',
   S: 1,
   K: 3,
   G: 2,
@@ -32,7 +33,8 @@ export const mguUnit: UnitModel = {
   step(B, n, io) {
     const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds } = io;
     for (let b = 0; b < B; b++) {
-      const g = b * 2 * n, s = b * n;
+      const g = b * 2 * n,
+        s = b * n;
       for (let i = 0; i < n; i++) {
         const f = sigmoid(preIh[g + i]! + preHh[g + i]!);
         const anh = preHh[g + n + i]!;
@@ -45,7 +47,7 @@ export const mguUnit: UnitModel = {
           const dc = f * (1 - c * c); // ∂h'/∂(candidate preactivation)
           const a = b * 3 * n;
           dfds[s + i] = 1 - f;
-          dfda[a + i] = f * (1 - f) * ((c - h) + dc * anh);
+          dfda[a + i] = f * (1 - f) * (c - h + dc * anh);
           dfda[a + n + i] = dc;
           dfda[a + 2 * n + i] = dc * f;
           dhds[s + i] = 1;

@@ -18,7 +18,7 @@ import { sigmoid, type UnitModel } from './unit.js';
 
 export const minGruUnit: UnitModel = {
   name: 'mingru',
-  description: 'minimal GRU (Feng et al. 2024): z = σ(a_z), h = (1 − z)·h + z·a_h; recurrent: false is the paper\'s unit',
+  description: "minimal GRU (Feng et al. 2024): z = σ(a_z), h = (1 − z)·h + z·a_h; recurrent: false is the paper's unit",
   S: 1,
   K: 2,
   G: 2,
@@ -28,7 +28,8 @@ export const minGruUnit: UnitModel = {
   step(B, n, io) {
     const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds } = io;
     for (let b = 0; b < B; b++) {
-      const g = b * 2 * n, s = b * n;
+      const g = b * 2 * n,
+        s = b * n;
       for (let i = 0; i < n; i++) {
         const z = sigmoid(preIh[g + i]! + preHh[g + i]!);
         const cand = preIh[g + n + i]! + preHh[g + n + i]!;

@@ -17,7 +17,7 @@ import { sigmoid, type UnitModel } from './unit.js';
 
 export const minLstmUnit: UnitModel = {
   name: 'minlstm',
-  description: 'minimal LSTM (Feng et al. 2024): h = (f·h + i·a_h)/(f + i), f = σ(a_f), i = σ(a_i); recurrent: false is the paper\'s unit',
+  description: "minimal LSTM (Feng et al. 2024): h = (f·h + i·a_h)/(f + i), f = σ(a_f), i = σ(a_i); recurrent: false is the paper's unit",
   S: 1,
   K: 3,
   G: 3,
@@ -27,7 +27,8 @@ export const minLstmUnit: UnitModel = {
   step(B, n, io) {
     const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds } = io;
     for (let b = 0; b < B; b++) {
-      const g = b * 3 * n, s = b * n;
+      const g = b * 3 * n,
+        s = b * n;
       for (let u = 0; u < n; u++) {
         const f = sigmoid(preIh[g + u]! + preHh[g + u]!);
         const i = sigmoid(preIh[g + n + u]! + preHh[g + n + u]!);
@@ -40,8 +41,8 @@ export const minLstmUnit: UnitModel = {
         if (dfds && dfda && dhds) {
           const dd = d * d;
           dfds[s + u] = f / d;
-          dfda[g + u] = (i * (h - cand) / dd) * f * (1 - f);
-          dfda[g + n + u] = (f * (cand - h) / dd) * i * (1 - i);
+          dfda[g + u] = ((i * (h - cand)) / dd) * f * (1 - f);
+          dfda[g + n + u] = ((f * (cand - h)) / dd) * i * (1 - i);
           dfda[g + 2 * n + u] = i / d;
           dhds[s + u] = 1;
         }

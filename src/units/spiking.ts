@@ -59,7 +59,11 @@ export const constant = (name: string, value: number): UnitParam => ({ name, ini
  * The output nonlinearity h(v) and the derivative the learners use, h'(v): the Heaviside step with the tanh
  * surrogate ψ(v) = γ·(1 − tanh²(v/w)), or the logistic sigmoid with its true derivative. Shared with `alif`.
  */
-export function spikeOutput(output: 'step' | 'sigmoid', dampening: number, width: number): { h: (v: number) => number; dh: (v: number) => number } {
+export function spikeOutput(
+  output: 'step' | 'sigmoid',
+  dampening: number,
+  width: number,
+): { h: (v: number) => number; dh: (v: number) => number } {
   if (output === 'step') {
     return {
       h: (v) => (v > 0 ? 1 : 0),
@@ -85,9 +89,10 @@ export function createSpikingUnit(kind: SpikingKind, { output = 'step', dampenin
   const spiking = output === 'step';
   const { h, dh } = spikeOutput(output, dampening, width);
   const name = spiking ? kind : `${kind}-sigmoid`;
-  const what = kind === 'snu'
-    ? 'spiking neural unit: s = W x + H y + l·s·(1 − y), reset to zero'
-    : 'leaky integrate-and-fire: s = β·s + W x + H y − θ·y, reset by subtraction';
+  const what =
+    kind === 'snu'
+      ? 'spiking neural unit: s = W x + H y + l·s·(1 − y), reset to zero'
+      : 'leaky integrate-and-fire: s = β·s + W x + H y − θ·y, reset by subtraction';
   return {
     name,
     description: `${what}; y = ${spiking ? `step(s − θ) (tanh surrogate γ ${dampening}, width ${width})` : 'σ(s − θ) (non-spiking)'}; learnable θ and decay`,
@@ -99,12 +104,15 @@ export function createSpikingUnit(kind: SpikingKind, { output = 'step', dampenin
     unitParams: [constant('threshold', 1), constant('decay', 0.8)],
     step(B, n, io) {
       const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds, dfdphi, dhdphi } = io;
-      const theta = io.phi[0]!, decay = io.phi[1]!;
+      const theta = io.phi[0]!,
+        decay = io.phi[1]!;
       const grads = dfds && dfda && dhds && dfdphi && dhdphi;
       for (let b = 0; b < B; b++) {
-        const o = b * n, p = b * 2 * n;
+        const o = b * n,
+          p = b * 2 * n;
         for (let i = 0; i < n; i++) {
-          const th = theta[i]!, l = decay[i]!;
+          const th = theta[i]!,
+            l = decay[i]!;
           const sp = sPrev[o + i]!;
           const yPrev = h(sp - th);
           const a = preIh[o + i]! + preHh[o + i]!;

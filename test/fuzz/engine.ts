@@ -27,7 +27,16 @@ import { applyOverrides, defaultConfig } from '../../src/train/config.js';
 import { ForwardPass } from '../../src/model/forward.js';
 import { resolveTrainConfig } from '../../src/cli/train.js';
 
-export type Kind = 'model' | 'checkpoint' | 'pcm-checkpoint' | 'lru-checkpoint' | 'stream-checkpoint' | 'sequence' | 'idx' | 'results' | 'config';
+export type Kind =
+  | 'model'
+  | 'checkpoint'
+  | 'pcm-checkpoint'
+  | 'lru-checkpoint'
+  | 'stream-checkpoint'
+  | 'sequence'
+  | 'idx'
+  | 'results'
+  | 'config';
 
 export interface Base {
   kind: Kind;
@@ -36,10 +45,22 @@ export interface Base {
 
 /** the valid files every mutation starts from */
 export function baseFiles(): Base[] {
-  const small = (over: Record<string, unknown>) => applyOverrides(defaultConfig('copy'), {
-    model: 'gru', hidden: 3, layers: 1, batch: 2, steps: 4, learner: 'bptt', backend: 'ts', dtype: 'float64', evalBatches: 1,
-    'task.bits': 2, 'task.pattern': 2, 'task.pad': 1, ...over,
-  });
+  const small = (over: Record<string, unknown>) =>
+    applyOverrides(defaultConfig('copy'), {
+      model: 'gru',
+      hidden: 3,
+      layers: 1,
+      batch: 2,
+      steps: 4,
+      learner: 'bptt',
+      backend: 'ts',
+      dtype: 'float64',
+      evalBatches: 1,
+      'task.bits': 2,
+      'task.pattern': 2,
+      'task.pad': 1,
+      ...over,
+    });
   const trained = (over: Record<string, unknown>): Trainer => {
     const t = new Trainer(small(over));
     t.trainStep();
@@ -48,20 +69,42 @@ export function baseFiles(): Base[] {
   const t = trained({});
   const stream = new OnlineStream({
     model: { model: 'gru', inputSize: 2, hidden: 3, layers: 1, outputSize: 1, loss: { kind: 'mse' } },
-    learner: 'rtrl', optimizer: { name: 'adam', lr: 0.01 }, updateEvery: 2, seed: 1, backend: 'ts', dtype: 'float64',
+    learner: 'rtrl',
+    optimizer: { name: 'adam', lr: 0.01 },
+    updateEvery: 2,
+    seed: 1,
+    backend: 'ts',
+    dtype: 'float64',
   });
   stream.push([0.1, 0.2], [0.3]);
   const seq = { x: [[[0.1, 0.2]], [[0.3, -0.1]]], y: [[[0.5]], [[0.2]]], mask: [[1], [1]] };
   const idx = encodeIdx({ dims: [2, 2, 2], data: Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7]) });
-  const results = [
-    { kind: 'n/a', suite: 'ci', task: 'copy', model: 'gru', learner: 'x', reason: 'r' },
-    { kind: 'skipped', suite: 'ci', task: 'copy', model: 'gru', learner: 'rtrl', seed: 0, steps: 4, configId: 'abcd0123', estimatedMacs: 5, reason: 'budget' },
-  ].map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const results =
+    [
+      { kind: 'n/a', suite: 'ci', task: 'copy', model: 'gru', learner: 'x', reason: 'r' },
+      {
+        kind: 'skipped',
+        suite: 'ci',
+        task: 'copy',
+        model: 'gru',
+        learner: 'rtrl',
+        seed: 0,
+        steps: 4,
+        configId: 'abcd0123',
+        estimatedMacs: 5,
+        reason: 'budget',
+      },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n';
   return [
     { kind: 'model', text: JSON.stringify(t.modelFile()) },
     { kind: 'checkpoint', text: JSON.stringify(t.checkpointFile()) },
     { kind: 'pcm-checkpoint', text: JSON.stringify(trained({ device: 'pcm' }).checkpointFile()) },
-    { kind: 'lru-checkpoint', text: JSON.stringify(trained({ model: 'lru', learner: 'online-lru', stateSize: 2, hidden: 2 }).checkpointFile()) },
+    {
+      kind: 'lru-checkpoint',
+      text: JSON.stringify(trained({ model: 'lru', learner: 'online-lru', stateSize: 2, hidden: 2 }).checkpointFile()),
+    },
     { kind: 'stream-checkpoint', text: JSON.stringify(stream.checkpointFile()) },
     { kind: 'sequence', text: JSON.stringify(seq) },
     { kind: 'idx', text: idx },
@@ -71,15 +114,53 @@ export function baseFiles(): Base[] {
   ];
 }
 
-const specials: unknown[] = [0, -1, 1, 2, 1.5, -0.5, 1e300, -1e300, 2 ** 53, 2 ** 31, 2 ** 32, 1e6, 1e9, 1e12, 'NaN', 'Infinity', '-Infinity', '-0', '', 'x',
-  'toString', '__proto__', 'constructor', null, true, false, [], {}, [null], [1e9], { shape: [1e9], data: [] }, [0, 0, 0, 0], 'gru', 'lru', 'bptt', 'pcm', 'ce'];
+const specials: unknown[] = [
+  0,
+  -1,
+  1,
+  2,
+  1.5,
+  -0.5,
+  1e300,
+  -1e300,
+  2 ** 53,
+  2 ** 31,
+  2 ** 32,
+  1e6,
+  1e9,
+  1e12,
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '-0',
+  '',
+  'x',
+  'toString',
+  '__proto__',
+  'constructor',
+  null,
+  true,
+  false,
+  [],
+  {},
+  [null],
+  [1e9],
+  { shape: [1e9], data: [] },
+  [0, 0, 0, 0],
+  'gru',
+  'lru',
+  'bptt',
+  'pcm',
+  'ce',
+];
 
 /** an edge-case value, fresh (a shared object mutated later would tie the tree into a cycle) */
 const special = (rng: Rng): unknown => structuredClone(specials[rng.int(specials.length)]);
 
 /** a random path into a JSON value: the containers on the way and the last key */
 function randomSlot(rng: Rng, root: unknown): { parent: Record<string, unknown> | unknown[]; key: string | number } | null {
-  let parent: unknown = null, key: string | number = '';
+  let parent: unknown = null,
+    key: string | number = '';
   let node = root;
   for (let depth = 0; depth < 12; depth++) {
     const keys = Array.isArray(node) ? node.map((_, i) => i) : node && typeof node === 'object' ? Object.keys(node) : [];
@@ -147,7 +228,8 @@ function mutateBytes(rng: Rng, bytes: Uint8Array): { bytes: Uint8Array; what: st
     return { bytes: out, what: `flip ${k} bytes` };
   }
   if (r === 2) {
-    const at = rng.int(n + 1), len = 1 + rng.int(32);
+    const at = rng.int(n + 1),
+      len = 1 + rng.int(32);
     const ins = Uint8Array.from({ length: len }, () => '0123456789[]{}",:-.eE'.charCodeAt(rng.int(21)));
     const res = new Uint8Array(n + len);
     res.set(bytes.subarray(0, at));
@@ -155,7 +237,8 @@ function mutateBytes(rng: Rng, bytes: Uint8Array): { bytes: Uint8Array; what: st
     res.set(bytes.subarray(at), at + len);
     return { bytes: res, what: `insert ${len} at ${at}` };
   }
-  const at = rng.int(n + 1), len = rng.int(Math.max(1, n - at) + 1);
+  const at = rng.int(n + 1),
+    len = rng.int(Math.max(1, n - at) + 1);
   const res = new Uint8Array(n - Math.min(len, n - at));
   res.set(bytes.subarray(0, at));
   res.set(bytes.subarray(at + len), at);
@@ -228,7 +311,9 @@ function load(kind: Kind, file: string): void {
       fwd.run(caches);
       return;
     }
-    case 'checkpoint': case 'pcm-checkpoint': case 'lru-checkpoint': {
+    case 'checkpoint':
+    case 'pcm-checkpoint':
+    case 'lru-checkpoint': {
       const t = resumeTrainer(file);
       const c = t.config;
       if (smallEnough(c.train.batch, t.task.seqLength, t.network.config.hidden, t.network.config.layers) && c.eval.batches <= 4) {
@@ -244,7 +329,12 @@ function load(kind: Kind, file: string): void {
       return;
     }
     case 'sequence': {
-      readSequenceFile(file, 2, new Network({ model: 'gru', inputSize: 2, hidden: 2, layers: 1, outputSize: 1, loss: { kind: 'mse' } }, new TsBackend('float64')).loss);
+      readSequenceFile(
+        file,
+        2,
+        new Network({ model: 'gru', inputSize: 2, hidden: 2, layers: 1, outputSize: 1, loss: { kind: 'mse' } }, new TsBackend('float64'))
+          .loss,
+      );
       return;
     }
     case 'idx':

@@ -29,12 +29,17 @@ function spawnWorker(data: { seed: number; from: number; to: number }): Worker {
   const here = import.meta.url;
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(new URL('./worker.ts', here).href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), {
+    workerData: data,
+    resourceLimits: { maxOldGenerationSizeMb: 1024 },
+  });
 }
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
-  const hangMs = (o.hangSeconds ?? 30) * 1000, maxRss = o.maxRssBytes ?? 2 * 2 ** 30;
-  const t0 = performance.now(), budgetMs = (o.budgetSeconds ?? Infinity) * 1000;
+  const hangMs = (o.hangSeconds ?? 30) * 1000,
+    maxRss = o.maxRssBytes ?? 2 * 2 ** 30;
+  const t0 = performance.now(),
+    budgetMs = (o.budgetSeconds ?? Infinity) * 1000;
   const report: FuzzReport = { cases: 0, outcomes: {}, crashes: [], hangs: [], blowups: [], maxRss: 0, seconds: 0 };
   let next = 0;
   while (next < o.cases && performance.now() - t0 < budgetMs) {
@@ -59,25 +64,37 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         }, hangMs);
       };
       arm();
-      w.on('message', (m: { type: string; index: number; kind: string; what: string; outcome?: string; rss?: number; error?: string; stack?: string }) => {
-        if (m.type === 'start') {
-          current = { index: m.index, kind: m.kind, what: m.what };
-          if (performance.now() - t0 >= budgetMs) return stop(m.index);
-          arm();
-        } else if (m.type === 'done') {
-          report.cases++;
-          report.outcomes[m.outcome!] = (report.outcomes[m.outcome!] ?? 0) + 1;
-          report.maxRss = Math.max(report.maxRss, m.rss!);
-          if (m.rss! > maxRss) {
-            report.blowups.push({ ...current, detail: `resident memory ${(m.rss! / 2 ** 20).toFixed(0)} MiB` });
-            return stop(m.index + 1);
-          }
-          o.onProgress?.(report.cases, report);
-        } else if (m.type === 'crash') {
-          report.cases++;
-          report.crashes.push({ index: m.index, kind: m.kind, what: m.what, error: m.error!, stack: m.stack! });
-        } else if (m.type === 'end') stop(o.cases);
-      });
+      w.on(
+        'message',
+        (m: {
+          type: string;
+          index: number;
+          kind: string;
+          what: string;
+          outcome?: string;
+          rss?: number;
+          error?: string;
+          stack?: string;
+        }) => {
+          if (m.type === 'start') {
+            current = { index: m.index, kind: m.kind, what: m.what };
+            if (performance.now() - t0 >= budgetMs) return stop(m.index);
+            arm();
+          } else if (m.type === 'done') {
+            report.cases++;
+            report.outcomes[m.outcome!] = (report.outcomes[m.outcome!] ?? 0) + 1;
+            report.maxRss = Math.max(report.maxRss, m.rss!);
+            if (m.rss! > maxRss) {
+              report.blowups.push({ ...current, detail: `resident memory ${(m.rss! / 2 ** 20).toFixed(0)} MiB` });
+              return stop(m.index + 1);
+            }
+            o.onProgress?.(report.cases, report);
+          } else if (m.type === 'crash') {
+            report.cases++;
+            report.crashes.push({ index: m.index, kind: m.kind, what: m.what, error: m.error!, stack: m.stack! });
+          } else if (m.type === 'end') stop(o.cases);
+        },
+      );
       w.on('error', (e) => {
         // out of heap (ERR_WORKER_OUT_OF_MEMORY) is a blow-up; anything else a crash of the case
         report.cases++;

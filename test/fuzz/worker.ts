@@ -18,7 +18,14 @@ for (let i = from; i < to; i++) {
     parentPort!.postMessage({ type: 'done', index: i, outcome, rss: process.memoryUsage().rss });
   } catch (e) {
     const err = e as Error;
-    parentPort!.postMessage({ type: 'crash', index: i, kind: c.kind, what: c.what, error: `${err?.name}: ${err?.message}`, stack: String(err?.stack).split('\n').slice(1, 4).join(' | ') });
+    parentPort!.postMessage({
+      type: 'crash',
+      index: i,
+      kind: c.kind,
+      what: c.what,
+      error: `${err?.name}: ${err?.message}`,
+      stack: String(err?.stack).split('\n').slice(1, 4).join(' | '),
+    });
   }
 }
 parentPort!.postMessage({ type: 'end' });

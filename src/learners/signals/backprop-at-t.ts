@@ -20,7 +20,10 @@ export class BackpropAtT implements SignalRule {
   private current: SignalStep | null = null;
   private readonly atTimeT: RecurrentBackward;
 
-  constructor(readonly network: Network, B: number) {
+  constructor(
+    readonly network: Network,
+    B: number,
+  ) {
     this.workspace = network.createBackwardWorkspace(B);
     this.atTimeT = (i, _m, _cache, dy, dx) => {
       const s = this.current!;

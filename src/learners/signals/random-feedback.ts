@@ -21,7 +21,9 @@ import type { SignalRule, SignalStep } from '../rules.js';
  * order from `seed`), null for feed-forward modules — shared by random feedback and target projection
  */
 export function drawFeedbackMatrices(network: Network, seed: number): (Float64Array | null)[] {
-  const out = network.outputSize, rng = new Rng(seed), std = 1 / Math.sqrt(out);
+  const out = network.outputSize,
+    rng = new Rng(seed),
+    std = 1 / Math.sqrt(out);
   return network.modules.map((m) => {
     if (!m.recurrent) return null;
     const v = new Float64Array(m.outSize * out);
@@ -34,13 +36,18 @@ export class RandomFeedback {
   /** by module index: the feedback matrix of each recurrent module (null for feed-forward ones) */
   readonly matrices: (Buf | null)[];
 
-  constructor(readonly network: Network, seed: number) {
+  constructor(
+    readonly network: Network,
+    seed: number,
+  ) {
     this.matrices = drawFeedbackMatrices(network, seed).map((v) => (v ? network.backend.from(v) : null));
   }
 
   /** out (B × n_i) = dOut (B × outputSize) · B^iᵀ */
   signal(i: number, dOut: Buf, out: Buf): void {
-    const Bm = this.matrices[i]!, o = this.network.outputSize, n = this.network.modules[i]!.outSize;
+    const Bm = this.matrices[i]!,
+      o = this.network.outputSize,
+      n = this.network.modules[i]!.outSize;
     out.backend.gemm(false, true, dOut.length / o, n, o, 1, dOut, Bm, 0, out);
   }
 
@@ -66,13 +73,18 @@ export class RandomFeedbackSignal implements SignalRule {
   private current: SignalStep | null = null;
   private readonly atTimeT: RecurrentBackward;
 
-  constructor(readonly network: Network, B: number, seed: number) {
+  constructor(
+    readonly network: Network,
+    B: number,
+    seed: number,
+  ) {
     const be = network.backend;
     this.feedback = new RandomFeedback(network, seed);
     this.signals = network.modules.map((m) => (m.recurrent ? be.alloc(B * m.outSize) : null));
     this.workspace = network.createBackwardWorkspace(B);
     this.atTimeT = (i, _m, _cache, _dy, dx) => {
-      const s = this.current!, sig = this.signals[i]!;
+      const s = this.current!,
+        sig = this.signals[i]!;
       // the layer's signal is its random projection of the output error; nothing passes down
       this.feedback.signal(i, s.dOut, sig);
       s.trace.accumulate(s.caches, i, sig, null);

@@ -33,8 +33,14 @@ export class TargetProjection {
   /** ŷ*_t·mask/B for the current step (B × outputSize) */
   private readonly encoded: Buf;
 
-  constructor(readonly network: Network, readonly B: number, seed: number, readonly centered = true) {
-    const be = network.backend, out = network.outputSize;
+  constructor(
+    readonly network: Network,
+    readonly B: number,
+    seed: number,
+    readonly centered = true,
+  ) {
+    const be = network.backend,
+      out = network.outputSize;
     this.matrices = drawFeedbackMatrices(network, seed).map((v, i) => {
       if (!v) return null;
       const m = network.modules[i]!;
@@ -52,7 +58,10 @@ export class TargetProjection {
 
   /** write ŷ*_t·mask_b/B (one-hot per class group for ce) for the step's B samples */
   encode(target: ArrayLike<number>, mask: ArrayLike<number> | null): void {
-    const loss = this.network.loss, o = this.network.outputSize, B = this.B, w = loss.targetWidth;
+    const loss = this.network.loss,
+      o = this.network.outputSize,
+      B = this.B,
+      w = loss.targetWidth;
     if (target.length !== B * w) throw new ShapeError(`target projection: target has ${target.length} numbers, expected B×${w} = ${B * w}`);
     if (mask && mask.length !== B) throw new ShapeError(`target projection: mask has ${mask.length} numbers, expected B = ${B}`);
     const e = this.encoded.data;
@@ -70,7 +79,8 @@ export class TargetProjection {
         if (scale === 0) continue;
         for (let g = 0; g < loss.groups; g++) {
           const cls = target[b * loss.groups + g]!;
-          if (!Number.isInteger(cls) || cls < 0 || cls >= C) throw new ShapeError(`ce target (sample ${b}, group ${g}) is ${cls}; class ids are integers 0..${C - 1}`);
+          if (!Number.isInteger(cls) || cls < 0 || cls >= C)
+            throw new ShapeError(`ce target (sample ${b}, group ${g}) is ${cls}; class ids are integers 0..${C - 1}`);
           e[b * o + g * C + cls] = scale;
         }
       }
@@ -79,7 +89,9 @@ export class TargetProjection {
 
   /** out (B × n_i) = encoded target (B × outputSize) · B^iᵀ */
   signal(i: number, out: Buf): void {
-    const Bm = this.matrices[i]!, o = this.network.outputSize, n = this.network.modules[i]!.outSize;
+    const Bm = this.matrices[i]!,
+      o = this.network.outputSize,
+      n = this.network.modules[i]!.outSize;
     out.backend.gemm(false, true, this.B, n, o, 1, this.encoded, Bm, 0, out);
   }
 
@@ -101,7 +113,13 @@ export class TargetProjectionSignal implements SignalRule {
   readonly freesLayers = true;
   readonly projection: TargetProjection;
 
-  constructor(network: Network, B: number, seed: number, centered: boolean, readonly everyStep: boolean) {
+  constructor(
+    network: Network,
+    B: number,
+    seed: number,
+    centered: boolean,
+    readonly everyStep: boolean,
+  ) {
     this.projection = new TargetProjection(network, B, seed, centered);
   }
 

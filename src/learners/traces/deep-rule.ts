@@ -28,7 +28,8 @@ export class DeepTraceRule implements TraceRule {
   private boundTo: readonly ModuleCache[] | null = null;
 
   constructor(network: Network, be: Backend, B: number) {
-    const mods = network.modules, layers = mods.slice(0, -1);
+    const mods = network.modules,
+      layers = mods.slice(0, -1);
     const readout = mods[mods.length - 1]!;
     if (!layers.every((m) => m instanceof RecurrentLayer) || readout.recurrent) {
       throw new UnsupportedError('the compact deep engine runs on stacks of recurrent unit-model layers under a readout');
@@ -75,6 +76,9 @@ export function createDeepTraces(network: Network, be: Backend, B: number): Trac
   const mods = network.modules;
   const unitStack = mods.slice(0, -1).every((m) => m instanceof RecurrentLayer) && !mods[mods.length - 1]!.recurrent;
   if (unitStack) return new DeepTraceRule(network, be, B);
-  if (mods.some((m) => m instanceof RecurrentLayer)) throw new UnsupportedError('the deep trace rule runs on stacks of unit-model layers under a readout, or on stacks of diagonal (LRU) layers');
+  if (mods.some((m) => m instanceof RecurrentLayer))
+    throw new UnsupportedError(
+      'the deep trace rule runs on stacks of unit-model layers under a readout, or on stacks of diagonal (LRU) layers',
+    );
   return new FullInfluence(network, B);
 }

@@ -60,22 +60,46 @@ export class DeepDiagTraces {
   private readonly dyTopRow: Buf[];
   private readonly views = new WeakMap<RecCache, ColumnViews>();
 
-  constructor(readonly layers: RecurrentLayer[], be: Backend, readonly B: number) {
+  constructor(
+    readonly layers: RecurrentLayer[],
+    be: Backend,
+    readonly B: number,
+  ) {
     const eb = be.dtype === 'float64' ? 8 : 4;
-    ensureMemory(be, `deep-eprop's cross-layer traces (${B} samples)`, eb * B * layers.reduce((s, layer, l) =>
-      s + layers.slice(0, l).reduce((t, below) => t + (2 * layer.unit.S + 1) * below.ownRows * layer.n, 0), 0));
+    ensureMemory(
+      be,
+      `deep-eprop's cross-layer traces (${B} samples)`,
+      eb *
+        B *
+        layers.reduce(
+          (s, layer, l) => s + layers.slice(0, l).reduce((t, below) => t + (2 * layer.unit.S + 1) * below.ownRows * layer.n, 0),
+          0,
+        ),
+    );
     this.own = layers.map((layer) => new DiagTraces(layer, be, B, 'diag'));
-    this.pairs = layers.map((layer, l) => layers.slice(0, l).map((below) => {
-      const P = below.ownRows, n = layer.n, S = layer.unit.S;
-      const mk = (): Buf[][] => Array.from({ length: B }, () => Array.from({ length: S }, () => be.alloc(P * n)));
-      return { T: mk(), Tnext: mk(), Y: Array.from({ length: B }, () => be.alloc(P * n)) };
-    }));
+    this.pairs = layers.map((layer, l) =>
+      layers.slice(0, l).map((below) => {
+        const P = below.ownRows,
+          n = layer.n,
+          S = layer.unit.S;
+        const mk = (): Buf[][] => Array.from({ length: B }, () => Array.from({ length: S }, () => be.alloc(P * n)));
+        return { T: mk(), Tnext: mk(), Y: Array.from({ length: B }, () => be.alloc(P * n)) };
+      }),
+    );
     this.A = layers.map((layer, l) => (l === 0 ? [] : Array.from({ length: layer.unit.S }, () => be.alloc(layers[l - 1]!.n * layer.n))));
     this.yOwn = layers.map((layer) => be.alloc(layer.ownRows));
     this.blockShapes = layers.map((layer) => {
-      const Gn = layer.unit.G * layer.n, m = layer.n, shapes: { R: number; J: number; offset: number }[] = [];
+      const Gn = layer.unit.G * layer.n,
+        m = layer.n,
+        shapes: { R: number; J: number; offset: number }[] = [];
       let offset = 0;
-      for (const [R, J] of [[Gn, layer.inSize], [Gn, m], [Gn, 1], [Gn, 1], [layer.unit.unitParams.length * m, 1]] as const) {
+      for (const [R, J] of [
+        [Gn, layer.inSize],
+        [Gn, m],
+        [Gn, 1],
+        [Gn, 1],
+        [layer.unit.unitParams.length * m, 1],
+      ] as const) {
         shapes.push({ R, J, offset });
         offset += R * J;
       }
@@ -106,7 +130,8 @@ export class DeepDiagTraces {
   private columns(layer: RecurrentLayer, cache: RecCache): ColumnViews {
     let v = this.views.get(cache);
     if (!v) {
-      const { S } = layer.unit, n = layer.n;
+      const { S } = layer.unit,
+        n = layer.n;
       v = {
         dfds: Array.from({ length: this.B }, (_, b) => Array.from({ length: S * S }, (_, j) => cache.dfds.view((b * S * S + j) * n, n))),
         dhds: Array.from({ length: this.B }, (_, b) => Array.from({ length: S }, (_, c) => cache.dhds.view((b * S + c) * n, n))),
@@ -130,8 +155,12 @@ export class DeepDiagTraces {
 
   /** A^l_c[i][u] = Σ_g ∂f^l_c/∂a_ih(g)[u] · W^l_ih[g·n_l + u, i] for sample b */
   private interLayerJacobian(l: number, cache: RecCache, b: number): void {
-    const layer = this.layers[l]!, { S, K, G, ihChannel } = layer.unit, n = layer.n, m = layer.inSize;
-    const W = layer.weightIh.data, dfda = cache.dfda.data;
+    const layer = this.layers[l]!,
+      { S, K, G, ihChannel } = layer.unit,
+      n = layer.n,
+      m = layer.inSize;
+    const W = layer.weightIh.data,
+      dfda = cache.dfda.data;
     for (let c = 0; c < S; c++) {
       const A = this.A[l]![c]!.data;
       for (let u = 0; u < n; u++) {
@@ -146,8 +175,15 @@ export class DeepDiagTraces {
 
   /** y^{k,k}_θ = Σ_c ∂h/∂s_c[i(θ)]·ε_c[θ] (+ ∂h/∂φ for unit parameters) for sample b */
   private ownOutputs(k: number, cache: RecCache, b: number): void {
-    const layer = this.layers[k]!, { S, unitParams } = layer.unit, n = layer.n, P = layer.ownRows, Phi = unitParams.length;
-    const y = this.yOwn[k]!.data, unit = this.unitOf[k]!, dhds = cache.dhds.data, dhdphi = cache.dhdphi.data;
+    const layer = this.layers[k]!,
+      { S, unitParams } = layer.unit,
+      n = layer.n,
+      P = layer.ownRows,
+      Phi = unitParams.length;
+    const y = this.yOwn[k]!.data,
+      unit = this.unitOf[k]!,
+      dhds = cache.dhds.data,
+      dhdphi = cache.dhdphi.data;
     const e = this.own[k]!.eligibility;
     y.fill(0);
     for (let c = 0; c < S; c++) {
@@ -170,16 +206,24 @@ export class DeepDiagTraces {
 
   /** T^{l,k} ← (∂f^l/∂s)·T^{l,k} + A^l·Y^{l−1,k};  Y^{l,k} = (∂h^l/∂s)·T^{l,k}  for sample b */
   private advancePair(l: number, k: number, cache: RecCache, b: number): void {
-    const layer = this.layers[l]!, S = layer.unit.S, n = layer.n, be = this.A[l]![0]!.backend;
-    const P = this.layers[k]!.ownRows, nBelow = this.layers[l - 1]!.n;
-    const pair = this.pairs[l]![k]!, cols = this.columns(layer, cache);
-    const T = pair.T[b]!, Tn = pair.Tnext[b]!;
+    const layer = this.layers[l]!,
+      S = layer.unit.S,
+      n = layer.n,
+      be = this.A[l]![0]!.backend;
+    const P = this.layers[k]!.ownRows,
+      nBelow = this.layers[l - 1]!.n;
+    const pair = this.pairs[l]![k]!,
+      cols = this.columns(layer, cache);
+    const T = pair.T[b]!,
+      Tn = pair.Tnext[b]!;
     for (let c = 0; c < S; c++) {
       for (let c2 = 0; c2 < S; c2++) be.scaleColumns(P, n, T[c2]!, cols.dfds[b]![c * S + c2]!, c2 === 0 ? 0 : 1, Tn[c]!);
       const A = this.A[l]![c]!;
       if (k === l - 1) {
         // the layer below's own block is diagonal: parameter θ moves only y_{i(θ)}, by yOwn[θ] — one kernel per block
-        const shapes = this.blockShapes[k]!, ys = this.blocksOf(this.yOwn[k]!, shapes, 1), ts = this.blocksOf(Tn[c]!, shapes, n);
+        const shapes = this.blockShapes[k]!,
+          ys = this.blocksOf(this.yOwn[k]!, shapes, 1),
+          ts = this.blocksOf(Tn[c]!, shapes, n);
         for (let q = 0; q < shapes.length; q++) {
           const sh = shapes[q]!;
           if (sh.R > 0) be.rowsScaledAdd(sh.R, sh.J, nBelow, n, ys[q]!, A, ts[q]!);
@@ -195,11 +239,14 @@ export class DeepDiagTraces {
 
   /** ∂L/∂θ_k += (Y^{top,k})ᵀ·dyTop for every layer k below the top; the top layer by its own traces */
   accumulate(caches: RecCache[], dyTop: Buf): void {
-    const top = this.layers.length - 1, be = dyTop.backend;
+    const top = this.layers.length - 1,
+      be = dyTop.backend;
     be.copy(dyTop, this.dyTop);
     this.own[top]!.accumulate(caches[top]!, dyTop);
     for (let k = 0; k < top; k++) {
-      const P = this.layers[k]!.ownRows, grad = this.layers[k]!.ownGrad, pair = this.pairs[top]![k]!;
+      const P = this.layers[k]!.ownRows,
+        grad = this.layers[k]!.ownGrad,
+        pair = this.pairs[top]![k]!;
       for (let b = 0; b < this.B; b++) be.gemv(false, P, this.layers[top]!.n, 1, pair.Y[b]!, this.dyTopRow[b]!, 1, grad);
     }
   }
@@ -207,7 +254,9 @@ export class DeepDiagTraces {
 
 /** the unit fed by each own parameter of a layer: weight_ih, weight_hh, bias_ih, bias_hh rows g·n + i, then φ_p[i] */
 function unitIndex(layer: RecurrentLayer): Int32Array {
-  const { G, unitParams } = layer.unit, n = layer.n, Gn = G * n;
+  const { G, unitParams } = layer.unit,
+    n = layer.n,
+    Gn = G * n;
   const out = new Int32Array(layer.ownRows);
   let t = 0;
   for (let r = 0; r < Gn; r++) for (let j = 0; j < layer.inSize; j++) out[t++] = r % n;

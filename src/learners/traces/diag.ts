@@ -68,8 +68,15 @@ export class DiagTraces {
   private readonly yKept: Buf;
   private readonly kept: { x: Buf[]; yPrev: Buf[] };
 
-  constructor(readonly layer: RecurrentLayer, be: Backend, readonly B: number, readonly rule: DiagRule) {
-    const { S, G, unitParams } = layer.unit, n = layer.n, Gn = G * n;
+  constructor(
+    readonly layer: RecurrentLayer,
+    be: Backend,
+    readonly B: number,
+    readonly rule: DiagRule,
+  ) {
+    const { S, G, unitParams } = layer.unit,
+      n = layer.n,
+      Gn = G * n;
     this.P = layer.ownRows;
     ensureMemory(be, `${rule} eligibility traces (${B} samples × ${S} × ${this.P})`, B * S * this.P * (be.dtype === 'float64' ? 8 : 4));
     this.traces = Array.from({ length: S }, () => be.alloc(B * this.P));
@@ -82,7 +89,9 @@ export class DiagTraces {
     this.selfAll = new Float64Array(S * n);
     this.u = new Float64Array(S);
     this.old = new Float64Array(S);
-    const hh = Gn * layer.inSize, bih = hh + Gn * n, bhh = bih + Gn;
+    const hh = Gn * layer.inSize,
+      bih = hh + Gn * n,
+      bhh = bih + Gn;
     this.offsets = { ih: 0, hh, bih, bhh, phi: bhh + Gn };
     const factors = be.alloc(3 * B * Gn);
     this.aRow = Array.from({ length: B }, (_, b) => factors.view(b * Gn, Gn));
@@ -116,9 +125,13 @@ export class DiagTraces {
   private settle(): void {
     if (this.pending === null) return;
     this.pending = null;
-    const be = this.one.backend, n = this.layer.n, Gn = this.layer.unit.G * n, views = this.kept;
+    const be = this.one.backend,
+      n = this.layer.n,
+      Gn = this.layer.unit.G * n,
+      views = this.kept;
     for (let b = 0; b < this.B; b++) {
-      const blk = this.blocks[b]!, a = this.aRow[b]!;
+      const blk = this.blocks[b]!,
+        a = this.aRow[b]!;
       be.traceUpdateRow(Gn, this.layer.inSize, a, this.uIh[b]!, views.x[b]!, blk.ih);
       be.traceUpdateRow(Gn, n, a, this.uHh[b]!, views.yPrev[b]!, blk.hh);
       be.traceUpdateRow(Gn, 1, a, this.uIh[b]!, this.one, blk.bih);
@@ -129,9 +142,14 @@ export class DiagTraces {
   private gradViews(): { root: Buf; ih: Buf; hh: Buf; bih: Buf; bhh: Buf } {
     const g = this.layer.ownGrad;
     if (this.gradBlocks?.root === g) return this.gradBlocks;
-    const Gn = this.layer.unit.G * this.layer.n, o = this.offsets;
+    const Gn = this.layer.unit.G * this.layer.n,
+      o = this.offsets;
     return (this.gradBlocks = {
-      root: g, ih: g.view(o.ih, Gn * this.layer.inSize), hh: g.view(o.hh, Gn * this.layer.n), bih: g.view(o.bih, Gn), bhh: g.view(o.bhh, Gn),
+      root: g,
+      ih: g.view(o.ih, Gn * this.layer.inSize),
+      hh: g.view(o.hh, Gn * this.layer.n),
+      bih: g.view(o.bih, Gn),
+      bhh: g.view(o.bhh, Gn),
     });
   }
 
@@ -140,12 +158,17 @@ export class DiagTraces {
    * weight into each component, Σ_g ∂f_c/∂a_hh(g)·W_hh,g[i, i], into selfAll (S·n).
    */
   private unitJacobians(cache: RecCache, b: number): void {
-    const { S, K, G, hhChannel } = this.layer.unit, n = this.layer.n;
-    const dfds = cache.dfds.data, jAll = this.jAll, selfAll = this.selfAll;
+    const { S, K, G, hhChannel } = this.layer.unit,
+      n = this.layer.n;
+    const dfds = cache.dfds.data,
+      jAll = this.jAll,
+      selfAll = this.selfAll;
     for (let k = 0; k < S * S * n; k++) jAll[k] = dfds[b * S * S * n + k]!;
     if (this.rule !== 'snap1') return;
     this.one.backend.macs += S * n * (G + S);
-    const dfda = cache.dfda.data, Whh = this.layer.weightHh.data, hsPrev = this.dhdsPrev!.data;
+    const dfda = cache.dfda.data,
+      Whh = this.layer.weightHh.data,
+      hsPrev = this.dhdsPrev!.data;
     for (let c = 0; c < S; c++) {
       for (let i = 0; i < n; i++) {
         let self = 0;
@@ -158,7 +181,8 @@ export class DiagTraces {
 
   /** J (S×S) of unit i from jAll */
   private loadJacobian(i: number): void {
-    const S = this.layer.unit.S, n = this.layer.n;
+    const S = this.layer.unit.S,
+      n = this.layer.n;
     for (let k = 0; k < S * S; k++) this.J[k] = this.jAll[k * n + i]!;
   }
 
@@ -167,10 +191,13 @@ export class DiagTraces {
    * accumulate (or settle); the unit parameters advance now
    */
   private stepScalar(cache: RecCache): void {
-    const { K, G, ihChannel, hhChannel } = this.layer.unit, n = this.layer.n;
+    const { K, G, ihChannel, hhChannel } = this.layer.unit,
+      n = this.layer.n;
     const dfda = cache.dfda.data;
     for (let b = 0; b < this.B; b++) {
-      const a = this.aRow[b]!.data, uIh = this.uIh[b]!.data, uHh = this.uHh[b]!.data;
+      const a = this.aRow[b]!.data,
+        uIh = this.uIh[b]!.data,
+        uHh = this.uHh[b]!.data;
       this.unitJacobians(cache, b);
       for (let i = 0; i < n; i++) {
         const J = this.jAll[i]!;
@@ -190,9 +217,14 @@ export class DiagTraces {
 
   /** the unit parameters φ (any S): one trace entry per unit and state component */
   private stepUnitParams(cache: RecCache): void {
-    const { S, unitParams } = this.layer.unit, n = this.layer.n, P = this.P, Phi = unitParams.length;
+    const { S, unitParams } = this.layer.unit,
+      n = this.layer.n,
+      P = this.P,
+      Phi = unitParams.length;
     if (Phi === 0) return;
-    const dfdphi = cache.dfdphi.data, e = this.traceData(), u = this.u;
+    const dfdphi = cache.dfdphi.data,
+      e = this.traceData(),
+      u = this.u;
     const hphiPrev = this.dhdphiPrev?.data;
     for (let b = 0; b < this.B; b++) {
       this.unitJacobians(cache, b);
@@ -218,10 +250,21 @@ export class DiagTraces {
       for (let j = 0; j < len; j++) this.advanceEntry(e, k0 + j, v[vOff + j]!);
       return;
     }
-    const e0 = e[0]!, e1 = e[1]!, J = this.J, u = this.u;
-    const j00 = J[0]!, j01 = J[1]!, j10 = J[2]!, j11 = J[3]!, u0 = u[0]!, u1 = u[1]!;
+    const e0 = e[0]!,
+      e1 = e[1]!,
+      J = this.J,
+      u = this.u;
+    const j00 = J[0]!,
+      j01 = J[1]!,
+      j10 = J[2]!,
+      j11 = J[3]!,
+      u0 = u[0]!,
+      u1 = u[1]!;
     for (let j = 0; j < len; j++) {
-      const k = k0 + j, a0 = e0[k]!, a1 = e1[k]!, vj = v[vOff + j]!;
+      const k = k0 + j,
+        a0 = e0[k]!,
+        a1 = e1[k]!,
+        vj = v[vOff + j]!;
       e0[k] = j00 * a0 + j01 * a1 + u0 * vj;
       e1[k] = j10 * a0 + j11 * a1 + u1 * vj;
     }
@@ -229,7 +272,8 @@ export class DiagTraces {
 
   /** ε[·, k] ← J·ε[·, k] + u·v for one trace entry (J, u set by the caller) */
   private advanceEntry(e: FloatArray[], k: number, v: number): void {
-    const S = e.length, { J, u, old } = this;
+    const S = e.length,
+      { J, u, old } = this;
     for (let c2 = 0; c2 < S; c2++) old[c2] = e[c2]![k]!;
     for (let c = 0; c < S; c++) {
       let s = u[c]! * v;
@@ -271,10 +315,15 @@ export class DiagTraces {
   /** S > 1 (lstm): every entry mixes the unit's state components through J */
   private stepGeneral(cache: RecCache): void {
     const { S, K, G, ihChannel, hhChannel } = this.layer.unit;
-    const n = this.layer.n, inp = this.layer.inSize, P = this.P;
-    const dfda = cache.dfda.data, x = cache.x.data, yPrev = cache.yPrev.data;
+    const n = this.layer.n,
+      inp = this.layer.inSize,
+      P = this.P;
+    const dfda = cache.dfda.data,
+      x = cache.x.data,
+      yPrev = cache.yPrev.data;
     const e = this.traceData();
-    const u = this.u, o = this.offsets;
+    const u = this.u,
+      o = this.offsets;
     for (let b = 0; b < this.B; b++) {
       const eb = b * P;
       this.unitJacobians(cache, b);
@@ -292,19 +341,29 @@ export class DiagTraces {
       }
     }
     // ε ← J·ε + u·v for every weight and bias entry: S·(S + 1) multiply-adds each
-    this.one.backend.macs += this.B * S * (S + 1) * (o.phi);
+    this.one.backend.macs += this.B * S * (S + 1) * o.phi;
     this.stepUnitParams(cache);
   }
 
   /** ∂L/∂θ += Σ_b Σ_c signal[b, i(θ)]·∂h/∂s_c·ε[b, c, θ] (+ signal·∂h/∂φ), into the layer's gradient */
   accumulate(cache: RecCache, signal: Buf): void {
     const { S, G, unitParams } = this.layer.unit;
-    const n = this.layer.n, inp = this.layer.inSize, P = this.P, Phi = unitParams.length;
-    const dhds = cache.dhds.data, dhdphi = cache.dhdphi.data, sig = signal.data;
-    const grad = this.layer.ownGrad.data, o = this.offsets;
+    const n = this.layer.n,
+      inp = this.layer.inSize,
+      P = this.P,
+      Phi = unitParams.length;
+    const dhds = cache.dhds.data,
+      dhdphi = cache.dhdphi.data,
+      sig = signal.data;
+    const grad = this.layer.ownGrad.data,
+      o = this.offsets;
     if (S === 1) {
       // the weight and bias blocks: one kernel per block and sample, fused with a waiting trace step
-      const be = this.one.backend, Gn = G * n, views = this.kept, gb = this.gradViews(), fused = this.pending === cache;
+      const be = this.one.backend,
+        Gn = G * n,
+        views = this.kept,
+        gb = this.gradViews(),
+        fused = this.pending === cache;
       if (!fused) this.settle();
       this.pending = null;
       for (let b = 0; b < this.B; b++) {
@@ -328,7 +387,8 @@ export class DiagTraces {
           be.accumulateRows(Gn, 1, this.lRow, blk.bhh, gb.bhh);
         }
         if (Phi === 0) continue;
-        const e = this.traces[0]!.data, eb = b * P;
+        const e = this.traces[0]!.data,
+          eb = b * P;
         for (let i = 0; i < n; i++) {
           const l = sig[b * n + i]! * dhds[b * n + i]!;
           if (l === 0) continue;
@@ -377,8 +437,12 @@ export class DiagTraces {
   /** dx = (∂y_t/∂x_t)ᵀ·dy: the error at time t passed to the layer below, with no path through time */
   backwardInput(cache: RecCache, dy: Buf, dx: Buf): void {
     const { S, K, G, ihChannel } = this.layer.unit;
-    const n = this.layer.n, Gn = G * n;
-    const dfda = cache.dfda.data, dhds = cache.dhds.data, d = dy.data, pre = this.dpre.data;
+    const n = this.layer.n,
+      Gn = G * n;
+    const dfda = cache.dfda.data,
+      dhds = cache.dhds.data,
+      d = dy.data,
+      pre = this.dpre.data;
     for (let b = 0; b < this.B; b++) {
       for (let g = 0; g < G; g++) {
         for (let i = 0; i < n; i++) {

@@ -33,20 +33,29 @@ export class FullInfluence implements TraceRule {
   private readonly dOutRow: Buf[] = [];
   private boundTo: Buf | null = null;
 
-  constructor(readonly network: Network, readonly B: number) {
+  constructor(
+    readonly network: Network,
+    readonly B: number,
+  ) {
     const be = network.backend;
     // the influence matrices are the state: refuse up front what cannot fit (backend/memory.ts)
-    ensureMemory(be, `the influence matrices (${B} × dθ/ds per sample)`, B * plannedBytes(be.dtype, (plan) => {
-      network.modules.forEach((m, i) => {
-        const Rin = network.rowsBefore[i]!;
-        plan.alloc((Rin + network.ownRows[i]!) * m.outSize);
-        if (m.recurrent) m.createInfluence(plan, Rin);
-      });
-    }));
+    ensureMemory(
+      be,
+      `the influence matrices (${B} × dθ/ds per sample)`,
+      B *
+        plannedBytes(be.dtype, (plan) => {
+          network.modules.forEach((m, i) => {
+            const Rin = network.rowsBefore[i]!;
+            plan.alloc((Rin + network.ownRows[i]!) * m.outSize);
+            if (m.recurrent) m.createInfluence(plan, Rin);
+          });
+        }),
+    );
     this.samples = Array.from({ length: B }, () => {
       const s: SampleTangents = { ty: [], skipRows: [], tyIn: [], tyOwn: [], influence: [] };
       network.modules.forEach((m, i) => {
-        const Rin = network.rowsBefore[i]!, rows = Rin + network.ownRows[i]!;
+        const Rin = network.rowsBefore[i]!,
+          rows = Rin + network.ownRows[i]!;
         const ty = be.alloc(rows * m.outSize);
         s.ty.push(ty);
         const j = network.skipFrom[i];
@@ -92,7 +101,10 @@ export class FullInfluence implements TraceRule {
 
   /** every sample's tangents through the chain, bottom to top */
   advance(caches: readonly ModuleCache[]): void {
-    const net = this.network, be = net.backend, mods = net.modules, top = mods.length - 1;
+    const net = this.network,
+      be = net.backend,
+      mods = net.modules,
+      top = mods.length - 1;
     for (let b = 0; b < this.B; b++) {
       const s = this.samples[b]!;
       let tx: Buf | null = null;
@@ -110,7 +122,10 @@ export class FullInfluence implements TraceRule {
 
   /** ∂L_t/∂θ += (dŷ_t/dθ)·∂L_t/∂ŷ_t per sample, added at once: nothing about this step is kept */
   accumulate(_caches: readonly ModuleCache[], _i: number | null, dOut: Buf): void {
-    const net = this.network, be = net.backend, top = net.modules.length - 1, o = net.outputSize;
+    const net = this.network,
+      be = net.backend,
+      top = net.modules.length - 1,
+      o = net.outputSize;
     if (this.boundTo !== dOut) {
       this.dOutRow.length = 0;
       for (let b = 0; b < this.B; b++) this.dOutRow.push(dOut.view(b * o, o));

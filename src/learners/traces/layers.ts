@@ -76,7 +76,11 @@ class PassEngine implements LayerEngine {
   readonly fused = false;
   readonly bytes = 0;
   private readonly carry: RecurrentCarry;
-  constructor(readonly module: RecurrentModule, be: Backend, B: number) {
+  constructor(
+    readonly module: RecurrentModule,
+    be: Backend,
+    B: number,
+  ) {
     this.carry = module.createCarry(be, B);
   }
   buffers(): Buf[] {
@@ -115,7 +119,8 @@ export class LayerTraceRule implements TraceRule {
     this.engines = network.modules.map((m): LayerEngine | null => {
       if (!m.recurrent) return null;
       if (m instanceof RecurrentLayer) return new UnitLayerEngine(new DiagTraces(m, be, B, kind === 'snap1' ? 'snap1' : 'diag'));
-      if (m instanceof LruLayer) return new LruEngine(new LruLayerTraces(m, be, B, kind === 'spatial' || kind === 'truncated1' ? kind : 'online'));
+      if (m instanceof LruLayer)
+        return new LruEngine(new LruLayerTraces(m, be, B, kind === 'spatial' || kind === 'truncated1' ? kind : 'online'));
       return new PassEngine(m, be, B);
     });
     this.advancesInAccumulate = this.engines.some((e) => e?.fused === true);
@@ -138,7 +143,7 @@ export class LayerTraceRule implements TraceRule {
       this.engines[i]?.advance(caches[i]!);
       return;
     }
-    this.engines.forEach((e, k) => e?.advance(caches[k]!));
+    for (const [k, e] of this.engines.entries()) e?.advance(caches[k]!);
   }
 
   accumulate(caches: readonly ModuleCache[], i: number | null, signal: Buf, dx: Buf | null): void {
@@ -146,4 +151,3 @@ export class LayerTraceRule implements TraceRule {
     this.engines[i]!.accumulate(caches[i]!, signal, dx);
   }
 }
-

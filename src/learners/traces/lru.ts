@@ -39,9 +39,16 @@ export class LruLayerTraces {
   private rows: SampleRows[] | null = null;
   private boundTo: LruCache | null = null;
 
-  constructor(readonly layer: LruLayer, be: Backend, readonly B: number, readonly mode: LruTraceMode) {
-    const N = layer.N, H = layer.inSize;
-    if (mode === 'online') ensureMemory(be, `online-lru traces (${B} samples)`, (4 * B * N + 2 * B * N * H) * (be.dtype === 'float64' ? 8 : 4));
+  constructor(
+    readonly layer: LruLayer,
+    be: Backend,
+    readonly B: number,
+    readonly mode: LruTraceMode,
+  ) {
+    const N = layer.N,
+      H = layer.inSize;
+    if (mode === 'online')
+      ensureMemory(be, `online-lru traces (${B} samples)`, (4 * B * N + 2 * B * N * H) * (be.dtype === 'float64' ? 8 : 4));
     this.carry = layer.createCarry(be, B);
     this.traces = mode === 'online' ? [be.alloc(B * 2 * N), be.alloc(B * 2 * N), be.alloc(B * N * H), be.alloc(B * N * H)] : [];
   }
@@ -63,7 +70,8 @@ export class LruLayerTraces {
   }
 
   accumulate(cache: LruCache, signal: Buf, dx: Buf | null): void {
-    const m = this.layer, carry = this.carry;
+    const m = this.layer,
+      carry = this.carry;
     m.backwardSpatial(cache, signal, dx, carry);
     if (this.mode === 'online') {
       this.traceStep(cache);
@@ -79,24 +87,42 @@ export class LruLayerTraces {
    *   e^λ ← λ e^λ + h_{t−1},  e^γ ← λ e^γ + B x_t,  e^B ← λ e^B + γ ⊗ x_t  (real pairs of the complex products).
    */
   private traceStep(cache: LruCache): void {
-    const m = this.layer, c = this.carry;
-    const be = c.dh.backend, B = cache.B, N = m.N, H = m.inSize, off = B * N;
+    const m = this.layer,
+      c = this.carry;
+    const be = c.dh.backend,
+      B = cache.B,
+      N = m.N,
+      H = m.inSize,
+      off = B * N;
     const [lamBuf, gamBuf, bReBuf, bImBuf] = this.traces as [Buf, Buf, Buf, Buf];
-    const lam = lamBuf.data, gam = gamBuf.data, hp = cache.hPrev.data, bx = cache.bx.data, dh = c.dh.data;
-    const nu = m.p.nu.data, th = m.p.theta.data;
-    const gnu = m.g.nu.data, gth = m.g.theta.data, gga = m.g.gamma.data;
+    const lam = lamBuf.data,
+      gam = gamBuf.data,
+      hp = cache.hPrev.data,
+      bx = cache.bx.data,
+      dh = c.dh.data;
+    const nu = m.p.nu.data,
+      th = m.p.theta.data;
+    const gnu = m.g.nu.data,
+      gth = m.g.theta.data,
+      gga = m.g.gamma.data;
     for (let i = 0; i < N; i++) {
-      const lr = m.lamRe[i]!, li = m.lamIm[i]!;
-      let dlr = 0, dli = 0, dg = 0;
+      const lr = m.lamRe[i]!,
+        li = m.lamIm[i]!;
+      let dlr = 0,
+        dli = 0,
+        dg = 0;
       for (let b = 0; b < B; b++) {
         const r = b * N + i;
-        const er = lr * lam[r]! - li * lam[off + r]! + hp[r]!, ei = lr * lam[off + r]! + li * lam[r]! + hp[off + r]!;
+        const er = lr * lam[r]! - li * lam[off + r]! + hp[r]!,
+          ei = lr * lam[off + r]! + li * lam[r]! + hp[off + r]!;
         lam[r] = er;
         lam[off + r] = ei;
-        const fr = lr * gam[r]! - li * gam[off + r]! + bx[r]!, fi = lr * gam[off + r]! + li * gam[r]! + bx[off + r]!;
+        const fr = lr * gam[r]! - li * gam[off + r]! + bx[r]!,
+          fi = lr * gam[off + r]! + li * gam[r]! + bx[off + r]!;
         gam[r] = fr;
         gam[off + r] = fi;
-        const gr = dh[r]!, gi = dh[off + r]!;
+        const gr = dh[r]!,
+          gi = dh[off + r]!;
         dlr += gr * er + gi * ei;
         dli += -gr * ei + gi * er;
         dg += gr * fr + gi * fi;
@@ -106,8 +132,11 @@ export class LruLayerTraces {
     }
     if (this.boundTo !== cache) {
       this.rows = Array.from({ length: B }, (_, b) => ({
-        bRe: bReBuf.view(b * N * H, N * H), bIm: bImBuf.view(b * N * H, N * H),
-        dRe: c.dhRe.view(b * N, N), dIm: c.dhIm.view(b * N, N), x: cache.x.view(b * H, H),
+        bRe: bReBuf.view(b * N * H, N * H),
+        bIm: bImBuf.view(b * N * H, N * H),
+        dRe: c.dhRe.view(b * N, N),
+        dIm: c.dhIm.view(b * N, N),
+        x: cache.x.view(b * H, H),
       }));
       this.boundTo = cache;
     }
