@@ -5,13 +5,43 @@
  * One Rng object flows into everything that samples; its state is four uint32 words that can be saved
  * in a checkpoint and restored, after which it produces exactly the numbers it would have produced.
  * Normals use Box–Muller with both values drawn fresh each call (no cached spare), so the state is
- * only those four words.
+ * only those four words. Per-step noise (the perturbation learners) uses fillNormalZiggurat instead: another
+ * stream of normals from the same generator, ~10× cheaper (one 32-bit draw and a table lookup for 98.8 % of
+ * the numbers, where Box–Muller takes four draws, a log, a cos and a square root).
  */
 import { ConfigError } from './errors.js';
 
 export type RngState = readonly [number, number, number, number];
 
 const TWO_POW_32 = 4294967296;
+
+/**
+ * The ziggurat of Marsaglia & Tsang (2000) for the half-normal f(x) = exp(−x²/2): 128 layers of equal area V;
+ * layer 0 is the rectangle [0, R] × [0, f(R)] with the tail beyond R, layer i ≥ 1 spans [0, x_i] between
+ * heights f(x_i) and f(x_{i+1}) (x_1 = R, x_128 = 0). A draw picks a layer and a point in it: inside the
+ * next layer's width it is under the curve (accepted at once); otherwise the wedge (or the tail) decides.
+ */
+const ZIG_LAYERS = 128;
+const ZIG_R = 3.442619855899;
+const ZIG_V = 9.91256303526217e-3;
+/** x_i (x_0 = V/f(R): layer 0's width with the tail folded in), f(x_i), the layer's width per 24-bit step, and
+ * the 24-bit acceptance bound ⌊2²⁴·x_{i+1}/x_i⌋ */
+const zigX = new Float64Array(ZIG_LAYERS + 1);
+const zigF = new Float64Array(ZIG_LAYERS + 1);
+const zigW = new Float64Array(ZIG_LAYERS);
+const zigK = new Uint32Array(ZIG_LAYERS);
+{
+  const f = (x: number): number => Math.exp(-0.5 * x * x);
+  zigX[0] = ZIG_V / f(ZIG_R);
+  zigX[1] = ZIG_R;
+  for (let i = 1; i < ZIG_LAYERS - 1; i++) zigX[i + 1] = Math.sqrt(-2 * Math.log(f(zigX[i]!) + ZIG_V / zigX[i]!));
+  zigX[ZIG_LAYERS] = 0;
+  for (let i = 0; i <= ZIG_LAYERS; i++) zigF[i] = f(zigX[i]!);
+  for (let i = 0; i < ZIG_LAYERS; i++) {
+    zigW[i] = zigX[i]! / 16777216;
+    zigK[i] = Math.floor((16777216 * zigX[i + 1]!) / zigX[i]!);
+  }
+}
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
@@ -189,6 +219,70 @@ export class Rng {
     this.s1 = s1;
     this.s2 = s2;
     this.s3 = s3;
+  }
+
+  /**
+   * Fill `out` with normals N(mean, std²) by the ziggurat: a different stream from fillNormal/normal (same seed,
+   * other numbers), deterministic per generator state, allocation-free. One 32-bit draw gives the layer (7 bits),
+   * the sign (1 bit) and the abscissa (24 bits, ample for float32 noise); the rare rejections (1.2 %) take
+   * 53-bit uniforms for the wedge and tail tests.
+   */
+  fillNormalZiggurat(out: { length: number; [i: number]: number }, mean = 0, std = 1): void {
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      const layer = r & 127,
+        u = r >>> 8;
+      let z: number;
+      if (u < zigK[layer]!) z = u * zigW[layer]!;
+      else {
+        this.s0 = s0;
+        this.s1 = s1;
+        this.s2 = s2;
+        this.s3 = s3;
+        z = this.zigguratSlow(layer, u);
+        s0 = this.s0;
+        s1 = this.s1;
+        s2 = this.s2;
+        s3 = this.s3;
+      }
+      out[i] = mean + std * (r & 128 ? -z : z);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
+  /** the ziggurat's slow path for a first draw (layer, 24-bit u) outside the fast region: |z| */
+  private zigguratSlow(layer: number, u: number): number {
+    for (;;) {
+      if (layer === 0) {
+        // the tail beyond R (Marsaglia 1964): R + a with a ~ Exp(R), accepted with probability exp(−a²/2)
+        let a: number, b: number;
+        do {
+          a = -Math.log(1 - this.uniform()) / ZIG_R;
+          b = -Math.log(1 - this.uniform());
+        } while (b + b < a * a);
+        return ZIG_R + a;
+      }
+      const z = u * zigW[layer]!;
+      if (zigF[layer]! + this.uniform() * (zigF[layer + 1]! - zigF[layer]!) < Math.exp(-0.5 * z * z)) return z;
+      const r = this.nextU32();
+      layer = r & 127;
+      u = r >>> 8;
+      if (u < zigK[layer]!) return u * zigW[layer]!;
+    }
   }
 
   /** An independent generator seeded from this one (advances this one by four draws). */
