@@ -28,7 +28,7 @@ const ZIG_V = 9.91256303526217e-3;
  * the 24-bit acceptance bound ⌊2²⁴·x_{i+1}/x_i⌋ */
 const zigX = new Float64Array(ZIG_LAYERS + 1);
 const zigF = new Float64Array(ZIG_LAYERS + 1);
-const zigW = new Float64Array(ZIG_LAYERS);
+const zigW = new Float64Array(2 * ZIG_LAYERS); // [layer | sign·128]: the width step, negated for sign bit 7
 const zigK = new Uint32Array(ZIG_LAYERS);
 {
   const f = (x: number): number => Math.exp(-0.5 * x * x);
@@ -39,6 +39,7 @@ const zigK = new Uint32Array(ZIG_LAYERS);
   for (let i = 0; i <= ZIG_LAYERS; i++) zigF[i] = f(zigX[i]!);
   for (let i = 0; i < ZIG_LAYERS; i++) {
     zigW[i] = zigX[i]! / 16777216;
+    zigW[i + ZIG_LAYERS] = -zigW[i]!;
     zigK[i] = Math.floor((16777216 * zigX[i + 1]!) / zigX[i]!);
   }
 }
@@ -241,22 +242,22 @@ export class Rng {
       s0 ^= s3;
       s2 ^= t;
       s3 = rotl(s3, 11);
-      const layer = r & 127,
-        u = r >>> 8;
+      const u = r >>> 8;
       let z: number;
-      if (u < zigK[layer]!) z = u * zigW[layer]!;
+      if (u < zigK[r & 127]!)
+        z = u * zigW[r & 255]!; // signed
       else {
         this.s0 = s0;
         this.s1 = s1;
         this.s2 = s2;
         this.s3 = s3;
-        z = this.zigguratSlow(layer, u);
+        z = r & 128 ? -this.zigguratSlow(r & 127, u) : this.zigguratSlow(r & 127, u);
         s0 = this.s0;
         s1 = this.s1;
         s2 = this.s2;
         s3 = this.s3;
       }
-      out[i] = mean + std * (r & 128 ? -z : z);
+      out[i] = mean + std * z;
     }
     this.s0 = s0;
     this.s1 = s1;
