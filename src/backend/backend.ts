@@ -11,7 +11,7 @@
  */
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
-export type BackendName = 'ts' | 'wasm';
+export type BackendName = 'ts' | 'wasm' | 'native';
 
 /** A fixed-size array of numbers owned by a backend (in the wasm backend it lives in wasm memory). */
 export interface Buf {

@@ -214,7 +214,8 @@ export async function compileWasmKernels(): Promise<void> {
 }
 
 export class WasmBackend extends BackendBase {
-  readonly name = 'wasm' as const;
+  /** 'native' for the subclass that hands large matrix products to OpenBLAS (native.ts) */
+  readonly name: 'wasm' | 'native' = 'wasm';
   readonly dtype: DType = 'float32';
   readonly memory: WebAssembly.Memory;
   private readonly k: Kernels;

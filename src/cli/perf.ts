@@ -8,7 +8,8 @@ import { printResult } from './json.js';
 import { StatusLine } from './progress.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../perf/kernels.js';
-import { ConfigError, parseBytes } from '../core/errors.js';
+import { ConfigError, UnknownNameError, parseBytes } from '../core/errors.js';
+import { backendNames, type BackendName } from '../backend/index.js';
 import { runLearnerPerf, type LearnerPerfRecord } from '../perf/learners.js';
 import { runSparsePerf, type SparsePerfRecord } from '../perf/sparse.js';
 
@@ -27,6 +28,12 @@ const perfOptions = {
   trained: { type: 'string', value: 'N', help: '--sparse: sparse-rtrl updates before measuring' },
   quick: { type: 'boolean', help: '--kernels: short timing (a smoke test, not a measurement)' },
   threads: { type: 'string', value: 'N', help: '--learners: split the batch over N threads (train/parallel.ts)', defaultText: '1' },
+  backend: {
+    type: 'string',
+    value: 'NAME',
+    help: "--learners: 'wasm', 'ts' or 'native' (wasm with OpenBLAS's matrix products; needs koffi and libopenblas0-pthread)",
+    defaultText: 'wasm',
+  },
   'max-memory': {
     type: 'string',
     value: 'BYTES',
@@ -84,6 +91,7 @@ async function perfRun(argv: string[]): Promise<void> {
         T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
         maxMemory: typeof values['max-memory'] === 'string' ? parseBytes(values['max-memory'], '--max-memory') : undefined,
         threads: typeof values.threads === 'string' ? threadCount(values.threads) : undefined,
+        backend: typeof values.backend === 'string' ? backendName(values.backend) : undefined,
       },
       (r) => {
         status?.update(`learners: measured ${++measured} (${r.learner} B=${r.B} T=${r.T})`);
@@ -130,6 +138,12 @@ async function perfRun(argv: string[]): Promise<void> {
   }
   console.log();
   console.log(budgetLines(records).join('\n'));
+}
+
+function backendName(text: string): BackendName {
+  const known = backendNames as readonly string[];
+  if (!known.includes(text)) throw new UnknownNameError('backend', text, backendNames);
+  return text as BackendName;
 }
 
 function threadCount(text: string): number {

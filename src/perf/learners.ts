@@ -6,7 +6,7 @@
  * sequence; RTRL: the influence matrices), not gradient accumulators or optimizer state, which every
  * trainer has. `usPerStep` of BPTT includes its backward sweep, amortised over the sequence.
  */
-import { createBackend } from '../backend/index.js';
+import { createBackend, type BackendName } from '../backend/index.js';
 import { Rng } from '../core/rng.js';
 import { ParallelLearner, createThreadedLearner } from '../train/parallel.js';
 import { ForwardPass } from '../model/forward.js';
@@ -38,7 +38,8 @@ export interface LearnerPerfOptions {
   outputSize?: number;
   B?: number[];
   T?: number[];
-  backend?: 'wasm' | 'ts';
+  /** 'wasm' (default), 'ts' or 'native' (wasm with OpenBLAS's matrix products) */
+  backend?: BackendName;
   /** the most bytes a learner's backend may hold (a learner whose state needs more is refused when built) */
   maxMemory?: number;
   /** worker threads the batch is split over (train/parallel.ts); default 1 */

@@ -16,7 +16,7 @@
  * own), nor for sparse or device-backed networks, mid-sequence checkpoints of the workers' state, or B < N.
  */
 import { Worker } from 'node:worker_threads';
-import type { Buf } from '../backend/backend.js';
+import type { BackendName, Buf } from '../backend/backend.js';
 import { ConfigError, UnsupportedError } from '../core/errors.js';
 import { createLearner, type Learner, type LearnerOptions, type LearnerState } from '../learners/index.js';
 import type { Network } from '../model/network.js';
@@ -26,7 +26,7 @@ export const Cmd = { idle: 0, step: 1, stepNoTarget: 2, start: 3, flush: 4, para
 
 export interface WorkerSetup {
   modelConfig: Network['config'];
-  backend: { backend: 'ts' | 'wasm'; dtype: 'float32' | 'float64' };
+  backend: { backend: BackendName; dtype: 'float32' | 'float64' };
   learner: string;
   options: LearnerOptions;
   /** this worker's index among the workers (0-based) and its control word */
