@@ -9,7 +9,8 @@
  * npm tarball) and Debian's libopenblas0-pthread (libopenblas.so.0). When either is missing, createBackend
  * refuses 'native' with a MissingDependencyError naming the package (ONWARD_OPENBLAS=path loads another OpenBLAS). OpenBLAS runs on one thread here
  * (openblas_set_num_threads(1)): `--threads` splits the batch instead, and PyTorch's peers run on one thread.
- * Small products stay in wasm, where the FFI call (~0.3 µs) would cost more than it saves.
+ * Small products stay in wasm, where the FFI call (~0.3 µs) would cost more than it saves. Unit steps run as the
+ * fused wasm cell kernels (fusedCells: the GRU's gates, nonlinearities and partials in one SIMD pass).
  */
 import type { Buf } from './backend.js';
 import { WasmBackend } from './wasm.js';
@@ -155,6 +156,11 @@ export class NativeBackend extends WasmBackend {
     super();
     this.blas = loadBlas();
     this.blasConfig = this.blas.config;
+  }
+
+  /** unit steps as the fused wasm cell kernels (Backend.fusedCells): a new backend has no checkpoints to reproduce */
+  override get fusedCells(): boolean {
+    return true;
   }
 
   /** the byte address of wasm memory's start, refreshed when a grown memory has a new buffer */

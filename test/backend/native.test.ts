@@ -3,7 +3,9 @@
  * float32 rounding in all transpose forms, on views at offsets, with β = 0 overwriting NaN; large calls allocate
  * nothing; a GRU's BPTT gradient matches the wasm and float64 backends; without OpenBLAS 'native' is refused
  * with a MissingDependencyError naming the package. Skipped where koffi or OpenBLAS is missing (CI installs
- * libopenblas0-pthread: .ci/run).
+ * libopenblas0-pthread: .ci/run). The fused GRU cell (Backend.gruStep, which the native backend runs instead of
+ * the unit's TypeScript step) equals units/gru.ts's step within float32 rounding on every backend, checks its
+ * shapes, and allocates nothing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,10 @@ import { TsBackend } from '../../src/backend/ts.js';
 import { allocationCheck } from '../../src/perf/measure.js';
 import { Network, type ModelConfig } from '../../src/model/network.js';
 import { learnerGradient, randomSequence } from '../../src/check/oracle.js';
-import { testData } from '../helpers.js';
+import { backendCases, testData } from '../helpers.js';
+import { gruUnit } from '../../src/units/gru.js';
+import { WasmBackend } from '../../src/backend/wasm.js';
+import { ShapeError } from '../../src/core/errors.js';
 
 const skip = nativeAvailable() ? false : 'koffi or libopenblas.so.0 is not installed';
 
@@ -134,4 +139,45 @@ test("without OpenBLAS, backend 'native' is refused with a MissingDependencyErro
   // without koffi the package named is koffi; with it, the library
   assert.ok(out.dependency === 'libopenblas0-pthread' || out.dependency === 'koffi', out.dependency);
   assert.match(out.message, /apt-get install libopenblas0-pthread|npm install koffi/);
+});
+
+test("gruStep (the fused GRU cell) equals the unit's TypeScript step within float32 rounding on every backend", () => {
+  const B = 3,
+    n = 13; // a SIMD body and a scalar tail
+  const sPrev = testData(B * n, 11),
+    preIh = testData(3 * B * n, 12, -3, 3),
+    preHh = testData(3 * B * n, 13, -3, 3);
+  const want = {
+    sNext: new Float64Array(B * n),
+    y: new Float64Array(B * n),
+    dfds: new Float64Array(B * n),
+    dfda: new Float64Array(4 * B * n),
+    dhds: new Float64Array(B * n),
+  };
+  gruUnit.step(B, n, { sPrev, preIh, preHh, phi: [], ...want, dfdphi: null, dhdphi: null });
+  for (const bc of backendCases) {
+    const be = bc.make();
+    const out = { sNext: be.alloc(B * n), y: be.alloc(B * n), dfds: be.alloc(B * n), dfda: be.alloc(4 * B * n), dhds: be.alloc(B * n) };
+    be.gruStep(B, n, be.from(sPrev), be.from(preIh), be.from(preHh), out.sNext, out.y, out.dfds, out.dfda, out.dhds);
+    for (const k of ['sNext', 'y', 'dfds', 'dfda', 'dhds'] as const) {
+      const e = maxDiff(out[k].data, want[k]);
+      assert.ok(e < (bc.label === 'ts/float64' ? 1e-15 : 3e-6), `${bc.label} ${k}: ${e}`);
+    }
+  }
+  const be = new WasmBackend();
+  const b = (len: number) => be.alloc(len);
+  assert.throws(
+    () => be.gruStep(B, n, b(B * n), b(3 * B * n), b(3 * B * n - 1), b(B * n), b(B * n), b(B * n), b(4 * B * n), b(B * n)),
+    ShapeError,
+  );
+});
+
+test('gruStep allocates nothing (wasm)', async () => {
+  const be = new WasmBackend();
+  const B = 2,
+    n = 64;
+  const bufs = [B * n, 3 * B * n, 3 * B * n, B * n, B * n, B * n, 4 * B * n, B * n].map((len) => be.alloc(len));
+  const [s, pi, ph, so, y, fs, fa, hd] = bufs as [ReturnType<typeof be.alloc>, ...ReturnType<typeof be.alloc>[]];
+  const report = await allocationCheck(() => be.gruStep(B, n, s, pi!, ph!, so!, y!, fs!, fa!, hd!), 200_000);
+  assert.equal(report.gcCount, 0, `${report.gcCount} garbage collections`);
 });
