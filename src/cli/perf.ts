@@ -27,7 +27,12 @@ const perfOptions = {
   width: { type: 'string', value: 'X', help: '--sparse: pseudo-derivative half-width' },
   trained: { type: 'string', value: 'N', help: '--sparse: sparse-rtrl updates before measuring' },
   quick: { type: 'boolean', help: '--kernels: short timing (a smoke test, not a measurement)' },
-  threads: { type: 'string', value: 'N', help: '--learners: split the batch over N threads (train/parallel.ts)', defaultText: '1' },
+  threads: {
+    type: 'string',
+    value: 'N',
+    help: '--learners: split the batch over N threads (train/parallel.ts)',
+    defaultText: 'the cores for batches ≥ 8, else 1',
+  },
   backend: {
     type: 'string',
     value: 'NAME',
@@ -203,6 +208,7 @@ export function learnerTable(records: LearnerPerfRecord[]): string {
     r.learner,
     r.model,
     String(r.B),
+    String(r.threads ?? 1),
     String(r.T),
     fmt(r.usPerStep),
     fmt(r.inferenceUsPerStep),
@@ -219,6 +225,7 @@ export function learnerTable(records: LearnerPerfRecord[]): string {
         'learner',
         'model',
         'B',
+        'threads',
         'T',
         'µs/step',
         'inference µs/step',
@@ -230,7 +237,8 @@ export function learnerTable(records: LearnerPerfRecord[]): string {
         'MAC ratio',
       ],
       rows,
-    ) + '\n\nlearner state: what the rule keeps to compute its gradient (BPTT: the stored sequence; RTRL: influence matrices)'
+    ) +
+    "\n\nthreads: the learner's batch split over them (inference on one)\nlearner state: what the rule keeps to compute its gradient (BPTT: the stored sequence; RTRL: influence matrices)"
   );
 }
 
