@@ -26,6 +26,12 @@ class TsBuf implements Buf {
   }
 }
 
+/** σ as units/unit.ts computes it (no closure per call: a kernel allocates nothing) */
+function sig(v: number): number {
+  const t = Math.exp(-Math.abs(v));
+  return v >= 0 ? 1 / (1 + t) : t / (1 + t);
+}
+
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
 
@@ -369,10 +375,6 @@ export class TsBackend extends BackendBase {
       fs = dfds.data,
       fa = dfda.data,
       hd = dhds.data;
-    const sig = (v: number): number => {
-      const t = Math.exp(-Math.abs(v));
-      return v >= 0 ? 1 / (1 + t) : t / (1 + t);
-    };
     for (let b = 0; b < B; b++) {
       const g = b * 3 * n,
         s = b * n,
