@@ -226,36 +226,67 @@ export class Rng {
    * Fill `out` with normals N(mean, std²) by the ziggurat: a different stream from fillNormal/normal (same seed,
    * other numbers), deterministic per generator state, allocation-free. One 32-bit draw gives the layer (7 bits),
    * the sign (1 bit) and the abscissa (24 bits, ample for float32 noise); the rare rejections (1.2 %) take
-   * 53-bit uniforms for the wedge and tail tests.
+   * 53-bit uniforms for the wedge and tail tests and, when rejected again, a fresh draw.
    */
   fillNormalZiggurat(out: { length: number; [i: number]: number }, mean = 0, std = 1): void {
+    // the generator stays in locals throughout (the slow path too): writing state words back to the object per
+    // rejection would box numbers, and per-step noise must allocate nothing
     let s0 = this.s0,
       s1 = this.s1,
       s2 = this.s2,
       s3 = this.s3;
     for (let i = 0; i < out.length; i++) {
-      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotl(s3, 11);
-      const u = r >>> 8;
-      let z: number;
-      if (u < zigK[r & 127]!)
-        z = u * zigW[r & 255]!; // signed
-      else {
-        this.s0 = s0;
-        this.s1 = s1;
-        this.s2 = s2;
-        this.s3 = s3;
-        z = r & 128 ? -this.zigguratSlow(r & 127, u) : this.zigguratSlow(r & 127, u);
-        s0 = this.s0;
-        s1 = this.s1;
-        s2 = this.s2;
-        s3 = this.s3;
+      let z = 0;
+      for (;;) {
+        const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        let t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const u = r >>> 8,
+          layer = r & 127;
+        if (u < zigK[layer]!) {
+          z = u * zigW[r & 255]!; // signed
+          break;
+        }
+        // rejected by the fast test: 53-bit uniforms decide. In layer 0 the point lies in the tail beyond R, whose
+        // area is the tail's mass: sample it until accepted (Marsaglia 1964: R + a, a ~ Exp(R), kept with probability
+        // exp(−a²/2)). In a wedge, keep the point if it lies under the curve, else start over.
+        const tail = layer === 0;
+        let x = u * zigW[layer]!,
+          accepted = false;
+        do {
+          let u1 = 0,
+            u2 = 0;
+          for (let j = 0; j < (tail ? 2 : 1); j++) {
+            let w = 0;
+            for (let k = 0; k < 2; k++) {
+              const q = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+              t = s1 << 9;
+              s2 ^= s0;
+              s3 ^= s1;
+              s1 ^= s2;
+              s0 ^= s3;
+              s2 ^= t;
+              s3 = rotl(s3, 11);
+              w = k === 0 ? (q >>> 5) * 67108864 : w + (q >>> 6);
+            }
+            if (j === 0) u1 = w / 9007199254740992;
+            else u2 = w / 9007199254740992;
+          }
+          if (tail) {
+            const e = -Math.log(1 - u1) / ZIG_R;
+            x = ZIG_R + e;
+            accepted = -2 * Math.log(1 - u2) >= e * e;
+          } else accepted = zigF[layer]! + u1 * (zigF[layer + 1]! - zigF[layer]!) < Math.exp(-0.5 * x * x);
+        } while (tail && !accepted);
+        if (accepted) {
+          z = r & 128 ? -x : x;
+          break;
+        }
       }
       out[i] = mean + std * z;
     }
@@ -263,27 +294,6 @@ export class Rng {
     this.s1 = s1;
     this.s2 = s2;
     this.s3 = s3;
-  }
-
-  /** the ziggurat's slow path for a first draw (layer, 24-bit u) outside the fast region: |z| */
-  private zigguratSlow(layer: number, u: number): number {
-    for (;;) {
-      if (layer === 0) {
-        // the tail beyond R (Marsaglia 1964): R + a with a ~ Exp(R), accepted with probability exp(−a²/2)
-        let a: number, b: number;
-        do {
-          a = -Math.log(1 - this.uniform()) / ZIG_R;
-          b = -Math.log(1 - this.uniform());
-        } while (b + b < a * a);
-        return ZIG_R + a;
-      }
-      const z = u * zigW[layer]!;
-      if (zigF[layer]! + this.uniform() * (zigF[layer + 1]! - zigF[layer]!) < Math.exp(-0.5 * z * z)) return z;
-      const r = this.nextU32();
-      layer = r & 127;
-      u = r >>> 8;
-      if (u < zigK[layer]!) return u * zigW[layer]!;
-    }
   }
 
   /** An independent generator seeded from this one (advances this one by four draws). */
