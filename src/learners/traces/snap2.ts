@@ -96,7 +96,7 @@ export class Snap2Pattern implements InfluenceRestriction {
     const p = this.layers[i];
     if (!p || !this.refresh(p)) return;
     const inf = influence as RecInfluence;
-    for (const m of inf.M) this.clear(p, m.data);
+    for (let c = 0; c < inf.M.length; c++) this.clear(p, inf.M[c]!.data);
     this.clear(p, ty.data);
     this.clear(p, inf.yT.data);
   }

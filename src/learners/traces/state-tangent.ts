@@ -138,7 +138,7 @@ export class EstimatorLayerRule implements TraceRule {
       this.engines[i]?.advance(caches[i] as RecCache, this.rng);
       return;
     }
-    for (const [k, e] of this.engines.entries()) e?.advance(caches[k] as RecCache, this.rng);
+    for (let k = 0; k < this.engines.length; k++) this.engines[k]?.advance(caches[k] as RecCache, this.rng);
   }
 
   accumulate(caches: readonly ModuleCache[], i: number | null, signal: Buf, dx: Buf | null): void {
