@@ -9,11 +9,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLearner } from '../../src/learners/index.js';
 import { f64Network, learnerGradient, randomSequence, relativeError } from '../../src/check/oracle.js';
-import { allocationCheck } from '../../src/perf/measure.js';
-import { WasmBackend } from '../../src/backend/wasm.js';
-import { Network } from '../../src/model/network.js';
-import { ForwardPass } from '../../src/model/forward.js';
-import { createTrace } from '../../src/learners/compose.js';
 
 /** draws per case: T = 4 steps of a 3-unit layer each, about 0.2 s per case */
 const DRAWS = 4000;
@@ -94,43 +89,4 @@ test('uoro and kf-rtrl: the same seed draws the same signs, another seed others'
     assert.deepEqual(Array.from(a), Array.from(b));
     assert.notDeepEqual(Array.from(a), Array.from(c));
   }
-});
-
-// the engines alone (forward, trace advance, accumulation), as test/backend/alloc.test.ts does for diag, snap1, deep
-test('a step of the uoro, kf-rtrl and snap2 trace engines does not allocate (wasm): 10k steps, no collection', async () => {
-  const steps: (() => void)[] = [];
-  for (const [kind, model] of [
-    ['uoro', 'alif'],
-    ['kf-rtrl', 'lstm'],
-    ['snap2', 'gru'],
-  ] as const) {
-    const net = new Network(
-      { model, inputSize: 3, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' }, ...(kind === 'snap2' ? { density: 0.5 } : {}) },
-      new WasmBackend(),
-      1,
-    );
-    const be = net.backend,
-      B = 2;
-    const fwd = new ForwardPass(net, B, 0);
-    const caches = net.modules.map((m) => m.createCache(be, B));
-    const trace = createTrace(kind, net, B, 3);
-    const signal = be.from(Array.from({ length: B * 4 }, (_, i) => Math.sin(i))),
-      dOut = be.from([0.1, -0.2, 0.3, 0.4]),
-      dx = be.alloc(B * 3);
-    const x = Float64Array.from([0.3, -0.2, 0.1, 0.5, 0.2, -0.4]);
-    trace.reset();
-    steps.push(() => {
-      fwd.load(x);
-      fwd.run(caches);
-      trace.advance(caches, null);
-      if (trace.takes === 'output') trace.accumulate(caches, null, dOut, null);
-      else trace.accumulate(caches, 0, signal, dx);
-    });
-  }
-  (globalThis as { gc?: () => void }).gc?.();
-  const report = await allocationCheck(() => {
-    for (let k = 0; k < steps.length; k++) steps[k]!();
-  }, 10_000);
-  assert.equal(report.gcCount, 0, `${report.gcCount} garbage collections`);
-  assert.ok(report.heapGrowthBytes < 2 * 1024 * 1024, `heap grew by ${report.heapGrowthBytes} bytes over ${report.calls} steps`);
 });
