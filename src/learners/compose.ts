@@ -24,18 +24,22 @@ export type SignalKind = 'backprop' | 'random-feedback' | 'target-projection' | 
 export interface Recipe {
   trace: TraceKind;
   signal: SignalKind;
+  /** the row reads the `kappa` option: e-prop's low-pass filter on its diag traces (traces/kappa.ts) */
+  kappa?: boolean;
 }
 
 /** the seeds of the fixed random matrices, offset from the learner's seed (kept: checkpoints and results depend on them) */
 const FEEDBACK_SEED = 0x5eed,
   PROJECTION_SEED = 0x7a26e7;
 
-export function createTrace(kind: TraceKind, network: Network, B: number): TraceRule {
+/** the trace rule of a kind; options: e-prop's κ filter on the layer-local 'diag' rule (0: none) */
+export function createTrace(kind: TraceKind, network: Network, B: number, options: { kappa?: number } = {}): TraceRule {
   const be = network.backend;
+  if (options.kappa && kind !== 'diag') throw new UnsupportedError(`the κ filter (kappa) runs on the 'diag' trace rule, not on '${kind}'`);
   if (kind === 'full') return new FullInfluence(network, B);
   if (kind === 'sparse') return new SparseInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
-  return new LayerTraceRule(network, be, B, kind);
+  return new LayerTraceRule(network, be, B, kind, { kappa: options.kappa ?? 0 });
 }
 
 export function createSignal(kind: SignalKind, network: Network, options: LearnerOptions): SignalRule {
@@ -64,7 +68,7 @@ export function compose(name: string, network: Network, options: LearnerOptions,
   if (network.config.decorrelate && recipe.signal !== 'target-projection') {
     throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
   }
-  const trace = createTrace(recipe.trace, network, options.batchSize);
+  const trace = createTrace(recipe.trace, network, options.batchSize, { kappa: recipe.kappa ? (options.kappa ?? 0) : 0 });
   const wantsOutput = trace.takes === 'output';
   if (wantsOutput !== (recipe.signal === 'output')) {
     throw new UnsupportedError(

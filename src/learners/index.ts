@@ -13,7 +13,7 @@ import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './
 import type { ExactnessClaim } from './claims.js';
 import { createDeepEprop, deepEpropRecipe } from './deep-eprop.js';
 import { compose } from './compose.js';
-import { epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
+import { epropKappaRecipe, epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
 import { createAnp } from './anp.js';
 import { createNp } from './np.js';
 import { lruRow, spatialRecipe, truncated1Recipe } from './online-lru.js';
@@ -81,6 +81,21 @@ const osttpOptions: LearnerOptionInfo[] = [
   { name: 'projection', default: 'centered', description: "'centered' (rows of zero mean) or 'raw' (DRTP as published) target projection" },
   { name: 'targetTiming', default: 'scored', description: "project the target at scored steps only, or at 'every-step'" },
 ];
+
+const kappaOption: LearnerOptionInfo = {
+  name: 'kappa',
+  default: 0,
+  description: "e-prop's low-pass filter κ on the eligibility traces, ē = κ·ē + e (0: none; not on LRU layers)",
+};
+/** the κ filter at 0 builds no filter: the row is e-prop, bit for bit */
+const kappaZero = (against: string): ExactnessClaim => ({
+  params: 'all',
+  when: {},
+  against,
+  options: { kappa: 0 },
+  tolerance: 0,
+  reason: 'with κ = 0 the filter ē = κ·ē + e is the identity and none is built: the same products in the same order',
+});
 
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
@@ -260,21 +275,21 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: layerLocalExact,
     models: gated,
-    create: (net, o) => compose('eprop', net, o, epropRecipe),
-    recipe: epropRecipe,
-    options: [seedOption],
+    create: (net, o) => compose('eprop', net, o, epropKappaRecipe),
+    recipe: epropKappaRecipe,
+    options: [seedOption, kappaOption],
   },
   {
     name: 'ostl',
     description:
       'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
     exact: false,
-    claims: layerLocalExact,
+    claims: [...layerLocalExact, kappaZero('eprop')],
     models: gated,
     create: createOstl,
-    recipe: epropRecipe,
+    recipe: epropKappaRecipe,
     aliasOf: 'eprop',
-    options: [seedOption],
+    options: [seedOption, kappaOption],
   },
   {
     name: 'osttp',

@@ -55,6 +55,8 @@ export interface LearnerOptions {
   noise?: number;
   /** perturbation learners on decorrelated models: the decorrelation rate λ (default 0: D stays fixed) */
   decorrelationRate?: number;
+  /** eprop, ostl: the low-pass filter κ on the eligibility traces (default 0: none) */
+  kappa?: number;
 }
 
 /** one option a learner reads from LearnerOptions, with its default (undefined: required) */

@@ -25,6 +25,12 @@ export const learnerOptionSchemas = {
     .min(0)
     .default(0)
     .describe('perturbation learners on decorrelated models (model.decorrelate): the rate λ of the decorrelation rule (0: D stays fixed)'),
+  kappa: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0)
+    .describe("eprop, ostl: e-prop's low-pass filter κ on the eligibility traces, ē = κ·ē + e (0: none, e-prop as is)"),
 } as const;
 
 export type LearnerOptionName = keyof typeof learnerOptionSchemas;
