@@ -24,6 +24,7 @@ export const learnerNames = [
   'np',
   'anp',
   'tanp',
+  'rflo',
 ] as const;
 
 export const taskNames = [

@@ -20,6 +20,7 @@ import { lruRow, spatialRecipe, truncated1Recipe } from './online-lru.js';
 import { createOstl } from './ostl.js';
 import { OsttpLearner, osttpRecipe } from './osttp.js';
 import { RtrlLearner, rtrlRecipe } from './rtrl.js';
+import { createRflo, rfloRecipe } from './rflo.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
@@ -32,6 +33,8 @@ const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'alif', 'alif-sigmo
 const minimal = ['mgu', 'mingru', 'minlstm'] as const;
 const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, 'lru'] as const;
 const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal] as const;
+/** rate units whose own dynamics is a fixed leak (rnn: the leak-free case τ = 1) — RFLO's models */
+const rateUnits: readonly string[] = ['rnn', 'leaky'];
 
 /** float64 relative error within which an exact rule must meet BPTT (rounding of a different summation order) */
 const EXACT = 1e-9;
@@ -383,6 +386,41 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: createTanp,
     refusals: perturbationRefusals,
     options: perturbationOptions,
+  },
+  {
+    name: 'rflo',
+    description:
+      'RFLO (Murray 2019): leak-only traces of leaky rate units × the output error through fixed random matrices (no weight transport)',
+    exact: false,
+    claims: [
+      readoutExact,
+      {
+        params: 'all',
+        when: { layers: 1, recurrent: false },
+        options: { feedback: 'transposed' },
+        tolerance: EXACT,
+        reason:
+          "with no recurrent synapses the unit's leak is the whole state Jacobian, and transposed feedback makes the signal ∂L_t/∂y_t: RTRL",
+      },
+      {
+        params: 'all',
+        when: {},
+        against: 'eprop-random',
+        tolerance: 0,
+        reason: "on rate units RFLO's leak trace is the diag rule and its feedback matrices come from the same seed: eprop-random",
+      },
+    ],
+    models: rateUnits,
+    create: createRflo,
+    recipe: rfloRecipe,
+    refusals: refuse(
+      "RFLO's trace decays by the unit's fixed leak (1 − 1/τ); this unit's own dynamics is a gate, a reset or a complex recurrence, not a leak — the same pairing (the unit's own ∂f/∂s × random feedback) is the row 'eprop-random'",
+      gated.filter((m) => !rateUnits.includes(m)),
+    ),
+    options: [
+      seedOption,
+      { name: 'feedback', default: 'random', description: "'random' matrices (Murray) or 'transposed' weights (backprop at t)" },
+    ],
   },
 ];
 

@@ -57,6 +57,8 @@ export interface LearnerOptions {
   decorrelationRate?: number;
   /** eprop, ostl: the low-pass filter κ on the eligibility traces (default 0: none) */
   kappa?: number;
+  /** rflo: the feedback of the output error, 'random' (default) or 'transposed' (backprop at t) */
+  feedback?: 'random' | 'transposed';
 }
 
 /** one option a learner reads from LearnerOptions, with its default (undefined: required) */

@@ -31,6 +31,10 @@ export const learnerOptionSchemas = {
     .lt(1)
     .default(0)
     .describe("eprop, ostl: e-prop's low-pass filter κ on the eligibility traces, ē = κ·ē + e (0: none, e-prop as is)"),
+  feedback: z
+    .enum(['random', 'transposed'])
+    .default('random')
+    .describe("rflo: the output error through fixed 'random' matrices (Murray 2019) or the 'transposed' weights above (backprop at t)"),
 } as const;
 
 export type LearnerOptionName = keyof typeof learnerOptionSchemas;
