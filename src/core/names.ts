@@ -25,6 +25,7 @@ export const learnerNames = [
   'anp',
   'tanp',
   'rflo',
+  'pp-prop',
 ] as const;
 
 export const taskNames = [

@@ -28,18 +28,26 @@ export interface Recipe {
   kappa?: boolean;
 }
 
+/** pp-prop's default smoothing α of its factors (learners/options.ts has the same default) */
+export const PP_PROP_DECAY = 0.5;
+
 /** the seeds of the fixed random matrices, offset from the learner's seed (kept: checkpoints and results depend on them) */
 const FEEDBACK_SEED = 0x5eed,
   PROJECTION_SEED = 0x7a26e7;
 
 /** the trace rule of a kind; options: e-prop's κ filter on the layer-local 'diag' rule (0: none) */
-export function createTrace(kind: TraceKind, network: Network, B: number, options: { kappa?: number } = {}): TraceRule {
+export function createTrace(
+  kind: TraceKind,
+  network: Network,
+  B: number,
+  options: { kappa?: number; traceDecay?: number } = {},
+): TraceRule {
   const be = network.backend;
   if (options.kappa && kind !== 'diag') throw new UnsupportedError(`the κ filter (kappa) runs on the 'diag' trace rule, not on '${kind}'`);
   if (kind === 'full') return new FullInfluence(network, B);
   if (kind === 'sparse') return new SparseInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
-  return new LayerTraceRule(network, be, B, kind, { kappa: options.kappa ?? 0 });
+  return new LayerTraceRule(network, be, B, kind, { kappa: options.kappa ?? 0, traceDecay: options.traceDecay ?? PP_PROP_DECAY });
 }
 
 export function createSignal(kind: SignalKind, network: Network, options: LearnerOptions): SignalRule {
@@ -68,7 +76,10 @@ export function compose(name: string, network: Network, options: LearnerOptions,
   if (network.config.decorrelate && recipe.signal !== 'target-projection') {
     throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
   }
-  const trace = createTrace(recipe.trace, network, options.batchSize, { kappa: recipe.kappa ? (options.kappa ?? 0) : 0 });
+  const trace = createTrace(recipe.trace, network, options.batchSize, {
+    kappa: recipe.kappa ? (options.kappa ?? 0) : 0,
+    traceDecay: options.traceDecay ?? PP_PROP_DECAY,
+  });
   const wantsOutput = trace.takes === 'output';
   if (wantsOutput !== (recipe.signal === 'output')) {
     throw new UnsupportedError(

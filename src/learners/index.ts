@@ -21,6 +21,7 @@ import { createOstl } from './ostl.js';
 import { OsttpLearner, osttpRecipe } from './osttp.js';
 import { RtrlLearner, rtrlRecipe } from './rtrl.js';
 import { createRflo, rfloRecipe } from './rflo.js';
+import { ppPropRecipe } from './pp-prop.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
@@ -420,6 +421,40 @@ export const learnerTable: readonly LearnerInfo[] = [
     options: [
       seedOption,
       { name: 'feedback', default: 'random', description: "'random' matrices (Murray) or 'transposed' weights (backprop at t)" },
+    ],
+  },
+  {
+    name: 'pp-prop',
+    description:
+      'pp-prop / ES-D-RTRL (BrainTrace): factorised input × output traces smoothed with α (--set traceDecay=α), memory O(B(I+O)) per layer, × backprop at t',
+    exact: false,
+    claims: [
+      readoutExact,
+      {
+        params: 'all',
+        when: { models: ['rnn'] },
+        against: 'eprop',
+        options: { traceDecay: 0 },
+        tolerance: EXACT,
+        reason: "with α = 0 the factorised trace is the immediate ∂f/∂a·p_t, which is e-prop's trace on a unit whose own ∂f/∂s is zero",
+      },
+      {
+        params: 'all',
+        when: { models: ['rnn'], layers: 1, recurrent: false },
+        options: { traceDecay: 0 },
+        tolerance: EXACT,
+        reason: 'an rnn layer without recurrent synapses has no path through time: the immediate derivative is its whole gradient',
+      },
+    ],
+    models: units,
+    create: (net, o) => compose('pp-prop', net, o, ppPropRecipe),
+    recipe: ppPropRecipe,
+    refusals: {
+      lru: "pp-prop factorises the dense synapse matrices of unit-model layers; an LRU layer's recurrence is elementwise and its traces are already exact at the parameters' size (use online-lru)",
+    },
+    options: [
+      seedOption,
+      { name: 'traceDecay', default: 0.5, description: 'the exponential smoothing α of the input and output factors (0: immediate only)' },
     ],
   },
 ];

@@ -59,6 +59,8 @@ export interface LearnerOptions {
   kappa?: number;
   /** rflo: the feedback of the output error, 'random' (default) or 'transposed' (backprop at t) */
   feedback?: 'random' | 'transposed';
+  /** pp-prop: the exponential smoothing α of its input and output factors (default 0.5) */
+  traceDecay?: number;
 }
 
 /** one option a learner reads from LearnerOptions, with its default (undefined: required) */

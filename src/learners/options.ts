@@ -35,6 +35,12 @@ export const learnerOptionSchemas = {
     .enum(['random', 'transposed'])
     .default('random')
     .describe("rflo: the output error through fixed 'random' matrices (Murray 2019) or the 'transposed' weights above (backprop at t)"),
+  traceDecay: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0.5)
+    .describe('pp-prop: the exponential smoothing α of its factorised input and output traces (0: the immediate derivative only)'),
 } as const;
 
 export type LearnerOptionName = keyof typeof learnerOptionSchemas;
