@@ -58,6 +58,7 @@ export const modelNameList = [
   'mgu',
   'mingru',
   'minlstm',
+  'ur-lstm',
   'lru',
 ] as const;
 

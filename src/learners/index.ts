@@ -32,8 +32,10 @@ export type { Recipe, SignalKind, TraceKind } from './compose.js';
 
 const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'alif', 'alif-sigmoid'] as const;
 const minimal = ['mgu', 'mingru', 'minlstm'] as const;
-const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, 'lru'] as const;
-const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal] as const;
+/** gated units of the wider literature (issue 22) */
+const refined = ['ur-lstm'] as const;
+const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, ...refined, 'lru'] as const;
+const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, ...refined] as const;
 /** rate units whose own dynamics is a fixed leak (rnn: the leak-free case τ = 1) — RFLO's models */
 const rateUnits: readonly string[] = ['rnn', 'leaky'];
 
@@ -41,7 +43,7 @@ const rateUnits: readonly string[] = ['rnn', 'leaky'];
 const EXACT = 1e-9;
 
 /** BPTT checked against central finite differences: the models whose derivative is the true one (no surrogate) */
-const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'alif-sigmoid', ...minimal, 'lru'] as const;
+const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'alif-sigmoid', ...minimal, ...refined, 'lru'] as const;
 
 const readoutExact: ExactnessClaim = {
   params: 'readout',
