@@ -26,6 +26,7 @@ export const learnerNames = [
   'tanp',
   'rflo',
   'pp-prop',
+  'three-factor',
 ] as const;
 
 export const taskNames = [

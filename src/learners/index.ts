@@ -22,6 +22,7 @@ import { OsttpLearner, osttpRecipe } from './osttp.js';
 import { RtrlLearner, rtrlRecipe } from './rtrl.js';
 import { createRflo, rfloRecipe } from './rflo.js';
 import { ppPropRecipe } from './pp-prop.js';
+import { createThreeFactor, threeFactorRecipe } from './three-factor.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
@@ -29,6 +30,7 @@ import { createWp } from './wp.js';
 export type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions, LearnerState } from './learner.js';
 export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
 export type { Recipe, SignalKind, TraceKind } from './compose.js';
+export { hasModulator, type ModulatedLearner } from './three-factor.js';
 
 const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'alif', 'alif-sigmoid'] as const;
 const minimal = ['mgu', 'mingru', 'minlstm'] as const;
@@ -458,6 +460,29 @@ export const learnerTable: readonly LearnerInfo[] = [
       seedOption,
       { name: 'traceDecay', default: 0.5, description: 'the exponential smoothing α of the input and output factors (0: immediate only)' },
     ],
+  },
+  {
+    name: 'three-factor',
+    description:
+      'three-factor rule: e-prop traces × a modulator the caller supplies after each step (learner.modulate(m)); without one, the loss error (eprop)',
+    exact: false,
+    claims: [
+      ...layerLocalExact,
+      {
+        params: 'all',
+        when: {},
+        against: 'eprop',
+        tolerance: 0,
+        reason: "without a modulator each step learns from the loss's own output error, through e-prop's traces and walk: eprop",
+      },
+    ],
+    models: units,
+    create: createThreeFactor,
+    recipe: threeFactorRecipe,
+    refusals: {
+      lru: 'the LRU kernel advances its traces inside the accumulation, so a modulator delivered after the step would advance them twice (not implemented, not a mathematical limit); use online-lru',
+    },
+    options: [seedOption],
   },
 ];
 
