@@ -27,6 +27,7 @@ export const learnerNames = [
   'rflo',
   'pp-prop',
   'three-factor',
+  'dni',
 ] as const;
 
 export const taskNames = [

@@ -23,6 +23,7 @@ import { RtrlLearner, rtrlRecipe } from './rtrl.js';
 import { createRflo, rfloRecipe } from './rflo.js';
 import { ppPropRecipe } from './pp-prop.js';
 import { createThreeFactor, threeFactorRecipe } from './three-factor.js';
+import { createDni } from './dni.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
@@ -483,6 +484,37 @@ export const learnerTable: readonly LearnerInfo[] = [
       lru: 'the LRU kernel advances its traces inside the accumulation, so a modulator delivered after the step would advance them twice (not implemented, not a mathematical limit); use online-lru',
     },
     options: [seedOption],
+  },
+  {
+    name: 'dni',
+    description:
+      'DNI (Jaderberg et al. 2017): tbptt whose truncation points are bootstrapped by a learned synthetic gradient, a linear map of the state',
+    exact: false,
+    claims: [
+      {
+        params: 'all',
+        when: {},
+        options: { syntheticLr: 0, window: 2 },
+        against: 'tbptt',
+        tolerance: 0,
+        reason: 'with η = 0 the synthetic gradient stays at its zero initialisation: every window starts from zero credit, as in tbptt',
+      },
+      {
+        params: 'all',
+        when: {},
+        options: { window: 1_000_000 },
+        tolerance: 0,
+        reason: 'a window at least as long as the sequence is never truncated, so no synthetic gradient is used: bptt, bit for bit',
+      },
+    ],
+    reverse: true,
+    models: gated,
+    create: createDni,
+    options: [
+      seedOption,
+      windowOption,
+      { name: 'syntheticLr', default: 0.01, description: "the synthetic gradient's learning rate η (0: fixed at zero, tbptt)" },
+    ],
   },
 ];
 

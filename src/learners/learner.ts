@@ -61,6 +61,8 @@ export interface LearnerOptions {
   feedback?: 'random' | 'transposed';
   /** pp-prop: the exponential smoothing α of its input and output factors (default 0.5) */
   traceDecay?: number;
+  /** dni: the learning rate of the synthetic gradient's linear maps (default 0.01; 0: fixed at zero, tbptt) */
+  syntheticLr?: number;
 }
 
 /** one option a learner reads from LearnerOptions, with its default (undefined: required) */

@@ -41,6 +41,11 @@ export const learnerOptionSchemas = {
     .lt(1)
     .default(0.5)
     .describe('pp-prop: the exponential smoothing α of its factorised input and output traces (0: the immediate derivative only)'),
+  syntheticLr: z
+    .number()
+    .min(0)
+    .default(0.01)
+    .describe("dni: the learning rate η of the synthetic gradient's linear maps (0: they stay at zero and dni is tbptt)"),
 } as const;
 
 export type LearnerOptionName = keyof typeof learnerOptionSchemas;
