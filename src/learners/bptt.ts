@@ -30,6 +30,8 @@ export class BpttLearner implements Learner {
   /** stored steps; the pool grows to the longest window seen and is then reused */
   private readonly records: StepRecord[] = [];
   private stored = 0;
+  /** the next flush ends a window of k steps inside the sequence (set by step, read by flush) */
+  private atTruncation = false;
   /** by module: the carry of each recurrent module from t+1 to t (null for feed-forward ones) */
   protected readonly carries: (RecurrentCarry | null)[];
   private readonly workspace: BackwardWorkspace;
@@ -68,7 +70,11 @@ export class BpttLearner implements Learner {
     if (target) loss = this.network.loss.evaluate(this.batchSize, out, target, mask, rec.dOut);
     else this.network.backend.fill(rec.dOut, 0);
     this.stored++;
-    if (this.stored >= this.window) this.sweep(true);
+    if (this.stored >= this.window) {
+      // through flush() itself, so a wrapper of flush (the playground's peak-memory probe) sees tbptt's own sweeps
+      this.atTruncation = true;
+      this.flush();
+    }
     return loss;
   }
 
@@ -84,7 +90,9 @@ export class BpttLearner implements Learner {
   }
 
   flush(): void {
-    this.sweep(false);
+    const atTruncation = this.atTruncation;
+    this.atTruncation = false;
+    this.sweep(atTruncation);
   }
 
   /**
