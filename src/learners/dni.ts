@@ -18,6 +18,10 @@
  * The target is bootstrapped as for an endless stream: on short sequences the truncation points near the end
  * have little future, and on slow units (measured: `leaky`, T = 12, window 3) the linear map learns the
  * stream's fixed point and over-predicts — there dni's gradient is further from BPTT's than tbptt's.
+ * Measured on the bench's ci spikes task (lif): the bootstrap diverges (NaN weights by step ~150, for η = 0.01 and
+ * 0.001 alike; a normalised step did not help) — the target feeds the map's own prediction back through the
+ * window, which is unstable where the window's state Jacobian amplifies; the trainer stops with a
+ * DivergenceError. A bootstrap discount or clipping would be the remedy (not built).
  * Exact: with η = 0 the synthetic gradient stays at zero and the rule is tbptt, bit for bit (a claim of the
  * table); with a window at least the sequence's length it is bptt. Otherwise biased (the prediction's error).
  * Cost per step: tbptt's (the stored window, a sweep every k steps) plus, per window and module, two
