@@ -3,8 +3,8 @@
  * bit (also a claim of the ostl row); on a one-step sequence the filter path (κ > 0) reproduces e-prop's
  * eligibility e_t = ∂y/∂s·ε (+ ∂y/∂φ) to rounding — on S = 1 and S = 2 units, with and without unit
  * parameters; over longer sequences κ > 0 changes the update, and it is the filtered sum Σ_t L_t·ē_t (checked
- * against an independent reconstruction on a layer whose signal is known); it resumes from a checkpoint
- * exactly, and LRU layers refuse it.
+ * against an independent reconstruction on a layer whose signal is known); it trains (through the run config's
+ * `kappa`), resumes from a checkpoint exactly, and LRU layers refuse it.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,8 @@ import type { ModelConfig } from '../../src/model/network.js';
 import { createLearner } from '../../src/learners/index.js';
 import { UnsupportedError } from '../../src/core/errors.js';
 import { f64Network, learnerGradient, randomSequence, relativeError } from '../../src/check/oracle.js';
+import { applyOverrides, defaultConfig } from '../../src/train/config.js';
+import { Trainer } from '../../src/train/trainer.js';
 
 const B = 2;
 const config = (model: string, extra: Partial<ModelConfig> = {}): ModelConfig => ({
@@ -114,6 +116,26 @@ describe('eprop with the κ filter', () => {
       return Array.from(net.grads.flat.data);
     };
     assert.deepEqual(run(4), run(null));
+  });
+
+  test('κ = 0.5 trains: the loss falls on the adding problem (the contract suite runs the default κ = 0)', () => {
+    const trainer = new Trainer(
+      applyOverrides(defaultConfig('adding', 'ci'), {
+        learner: 'eprop',
+        kappa: 0.5,
+        model: 'gru',
+        hidden: 8,
+        batch: 8,
+        steps: 150,
+        evalEvery: 0,
+        evalBatches: 2,
+      }),
+    );
+    assert.equal(trainer.config.learner.kappa, 0.5);
+    const before = trainer.evaluate().loss;
+    while (trainer.step < trainer.config.train.steps) trainer.trainStep();
+    const after = trainer.evaluate().loss;
+    assert.ok(after < 0.85 * before, `eval loss ${before.toFixed(3)} → ${after.toFixed(3)}`);
   });
 
   test('LRU layers refuse a κ filter (kappa 0 runs)', () => {
