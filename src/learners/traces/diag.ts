@@ -441,10 +441,10 @@ export class DiagTraces {
 }
 
 /**
- * dx = (∂y_t/∂x_t)ᵀ·dy for a unit-model layer at time t only (no path through time), from the step's local
- * partials: the spatial signal a layer-local trace rule hands to the layer below. dpre: B × G·n scratch.
+ * dx = (∂y_t/∂x_t)ᵀ·dy for a recurrent layer at time t only (s_{t−1}, y_{t−1} held): what a layer-local trace
+ * engine hands the module below under the backprop-at-t signal. `pre` is B × G·n scratch.
  */
-export function inputVjpAtT(layer: RecurrentLayer, cache: RecCache, dy: Buf, dx: Buf, dpre: Buf): void {
+export function inputVjpAtT(layer: RecurrentLayer, cache: RecCache, dy: Buf, dx: Buf, pre: Buf): void {
   const { S, K, G, ihChannel } = layer.unit;
   const n = layer.n,
     Gn = G * n,
@@ -452,15 +452,15 @@ export function inputVjpAtT(layer: RecurrentLayer, cache: RecCache, dy: Buf, dx:
   const dfda = cache.dfda.data,
     dhds = cache.dhds.data,
     d = dy.data,
-    pre = dpre.data;
+    p = pre.data;
   for (let b = 0; b < B; b++) {
     for (let g = 0; g < G; g++) {
       for (let i = 0; i < n; i++) {
         let s = 0;
         for (let c = 0; c < S; c++) s += dfda[(b * S * K + c * K + ihChannel[g]!) * n + i]! * dhds[(b * S + c) * n + i]!;
-        pre[b * Gn + g * n + i] = s * d[b * n + i]!;
+        p[b * Gn + g * n + i] = s * d[b * n + i]!;
       }
     }
   }
-  dx.backend.gemm(false, false, B, layer.inSize, Gn, 1, dpre, layer.weightIh, 0, dx);
+  dx.backend.gemm(false, false, B, layer.inSize, Gn, 1, pre, layer.weightIh, 0, dx);
 }
