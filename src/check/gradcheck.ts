@@ -121,7 +121,7 @@ export function alignment(options: GradcheckOptions = {}): GradcheckRow[] {
   // the same rows in the same order for every seed: merge them
   return runs[0]!.map((row, r) => {
     // a group no run can measure on one seed is shown as not measured (its numbers are NaN there)
-    const notMeasured = runs.find((run) => run[r]!.notMeasured)?.[r]!.notMeasured;
+    const notMeasured = runs.map((run) => run[r]!.notMeasured).find((note) => note !== undefined);
     return {
       ...row,
       relErr: Math.max(...runs.map((run) => run[r]!.relErr)),

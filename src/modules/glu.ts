@@ -1,5 +1,5 @@
 /**
- * `glu` — the gated linear unit of the online-LRU blocks ("full_glu"): y = (W1 x + b1) ⊙ σ(W2 x + b2),
+ * `glu` — the gated linear unit of the LRU blocks of Zucchet et al. 2023 ("full_glu"): y = (W1 x + b1) ⊙ σ(W2 x + b2),
  * both maps H×H with bias, PyTorch nn.Linear layout and initialisation (uniform ±1/√H).
  *
  * VJP: with a = W1x+b1, s = σ(W2x+b2): da = dy ⊙ s, dz = dy ⊙ a ⊙ s(1−s); dx = da·W1 + dz·W2; dW1 += daᵀx, …

@@ -1,6 +1,6 @@
 /**
- * `lru` — the linear recurrent unit (Orvieto et al. 2023) as the online-LRU paper uses it (Zucchet et al.
- * 2023): N complex units with a diagonal recurrence, read out to H real outputs.
+ * `lru` — the linear recurrent unit (Orvieto et al. 2023) as Zucchet et al. use it ("Online learning of long-range
+ * dependencies", 2023): N complex units with a diagonal recurrence, read out to H real outputs.
  *
  *   λ = exp(−exp(ν_log) + i·exp(θ_log)),  γ = exp(γ_log)
  *   h_t = λ ⊙ h_{t−1} + γ ⊙ (B x_t),      B = B_re + i·B_im   (N×H)
@@ -15,14 +15,15 @@
  * uniform in [0, max_phase), γ = √(1 − |λ|²), B ~ N(0, 1/(2H)), C ~ N(0, 1/N), D ~ N(0, 1).
  *
  * The layer provides its VJP (backward, with a carry through λ; and at one step without the carry, split
- * into the output path, the input path and the recurrence's parameters) and its JVP (tangent). Rules that
- * carry sensitivities of their own read its parameter and gradient views.
+ * into the output path, the input path and the recurrence's parameters), and for rules that carry
+ * sensitivities of their own (learners/traces/) its one-step partials: λ, γ and their factors, the step's
+ * h_{t−1}, B·x_t and x_t in the cache, and its parameter and gradient views.
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
-import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import type { ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
 export interface LruInit {
   rMin: number;
@@ -45,7 +46,8 @@ export interface LruCache extends ModuleCache {
   rows: LruSampleViews[] | null;
 }
 
-interface LruSampleViews {
+/** one sample's rows of a step's cache */
+export interface LruSampleViews {
   x: Buf;
   hRe: Buf;
   hIm: Buf;
@@ -65,22 +67,7 @@ export interface LruCarry extends RecurrentCarry {
   dbxIm: Buf;
 }
 
-export interface LruInfluence extends Influence {
-  Rin: number;
-  Mre: Buf;
-  Mim: Buf;
-  nextRe: Buf;
-  nextIm: Buf;
-  /** d(Bx)/dθ for the rows from below */
-  dbxRe: Buf | null;
-  dbxIm: Buf | null;
-  MreIn: Buf | null;
-  MimIn: Buf | null;
-  nextReIn: Buf | null;
-  nextImIn: Buf | null;
-}
-
-export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
+export class LruLayer implements RecurrentModule<LruCache> {
   readonly kind = 'lru';
   readonly recurrent = true as const;
   readonly outSize: number;
@@ -96,7 +83,8 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   lamReBuf!: Buf;
   lamImBuf!: Buf;
   gammaBuf!: Buf;
-  private negLamImBuf!: Buf;
+  /** −Im λ, for the real form of a complex product by λ */
+  negLamImBuf!: Buf;
 
   constructor(
     readonly inSize: number,
@@ -392,21 +380,21 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   /** the VJP at this step only: dh from dy alone (no carry from the future), C and D's gradients, D's part of dx */
-  backwardSpatial(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): Buf {
+  backwardAtStep(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): Buf {
     const c = carry as LruCarry;
     this.refreshLambda();
     this.outputBackward(cache, dy, dx, c, false);
     return c.dh;
   }
 
-  /** after backwardSpatial: the input path at this step (B, γ, and λ scaled by lambdaFactor; dx through B) */
-  backwardSpatialInput(cache: LruCache, dx: Buf | null, carry: RecurrentCarry, lambdaFactor: number): void {
+  /** after backwardAtStep: the input path at this step (B, γ, and λ scaled by lambdaFactor; dx through B) */
+  backwardInputAtStep(cache: LruCache, dx: Buf | null, carry: RecurrentCarry, lambdaFactor: number): void {
     const c = carry as LruCarry;
     this.recurrenceGradients(cache, c, lambdaFactor);
     this.inputBackward(cache, dx, c);
   }
 
-  /** after backwardSpatial: dx through B only (for rules that take B's, γ's and λ's gradients elsewhere) */
+  /** after backwardAtStep: dx through B only (for rules that take B's, γ's and λ's gradients elsewhere) */
   backwardInputOnly(cache: LruCache, dx: Buf, carry: RecurrentCarry): void {
     const c = carry as LruCarry;
     const be = dx.backend,
@@ -419,48 +407,14 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
   }
 
-  // ---- the JVP: forward-mode influence (rows = parameters)
-
-  private get ownRows(): number {
+  /** own parameter count: ν, θ, γ (N each), B_re, B_im (N×H each), C_re, C_im (H×N each), D (H) */
+  get ownRows(): number {
     const { N, inSize: H } = this;
     return 3 * N + 4 * N * H + H;
   }
 
-  createInfluence(be: Backend, Rin: number): LruInfluence {
-    const N = this.N,
-      rows = Rin + this.ownRows;
-    const Mre = be.alloc(rows * N),
-      Mim = be.alloc(rows * N),
-      nextRe = be.alloc(rows * N),
-      nextIm = be.alloc(rows * N);
-    const inView = (b: Buf): Buf | null => (Rin > 0 ? b.view(0, Rin * N) : null);
-    return {
-      rows,
-      Rin,
-      bytes: 2 * rows * N * (be.dtype === 'float64' ? 8 : 4),
-      Mre,
-      Mim,
-      nextRe,
-      nextIm,
-      dbxRe: Rin > 0 ? be.alloc(Rin * N) : null,
-      dbxIm: Rin > 0 ? be.alloc(Rin * N) : null,
-      MreIn: inView(Mre),
-      MimIn: inView(Mim),
-      nextReIn: inView(nextRe),
-      nextImIn: inView(nextIm),
-    };
-  }
-
-  influenceBuffers(inf: LruInfluence): Buf[] {
-    return [inf.Mre, inf.Mim];
-  }
-
-  resetInfluence(inf: LruInfluence): void {
-    inf.Mre.backend.fill(inf.Mre, 0);
-    inf.Mim.backend.fill(inf.Mim, 0);
-  }
-
-  private sampleViews(cache: LruCache): LruSampleViews[] {
+  /** per-sample views of a step's input x_t and state h_t (made on first use, then kept with the cache) */
+  sampleViews(cache: LruCache): LruSampleViews[] {
     if (cache.rows) return cache.rows;
     const N = this.N,
       H = this.inSize,
@@ -471,98 +425,5 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
       hIm: cache.h.view(B * N + b * N, N),
     }));
     return cache.rows;
-  }
-
-  tangent(b: number, cache: LruCache, tx: Buf | null, ty: Buf, inf: LruInfluence): void {
-    const be = ty.backend,
-      N = this.N,
-      H = this.inSize,
-      B = cache.B,
-      off = B * N;
-    const R = inf.rows,
-      Rin = inf.Rin;
-    const v = this.sampleViews(cache)[b]!;
-    // M' = λ ⊙ M (complex, per column) + γ ⊙ d(Bx)/dθ + immediate
-    be.scaleColumns(R, N, inf.Mre, this.lamReBuf, 0, inf.nextRe);
-    be.scaleColumns(R, N, inf.Mim, this.negLamImBuf, 1, inf.nextRe);
-    be.scaleColumns(R, N, inf.Mre, this.lamImBuf, 0, inf.nextIm);
-    be.scaleColumns(R, N, inf.Mim, this.lamReBuf, 1, inf.nextIm);
-    if (tx && Rin > 0) {
-      be.gemm(false, true, Rin, N, H, 1, tx, this.p.Bre, 0, inf.dbxRe!);
-      be.gemm(false, true, Rin, N, H, 1, tx, this.p.Bim, 0, inf.dbxIm!);
-      be.scaleColumns(Rin, N, inf.dbxRe!, this.gammaBuf, 1, inf.nextReIn!);
-      be.scaleColumns(Rin, N, inf.dbxIm!, this.gammaBuf, 1, inf.nextImIn!);
-    }
-    // own rows (the previous step's own rows were propagated above; add this step's immediate part)
-    const nr = inf.nextRe.data,
-      ni = inf.nextIm.data;
-    const hp = cache.hPrev.data,
-      bx = cache.bx.data,
-      x = v.x.data;
-    const nu = this.p.nu.data,
-      th = this.p.theta.data;
-    const oNu = Rin,
-      oTh = oNu + N,
-      oGa = oTh + N,
-      oBre = oGa + N,
-      oBim = oBre + N * H;
-    for (let i = 0; i < N; i++) {
-      const r = b * N + i;
-      const pr = hp[r]!,
-        pi = hp[off + r]!,
-        lr = this.lamRe[i]!,
-        li = this.lamIm[i]!,
-        g = this.gamma[i]!;
-      const en = Math.exp(nu[i]!),
-        et = Math.exp(th[i]!);
-      // ∂h_i/∂ν_log = −e^ν·λ·h_{t−1};  ∂h_i/∂θ_log = i·e^θ·λ·h_{t−1};  ∂h_i/∂γ_log = γ·(Bx)_i
-      const lhr = lr * pr - li * pi,
-        lhi = lr * pi + li * pr;
-      nr[(oNu + i) * N + i] = nr[(oNu + i) * N + i]! - en * lhr;
-      ni[(oNu + i) * N + i] = ni[(oNu + i) * N + i]! - en * lhi;
-      nr[(oTh + i) * N + i] = nr[(oTh + i) * N + i]! - et * lhi;
-      ni[(oTh + i) * N + i] = ni[(oTh + i) * N + i]! + et * lhr;
-      nr[(oGa + i) * N + i] = nr[(oGa + i) * N + i]! + g * bx[r]!;
-      ni[(oGa + i) * N + i] = ni[(oGa + i) * N + i]! + g * bx[off + r]!;
-      for (let j = 0; j < H; j++) {
-        const kRe = (oBre + i * H + j) * N + i,
-          kIm = (oBim + i * H + j) * N + i;
-        nr[kRe] = nr[kRe]! + g * x[j]!; // ∂h_i/∂B_re[i,j] = γ_i x_j
-        ni[kIm] = ni[kIm]! + g * x[j]!; // ∂h_i/∂B_im[i,j] = i·γ_i x_j
-      }
-    }
-    const tRe = inf.Mre,
-      tIm = inf.Mim;
-    inf.Mre = inf.nextRe;
-    inf.Mim = inf.nextIm;
-    inf.nextRe = tRe;
-    inf.nextIm = tIm;
-    const tmpIn = inf.MreIn;
-    inf.MreIn = inf.nextReIn;
-    inf.nextReIn = tmpIn;
-    const tmpIm = inf.MimIn;
-    inf.MimIn = inf.nextImIn;
-    inf.nextImIn = tmpIm;
-    // ty = M_re·C_reᵀ − M_im·C_imᵀ (+ D ⊙ tx on the rows from below) + own rows of C and D
-    be.gemm(false, true, R, H, N, 1, inf.Mre, this.p.Cre, 0, ty);
-    be.gemm(false, true, R, H, N, -1, inf.Mim, this.p.Cim, 1, ty);
-    const t = ty.data;
-    if (tx && Rin > 0) {
-      const txd = tx.data,
-        D = this.p.D.data;
-      for (let r = 0; r < Rin; r++) for (let k = 0; k < H; k++) t[r * H + k] = t[r * H + k]! + D[k]! * txd[r * H + k]!;
-    }
-    const oCre = oBim + N * H,
-      oCim = oCre + H * N,
-      oD = oCim + H * N;
-    const hRe = v.hRe.data,
-      hIm = v.hIm.data;
-    for (let k = 0; k < H; k++) {
-      for (let i = 0; i < N; i++) {
-        t[(oCre + k * N + i) * H + k] = t[(oCre + k * N + i) * H + k]! + hRe[i]!; // ∂y_k/∂C_re[k,i] = Re h_i
-        t[(oCim + k * N + i) * H + k] = t[(oCim + k * N + i) * H + k]! - hIm[i]!; // ∂y_k/∂C_im[k,i] = −Im h_i
-      }
-      t[(oD + k) * H + k] = t[(oD + k) * H + k]! + x[k]!; // ∂y_k/∂D_k = x_k
-    }
   }
 }
