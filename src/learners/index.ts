@@ -62,8 +62,8 @@ const layerLocalExact: ExactnessClaim[] = [
   readoutExact,
 ];
 
-/** perturbation learners need modules that expose their preactivations: the stacks of unit-model layers */
-const unitStacks = units;
+/** perturbation learners need every module with parameters to expose its preactivations: every model does */
+const perturbable = gated;
 
 const seedOption: LearnerOptionInfo = {
   name: 'seed',
@@ -85,9 +85,6 @@ const osttpOptions: LearnerOptionInfo[] = [
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
 const lruTraceRow = (why: string) => refuse(why, units);
-const perturbationRefusals = {
-  lru: "every module must hand its preactivations to the perturbation hook; the LRU stack's LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)",
-};
 
 export const learnerTable: readonly LearnerInfo[] = [
   {
@@ -327,10 +324,9 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks.filter((m) => m !== 'leaky'),
+    models: perturbable.filter((m) => m !== 'leaky'),
     create: createWp,
     refusals: {
-      ...perturbationRefusals,
       leaky:
         "measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract's 300 Mackey-Glass updates",
     },
@@ -342,9 +338,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createNp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
   {
@@ -353,9 +348,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createAnp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
   {
@@ -364,9 +358,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createTanp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
 ];

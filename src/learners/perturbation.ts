@@ -4,12 +4,18 @@
  * Frontiers in Neuroscience 18:1439155, 2024; code jesusgf96/NP_RNNs). No traces, no backward pass: at every
  * step a clean and a noisy forward pass run side by side and a scalar loss difference per sample,
  *   δL_b = (mask_b / B)·(ℓ(ỹ_b) − ℓ(y_b)),
- * is turned into a gradient estimate. Perturbed "nodes" are the preactivation blocks every perturbable
- * module hands to ctx.preactivationHook: for a recurrent layer W_ih·x̂ + b_ih and W_hh·ŷ_{t−1} + b_hh (2·G·n per sample —
- * perturbing both synapse groups works for every unit model without knowing how its channels combine; for
- * a plain rnn a = preIh + preHh so its noise variance is 2σ²), for the readout its output. With
- * ĝ_a = the estimate of ∂L_t/∂a for a block a with presynaptic input p (the clean one),
- *   weights += ĝ_aᵀ·p,  biases += Σ_b ĝ_a     (ExposesPreactivations.accumulateFromPreactivations: local outer products only).
+ * is turned into a gradient estimate. Perturbed "nodes" are the preactivation blocks every module with
+ * parameters hands to ctx.preactivationHook: for a recurrent layer W_ih·x̂ + b_ih and W_hh·ŷ_{t−1} + b_hh (2·G·n per
+ * sample — perturbing both synapse groups works for every unit model without knowing how its channels combine;
+ * for a plain rnn a = preIh + preHh so its noise variance is 2σ²); for an LRU layer its state
+ * h_t = λ⊙h_{t−1} + γ⊙B·x_t (Re and Im, N each: ν, θ, γ and B act there) and its output Re(C·h_t) + D⊙x_t
+ * (H: C and D); for a GLU its two maps W1·x + b1 and W2·x + b2 (before the sigmoid); for LayerNorm and dense
+ * layers their outputs. Modules without parameters (dropout, GELU, pooling) are passed through; the noisy
+ * pass replays the clean pass's dropout masks (its generator copies the clean one at the start of each step),
+ * so δL sees the injected noise only. With
+ * ĝ_a = the estimate of ∂L_t/∂a for a block a, each module turns ĝ into its parameters' gradients from its own
+ * cached inputs (ExposesPreactivations.accumulateFromPreactivations: for synapses weights += ĝ_aᵀ·p, biases
+ * += Σ_b ĝ_a, p the clean presynaptic input — local outer products only).
  * Estimators (ε ~ N(0, σ²I) injected noise, a and ã clean and noisy preactivations, m_l = nodes per sample
  * of layer l):
  *   node      ĝ_a = (δL_b/σ²)·ε_b                      (NP; E[ĝ] = ∂L_t/∂a to first order in σ)

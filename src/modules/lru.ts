@@ -18,12 +18,16 @@
  * into the output path, the input path and the recurrence's parameters), and for rules that carry
  * sensitivities of their own (learners/traces/) its one-step partials: λ, γ and their factors, the step's
  * h_{t−1}, B·x_t and x_t in the cache, and its parameter and gradient views.
+ * Its preactivations (the points where its parameters act, for rules that perturb or record them): Re h_t and
+ * Im h_t before the state is stored, and y_t before it is handed on; accumulateFromPreactivations turns
+ * gradients at them into ν, θ, γ, B (from dh, with h_{t−1} held fixed) and C, D (from dy) — the same products as
+ * backward's, reading only λ and γ.
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
-import type { ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import type { ExposesPreactivations, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
 export interface LruInit {
   rMin: number;
@@ -44,6 +48,10 @@ export interface LruCache extends ModuleCache {
   bxRe: Buf;
   bxIm: Buf;
   rows: LruSampleViews[] | null;
+  /** [Re h_t, Im h_t]: the first two blocks handed to the preactivation hook */
+  hBlocks: Buf[];
+  /** accumulateFromPreactivations' scratch (γ ⊙ dh and dy ⊙ x), made on first use */
+  local: { dbxRe: Buf; dbxIm: Buf; tmp: Buf } | null;
 }
 
 /** one sample's rows of a step's cache */
@@ -55,6 +63,8 @@ export interface LruSampleViews {
 
 interface LruState extends RecurrentState {
   scratch: Buf;
+  /** [y_t]: the third block handed to the preactivation hook */
+  yBlock: Buf[];
 }
 
 export interface LruCarry extends RecurrentCarry {
@@ -67,11 +77,16 @@ export interface LruCarry extends RecurrentCarry {
   dbxIm: Buf;
 }
 
-export class LruLayer implements RecurrentModule<LruCache> {
+export class LruLayer implements RecurrentModule<LruCache>, ExposesPreactivations {
   readonly kind = 'lru';
   readonly recurrent = true as const;
   readonly outSize: number;
   readonly stateSize: number;
+  /**
+   * the preactivation blocks: Re h_t and Im h_t (N each: the linear recurrence λ·h_{t−1} + γ·B·x_t, where
+   * ν, θ, γ and B act) and y_t (H: Re(C·h_t) + D ⊙ x_t, where C and D act)
+   */
+  readonly preSizes: readonly number[];
   /** λ (re, im), γ, and the factors of their derivatives, recomputed from the parameters at each use */
   readonly lamRe: Float64Array;
   readonly lamIm: Float64Array;
@@ -97,6 +112,7 @@ export class LruLayer implements RecurrentModule<LruCache> {
     if (!(maxPhase > 0)) throw new ConfigError(`lru: max_phase must be > 0, got ${maxPhase}`);
     this.outSize = inSize;
     this.stateSize = 2 * N;
+    this.preSizes = [N, N, inSize];
     this.lamRe = new Float64Array(N);
     this.lamIm = new Float64Array(N);
     this.gamma = new Float64Array(N);
@@ -203,11 +219,24 @@ export class LruLayer implements RecurrentModule<LruCache> {
       bx = be.alloc(B * N2);
     const [hRe, hIm] = this.halves(h, B),
       [bxRe, bxIm] = this.halves(bx, B);
-    return { B, x: be.alloc(B * this.inSize), hPrev: be.alloc(B * N2), h, bx, hRe, hIm, bxRe, bxIm, rows: null };
+    return {
+      B,
+      x: be.alloc(B * this.inSize),
+      hPrev: be.alloc(B * N2),
+      h,
+      bx,
+      hRe,
+      hIm,
+      bxRe,
+      bxIm,
+      rows: null,
+      hBlocks: [hRe, hIm],
+      local: null,
+    };
   }
 
   createState(be: Backend, B: number): LruState {
-    return { B, s: be.alloc(B * 2 * this.N), y: be.alloc(B * this.inSize), scratch: be.alloc(B * this.N) };
+    return { B, s: be.alloc(B * 2 * this.N), y: be.alloc(B * this.inSize), scratch: be.alloc(B * this.N), yBlock: [] };
   }
 
   createCarry(be: Backend, B: number): LruCarry {
@@ -232,7 +261,7 @@ export class LruLayer implements RecurrentModule<LruCache> {
     return [buf.view(0, B * this.N), buf.view(B * this.N, B * this.N)];
   }
 
-  forward(x: Buf, y: Buf, cache: LruCache, _ctx: StepContext, state: RecurrentState): void {
+  forward(x: Buf, y: Buf, cache: LruCache, ctx: StepContext, state: RecurrentState): void {
     const be = x.backend,
       B = cache.B,
       N = this.N,
@@ -259,11 +288,18 @@ export class LruLayer implements RecurrentModule<LruCache> {
         h[off + r] = lr * pi + li * pr + g * bx[off + r]!;
       }
     }
+    const hook = ctx.preactivationHook;
+    if (hook) hook(this, 0, cache.hBlocks);
     be.copy(cache.h, state.s);
     // y = Re(C h) + D ⊙ x = h_re·C_reᵀ − h_im·C_imᵀ + D ⊙ x
     be.gemm(false, true, B, H, N, 1, cache.hRe, this.p.Cre, 0, y);
     be.gemm(false, true, B, H, N, -1, cache.hIm, this.p.Cim, 1, y);
     be.scaleColumns(B, H, x, this.p.D, 1, y);
+    if (hook) {
+      const yBlock = (state as LruState).yBlock;
+      yBlock[0] = y;
+      hook(this, 2, yBlock);
+    }
     be.copy(y, state.y);
   }
 
@@ -280,26 +316,35 @@ export class LruLayer implements RecurrentModule<LruCache> {
     else be.fill(c.dh, 0);
     be.gemm(false, false, B, N, H, 1, dy, this.p.Cre, 1, c.dhRe);
     be.gemm(false, false, B, N, H, -1, dy, this.p.Cim, 1, c.dhIm);
-    be.gemm(true, false, H, N, B, 1, dy, cache.hRe, 1, this.g.Cre);
-    be.gemm(true, false, H, N, B, -1, dy, cache.hIm, 1, this.g.Cim);
-    be.mul(dy, cache.x, c.tmp);
-    be.colSum(B, H, c.tmp, 1, this.g.D);
+    this.outputParamGradients(cache, dy, c.tmp);
     if (dx) be.scaleColumns(B, H, dy, this.p.D, 0, dx);
   }
 
-  /** dbx = γ ⊙ dh; dB += dbxᵀ·x; dx += dbx·B (the input path of this step) */
-  private inputBackward(cache: LruCache, dx: Buf | null, c: LruCarry): void {
-    const be = c.dh.backend,
+  /** C and D's gradients from dy at y_t: dC_re += dyᵀ·Re h, dC_im −= dyᵀ·Im h, dD += Σ_b dy ⊙ x (tmp: B×H scratch) */
+  private outputParamGradients(cache: LruCache, dy: Buf, tmp: Buf): void {
+    const be = dy.backend,
       B = cache.B,
       N = this.N,
       H = this.inSize;
-    be.scaleColumns(B, N, c.dhRe, this.gammaBuf, 0, c.dbxRe);
-    be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
-    be.gemm(true, false, N, H, B, 1, c.dbxRe, cache.x, 1, this.g.Bre);
-    be.gemm(true, false, N, H, B, 1, c.dbxIm, cache.x, 1, this.g.Bim);
+    be.gemm(true, false, H, N, B, 1, dy, cache.hRe, 1, this.g.Cre);
+    be.gemm(true, false, H, N, B, -1, dy, cache.hIm, 1, this.g.Cim);
+    be.mul(dy, cache.x, tmp);
+    be.colSum(B, H, tmp, 1, this.g.D);
+  }
+
+  /** dbx = γ ⊙ dh; dB += dbxᵀ·x; dx += dbx·B (the input path of this step; dh as its real and imaginary halves) */
+  private inputBackward(cache: LruCache, dx: Buf | null, dhRe: Buf, dhIm: Buf, dbxRe: Buf, dbxIm: Buf): void {
+    const be = dhRe.backend,
+      B = cache.B,
+      N = this.N,
+      H = this.inSize;
+    be.scaleColumns(B, N, dhRe, this.gammaBuf, 0, dbxRe);
+    be.scaleColumns(B, N, dhIm, this.gammaBuf, 0, dbxIm);
+    be.gemm(true, false, N, H, B, 1, dbxRe, cache.x, 1, this.g.Bre);
+    be.gemm(true, false, N, H, B, 1, dbxIm, cache.x, 1, this.g.Bim);
     if (dx) {
-      be.gemm(false, false, B, H, N, 1, c.dbxRe, this.p.Bre, 1, dx);
-      be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
+      be.gemm(false, false, B, H, N, 1, dbxRe, this.p.Bre, 1, dx);
+      be.gemm(false, false, B, H, N, 1, dbxIm, this.p.Bim, 1, dx);
     }
   }
 
@@ -307,11 +352,12 @@ export class LruLayer implements RecurrentModule<LruCache> {
    * λ, γ gradients of this step from dh (the total gradient at h_t): dλ = Σ_b conj-free real pairs with
    * h_{t−1}, dγ with B x_t, then through λ(ν_log, θ_log) and γ(γ_log). `lambdaFactor` 0 drops λ's share.
    */
-  private recurrenceGradients(cache: LruCache, c: LruCarry, lambdaFactor: number): void {
+  private recurrenceGradients(cache: LruCache, dhRe: Buf, dhIm: Buf, lambdaFactor: number): void {
     const B = cache.B,
       N = this.N,
       off = B * N;
-    const dh = c.dh.data,
+    const dRe = dhRe.data,
+      dIm = dhIm.data,
       hp = cache.hPrev.data,
       bx = cache.bx.data;
     const nu = this.p.nu.data,
@@ -325,8 +371,8 @@ export class LruLayer implements RecurrentModule<LruCache> {
         dg = 0;
       for (let b = 0; b < B; b++) {
         const r = b * N + i;
-        const gr = dh[r]!,
-          gi = dh[off + r]!;
+        const gr = dRe[r]!,
+          gi = dIm[r]!;
         dlr += gr * hp[r]! + gi * hp[off + r]!;
         dli += -gr * hp[off + r]! + gi * hp[r]!;
         dg += gr * bx[r]! + gi * bx[off + r]!;
@@ -361,8 +407,8 @@ export class LruLayer implements RecurrentModule<LruCache> {
       off = B * N;
     this.refreshLambda();
     this.outputBackward(cache, dy, dx, c, true);
-    this.recurrenceGradients(cache, c, 1);
-    this.inputBackward(cache, dx, c);
+    this.recurrenceGradients(cache, c.dhRe, c.dhIm, 1);
+    this.inputBackward(cache, dx, c.dhRe, c.dhIm, c.dbxRe, c.dbxIm);
     // carry to t−1: ∂L/∂h_{t−1} = conj(λ)·dh in the real view
     const dh = c.dh.data,
       dS = c.dS.data;
@@ -390,8 +436,8 @@ export class LruLayer implements RecurrentModule<LruCache> {
   /** after backwardAtStep: the input path at this step (B, γ, and λ scaled by lambdaFactor; dx through B) */
   backwardInputAtStep(cache: LruCache, dx: Buf | null, carry: RecurrentCarry, lambdaFactor: number): void {
     const c = carry as LruCarry;
-    this.recurrenceGradients(cache, c, lambdaFactor);
-    this.inputBackward(cache, dx, c);
+    this.recurrenceGradients(cache, c.dhRe, c.dhIm, lambdaFactor);
+    this.inputBackward(cache, dx, c.dhRe, c.dhIm, c.dbxRe, c.dbxIm);
   }
 
   /** after backwardAtStep: dx through B only (for rules that take B's, γ's and λ's gradients elsewhere) */
@@ -405,6 +451,27 @@ export class LruLayer implements RecurrentModule<LruCache> {
     be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
     be.gemm(false, false, B, H, N, 1, c.dbxRe, this.p.Bre, 1, dx);
     be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
+  }
+
+  /**
+   * The parameter half of one step's VJP from gradients at the preactivation blocks (dPre: dRe h_t, dIm h_t,
+   * dy_t), h_{t−1} held fixed: ν, θ, γ, B from dh (λ's pairs with h_{t−1}, γ's with B·x, B's with γ ⊙ dh and x),
+   * C and D from dy. Reads no weight matrix: only λ and γ, this unit's own.
+   */
+  accumulateFromPreactivations(c: ModuleCache, dPre: readonly Buf[]): void {
+    const cache = c as LruCache,
+      be = dPre[0]!.backend,
+      B = cache.B;
+    if (!cache.local) cache.local = { dbxRe: be.alloc(B * this.N), dbxIm: be.alloc(B * this.N), tmp: be.alloc(B * this.inSize) };
+    const l = cache.local;
+    this.refreshLambda();
+    this.recurrenceGradients(cache, dPre[0]!, dPre[1]!, 1);
+    this.inputBackward(cache, null, dPre[0]!, dPre[1]!, l.dbxRe, l.dbxIm);
+    this.outputParamGradients(cache, dPre[2]!, l.tmp);
+  }
+
+  decorrelators(): { D: Buf; input: Buf }[] {
+    return [];
   }
 
   /** own parameter count: ν, θ, γ (N each), B_re, B_im (N×H each), C_re, C_im (H×N each), D (H) */
