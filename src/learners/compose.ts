@@ -33,7 +33,8 @@ const FEEDBACK_SEED = 0x5eed,
 export function createTrace(kind: TraceKind, network: Network, B: number): TraceRule {
   const be = network.backend;
   if (kind === 'full') return new FullInfluence(network, B);
-  if (kind === 'sparse') return new SparseInfluence(network, B);
+  // unit-model stacks: column blocks (sparse-rtrl.ts); LRU stacks: the full engine storing the diagonal own rows
+  if (kind === 'sparse') return network.config.model === 'lru' ? new FullInfluence(network, B, 'sparse') : new SparseInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
   return new LayerTraceRule(network, be, B, kind);
 }

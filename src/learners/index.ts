@@ -165,7 +165,8 @@ export const learnerTable: readonly LearnerInfo[] = [
   },
   {
     name: 'sparse-rtrl',
-    description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
+    description:
+      "rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero, the LRU's diagonal own influence; the same gradient as rtrl",
     exact: true,
     claims: [
       {
@@ -177,11 +178,11 @@ export const learnerTable: readonly LearnerInfo[] = [
       },
       { params: 'all', when: {}, tolerance: EXACT, reason: 'it is rtrl' },
     ],
-    models: units,
-    create: (net, o) => new SparseRtrlLearner(net, o),
-    refusals: {
-      lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)',
-    },
+    models: gated,
+    // unit models: column blocks (silent units, masked synapses, columns still zero); the LRU: its own parameters'
+    // influence is diagonal (λ is), so those rows keep one entry instead of N
+    create: (net, o) =>
+      net.config.model === 'lru' ? compose('sparse-rtrl', net, o, { trace: 'sparse', signal: 'output' }) : new SparseRtrlLearner(net, o),
     options: [seedOption],
     recipe: { trace: 'sparse', signal: 'output' },
   },

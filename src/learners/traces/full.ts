@@ -8,13 +8,15 @@
  * On a stack of diagonal layers (LRU) it is also the `deep` rule: each layer's own ∂f/∂s is its whole
  * within-layer Jacobian there (traces/deep-rule.ts).
  * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for one layer), O(S·n·P) memory.
+ * With the `sparse` layout (influence.ts) the engine stores only what can be non-zero — on an LRU layer its own
+ * parameters' influence is diagonal — and gives the same numbers: sparse-rtrl on LRU stacks.
  */
 import type { Buf } from '../../backend/backend.js';
 import { ensureMemory, plannedBytes } from '../../backend/memory.js';
 import type { Network } from '../../model/network.js';
 import type { ModuleCache } from '../../modules/module.js';
 import type { TraceRule } from '../rules.js';
-import { createInfluence, type ModuleInfluence } from './influence.js';
+import { createInfluence, type InfluenceLayout, type ModuleInfluence } from './influence.js';
 
 interface SampleTangents {
   /** dy_i/dθ for each module's output (rows_i × out_i) */
@@ -37,6 +39,7 @@ export class FullInfluence implements TraceRule {
   constructor(
     readonly network: Network,
     readonly B: number,
+    readonly layout: InfluenceLayout = 'dense',
   ) {
     const be = network.backend;
     // the influence matrices are the state: refuse up front what cannot fit (backend/memory.ts)
@@ -48,7 +51,7 @@ export class FullInfluence implements TraceRule {
           network.modules.forEach((m, i) => {
             const Rin = network.rowsBefore[i]!;
             plan.alloc((Rin + network.ownRows[i]!) * m.outSize);
-            if (m.recurrent) createInfluence(m, plan, Rin);
+            if (m.recurrent) createInfluence(m, plan, Rin, layout);
           });
         }),
     );
@@ -62,7 +65,7 @@ export class FullInfluence implements TraceRule {
         const j = network.skipFrom[i];
         s.skipRows.push(j !== null && j !== undefined && j > 0 ? ty.view(0, network.rowsBefore[j]! * m.outSize) : null);
         if (m.recurrent) {
-          s.influence.push(createInfluence(m, be, Rin));
+          s.influence.push(createInfluence(m, be, Rin, layout));
           s.tyIn.push(null);
           s.tyOwn.push(null);
         } else {

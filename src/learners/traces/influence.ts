@@ -14,6 +14,14 @@
  *   dy_t/dθ = Re(C·M_t) + D ⊙ dx_t/dθ + immediate (C, D rows).   Cost per sample: O(R·N·(1 + H)).
  * Cumulative-mean pooling: straight through (its derivative is the identity by the module's convention).
  *
+ * Layouts: `dense` stores every row × every column. `sparse` stores what can be non-zero: on an LRU layer the
+ * influence of its own ν, θ, γ and B on h is diagonal (each acts on its own unit i only: ∂h_{i'}/∂θ_i = 0 for
+ * i' ≠ i at every step, because λ is diagonal), so each of those 3N + 2NH rows keeps one complex number instead
+ * of N, and C, D (which do not act on h) keep none; the rows from below stay dense. The skipped entries are
+ * exact zeros that `dense` multiplies and adds in the same order around the kept ones, so both layouts give
+ * the same numbers bit for bit (float64, up to the sign of an exact zero). Unit-model layers have their own
+ * sparse layout (column blocks, sparse-rtrl.ts).
+ *
  * This is learner state (it grows with the number of parameters); the modules only provide the partials.
  */
 import type { Backend, Buf } from '../../backend/backend.js';
@@ -37,10 +45,16 @@ export interface ModuleInfluence {
   step(b: number, cache: ModuleCache, tx: Buf | null, ty: Buf): void;
 }
 
+export type InfluenceLayout = 'dense' | 'sparse';
+
 /** the influence of `Rin` parameters before the module plus its own, allocated from `be` (or a memory plan) */
-export function createInfluence(module: RecurrentModule, be: Backend, Rin: number): ModuleInfluence {
-  if (module instanceof RecurrentLayer) return new UnitLayerInfluence(module, be, Rin);
-  if (module instanceof LruLayer) return new LruInfluence(module, be, Rin);
+export function createInfluence(module: RecurrentModule, be: Backend, Rin: number, layout: InfluenceLayout = 'dense'): ModuleInfluence {
+  if (module instanceof RecurrentLayer) {
+    if (layout === 'sparse') throw new UnsupportedError('the sparse layout of unit-model layers is the column-block one of sparse-rtrl.ts');
+    return new UnitLayerInfluence(module, be, Rin);
+  }
+  if (module instanceof LruLayer)
+    return layout === 'sparse' ? new DiagonalLruInfluence(module, be, Rin) : new LruInfluence(module, be, Rin);
   if (module instanceof CumMeanPool) return new StraightThrough();
   throw new UnsupportedError(`the influence engine has no rule for the recurrent module '${module.kind}'`);
 }
@@ -319,6 +333,183 @@ class LruInfluence implements ModuleInfluence {
         t[(oCim + k * N + i) * H + k] = t[(oCim + k * N + i) * H + k]! - hIm[i]!; // ∂y_k/∂C_im[k,i] = −Im h_i
       }
       t[(oD + k) * H + k] = t[(oD + k) * H + k]! + x[k]!; // ∂y_k/∂D_k = x_k
+    }
+  }
+}
+
+/**
+ * An LRU layer's influence with its own ν, θ, γ, B rows kept as their one non-zero entry (unit i of row q):
+ * e_q ← λ_i·e_q + immediate, and dy/dθ_q = Re(C[:, i]·e_q). Every operation is the dense one's on the entries it
+ * keeps, in the same order (the dense gemm's sums add exact zeros around them), so the numbers are the same.
+ * Cost per sample: (3N + 2NH)·(4 + 2H) for the own rows instead of (3N + 4NH + H)·N·(4 + 2H).
+ */
+class DiagonalLruInfluence implements ModuleInfluence {
+  readonly rows: number;
+  readonly bytes: number;
+  private readonly Rin: number;
+  /** the own rows that act on h (ν, θ, γ: N each; B_re, B_im: N·H each) and the unit each acts on */
+  private readonly diagRows: number;
+  private readonly unitOf: Int32Array;
+  private readonly eRe: Buf;
+  private readonly eIm: Buf;
+  /** the rows from below, dense (Rin × N), with the next step's buffers and d(Bx)/dθ */
+  private MreIn: Buf | null;
+  private MimIn: Buf | null;
+  private nextReIn: Buf | null;
+  private nextImIn: Buf | null;
+  private readonly dbxRe: Buf | null;
+  private readonly dbxIm: Buf | null;
+  private tyIn: Buf | null = null;
+  private boundTo: Buf | null = null;
+
+  constructor(
+    private readonly layer: LruLayer,
+    be: Backend,
+    Rin: number,
+  ) {
+    const N = layer.N,
+      H = layer.inSize;
+    this.rows = Rin + layer.ownRows;
+    this.Rin = Rin;
+    this.diagRows = 3 * N + 2 * N * H;
+    this.unitOf = new Int32Array(this.diagRows);
+    for (let q = 0; q < this.diagRows; q++) this.unitOf[q] = q < 3 * N ? q % N : Math.floor(((q - 3 * N) % (N * H)) / H);
+    this.eRe = be.alloc(this.diagRows);
+    this.eIm = be.alloc(this.diagRows);
+    const dense = (): Buf | null => (Rin > 0 ? be.alloc(Rin * N) : null);
+    this.MreIn = dense();
+    this.MimIn = dense();
+    this.nextReIn = dense();
+    this.nextImIn = dense();
+    this.dbxRe = dense();
+    this.dbxIm = dense();
+    this.bytes = 2 * (Rin * N + this.diagRows) * elementBytes(be.dtype);
+  }
+
+  buffers(): Buf[] {
+    return this.MreIn && this.MimIn ? [this.MreIn, this.MimIn, this.eRe, this.eIm] : [this.eRe, this.eIm];
+  }
+
+  reset(): void {
+    for (const b of this.buffers()) b.backend.fill(b, 0);
+  }
+
+  step(b: number, c: ModuleCache, tx: Buf | null, ty: Buf): void {
+    const layer = this.layer,
+      cache = c as LruCache,
+      p = layer.p;
+    const be = ty.backend,
+      N = layer.N,
+      H = layer.inSize,
+      off = cache.B * N,
+      Rin = this.Rin;
+    const v = layer.sampleViews(cache)[b]!;
+    // the rows from below: the dense rule on their block
+    if (Rin > 0) {
+      const Mre = this.MreIn!,
+        Mim = this.MimIn!,
+        nRe = this.nextReIn!,
+        nIm = this.nextImIn!;
+      be.scaleColumns(Rin, N, Mre, layer.lamReBuf, 0, nRe);
+      be.scaleColumns(Rin, N, Mim, layer.negLamImBuf, 1, nRe);
+      be.scaleColumns(Rin, N, Mre, layer.lamImBuf, 0, nIm);
+      be.scaleColumns(Rin, N, Mim, layer.lamReBuf, 1, nIm);
+      if (tx) {
+        be.gemm(false, true, Rin, N, H, 1, tx, p.Bre, 0, this.dbxRe!);
+        be.gemm(false, true, Rin, N, H, 1, tx, p.Bim, 0, this.dbxIm!);
+        be.scaleColumns(Rin, N, this.dbxRe!, layer.gammaBuf, 1, nRe);
+        be.scaleColumns(Rin, N, this.dbxIm!, layer.gammaBuf, 1, nIm);
+      }
+      this.MreIn = nRe;
+      this.MimIn = nIm;
+      this.nextReIn = Mre;
+      this.nextImIn = Mim;
+    }
+    // the own diagonal rows: e ← λ·e (as the dense column scaling computes it), then the immediate part
+    const er = this.eRe.data,
+      ei = this.eIm.data,
+      unitOf = this.unitOf;
+    const lre = layer.lamReBuf.data,
+      lim = layer.lamImBuf.data,
+      nli = layer.negLamImBuf.data;
+    for (let q = 0; q < this.diagRows; q++) {
+      const i = unitOf[q]!,
+        re = er[q]!,
+        im = ei[q]!;
+      er[q] = im * nli[i]! + (re * lre[i]! + 0);
+      ei[q] = im * lre[i]! + (re * lim[i]! + 0);
+    }
+    const lamRe = layer.lamRe,
+      lamIm = layer.lamIm;
+    const hp = cache.hPrev.data,
+      bx = cache.bx.data,
+      x = v.x.data;
+    const nu = p.nu.data,
+      th = p.theta.data;
+    const oTh = N,
+      oGa = 2 * N,
+      oBre = 3 * N,
+      oBim = oBre + N * H;
+    for (let i = 0; i < N; i++) {
+      const r = b * N + i;
+      const pr = hp[r]!,
+        pi = hp[off + r]!,
+        lr = lamRe[i]!,
+        li = lamIm[i]!,
+        g = layer.gamma[i]!;
+      const en = Math.exp(nu[i]!),
+        et = Math.exp(th[i]!);
+      const lhr = lr * pr - li * pi,
+        lhi = lr * pi + li * pr;
+      er[i] = er[i]! - en * lhr;
+      ei[i] = ei[i]! - en * lhi;
+      er[oTh + i] = er[oTh + i]! - et * lhi;
+      ei[oTh + i] = ei[oTh + i]! + et * lhr;
+      er[oGa + i] = er[oGa + i]! + g * bx[r]!;
+      ei[oGa + i] = ei[oGa + i]! + g * bx[off + r]!;
+      for (let j = 0; j < H; j++) {
+        const kRe = oBre + i * H + j,
+          kIm = oBim + i * H + j;
+        er[kRe] = er[kRe]! + g * x[j]!;
+        ei[kIm] = ei[kIm]! + g * x[j]!;
+      }
+    }
+    // ty: the rows from below through C (+ D ⊙ tx), the own rows from their one entry, C and D's immediate rows
+    if (this.boundTo !== ty) {
+      this.tyIn = Rin > 0 ? ty.view(0, Rin * H) : null;
+      this.boundTo = ty;
+    }
+    const t = ty.data;
+    if (Rin > 0) {
+      be.gemm(false, true, Rin, H, N, 1, this.MreIn!, p.Cre, 0, this.tyIn!);
+      be.gemm(false, true, Rin, H, N, -1, this.MimIn!, p.Cim, 1, this.tyIn!);
+      if (tx) {
+        const txd = tx.data,
+          D = p.D.data;
+        for (let r = 0; r < Rin; r++) for (let k = 0; k < H; k++) t[r * H + k] = t[r * H + k]! + D[k]! * txd[r * H + k]!;
+      }
+    }
+    const cre = p.Cre.data,
+      cim = p.Cim.data;
+    for (let q = 0; q < this.diagRows; q++) {
+      const i = unitOf[q]!,
+        re = er[q]!,
+        im = ei[q]!,
+        o = (Rin + q) * H;
+      for (let k = 0; k < H; k++) t[o + k] = -(im * cim[k * N + i]!) + (re * cre[k * N + i]! + 0);
+    }
+    const oCre = Rin + this.diagRows,
+      oCim = oCre + H * N,
+      oD = oCim + H * N;
+    t.fill(0, oCre * H, (oD + H) * H);
+    const hRe = v.hRe.data,
+      hIm = v.hIm.data;
+    for (let k = 0; k < H; k++) {
+      for (let i = 0; i < N; i++) {
+        t[(oCre + k * N + i) * H + k] = t[(oCre + k * N + i) * H + k]! + hRe[i]!;
+        t[(oCim + k * N + i) * H + k] = t[(oCim + k * N + i) * H + k]! - hIm[i]!;
+      }
+      t[(oD + k) * H + k] = t[(oD + k) * H + k]! + x[k]!;
     }
   }
 }
