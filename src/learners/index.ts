@@ -221,7 +221,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: lruRow('online-lru', epropRecipe),
     recipe: epropRecipe,
     refusals: lruTraceRow(
-      "the online-LRU paper's name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row 'eprop'",
+      "the online-LRU paper's name for diag traces × backprop at t on LRU stacks, exact there because the recurrence λ is diagonal; a unit model's recurrent synapses make its state Jacobian dense, where that recipe is an approximation: the row 'eprop'",
     ),
     options: [seedOption],
   },
@@ -329,7 +329,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: createWp,
     refusals: {
       leaky:
-        "measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract's 300 Mackey-Glass updates",
+        "the estimate (δL/σ²)·E has a variance of about P·‖∇‖² per step, and the noisy pass carries its state: on the leaky unit (s_t = α·s_{t−1} + …, α = σ(leak) up to 0.95 at initialisation) δL_t also holds the weight noise of the last ~1/(1 − α) steps (up to 20), independent of this step's and so pure variance; measured: the loss does not fall in the contract's 300 Mackey-Glass updates",
     },
     options: perturbationOptions,
   },
