@@ -10,6 +10,8 @@
  * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for one layer), O(S·n·P) memory.
  * With the `sparse` layout (influence.ts) the engine stores only what can be non-zero — on an LRU layer its own
  * parameters' influence is diagonal — and gives the same numbers: sparse-rtrl on LRU stacks.
+ * An optional restriction (snap2's sparsity pattern, traces/snap2.ts) is applied to each recurrent module's
+ * influence right after its tangent, before anything reads it; without one nothing changes.
  */
 import type { Buf } from '../../backend/backend.js';
 import { ensureMemory, plannedBytes } from '../../backend/memory.js';
@@ -29,6 +31,11 @@ interface SampleTangents {
   influence: (ModuleInfluence | null)[];
 }
 
+/** keeps part of a recurrent module's influence: applied to module i's influence and dy/dθ after its tangent */
+export interface InfluenceRestriction {
+  apply(i: number, influence: ModuleInfluence, ty: Buf): void;
+}
+
 export class FullInfluence implements TraceRule {
   readonly takes = 'output';
   readonly advancesInAccumulate = false;
@@ -39,6 +46,7 @@ export class FullInfluence implements TraceRule {
   constructor(
     readonly network: Network,
     readonly B: number,
+    readonly restriction: InfluenceRestriction | null = null,
     readonly layout: InfluenceLayout = 'dense',
   ) {
     const be = network.backend;
@@ -114,8 +122,10 @@ export class FullInfluence implements TraceRule {
       let tx: Buf | null = null;
       for (let i = 0; i <= top; i++) {
         const m = mods[i]!;
-        if (m.recurrent) s.influence[i]!.step(b, caches[i]!, tx, s.ty[i]!);
-        else m.tangent(b, caches[i]!, tx, s.tyIn[i]!, s.tyOwn[i]!);
+        if (m.recurrent) {
+          s.influence[i]!.step(b, caches[i]!, tx, s.ty[i]!);
+          this.restriction?.apply(i, s.influence[i]!, s.ty[i]!);
+        } else m.tangent(b, caches[i]!, tx, s.tyIn[i]!, s.tyOwn[i]!);
         // a residual block adds its input, so its input's tangent rows add too
         const skip = s.skipRows[i];
         if (skip) be.axpy(1, s.ty[net.skipFrom[i]! - 1]!, skip);

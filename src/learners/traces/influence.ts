@@ -59,15 +59,16 @@ export function createInfluence(module: RecurrentModule, be: Backend, Rin: numbe
   throw new UnsupportedError(`the influence engine has no rule for the recurrent module '${module.kind}'`);
 }
 
-class UnitLayerInfluence implements ModuleInfluence {
+/** a unit-model layer's influence (exported for rules that restrict it, as snap2 does: they read M and yT) */
+export class UnitLayerInfluence implements ModuleInfluence {
   readonly rows: number;
   readonly bytes: number;
   private readonly Rin: number;
-  /** M_c = ds_c/dθ (rows × n), one per state component, and the buffers of the next step */
-  private M: Buf[];
+  /** M_c = ds_c/dθ (rows × n), one per state component (after step: this step's), and the buffers of the next step */
+  M: Buf[];
   private Mnext: Buf[];
-  /** dy_{t−1}/dθ (rows × n) */
-  private readonly yT: Buf;
+  /** dy_{t−1}/dθ (rows × n): after step, this step's dy/dθ */
+  readonly yT: Buf;
   private readonly Dih: Buf[];
   private readonly Dhh: Buf[];
   /** the first Rin rows of Dih[g] (propagated from below) and the rest (this layer's own parameters) */
