@@ -119,7 +119,7 @@ const estimatorSeedOption: LearnerOptionInfo = {
   description: "the learner's own generator (the random signs of its estimates)",
 };
 const estimatorRefusals = {
-  lru: "no engine for the LRU stack's layers (a complex diagonal recurrence between GLU and LayerNorm blocks) — not a mathematical limit; their exact elementwise traces are cheaper than any estimate: use online-lru",
+  lru: "an LRU layer's recurrence λ is diagonal, so its exact influence is elementwise: O(P) numbers per sample, the size of the estimator's own state (θ̃ or its Kronecker factors) — an unbiased estimate would add variance and save nothing; the exact per-layer rule is online-lru (sparse-rtrl for every layer's influence on the output)",
 };
 
 export const learnerTable: readonly LearnerInfo[] = [
