@@ -8,7 +8,8 @@ import { printResult } from './json.js';
 import { StatusLine } from './progress.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../perf/kernels.js';
-import { ConfigError, parseBytes } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
+import { parseBytes } from '../core/limits.js';
 import { runLearnerPerf, type LearnerPerfRecord } from '../perf/learners.js';
 import { runSparsePerf, type SparsePerfRecord } from '../perf/sparse.js';
 

@@ -23,6 +23,7 @@ import { RtrlLearner, rtrlRecipe } from './rtrl.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
+import { learnerOptionInfo } from './options.js';
 
 export type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions, LearnerState } from './learner.js';
 export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
@@ -70,17 +71,9 @@ const seedOption: LearnerOptionInfo = {
   default: 0,
   description: "the learner's own generator (dropout masks, perturbations, fixed random matrices)",
 };
-const windowOption: LearnerOptionInfo = { name: 'window', description: 'the truncation window k (steps per backward sweep)' };
-const perturbationOptions: LearnerOptionInfo[] = [
-  seedOption,
-  { name: 'noise', default: 1e-3, description: 'the noise scale σ' },
-  { name: 'decorrelationRate', default: 0, description: 'decorrelated models: the rate λ of the decorrelation rule (0: D fixed)' },
-];
-const osttpOptions: LearnerOptionInfo[] = [
-  seedOption,
-  { name: 'projection', default: 'centered', description: "'centered' (rows of zero mean) or 'raw' (DRTP as published) target projection" },
-  { name: 'targetTiming', default: 'scored', description: "project the target at scored steps only, or at 'every-step'" },
-];
+const windowOption = learnerOptionInfo('window', true);
+const perturbationOptions: LearnerOptionInfo[] = [seedOption, learnerOptionInfo('noise'), learnerOptionInfo('decorrelationRate')];
+const osttpOptions: LearnerOptionInfo[] = [seedOption, learnerOptionInfo('projection'), learnerOptionInfo('targetTiming')];
 
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));

@@ -58,6 +58,8 @@ export const trainSectionSchema = z.strictObject({
     .describe("model.maskMethod 'magnitude': the update at which the target density is reached (0: two thirds of the run)"),
 });
 
+export type TrainSection = z.output<typeof trainSectionSchema>;
+
 export const evalSectionSchema = z.strictObject({
   every: z
     .number()

@@ -29,6 +29,8 @@ import { createLearner, type Learner, type LearnerOptions } from '../learners/in
 import type { ModelFile, ModelTask } from '../model/format.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
+import type { StreamOptimizer } from '../optim/options.js';
+import type { TrainSection } from './config.js';
 import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
 import { pruneSchedule, UpdateStep } from './update.js';
 import { DivergenceMonitor } from './divergence.js';
@@ -39,25 +41,18 @@ export interface StreamConfig {
   model: ModelConfig;
   /** a learner from the learner table that supports the model */
   learner: string;
-  optimizer: {
-    name: 'sgd' | 'adam' | 'adamw';
-    lr: number;
-    clip?: number;
-    weightDecay?: number;
-    momentum?: number;
-    beta1?: number;
-    beta2?: number;
-  };
+  /** the optimizer: the run config's optimizer options without a schedule (optim/options.ts) */
+  optimizer: StreamOptimizer;
   /** apply an update every k samples (1: every sample) */
   updateEvery: number;
   /** seeds the network's initialisation (and the learner's own generator with seed + 1) */
   seed: number;
-  /** tbptt's truncation window */
-  window?: number;
+  /** tbptt's truncation window (as learnerOptions.window; kept for the stream configs checkpoints hold) */
+  window?: LearnerOptions['window'];
   /** further options of the learner (as its table row takes them); batchSize is always 1 and seed is seed + 1 */
   learnerOptions?: Partial<LearnerOptions>;
-  backend?: 'wasm' | 'ts';
-  dtype?: 'float32' | 'float64';
+  backend?: TrainSection['backend'];
+  dtype?: TrainSection['dtype'];
   /** the device the synapses live on (the run config's device section; default: none, ideal weights); its generator is seed + 3 */
   device?: Partial<DeviceSection>;
   /** magnitude pruning (model.maskMethod 'magnitude'): prune every this many updates (default 10) … */
