@@ -16,7 +16,8 @@ import { tokenCopyTask } from './token-copy.js';
 import { weatherTask } from './weather.js';
 import type { Preset, Task, TaskInfo } from './task.js';
 
-export type { Batch, HeldOutSplit, MetricName, Preset, SettingDoc, Task, TaskInfo } from './task.js';
+export type { Batch, HeldOutSplit, MetricName, Preset, Task, TaskInfo } from './task.js';
+export type { SettingDecl, TaskSettings } from './settings.js';
 
 export const taskTable: readonly TaskInfo[] = [
   copyTask,

@@ -24,7 +24,7 @@ import { learnerSectionSchema } from '../learners/options.js';
 import { modelSectionSchema } from '../model/options.js';
 import { optimizerSectionSchema } from '../optim/options.js';
 import { taskTable, type Preset } from '../tasks/index.js';
-import { taskSectionSchema } from '../tasks/settings.js';
+import { checkSettings, settingsJsonSchema, taskSectionSchema } from '../tasks/settings.js';
 import { presetFor } from './presets.js';
 
 export const trainSectionSchema = z.strictObject({
@@ -148,6 +148,8 @@ export function checkRunConfig(c: RunConfig): RunConfig {
   if (m.decorrelate && m.name === 'lru')
     throw new ConfigError('config: model.decorrelate is available for rnn, gru, lstm and egru models, not lru');
   if (c.device.name === 'pcm') pcmSettingsOf(c.device);
+  const task = taskTable.find((t) => t.name === c.task.name);
+  if (task) checkSettings(task.name, task.settingTable, c.task.settings);
   if (c.train.backend === 'wasm' && c.train.dtype === 'float64')
     throw new ConfigError("config: the wasm backend is float32; use train.backend 'ts' for float64");
   return c;
@@ -402,8 +404,15 @@ export function listOptions(): OptionDoc[] {
 
 /** the JSON Schema of a run config file (`onward train --config run.json`), written by `onward schema` */
 export function runConfigJsonSchema(): Record<string, unknown> {
+  const js = z.toJSONSchema(runFileSchema, { io: 'input' }) as unknown as { properties: { task: Record<string, unknown> } };
+  // each task's own settings (tasks/settings.ts), for the task the file names
+  js.properties.task.allOf = taskTable.map((t) => ({
+    if: { properties: { name: { const: t.name } }, required: ['name'] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword (this object is data, never awaited)
+    then: { properties: { settings: settingsJsonSchema(t.settingTable) } },
+  }));
   return {
-    ...z.toJSONSchema(runFileSchema, { io: 'input' }),
+    ...js,
     title: 'onward run configuration',
     description: 'Any part of a run configuration; the rest comes from the task preset (train/presets.ts) and the defaults.',
   };
