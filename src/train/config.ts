@@ -379,22 +379,55 @@ export interface OptionDoc {
   choices?: readonly string[];
   /** undefined: no default of its own (the task preset gives it, or it is derived, see doc) */
   default?: unknown;
+  /** a number's range from its checks (`exclusive`: the bound itself is refused) */
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
   doc: string;
+}
+
+type JsonProperty = {
+  type?: string;
+  enum?: string[];
+  default?: unknown;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+};
+
+/** a bound of a number's range, when it bounds anything (zod writes ±2⁵³−1 for an integer's own range) */
+const bound = (v: number | undefined): v is number => v !== undefined && Math.abs(v) < Number.MAX_SAFE_INTEGER;
+
+function rangeOf(p: JsonProperty): Pick<OptionDoc, 'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum'> {
+  return {
+    ...(bound(p.minimum)
+      ? { minimum: p.minimum }
+      : bound(p.exclusiveMinimum)
+        ? { minimum: p.exclusiveMinimum, exclusiveMinimum: true }
+        : {}),
+    ...(bound(p.maximum)
+      ? { maximum: p.maximum }
+      : bound(p.exclusiveMaximum)
+        ? { maximum: p.exclusiveMaximum, exclusiveMaximum: true }
+        : {}),
+  };
 }
 
 /** every option of the run configuration, section by section, from the schemas (for --help and the playground) */
 export function listOptions(): OptionDoc[] {
   const out: OptionDoc[] = [];
   for (const s of sectionNames) {
-    const js = z.toJSONSchema(sections[s], { io: 'input' }) as {
-      properties: Record<string, { type?: string; enum?: string[]; default?: unknown; description?: string }>;
-    };
+    const js = z.toJSONSchema(sections[s], { io: 'input' }) as { properties: Record<string, JsonProperty> };
     for (const [k, p] of Object.entries(js.properties)) {
       out.push({
         key: `${s}.${k}`,
         type: (p.enum ? 'string' : (p.type ?? 'string')) as OptionDoc['type'],
         ...(p.enum ? { choices: p.enum } : {}),
         ...(p.default !== undefined ? { default: p.default } : {}),
+        ...rangeOf(p),
         doc: p.description ?? '',
       });
     }
