@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, UnknownNameError } from '../core/errors.js';
-import { deviceSectionSchema, pcmSettingsOf, type PcmSettings } from '../hardware/pcm.js';
+import { deviceSectionSchema, pcmSettingsOf } from '../hardware/pcm.js';
 import { learnerSectionSchema } from '../learners/options.js';
 import { modelSectionSchema } from '../model/options.js';
 import { optimizerSectionSchema } from '../optim/options.js';
@@ -362,11 +362,6 @@ export function readRunConfig(value: unknown, source: string, notes?: string[]):
       'write it anew (onward schema) to drop this note',
   );
   return layer;
-}
-
-/** the device settings of a run config */
-export function pcmSettings(c: RunConfig): PcmSettings {
-  return pcmSettingsOf(c.device);
 }
 
 // ---- documentation: option lists and the JSON Schema ----

@@ -24,7 +24,7 @@
 import type { Backend, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { ConfigError, DivergenceError, FileFormatError, ShapeError, show } from '../core/errors.js';
-import { deviceSectionSchema, pcmSettingsOf, PcmDevice, type DeviceSection } from '../hardware/pcm.js';
+import { deviceSectionSchema, type PcmDevice, type DeviceSection } from '../hardware/pcm.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import type { ModelFile, ModelTask } from '../model/format.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
@@ -32,7 +32,7 @@ import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/o
 import type { StreamOptimizer } from '../optim/options.js';
 import type { TrainSection } from './config.js';
 import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
-import { pruneSchedule, UpdateStep } from './update.js';
+import { driverUpdateStep, type UpdateStep } from './update.js';
 import { DivergenceMonitor } from './divergence.js';
 import { checkSample, type SampleShape } from './sample-check.js';
 
@@ -176,16 +176,11 @@ export class OnlineStream {
     });
     this.optimizer = createOptimizer({ ...config.optimizer });
     this.optState = this.optimizer.init(this.backend, this.network.size);
-    const device = deviceSectionSchema.parse(config.device ?? {});
-    this.device = device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettingsOf(device), config.seed + 3) : null;
-    this.updater = new UpdateStep(
-      this.network,
-      this.learner,
-      this.optimizer,
-      this.optState,
-      this.device,
-      pruneSchedule(this.network, config.pruneEvery ?? 10, config.pruneUntil ?? 0),
-    );
+    this.updater = driverUpdateStep(this, deviceSectionSchema.parse(config.device ?? {}), config.seed, {
+      every: config.pruneEvery ?? 10,
+      until: config.pruneUntil ?? 0,
+    });
+    this.device = this.updater.device;
     this.network.applyMasks();
     this.learner.startSequence();
     this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };
