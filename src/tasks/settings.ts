@@ -18,7 +18,7 @@ export const taskSectionSchema = z.strictObject({
   settings: z
     .record(z.string(), z.number().int().min(0))
     .default({})
-    .describe('the task\'s own settings overriding its preset (e.g. {"bits": 4}); --set task.<setting>=N; each task\'s own in allOf'),
+    .describe('the task\'s own settings overriding its preset (e.g. {"bits": 4}); --set task.<setting>=N'),
 });
 
 export type TaskSection = z.output<typeof taskSectionSchema>;
