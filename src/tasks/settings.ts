@@ -7,14 +7,11 @@
  */
 import { z } from 'zod';
 import { ConfigError, show } from '../core/errors.js';
-import type { Preset } from './task.js';
+import { presets, type Preset } from './task.js';
 
 export const taskSectionSchema = z.strictObject({
   name: z.string().min(1).default('copy').describe('the task, by its name in the task table (onward list)'),
-  preset: z
-    .enum(['ci', 'paper'])
-    .default('ci')
-    .describe("'ci': sizes that train in seconds; 'paper': the sizes of the paper the task comes from"),
+  preset: z.enum(presets).default('ci').describe("'ci': sizes that train in seconds; 'paper': the sizes of the paper the task comes from"),
   settings: z
     .record(z.string(), z.number().int().min(0))
     .default({})

@@ -7,7 +7,9 @@ import type { Rng } from '../core/rng.js';
 import type { LossSpec } from '../modules/loss.js';
 import type { TaskSettings } from './settings.js';
 
-export type Preset = 'ci' | 'paper';
+/** the presets every task has: `ci` (runs in seconds) and `paper` (the sizes of its paper) */
+export const presets = ['ci', 'paper'] as const;
+export type Preset = (typeof presets)[number];
 
 export interface Batch {
   x: Float64Array[];

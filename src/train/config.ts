@@ -23,7 +23,7 @@ import { deviceSectionSchema, pcmSettingsOf } from '../hardware/pcm.js';
 import { learnerSectionSchema } from '../learners/options.js';
 import { modelSectionSchema } from '../model/options.js';
 import { optimizerSectionSchema } from '../optim/options.js';
-import { taskTable, type Preset } from '../tasks/index.js';
+import { presets, taskTable, type Preset } from '../tasks/index.js';
 import { checkSettings, settingsJsonSchema, taskSectionSchema } from '../tasks/settings.js';
 import { presetFor } from './presets.js';
 
@@ -316,9 +316,9 @@ export function resolveRunConfig(...layers: RunConfigInput[]): RunConfig {
       task,
       taskTable.map((t) => t.name),
     );
-  if (preset !== 'ci' && preset !== 'paper') throw new ConfigError(`unknown preset '${preset}'; presets: ci, paper`);
+  if (!(presets as readonly string[]).includes(preset)) throw new ConfigError(`unknown preset '${preset}'; presets: ${presets.join(', ')}`);
   let merged: Layer = Object.fromEntries(sectionNames.map((s) => [s, {}]));
-  for (const l of [presetFor(task, preset), ...layers]) merged = merge(merged, l);
+  for (const l of [presetFor(task, preset as Preset), ...layers]) merged = merge(merged, l);
   return finish(parseWith(runConfigSchema, merged, 'config'));
 }
 
