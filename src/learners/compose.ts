@@ -58,7 +58,9 @@ export function createTrace(
   if (kind === 'snap2') return new FullInfluence(network, B, new Snap2Pattern(network));
   if (kind === 'uoro') return new EstimatorLayerRule(network, kind, ESTIMATOR_SEED + seed, (l) => new UoroLayer(l, B));
   if (kind === 'kf-rtrl') return new EstimatorLayerRule(network, kind, ESTIMATOR_SEED + seed, (l) => new KfRtrlLayer(l, B));
-  if (kind === 'sparse') return new SparseInfluence(network, B);
+  // unit-model stacks: column blocks (sparse-rtrl.ts); LRU stacks: the full engine storing the diagonal own rows
+  if (kind === 'sparse')
+    return network.config.model === 'lru' ? new FullInfluence(network, B, null, 'sparse') : new SparseInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
   return new LayerTraceRule(network, be, B, kind, { kappa: options.kappa ?? 0, traceDecay: options.traceDecay ?? PP_PROP_DECAY });
 }

@@ -73,8 +73,8 @@ const layerLocalExact: ExactnessClaim[] = [
   readoutExact,
 ];
 
-/** perturbation learners need modules that expose their preactivations: the stacks of unit-model layers */
-const unitStacks = units;
+/** perturbation learners need every module with parameters to expose its preactivations: every model does */
+const perturbable = gated;
 
 const seedOption: LearnerOptionInfo = {
   name: 'seed',
@@ -108,10 +108,7 @@ const estimatorSeedOption: LearnerOptionInfo = {
   description: "the learner's own generator (the random signs of its estimates)",
 };
 const estimatorRefusals = {
-  lru: "no engine for the LRU stack's layers (a complex diagonal recurrence between GLU and LayerNorm blocks) — not a mathematical limit; their exact elementwise traces are cheaper than any estimate: use online-lru",
-};
-const perturbationRefusals = {
-  lru: "every module must hand its preactivations to the perturbation hook; the LRU stack's LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)",
+  lru: "an LRU layer's recurrence λ is diagonal, so its exact influence is elementwise: O(P) numbers per sample, the size of the estimator's own state (θ̃ or its Kronecker factors) — an unbiased estimate would add variance and save nothing; the exact per-layer rule is online-lru (sparse-rtrl for every layer's influence on the output)",
 };
 
 export const learnerTable: readonly LearnerInfo[] = [
@@ -193,7 +190,8 @@ export const learnerTable: readonly LearnerInfo[] = [
   },
   {
     name: 'sparse-rtrl',
-    description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
+    description:
+      "rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero, the LRU's diagonal own influence; the same gradient as rtrl",
     exact: true,
     claims: [
       {
@@ -205,11 +203,11 @@ export const learnerTable: readonly LearnerInfo[] = [
       },
       { params: 'all', when: {}, tolerance: EXACT, reason: 'it is rtrl' },
     ],
-    models: units,
-    create: (net, o) => new SparseRtrlLearner(net, o),
-    refusals: {
-      lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)',
-    },
+    models: gated,
+    // unit models: column blocks (silent units, masked synapses, columns still zero); the LRU: its own parameters'
+    // influence is diagonal (λ is), so those rows keep one entry instead of N
+    create: (net, o) =>
+      net.config.model === 'lru' ? compose('sparse-rtrl', net, o, { trace: 'sparse', signal: 'output' }) : new SparseRtrlLearner(net, o),
     options: [seedOption],
     recipe: { trace: 'sparse', signal: 'output' },
   },
@@ -248,7 +246,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: lruRow('online-lru', epropRecipe),
     recipe: epropRecipe,
     refusals: lruTraceRow(
-      "the online-LRU paper's name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row 'eprop'",
+      "the online-LRU paper's name for diag traces × backprop at t on LRU stacks, exact there because the recurrence λ is diagonal; a unit model's recurrent synapses make its state Jacobian dense, where that recipe is an approximation: the row 'eprop'",
     ),
     options: [seedOption],
   },
@@ -409,12 +407,11 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks.filter((m) => m !== 'leaky'),
+    models: perturbable.filter((m) => m !== 'leaky'),
     create: createWp,
     refusals: {
-      ...perturbationRefusals,
       leaky:
-        "measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract's 300 Mackey-Glass updates",
+        "the estimate (δL/σ²)·E has a variance of about P·‖∇‖² per step, and the noisy pass carries its state: on the leaky unit (s_t = α·s_{t−1} + …, α = σ(leak) up to 0.95 at initialisation) δL_t also holds the weight noise of the last ~1/(1 − α) steps (up to 20), independent of this step's and so pure variance; measured: the loss does not fall in the contract's 300 Mackey-Glass updates",
     },
     options: perturbationOptions,
   },
@@ -424,9 +421,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createNp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
   {
@@ -435,9 +431,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createAnp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
   {
@@ -446,9 +441,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createTanp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
   {
