@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../src/core/errors.js';
 import { LineChart, type Series } from './chart.js';
-import { FIELDS, TOOLTIPS } from './fields.js';
+import { fieldSpecs, TOOLTIPS, type FieldSpec } from './fields.js';
 import { drawHeatmap } from './heatmap.js';
 import { fromHash, toHash, type PageState } from './url.js';
 import type { Catalogue, FromWorker, Progress, RunInfo, RunSpec, ToWorker } from './protocol.js';
@@ -48,6 +48,8 @@ interface Slot {
 }
 
 let catalogue: Catalogue | null = null;
+/** the hyper-parameter fields, made from the catalogue's options (the run config's schemas) */
+let fields: FieldSpec[] = [];
 const slots: Partial<Record<SlotKey, Slot>> = {};
 const charts = {
   loss: new LineChart($('chart-loss'), { title: 'loss per sequence', xLabel: 'batches', logY: true }),
@@ -78,6 +80,47 @@ const send = (w: Worker, m: ToWorker): void => w.postMessage(m);
 
 // ---- the form, from the catalogue ----
 
+/** one field's label and control: a number input with the schema's range, or a choice (blank: the preset's value) */
+function fieldElement(f: FieldSpec): HTMLLabelElement {
+  const label = document.createElement('label');
+  label.title = `${f.key}: ${f.doc}${f.default !== undefined ? ` (default ${f.default})` : ''}`;
+  label.dataset.key = f.key;
+  label.append(`${f.label} `);
+  if (f.kind === 'choice') {
+    const el = document.createElement('select');
+    el.id = f.id;
+    option(el, '', '');
+    for (const c of f.choices ?? []) option(el, c);
+    label.append(el);
+  } else {
+    const el = document.createElement('input');
+    el.id = f.id;
+    el.type = 'number';
+    el.step = f.step ?? 'any';
+    if (f.min !== undefined) el.min = String(f.min);
+    if (f.max !== undefined) el.max = String(f.max);
+    label.append(el);
+  }
+  return label;
+}
+
+function buildFields(c: Catalogue): void {
+  fields = fieldSpecs(c.options);
+  const extra = input('extra').closest('label')!;
+  for (const f of fields.filter((x) => x.main)) extra.before(fieldElement(f));
+  const more = $('fields-more');
+  let section = '';
+  for (const f of fields.filter((x) => !x.main)) {
+    if (f.section !== section) {
+      section = f.section;
+      more.append(Object.assign(document.createElement('h4'), { textContent: section }));
+    }
+    more.append(fieldElement(f));
+  }
+}
+
+const field = (f: FieldSpec): HTMLInputElement | HTMLSelectElement => $<HTMLInputElement | HTMLSelectElement>(f.id);
+
 function option(parent: HTMLSelectElement, value: string, text = value, disabled = false, title = ''): void {
   const o = document.createElement('option');
   o.value = value;
@@ -90,6 +133,7 @@ function option(parent: HTMLSelectElement, value: string, text = value, disabled
 function fillForm(c: Catalogue): void {
   const task = select('task'),
     model = select('model');
+  buildFields(c);
   for (const t of c.tasks) option(task, t.name);
   for (const m of c.models) option(model, m.name, m.spiking ? `${m.name} (spiking)` : m.name);
   task.value = c.tasks.find((t) => t.name === 'copy') ? 'copy' : c.tasks[0]!.name;
@@ -100,7 +144,10 @@ function fillForm(c: Catalogue): void {
   model.addEventListener('change', () => fillLearners());
   select('learner').addEventListener('change', () => fillLearners());
   select('compare').addEventListener('change', () => describeLearners());
-  for (const k of [...FIELDS, 'extra', 'mode', 'preset'] as const) $(k).closest('label')!.title = TOOLTIPS[k];
+  const presetDoc = c.options.find((o) => o.key === 'task.preset')?.doc ?? '';
+  $('extra').closest('label')!.title = TOOLTIPS.extra;
+  $('mode').closest('label')!.title = TOOLTIPS.mode;
+  $('preset').closest('label')!.title = `${presetDoc} (${TOOLTIPS.preset})`;
   applyTaskDefaults();
 }
 
@@ -114,12 +161,17 @@ function applyTaskDefaults(): void {
   preset.value = t.presets.includes(keep as never) ? keep : (t.presets[0] ?? '');
   const d = t.defaults;
   if (d) {
-    if (d.model) select('model').value = d.model;
-    for (const k of ['hidden', 'layers', 'batch', 'lr', 'steps', 'updateEvery'] as const) {
-      if (d[k] !== undefined) input(k).value = String(d[k]);
+    if (d['model.name'] !== undefined) select('model').value = String(d['model.name']);
+    for (const f of fields) {
+      const v = d[f.key];
+      const el = field(f);
+      // the main fields hold the preset's values; the others show them, blank meaning "the preset's"
+      if (f.main && f.key !== 'train.seed') el.value = v === undefined ? '' : String(v);
+      else if (el instanceof HTMLInputElement) el.placeholder = v === undefined ? '' : String(v);
+      else el.options[0]!.textContent = v === undefined ? '' : `(${String(v)})`;
     }
   }
-  fillLearners(d?.learner);
+  fillLearners(d?.['learner.name'] === undefined ? undefined : String(d['learner.name']));
 }
 
 function fillLearners(preferred?: string): void {
@@ -164,8 +216,8 @@ function describeLearners(): void {
 
 /** the form as a page state (what the URL holds) */
 function pageState(): PageState {
-  const fields: PageState['fields'] = {};
-  for (const k of FIELDS) fields[k] = input(k).value.trim();
+  const values: PageState['fields'] = {};
+  for (const f of fields) values[f.id] = field(f).value.trim();
   return {
     task: select('task').value,
     preset: select('preset').value,
@@ -173,7 +225,7 @@ function pageState(): PageState {
     model: select('model').value,
     learner: select('learner').value,
     compare: select('compare').value,
-    fields,
+    fields: values,
     extra: input('extra').value,
   };
 }
@@ -195,16 +247,20 @@ function applyState(s: PageState): void {
   if (known('learner', s.learner)) select('learner').value = s.learner;
   select('compare').value = s.compare && known('compare', s.compare) ? s.compare : '';
   describeLearners();
-  for (const k of FIELDS) if (s.fields[k] !== undefined) input(k).value = s.fields[k]!;
+  for (const [id, v] of Object.entries(s.fields)) {
+    const f = fields.find((x) => x.id === id);
+    if (!f) throw new ConfigError(`the link sets '${id}', which is no field of this playground; give it under "more" as key=value`);
+    field(f).value = v;
+  }
   input('extra').value = s.extra;
 }
 
 /** the form as `--set` overrides */
 function overrides(): Record<string, unknown> {
   const o: Record<string, unknown> = { model: select('model').value };
-  for (const k of FIELDS) {
-    const v = input(k).value.trim();
-    if (v !== '') o[k] = v;
+  for (const f of fields) {
+    const v = field(f).value.trim();
+    if (v !== '') o[f.key] = v;
   }
   for (const pair of input('extra')
     .value.split(/[\s,]+/)
@@ -308,8 +364,8 @@ function download(slot: Slot, text: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  const seed = c.overrides.seed ?? 0,
-    batch = c.overrides.batch;
+  const seed = c.overrides['train.seed'] ?? 0,
+    batch = c.overrides['train.batch'];
   $('cli-hint').textContent =
     `evaluate it from a shell: npx onward eval --model-file ${name} --task ${c.task} --preset ${c.preset} --seed ${seed}` +
     (batch !== undefined ? ` --batch ${batch}` : '');
@@ -388,7 +444,7 @@ function drawStatus(active: Slot[]): void {
       div.dataset.step = String(d.step);
       div.textContent =
         `${s.learner} diverged at ${unit(s)} ${d.step}: ${d.what}. Training stopped there; lower the learning rate ` +
-        `(now ${String(s.spec.overrides.lr ?? "the preset's")}) or set clip=1 under "more", and train again.`;
+        `(now ${String(s.spec.overrides['optimizer.lr'] ?? "the preset's")}) or set clip under "all options", and train again.`;
       return div;
     }),
   );
@@ -601,7 +657,7 @@ class InsidePanel {
 function spec(): RunSpec {
   const mode = select('mode').value === 'stream' ? 'stream' : 'episodes';
   const o = overrides();
-  if (mode === 'stream') delete o.batch; // a stream is batch 1
+  if (mode === 'stream') delete o['train.batch']; // a stream is batch 1
   return { mode, task: select('task').value, preset: select('preset').value as RunSpec['preset'], overrides: o };
 }
 

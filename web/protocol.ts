@@ -12,17 +12,8 @@ export interface Catalogue {
   options: OptionDoc[];
 }
 
-/** the page's fields that a task's ci preset fills */
-export interface PageDefaults {
-  model: string;
-  learner: string;
-  hidden: number;
-  layers: number;
-  batch: number;
-  lr: number;
-  steps: number;
-  updateEvery: number;
-}
+/** a task's ci preset resolved: every option's value by its key (model.hidden, learner.name, …), for the page's fields */
+export type PageDefaults = Record<string, string | number | boolean>;
 
 /** what to run: a task and preset, config overrides as `--set` takes them, and optionally a model file to start from */
 export interface RunSpec {

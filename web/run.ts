@@ -23,6 +23,15 @@ import { DivergenceWatch } from './divergence.js';
 import { AlignmentProbe, HiddenRecorder, inputRows, isSpiking, traceSizes } from './inside.js';
 import type { Catalogue, Divergence, PageDefaults, Progress, RunInfo, RunSpec, SequenceView } from './protocol.js';
 
+/** a resolved config's values by option key (the keys of listOptions); objects (task.settings) are left out */
+export function optionValues(c: RunConfig): PageDefaults {
+  const out: PageDefaults = {};
+  for (const [section, values] of Object.entries(c))
+    for (const [k, v] of Object.entries(values as Record<string, unknown>))
+      if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[`${section}.${k}`] = v;
+  return out;
+}
+
 /** what the page offers, read from the library's tables (new rows appear here by themselves) */
 export function catalogue(): Catalogue {
   const tasks = taskTable.map((t) => {
@@ -30,16 +39,7 @@ export function catalogue(): Catalogue {
     try {
       const d = defaultConfig(t.name, 'ci');
       createTask(t.name, 'ci');
-      defaults = {
-        model: d.model.name,
-        learner: d.learner.name,
-        hidden: d.model.hidden,
-        layers: d.model.layers,
-        batch: d.train.batch,
-        lr: d.optimizer.lr,
-        steps: d.train.steps,
-        updateEvery: d.train.updateEvery,
-      };
+      defaults = optionValues(d);
     } catch {
       defaults = null; // a task whose ci preset cannot be made here is still listed; starting it shows why
     }

@@ -1,9 +1,9 @@
 /**
  * The page's whole state in the URL (after #, as query parameters), so a link reproduces a run: the task, preset,
- * mode, unit model, the two learners, every hyper-parameter field, the seed and the extra `--set` pairs. Opening
- * such a link fills the form and starts the run; with the same seed it trains to the same numbers.
+ * mode, unit model, the two learners, every hyper-parameter field that is filled (by its id, fields.ts) and the
+ * extra `--set` pairs. Opening such a link fills the form and starts the run; with the same seed it trains to the
+ * same numbers.
  */
-import { FIELDS } from './fields.js';
 
 export interface PageState {
   task: string;
@@ -12,16 +12,17 @@ export interface PageState {
   model: string;
   learner: string;
   compare: string;
-  fields: Partial<Record<(typeof FIELDS)[number], string>>;
+  /** field id → value, in the form's order */
+  fields: Record<string, string>;
   extra: string;
 }
 
+/** the parameters that are not fields */
+const FIXED: readonly string[] = ['task', 'preset', 'mode', 'model', 'learner', 'compare', 'set'];
+
 export function toHash(s: PageState): string {
   const q = new URLSearchParams({ task: s.task, preset: s.preset, mode: s.mode, model: s.model, learner: s.learner, compare: s.compare });
-  for (const k of FIELDS) {
-    const v = s.fields[k];
-    if (v !== undefined && v !== '') q.set(k, v);
-  }
+  for (const [k, v] of Object.entries(s.fields)) if (v !== '' && !FIXED.includes(k)) q.set(k, v);
   if (s.extra.trim()) q.set('set', s.extra.trim());
   return `#${q.toString()}`;
 }
@@ -32,10 +33,7 @@ export function fromHash(hash: string): PageState | null {
   const task = q.get('task');
   if (!task) return null;
   const fields: PageState['fields'] = {};
-  for (const k of FIELDS) {
-    const v = q.get(k);
-    if (v !== null) fields[k] = v;
-  }
+  for (const [k, v] of q) if (!FIXED.includes(k)) fields[k] = v;
   return {
     task,
     preset: q.get('preset') ?? 'ci',

@@ -7,14 +7,14 @@ import { ConfigError } from '../core/errors.js';
 import { writeTextFile } from '../core/files.js';
 import { batchBytes, checkMemory } from '../core/limits.js';
 import { Rng } from '../core/rng.js';
-import { createTask } from '../tasks/index.js';
+import { createTask, presets } from '../tasks/index.js';
 import { parse } from './args.js';
 import { defineCommand, type OptionTable } from './command.js';
 import { taskSettingOverrides } from './task-settings.js';
 
 const dataOptions = {
   task: { type: 'string', value: 'NAME', help: 'the task (onward list)' },
-  preset: { type: 'string', value: 'NAME', help: 'task sizes', default: 'ci', choices: ['ci', 'paper'] },
+  preset: { type: 'string', value: 'NAME', help: 'task sizes', default: 'ci', choices: presets },
   n: { type: 'string', value: 'N', help: 'sequences', default: '4' },
   seed: { type: 'string', value: 'S', help: 'seed of the draw', default: '0' },
   set: { type: 'string', multiple: true, value: 'task.KEY=VALUE', help: "a task setting (a number, or a choice's name)" },

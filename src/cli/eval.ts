@@ -11,7 +11,7 @@ import { ConfigError } from '../core/errors.js';
 import { readJsonFile } from '../core/files.js';
 import { decodeMasksInto, decodeParamsInto, readModelFile } from '../model/io.js';
 import { ForwardPass } from '../model/forward.js';
-import type { Batch } from '../tasks/index.js';
+import { presets, type Batch, type Preset } from '../tasks/index.js';
 import type { ModelTask } from '../model/format.js';
 import type { ModelConfig } from '../model/network.js';
 import { overridesLayer, readRunConfig, resolveRunConfig, type RunConfigInput } from '../train/config.js';
@@ -26,7 +26,7 @@ import { parseSets } from './train.js';
 const evalOptions = {
   'model-file': { type: 'string', value: 'FILE', help: "the model file (a run folder's model.json or checkpoint.json)" },
   task: { type: 'string', value: 'NAME', help: 'the task to evaluate on', defaultText: 'the one the model file records' },
-  preset: { type: 'string', value: 'NAME', help: 'the task preset', defaultText: "the run's", choices: ['ci', 'paper'] },
+  preset: { type: 'string', value: 'NAME', help: 'the task preset', defaultText: "the run's", choices: presets },
   batch: { type: 'string', value: 'B', help: 'sequences per forward pass', defaultText: "the run's" },
   batches: {
     type: 'string',
@@ -116,7 +116,7 @@ async function evalRun(argv: string[]): Promise<void> {
     {
       task: {
         name: task,
-        preset: (values.preset ?? (sameTask ? recorded.preset : undefined)) as 'ci' | 'paper' | undefined,
+        preset: (values.preset ?? (sameTask ? recorded.preset : undefined)) as Preset | undefined,
         settings: sameTask ? (recorded.settings ?? {}) : {},
       },
     },

@@ -39,16 +39,15 @@ export function taskSettings(info: TaskInfo): TaskSettingsListing {
       }
     }),
   ) as Record<string, Readonly<Record<string, number>> | null>;
-  const names = [
-    ...new Set([...Object.keys(info.settingDocs ?? {}), ...Object.values(byPreset).flatMap((s) => (s ? Object.keys(s) : []))]),
-  ];
+  const declared = info.settingTable.declared;
+  const names = [...new Set([...Object.keys(declared), ...Object.values(byPreset).flatMap((s) => (s ? Object.keys(s) : []))])];
   return {
     name: info.name,
     description: info.description,
     settings: names.map((n) => ({
       name: n,
-      help: info.settingDocs?.[n]?.help ?? null,
-      choices: info.settingDocs?.[n]?.choices ? { ...info.settingDocs[n].choices } : null,
+      help: Object.hasOwn(declared, n) ? declared[n]!.doc : null,
+      choices: Object.hasOwn(declared, n) && declared[n]!.choices ? { ...declared[n]!.choices } : null,
       presets: Object.fromEntries(
         presets.map((p) => {
           const v = byPreset[p]?.[n];

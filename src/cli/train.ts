@@ -14,7 +14,15 @@ import { writeJsonAtomic } from '../core/atomic-write.js';
 import { modelNames } from '../model/network.js';
 import { learnerTable } from '../learners/index.js';
 import { taskTable } from '../tasks/index.js';
-import { listOptions, overridesLayer, readRunConfig, resolveRunConfig, type RunConfig, type RunConfigInput } from '../train/config.js';
+import {
+  listOptions,
+  overridesLayer,
+  readRunConfig,
+  resolveRunConfig,
+  type OptionDoc,
+  type RunConfig,
+  type RunConfigInput,
+} from '../train/config.js';
 import { Trainer, type Summary } from '../train/trainer.js';
 import { resumeTrainer, saveCheckpoint } from '../train/files.js';
 import { parse, type Values } from './args.js';
@@ -41,21 +49,47 @@ export const trainFlags = {
   device: 'device.name',
 } as const;
 
-/** an option's one line of documentation, from its schema */
-const doc = (key: string): string => listOptions().find((o) => o.key === key)?.doc ?? '';
+/** an option of the run config's schemas, by key */
+function option(key: string): OptionDoc {
+  const o = listOptions().find((x) => x.key === key);
+  if (!o) throw new Error(`onward train: the flag table names '${key}', which no schema declares`);
+  return o;
+}
+/** an option's one line of documentation, its default and its choices, from its schema */
+const doc = (key: string): string => option(key).doc;
+const schemaDefault = (key: string): string => String(option(key).default);
+const choices = (key: string): readonly string[] => option(key).choices ?? [];
 
 export const trainOptions = {
-  task: { type: 'string', value: 'NAME', help: doc('task.name'), defaultText: 'copy', names: taskTable.map((t) => t.name) },
+  task: {
+    type: 'string',
+    value: 'NAME',
+    help: doc('task.name'),
+    defaultText: schemaDefault('task.name'),
+    names: taskTable.map((t) => t.name),
+  },
   model: { type: 'string', value: 'NAME', help: doc('model.name'), defaultText: fromPreset, names: modelNames },
   learner: { type: 'string', value: 'NAME', help: doc('learner.name'), defaultText: fromPreset, names: learnerTable.map((l) => l.name) },
-  preset: { type: 'string', value: 'NAME', help: doc('task.preset'), defaultText: 'ci', choices: ['ci', 'paper'] },
+  preset: {
+    type: 'string',
+    value: 'NAME',
+    help: doc('task.preset'),
+    defaultText: schemaDefault('task.preset'),
+    choices: choices('task.preset'),
+  },
   layers: { type: 'string', value: 'L', help: doc('model.layers'), defaultText: fromPreset },
   hidden: { type: 'string', value: 'N', help: doc('model.hidden'), defaultText: fromPreset },
   steps: { type: 'string', value: 'N', help: doc('train.steps'), defaultText: fromPreset },
   batch: { type: 'string', value: 'B', help: doc('train.batch'), defaultText: fromPreset },
-  seed: { type: 'string', value: 'S', help: doc('train.seed'), defaultText: '0' },
+  seed: { type: 'string', value: 'S', help: doc('train.seed'), defaultText: schemaDefault('train.seed') },
   lr: { type: 'string', value: 'X', help: doc('optimizer.lr'), defaultText: fromPreset },
-  device: { type: 'string', value: 'NAME', help: doc('device.name'), defaultText: 'none', choices: ['none', 'pcm'] },
+  device: {
+    type: 'string',
+    value: 'NAME',
+    help: doc('device.name'),
+    defaultText: schemaDefault('device.name'),
+    choices: choices('device.name'),
+  },
   config: {
     type: 'string',
     value: 'FILE',

@@ -1,4 +1,4 @@
-/** Byte counts of buffers: what the learners report as their state and the measurements (perf, bench) add up. */
+/** Byte counts: of buffers (what the learners report as their state and the measurements add up), and for messages. */
 
 /** bytes per number of a backend's dtype */
 export function elementBytes(dtype: string): number {
@@ -23,4 +23,17 @@ export function cacheBytes(caches: readonly object[]): number {
     }
   }
   return n;
+}
+
+/** a byte count for messages: 512 B, 1.5 KiB, 300 MiB, 4.0 GiB ('unlimited' for Infinity) */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return 'unlimited';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes,
+    u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
 }

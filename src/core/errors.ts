@@ -3,6 +3,8 @@
  * so a user reading a stack trace never has to open the library to understand it.
  * `code` is stable and machine-readable (the CLI prints it in --json mode).
  */
+import { formatBytes } from './bytes.js';
+
 export class OnwardError extends Error {
   readonly code: string = 'ONWARD_ERROR';
   constructor(message: string) {
@@ -141,25 +143,4 @@ export class MemoryLimitError extends LimitError {
       (fits.length > 0 ? `, or a learner that fits: ${fits.join(', ')}` : '')
     );
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return 'unlimited';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes,
-    u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
-}
-
-/** A byte count as the user writes it: 1073741824, 1G, 512M, 64k (powers of 1024; B, iB suffixes allowed). */
-export function parseBytes(text: string, what = 'a byte count'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*$/.exec(text);
-  const v = m ? Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
-  if (!(v > 0 && Number.isFinite(v)))
-    throw new ConfigError(`${what} must be a positive number of bytes such as 2G, 512M or 1048576, got '${text}'`);
-  return Math.floor(v);
 }

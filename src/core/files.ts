@@ -26,7 +26,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileAccessError, FileFormatError, LimitError, LockError } from './errors.js';
-import { formatBytes, getLimits, limitFlags, type FileKind } from './limits.js';
+import { formatBytes } from './bytes.js';
+import { getLimits, limitFlags, type FileKind } from './limits.js';
 
 const causeOf = (e: unknown): string => {
   const err = e as NodeJS.ErrnoException;

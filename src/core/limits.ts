@@ -12,7 +12,11 @@
  *
  * No file system here (browsers import core); `files.ts` applies the file limits in Node.
  */
+import { formatBytes } from './bytes.js';
 import { ConfigError, LimitError } from './errors.js';
+
+// the messages' byte counts (core/bytes.ts), also where the wasm backend imports them with the limits
+export { formatBytes };
 
 /** the kinds of file the project reads, each with its own size limit */
 export type FileKind = 'model' | 'config' | 'sequence' | 'idx' | 'results';
@@ -138,15 +142,6 @@ export function parseBytes(size: string | number, flag: string): number {
   const bytes = Number(m[1]) * unit;
   if (!(bytes > 0) || !Number.isFinite(bytes)) throw new ConfigError(`${flag} must be a positive size, got '${size}'`);
   return bytes;
-}
-
-/** a byte count for messages: 1.5 GiB, 300 MiB, 12 kB */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  if (n >= GiB) return `${(n / GiB).toPrecision(3)} GiB`;
-  if (n >= MiB) return `${(n / MiB).toPrecision(3)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toPrecision(3)} KiB`;
-  return `${n} bytes`;
 }
 
 /** refuse `bytes` of memory implied by `what` (e.g. "hidden 5000 × layers 2") above the memory limit */

@@ -20,7 +20,8 @@
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { FileFormatError, LimitError, ShapeError } from '../core/errors.js';
 import { readBounded, writeTextAtomic } from '../core/files.js';
-import { formatBytes, getLimits, limitFlags } from '../core/limits.js';
+import { formatBytes } from '../core/bytes.js';
+import { getLimits, limitFlags } from '../core/limits.js';
 
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 

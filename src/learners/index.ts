@@ -28,6 +28,7 @@ import { createDni } from './dni.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
+import { learnerOptionInfo } from './options.js';
 
 export type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions, LearnerState } from './learner.js';
 export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
@@ -80,23 +81,11 @@ const seedOption: LearnerOptionInfo = {
   default: 0,
   description: "the learner's own generator (dropout masks, perturbations, fixed random matrices)",
 };
-const windowOption: LearnerOptionInfo = { name: 'window', description: 'the truncation window k (steps per backward sweep)' };
-const perturbationOptions: LearnerOptionInfo[] = [
-  seedOption,
-  { name: 'noise', default: 1e-3, description: 'the noise scale σ' },
-  { name: 'decorrelationRate', default: 0, description: 'decorrelated models: the rate λ of the decorrelation rule (0: D fixed)' },
-];
-const osttpOptions: LearnerOptionInfo[] = [
-  seedOption,
-  { name: 'projection', default: 'centered', description: "'centered' (rows of zero mean) or 'raw' (DRTP as published) target projection" },
-  { name: 'targetTiming', default: 'scored', description: "project the target at scored steps only, or at 'every-step'" },
-];
+const windowOption = learnerOptionInfo('window', true);
+const perturbationOptions: LearnerOptionInfo[] = [seedOption, learnerOptionInfo('noise'), learnerOptionInfo('decorrelationRate')];
+const osttpOptions: LearnerOptionInfo[] = [seedOption, learnerOptionInfo('projection'), learnerOptionInfo('targetTiming')];
 
-const kappaOption: LearnerOptionInfo = {
-  name: 'kappa',
-  default: 0,
-  description: "e-prop's low-pass filter κ on the eligibility traces, ē = κ·ē + e (0: none; not on LRU layers)",
-};
+const kappaOption = learnerOptionInfo('kappa');
 /** the κ filter at 0 builds no filter: the row is e-prop, bit for bit */
 const kappaZero = (against: string): ExactnessClaim => ({
   params: 'all',

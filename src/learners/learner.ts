@@ -13,6 +13,7 @@ import type { RngState } from '../core/rng.js';
 import type { Network } from '../model/network.js';
 import type { ExactnessClaim } from './claims.js';
 import type { Recipe } from './compose.js';
+import type { LearnerOptionValues } from './options.js';
 
 export interface LearnerState {
   /** recurrent states per recurrent module, flattened */
@@ -46,28 +47,11 @@ export interface Learner {
   stats?(): Record<string, number>;
 }
 
-export interface LearnerOptions {
+/** what a learner is created with: the batch size, its generator's seed, and the learner options (learners/options.ts) */
+export interface LearnerOptions extends Partial<LearnerOptionValues> {
   batchSize: number;
   /** seed of the learner's own generator (dropout, perturbations); default 0 */
   seed?: number;
-  /** tbptt: the truncation window k */
-  window?: number;
-  /** osttp: 'centered' (default) or 'raw' target projection (learners/signals/target-projection.ts) */
-  projection?: 'centered' | 'raw';
-  /** osttp: project the target at scored steps only (default) or at every step, masked ones included */
-  targetTiming?: 'scored' | 'every-step';
-  /** perturbation learners: the noise scale σ (default 1e-3) */
-  noise?: number;
-  /** perturbation learners on decorrelated models: the decorrelation rate λ (default 0: D stays fixed) */
-  decorrelationRate?: number;
-  /** eprop, ostl: the low-pass filter κ on the eligibility traces (default 0: none) */
-  kappa?: number;
-  /** rflo: the feedback of the output error, 'random' (default) or 'transposed' (backprop at t) */
-  feedback?: 'random' | 'transposed';
-  /** pp-prop: the exponential smoothing α of its input and output factors (default 0.5) */
-  traceDecay?: number;
-  /** dni: the learning rate of the synthetic gradient's linear maps (default 0.01; 0: fixed at zero, tbptt) */
-  syntheticLr?: number;
 }
 
 /** one option a learner reads from LearnerOptions, with its default (undefined: required) */

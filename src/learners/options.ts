@@ -6,6 +6,7 @@
  * does not read an option is not affected by it.
  */
 import { z } from 'zod';
+import type { LearnerOptionInfo } from './learner.js';
 
 export const learnerOptionSchemas = {
   window: z.number().int().min(1).default(8).describe('tbptt: the truncation window k — a backward sweep every k time steps'),
@@ -49,6 +50,23 @@ export const learnerOptionSchemas = {
 } as const;
 
 export type LearnerOptionName = keyof typeof learnerOptionSchemas;
+
+/** the values of the learner options, typed by their schemas (LearnerOptions, learner.ts, is these and the batch) */
+export type LearnerOptionValues = { [K in LearnerOptionName]: z.output<(typeof learnerOptionSchemas)[K]> };
+
+/** each option's default, read from its schema */
+export const learnerOptionDefaults = Object.fromEntries(
+  Object.entries(learnerOptionSchemas).map(([k, s]) => [k, s.parse(undefined)]),
+) as LearnerOptionValues;
+
+/**
+ * An option as a learner row lists it (`onward list`): its default and one line of documentation from the schema.
+ * `required`: the learner's own API needs the option given (tbptt's window), although a run config defaults it.
+ */
+export function learnerOptionInfo(name: LearnerOptionName, required = false): LearnerOptionInfo {
+  const description = learnerOptionSchemas[name].description ?? '';
+  return required ? { name, description } : { name, default: learnerOptionDefaults[name], description };
+}
 
 /** the `learner` section of a run configuration: a learner of the table by name, and its options */
 export const learnerSectionSchema = z.strictObject({

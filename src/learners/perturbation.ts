@@ -47,6 +47,7 @@ import { ForwardPass } from '../model/forward.js';
 import { countParams } from '../modules/module.js';
 import { Rng } from '../core/rng.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
+import { learnerOptionDefaults } from './options.js';
 
 export type Estimator = 'weight' | 'node' | 'activity';
 
@@ -57,8 +58,8 @@ export interface PerturbationRule {
   carry: boolean;
 }
 
-/** the default noise scale σ (the authors' noise_std) */
-export const defaultNoise = 1e-3;
+/** the default noise scale σ (the authors' noise_std; declared with the option, learners/options.ts) */
+export const defaultNoise = learnerOptionDefaults.noise;
 
 interface Slot {
   module: ExposesPreactivations;
@@ -110,7 +111,7 @@ export class PerturbationLearner implements Learner {
     const be = network.backend,
       B = (this.batchSize = options.batchSize);
     this.noise = options.noise ?? defaultNoise;
-    this.decorrelationRate = options.decorrelationRate ?? 0;
+    this.decorrelationRate = options.decorrelationRate ?? learnerOptionDefaults.decorrelationRate;
     if (!(this.noise >= 0 && Number.isFinite(this.noise)))
       throw new ConfigError(`${rule.name}: noise σ must be a finite number ≥ 0, got ${this.noise}`);
     if (!(this.decorrelationRate >= 0 && Number.isFinite(this.decorrelationRate))) {

@@ -12,6 +12,7 @@
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError, UnknownNameError, show } from '../core/errors.js';
+import type { OptimizerSection } from './options.js';
 import { constant, type Schedule } from './schedule.js';
 
 export interface OptimizerState {
@@ -30,16 +31,17 @@ export interface Optimizer {
   learningRate(state: OptimizerState): number;
 }
 
-export interface OptimizerConfig {
-  name: 'sgd' | 'adam' | 'adamw';
+/**
+ * An optimizer as the library builds it: the run config's optimizer options (optim/options.ts: name, momentum,
+ * weight decay, clip — here each optional, with the API's own defaults below) and what only the API sets: a
+ * learning rate that may be a schedule, and adam's β1, β2, ε.
+ */
+export interface OptimizerConfig extends Partial<Pick<OptimizerSection, 'momentum' | 'weightDecay' | 'clip'>> {
+  name: OptimizerSection['name'];
   lr: number | Schedule;
-  momentum?: number;
   beta1?: number;
   beta2?: number;
   eps?: number;
-  weightDecay?: number;
-  /** clip the gradient by its global norm first (0 or undefined: no clipping) */
-  clip?: number;
 }
 
 export const optimizerNames = ['sgd', 'adam', 'adamw'] as const;

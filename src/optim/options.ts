@@ -1,6 +1,6 @@
 /** The `optimizer` section of a run configuration: each option declared once (type, default, check, doc). */
 import { z } from 'zod';
-import { optimizerNames } from './optimizers.js';
+import { optimizerNames, type OptimizerConfig } from './optimizers.js';
 
 export const optimizerSectionSchema = z.strictObject({
   name: z.enum(optimizerNames).default('adam').describe('the optimizer: adam, adamw (decoupled weight decay) or sgd'),
@@ -13,3 +13,8 @@ export const optimizerSectionSchema = z.strictObject({
 });
 
 export type OptimizerSection = z.output<typeof optimizerSectionSchema>;
+
+/** the optimizer of a stream (train/stream.ts): the section's options but the schedule (a stream has no length), and adam's betas */
+export type StreamOptimizer = Pick<OptimizerSection, 'name' | 'lr'> &
+  Partial<Pick<OptimizerSection, 'clip' | 'weightDecay' | 'momentum'>> &
+  Pick<OptimizerConfig, 'beta1' | 'beta2'>;

@@ -6,20 +6,26 @@
  * paper: T = 100; ci: T = 10.
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { length: 10 },
-  paper: { length: 100 },
-};
+const settingTable = taskSettings(
+  {
+    length: setting('the sequence length T', { min: 2 }),
+  },
+  {
+    ci: { length: 10 },
+    paper: { length: 100 },
+  },
+);
 
 export const addingTask: TaskInfo = {
   name: 'adding',
   description: 'output the sum of the two marked numbers of a sequence at its end (Hochreiter & Schmidhuber)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('adding', preset, presets, overrides);
-    const T = Math.max(2, s.length);
+    const s = resolveSettings('adding', preset, settingTable, overrides);
+    const T = s.length;
     return {
       name: 'adding',
       preset,

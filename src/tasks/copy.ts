@@ -10,19 +10,27 @@
  * batch 50, 10,000 updates, cosine schedule without warm-up (as the authors' code), dropout 0.1, lr 1e-3 (Fig. 2).
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { bits: 4, pattern: 10, pad: 10 },
-  paper: { bits: 7, pattern: 20, pad: 7 },
-};
+const settingTable = taskSettings(
+  {
+    bits: setting('bits per pattern step (bits + 1 input channels, 2·bits outputs)'),
+    pattern: setting('steps of the pattern, and of its recall'),
+    pad: setting('empty steps between the pattern and the stop token'),
+  },
+  {
+    ci: { bits: 4, pattern: 10, pad: 10 },
+    paper: { bits: 7, pattern: 20, pad: 7 },
+  },
+);
 
 export const copyTask: TaskInfo = {
   name: 'copy',
   description: 'reproduce a pattern of random bits after a delay and a stop token (online-LRU paper settings)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('copy', preset, presets, overrides);
+    const s = resolveSettings('copy', preset, settingTable, overrides);
     const { bits, pattern, pad } = s;
     const T = 2 * pattern + pad + 1;
     return {

@@ -14,19 +14,32 @@
  * ci:    7 cues of 2 steps + 1, delay 6, recall 2, 4 channels per group, cue 80 %, noise 5 % — T = 29.
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { cues: 7, cueSteps: 2, gapSteps: 1, delay: 6, recallSteps: 2, group: 4, cueRate: 80, noiseRate: 5 },
-  paper: { cues: 7, cueSteps: 100, gapSteps: 50, delay: 1000, recallSteps: 150, group: 10, cueRate: 4, noiseRate: 1 },
-};
+const settingTable = taskSettings(
+  {
+    cues: setting('cues per sequence (an even count is raised by one, so there is never a tie)'),
+    cueSteps: setting('steps each cue is shown'),
+    gapSteps: setting('silent steps after each cue', { min: 0 }),
+    delay: setting('steps between the last cue and the recall'),
+    recallSteps: setting('steps of the recall signal (each one scored)'),
+    group: setting('input channels per group (left, right, recall, noise)'),
+    cueRate: setting('probability in percent that a channel of the cue side is on during a cue', { max: 100 }),
+    noiseRate: setting('probability in percent that a noise channel is on at a step', { min: 0, max: 100 }),
+  },
+  {
+    ci: { cues: 7, cueSteps: 2, gapSteps: 1, delay: 6, recallSteps: 2, group: 4, cueRate: 80, noiseRate: 5 },
+    paper: { cues: 7, cueSteps: 100, gapSteps: 50, delay: 1000, recallSteps: 150, group: 10, cueRate: 4, noiseRate: 1 },
+  },
+);
 
 export const cueAccumulationTask: TaskInfo = {
   name: 'cue-accumulation',
   description: 'count left and right cues over time; after a delay answer the side with more (e-prop, Bellec et al. 2020)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('cue-accumulation', preset, presets, overrides);
+    const s = resolveSettings('cue-accumulation', preset, settingTable, overrides);
     const cues = s.cues % 2 === 1 ? s.cues : s.cues + 1; // odd: never a tie
     const period = s.cueSteps + s.gapSteps,
       T = cues * period + s.delay + s.recallSteps;

@@ -6,19 +6,25 @@
  * paper: delay 20; ci: delay 4.
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { delay: 4 },
-  paper: { delay: 20 },
-};
+const settingTable = taskSettings(
+  {
+    delay: setting('steps between the two bits (T = delay + 3)'),
+  },
+  {
+    ci: { delay: 4 },
+    paper: { delay: 20 },
+  },
+);
 
 export const delayedXorTask: TaskInfo = {
   name: 'delayed-xor',
   description: 'answer the XOR of two bits shown a delay apart when a cue arrives',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('delayed-xor', preset, presets, overrides);
+    const s = resolveSettings('delayed-xor', preset, settingTable, overrides);
     const T = s.delay + 3;
     return {
       name: 'delayed-xor',

@@ -14,9 +14,11 @@ import { spikesTask } from './spikes.js';
 import { storeRecallTask } from './store-recall.js';
 import { tokenCopyTask } from './token-copy.js';
 import { weatherTask } from './weather.js';
-import type { Preset, Task, TaskInfo } from './task.js';
+import { presets, type Preset, type Task, type TaskInfo } from './task.js';
 
-export type { Batch, HeldOutSplit, MetricName, Preset, SettingDoc, Task, TaskInfo } from './task.js';
+export type { Batch, HeldOutSplit, MetricName, Preset, Task, TaskInfo } from './task.js';
+export { presets };
+export type { SettingDecl, TaskSettings } from './settings.js';
 
 export const taskTable: readonly TaskInfo[] = [
   copyTask,
@@ -32,8 +34,6 @@ export const taskTable: readonly TaskInfo[] = [
   cueAccumulationTask,
   spikesTask,
 ];
-
-export const presets: readonly Preset[] = ['ci', 'paper'];
 
 export function createTask(name: NameOr<TaskName>, preset: string = 'ci', overrides?: Record<string, number>): Task {
   const info = taskTable.find((t) => t.name === name);

@@ -40,7 +40,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
 /** a node at depth < maxDepth is an operator with probability VALUE_P, else a digit (LRA's name and value) */
@@ -186,19 +186,25 @@ export function listopsLastStep(batch: Batch, b: number): number {
   return -1;
 }
 
-const presets = {
-  ci: { maxDepth: 3, maxArgs: 4, minLength: 4, maxLength: 20 },
-  paper: { maxDepth: 10, maxArgs: 10, minLength: 500, maxLength: 2000 },
-};
+const settingTable = taskSettings(
+  {
+    maxDepth: setting('deepest nesting of operators (depth 1 trees are single digits)', { min: 2 }),
+    maxArgs: setting('most arguments of one operator', { min: 2 }),
+    minLength: setting('sequences are longer than this many tokens'),
+    maxLength: setting('sequences are shorter than this many tokens; the padded sequence length T'),
+  },
+  {
+    ci: { maxDepth: 3, maxArgs: 4, minLength: 4, maxLength: 20 },
+    paper: { maxDepth: 10, maxArgs: 10, minLength: 500, maxLength: 2000 },
+  },
+);
 
 export const listopsTask: TaskInfo = {
   name: 'listops',
   description: 'evaluate nested MIN/MAX/MED/SM lists of digits read token by token (LRA ListOps, 10 classes)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('listops', preset, presets, overrides);
-    if (s.maxArgs < 2) throw new ConfigError(`task listops: maxArgs must be at least 2, got ${s.maxArgs}`);
-    if (s.maxDepth < 2)
-      throw new ConfigError(`task listops: maxDepth must be at least 2 (depth 1 trees are single digits), got ${s.maxDepth}`);
+    const s = resolveSettings('listops', preset, settingTable, overrides);
     if (s.maxLength - s.minLength < 2) {
       throw new ConfigError(
         `task listops: the length window ${s.minLength} < length < ${s.maxLength} holds no length; make maxLength ≥ minLength + 2`,

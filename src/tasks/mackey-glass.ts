@@ -10,13 +10,22 @@
  * paper: T = 5000, horizon 15, one stream (batch 1), 500 hidden units; ci: T = 200, horizon 5, 64 units.
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { length: 200, horizon: 5, warmup: 20, washout: 100, tau: 17 },
-  paper: { length: 5000, horizon: 15, warmup: 20, washout: 100, tau: 17 },
-};
+const settingTable = taskSettings(
+  {
+    length: setting('the sequence length T'),
+    horizon: setting('how many steps ahead the series is predicted'),
+    warmup: setting('first steps without a loss (the state settles)', { min: 0 }),
+    washout: setting('samples of the series dropped before the sequence starts', { min: 0 }),
+    tau: setting('the delay τ of the Mackey-Glass equation'),
+  },
+  {
+    ci: { length: 200, horizon: 5, warmup: 20, washout: 100, tau: 17 },
+    paper: { length: 5000, horizon: 15, warmup: 20, washout: 100, tau: 17 },
+  },
+);
 
 /** one Mackey-Glass series of `length` samples after `washout`, squashed and mean-removed */
 export function mackeyGlassSeries(length: number, tau: number, washout: number, rng: Rng): Float64Array {
@@ -46,8 +55,9 @@ export function mackeyGlassSeries(length: number, tau: number, washout: number, 
 export const mackeyGlassTask: TaskInfo = {
   name: 'mackey-glass',
   description: 'predict the chaotic Mackey-Glass series (τ = 17) a few steps ahead; metric NRMSE (perturbation paper)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('mackey-glass', preset, presets, overrides);
+    const s = resolveSettings('mackey-glass', preset, settingTable, overrides);
     const { length: T, horizon, warmup, washout, tau } = s;
     return {
       name: 'mackey-glass',

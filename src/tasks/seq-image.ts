@@ -48,31 +48,31 @@ import { Rng } from '../core/rng.js';
 import type { ImageSet } from '../data/idx.js';
 // the IDX files are read in Node; a browser build swaps this module for seq-image-files.browser.ts
 import { loadSeqImageSet } from './seq-image-files.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
 export { DEFAULT_DATA_DIR, loadSeqImageSet, seqImageDataDir } from './seq-image-files.js';
 
-const presets = {
-  ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 },
-  paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 },
-};
-
-const settingDocs = {
-  source: { help: 'where the images come from', choices: { synthetic: 1, 'fashion-mnist': 2, idx: 2 } },
-  size: { help: 'image side in pixels (T = size² pixel steps); 28 for Fashion-MNIST' },
-  classes: { help: 'number of classes (chance accuracy is 1/classes)' },
-  noise: { help: 'synthetic images: pixel noise σ in percent of full intensity' },
-  permute: { help: '0: raster order; k ≥ 1: one fixed pixel permutation drawn with seed k (permuted variant)' },
-  split: { help: 'file source: which split trains (the other one evaluates)', choices: { train: 1, test: 2 } },
-  order: { help: 'what one step shows: `pixels` pixels, or a whole row', choices: { pixels: 1, rows: 2 } },
-  pixels: { help: 'pixels per step for order=pixels (a divisor of size²)' },
-  readout: { help: '0: the label is the target at every step; k ≥ 1: only at the last k steps' },
-  score: {
-    help: 'where accuracy is scored: the last step (as the papers report) or every step with a target',
-    choices: { last: 1, all: 2 },
+const settingTable = taskSettings(
+  {
+    source: setting('where the images come from', { choices: { synthetic: 1, 'fashion-mnist': 2, idx: 2 } }),
+    size: setting('image side in pixels (T = size² pixel steps); 28 for Fashion-MNIST'),
+    classes: setting('number of classes (chance accuracy is 1/classes)', { min: 2 }),
+    noise: setting('synthetic images: pixel noise σ in percent of full intensity', { min: 0 }),
+    permute: setting('0: raster order; k ≥ 1: one fixed pixel permutation drawn with seed k (permuted variant)', { min: 0 }),
+    split: setting('file source: which split trains (the other one evaluates)', { choices: { train: 1, test: 2 } }),
+    order: setting('what one step shows: `pixels` pixels, or a whole row', { choices: { pixels: 1, rows: 2 } }),
+    pixels: setting('pixels per step for order=pixels (a divisor of size²)'),
+    readout: setting('0: the label is the target at every step; k ≥ 1: only at the last k steps', { min: 0 }),
+    score: setting('where accuracy is scored: the last step (as the papers report) or every step with a target', {
+      choices: { last: 1, all: 2 },
+    }),
   },
-} as const;
+  {
+    ci: { source: 1, size: 8, classes: 4, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 },
+    paper: { source: 2, size: 28, classes: 10, noise: 20, permute: 0, split: 1, order: 1, pixels: 1, readout: 0, score: 1 },
+  },
+);
 
 /** Render one synthetic bar image of class c into `img` (size² values in [0, 1], raster order). */
 function renderBar(img: Float64Array, size: number, c: number, classes: number, sigma: number, rng: Rng): void {
@@ -100,18 +100,12 @@ function renderBar(img: Float64Array, size: number, c: number, classes: number, 
 export const seqImageTask: TaskInfo = {
   name: 'seq-image',
   description: 'classify an image shown pixel by pixel (sequential / permuted Fashion-MNIST from IDX files, or synthetic bars)',
-  settingDocs,
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('seq-image', preset, presets, overrides);
+    const s = resolveSettings('seq-image', preset, settingTable, overrides);
     const { source, size, classes, noise, permute, split, order: ord, readout, score } = s;
-    if (source !== 1 && source !== 2) throw new ConfigError(`task seq-image: source must be 1 (synthetic) or 2 (IDX files), got ${source}`);
-    if (split !== 1 && split !== 2)
-      throw new ConfigError(`task seq-image: split must be 1 (train files) or 2 (t10k test files), got ${split}`);
-    if (classes < 2) throw new ConfigError(`task seq-image: classes must be at least 2, got ${classes}`);
     if (source === 1 && classes > 10) throw new ConfigError(`task seq-image: synthetic images have 2–10 classes, got ${classes}`);
     if (source === 1 && size < 4) throw new ConfigError(`task seq-image: synthetic images need size ≥ 4, got ${size}`);
-    if (ord !== 1 && ord !== 2) throw new ConfigError(`task seq-image: order must be pixels (1) or rows (2), got ${ord}`);
-    if (score !== 1 && score !== 2) throw new ConfigError(`task seq-image: score must be last (1) or all (2), got ${score}`);
     if (ord === 2 && s.pixels !== 1 && s.pixels !== size)
       throw new ConfigError(`task seq-image: order=rows shows ${size} pixels per step; leave pixels at 1 (it is ${s.pixels})`);
     const pixels = ord === 2 ? size : s.pixels;

@@ -25,13 +25,25 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { channels: 20, classes: 4, length: 30, window: 30, readout: 10, dim: 1, alpha: 2, manifold: 1 },
-  paper: { channels: 100, classes: 10, length: 100, window: 80, readout: 20, dim: 2, alpha: 2, manifold: 1 },
-};
+const settingTable = taskSettings(
+  {
+    channels: setting('input channels, each firing one spike per sequence'),
+    classes: setting('classes, one random manifold each (chance accuracy is 1/classes)', { min: 2 }),
+    length: setting('the sequence length T'),
+    window: setting('spikes fall in steps [0, window) (at most length)'),
+    readout: setting('the last this many steps are scored (at most length)'),
+    dim: setting('dimension D of each class manifold'),
+    alpha: setting('smoothness α of the manifolds (larger: smoother)'),
+    manifold: setting('seed of the class manifolds (part of the task: the same for every batch)', { min: 0 }),
+  },
+  {
+    ci: { channels: 20, classes: 4, length: 30, window: 30, readout: 10, dim: 1, alpha: 2, manifold: 1 },
+    paper: { channels: 100, classes: 10, length: 100, window: 80, readout: 20, dim: 2, alpha: 2, manifold: 1 },
+  },
+);
 
 const HARMONICS = 8;
 
@@ -81,10 +93,10 @@ export const spikesTask: TaskInfo = {
   name: 'spikes',
   description:
     'classify spike patterns drawn from random smooth manifolds, one per class (randman; a generated stand-in for spiking audio)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('spikes', preset, presets, overrides);
+    const s = resolveSettings('spikes', preset, settingTable, overrides);
     const { channels, classes, length: T, window, readout, dim, alpha, manifold } = s;
-    if (classes < 2) throw new ConfigError(`task spikes: classes must be at least 2, got ${classes}`);
     if (window > T) throw new ConfigError(`task spikes: window (${window}) must not exceed length (${T})`);
     if (readout > T) throw new ConfigError(`task spikes: readout (${readout}) must not exceed length (${T})`);
     const m = makeManifolds(classes, channels, dim, alpha, manifold);

@@ -7,20 +7,26 @@
  * paper and ci: T = 17 (the paper's grid); the presets differ in the training defaults only.
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { length: 17 },
-  paper: { length: 17 },
-};
+const settingTable = taskSettings(
+  {
+    length: setting('points on the spiral, the sequence length T', { min: 2 }),
+  },
+  {
+    ci: { length: 17 },
+    paper: { length: 17 },
+  },
+);
 
 export const spiralTask: TaskInfo = {
   name: 'spiral',
   description: 'tell a clockwise from an anticlockwise spiral at its end (sparse-RTRL paper, EGRU)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('spiral', preset, presets, overrides);
-    const T = Math.max(2, s.length);
+    const s = resolveSettings('spiral', preset, settingTable, overrides);
+    const T = s.length;
     return {
       name: 'spiral',
       preset,

@@ -8,19 +8,26 @@
  * paper: T = 60, minGap 10; ci: T = 12, minGap 3.
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { length: 12, minGap: 3 },
-  paper: { length: 60, minGap: 10 },
-};
+const settingTable = taskSettings(
+  {
+    length: setting('the sequence length T (at least 2·minGap + 2 is used)'),
+    minGap: setting('fewest steps between the store cue and the recall cue'),
+  },
+  {
+    ci: { length: 12, minGap: 3 },
+    paper: { length: 60, minGap: 10 },
+  },
+);
 
 export const storeRecallTask: TaskInfo = {
   name: 'store-recall',
   description: 'keep the bit shown at a store cue and report it at a later recall cue (e-prop, Bellec et al. 2020)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('store-recall', preset, presets, overrides);
+    const s = resolveSettings('store-recall', preset, settingTable, overrides);
     const T = Math.max(s.length, 2 * s.minGap + 2);
     const half = Math.floor(T / 2);
     return {

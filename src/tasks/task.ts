@@ -5,8 +5,11 @@
  */
 import type { Rng } from '../core/rng.js';
 import type { LossSpec } from '../modules/loss.js';
+import type { TaskSettings } from './settings.js';
 
-export type Preset = 'ci' | 'paper';
+/** the presets every task has: `ci` (runs in seconds) and `paper` (the sizes of its paper) */
+export const presets = ['ci', 'paper'] as const;
+export type Preset = (typeof presets)[number];
 
 export interface Batch {
   x: Float64Array[];
@@ -28,12 +31,6 @@ export interface HeldOutSplit {
   readonly size: number;
   /** sequences start … start+B−1; past the end of the split the rows are padding with mask and score 0 */
   batch(start: number, B: number): Batch;
-}
-
-/** What one task setting means; settings that choose among options name them (value name → code). */
-export interface SettingDoc {
-  help: string;
-  choices?: Readonly<Record<string, number>>;
 }
 
 /** what `value` in a summary measures: accuracy-like (higher is better) or an error (lower is better) */
@@ -69,9 +66,9 @@ export interface Task {
 export interface TaskInfo {
   name: string;
   description: string;
+  /** its settings, each declared once (check, one line of documentation, named choices) with its presets' values: tasks/settings.ts */
+  settingTable: TaskSettings;
   create(preset: Preset, overrides?: Record<string, number>): Task;
-  /** what each setting means, shown by `onward list --task NAME` */
-  settingDocs?: Readonly<Record<string, SettingDoc>>;
 }
 
 /** T zero-filled per-step arrays of the given width */

@@ -10,19 +10,29 @@
  * updates; ci: 10 tokens, 5 blanks (T = 25), 64 units.
  */
 import { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { length: 10, blanks: 5, symbols: 8, pool: 1, poolSeed: 1 },
-  paper: { length: 100, blanks: 10, symbols: 8, pool: 1, poolSeed: 1 },
-};
+const settingTable = taskSettings(
+  {
+    length: setting('tokens to copy (T = 2·length + blanks)'),
+    blanks: setting('blank steps between the tokens and their recall', { min: 0 }),
+    symbols: setting('distinct tokens (one-hot: symbols + 2 channels with blank and marker)'),
+    pool: setting('sequences in the fixed pool training and evaluation draw from (1: the paper)'),
+    poolSeed: setting('seed of the pool', { min: 0 }),
+  },
+  {
+    ci: { length: 10, blanks: 5, symbols: 8, pool: 1, poolSeed: 1 },
+    paper: { length: 100, blanks: 10, symbols: 8, pool: 1, poolSeed: 1 },
+  },
+);
 
 export const tokenCopyTask: TaskInfo = {
   name: 'token-copy',
   description: 'reproduce a sequence of tokens after blanks, one fixed sequence to memorise, mse on one-hot outputs (perturbation paper)',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('token-copy', preset, presets, overrides);
+    const s = resolveSettings('token-copy', preset, settingTable, overrides);
     const { length, blanks, symbols, pool, poolSeed } = s;
     const T = 2 * length + blanks,
       C = symbols + 2,

@@ -14,13 +14,19 @@
  * ci: 240 hours, 32 units.
  */
 import type { Rng } from '../core/rng.js';
-import { resolveSettings } from './settings.js';
+import { resolveSettings, setting, taskSettings } from './settings.js';
 import { steps, type Batch, type Preset, type Task, type TaskInfo } from './task.js';
 
-const presets = {
-  ci: { length: 240, warmup: 24 },
-  paper: { length: 3360, warmup: 24 },
-};
+const settingTable = taskSettings(
+  {
+    length: setting('hours per sequence, the sequence length T'),
+    warmup: setting('first hours without a loss (the state settles)', { min: 0 }),
+  },
+  {
+    ci: { length: 240, warmup: 24 },
+    paper: { length: 3360, warmup: 24 },
+  },
+);
 
 const fahrenheit = (c: number): number => c * 1.8 + 32;
 /** fixed normalisation ranges of the 9 inputs */
@@ -74,8 +80,9 @@ export function weatherSeries(length: number, rng: Rng): Float64Array[] {
 export const weatherTask: TaskInfo = {
   name: 'weather',
   description: 'next-hour temperature from a synthetic 9-variable hourly weather series (stand-in for the WTH data); metric NRMSE',
+  settingTable,
   create(preset: Preset, overrides?: Record<string, number>): Task {
-    const s = resolveSettings('weather', preset, presets, overrides);
+    const s = resolveSettings('weather', preset, settingTable, overrides);
     const { length: T, warmup } = s;
     return {
       name: 'weather',

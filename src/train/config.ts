@@ -19,12 +19,12 @@
  */
 import { z } from 'zod';
 import { ConfigError, UnknownNameError } from '../core/errors.js';
-import { deviceSectionSchema, pcmSettingsOf, type PcmSettings } from '../hardware/pcm.js';
+import { deviceSectionSchema, pcmSettingsOf } from '../hardware/pcm.js';
 import { learnerSectionSchema } from '../learners/options.js';
 import { modelSectionSchema } from '../model/options.js';
 import { optimizerSectionSchema } from '../optim/options.js';
-import { taskTable, type Preset } from '../tasks/index.js';
-import { taskSectionSchema } from '../tasks/settings.js';
+import { presets, taskTable, type Preset } from '../tasks/index.js';
+import { checkSettings, settingsJsonSchema, taskSectionSchema } from '../tasks/settings.js';
 import { presetFor } from './presets.js';
 
 export const trainSectionSchema = z.strictObject({
@@ -59,6 +59,8 @@ export const trainSectionSchema = z.strictObject({
     .default(0)
     .describe("model.maskMethod 'magnitude': the update at which the target density is reached (0: two thirds of the run)"),
 });
+
+export type TrainSection = z.output<typeof trainSectionSchema>;
 
 export const evalSectionSchema = z.strictObject({
   every: z
@@ -148,6 +150,8 @@ export function checkRunConfig(c: RunConfig): RunConfig {
   if (m.decorrelate && m.name === 'lru')
     throw new ConfigError('config: model.decorrelate is available for rnn, gru, lstm and egru models, not lru');
   if (c.device.name === 'pcm') pcmSettingsOf(c.device);
+  const task = taskTable.find((t) => t.name === c.task.name);
+  if (task) checkSettings(task.name, task.settingTable, c.task.settings);
   if (c.train.backend === 'wasm' && c.train.dtype === 'float64')
     throw new ConfigError("config: the wasm backend is float32; use train.backend 'ts' for float64");
   return c;
@@ -314,9 +318,9 @@ export function resolveRunConfig(...layers: RunConfigInput[]): RunConfig {
       task,
       taskTable.map((t) => t.name),
     );
-  if (preset !== 'ci' && preset !== 'paper') throw new ConfigError(`unknown preset '${preset}'; presets: ci, paper`);
+  if (!(presets as readonly string[]).includes(preset)) throw new ConfigError(`unknown preset '${preset}'; presets: ${presets.join(', ')}`);
   let merged: Layer = Object.fromEntries(sectionNames.map((s) => [s, {}]));
-  for (const l of [presetFor(task, preset), ...layers]) merged = merge(merged, l);
+  for (const l of [presetFor(task, preset as Preset), ...layers]) merged = merge(merged, l);
   return finish(parseWith(runConfigSchema, merged, 'config'));
 }
 
@@ -362,11 +366,6 @@ export function readRunConfig(value: unknown, source: string, notes?: string[]):
   return layer;
 }
 
-/** the device settings of a run config */
-export function pcmSettings(c: RunConfig): PcmSettings {
-  return pcmSettingsOf(c.device);
-}
-
 // ---- documentation: option lists and the JSON Schema ----
 
 export interface OptionDoc {
@@ -377,22 +376,55 @@ export interface OptionDoc {
   choices?: readonly string[];
   /** undefined: no default of its own (the task preset gives it, or it is derived, see doc) */
   default?: unknown;
+  /** a number's range from its checks (`exclusive`: the bound itself is refused) */
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
   doc: string;
+}
+
+type JsonProperty = {
+  type?: string;
+  enum?: string[];
+  default?: unknown;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+};
+
+/** a bound of a number's range, when it bounds anything (zod writes ±2⁵³−1 for an integer's own range) */
+const bound = (v: number | undefined): v is number => v !== undefined && Math.abs(v) < Number.MAX_SAFE_INTEGER;
+
+function rangeOf(p: JsonProperty): Pick<OptionDoc, 'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum'> {
+  return {
+    ...(bound(p.minimum)
+      ? { minimum: p.minimum }
+      : bound(p.exclusiveMinimum)
+        ? { minimum: p.exclusiveMinimum, exclusiveMinimum: true }
+        : {}),
+    ...(bound(p.maximum)
+      ? { maximum: p.maximum }
+      : bound(p.exclusiveMaximum)
+        ? { maximum: p.exclusiveMaximum, exclusiveMaximum: true }
+        : {}),
+  };
 }
 
 /** every option of the run configuration, section by section, from the schemas (for --help and the playground) */
 export function listOptions(): OptionDoc[] {
   const out: OptionDoc[] = [];
   for (const s of sectionNames) {
-    const js = z.toJSONSchema(sections[s], { io: 'input' }) as {
-      properties: Record<string, { type?: string; enum?: string[]; default?: unknown; description?: string }>;
-    };
+    const js = z.toJSONSchema(sections[s], { io: 'input' }) as { properties: Record<string, JsonProperty> };
     for (const [k, p] of Object.entries(js.properties)) {
       out.push({
         key: `${s}.${k}`,
         type: (p.enum ? 'string' : (p.type ?? 'string')) as OptionDoc['type'],
         ...(p.enum ? { choices: p.enum } : {}),
         ...(p.default !== undefined ? { default: p.default } : {}),
+        ...rangeOf(p),
         doc: p.description ?? '',
       });
     }
@@ -402,8 +434,15 @@ export function listOptions(): OptionDoc[] {
 
 /** the JSON Schema of a run config file (`onward train --config run.json`), written by `onward schema` */
 export function runConfigJsonSchema(): Record<string, unknown> {
+  const js = z.toJSONSchema(runFileSchema, { io: 'input' }) as unknown as { properties: { task: Record<string, unknown> } };
+  // each task's own settings (tasks/settings.ts), for the task the file names
+  js.properties.task.allOf = taskTable.map((t) => ({
+    if: { properties: { name: { const: t.name } }, required: ['name'] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword (this object is data, never awaited)
+    then: { properties: { settings: settingsJsonSchema(t.settingTable) } },
+  }));
   return {
-    ...z.toJSONSchema(runFileSchema, { io: 'input' }),
+    ...js,
     title: 'onward run configuration',
     description: 'Any part of a run configuration; the rest comes from the task preset (train/presets.ts) and the defaults.',
   };

@@ -10,7 +10,7 @@
  * (The run's metrics file is continued by metrics-file.ts, in Node.) No file system here.
  */
 import { FileFormatError, OnwardError, ConfigError } from '../core/errors.js';
-import { applyOverrides, readRunConfig, resolveRunConfig, type RunConfig } from './config.js';
+import { applyOverrides, readRunConfig, resolveKey, resolveRunConfig, type RunConfig } from './config.js';
 
 /** options (section.key) a resumed run may change; the rest define the run and must match the checkpoint */
 export const resumableKeys: readonly string[] = [
@@ -93,19 +93,29 @@ function checkDeviceState(dev: unknown, source: string): void {
 export function applyResumeOverrides(saved: RunConfig, overrides: Record<string, unknown>, notes: string[] = []): RunConfig {
   let out = saved;
   const before = flatten(saved);
+  const contradiction = (key: string, raw: unknown, fixed: string[], why = ''): ConfigError =>
+    new ConfigError(
+      `--resume: ${key} ${JSON.stringify(raw)} contradicts the checkpoint (${fixed.map((k) => `${k} ${before.get(k) ?? 'unset'}`).join(', ')}${why}); ` +
+        'a resumed run keeps its task, model, learner and sizes — start a new run (without --resume) to change them; ' +
+        `options that may change on resume: ${resumableKeys.join(', ')}`,
+    );
   for (const [key, raw] of Object.entries(overrides)) {
     if (raw === undefined) continue;
-    const after = flatten(applyOverrides(saved, { [key]: raw })); // types and known keys checked the usual way
+    let applied: RunConfig;
+    try {
+      applied = applyOverrides(saved, { [key]: raw }); // types and known keys checked the usual way
+    } catch (e) {
+      // another task does not take the saved task's settings: that flag contradicts the checkpoint, say so first
+      const path = resolveKey(key).path.join('.');
+      if (e instanceof ConfigError && !resumableKeys.includes(path) && before.get(path) !== JSON.stringify(raw))
+        throw contradiction(key, raw, [path], `: ${e.message}`);
+      throw e;
+    }
+    const after = flatten(applied);
     const changed = [...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k);
     if (changed.length === 0) continue;
     const fixed = changed.filter((k) => !resumableKeys.includes(k));
-    if (fixed.length) {
-      throw new ConfigError(
-        `--resume: ${key} ${JSON.stringify(raw)} contradicts the checkpoint (${fixed.map((k) => `${k} ${before.get(k) ?? 'unset'}`).join(', ')}); ` +
-          'a resumed run keeps its task, model, learner and sizes — start a new run (without --resume) to change them; ' +
-          `options that may change on resume: ${resumableKeys.join(', ')}`,
-      );
-    }
+    if (fixed.length) throw contradiction(key, raw, fixed);
     out = applyOverrides(out, { [key]: raw });
     for (const k of changed) notes.push(`resume: ${k} changed from ${before.get(k)} to ${after.get(k)}`);
   }

@@ -21,16 +21,18 @@
  * update goes out as programming pulses) and prune by magnitude (a model with maskMethod 'magnitude'; `pruneUntil`
  * names the update at which its density is reached, since a stream has no length), as the episodic trainer does.
  */
-import type { Backend, BackendName, FloatArray } from '../backend/backend.js';
+import type { Backend, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { ConfigError, DivergenceError, FileFormatError, ShapeError, show } from '../core/errors.js';
-import { deviceSectionSchema, pcmSettingsOf, PcmDevice, type DeviceSection } from '../hardware/pcm.js';
+import { deviceSectionSchema, type PcmDevice, type DeviceSection } from '../hardware/pcm.js';
 import { createLearner, type Learner, type LearnerOptions } from '../learners/index.js';
 import type { ModelFile, ModelTask } from '../model/format.js';
 import { Network, validateModelConfig, type ModelConfig } from '../model/network.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
+import type { StreamOptimizer } from '../optim/options.js';
+import type { TrainSection } from './config.js';
 import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
-import { pruneSchedule, UpdateStep } from './update.js';
+import { driverUpdateStep, type UpdateStep } from './update.js';
 import { DivergenceMonitor } from './divergence.js';
 import { checkSample, type SampleShape } from './sample-check.js';
 
@@ -39,25 +41,18 @@ export interface StreamConfig {
   model: ModelConfig;
   /** a learner from the learner table that supports the model */
   learner: string;
-  optimizer: {
-    name: 'sgd' | 'adam' | 'adamw';
-    lr: number;
-    clip?: number;
-    weightDecay?: number;
-    momentum?: number;
-    beta1?: number;
-    beta2?: number;
-  };
+  /** the optimizer: the run config's optimizer options without a schedule (optim/options.ts) */
+  optimizer: StreamOptimizer;
   /** apply an update every k samples (1: every sample) */
   updateEvery: number;
   /** seeds the network's initialisation (and the learner's own generator with seed + 1) */
   seed: number;
-  /** tbptt's truncation window */
-  window?: number;
+  /** tbptt's truncation window (as learnerOptions.window; kept for the stream configs checkpoints hold) */
+  window?: LearnerOptions['window'];
   /** further options of the learner (as its table row takes them); batchSize is always 1 and seed is seed + 1 */
   learnerOptions?: Partial<LearnerOptions>;
-  backend?: BackendName;
-  dtype?: 'float32' | 'float64';
+  backend?: TrainSection['backend'];
+  dtype?: TrainSection['dtype'];
   /** the device the synapses live on (the run config's device section; default: none, ideal weights); its generator is seed + 3 */
   device?: Partial<DeviceSection>;
   /** magnitude pruning (model.maskMethod 'magnitude'): prune every this many updates (default 10) … */
@@ -181,16 +176,11 @@ export class OnlineStream {
     });
     this.optimizer = createOptimizer({ ...config.optimizer });
     this.optState = this.optimizer.init(this.backend, this.network.size);
-    const device = deviceSectionSchema.parse(config.device ?? {});
-    this.device = device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettingsOf(device), config.seed + 3) : null;
-    this.updater = new UpdateStep(
-      this.network,
-      this.learner,
-      this.optimizer,
-      this.optState,
-      this.device,
-      pruneSchedule(this.network, config.pruneEvery ?? 10, config.pruneUntil ?? 0),
-    );
+    this.updater = driverUpdateStep(this, deviceSectionSchema.parse(config.device ?? {}), config.seed, {
+      every: config.pruneEvery ?? 10,
+      until: config.pruneUntil ?? 0,
+    });
+    this.device = this.updater.device;
     this.network.applyMasks();
     this.learner.startSequence();
     this.report = { step: 0, loss: 0, prediction: this.learner.output.data, updated: false };

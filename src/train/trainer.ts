@@ -17,12 +17,12 @@ import type { ModelFile, ModelTask } from '../model/format.js';
 import { createOptimizer, type Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { constant, warmupCosine } from '../optim/schedule.js';
 import { createTask, type Task } from '../tasks/index.js';
-import { PcmDevice } from '../hardware/pcm.js';
+import type { PcmDevice } from '../hardware/pcm.js';
 import { alignment, sequenceGradient, type Alignment } from '../check/alignment.js';
 import { checkpointFileOf, modelFileOf, restoreCheckpoint, type TrainingState } from './checkpoint.js';
-import { applyOverrides, checkRunConfig, pcmSettings, type RunConfig } from './config.js';
+import { applyOverrides, checkRunConfig, type RunConfig } from './config.js';
 import { MetricAccumulator } from './metrics.js';
-import { pruneSchedule, UpdateStep } from './update.js';
+import { driverUpdateStep, type UpdateStep } from './update.js';
 import { DivergenceMonitor, trainingHint } from './divergence.js';
 import { checkCheckpointState } from './resume.js';
 
@@ -194,16 +194,9 @@ export class Trainer {
     this.optimizer = createOptimizer({ name: o.name, lr: schedule, clip: o.clip, weightDecay: o.weightDecay, momentum: o.momentum });
     this.optState = this.optimizer.init(this.backend, this.network.size);
     this.dataRng = new Rng(t.seed + 2);
-    this.device = config.device.name === 'pcm' ? new PcmDevice(this.network.params, pcmSettings(config), t.seed + 3) : null;
     const until = t.pruneUntil > 0 ? t.pruneUntil : Math.max(1, Math.floor((2 * this.totalUpdates()) / 3));
-    this.updater = new UpdateStep(
-      this.network,
-      this.learner,
-      this.optimizer,
-      this.optState,
-      this.device,
-      pruneSchedule(this.network, t.pruneEvery, until),
-    );
+    this.updater = driverUpdateStep(this, config.device, t.seed, { every: t.pruneEvery, until });
+    this.device = this.updater.device;
     this.network.applyMasks();
     this.metric = new MetricAccumulator(this.task.loss, this.task.outputSize, this.task.metric);
   }

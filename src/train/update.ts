@@ -12,7 +12,7 @@
  */
 import type { Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
-import type { PcmDevice } from '../hardware/pcm.js';
+import { PcmDevice, pcmSettingsOf, type DeviceSection } from '../hardware/pcm.js';
 import type { Learner } from '../learners/learner.js';
 import type { Network } from '../model/network.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizers.js';
@@ -65,4 +65,28 @@ export class UpdateStep {
     const t = this.optState.count;
     if (p && t % p.every === 0 && t <= p.until) net.pruneByMagnitude(p.density + (1 - p.density) * (1 - t / p.until) ** 3);
   }
+}
+
+/** what a driver (trainer, stream) has built that its update step works on */
+interface DriverParts {
+  readonly network: Network;
+  readonly learner: Learner;
+  readonly optimizer: Optimizer;
+  readonly optState: OptimizerState;
+}
+
+/**
+ * A driver's update step: through the device its config names (pcm on the network's parameters, its generator
+ * seeded seed + 3; none: ideal weights) and with the model's pruning schedule (every `prune.every` updates
+ * until update `prune.until`).
+ */
+export function driverUpdateStep(
+  parts: DriverParts,
+  device: DeviceSection,
+  seed: number,
+  prune: { every: number; until: number },
+): UpdateStep {
+  const { network, learner, optimizer, optState } = parts;
+  const pcm = device.name === 'pcm' ? new PcmDevice(network.params, pcmSettingsOf(device), seed + 3) : null;
+  return new UpdateStep(network, learner, optimizer, optState, pcm, pruneSchedule(network, prune.every, prune.until));
 }

@@ -198,19 +198,24 @@ test('a run failing twice is recorded with its error; an unknown config is refus
   try {
     const base = planBench({ suite: 'ci', tasks: ['delayed-xor'], learners: ['bptt'], steps: 2, seeds: 1 }).runs[0]!;
     const withConfig = (config: object): RunSpec => ({ ...base, config: config as RunSpec['config'], configId: configId(config) });
-    // a setting the task does not have: the config is well formed, the run throws when it builds the task
-    const failing = withConfig({ ...base.config, task: { ...base.config.task, settings: { nope: 1 } } });
+    // a setting the task allows, whose sequences do not fit the memory limit: the config is well formed, the run throws when it builds the task
+    const failing = withConfig({ ...base.config, task: { ...base.config.task, settings: { delay: 1e9 } } });
     const unknown = withConfig({ ...base.config, someNewKnob: 3 });
+    // a setting the task does not have is a config this onward does not know (the task's settings schema refuses it)
+    const unknownSetting = withConfig({ ...base.config, task: { ...base.config.task, settings: { nope: 1 } } });
     const results = new Map<string, { error: string; message: string } | null>();
-    await runQueued([failing, unknown], { url: redis.url, threads: 1, pollSeconds: 0.1, onLog: () => {} }, (spec, r) =>
+    await runQueued([failing, unknown, unknownSetting], { url: redis.url, threads: 1, pollSeconds: 0.1, onLog: () => {} }, (spec, r) =>
       results.set(spec.configId, r.error),
     );
-    assert.equal(results.get(failing.configId)?.error, 'ConfigError');
-    assert.match(results.get(failing.configId)!.message, /unknown setting 'nope'/);
+    assert.equal(results.get(failing.configId)?.error, 'LimitError');
+    assert.match(results.get(failing.configId)!.message, /task delayed-xor \(delay 1000000000/);
     assert.equal((await queue.getJob(jobId(failing)))!.attemptsMade, 2, 'tried twice');
     assert.equal(results.get(unknown.configId)?.error, 'UnknownConfig');
     assert.match(results.get(unknown.configId)!.message, /unknown config key 'someNewKnob'/);
     assert.equal((await queue.getJob(jobId(unknown)))!.attemptsMade, 1, 'refused at once');
+    assert.equal(results.get(unknownSetting.configId)?.error, 'UnknownConfig');
+    assert.match(results.get(unknownSetting.configId)!.message, /unknown setting 'nope'/);
+    assert.equal((await queue.getJob(jobId(unknownSetting)))!.attemptsMade, 1, 'refused at once');
 
     const other = '0.0.0-other';
     await queue.add('run', jobData(base, other), { jobId: jobId(base, other) });

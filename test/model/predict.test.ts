@@ -5,23 +5,15 @@ import { TsBackend } from '../../src/backend/ts.js';
 import { learnerNames, modelNameList, taskNames } from '../../src/core/names.js';
 import { Rng } from '../../src/core/rng.js';
 import { createLearner, learnerTable } from '../../src/learners/index.js';
-import { encodeMasks, encodeParams, LIBRARY, MODEL_FORMAT, MODEL_VERSION, parseModelFile, type ModelFile } from '../../src/model/format.js';
+import { parseModelFile, type ModelFile } from '../../src/model/format.js';
 import { modelNames, Network, type ModelConfig } from '../../src/model/network.js';
 import { Model, modelFromFile } from '../../src/model/predict.js';
 import { taskTable } from '../../src/tasks/index.js';
 import { ShapeError } from '../../src/core/errors.js';
+import { modelFileOf } from '../../src/train/checkpoint.js';
 
-function fileOf(net: Network): ModelFile {
-  const masks = encodeMasks(net.masks);
-  return {
-    format: MODEL_FORMAT,
-    version: MODEL_VERSION,
-    library: LIBRARY,
-    config: net.config,
-    params: encodeParams(net.params),
-    ...(masks ? { masks } : {}),
-  };
-}
+/** a network as the model file the trainer writes (no task) */
+const fileOf = (net: Network): ModelFile => modelFileOf(net);
 
 const configs: ModelConfig[] = [
   { model: 'gru', inputSize: 2, hidden: 5, layers: 2, outputSize: 3, loss: { kind: 'ce', classes: 3 } },

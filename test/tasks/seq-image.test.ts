@@ -211,8 +211,8 @@ test('seq-image from IDX: settings that do not match the files are ConfigErrors 
   withData(dir, () => {
     throwsWith(() => createTask('seq-image', 'ci', { source: 2, classes: 3 }), ConfigError, '4×4 images', 'size is 8', 'set size=4');
     throwsWith(() => createTask('seq-image', 'ci', { source: 2, size: S, classes: 2 }), ConfigError, 'labels go up to 2', 'set classes=3');
-    throwsWith(() => createTask('seq-image', 'ci', { source: 3 }), ConfigError, 'source must be 1');
-    throwsWith(() => createTask('seq-image', 'ci', { split: 3 }), ConfigError, 'split must be 1');
+    throwsWith(() => createTask('seq-image', 'ci', { source: 3 }), ConfigError, 'source must be an integer from 1 to 2');
+    throwsWith(() => createTask('seq-image', 'ci', { split: 3 }), ConfigError, 'split must be an integer from 1 to 2');
   });
 });
 

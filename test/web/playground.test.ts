@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { PlaygroundStream } from '../../web/stream-run.js';
+import { catalogue } from '../../web/run.js';
+import { fieldSpecs } from '../../web/fields.js';
 import { runAll } from '../../web/schedule.js';
 
 const CHROMIUM = process.env.ONWARD_CHROMIUM ?? '/usr/bin/chromium';
@@ -165,6 +167,16 @@ test('the playground in Chromium: honest numbers, shareable runs, divergence, a 
     await page.selectOption('#task', 'seq-image');
     assert.deepEqual(await options('preset'), ['ci']);
     assert.match((await page.getAttribute('label:has(#lr)', 'title')) ?? '', /learning rate/, 'hyper-parameters have tooltips');
+    // the fields are the schemas' options (web/fields.ts): the page shows exactly those, each with its doc as tooltip
+    const shown = await page.$$eval('#hyper label[data-key]', (ls) =>
+      ls.map((l) => [(l as HTMLElement).dataset.key, (l as HTMLElement).title]),
+    );
+    const specs = fieldSpecs(catalogue().options);
+    assert.deepEqual(
+      shown.map(([k]) => k),
+      specs.map((f) => f.key),
+    );
+    for (const [i, [, title]] of shown.entries()) assert.ok(title!.includes(specs[i]!.doc), `${specs[i]!.key} tooltip`);
     // every learner runs on the lru stack; on gru the LRU paper's rows do not
     await page.selectOption('#model', 'gru');
     const refused = await page.$$eval('#learner option:disabled', (os) => os.map((o) => (o as HTMLOptionElement).title));

@@ -58,7 +58,7 @@ test('the catalogue lists every task, unit model and learner of the tables', () 
     "refusal reasons, for the page's tooltips",
   );
   assert.ok(
-    c.tasks.every((t) => t.defaults && typeof t.defaults.model === 'string'),
+    c.tasks.every((t) => t.defaults && typeof t.defaults['model.name'] === 'string'),
     'every ci preset has defaults',
   );
 });
