@@ -238,7 +238,8 @@ function planPaper(suite: Suite, options: BenchOptions): BenchPlan {
       const steps = options.steps ?? config0.train.steps;
       const seeds = options.seeds ? exp.seeds.slice(0, options.seeds) : exp.seeds;
       const spec = (seed: number, lr: number, scan: boolean): RunSpec => {
-        const config = applyOverrides(config0, { seed, steps, lr, evalEvery: Math.max(1, Math.ceil(steps / suite.evalPoints)) });
+        const points = exp.evalPoints ?? suite.evalPoints;
+        const config = applyOverrides(config0, { seed, steps, lr, evalEvery: Math.max(1, Math.ceil(steps / points)) });
         const id = configId(row.freeze ? { config, freeze: row.freeze } : config);
         return {
           ...pair,
