@@ -145,6 +145,7 @@ export function claimModel(claim: ExactnessClaim, model: string, { layers = 2, h
     outputSize: 4,
     loss: { kind: 'ce', classes: 2 },
     ...(w.recurrent === false && model !== 'lru' ? { recurrent: false } : {}),
+    ...(w.sparse === true && model !== 'lru' ? { density: 0.5 } : {}),
     ...(model === 'lru' ? { stateSize: 3, rMin: 0.4, rMax: 0.95 } : {}),
   };
 }

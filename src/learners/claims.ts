@@ -7,7 +7,8 @@
  *   params  'all'      every parameter
  *           'top'      the top recurrent module and every module above it (the readout included)
  *           'readout'  the modules above the top recurrent module
- *   when    conditions on the model: unit models, number of layers, recurrent synapses on or off, units per layer
+ *   when    conditions on the model: unit models, number of layers, recurrent synapses on or off, units per layer,
+ *           synapse masks (`density`) present or not
  *   options learner options the claim needs (tbptt: a window at least as long as the sequence)
  * and is checked against BPTT (or, for BPTT itself, against central finite differences) with a relative
  * error bound; tolerance 0 means bit for bit. Weights held at zero by a mask are excluded: an update never
@@ -27,6 +28,8 @@ export interface ModelCondition {
   recurrent?: boolean;
   /** exactly this many units per layer (default: any) */
   hidden?: number;
+  /** synapse masks from the model's `density` present (true) or absent (false); default: either */
+  sparse?: boolean;
 }
 
 export interface ExactnessClaim {
@@ -50,13 +53,14 @@ export function hasRecurrentSynapses(config: Pick<ModelConfig, 'model' | 'recurr
 export function claimApplies(
   claim: ExactnessClaim,
   rowModels: readonly string[],
-  config: Pick<ModelConfig, 'model' | 'layers' | 'hidden' | 'recurrent'>,
+  config: Pick<ModelConfig, 'model' | 'layers' | 'hidden' | 'recurrent' | 'density'>,
 ): boolean {
   const w = claim.when;
   if (!(w.models ?? rowModels).includes(config.model) || !rowModels.includes(config.model)) return false;
   if (w.layers !== undefined && config.layers !== w.layers) return false;
   if (w.hidden !== undefined && config.hidden !== w.hidden) return false;
   if (w.recurrent !== undefined && hasRecurrentSynapses(config) !== w.recurrent) return false;
+  if (w.sparse !== undefined && (config.density !== undefined) !== w.sparse) return false;
   return true;
 }
 
@@ -94,6 +98,7 @@ export function describeClaim(claim: ExactnessClaim): string {
   if (w.layers !== undefined) parts.push(`${w.layers} layer${w.layers === 1 ? '' : 's'}`);
   if (w.hidden !== undefined) parts.push(`${w.hidden} unit${w.hidden === 1 ? '' : 's'}`);
   if (w.recurrent !== undefined) parts.push(`recurrent ${w.recurrent ? 'on' : 'off'}`);
+  if (w.sparse !== undefined) parts.push(w.sparse ? 'sparse synapses' : 'dense synapses');
   if (claim.options)
     parts.push(
       Object.entries(claim.options)

@@ -1,8 +1,8 @@
 /**
  * Building a learner from its row's recipe: a trace rule × a signal rule (rules.ts), run by the step loop of
- * composed.ts. Pairings: layer-local traces (diag, snap1, the LRU baselines) take a signal per layer
- * (backprop at t, random feedback, target projection); traces carried to the output (full, deep) take the
- * output error.
+ * composed.ts. Pairings: layer-local traces (diag, snap1, the LRU baselines, the uoro and kf-rtrl estimators)
+ * take a signal per layer (backprop at t, random feedback, target projection); traces carried to the output
+ * (full, snap2, deep) take the output error.
  */
 import { UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
@@ -15,10 +15,14 @@ import { RandomFeedbackSignal } from './signals/random-feedback.js';
 import { TargetProjectionSignal } from './signals/target-projection.js';
 import { createDeepTraces } from './traces/deep-rule.js';
 import { FullInfluence } from './traces/full.js';
+import { KfRtrlLayer } from './traces/kf-rtrl.js';
+import { Snap2Pattern } from './traces/snap2.js';
+import { EstimatorLayerRule } from './traces/state-tangent.js';
+import { UoroLayer } from './traces/uoro.js';
 import { SparseInfluence } from './sparse-rtrl.js';
 import { LayerTraceRule, type LayerTraceKind } from './traces/layers.js';
 
-export type TraceKind = 'full' | 'sparse' | 'deep' | LayerTraceKind;
+export type TraceKind = 'full' | 'sparse' | 'deep' | 'snap2' | 'uoro' | 'kf-rtrl' | LayerTraceKind;
 export type SignalKind = 'backprop' | 'random-feedback' | 'target-projection' | 'output';
 
 export interface Recipe {
@@ -28,11 +32,16 @@ export interface Recipe {
 
 /** the seeds of the fixed random matrices, offset from the learner's seed (kept: checkpoints and results depend on them) */
 const FEEDBACK_SEED = 0x5eed,
-  PROJECTION_SEED = 0x7a26e7;
+  PROJECTION_SEED = 0x7a26e7,
+  ESTIMATOR_SEED = 0x0e0;
 
-export function createTrace(kind: TraceKind, network: Network, B: number): TraceRule {
+/** `seed`: the learner's seed, for the rules that draw random numbers (uoro, kf-rtrl: their own stream) */
+export function createTrace(kind: TraceKind, network: Network, B: number, seed = 0): TraceRule {
   const be = network.backend;
   if (kind === 'full') return new FullInfluence(network, B);
+  if (kind === 'snap2') return new FullInfluence(network, B, new Snap2Pattern(network));
+  if (kind === 'uoro') return new EstimatorLayerRule(network, kind, ESTIMATOR_SEED + seed, (l) => new UoroLayer(l, B));
+  if (kind === 'kf-rtrl') return new EstimatorLayerRule(network, kind, ESTIMATOR_SEED + seed, (l) => new KfRtrlLayer(l, B));
   if (kind === 'sparse') return new SparseInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
   return new LayerTraceRule(network, be, B, kind);
@@ -64,7 +73,7 @@ export function compose(name: string, network: Network, options: LearnerOptions,
   if (network.config.decorrelate && recipe.signal !== 'target-projection') {
     throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
   }
-  const trace = createTrace(recipe.trace, network, options.batchSize);
+  const trace = createTrace(recipe.trace, network, options.batchSize, options.seed ?? 0);
   const wantsOutput = trace.takes === 'output';
   if (wantsOutput !== (recipe.signal === 'output')) {
     throw new UnsupportedError(

@@ -11,6 +11,7 @@ import { Network } from '../model/network.js';
 import { BpttLearner, createTbptt } from './bptt.js';
 import type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions } from './learner.js';
 import type { ExactnessClaim } from './claims.js';
+import type { Recipe } from './compose.js';
 import { createDeepEprop, deepEpropRecipe } from './deep-eprop.js';
 import { compose } from './compose.js';
 import { epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
@@ -85,6 +86,17 @@ const osttpOptions: LearnerOptionInfo[] = [
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
 const lruTraceRow = (why: string) => refuse(why, units);
+/** snap2 = the full influence with a sparsity pattern; uoro and kf-rtrl = random estimators per layer × backprop at t */
+const snap2Recipe: Recipe = { trace: 'snap2', signal: 'output' };
+const uoroRecipe: Recipe = { trace: 'uoro', signal: 'backprop' };
+const kfRtrlRecipe: Recipe = { trace: 'kf-rtrl', signal: 'backprop' };
+const estimatorSeedOption: LearnerOptionInfo = {
+  ...seedOption,
+  description: "the learner's own generator (the random signs of its estimates)",
+};
+const estimatorRefusals = {
+  lru: "no engine for the LRU stack's layers (a complex diagonal recurrence between GLU and LayerNorm blocks) — not a mathematical limit; their exact elementwise traces are cheaper than any estimate: use online-lru",
+};
 const perturbationRefusals = {
   lru: "every module must hand its preactivations to the perturbation hook; the LRU stack's LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)",
 };
@@ -320,6 +332,63 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: (net, o) => compose('snap1', net, o, snap1Recipe),
     recipe: snap1Recipe,
     options: [seedOption],
+  },
+  {
+    name: 'snap2',
+    description:
+      'SnAp-2 (Menick et al. 2021): the full influence kept where a parameter reaches within two steps (its unit and the units reading it through a kept recurrent synapse); rtrl with dense recurrent weights',
+    exact: false,
+    claims: [
+      {
+        params: 'all',
+        when: { sparse: false },
+        against: 'rtrl',
+        tolerance: 0,
+        reason:
+          'with dense recurrent weights every unit reaches every other in one step: the two-step pattern is full and nothing is dropped',
+      },
+      {
+        params: 'all',
+        when: { sparse: false },
+        tolerance: EXACT,
+        reason: 'with dense recurrent weights it is rtrl',
+      },
+      {
+        params: 'all',
+        when: { recurrent: false },
+        tolerance: EXACT,
+        reason:
+          "without recurrent synapses a layer's own parameters move only the units they write into: the true influence lies inside the pattern",
+      },
+    ],
+    models: gated,
+    create: (net, o) => compose('snap2', net, o, snap2Recipe),
+    recipe: snap2Recipe,
+    options: [seedOption],
+  },
+  {
+    name: 'uoro',
+    description:
+      "UORO (Tallec & Ollivier 2018): each layer's influence as a rank-one product s̃·θ̃ᵀ refreshed with random signs; unbiased, high variance; × the error backpropagated at t",
+    exact: false,
+    claims: [readoutExact],
+    models: units,
+    create: (net, o) => compose('uoro', net, o, uoroRecipe),
+    recipe: uoroRecipe,
+    refusals: estimatorRefusals,
+    options: [estimatorSeedOption],
+  },
+  {
+    name: 'kf-rtrl',
+    description:
+      "KF-RTRL (Mujika et al. 2018): each synapse block's influence as a Kronecker product u ⊗ A refreshed with random signs; unbiased; × the error backpropagated at t",
+    exact: false,
+    claims: [readoutExact],
+    models: units,
+    create: (net, o) => compose('kf-rtrl', net, o, kfRtrlRecipe),
+    recipe: kfRtrlRecipe,
+    refusals: estimatorRefusals,
+    options: [estimatorSeedOption],
   },
   {
     name: 'wp',

@@ -436,22 +436,31 @@ export class DiagTraces {
 
   /** dx = (∂y_t/∂x_t)ᵀ·dy: the error at time t passed to the layer below, with no path through time */
   backwardInput(cache: RecCache, dy: Buf, dx: Buf): void {
-    const { S, K, G, ihChannel } = this.layer.unit;
-    const n = this.layer.n,
-      Gn = G * n;
-    const dfda = cache.dfda.data,
-      dhds = cache.dhds.data,
-      d = dy.data,
-      pre = this.dpre.data;
-    for (let b = 0; b < this.B; b++) {
-      for (let g = 0; g < G; g++) {
-        for (let i = 0; i < n; i++) {
-          let s = 0;
-          for (let c = 0; c < S; c++) s += dfda[(b * S * K + c * K + ihChannel[g]!) * n + i]! * dhds[(b * S + c) * n + i]!;
-          pre[b * Gn + g * n + i] = s * d[b * n + i]!;
-        }
+    inputVjpAtT(this.layer, cache, dy, dx, this.dpre);
+  }
+}
+
+/**
+ * dx = (∂y_t/∂x_t)ᵀ·dy for a recurrent layer at time t only (s_{t−1}, y_{t−1} held): what a layer-local trace
+ * engine hands the module below under the backprop-at-t signal. `pre` is B × G·n scratch.
+ */
+export function inputVjpAtT(layer: RecurrentLayer, cache: RecCache, dy: Buf, dx: Buf, pre: Buf): void {
+  const { S, K, G, ihChannel } = layer.unit;
+  const n = layer.n,
+    Gn = G * n,
+    B = cache.B;
+  const dfda = cache.dfda.data,
+    dhds = cache.dhds.data,
+    d = dy.data,
+    p = pre.data;
+  for (let b = 0; b < B; b++) {
+    for (let g = 0; g < G; g++) {
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let c = 0; c < S; c++) s += dfda[(b * S * K + c * K + ihChannel[g]!) * n + i]! * dhds[(b * S + c) * n + i]!;
+        p[b * Gn + g * n + i] = s * d[b * n + i]!;
       }
     }
-    dx.backend.gemm(false, false, this.B, this.layer.inSize, Gn, 1, this.dpre, this.layer.weightIh, 0, dx);
   }
+  dx.backend.gemm(false, false, B, layer.inSize, Gn, 1, pre, layer.weightIh, 0, dx);
 }

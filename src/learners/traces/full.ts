@@ -8,6 +8,8 @@
  * On a stack of diagonal layers (LRU) it is also the `deep` rule: each layer's own ∂f/∂s is its whole
  * within-layer Jacobian there (traces/deep-rule.ts).
  * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for one layer), O(S·n·P) memory.
+ * An optional restriction (snap2's sparsity pattern, traces/snap2.ts) is applied to each recurrent module's
+ * influence right after its tangent, before anything reads it; without one nothing changes.
  */
 import type { Buf } from '../../backend/backend.js';
 import { ensureMemory, plannedBytes } from '../../backend/memory.js';
@@ -26,6 +28,11 @@ interface SampleTangents {
   influence: (Influence | null)[];
 }
 
+/** keeps part of a recurrent module's influence: applied to module i's influence and dy/dθ after its tangent */
+export interface InfluenceRestriction {
+  apply(i: number, influence: Influence, ty: Buf): void;
+}
+
 export class FullInfluence implements TraceRule {
   readonly takes = 'output';
   readonly advancesInAccumulate = false;
@@ -36,6 +43,7 @@ export class FullInfluence implements TraceRule {
   constructor(
     readonly network: Network,
     readonly B: number,
+    readonly restriction: InfluenceRestriction | null = null,
   ) {
     const be = network.backend;
     // the influence matrices are the state: refuse up front what cannot fit (backend/memory.ts)
@@ -110,8 +118,10 @@ export class FullInfluence implements TraceRule {
       let tx: Buf | null = null;
       for (let i = 0; i <= top; i++) {
         const m = mods[i]!;
-        if (m.recurrent) m.tangent(b, caches[i]!, tx, s.ty[i]!, s.influence[i]!);
-        else m.tangent(b, caches[i]!, tx, s.tyIn[i]!, s.tyOwn[i]!);
+        if (m.recurrent) {
+          m.tangent(b, caches[i]!, tx, s.ty[i]!, s.influence[i]!);
+          this.restriction?.apply(i, s.influence[i]!, s.ty[i]!);
+        } else m.tangent(b, caches[i]!, tx, s.tyIn[i]!, s.tyOwn[i]!);
         // a residual block adds its input, so its input's tangent rows add too
         const skip = s.skipRows[i];
         if (skip) be.axpy(1, s.ty[net.skipFrom[i]! - 1]!, skip);
