@@ -48,7 +48,8 @@ function delta(c: Cell, ref: Cell | undefined, e: ExperimentSummary): string {
 function seedCount(c: Cell): string {
   const s = statusText(c);
   if (c.final) return c.seeds < c.planned ? `${c.seeds}/${c.planned}` : `${c.seeds}`;
-  return s === 'not run' && c.reason ? `not run (${c.reason})` : (s ?? '');
+  if (s === 'not run') return c.reason ? `not run (${c.reason})` : `0/${c.planned}`;
+  return s ?? '';
 }
 
 /** measured wall minutes per finished run of an experiment (null: none finished) */
