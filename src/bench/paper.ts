@@ -26,6 +26,8 @@ export interface PaperRow {
    * across depth would not matter on the task)
    */
   freeze?: string[];
+  /** the row's own seeds (a subset of the experiment's), where a reference row needs fewer */
+  seeds?: number[];
 }
 
 export interface PaperExperiment {
@@ -111,10 +113,19 @@ const osttpRows = (pcm: boolean): PaperRow[] =>
 
 const lruRows: PaperRow[] = ['bptt', 'online-lru', 'truncated1', 'spatial'].map((l) => ({ name: l, learner: l }));
 
-const spiralRows = (densities: number[], rtrlAt: number[]): PaperRow[] => [
+/**
+ * Dense rtrl is the baseline of the wall-time and op savings; sparse-rtrl is exact, so its numbers are rtrl's.
+ * `rtrlSeeds` limits the dense rows' seeds where they cost most of the experiment's budget.
+ */
+const spiralRows = (densities: number[], rtrlAt: number[], rtrlSeeds?: number[]): PaperRow[] => [
   { name: 'bptt', learner: 'bptt' },
   ...densities.map((d) => ({ name: `sparse-rtrl, P(0) ${(1 - d).toFixed(1)}`, learner: 'sparse-rtrl', set: { density: d } })),
-  ...rtrlAt.map((d) => ({ name: `rtrl, P(0) ${(1 - d).toFixed(1)}`, learner: 'rtrl', set: { density: d } })),
+  ...rtrlAt.map((d) => ({
+    name: `rtrl, P(0) ${(1 - d).toFixed(1)}`,
+    learner: 'rtrl',
+    set: { density: d },
+    ...(rtrlSeeds ? { seeds: rtrlSeeds } : {}),
+  })),
 ];
 
 const cueRows = (layers: number): PaperRow[] => [
@@ -344,13 +355,13 @@ export const paperExperiments: readonly PaperExperiment[] = [
     title: 'spiral, EGRU 16, sparse exact RTRL against dense RTRL',
     task: 'spiral',
     set: { steps: 600 },
-    rows: spiralRows([1, 0.5, 0.1], [1, 0.1]),
+    rows: spiralRows([1, 0.5, 0.1], [1, 0.1], [0]),
     seeds: [0, 1],
     reference: 'bptt',
     pick: 'final',
     minutesPerRun: 1.4,
     scale:
-      "600 of the 1,700 updates; weight_hh sparsity P(0) ∈ {0, 0.5, 0.9} of {0, 0.1, …, 0.9}; 2 of 5 seeds; EGRU leak fixed by our unit (the authors' α 0.001 is not a setting here); otherwise the authors' settings (16 units, batch 32, Adam 3e-3, dampening 0.7, width 1)",
+      "600 of the 1,700 updates; weight_hh sparsity P(0) ∈ {0, 0.5, 0.9} of {0, 0.1, …, 0.9}; 2 of 5 seeds (dense rtrl, the savings baseline, on the first only: it cost 60 % of the experiment, and sparse-rtrl's numbers equal it); EGRU leak fixed by our unit (the authors' α 0.001 is not a setting here); otherwise the authors' settings (16 units, batch 32, Adam 3e-3, dampening 0.7, width 1)",
   },
   {
     id: '001-fashion-lif',

@@ -236,7 +236,8 @@ function planPaper(suite: Suite, options: BenchOptions): BenchPlan {
         return;
       }
       const steps = options.steps ?? config0.train.steps;
-      const seeds = options.seeds ? exp.seeds.slice(0, options.seeds) : exp.seeds;
+      const own = row.seeds ?? exp.seeds;
+      const seeds = options.seeds ? own.slice(0, options.seeds) : own;
       const spec = (seed: number, lr: number, scan: boolean): RunSpec => {
         const points = exp.evalPoints ?? suite.evalPoints;
         const config = applyOverrides(config0, { seed, steps, lr, evalEvery: Math.max(1, Math.ceil(steps / points)) });

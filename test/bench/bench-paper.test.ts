@@ -41,10 +41,11 @@ test("runs take the paper preset with the experiment's and the row's overrides",
   for (const r of plan.runs) {
     assert.equal(r.config.task.preset, 'paper');
     assert.equal(r.config.model.name, 'snu');
-    assert.equal(r.config.model.hidden, base.model.hidden);
-    assert.equal(r.steps, 150);
+    assert.equal(r.config.model.hidden, 64, 'the experiment overrides the preset (128)');
+    assert.equal(r.config.model.layers, base.model.layers);
+    assert.equal(r.steps, 100);
     assert.equal(r.config.train.batch, 16);
-    assert.equal(r.config.eval.every, 15, 'the experiment asks for 10 evaluation points');
+    assert.equal(r.config.eval.every, 20, 'the experiment asks for 5 evaluation points');
     assert.equal(r.experiment, '001-spikes-snu');
     assert.equal(r.config.device.name, r.row!.endsWith('+ pcm') ? 'pcm' : 'none');
   }
@@ -217,7 +218,10 @@ test('the report renders every stage-1 experiment: the claims, mean ± sd over s
   for (const p of Object.values(paperClaims)) assert.ok(block.includes(p.claim), `the claim of ${p.paper}`);
   for (const e of paperExperiments.filter((x) => x.stage === 1)) {
     assert.ok(block.includes(`| ${e.id} | ${e.rows[0]!.name} |`), `${e.id} in the summary`);
-    assert.ok(block.includes(`${e.scale} (CPU budget: ${e.rows.length * e.seeds.length} runs ×`), `${e.id}: its scale and budget`);
+    assert.ok(
+      block.includes(`${e.scale} (CPU budget: ${plan.runs.filter((r) => r.experiment === e.id).length} runs ×`),
+      `${e.id}: its scale and budget`,
+    );
     assert.ok(md.includes(`#### ${e.id} (stage 1)`), `${e.id} in the details`);
   }
   // two seeds 0.6 and 0.7 against a reference of 0.5 and 0.6: mean 0.650 ± 0.071, +0.100
