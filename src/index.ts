@@ -59,6 +59,8 @@ export {
   learnerTable,
   learnerInfo,
   createLearner,
+  hasModulator,
+  type ModulatedLearner,
   type Learner,
   type LearnerInfo,
   type LearnerOptions,

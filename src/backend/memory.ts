@@ -4,7 +4,7 @@
  * a MemoryLimitError naming the bytes instead of failing half-built inside WebAssembly.Memory.grow().
  *
  *   ensureMemory(be, 'rtrl influence matrices', bytes)       // one call in a learner's constructor
- *   plannedBytes(be.dtype, (plan) => module.createInfluence(plan, rows))   // bytes a builder would allocate
+ *   plannedBytes(be.dtype, (plan) => createInfluence(module, plan, rows))   // bytes a builder would allocate
  */
 import type { Backend, Buf, DType, FloatArray } from './backend.js';
 import { checkView } from './base.js';

@@ -25,6 +25,12 @@ export interface GradcheckRow {
   exact: boolean;
   /** a learner × model pair asked for by name that the learner does not support: listed with the reason, never dropped */
   refused?: string;
+  /**
+   * why relErr, cosine and the norm ratio are no measurement here: the reference is exactly zero on the group
+   * (a spiking unit's step has zero derivative almost everywhere, so finite differences see nothing where
+   * BPTT's surrogate sees a gradient); relErr, cosine and normRatio are then NaN
+   */
+  notMeasured?: string;
 }
 
 /** one comparison of one exactness claim of one learner row on one unit model */
@@ -113,12 +119,34 @@ export function alignment(options: GradcheckOptions = {}): GradcheckRow[] {
   const runs = Array.from({ length: seeds }, (_, k) => alignmentOnce({ ...options, seed: seed + 10 * k }));
   if (seeds === 1) return runs[0]!;
   // the same rows in the same order for every seed: merge them
-  return runs[0]!.map((row, r) => ({
-    ...row,
-    relErr: Math.max(...runs.map((run) => run[r]!.relErr)),
-    cosine: runs.reduce((a, run) => a + run[r]!.cosine, 0) / seeds,
-    normRatio: runs.reduce((a, run) => a + run[r]!.normRatio, 0) / seeds,
-  }));
+  return runs[0]!.map((row, r) => {
+    // a group no run can measure on one seed is shown as not measured (its numbers are NaN there)
+    const notMeasured = runs.map((run) => run[r]!.notMeasured).find((note) => note !== undefined);
+    return {
+      ...row,
+      relErr: Math.max(...runs.map((run) => run[r]!.relErr)),
+      cosine: runs.reduce((a, run) => a + run[r]!.cosine, 0) / seeds,
+      normRatio: runs.reduce((a, run) => a + run[r]!.normRatio, 0) / seeds,
+      ...(notMeasured ? { notMeasured } : {}),
+    };
+  });
+}
+
+/** the models whose BPTT gradient is the true derivative: those of bptt's finite-difference claim */
+function smoothModels(): readonly string[] {
+  const bptt = learnerTable.find((l) => l.name === 'bptt');
+  return bptt?.claims.find((c) => c.against === 'finite-differences')?.when.models ?? [];
+}
+
+/**
+ * Why the finite-difference comparison measures nothing on a group, or null: the differences are exactly zero
+ * there (a step function's derivative under a surrogate), or on 'all' when some layer's are
+ */
+function finiteDifferenceNote(unit: string, layer: string, fdZero: ReadonlySet<string>): string | null {
+  const why = smoothModels().includes(unit) ? 'FD is zero' : 'surrogate: FD is zero';
+  if (fdZero.has(layer)) return `n/a (${why})`;
+  if (layer === 'all' && fdZero.size > 0) return `n/a (${why} on ${[...fdZero].join(', ')})`;
+  return null;
 }
 
 function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
@@ -148,8 +176,19 @@ function alignmentOnce(options: GradcheckOptions): GradcheckRow[] {
     // masked weights (recurrent: false) are zero in both gradients as an update applies them: the same numbers as
     // comparing the applied entries only (`groups`, which decide the exactness flags)
     const fdAlignment = alignmentOf(net, bptt, fd);
-    for (const g of groups)
-      rows.push({ model, learner: 'bptt vs finite differences', layer: g.layer, param: 'all', ...fdAlignment[g.layer]!, exact: false });
+    const fdZero = new Set(groups.filter((g) => g.layer !== 'all' && g.index.every((k) => fd[k] === 0)).map((g) => g.layer));
+    for (const g of groups) {
+      const row: GradcheckRow = {
+        model,
+        learner: 'bptt vs finite differences',
+        layer: g.layer,
+        param: 'all',
+        ...fdAlignment[g.layer]!,
+        exact: false,
+      };
+      const note = finiteDifferenceNote(unit, g.layer, fdZero);
+      rows.push(note ? { ...row, relErr: NaN, cosine: NaN, normRatio: NaN, notMeasured: note } : row);
+    }
     for (const info of table) {
       if (info.name === 'bptt') continue;
       if (options.learners && !options.learners.includes(info.name)) continue;

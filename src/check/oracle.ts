@@ -9,7 +9,7 @@ import type { Backend } from '../backend/backend.js';
 import { TsBackend } from '../backend/ts.js';
 import { Rng } from '../core/rng.js';
 import { Network, type ModelConfig } from '../model/network.js';
-import { createLearner, type LearnerInfo, type LearnerOptions } from '../learners/index.js';
+import { createLearner, learnerInfo, type LearnerInfo, type LearnerOptions } from '../learners/index.js';
 import { scopeIndices, type ExactnessClaim } from '../learners/claims.js';
 
 export interface Sequence {
@@ -182,6 +182,9 @@ export function oracleChecks(
     tol = spec.tolerance,
     against = spec.against ?? 'bptt',
     options = spec.options ?? {};
+  // the reference runs with the claim's options it reads itself (tbptt's window), none of the others
+  const declared = new Set((against === 'bptt' ? [] : (learnerInfo(against).options ?? [])).map((o) => o.name));
+  const refOptions = Object.fromEntries(Object.entries(options).filter(([k]) => declared.has(k as keyof LearnerOptions)));
   const idx = spec.indices ?? scopeIndices(net, 'all');
   const judge = (span: string, g: Float64Array, ref: Float64Array): ClaimCheck => {
     const a = idx.map((k) => g[k]!),
@@ -199,7 +202,7 @@ export function oracleChecks(
       judge(
         `steps [0, ${stop})`,
         learnerGradient(learnerRow, net, seq, B, { stop, options }),
-        learnerGradient(against, net, seq, B, { stop }),
+        learnerGradient(against, net, seq, B, { stop, options: refOptions }),
       ),
     );
   }
@@ -207,7 +210,7 @@ export function oracleChecks(
     const ref =
       against === 'bptt'
         ? learnerGradient('bptt', net, windowed(seq, from, stop), B, { stop })
-        : learnerGradient(against, net, seq, B, { from, stop });
+        : learnerGradient(against, net, seq, B, { from, stop, options: refOptions });
     checks.push(judge(`window [${from}, ${stop})`, learnerGradient(learnerRow, net, seq, B, { from, stop, options }), ref));
   }
   return checks;

@@ -128,7 +128,7 @@ export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): nu
       checks,
       alignment: alignment
         .filter((r) => !r.refused)
-        .map(({ model, learner, layer, relErr, cosine, normRatio, exact }) => ({
+        .map(({ model, learner, layer, relErr, cosine, normRatio, exact, notMeasured }) => ({
           model,
           learner,
           layer,
@@ -136,6 +136,7 @@ export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): nu
           cosine,
           normRatio,
           exact,
+          ...(notMeasured ? { notMeasured } : {}),
         })),
       refused: alignment.filter((r) => r.refused).map(({ model, learner, refused }) => ({ model, learner, reason: refused })),
     });
@@ -171,9 +172,9 @@ export function runGradcheck(argv: string[], table?: readonly LearnerInfo[]): nu
           r.model,
           r.learner,
           r.layer,
-          r.relErr.toExponential(2),
-          r.cosine.toFixed(6),
-          r.normRatio.toFixed(4),
+          r.notMeasured ?? r.relErr.toExponential(2),
+          r.notMeasured ? 'n/a' : r.cosine.toFixed(6),
+          r.notMeasured ? 'n/a' : r.normRatio.toFixed(4),
           r.exact ? 'yes' : '',
         ]),
     ),

@@ -27,6 +27,10 @@ export const learnerNames = [
   'np',
   'anp',
   'tanp',
+  'rflo',
+  'pp-prop',
+  'three-factor',
+  'dni',
 ] as const;
 
 export const taskNames = [
@@ -59,6 +63,7 @@ export const modelNameList = [
   'mgu',
   'mingru',
   'minlstm',
+  'ur-lstm',
   'lru',
 ] as const;
 

@@ -53,6 +53,14 @@ export class Rng {
     return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
   }
 
+  /** take another generator's state (no allocation: for a pass that must draw what another drew) */
+  copyFrom(other: Rng): void {
+    this.s0 = other.s0;
+    this.s1 = other.s1;
+    this.s2 = other.s2;
+    this.s3 = other.s3;
+  }
+
   setState(state: RngState): void {
     const words: unknown = state;
     if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32)) {

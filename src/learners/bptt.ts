@@ -26,11 +26,14 @@ interface StepRecord {
 
 export class BpttLearner implements Learner {
   readonly batchSize: number;
-  private readonly fwd: ForwardPass;
+  protected readonly fwd: ForwardPass;
   /** stored steps; the pool grows to the longest window seen and is then reused */
   private readonly records: StepRecord[] = [];
   private stored = 0;
-  private readonly carries: (RecurrentCarry | null)[];
+  /** the next flush ends a window of k steps inside the sequence (set by step, read by flush) */
+  private atTruncation = false;
+  /** by module: the carry of each recurrent module from t+1 to t (null for feed-forward ones) */
+  protected readonly carries: (RecurrentCarry | null)[];
   private readonly workspace: BackwardWorkspace;
   /** the recurrent modules' part of a reverse step: their backward with the carry from t+1 */
   private readonly throughTime: RecurrentBackward;
@@ -67,7 +70,11 @@ export class BpttLearner implements Learner {
     if (target) loss = this.network.loss.evaluate(this.batchSize, out, target, mask, rec.dOut);
     else this.network.backend.fill(rec.dOut, 0);
     this.stored++;
-    if (this.stored >= this.window) this.flush();
+    if (this.stored >= this.window) {
+      // through flush() itself, so a wrapper of flush (the playground's peak-memory probe) sees tbptt's own sweeps
+      this.atTruncation = true;
+      this.flush();
+    }
     return loss;
   }
 
@@ -83,6 +90,28 @@ export class BpttLearner implements Learner {
   }
 
   flush(): void {
+    const atTruncation = this.atTruncation;
+    this.atTruncation = false;
+    this.sweep(atTruncation);
+  }
+
+  /**
+   * The backward sweep over the stored steps. atTruncation: the sweep ends a window of k steps inside the
+   * sequence (tbptt's own flush), not an update boundary or the sequence's end.
+   */
+  private sweep(atTruncation: boolean): void {
+    if (this.stored === 0) return;
+    this.seedCarries(atTruncation);
+    for (let t = this.stored - 1; t >= 0; t--) {
+      const rec = this.records[t]!;
+      this.network.backwardStep(rec.caches, rec.dOut, this.workspace, this.throughTime);
+    }
+    this.stored = 0;
+    this.afterSweep();
+  }
+
+  /** the credit arriving from after the stored steps: none (truncated) — DNI puts its synthetic gradient here */
+  protected seedCarries(_atTruncation: boolean): void {
     const be = this.network.backend;
     for (const c of this.carries) {
       if (c) {
@@ -90,16 +119,19 @@ export class BpttLearner implements Learner {
         be.fill(c.dY, 0);
       }
     }
-    for (let t = this.stored - 1; t >= 0; t--) {
-      const rec = this.records[t]!;
-      this.network.backwardStep(rec.caches, rec.dOut, this.workspace, this.throughTime);
-    }
-    this.stored = 0;
+  }
+
+  /** after a sweep the carries hold ∂L/∂(s, y) at the step before the window (DNI's training target) */
+  protected afterSweep(): void {}
+
+  /** buffers a subclass carries across windows (checkpoints), in a fixed order */
+  protected carriedBuffers(): Buf[] {
+    return [];
   }
 
   stateBytes(): number {
-    // what the rule keeps to compute its gradient: the stored steps of the current window
-    let bytes = 0;
+    // what the rule keeps to compute its gradient: the stored steps of the current window (and a subclass's buffers)
+    let bytes = this.carriedBuffers().reduce((s, b) => s + b.length * elementBytes(this.network.backend.dtype), 0);
     for (let t = 0; t < this.stored; t++) bytes += this.records[t]!.bytes;
     return bytes;
   }
@@ -110,11 +142,11 @@ export class BpttLearner implements Learner {
         `${this.name}: a checkpoint must be taken at an update boundary (the stored window of ${this.stored} steps has not been flushed)`,
       );
     }
-    return this.fwd.saveState([]);
+    return this.fwd.saveState(this.carriedBuffers());
   }
 
   loadState(state: LearnerState): void {
-    this.fwd.loadState(state, [], this.name);
+    this.fwd.loadState(state, this.carriedBuffers(), this.name);
     this.stored = 0;
   }
 }

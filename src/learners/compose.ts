@@ -28,23 +28,41 @@ export type SignalKind = 'backprop' | 'random-feedback' | 'target-projection' | 
 export interface Recipe {
   trace: TraceKind;
   signal: SignalKind;
+  /** the row reads the `kappa` option: e-prop's low-pass filter on its diag traces (traces/kappa.ts) */
+  kappa?: boolean;
 }
+
+/** pp-prop's default smoothing α of its factors (learners/options.ts has the same default) */
+export const PP_PROP_DECAY = 0.5;
 
 /** the seeds of the fixed random matrices, offset from the learner's seed (kept: checkpoints and results depend on them) */
 const FEEDBACK_SEED = 0x5eed,
   PROJECTION_SEED = 0x7a26e7,
   ESTIMATOR_SEED = 0x0e0;
 
-/** `seed`: the learner's seed, for the rules that draw random numbers (uoro, kf-rtrl: their own stream) */
-export function createTrace(kind: TraceKind, network: Network, B: number, seed = 0): TraceRule {
+/**
+ * The trace rule of a kind. `seed`: the learner's seed, for the rules that draw random numbers (uoro, kf-rtrl:
+ * their own stream); options: `kappa`, e-prop's κ filter on the layer-local 'diag' rule (0: none), and
+ * `traceDecay`, pp-prop's smoothing α
+ */
+export function createTrace(
+  kind: TraceKind,
+  network: Network,
+  B: number,
+  seed = 0,
+  options: { kappa?: number; traceDecay?: number } = {},
+): TraceRule {
   const be = network.backend;
+  if (options.kappa && kind !== 'diag') throw new UnsupportedError(`the κ filter (kappa) runs on the 'diag' trace rule, not on '${kind}'`);
   if (kind === 'full') return new FullInfluence(network, B);
   if (kind === 'snap2') return new FullInfluence(network, B, new Snap2Pattern(network));
   if (kind === 'uoro') return new EstimatorLayerRule(network, kind, ESTIMATOR_SEED + seed, (l) => new UoroLayer(l, B));
   if (kind === 'kf-rtrl') return new EstimatorLayerRule(network, kind, ESTIMATOR_SEED + seed, (l) => new KfRtrlLayer(l, B));
-  if (kind === 'sparse') return new SparseInfluence(network, B);
+  // unit-model stacks: column blocks (sparse-rtrl.ts); LRU stacks: the full engine storing the diagonal own rows
+  if (kind === 'sparse')
+    return network.config.model === 'lru' ? new FullInfluence(network, B, null, 'sparse') : new SparseInfluence(network, B);
   if (kind === 'deep') return createDeepTraces(network, be, B);
-  return new LayerTraceRule(network, be, B, kind);
+  return new LayerTraceRule(network, be, B, kind, { kappa: options.kappa ?? 0, traceDecay: options.traceDecay ?? PP_PROP_DECAY });
 }
 
 export function createSignal(kind: SignalKind, network: Network, options: LearnerOptions): SignalRule {
@@ -73,7 +91,10 @@ export function compose(name: string, network: Network, options: LearnerOptions,
   if (network.config.decorrelate && recipe.signal !== 'target-projection') {
     throw new UnsupportedError(`${name} does not support decorrelated models (decorrelate: true); use bptt or a perturbation learner`);
   }
-  const trace = createTrace(recipe.trace, network, options.batchSize, options.seed ?? 0);
+  const trace = createTrace(recipe.trace, network, options.batchSize, options.seed ?? 0, {
+    kappa: recipe.kappa ? (options.kappa ?? 0) : 0,
+    traceDecay: options.traceDecay ?? PP_PROP_DECAY,
+  });
   const wantsOutput = trace.takes === 'output';
   if (wantsOutput !== (recipe.signal === 'output')) {
     throw new UnsupportedError(

@@ -18,9 +18,17 @@
  * layer's parameters through a later step of a higher layer (see `deep-eprop` for the rule that keeps them).
  * Cost per step and sample: O(S²·P) for the P recurrent-layer parameters, plus one spatial backward;
  * memory S·P numbers per sample (snap1: + the previous step's ∂h/∂s), independent of the sequence length.
+ *
+ * κ filter (`eprop`, `ostl`: option `kappa`, default 0; Bellec et al. 2020, the leaky readout's F_κ): the
+ * eligibility traces are low-pass filtered, ē_t = κ·ē_{t−1} + e_t, and the gradient is Σ_t L_t·ē_t
+ * (traces/kappa.ts). kappa = 0 builds no filter: the row is e-prop bit for bit (a claim of the table).
+ * κ > 0: B·P more numbers and (S + 2)·P more multiply-adds per step and sample; approximate (onward's readout
+ * does not leak, so the filter is not the paper's exact readout term). Not on LRU layers (refused).
  */
 import type { Recipe } from './compose.js';
 
 export const epropRecipe: Recipe = { trace: 'diag', signal: 'backprop' };
+/** eprop's own row (and ostl): the same recipe, reading the κ filter option */
+export const epropKappaRecipe: Recipe = { ...epropRecipe, kappa: true };
 export const epropRandomRecipe: Recipe = { trace: 'diag', signal: 'random-feedback' };
 export const snap1Recipe: Recipe = { trace: 'snap1', signal: 'backprop' };

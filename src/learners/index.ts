@@ -14,13 +14,17 @@ import type { ExactnessClaim } from './claims.js';
 import type { Recipe } from './compose.js';
 import { createDeepEprop, deepEpropRecipe } from './deep-eprop.js';
 import { compose } from './compose.js';
-import { epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
+import { epropKappaRecipe, epropRandomRecipe, epropRecipe, snap1Recipe } from './eprop.js';
 import { createAnp } from './anp.js';
 import { createNp } from './np.js';
 import { lruRow, spatialRecipe, truncated1Recipe } from './online-lru.js';
 import { createOstl } from './ostl.js';
 import { OsttpLearner, osttpRecipe } from './osttp.js';
 import { RtrlLearner, rtrlRecipe } from './rtrl.js';
+import { createRflo, rfloRecipe } from './rflo.js';
+import { ppPropRecipe } from './pp-prop.js';
+import { createThreeFactor, threeFactorRecipe } from './three-factor.js';
+import { createDni } from './dni.js';
 import { SparseRtrlLearner } from './sparse-rtrl.js';
 import { createTanp } from './tanp.js';
 import { createWp } from './wp.js';
@@ -28,17 +32,22 @@ import { createWp } from './wp.js';
 export type { Learner, LearnerInfo, LearnerOptionInfo, LearnerOptions, LearnerState } from './learner.js';
 export type { ExactnessClaim, ModelCondition, ParamScope } from './claims.js';
 export type { Recipe, SignalKind, TraceKind } from './compose.js';
+export { hasModulator, type ModulatedLearner } from './three-factor.js';
 
 const spiking = ['snu', 'lif', 'snu-sigmoid', 'lif-sigmoid', 'alif', 'alif-sigmoid'] as const;
 const minimal = ['mgu', 'mingru', 'minlstm'] as const;
-const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, 'lru'] as const;
-const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal] as const;
+/** gated units of the wider literature (issue 22) */
+const refined = ['ur-lstm'] as const;
+const gated = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, ...refined, 'lru'] as const;
+const units = ['rnn', 'gru', 'lstm', 'egru', 'leaky', ...spiking, ...minimal, ...refined] as const;
+/** rate units whose own dynamics is a fixed leak (rnn: the leak-free case τ = 1) — RFLO's models */
+const rateUnits: readonly string[] = ['rnn', 'leaky'];
 
 /** float64 relative error within which an exact rule must meet BPTT (rounding of a different summation order) */
 const EXACT = 1e-9;
 
 /** BPTT checked against central finite differences: the models whose derivative is the true one (no surrogate) */
-const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'alif-sigmoid', ...minimal, 'lru'] as const;
+const smooth = ['rnn', 'gru', 'lstm', 'leaky', 'snu-sigmoid', 'lif-sigmoid', 'alif-sigmoid', ...minimal, ...refined, 'lru'] as const;
 
 const readoutExact: ExactnessClaim = {
   params: 'readout',
@@ -63,8 +72,8 @@ const layerLocalExact: ExactnessClaim[] = [
   readoutExact,
 ];
 
-/** perturbation learners need modules that expose their preactivations: the stacks of unit-model layers */
-const unitStacks = units;
+/** perturbation learners need every module with parameters to expose its preactivations: every model does */
+const perturbable = gated;
 
 const seedOption: LearnerOptionInfo = {
   name: 'seed',
@@ -83,6 +92,21 @@ const osttpOptions: LearnerOptionInfo[] = [
   { name: 'targetTiming', default: 'scored', description: "project the target at scored steps only, or at 'every-step'" },
 ];
 
+const kappaOption: LearnerOptionInfo = {
+  name: 'kappa',
+  default: 0,
+  description: "e-prop's low-pass filter κ on the eligibility traces, ē = κ·ē + e (0: none; not on LRU layers)",
+};
+/** the κ filter at 0 builds no filter: the row is e-prop, bit for bit */
+const kappaZero = (against: string): ExactnessClaim => ({
+  params: 'all',
+  when: {},
+  against,
+  options: { kappa: 0 },
+  tolerance: 0,
+  reason: 'with κ = 0 the filter ē = κ·ē + e is the identity and none is built: the same products in the same order',
+});
+
 /** the reason a row refuses each of the given models */
 const refuse = (reason: string, models: readonly string[]): Record<string, string> => Object.fromEntries(models.map((m) => [m, reason]));
 const lruTraceRow = (why: string) => refuse(why, units);
@@ -95,10 +119,7 @@ const estimatorSeedOption: LearnerOptionInfo = {
   description: "the learner's own generator (the random signs of its estimates)",
 };
 const estimatorRefusals = {
-  lru: "no engine for the LRU stack's layers (a complex diagonal recurrence between GLU and LayerNorm blocks) — not a mathematical limit; their exact elementwise traces are cheaper than any estimate: use online-lru",
-};
-const perturbationRefusals = {
-  lru: "every module must hand its preactivations to the perturbation hook; the LRU stack's LRU (B·x), GLU and LayerNorm blocks do not yet (not implemented, not a mathematical limit)",
+  lru: "an LRU layer's recurrence λ is diagonal, so its exact influence is elementwise: O(P) numbers per sample, the size of the estimator's own state (θ̃ or its Kronecker factors) — an unbiased estimate would add variance and save nothing; the exact per-layer rule is online-lru (sparse-rtrl for every layer's influence on the output)",
 };
 
 export const learnerTable: readonly LearnerInfo[] = [
@@ -180,7 +201,8 @@ export const learnerTable: readonly LearnerInfo[] = [
   },
   {
     name: 'sparse-rtrl',
-    description: 'rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero; the same gradient as rtrl',
+    description:
+      "rtrl that skips exact zeros: silent units (EGRU), masked weights, influence still zero, the LRU's diagonal own influence; the same gradient as rtrl",
     exact: true,
     claims: [
       {
@@ -192,11 +214,11 @@ export const learnerTable: readonly LearnerInfo[] = [
       },
       { params: 'all', when: {}, tolerance: EXACT, reason: 'it is rtrl' },
     ],
-    models: units,
-    create: (net, o) => new SparseRtrlLearner(net, o),
-    refusals: {
-      lru: 'sparse-rtrl skips exact zeros of unit models (backward-silent units, masked synapses, columns still zero); an LRU layer has none — its linear recurrence never has a zero derivative and B carries no synapse mask — so it would be rtrl: use rtrl (the same gradient)',
-    },
+    models: gated,
+    // unit models: column blocks (silent units, masked synapses, columns still zero); the LRU: its own parameters'
+    // influence is diagonal (λ is), so those rows keep one entry instead of N
+    create: (net, o) =>
+      net.config.model === 'lru' ? compose('sparse-rtrl', net, o, { trace: 'sparse', signal: 'output' }) : new SparseRtrlLearner(net, o),
     options: [seedOption],
     recipe: { trace: 'sparse', signal: 'output' },
   },
@@ -235,7 +257,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     create: lruRow('online-lru', epropRecipe),
     recipe: epropRecipe,
     refusals: lruTraceRow(
-      "the online-LRU paper's name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row 'eprop'",
+      "the online-LRU paper's name for diag traces × backprop at t on LRU stacks, exact there because the recurrence λ is diagonal; a unit model's recurrent synapses make its state Jacobian dense, where that recipe is an approximation: the row 'eprop'",
     ),
     options: [seedOption],
   },
@@ -272,21 +294,21 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: layerLocalExact,
     models: gated,
-    create: (net, o) => compose('eprop', net, o, epropRecipe),
-    recipe: epropRecipe,
-    options: [seedOption],
+    create: (net, o) => compose('eprop', net, o, epropKappaRecipe),
+    recipe: epropKappaRecipe,
+    options: [seedOption, kappaOption],
   },
   {
     name: 'ostl',
     description:
       'OSTL (Bohnstingl et al. 2023): per-layer eligibility traces × the error backpropagated at time t only; exact per layer without recurrent synapses',
     exact: false,
-    claims: layerLocalExact,
+    claims: [...layerLocalExact, kappaZero('eprop')],
     models: gated,
     create: createOstl,
-    recipe: epropRecipe,
+    recipe: epropKappaRecipe,
     aliasOf: 'eprop',
-    options: [seedOption],
+    options: [seedOption, kappaOption],
   },
   {
     name: 'osttp',
@@ -396,12 +418,11 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks.filter((m) => m !== 'leaky'),
+    models: perturbable.filter((m) => m !== 'leaky'),
     create: createWp,
     refusals: {
-      ...perturbationRefusals,
       leaky:
-        "measured, not a mathematical limit: the weight-perturbation estimate does not lower the loss on the leaky unit in the contract's 300 Mackey-Glass updates",
+        "the estimate (δL/σ²)·E has a variance of about P·‖∇‖² per step, and the noisy pass carries its state: on the leaky unit (s_t = α·s_{t−1} + …, α = σ(leak) up to 0.95 at initialisation) δL_t also holds the weight noise of the last ~1/(1 − α) steps (up to 20), independent of this step's and so pure variance; measured: the loss does not fall in the contract's 300 Mackey-Glass updates",
     },
     options: perturbationOptions,
   },
@@ -411,9 +432,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createNp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
   {
@@ -422,9 +442,8 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createAnp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
   },
   {
@@ -433,10 +452,132 @@ export const learnerTable: readonly LearnerInfo[] = [
     exact: false,
     claims: [],
     instantaneous: true,
-    models: unitStacks,
+    models: perturbable,
     create: createTanp,
-    refusals: perturbationRefusals,
     options: perturbationOptions,
+  },
+  {
+    name: 'rflo',
+    description:
+      'RFLO (Murray 2019): leak-only traces of leaky rate units × the output error through fixed random matrices (no weight transport)',
+    exact: false,
+    claims: [
+      readoutExact,
+      {
+        params: 'all',
+        when: { layers: 1, recurrent: false },
+        options: { feedback: 'transposed' },
+        tolerance: EXACT,
+        reason:
+          "with no recurrent synapses the unit's leak is the whole state Jacobian, and transposed feedback makes the signal ∂L_t/∂y_t: RTRL",
+      },
+      {
+        params: 'all',
+        when: {},
+        against: 'eprop-random',
+        tolerance: 0,
+        reason: "on rate units RFLO's leak trace is the diag rule and its feedback matrices come from the same seed: eprop-random",
+      },
+    ],
+    models: rateUnits,
+    create: createRflo,
+    recipe: rfloRecipe,
+    refusals: refuse(
+      "RFLO's trace decays by the unit's fixed leak (1 − 1/τ); this unit's own dynamics is a gate, a reset or a complex recurrence, not a leak — the same pairing (the unit's own ∂f/∂s × random feedback) is the row 'eprop-random'",
+      gated.filter((m) => !rateUnits.includes(m)),
+    ),
+    options: [
+      seedOption,
+      { name: 'feedback', default: 'random', description: "'random' matrices (Murray) or 'transposed' weights (backprop at t)" },
+    ],
+  },
+  {
+    name: 'pp-prop',
+    description:
+      'pp-prop / ES-D-RTRL (BrainTrace): factorised input × output traces smoothed with α (--set traceDecay=α), memory O(B(I+O)) per layer, × backprop at t',
+    exact: false,
+    claims: [
+      readoutExact,
+      {
+        params: 'all',
+        when: { models: ['rnn'] },
+        against: 'eprop',
+        options: { traceDecay: 0 },
+        tolerance: EXACT,
+        reason: "with α = 0 the factorised trace is the immediate ∂f/∂a·p_t, which is e-prop's trace on a unit whose own ∂f/∂s is zero",
+      },
+      {
+        params: 'all',
+        when: { models: ['rnn'], layers: 1, recurrent: false },
+        options: { traceDecay: 0 },
+        tolerance: EXACT,
+        reason: 'an rnn layer without recurrent synapses has no path through time: the immediate derivative is its whole gradient',
+      },
+    ],
+    models: units,
+    create: (net, o) => compose('pp-prop', net, o, ppPropRecipe),
+    recipe: ppPropRecipe,
+    refusals: {
+      lru: "pp-prop factorises the dense synapse matrices of unit-model layers; an LRU layer's recurrence is elementwise and its traces are already exact at the parameters' size (use online-lru)",
+    },
+    options: [
+      seedOption,
+      { name: 'traceDecay', default: 0.5, description: 'the exponential smoothing α of the input and output factors (0: immediate only)' },
+    ],
+  },
+  {
+    name: 'three-factor',
+    description:
+      'three-factor rule: e-prop traces × a modulator the caller supplies after each step (learner.modulate(m)); without one, the loss error (eprop)',
+    exact: false,
+    claims: [
+      ...layerLocalExact,
+      {
+        params: 'all',
+        when: {},
+        against: 'eprop',
+        tolerance: 0,
+        reason: "without a modulator each step learns from the loss's own output error, through e-prop's traces and walk: eprop",
+      },
+    ],
+    models: units,
+    create: createThreeFactor,
+    recipe: threeFactorRecipe,
+    refusals: {
+      lru: 'the LRU kernel advances its traces inside the accumulation, so a modulator delivered after the step would advance them twice (not implemented, not a mathematical limit); use online-lru',
+    },
+    options: [seedOption],
+  },
+  {
+    name: 'dni',
+    description:
+      'DNI (Jaderberg et al. 2017): tbptt whose truncation points are bootstrapped by a learned synthetic gradient, a linear map of the state',
+    exact: false,
+    claims: [
+      {
+        params: 'all',
+        when: {},
+        options: { syntheticLr: 0, window: 2 },
+        against: 'tbptt',
+        tolerance: 0,
+        reason: 'with η = 0 the synthetic gradient stays at its zero initialisation: every window starts from zero credit, as in tbptt',
+      },
+      {
+        params: 'all',
+        when: {},
+        options: { window: 1_000_000 },
+        tolerance: 0,
+        reason: 'a window at least as long as the sequence is never truncated, so no synthetic gradient is used: bptt, bit for bit',
+      },
+    ],
+    reverse: true,
+    models: gated,
+    create: createDni,
+    options: [
+      seedOption,
+      windowOption,
+      { name: 'syntheticLr', default: 0.01, description: "the synthetic gradient's learning rate η (0: fixed at zero, tbptt)" },
+    ],
   },
 ];
 

@@ -55,6 +55,14 @@ export interface LearnerOptions {
   noise?: number;
   /** perturbation learners on decorrelated models: the decorrelation rate λ (default 0: D stays fixed) */
   decorrelationRate?: number;
+  /** eprop, ostl: the low-pass filter κ on the eligibility traces (default 0: none) */
+  kappa?: number;
+  /** rflo: the feedback of the output error, 'random' (default) or 'transposed' (backprop at t) */
+  feedback?: 'random' | 'transposed';
+  /** pp-prop: the exponential smoothing α of its input and output factors (default 0.5) */
+  traceDecay?: number;
+  /** dni: the learning rate of the synthetic gradient's linear maps (default 0.01; 0: fixed at zero, tbptt) */
+  syntheticLr?: number;
 }
 
 /** one option a learner reads from LearnerOptions, with its default (undefined: required) */

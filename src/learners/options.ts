@@ -25,6 +25,27 @@ export const learnerOptionSchemas = {
     .min(0)
     .default(0)
     .describe('perturbation learners on decorrelated models (model.decorrelate): the rate λ of the decorrelation rule (0: D stays fixed)'),
+  kappa: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0)
+    .describe("eprop, ostl: e-prop's low-pass filter κ on the eligibility traces, ē = κ·ē + e (0: none, e-prop as is)"),
+  feedback: z
+    .enum(['random', 'transposed'])
+    .default('random')
+    .describe("rflo: the output error through fixed 'random' matrices (Murray 2019) or the 'transposed' weights above (backprop at t)"),
+  traceDecay: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0.5)
+    .describe('pp-prop: the exponential smoothing α of its factorised input and output traces (0: the immediate derivative only)'),
+  syntheticLr: z
+    .number()
+    .min(0)
+    .default(0.01)
+    .describe("dni: the learning rate η of the synthetic gradient's linear maps (0: they stay at zero and dni is tbptt)"),
 } as const;
 
 export type LearnerOptionName = keyof typeof learnerOptionSchemas;

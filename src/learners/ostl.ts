@@ -11,16 +11,16 @@
  * `recurrent: false`): then `ostl` equals BPTT for one layer (and for the top layer of a stack), the
  * "gradient-equivalence for shallow SNNs" of the paper. With recurrent synapses, and for lower layers of a
  * stack, it drops the cross-unit and cross-layer temporal terms.
- * The row is an alias of `eprop` (the same trace × signal, the same options); cost per step and
+ * The row is an alias of `eprop` (the same trace × signal, the same options, the κ filter included); cost per step and
  * sample O(S²·P) for the P recurrent-layer parameters plus one spatial backward, memory S·P per sample,
  * independent of the sequence length. Weight transport: the spatial signal uses the transposed weights of
  * the layers above, and every layer waits for the output error (see `osttp` for the rule without either).
  */
 import type { Network } from '../model/network.js';
 import { compose } from './compose.js';
-import { epropRecipe } from './eprop.js';
+import { epropKappaRecipe } from './eprop.js';
 import type { Learner, LearnerOptions } from './learner.js';
 
 export function createOstl(network: Network, options: LearnerOptions): Learner {
-  return compose('ostl', network, options, epropRecipe);
+  return compose('ostl', network, options, epropKappaRecipe);
 }

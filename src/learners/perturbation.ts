@@ -4,12 +4,18 @@
  * Frontiers in Neuroscience 18:1439155, 2024; code jesusgf96/NP_RNNs). No traces, no backward pass: at every
  * step a clean and a noisy forward pass run side by side and a scalar loss difference per sample,
  *   δL_b = (mask_b / B)·(ℓ(ỹ_b) − ℓ(y_b)),
- * is turned into a gradient estimate. Perturbed "nodes" are the preactivation blocks every perturbable
- * module hands to ctx.perturb: for a recurrent layer W_ih·x̂ + b_ih and W_hh·ŷ_{t−1} + b_hh (2·G·n per sample —
- * perturbing both synapse groups works for every unit model without knowing how its channels combine; for
- * a plain rnn a = preIh + preHh so its noise variance is 2σ²), for the readout its output. With
- * ĝ_a = the estimate of ∂L_t/∂a for a block a with presynaptic input p (the clean one),
- *   weights += ĝ_aᵀ·p,  biases += Σ_b ĝ_a     (Perturbable.accumulateLocal: local outer products only).
+ * is turned into a gradient estimate. Perturbed "nodes" are the preactivation blocks every module with
+ * parameters hands to ctx.preactivationHook: for a recurrent layer W_ih·x̂ + b_ih and W_hh·ŷ_{t−1} + b_hh (2·G·n per
+ * sample — perturbing both synapse groups works for every unit model without knowing how its channels combine;
+ * for a plain rnn a = preIh + preHh so its noise variance is 2σ²); for an LRU layer its state
+ * h_t = λ⊙h_{t−1} + γ⊙B·x_t (Re and Im, N each: ν, θ, γ and B act there) and its output Re(C·h_t) + D⊙x_t
+ * (H: C and D); for a GLU its two maps W1·x + b1 and W2·x + b2 (before the sigmoid); for LayerNorm and dense
+ * layers their outputs. Modules without parameters (dropout, GELU, pooling) are passed through; the noisy
+ * pass replays the clean pass's dropout masks (its generator copies the clean one at the start of each step),
+ * so δL sees the injected noise only. With
+ * ĝ_a = the estimate of ∂L_t/∂a for a block a, each module turns ĝ into its parameters' gradients from its own
+ * cached inputs (ExposesPreactivations.accumulateFromPreactivations: for synapses weights += ĝ_aᵀ·p, biases
+ * += Σ_b ĝ_a, p the clean presynaptic input — local outer products only).
  * Estimators (ε ~ N(0, σ²I) injected noise, a and ã clean and noisy preactivations, m_l = nodes per sample
  * of layer l):
  *   node      ĝ_a = (δL_b/σ²)·ε_b                      (NP; E[ĝ] = ∂L_t/∂a to first order in σ)
@@ -33,9 +39,11 @@
 import type { Buf } from '../backend/backend.js';
 import { ConfigError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
-import { isPerturbable, type ModuleCache, type Perturbable, type RecurrentState } from '../modules/module.js';
+import { exposesPreactivations, type ExposesPreactivations, type ModuleCache, type RecurrentState } from '../modules/module.js';
 import { elementBytes } from '../core/bytes.js';
 import { ForwardPass } from '../model/forward.js';
+import { countParams } from '../modules/module.js';
+import { Rng } from '../core/rng.js';
 import type { Learner, LearnerOptions, LearnerState } from './learner.js';
 
 export type Estimator = 'weight' | 'node' | 'activity';
@@ -51,7 +59,7 @@ export interface PerturbationRule {
 export const defaultNoise = 1e-3;
 
 interface Slot {
-  module: Perturbable;
+  module: ExposesPreactivations;
   index: number;
   /** recorded preactivation blocks of the clean and of the noisy pass (B × size each) */
   clean: Buf[];
@@ -78,7 +86,7 @@ export class PerturbationLearner implements Learner {
   private readonly cleanCaches: ModuleCache[];
   private readonly noisyCaches: ModuleCache[];
   private readonly slots: Slot[];
-  private readonly slotOf = new Map<Perturbable, Slot>();
+  private readonly slotOf = new Map<ExposesPreactivations, Slot>();
   private readonly deltaL: Float64Array;
   /** per sample: the clean and the noisy masked loss; and this step's clean loss L_t */
   private readonly cleanLoss: Float64Array;
@@ -106,12 +114,18 @@ export class PerturbationLearner implements Learner {
     }
     this.clean = new ForwardPass(network, B, options.seed ?? 0);
     this.noisy = new ForwardPass(network, B, options.seed ?? 0);
-    // one generator for everything the learner samples: it is the one saved with the learner's state
-    this.noisy.ctx.rng = this.clean.ctx.rng;
+    // one generator for everything the learner samples (the one saved with its state); the noisy pass's own
+    // draws (dropout masks) replay the clean pass's, from a copy taken at the start of every step
+    this.noisy.ctx.rng = new Rng(0);
     this.cleanCaches = network.modules.map((m) => m.createCache(be, B));
     this.noisyCaches = network.modules.map((m) => m.createCache(be, B));
-    this.slots = network.modules.map((m, index) => {
-      if (!isPerturbable(m))
+    const injectNodes = rule.estimator !== 'weight';
+    this.slots = [];
+    network.modules.forEach((m, index) => {
+      // a module without parameters needs no estimate (dropout, GELU, pooling); wp perturbs the parameters
+      // themselves, so it needs a module's blocks only for its decorrelators
+      if (countParams(m.paramSpecs()) === 0 || (!injectNodes && !exposesPreactivations(m))) return;
+      if (!exposesPreactivations(m))
         throw new UnsupportedError(`${rule.name}: module '${m.kind}' (${network.prefixes[index]}) exposes no preactivations to perturb`);
       const mk = (): Buf[] => m.preSizes.map((s) => be.alloc(B * s));
       const decorrelators = m.decorrelators(this.cleanCaches[index]!).map(({ D, input }) => {
@@ -130,25 +144,28 @@ export class PerturbationLearner implements Learner {
         decorrelators,
       };
       this.slotOf.set(m, slot);
-      return slot;
+      this.slots.push(slot);
     });
-    this.clean.ctx.perturb = (m, pre) => {
-      const slot = this.slotOf.get(m)!;
-      for (let k = 0; k < pre.length; k++) be.copy(pre[k]!, slot.clean[k]!);
-    };
-    const injectNodes = rule.estimator !== 'weight';
-    this.noisy.ctx.perturb = (m, pre) => {
-      const slot = this.slotOf.get(m)!;
-      for (let k = 0; k < pre.length; k++) {
-        const p = pre[k]!;
-        if (injectNodes && this.noise > 0) {
-          const e = slot.noise[k]!;
-          this.clean.ctx.rng.fillNormal(e.data, 0, this.noise);
-          be.axpy(1, e, p);
+    if (injectNodes) {
+      this.clean.ctx.preactivationHook = (m, first, pre) => {
+        const slot = this.slotOf.get(m);
+        if (!slot) return;
+        for (let k = 0; k < pre.length; k++) be.copy(pre[k]!, slot.clean[first + k]!);
+      };
+      this.noisy.ctx.preactivationHook = (m, first, pre) => {
+        const slot = this.slotOf.get(m);
+        if (!slot) return;
+        for (let k = 0; k < pre.length; k++) {
+          const p = pre[k]!;
+          if (this.noise > 0) {
+            const e = slot.noise[first + k]!;
+            this.clean.ctx.rng.fillNormal(e.data, 0, this.noise);
+            be.axpy(1, e, p);
+          }
+          be.copy(p, slot.noisy[first + k]!);
         }
-        be.copy(p, slot.noisy[k]!);
-      }
-    };
+      };
+    }
     this.deltaL = new Float64Array(B);
     this.cleanLoss = new Float64Array(B);
     this.noisyLoss = new Float64Array(B);
@@ -186,6 +203,7 @@ export class PerturbationLearner implements Learner {
       be = net.backend;
     this.clean.load(x);
     be.copy(this.clean.input, this.noisy.input);
+    this.noisy.ctx.rng.copyFrom(this.clean.ctx.rng);
     if (!this.rule.carry) this.copyStates(this.clean.states, this.noisy.states);
     this.clean.run(this.cleanCaches);
     this.runNoisy();
@@ -267,7 +285,7 @@ export class PerturbationLearner implements Learner {
         }
       }
       be.macs += B * slot.nodes * (node ? 1 : 2); // the estimate's multiply-adds (the norm and the scaling)
-      slot.module.accumulateLocal(this.cleanCaches[slot.index]!, slot.dPre);
+      slot.module.accumulateFromPreactivations(this.cleanCaches[slot.index]!, slot.dPre);
     }
   }
 

@@ -5,14 +5,14 @@
  * VJP: dx = dy·W, dW += dyᵀ·x, db += Σ_b dy.  JVP: ty = tx·Wᵀ; own rows: ∂y_i/∂W[i,j] = x_j, ∂y_i/∂b_i = 1.
  *
  * With `decorrelate`, the input first passes a decorrelating matrix D (in×in, parameter `decor`, starts at
- * the identity, never trained by gradient — rules that perturb preactivations update it): x̂ = D·x, y = W·x̂ + b; then
+ * the identity, never trained by gradient — a rule of the learner may move it): x̂ = D·x, y = W·x̂ + b; then
  * dW += dyᵀ·x̂ and dx = (dy·W)·D. (The JVP is not provided then: forward-mode rules refuse decorrelated models.)
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
 import { UnsupportedError } from '../core/errors.js';
-import type { Module, ModuleCache, Perturbable, StepContext } from './module.js';
+import type { ExposesPreactivations, Module, ModuleCache, StepContext } from './module.js';
 
 interface DenseCache extends ModuleCache {
   x: Buf;
@@ -21,11 +21,11 @@ interface DenseCache extends ModuleCache {
   xRow: Buf[];
   /** decorrelate: dy·W before it passes D */
   dxHat: Buf | null;
-  /** the one-element block list handed to a perturbation hook (its output buffer) */
+  /** the one-element block list handed to the preactivation hook (its output buffer) */
   pre: Buf[];
 }
 
-export class Dense implements Module<DenseCache>, Perturbable {
+export class Dense implements Module<DenseCache>, ExposesPreactivations {
   readonly kind = 'dense';
   readonly recurrent = false as const;
   private W!: Buf;
@@ -85,9 +85,9 @@ export class Dense implements Module<DenseCache>, Perturbable {
     else be.copy(x, cache.x);
     be.gemm(false, true, B, this.outSize, this.inSize, 1, cache.x, this.W, 0, y);
     if (this.b) be.ger(B, this.outSize, 1, cache.ones, this.b, y);
-    if (ctx.perturb) {
+    if (ctx.preactivationHook) {
       cache.pre[0] = y;
-      ctx.perturb(this, cache.pre);
+      ctx.preactivationHook(this, 0, cache.pre);
     }
   }
 
@@ -104,7 +104,7 @@ export class Dense implements Module<DenseCache>, Perturbable {
     }
   }
 
-  accumulateLocal(c: ModuleCache, dPre: readonly Buf[]): void {
+  accumulateFromPreactivations(c: ModuleCache, dPre: readonly Buf[]): void {
     this.accumulate(c as DenseCache, dPre[0]!);
   }
 

@@ -1,14 +1,16 @@
 /**
- * `glu` — the gated linear unit of the online-LRU blocks ("full_glu"): y = (W1 x + b1) ⊙ σ(W2 x + b2),
+ * `glu` — the gated linear unit of the LRU blocks of Zucchet et al. 2023 ("full_glu"): y = (W1 x + b1) ⊙ σ(W2 x + b2),
  * both maps H×H with bias, PyTorch nn.Linear layout and initialisation (uniform ±1/√H).
  *
  * VJP: with a = W1x+b1, s = σ(W2x+b2): da = dy ⊙ s, dz = dy ⊙ a ⊙ s(1−s); dx = da·W1 + dz·W2; dW1 += daᵀx, …
  * JVP: ty = (tx·W1ᵀ) ⊙ s + (tx·W2ᵀ) ⊙ a ⊙ s(1−s); own rows: those of each map, scaled the same way.
+ * Preactivations: a = W1x+b1 and z = W2x+b2 (before the sigmoid); from gradients da, dz at them dW1 += daᵀx,
+ * db1 += Σ_b da, dW2 += dzᵀx, db2 += Σ_b dz (the parameter half of the VJP).
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
-import type { Module, ModuleCache, StepContext } from './module.js';
+import type { ExposesPreactivations, Module, ModuleCache, StepContext } from './module.js';
 
 interface GluCache extends ModuleCache {
   x: Buf;
@@ -21,16 +23,19 @@ interface GluCache extends ModuleCache {
   dz: Buf;
   /** per-sample rows of x, s and ga */
   rows: { x: Buf; s: Buf; ga: Buf }[];
+  /** [a, z]: the blocks handed to the preactivation hook (z = W2x+b2 is in `s` before its sigmoid) */
+  pre: Buf[];
   /** tangent scratch, sized for `tangentRows` rows (made on first use) */
   t1: Buf | null;
   t2: Buf | null;
 }
 
-export class Glu implements Module<GluCache> {
+export class Glu implements Module<GluCache>, ExposesPreactivations {
   readonly kind = 'glu';
   readonly recurrent = false as const;
   readonly inSize: number;
   readonly outSize: number;
+  readonly preSizes: readonly number[];
   private W1!: Buf;
   private b1!: Buf;
   private W2!: Buf;
@@ -43,6 +48,7 @@ export class Glu implements Module<GluCache> {
   constructor(readonly size: number) {
     this.inSize = size;
     this.outSize = size;
+    this.preSizes = [size, size];
   }
 
   paramSpecs(): ParamSpec[] {
@@ -82,10 +88,12 @@ export class Glu implements Module<GluCache> {
       ga = be.alloc(B * H);
     const ones = be.alloc(B);
     be.fill(ones, 1);
+    const a = be.alloc(B * H);
     return {
       B,
       x,
-      a: be.alloc(B * H),
+      a,
+      pre: [a, s],
       s,
       ga,
       ones,
@@ -97,7 +105,7 @@ export class Glu implements Module<GluCache> {
     };
   }
 
-  forward(x: Buf, y: Buf, cache: GluCache, _ctx: StepContext): void {
+  forward(x: Buf, y: Buf, cache: GluCache, ctx: StepContext): void {
     const be = x.backend,
       B = cache.B,
       H = this.size;
@@ -106,6 +114,7 @@ export class Glu implements Module<GluCache> {
     be.ger(B, H, 1, cache.ones, this.b1, cache.a);
     be.gemm(false, true, B, H, H, 1, x, this.W2, 0, cache.s);
     be.ger(B, H, 1, cache.ones, this.b2, cache.s);
+    if (ctx.preactivationHook) ctx.preactivationHook(this, 0, cache.pre);
     be.sigmoid(cache.s, cache.s);
     be.mul(cache.a, cache.s, y);
     be.sigmoidDeriv(cache.s, cache.ga);
@@ -118,14 +127,29 @@ export class Glu implements Module<GluCache> {
       H = this.size;
     be.mul(dy, cache.s, cache.da);
     be.mul(dy, cache.ga, cache.dz);
-    be.gemm(true, false, H, H, B, 1, cache.da, cache.x, 1, this.dW1);
-    be.colSum(B, H, cache.da, 1, this.db1);
-    be.gemm(true, false, H, H, B, 1, cache.dz, cache.x, 1, this.dW2);
-    be.colSum(B, H, cache.dz, 1, this.db2);
+    this.accumulate(cache, cache.da, cache.dz);
     if (dx) {
       be.gemm(false, false, B, H, H, 1, cache.da, this.W1, 0, dx);
       be.gemm(false, false, B, H, H, 1, cache.dz, this.W2, 1, dx);
     }
+  }
+
+  accumulateFromPreactivations(c: ModuleCache, dPre: readonly Buf[]): void {
+    this.accumulate(c as GluCache, dPre[0]!, dPre[1]!);
+  }
+
+  decorrelators(): { D: Buf; input: Buf }[] {
+    return [];
+  }
+
+  private accumulate(cache: GluCache, da: Buf, dz: Buf): void {
+    const be = da.backend,
+      B = cache.B,
+      H = this.size;
+    be.gemm(true, false, H, H, B, 1, da, cache.x, 1, this.dW1);
+    be.colSum(B, H, da, 1, this.db1);
+    be.gemm(true, false, H, H, B, 1, dz, cache.x, 1, this.dW2);
+    be.colSum(B, H, dz, 1, this.db2);
   }
 
   tangent(b: number, cache: GluCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {

@@ -7,6 +7,8 @@
  * VJP: with g = dy ⊙ w, dx = (g − mean(g) − x̂·mean(g ⊙ x̂))/σ;  dw += Σ_b dy ⊙ x̂;  db += Σ_b dy.
  * JVP (sample b): a tangent row t maps to w ⊙ (t − mean(t) − x̂·mean(x̂ ⊙ t))/σ; own rows:
  *   ∂y_i/∂w_i = x̂_i, ∂y_i/∂b_i = 1 (weight rows, then bias rows).
+ * Preactivation: y itself (w and b act on x̂ elementwise); from a gradient dy at it, dw += Σ_b dy ⊙ x̂ and
+ * db += Σ_b dy (the parameter half of the VJP).
  *
  * The per-row statistics are plain loops over `.data`: O(rows·size), less than the gemm of any Dense next to
  * it, and they need no scratch sized by the number of tangent rows.
@@ -15,7 +17,7 @@ import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
-import type { Module, ModuleCache, StepContext } from './module.js';
+import type { ExposesPreactivations, Module, ModuleCache, StepContext } from './module.js';
 
 interface LayerNormCache extends ModuleCache {
   xhat: Buf;
@@ -23,13 +25,16 @@ interface LayerNormCache extends ModuleCache {
   rstd: Buf;
   /** per-sample views of x̂, made once */
   xhatRow: Buf[];
+  /** [y]: the block handed to the preactivation hook */
+  out: Buf[];
 }
 
-export class LayerNorm implements Module<LayerNormCache> {
+export class LayerNorm implements Module<LayerNormCache>, ExposesPreactivations {
   readonly kind = 'layernorm';
   readonly recurrent = false as const;
   readonly inSize: number;
   readonly outSize: number;
+  readonly preSizes: readonly number[];
   private w!: Buf;
   private b!: Buf;
   private dw!: Buf;
@@ -41,6 +46,7 @@ export class LayerNorm implements Module<LayerNormCache> {
   ) {
     if (!(eps >= 0 && Number.isFinite(eps))) throw new ConfigError(`layernorm: eps must be finite and ≥ 0, got ${eps}`);
     this.inSize = this.outSize = size;
+    this.preSizes = [size];
   }
 
   paramSpecs(): ParamSpec[] {
@@ -65,10 +71,10 @@ export class LayerNorm implements Module<LayerNormCache> {
   createCache(be: Backend, B: number): LayerNormCache {
     const n = this.size,
       xhat = be.alloc(B * n);
-    return { B, xhat, rstd: be.alloc(B), xhatRow: Array.from({ length: B }, (_, b) => xhat.view(b * n, n)) };
+    return { B, xhat, rstd: be.alloc(B), xhatRow: Array.from({ length: B }, (_, b) => xhat.view(b * n, n)), out: [] };
   }
 
-  forward(x: Buf, y: Buf, cache: LayerNormCache, _ctx: StepContext): void {
+  forward(x: Buf, y: Buf, cache: LayerNormCache, ctx: StepContext): void {
     const n = this.size,
       xd = x.data,
       yd = y.data,
@@ -90,6 +96,10 @@ export class LayerNorm implements Module<LayerNormCache> {
         h[o + j] = xh;
         yd[o + j] = xh * w[j]! + bias[j]!;
       }
+    }
+    if (ctx.preactivationHook) {
+      cache.out[0] = y;
+      ctx.preactivationHook(this, 0, cache.out);
     }
   }
 
@@ -119,6 +129,22 @@ export class LayerNorm implements Module<LayerNormCache> {
         r = rstd[s]!;
       for (let j = 0; j < n; j++) dxd[o + j] = r * (g[o + j]! * w[j]! - mg - h[o + j]! * mgh);
     }
+  }
+
+  accumulateFromPreactivations(c: ModuleCache, dPre: readonly Buf[]): void {
+    const cache = c as LayerNormCache,
+      dy = dPre[0]!,
+      n = this.size,
+      B = cache.B;
+    dy.backend.colSum(B, n, dy, 1, this.db);
+    const g = dy.data,
+      h = cache.xhat.data,
+      dw = this.dw.data;
+    for (let s = 0; s < B; s++) for (let j = 0; j < n; j++) dw[j] = dw[j]! + g[s * n + j]! * h[s * n + j]!;
+  }
+
+  decorrelators(): { D: Buf; input: Buf }[] {
+    return [];
   }
 
   tangent(b: number, cache: LayerNormCache, tx: Buf | null, tyIn: Buf | null, tyOwn: Buf): void {

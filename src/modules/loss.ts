@@ -85,8 +85,8 @@ export class Loss {
   }
 
   /**
-   * Each sample's masked loss mask_b·ℓ_b (without the 1/B) into `into` (B numbers): what perturbation
-   * rules compare between their clean and noisy passes. Writes instead of returning, so a step that
+   * Each sample's masked loss mask_b·ℓ_b (without the 1/B) into `into` (B numbers), for rules that compare
+   * the losses of two forward passes sample by sample. Writes instead of returning, so a step that
    * calls it allocates nothing.
    */
   sampleLosses(B: number, out: Buf, target: ArrayLike<number>, mask: ArrayLike<number> | null, into: Float64Array): void {

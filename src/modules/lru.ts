@@ -1,6 +1,6 @@
 /**
- * `lru` — the linear recurrent unit (Orvieto et al. 2023) as the online-LRU paper uses it (Zucchet et al.
- * 2023): N complex units with a diagonal recurrence, read out to H real outputs.
+ * `lru` — the linear recurrent unit (Orvieto et al. 2023) as Zucchet et al. use it ("Online learning of long-range
+ * dependencies", 2023): N complex units with a diagonal recurrence, read out to H real outputs.
  *
  *   λ = exp(−exp(ν_log) + i·exp(θ_log)),  γ = exp(γ_log)
  *   h_t = λ ⊙ h_{t−1} + γ ⊙ (B x_t),      B = B_re + i·B_im   (N×H)
@@ -15,14 +15,19 @@
  * uniform in [0, max_phase), γ = √(1 − |λ|²), B ~ N(0, 1/(2H)), C ~ N(0, 1/N), D ~ N(0, 1).
  *
  * The layer provides its VJP (backward, with a carry through λ; and at one step without the carry, split
- * into the output path, the input path and the recurrence's parameters) and its JVP (tangent). Rules that
- * carry sensitivities of their own read its parameter and gradient views.
+ * into the output path, the input path and the recurrence's parameters), and for rules that carry
+ * sensitivities of their own (learners/traces/) its one-step partials: λ, γ and their factors, the step's
+ * h_{t−1}, B·x_t and x_t in the cache, and its parameter and gradient views.
+ * Its preactivations (the points where its parameters act, for rules that perturb or record them): Re h_t and
+ * Im h_t before the state is stored, and y_t before it is handed on; accumulateFromPreactivations turns
+ * gradients at them into ν, θ, γ, B (from dh, with h_{t−1} held fixed) and C, D (from dy) — the same products as
+ * backward's, reading only λ and γ.
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import { ConfigError } from '../core/errors.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
-import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import type { ExposesPreactivations, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
 export interface LruInit {
   rMin: number;
@@ -43,9 +48,14 @@ export interface LruCache extends ModuleCache {
   bxRe: Buf;
   bxIm: Buf;
   rows: LruSampleViews[] | null;
+  /** [Re h_t, Im h_t]: the first two blocks handed to the preactivation hook */
+  hBlocks: Buf[];
+  /** accumulateFromPreactivations' scratch (γ ⊙ dh and dy ⊙ x), made on first use */
+  local: { dbxRe: Buf; dbxIm: Buf; tmp: Buf } | null;
 }
 
-interface LruSampleViews {
+/** one sample's rows of a step's cache */
+export interface LruSampleViews {
   x: Buf;
   hRe: Buf;
   hIm: Buf;
@@ -53,6 +63,8 @@ interface LruSampleViews {
 
 interface LruState extends RecurrentState {
   scratch: Buf;
+  /** [y_t]: the third block handed to the preactivation hook */
+  yBlock: Buf[];
 }
 
 export interface LruCarry extends RecurrentCarry {
@@ -65,26 +77,16 @@ export interface LruCarry extends RecurrentCarry {
   dbxIm: Buf;
 }
 
-export interface LruInfluence extends Influence {
-  Rin: number;
-  Mre: Buf;
-  Mim: Buf;
-  nextRe: Buf;
-  nextIm: Buf;
-  /** d(Bx)/dθ for the rows from below */
-  dbxRe: Buf | null;
-  dbxIm: Buf | null;
-  MreIn: Buf | null;
-  MimIn: Buf | null;
-  nextReIn: Buf | null;
-  nextImIn: Buf | null;
-}
-
-export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
+export class LruLayer implements RecurrentModule<LruCache>, ExposesPreactivations {
   readonly kind = 'lru';
   readonly recurrent = true as const;
   readonly outSize: number;
   readonly stateSize: number;
+  /**
+   * the preactivation blocks: Re h_t and Im h_t (N each: the linear recurrence λ·h_{t−1} + γ·B·x_t, where
+   * ν, θ, γ and B act) and y_t (H: Re(C·h_t) + D ⊙ x_t, where C and D act)
+   */
+  readonly preSizes: readonly number[];
   /** λ (re, im), γ, and the factors of their derivatives, recomputed from the parameters at each use */
   readonly lamRe: Float64Array;
   readonly lamIm: Float64Array;
@@ -96,7 +98,8 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   lamReBuf!: Buf;
   lamImBuf!: Buf;
   gammaBuf!: Buf;
-  private negLamImBuf!: Buf;
+  /** −Im λ, for the real form of a complex product by λ */
+  negLamImBuf!: Buf;
 
   constructor(
     readonly inSize: number,
@@ -109,6 +112,7 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     if (!(maxPhase > 0)) throw new ConfigError(`lru: max_phase must be > 0, got ${maxPhase}`);
     this.outSize = inSize;
     this.stateSize = 2 * N;
+    this.preSizes = [N, N, inSize];
     this.lamRe = new Float64Array(N);
     this.lamIm = new Float64Array(N);
     this.gamma = new Float64Array(N);
@@ -215,11 +219,24 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
       bx = be.alloc(B * N2);
     const [hRe, hIm] = this.halves(h, B),
       [bxRe, bxIm] = this.halves(bx, B);
-    return { B, x: be.alloc(B * this.inSize), hPrev: be.alloc(B * N2), h, bx, hRe, hIm, bxRe, bxIm, rows: null };
+    return {
+      B,
+      x: be.alloc(B * this.inSize),
+      hPrev: be.alloc(B * N2),
+      h,
+      bx,
+      hRe,
+      hIm,
+      bxRe,
+      bxIm,
+      rows: null,
+      hBlocks: [hRe, hIm],
+      local: null,
+    };
   }
 
   createState(be: Backend, B: number): LruState {
-    return { B, s: be.alloc(B * 2 * this.N), y: be.alloc(B * this.inSize), scratch: be.alloc(B * this.N) };
+    return { B, s: be.alloc(B * 2 * this.N), y: be.alloc(B * this.inSize), scratch: be.alloc(B * this.N), yBlock: [] };
   }
 
   createCarry(be: Backend, B: number): LruCarry {
@@ -244,7 +261,7 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     return [buf.view(0, B * this.N), buf.view(B * this.N, B * this.N)];
   }
 
-  forward(x: Buf, y: Buf, cache: LruCache, _ctx: StepContext, state: RecurrentState): void {
+  forward(x: Buf, y: Buf, cache: LruCache, ctx: StepContext, state: RecurrentState): void {
     const be = x.backend,
       B = cache.B,
       N = this.N,
@@ -271,11 +288,18 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
         h[off + r] = lr * pi + li * pr + g * bx[off + r]!;
       }
     }
+    const hook = ctx.preactivationHook;
+    if (hook) hook(this, 0, cache.hBlocks);
     be.copy(cache.h, state.s);
     // y = Re(C h) + D ⊙ x = h_re·C_reᵀ − h_im·C_imᵀ + D ⊙ x
     be.gemm(false, true, B, H, N, 1, cache.hRe, this.p.Cre, 0, y);
     be.gemm(false, true, B, H, N, -1, cache.hIm, this.p.Cim, 1, y);
     be.scaleColumns(B, H, x, this.p.D, 1, y);
+    if (hook) {
+      const yBlock = (state as LruState).yBlock;
+      yBlock[0] = y;
+      hook(this, 2, yBlock);
+    }
     be.copy(y, state.y);
   }
 
@@ -292,26 +316,35 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     else be.fill(c.dh, 0);
     be.gemm(false, false, B, N, H, 1, dy, this.p.Cre, 1, c.dhRe);
     be.gemm(false, false, B, N, H, -1, dy, this.p.Cim, 1, c.dhIm);
-    be.gemm(true, false, H, N, B, 1, dy, cache.hRe, 1, this.g.Cre);
-    be.gemm(true, false, H, N, B, -1, dy, cache.hIm, 1, this.g.Cim);
-    be.mul(dy, cache.x, c.tmp);
-    be.colSum(B, H, c.tmp, 1, this.g.D);
+    this.outputParamGradients(cache, dy, c.tmp);
     if (dx) be.scaleColumns(B, H, dy, this.p.D, 0, dx);
   }
 
-  /** dbx = γ ⊙ dh; dB += dbxᵀ·x; dx += dbx·B (the input path of this step) */
-  private inputBackward(cache: LruCache, dx: Buf | null, c: LruCarry): void {
-    const be = c.dh.backend,
+  /** C and D's gradients from dy at y_t: dC_re += dyᵀ·Re h, dC_im −= dyᵀ·Im h, dD += Σ_b dy ⊙ x (tmp: B×H scratch) */
+  private outputParamGradients(cache: LruCache, dy: Buf, tmp: Buf): void {
+    const be = dy.backend,
       B = cache.B,
       N = this.N,
       H = this.inSize;
-    be.scaleColumns(B, N, c.dhRe, this.gammaBuf, 0, c.dbxRe);
-    be.scaleColumns(B, N, c.dhIm, this.gammaBuf, 0, c.dbxIm);
-    be.gemm(true, false, N, H, B, 1, c.dbxRe, cache.x, 1, this.g.Bre);
-    be.gemm(true, false, N, H, B, 1, c.dbxIm, cache.x, 1, this.g.Bim);
+    be.gemm(true, false, H, N, B, 1, dy, cache.hRe, 1, this.g.Cre);
+    be.gemm(true, false, H, N, B, -1, dy, cache.hIm, 1, this.g.Cim);
+    be.mul(dy, cache.x, tmp);
+    be.colSum(B, H, tmp, 1, this.g.D);
+  }
+
+  /** dbx = γ ⊙ dh; dB += dbxᵀ·x; dx += dbx·B (the input path of this step; dh as its real and imaginary halves) */
+  private inputBackward(cache: LruCache, dx: Buf | null, dhRe: Buf, dhIm: Buf, dbxRe: Buf, dbxIm: Buf): void {
+    const be = dhRe.backend,
+      B = cache.B,
+      N = this.N,
+      H = this.inSize;
+    be.scaleColumns(B, N, dhRe, this.gammaBuf, 0, dbxRe);
+    be.scaleColumns(B, N, dhIm, this.gammaBuf, 0, dbxIm);
+    be.gemm(true, false, N, H, B, 1, dbxRe, cache.x, 1, this.g.Bre);
+    be.gemm(true, false, N, H, B, 1, dbxIm, cache.x, 1, this.g.Bim);
     if (dx) {
-      be.gemm(false, false, B, H, N, 1, c.dbxRe, this.p.Bre, 1, dx);
-      be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
+      be.gemm(false, false, B, H, N, 1, dbxRe, this.p.Bre, 1, dx);
+      be.gemm(false, false, B, H, N, 1, dbxIm, this.p.Bim, 1, dx);
     }
   }
 
@@ -319,11 +352,12 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
    * λ, γ gradients of this step from dh (the total gradient at h_t): dλ = Σ_b conj-free real pairs with
    * h_{t−1}, dγ with B x_t, then through λ(ν_log, θ_log) and γ(γ_log). `lambdaFactor` 0 drops λ's share.
    */
-  private recurrenceGradients(cache: LruCache, c: LruCarry, lambdaFactor: number): void {
+  private recurrenceGradients(cache: LruCache, dhRe: Buf, dhIm: Buf, lambdaFactor: number): void {
     const B = cache.B,
       N = this.N,
       off = B * N;
-    const dh = c.dh.data,
+    const dRe = dhRe.data,
+      dIm = dhIm.data,
       hp = cache.hPrev.data,
       bx = cache.bx.data;
     const nu = this.p.nu.data,
@@ -337,8 +371,8 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
         dg = 0;
       for (let b = 0; b < B; b++) {
         const r = b * N + i;
-        const gr = dh[r]!,
-          gi = dh[off + r]!;
+        const gr = dRe[r]!,
+          gi = dIm[r]!;
         dlr += gr * hp[r]! + gi * hp[off + r]!;
         dli += -gr * hp[off + r]! + gi * hp[r]!;
         dg += gr * bx[r]! + gi * bx[off + r]!;
@@ -373,8 +407,8 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
       off = B * N;
     this.refreshLambda();
     this.outputBackward(cache, dy, dx, c, true);
-    this.recurrenceGradients(cache, c, 1);
-    this.inputBackward(cache, dx, c);
+    this.recurrenceGradients(cache, c.dhRe, c.dhIm, 1);
+    this.inputBackward(cache, dx, c.dhRe, c.dhIm, c.dbxRe, c.dbxIm);
     // carry to t−1: ∂L/∂h_{t−1} = conj(λ)·dh in the real view
     const dh = c.dh.data,
       dS = c.dS.data;
@@ -392,21 +426,21 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
   }
 
   /** the VJP at this step only: dh from dy alone (no carry from the future), C and D's gradients, D's part of dx */
-  backwardSpatial(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): Buf {
+  backwardAtStep(cache: LruCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): Buf {
     const c = carry as LruCarry;
     this.refreshLambda();
     this.outputBackward(cache, dy, dx, c, false);
     return c.dh;
   }
 
-  /** after backwardSpatial: the input path at this step (B, γ, and λ scaled by lambdaFactor; dx through B) */
-  backwardSpatialInput(cache: LruCache, dx: Buf | null, carry: RecurrentCarry, lambdaFactor: number): void {
+  /** after backwardAtStep: the input path at this step (B, γ, and λ scaled by lambdaFactor; dx through B) */
+  backwardInputAtStep(cache: LruCache, dx: Buf | null, carry: RecurrentCarry, lambdaFactor: number): void {
     const c = carry as LruCarry;
-    this.recurrenceGradients(cache, c, lambdaFactor);
-    this.inputBackward(cache, dx, c);
+    this.recurrenceGradients(cache, c.dhRe, c.dhIm, lambdaFactor);
+    this.inputBackward(cache, dx, c.dhRe, c.dhIm, c.dbxRe, c.dbxIm);
   }
 
-  /** after backwardSpatial: dx through B only (for rules that take B's, γ's and λ's gradients elsewhere) */
+  /** after backwardAtStep: dx through B only (for rules that take B's, γ's and λ's gradients elsewhere) */
   backwardInputOnly(cache: LruCache, dx: Buf, carry: RecurrentCarry): void {
     const c = carry as LruCarry;
     const be = dx.backend,
@@ -419,48 +453,35 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
     be.gemm(false, false, B, H, N, 1, c.dbxIm, this.p.Bim, 1, dx);
   }
 
-  // ---- the JVP: forward-mode influence (rows = parameters)
+  /**
+   * The parameter half of one step's VJP from gradients at the preactivation blocks (dPre: dRe h_t, dIm h_t,
+   * dy_t), h_{t−1} held fixed: ν, θ, γ, B from dh (λ's pairs with h_{t−1}, γ's with B·x, B's with γ ⊙ dh and x),
+   * C and D from dy. Reads no weight matrix: only λ and γ, this unit's own.
+   */
+  accumulateFromPreactivations(c: ModuleCache, dPre: readonly Buf[]): void {
+    const cache = c as LruCache,
+      be = dPre[0]!.backend,
+      B = cache.B;
+    if (!cache.local) cache.local = { dbxRe: be.alloc(B * this.N), dbxIm: be.alloc(B * this.N), tmp: be.alloc(B * this.inSize) };
+    const l = cache.local;
+    this.refreshLambda();
+    this.recurrenceGradients(cache, dPre[0]!, dPre[1]!, 1);
+    this.inputBackward(cache, null, dPre[0]!, dPre[1]!, l.dbxRe, l.dbxIm);
+    this.outputParamGradients(cache, dPre[2]!, l.tmp);
+  }
 
-  private get ownRows(): number {
+  decorrelators(): { D: Buf; input: Buf }[] {
+    return [];
+  }
+
+  /** own parameter count: ν, θ, γ (N each), B_re, B_im (N×H each), C_re, C_im (H×N each), D (H) */
+  get ownRows(): number {
     const { N, inSize: H } = this;
     return 3 * N + 4 * N * H + H;
   }
 
-  createInfluence(be: Backend, Rin: number): LruInfluence {
-    const N = this.N,
-      rows = Rin + this.ownRows;
-    const Mre = be.alloc(rows * N),
-      Mim = be.alloc(rows * N),
-      nextRe = be.alloc(rows * N),
-      nextIm = be.alloc(rows * N);
-    const inView = (b: Buf): Buf | null => (Rin > 0 ? b.view(0, Rin * N) : null);
-    return {
-      rows,
-      Rin,
-      bytes: 2 * rows * N * (be.dtype === 'float64' ? 8 : 4),
-      Mre,
-      Mim,
-      nextRe,
-      nextIm,
-      dbxRe: Rin > 0 ? be.alloc(Rin * N) : null,
-      dbxIm: Rin > 0 ? be.alloc(Rin * N) : null,
-      MreIn: inView(Mre),
-      MimIn: inView(Mim),
-      nextReIn: inView(nextRe),
-      nextImIn: inView(nextIm),
-    };
-  }
-
-  influenceBuffers(inf: LruInfluence): Buf[] {
-    return [inf.Mre, inf.Mim];
-  }
-
-  resetInfluence(inf: LruInfluence): void {
-    inf.Mre.backend.fill(inf.Mre, 0);
-    inf.Mim.backend.fill(inf.Mim, 0);
-  }
-
-  private sampleViews(cache: LruCache): LruSampleViews[] {
+  /** per-sample views of a step's input x_t and state h_t (made on first use, then kept with the cache) */
+  sampleViews(cache: LruCache): LruSampleViews[] {
     if (cache.rows) return cache.rows;
     const N = this.N,
       H = this.inSize,
@@ -471,98 +492,5 @@ export class LruLayer implements RecurrentModule<LruCache, LruInfluence> {
       hIm: cache.h.view(B * N + b * N, N),
     }));
     return cache.rows;
-  }
-
-  tangent(b: number, cache: LruCache, tx: Buf | null, ty: Buf, inf: LruInfluence): void {
-    const be = ty.backend,
-      N = this.N,
-      H = this.inSize,
-      B = cache.B,
-      off = B * N;
-    const R = inf.rows,
-      Rin = inf.Rin;
-    const v = this.sampleViews(cache)[b]!;
-    // M' = λ ⊙ M (complex, per column) + γ ⊙ d(Bx)/dθ + immediate
-    be.scaleColumns(R, N, inf.Mre, this.lamReBuf, 0, inf.nextRe);
-    be.scaleColumns(R, N, inf.Mim, this.negLamImBuf, 1, inf.nextRe);
-    be.scaleColumns(R, N, inf.Mre, this.lamImBuf, 0, inf.nextIm);
-    be.scaleColumns(R, N, inf.Mim, this.lamReBuf, 1, inf.nextIm);
-    if (tx && Rin > 0) {
-      be.gemm(false, true, Rin, N, H, 1, tx, this.p.Bre, 0, inf.dbxRe!);
-      be.gemm(false, true, Rin, N, H, 1, tx, this.p.Bim, 0, inf.dbxIm!);
-      be.scaleColumns(Rin, N, inf.dbxRe!, this.gammaBuf, 1, inf.nextReIn!);
-      be.scaleColumns(Rin, N, inf.dbxIm!, this.gammaBuf, 1, inf.nextImIn!);
-    }
-    // own rows (the previous step's own rows were propagated above; add this step's immediate part)
-    const nr = inf.nextRe.data,
-      ni = inf.nextIm.data;
-    const hp = cache.hPrev.data,
-      bx = cache.bx.data,
-      x = v.x.data;
-    const nu = this.p.nu.data,
-      th = this.p.theta.data;
-    const oNu = Rin,
-      oTh = oNu + N,
-      oGa = oTh + N,
-      oBre = oGa + N,
-      oBim = oBre + N * H;
-    for (let i = 0; i < N; i++) {
-      const r = b * N + i;
-      const pr = hp[r]!,
-        pi = hp[off + r]!,
-        lr = this.lamRe[i]!,
-        li = this.lamIm[i]!,
-        g = this.gamma[i]!;
-      const en = Math.exp(nu[i]!),
-        et = Math.exp(th[i]!);
-      // ∂h_i/∂ν_log = −e^ν·λ·h_{t−1};  ∂h_i/∂θ_log = i·e^θ·λ·h_{t−1};  ∂h_i/∂γ_log = γ·(Bx)_i
-      const lhr = lr * pr - li * pi,
-        lhi = lr * pi + li * pr;
-      nr[(oNu + i) * N + i] = nr[(oNu + i) * N + i]! - en * lhr;
-      ni[(oNu + i) * N + i] = ni[(oNu + i) * N + i]! - en * lhi;
-      nr[(oTh + i) * N + i] = nr[(oTh + i) * N + i]! - et * lhi;
-      ni[(oTh + i) * N + i] = ni[(oTh + i) * N + i]! + et * lhr;
-      nr[(oGa + i) * N + i] = nr[(oGa + i) * N + i]! + g * bx[r]!;
-      ni[(oGa + i) * N + i] = ni[(oGa + i) * N + i]! + g * bx[off + r]!;
-      for (let j = 0; j < H; j++) {
-        const kRe = (oBre + i * H + j) * N + i,
-          kIm = (oBim + i * H + j) * N + i;
-        nr[kRe] = nr[kRe]! + g * x[j]!; // ∂h_i/∂B_re[i,j] = γ_i x_j
-        ni[kIm] = ni[kIm]! + g * x[j]!; // ∂h_i/∂B_im[i,j] = i·γ_i x_j
-      }
-    }
-    const tRe = inf.Mre,
-      tIm = inf.Mim;
-    inf.Mre = inf.nextRe;
-    inf.Mim = inf.nextIm;
-    inf.nextRe = tRe;
-    inf.nextIm = tIm;
-    const tmpIn = inf.MreIn;
-    inf.MreIn = inf.nextReIn;
-    inf.nextReIn = tmpIn;
-    const tmpIm = inf.MimIn;
-    inf.MimIn = inf.nextImIn;
-    inf.nextImIn = tmpIm;
-    // ty = M_re·C_reᵀ − M_im·C_imᵀ (+ D ⊙ tx on the rows from below) + own rows of C and D
-    be.gemm(false, true, R, H, N, 1, inf.Mre, this.p.Cre, 0, ty);
-    be.gemm(false, true, R, H, N, -1, inf.Mim, this.p.Cim, 1, ty);
-    const t = ty.data;
-    if (tx && Rin > 0) {
-      const txd = tx.data,
-        D = this.p.D.data;
-      for (let r = 0; r < Rin; r++) for (let k = 0; k < H; k++) t[r * H + k] = t[r * H + k]! + D[k]! * txd[r * H + k]!;
-    }
-    const oCre = oBim + N * H,
-      oCim = oCre + H * N,
-      oD = oCim + H * N;
-    const hRe = v.hRe.data,
-      hIm = v.hIm.data;
-    for (let k = 0; k < H; k++) {
-      for (let i = 0; i < N; i++) {
-        t[(oCre + k * N + i) * H + k] = t[(oCre + k * N + i) * H + k]! + hRe[i]!; // ∂y_k/∂C_re[k,i] = Re h_i
-        t[(oCim + k * N + i) * H + k] = t[(oCim + k * N + i) * H + k]! - hIm[i]!; // ∂y_k/∂C_im[k,i] = −Im h_i
-      }
-      t[(oD + k) * H + k] = t[(oD + k) * H + k]! + x[k]!; // ∂y_k/∂D_k = x_k
-    }
   }
 }

@@ -1,13 +1,17 @@
 /**
  * Network pieces, one time step at a time, for B samples at once (batch-major buffers B×width).
  *
- * Every module provides three derivatives of its step, so every learning rule works with every module:
+ * Every module provides the derivatives of its step, so every learning rule works with every module:
  * - backward (VJP, for reverse-mode sweeps through time and the learning signals at one step): dx = (∂y/∂x)ᵀ·dy, and it adds (∂y/∂θ)ᵀ·dy to
  *   the gradient views it was bound to;
- * - tangent (JVP, for forward-mode influence): for one sample b, propagates R tangent rows: row p of
+ * - feed-forward modules: tangent (JVP at one step): for one sample b, propagates R tangent rows: row p of
  *   the result is ∂y/∂θ_p. Parameters are numbered in network order, so a module sees the rows of every
  *   parameter before it (`Rin` rows, propagated through ∂y/∂x) followed by its own (∂y/∂θ_own, immediate).
  *   Tangents are stored as R×width matrices: a parameter-prefix is then a contiguous row block.
+ * - recurrent modules: their one-step local partials in the cache (∂f/∂s, ∂f/∂a, ∂h/∂s, …; λ, γ for the LRU), from
+ *   which rules that carry sensitivities through time build them (learners/traces/) — no such state lives here;
+ * - modules with preactivations (ExposesPreactivations): the blocks, handed to a forward hook as they are made,
+ *   and the parameter half of the VJP from a gradient at them.
  *
  * What a module needs to differentiate a step later is kept in a cache object made by createCache; a reverse
  * sweep keeps one cache per step of its window, a forward-mode rule only the current one.
@@ -22,31 +26,33 @@ export interface StepContext {
   /** the one seeded generator that everything sampling draws from */
   rng: Rng;
   /**
-   * Rules that perturb preactivations only: called by a perturbable module with its preactivation blocks right after
-   * computing them (before the nonlinearity), so a rule can record them and add noise in place.
+   * A forward hook: called by a module that exposes preactivations with some of its blocks right after computing
+   * them (before anything reads them), so a caller can record them or change them in place.
    */
-  perturb?: PreactivationHook;
+  preactivationHook?: PreactivationHook;
 }
 
-export type PreactivationHook = (module: Perturbable, pre: readonly Buf[]) => void;
+/** blocks `first`, `first + 1`, … of `module`'s preactivations (B × preSizes[k] each) */
+export type PreactivationHook = (module: ExposesPreactivations, first: number, blocks: readonly Buf[]) => void;
 
 /**
- * A module whose preactivations a perturbation rule can reach (recurrent layers, dense): it hands its
- * preactivation blocks to ctx.perturb during forward, and turns an estimate of ∂L/∂(preactivation) into
- * its parameters' gradients with local outer products only — it reads no weight, so no error travels
- * backward through a synapse.
+ * A module with preactivations: the points where its parameters act linearly on local inputs (a synapse
+ * group's W·x + b, a norm's x̂ ⊙ w + b, a linear recurrence's λ·h_{t−1} + γ·B·x). It hands them to
+ * ctx.preactivationHook during forward, and turns a gradient at them into its parameters' gradients from its own
+ * cached inputs and elementwise parameters only — it reads no weight matrix, so nothing travels backward through
+ * a synapse (the parameter half of its VJP at one step, with the state at t−1 held fixed).
  */
-export interface Perturbable {
-  /** numbers per sample in each preactivation block handed to the hook */
+export interface ExposesPreactivations {
+  /** numbers per sample in each preactivation block, in the order the hook receives them */
   readonly preSizes: readonly number[];
-  /** grads += dPre[k]ᵀ·(the block's presynaptic input in the cache) and the bias sums; reads no weight */
-  accumulateLocal(cache: ModuleCache, dPre: readonly Buf[]): void;
+  /** grads += the parameter half of the VJP at the preactivations, for the gradient dPre[k] (B × preSizes[k]) at block k */
+  accumulateFromPreactivations(cache: ModuleCache, dPre: readonly Buf[]): void;
   /** decorrelation: each decorrelating matrix D with the decorrelated input x̂ = D·x it produced (cache); [] when off */
   decorrelators(cache: ModuleCache): { D: Buf; input: Buf }[];
 }
 
-export function isPerturbable(m: object): m is Perturbable {
-  return 'accumulateLocal' in m && 'preSizes' in m;
+export function exposesPreactivations(m: object): m is ExposesPreactivations {
+  return 'accumulateFromPreactivations' in m && 'preSizes' in m;
 }
 
 export interface ModuleCache {
@@ -90,14 +96,7 @@ export interface RecurrentCarry {
   readonly dY: Buf;
 }
 
-/** The forward-mode influence of the parameters (rows) on one sample's state, carried across steps. */
-export interface Influence {
-  readonly rows: number;
-  /** bytes this sample's influence holds (for memory reports) */
-  readonly bytes: number;
-}
-
-export interface RecurrentModule<C extends ModuleCache = ModuleCache, I extends Influence = Influence> {
+export interface RecurrentModule<C extends ModuleCache = ModuleCache> {
   readonly kind: string;
   readonly inSize: number;
   readonly outSize: number;
@@ -114,14 +113,6 @@ export interface RecurrentModule<C extends ModuleCache = ModuleCache, I extends 
   forward(x: Buf, y: Buf, cache: C, ctx: StepContext, state: RecurrentState): void;
   /** reverse step: carry holds ∂L/∂(s_t, y_t) from the future on entry and ∂L/∂(s_{t−1}, y_{t−1}) on exit */
   backward(cache: C, dy: Buf, dx: Buf | null, carry: RecurrentCarry): void;
-  /** one sample's influence over `Rin` parameters before this module plus its own (the JVP's carried tangent) */
-  createInfluence(be: Backend, Rin: number): I;
-  /** the buffers an influence carries from step to step (for checkpoints) */
-  influenceBuffers(influence: I): Buf[];
-  /** zero an influence (a new sequence starts from a state that does not depend on the parameters) */
-  resetInfluence(influence: I): void;
-  /** forward-mode step for sample b: updates the influence from tx (Rin×in, null when Rin = 0); ty = dy_t/dθ (rows×n) */
-  tangent(b: number, cache: C, tx: Buf | null, ty: Buf, influence: I): void;
 }
 
 export type AnyModule = Module | RecurrentModule;

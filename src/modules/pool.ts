@@ -1,5 +1,5 @@
 /**
- * `pool_st` — causal cumulative-mean pooling with a straight-through gradient (online-LRU paper,
+ * `pool_st` — causal cumulative-mean pooling with a straight-through gradient (Zucchet et al. 2023,
  * seq_model.py): the forward pass outputs x̄_t = (1/t)·Σ_{s≤t} x_s, the backward pass treats the pooling
  * as the identity (stop_gradient(cummean(x) − x) + x), so the error of the prediction at t flows only into
  * x_t and a per-step loss gives a causal learning signal for sequence classification.
@@ -9,9 +9,9 @@
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec } from '../core/params.js';
-import type { Influence, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import type { ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
-export class CumMeanPool implements RecurrentModule<ModuleCache, Influence> {
+export class CumMeanPool implements RecurrentModule<ModuleCache> {
   readonly kind = 'pool_st';
   readonly recurrent = true as const;
   readonly inSize: number;
@@ -61,18 +61,5 @@ export class CumMeanPool implements RecurrentModule<ModuleCache, Influence> {
 
   backward(_cache: ModuleCache, dy: Buf, dx: Buf | null): void {
     if (dx) dy.backend.copy(dy, dx); // straight through
-  }
-
-  createInfluence(): Influence {
-    return { rows: 0, bytes: 0 };
-  }
-  influenceBuffers(): Buf[] {
-    return [];
-  }
-  resetInfluence(): void {}
-
-  tangent(_b: number, _cache: ModuleCache, tx: Buf | null, ty: Buf): void {
-    if (tx) ty.backend.copy(tx, ty);
-    else ty.backend.fill(ty, 0);
   }
 }

@@ -5,27 +5,24 @@
  *
  *   preIh = W_ih·x_t + b_ih,  preHh = W_hh·y_{t−1} + b_hh,  s_t = f(s_{t−1}, a_t),  y_t = h(s_t)
  *
- * Its three derivatives are all assembled from the unit's local partials (see units/unit.ts):
+ * Its derivatives are all assembled from the unit's local partials (see units/unit.ts):
  * - backward (VJP, with the carry from t+1): ds_t = dS_{t+1→t} + ∂h/∂s ⊙ (dy_t + dY_{t+1→t});  da_k = Σ_c ∂f_c/∂a_k ⊙ ds_c;
  *   dW_ih += da_ihᵀ·x,  dW_hh += da_hhᵀ·y_{t−1};  dx = da_ih·W_ih;  carry dY = da_hh·W_hh, dS = (∂f/∂s)ᵀ ds.
- * - tangent (JVP, one sample, rows = parameters): with Y = dy_{t−1}/dθ and X = dx_t/dθ,
- *   D_ih,g = X·W_ih,gᵀ + immediate,  D_hh,g = Y·W_hh,gᵀ + immediate,
- *   M_t,c = Σ_c' M_{t−1},c' ⊙ ∂f_c/∂s_c' + Σ_g D_ih,g ⊙ ∂f_c/∂a_{ih(g)} + Σ_g D_hh,g ⊙ ∂f_c/∂a_{hh(g)},
- *   dy_t/dθ = Σ_c M_t,c ⊙ ∂h/∂s_c.   Cost per sample: G·n·(n + in)·R multiply-adds in gemm, O(R·n) more.
- * - accumulateLocal (rules that perturb preactivations): from an estimate of ∂L/∂preIh and ∂L/∂preHh, the outer
- *   products with the layer's own inputs only (reads no weight).
+ * - the partials themselves, kept in the cache for rules that carry sensitivities forward (∂f/∂s, ∂f/∂a, ∂h/∂s,
+ *   ∂f/∂φ, ∂h/∂φ, with the step's inputs x and y_{t−1}; per-sample views by sampleViews) and the gate blocks of W.
+ * - accumulateFromPreactivations: from a gradient at preIh and preHh, the outer products with the layer's own
+ *   inputs only (the parameter half of the backward; reads no weight).
  *
  * With `decorrelate` both synapse groups see decorrelated inputs: x̂ = D_ih·x, ŷ_{t−1} = D_hh·y_{t−1}
  * (parameters decor_ih, decor_hh, identity at the start, never trained by gradient); the caches hold x̂ and
- * ŷ, and the backward maps the input deltas back through D. No tangent then (forward-mode rules refuse such models).
+ * ŷ, and the backward maps the input deltas back through D (forward-mode rules refuse such models).
  */
 import type { Backend, Buf } from '../backend/backend.js';
 import type { ParamSpec, ParamStore } from '../core/params.js';
 import type { Rng } from '../core/rng.js';
 import type { UnitIO, UnitModel } from '../units/unit.js';
-import { UnsupportedError } from '../core/errors.js';
 import { identity } from './dense.js';
-import type { Influence, ModuleCache, Perturbable, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
+import type { ExposesPreactivations, ModuleCache, RecurrentCarry, RecurrentModule, RecurrentState, StepContext } from './module.js';
 
 /** what a recurrent layer remembers of one step: its inputs and the local partials of every unit (read by rules that build on the unit's partials) */
 export interface RecCache extends ModuleCache {
@@ -37,11 +34,12 @@ export interface RecCache extends ModuleCache {
   /** derivatives with respect to the unit parameters φ (empty when the unit has none) */
   dfdphi: Buf;
   dhdphi: Buf;
-  /** per-sample views for the tangent, made on first use */
+  /** per-sample views of the inputs and partials, made on first use (sampleViews) */
   rows: SampleViews[] | null;
 }
 
-interface SampleViews {
+/** one sample's rows of a step's cache: its inputs and its units' partials */
+export interface SampleViews {
   x: Buf;
   yPrev: Buf;
   dfds: Buf[]; // [c·S + c']
@@ -70,7 +68,7 @@ function emptyIO(): UnitIO {
 interface RecState extends RecurrentState {
   preIh: Buf;
   preHh: Buf;
-  /** [preIh, preHh], made once, for a perturbation hook */
+  /** [preIh, preHh], made once, for the preactivation hook */
   pre: Buf[];
   sNext: Buf;
   ones: Buf;
@@ -85,21 +83,7 @@ interface RecCarry extends RecurrentCarry {
   dyHat: Buf | null;
 }
 
-export interface RecInfluence extends Influence {
-  Rin: number;
-  /** M_c = ds_c/dθ (rows × n), one per state component, and the buffers of the next step */
-  M: Buf[];
-  Mnext: Buf[];
-  /** dy_{t−1}/dθ (rows × n) */
-  yT: Buf;
-  Dih: Buf[];
-  Dhh: Buf[];
-  /** the first Rin rows of Dih[g] (propagated from below) and the rest (this layer's own parameters) */
-  DihIn: (Buf | null)[];
-  DihOwn: Buf[];
-}
-
-export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, Perturbable {
+export class RecurrentLayer implements RecurrentModule<RecCache>, ExposesPreactivations {
   readonly kind: string;
   readonly recurrent = true as const;
   readonly outSize: number;
@@ -122,7 +106,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
   private ownGradView!: Buf;
   private Dih: Buf | null = null;
   private Dhh: Buf | null = null;
-  /** the blocks handed to a perturbation hook: preIh and preHh (G·n each) */
+  /** the blocks handed to the preactivation hook: preIh and preHh (G·n each) */
   readonly preSizes: readonly number[];
 
   constructor(
@@ -203,6 +187,15 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     return this.Whh;
   }
 
+  /** the rows of W_ih and W_hh that feed gate block g (n × in and n × n each), one view per gate */
+  get weightIhGates(): readonly Buf[] {
+    return this.WihGate;
+  }
+
+  get weightHhGates(): readonly Buf[] {
+    return this.WhhGate;
+  }
+
   /** the gradient of the layer's own parameters as one view: weight_ih, weight_hh, bias_ih, bias_hh, φ… */
   get ownGrad(): Buf {
     return this.ownGradView;
@@ -269,7 +262,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     be.ger(B, Gn, 1, st.ones, this.bih, st.preIh);
     be.gemm(false, true, B, Gn, n, 1, cache.yPrev, this.Whh, 0, st.preHh);
     be.ger(B, Gn, 1, st.ones, this.bhh, st.preHh);
-    if (ctx.perturb) ctx.perturb(this, st.pre);
+    if (ctx.preactivationHook) ctx.preactivationHook(this, 0, st.pre);
     const io = this.io;
     io.sPrev = st.s.data;
     io.preIh = st.preIh.data;
@@ -364,7 +357,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
     }
   }
 
-  accumulateLocal(c: ModuleCache, dPre: readonly Buf[]): void {
+  accumulateFromPreactivations(c: ModuleCache, dPre: readonly Buf[]): void {
     this.accumulate(c as RecCache, dPre[0]!, dPre[1]!);
   }
 
@@ -388,38 +381,8 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
       : [];
   }
 
-  createInfluence(be: Backend, Rin: number): RecInfluence {
-    const { S, G } = this.unit,
-      n = this.n;
-    const rows = Rin + this.ownRows;
-    const mk = (count: number): Buf[] => Array.from({ length: count }, () => be.alloc(rows * n));
-    const Dih = mk(G);
-    return {
-      rows,
-      Rin,
-      // carried from step to step: M (S components) and, through the recurrent synapses, dy/dθ
-      bytes: (S + 1) * rows * n * (be.dtype === 'float64' ? 8 : 4),
-      M: mk(S),
-      Mnext: mk(S),
-      yT: be.alloc(rows * n),
-      Dih,
-      Dhh: mk(G),
-      DihIn: Dih.map((d) => (Rin > 0 ? d.view(0, Rin * n) : null)),
-      DihOwn: Dih.map((d) => d.view(Rin * n, this.ownRows * n)),
-    };
-  }
-
-  influenceBuffers(inf: RecInfluence): Buf[] {
-    return [...inf.M, inf.yT];
-  }
-
-  resetInfluence(inf: RecInfluence): void {
-    const be = inf.yT.backend;
-    for (const m of inf.M) be.fill(m, 0);
-    be.fill(inf.yT, 0);
-  }
-
-  private sampleViews(cache: RecCache): SampleViews[] {
+  /** per-sample views of a step's inputs and partials (made on first use, then kept with the cache) */
+  sampleViews(cache: RecCache): SampleViews[] {
     if (cache.rows) return cache.rows;
     const { S, K } = this.unit,
       n = this.n;
@@ -431,87 +394,5 @@ export class RecurrentLayer implements RecurrentModule<RecCache, RecInfluence>, 
       dhds: Array.from({ length: S }, (_, j) => cache.dhds.view((b * S + j) * n, n)),
     }));
     return cache.rows;
-  }
-
-  tangent(b: number, cache: RecCache, tx: Buf | null, ty: Buf, inf: RecInfluence): void {
-    if (this.decorrelate)
-      throw new UnsupportedError(
-        `${this.kind} layer: no forward-mode derivative with input decorrelation (forward-mode rules do not support decorrelated models)`,
-      );
-    const be = ty.backend,
-      n = this.n,
-      inp = this.inSize;
-    const { S, K, G, ihChannel, hhChannel } = this.unit;
-    const R = inf.rows,
-      Rin = inf.Rin;
-    const v = this.sampleViews(cache)[b]!;
-    // propagated rows: through the recurrent synapses (all rows) and the synapses from below (first Rin)
-    for (let g = 0; g < G; g++) {
-      be.gemm(false, true, R, n, n, 1, inf.yT, this.WhhGate[g]!, 0, inf.Dhh[g]!);
-      if (tx && Rin > 0) be.gemm(false, true, Rin, n, inp, 1, tx, this.WihGate[g]!, 0, inf.DihIn[g]!);
-      be.fill(inf.DihOwn[g]!, 0);
-    }
-    // immediate rows: ∂preIh[g·n+i]/∂W_ih[g·n+i, j] = x_j, ∂/∂b_ih = 1; the same for hh with y_{t−1}
-    const Gn = G * n;
-    const oIh = Rin,
-      oHh = oIh + Gn * inp,
-      oBih = oHh + Gn * n,
-      oBhh = oBih + Gn;
-    const x = v.x.data,
-      yp = v.yPrev.data;
-    for (let g = 0; g < G; g++) {
-      const dih = inf.Dih[g]!.data,
-        dhh = inf.Dhh[g]!.data;
-      for (let i = 0; i < n; i++) {
-        const r = g * n + i;
-        for (let j = 0; j < inp; j++) dih[(oIh + r * inp + j) * n + i] = x[j]!;
-        for (let j = 0; j < n; j++) {
-          const k = (oHh + r * n + j) * n + i;
-          dhh[k] = dhh[k]! + yp[j]!;
-        }
-        dih[(oBih + r) * n + i] = 1;
-        const kb = (oBhh + r) * n + i;
-        dhh[kb] = dhh[kb]! + 1;
-      }
-    }
-    // M_t,c = Σ_c' M_{t−1},c' ⊙ ∂f_c/∂s_c' + Σ_g D_ih,g ⊙ ∂f_c/∂a_ih(g) + Σ_g D_hh,g ⊙ ∂f_c/∂a_hh(g)
-    for (let c = 0; c < S; c++) {
-      const out = inf.Mnext[c]!;
-      for (let c2 = 0; c2 < S; c2++) be.scaleColumns(R, n, inf.M[c2]!, v.dfds[c * S + c2]!, c2 === 0 ? 0 : 1, out);
-      for (let g = 0; g < G; g++) {
-        be.scaleColumns(R, n, inf.Dih[g]!, v.dfda[c * K + ihChannel[g]!]!, 1, out);
-        be.scaleColumns(R, n, inf.Dhh[g]!, v.dfda[c * K + hhChannel[g]!]!, 1, out);
-      }
-    }
-    // unit parameters φ: their immediate rows, into the state and (below) into the output
-    const Phi = this.phi.length,
-      oPhi = oBhh + Gn,
-      dfdphi = cache.dfdphi.data,
-      dhdphi = cache.dhdphi.data;
-    for (let c = 0; c < S; c++) {
-      const m = inf.Mnext[c]!.data;
-      for (let p = 0; p < Phi; p++) {
-        for (let i = 0; i < n; i++) {
-          const k = (oPhi + p * n + i) * n + i;
-          m[k] = m[k]! + dfdphi[((b * S + c) * Phi + p) * n + i]!;
-        }
-      }
-    }
-    for (let c = 0; c < S; c++) {
-      const t = inf.M[c]!;
-      inf.M[c] = inf.Mnext[c]!;
-      inf.Mnext[c] = t;
-    }
-    for (let c = 0; c < S; c++) be.scaleColumns(R, n, inf.M[c]!, v.dhds[c]!, c === 0 ? 0 : 1, ty);
-    if (Phi > 0) {
-      const t = ty.data;
-      for (let p = 0; p < Phi; p++) {
-        for (let i = 0; i < n; i++) {
-          const k = (oPhi + p * n + i) * n + i;
-          t[k] = t[k]! + dhdphi[(b * Phi + p) * n + i]!;
-        }
-      }
-    }
-    be.copy(ty, inf.yT);
   }
 }

@@ -11,6 +11,7 @@ import { createAlifUnit } from './alif.js';
 import { minGruUnit } from './mingru.js';
 import { minLstmUnit } from './minlstm.js';
 import { mguUnit } from './mgu.js';
+import { urLstmUnit } from './ur-lstm.js';
 
 export type { UnitModel } from './unit.js';
 export { createEgruUnit, type EgruOptions } from './egru.js';
@@ -32,6 +33,7 @@ export const unitModels: Readonly<Record<string, UnitModel>> = {
   mgu: mguUnit,
   mingru: minGruUnit,
   minlstm: minLstmUnit,
+  'ur-lstm': urLstmUnit,
 };
 
 /** the spiking unit models (their step output has a surrogate derivative of height `dampening`, width `width`) */

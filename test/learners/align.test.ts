@@ -115,11 +115,13 @@ test('the trace learners run on LRU stacks; a refusal states its reason and name
   const composed = learnerTable.filter((l) => l.recipe && l.models.includes('lru')).map((l) => l.name);
   for (const name of ['eprop', 'eprop-random', 'snap1', 'ostl', 'osttp', 'deep-eprop']) assert.ok(composed.includes(name), name);
   for (const name of composed) assert.ok(createLearner(name, lru, { batchSize: 1 }));
+  // sparse-rtrl runs there too (its sparse layout keeps the LRU's diagonal own influence)
+  assert.ok(composed.includes('sparse-rtrl'));
+  const gru = f64Network({ model: 'gru', inputSize: 2, hidden: 4, layers: 1, outputSize: 2, loss: { kind: 'mse' } });
   assert.throws(
-    () => createLearner('sparse-rtrl', lru, { batchSize: 1 }),
+    () => createLearner('spatial', gru, { batchSize: 1 }),
     (e: Error) =>
-      e.name === 'UnsupportedError' &&
-      /does not support model 'lru': .*zero derivative.*use rtrl.*learners for 'lru'.*online-lru/.test(e.message),
+      e.name === 'UnsupportedError' && /does not support model 'gru': .*no λ to freeze.*learners for 'gru'.*eprop/.test(e.message),
   );
 });
 

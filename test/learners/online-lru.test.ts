@@ -135,7 +135,7 @@ describe('the baselines', () => {
     const gru = new Network({ model: 'gru', inputSize: 2, hidden: 3, layers: 1, outputSize: 1, loss: { kind: 'mse' } }, new TsBackend());
     assert.throws(
       () => createLearner('online-lru', gru, { batchSize: 1 }),
-      /does not support model 'gru': the online-LRU paper's name for diag traces × backprop at t on LRU stacks; on unit models that rule is the row 'eprop'; it supports: lru/,
+      /does not support model 'gru': the online-LRU paper's name for diag traces × backprop at t on LRU stacks, exact there because the recurrence λ is diagonal; .* the row 'eprop'; it supports: lru/,
     );
   });
 });

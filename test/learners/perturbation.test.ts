@@ -16,6 +16,10 @@ import { UnsupportedError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { createLearner } from '../../src/learners/index.js';
 import { Network, type ModelConfig } from '../../src/model/network.js';
+import { ForwardPass } from '../../src/model/forward.js';
+import { Glu } from '../../src/modules/glu.js';
+import { LayerNorm } from '../../src/modules/layernorm.js';
+import { LruLayer } from '../../src/modules/lru.js';
 import { applyOverrides, defaultConfig } from '../../src/train/config.js';
 import { cosine, f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../../src/check/oracle.js';
 import { Trainer } from '../../src/train/trainer.js';
@@ -77,33 +81,159 @@ describe('estimates align with the instantaneous gradient in expectation', () =>
   });
 });
 
+const lruStack: ModelConfig = {
+  model: 'lru',
+  inputSize: 3,
+  hidden: 4,
+  stateSize: 3,
+  layers: 2,
+  outputSize: 2,
+  loss: { kind: 'mse' },
+  rMin: 0.4,
+  rMax: 0.95,
+};
+
 describe('noise off: the noisy pass is the clean pass and nothing is learned', () => {
+  const models: [string, ModelConfig][] = [
+    ['lstm, decorrelated', { model: 'lstm', inputSize: 3, hidden: 4, layers: 2, outputSize: 2, loss: { kind: 'mse' }, decorrelate: true }],
+    // dropout draws masks in both passes: the noisy pass replays the clean pass's
+    ['lru stack with dropout', { ...lruStack, dropout: 0.3 }],
+  ];
   for (const name of perturbationLearners) {
-    test(name, () => {
-      const net = f64Network(
-        { model: 'lstm', inputSize: 3, hidden: 4, layers: 2, outputSize: 2, loss: { kind: 'mse' }, decorrelate: true },
-        2,
-      );
-      const seq = randomSequence(net, 6, B, 8, 1);
-      const learner = createLearner(name, net, { batchSize: B, noise: 0 });
-      learner.startSequence();
-      net.zeroGrads();
-      for (let t = 0; t < 6; t++) learner.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
-      learner.flush();
-      assert.ok(
-        net.grads.flat.data.every((v) => v === 0),
-        'every gradient entry is exactly 0',
-      );
-      const state = learner.saveState();
-      // traces hold the noisy pass's recurrent states: equal to the clean ones bit for bit
-      assert.deepEqual(state.traces, state.states);
-      // and with noise on, the same run does learn
-      const noisy = createLearner(name, net, { batchSize: B, noise: 1e-3 });
-      noisy.startSequence();
-      for (let t = 0; t < 6; t++) noisy.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
-      assert.ok(net.grads.flat.data.some((v) => v !== 0));
-    });
+    for (const [label, config] of models)
+      test(`${name} (${label})`, () => {
+        const net = f64Network(config, 2);
+        const seq = randomSequence(net, 6, B, 8, 1);
+        const learner = createLearner(name, net, { batchSize: B, noise: 0, seed: 5 });
+        learner.startSequence();
+        net.zeroGrads();
+        for (let t = 0; t < 6; t++) learner.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
+        learner.flush();
+        assert.ok(
+          net.grads.flat.data.every((v) => v === 0),
+          'every gradient entry is exactly 0',
+        );
+        const state = learner.saveState();
+        // traces hold the noisy pass's recurrent states: equal to the clean ones bit for bit
+        assert.deepEqual(state.traces, state.states);
+        // and with noise on, the same run does learn
+        const noisy = createLearner(name, net, { batchSize: B, noise: 1e-3 });
+        noisy.startSequence();
+        for (let t = 0; t < 6; t++) noisy.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
+        assert.ok(net.grads.flat.data.some((v) => v !== 0));
+      });
   }
+});
+
+describe('perturbation on the lru stack (LRU, GLU, LayerNorm and dense blocks expose their preactivations)', () => {
+  test('noise off, every learner: the clean pass is inference, step by step, bit for bit', () => {
+    for (const name of perturbationLearners) {
+      const net = f64Network(lruStack, 3);
+      const seq = randomSequence(net, 6, B, 9, 1);
+      const learner = createLearner(name, net, { batchSize: B, noise: 0 });
+      const inference = new ForwardPass(net, B);
+      const caches = net.modules.map((m) => m.createCache(net.backend, B));
+      learner.startSequence();
+      for (let t = 0; t < 6; t++) {
+        learner.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
+        inference.load(seq.x[t]!);
+        inference.run(caches);
+        assert.deepEqual(Array.from(learner.output.data), Array.from(inference.output.data), `${name}, step ${t}`);
+      }
+    }
+  });
+
+  test('with noise on, np gives every parameter of the stack an estimate (ν, θ, γ, B, C, D, GLU, norm, encoder, decoder)', () => {
+    const net = f64Network(lruStack, 3);
+    const g = learnerGradient('np', net, randomSequence(net, 6, B, 9, 1), B, { options: { noise: 1e-3 } });
+    for (const name of net.params.names()) {
+      const e = net.params.entry(name);
+      assert.ok(
+        g.subarray(e.offset, e.offset + e.size).some((v) => v !== 0),
+        name,
+      );
+    }
+  });
+
+  test('np on the lru stack aligns with the instantaneous gradient in expectation (cosine > 0.8)', () => {
+    const net = f64Network({ ...lruStack, layers: 1 }, 4);
+    const ref = learnerGradient('bptt-detached', net, randomSequence(net, T, B, 5, 1), B);
+    const cos = cosine(meanEstimate('np', net, 600, 1e-4), ref);
+    assert.ok(cos > 0.8, `cosine ${cos.toFixed(3)}`);
+  });
+
+  /** the module's parameter gradients after `run` (grads zeroed first), as a copy */
+  const gradsAfter = (net: Network, run: () => void): Float64Array => {
+    net.zeroGrads();
+    run();
+    const g = Float64Array.from(net.grads.flat.data);
+    net.zeroGrads();
+    return g;
+  };
+  const sameBits = (a: Float64Array, b: Float64Array): boolean => a.every((v, i) => v === b[i] || (v === 0 && b[i] === 0));
+
+  test("each module's gradient from its preactivations is the parameter half of its VJP, bit for bit", () => {
+    const net = f64Network({ ...lruStack, layers: 1 }, 5);
+    const be = net.backend,
+      rng = new Rng(11);
+    const random = (n: number): Buf => {
+      const b = be.alloc(n);
+      rng.fillNormal(b.data, 0, 1);
+      return b;
+    };
+    const ctx = { training: true, rng: new Rng(1) };
+    const lru = net.modules.find((m) => m instanceof LruLayer) as LruLayer;
+    const glu = net.modules.find((m) => m instanceof Glu) as Glu;
+    const norm = net.modules.find((m) => m instanceof LayerNorm) as LayerNorm;
+    const H = lru.inSize,
+      N = lru.N;
+    // the LRU from a random state: backward with no carry from t+1 against dh = dy·∂y/∂h and dy at the blocks
+    const lc = lru.createCache(be, B),
+      st = lru.createState(be, B);
+    rng.fillNormal(st.s.data, 0, 1);
+    lru.forward(random(B * H), be.alloc(B * H), lc, ctx, st);
+    const dy = random(B * H);
+    const viaVjp = gradsAfter(net, () => lru.backward(lc, dy, null, lru.createCarry(be, B)));
+    const dhRe = be.alloc(B * N),
+      dhIm = be.alloc(B * N);
+    be.gemm(false, false, B, N, H, 1, dy, net.params.buf('layers.0.lru.C_re'), 0, dhRe);
+    be.gemm(false, false, B, N, H, -1, dy, net.params.buf('layers.0.lru.C_im'), 0, dhIm);
+    const viaBlocks = gradsAfter(net, () => lru.accumulateFromPreactivations(lc, [dhRe, dhIm, dy]));
+    assert.ok(sameBits(viaBlocks, viaVjp) && viaVjp.some((v) => v !== 0), 'lru');
+    // the GLU: da = dy ⊙ σ(z), dz = dy ⊙ a ⊙ σ'(z)
+    const gc = glu.createCache(be, B);
+    glu.forward(random(B * H), be.alloc(B * H), gc, ctx);
+    const gdy = random(B * H);
+    const gluVjp = gradsAfter(net, () => glu.backward(gc, gdy, null));
+    const parts = gc as unknown as { s: Buf; ga: Buf };
+    const da = be.alloc(B * H),
+      dz = be.alloc(B * H);
+    be.mul(gdy, parts.s, da);
+    be.mul(gdy, parts.ga, dz);
+    const gluBlocks = gradsAfter(net, () => glu.accumulateFromPreactivations(gc, [da, dz]));
+    assert.ok(sameBits(gluBlocks, gluVjp) && gluVjp.some((v) => v !== 0), 'glu');
+    // LayerNorm: its output is its preactivation
+    const nc = norm.createCache(be, B);
+    norm.forward(random(B * H), be.alloc(B * H), nc, ctx);
+    const ndy = random(B * H);
+    const normVjp = gradsAfter(net, () => norm.backward(nc, ndy, null));
+    const normBlocks = gradsAfter(net, () => norm.accumulateFromPreactivations(nc, [ndy]));
+    assert.ok(sameBits(normBlocks, normVjp) && normVjp.some((v) => v !== 0), 'layernorm');
+  });
+
+  test('the hook sees the LRU blocks in order: Re h, Im h (N each), then y (H); noise on h moves the state', () => {
+    const net = f64Network({ ...lruStack, layers: 1 }, 6);
+    const lru = net.modules.find((m) => m instanceof LruLayer) as LruLayer;
+    assert.deepEqual(lru.preSizes, [lru.N, lru.N, lru.inSize]);
+    const seen: string[] = [];
+    const pass = new ForwardPass(net, B);
+    pass.ctx.preactivationHook = (m, first, blocks) => {
+      if (m === lru) seen.push(`${first}:${blocks.map((b) => b.length / B).join(',')}`);
+    };
+    pass.load(randomSequence(net, 1, B, 3, 1).x[0]!);
+    pass.run(net.modules.map((m) => m.createCache(net.backend, B)));
+    assert.deepEqual(seen, [`0:${lru.N},${lru.N}`, `2:${lru.inSize}`]);
+  });
 });
 
 /**
@@ -270,11 +400,9 @@ describe('decorrelation', () => {
     assert.ok(after < 0.25 * before, `mean |correlation| ${before.toFixed(3)} → ${after.toFixed(3)}`);
   });
 
-  test('rtrl refuses decorrelated models; perturbation learners refuse the lru stack', () => {
+  test('rtrl refuses decorrelated models', () => {
     const net = f64Network({ model: 'rnn', inputSize: 2, hidden: 3, layers: 1, outputSize: 1, loss: { kind: 'mse' }, decorrelate: true });
     assert.throws(() => createLearner('rtrl', net, { batchSize: 1 }), UnsupportedError);
-    const lru = f64Network({ model: 'lru', inputSize: 2, hidden: 4, layers: 1, outputSize: 1, loss: { kind: 'mse' } });
-    assert.throws(() => createLearner('tanp', lru, { batchSize: 1 }), /does not support model 'lru'/);
   });
 
   test('a decorrelated tanp run resumes from a checkpoint exactly (D is saved with the model)', () => {

@@ -1,9 +1,10 @@
 /**
- * The unit models of issue 22 — alif (+ alif-sigmoid), mgu, mingru, minlstm: BPTT against central finite
+ * The unit models of issue 22 — alif (+ alif-sigmoid), mgu, mingru, minlstm, ur-lstm: BPTT against central finite
  * differences for the smooth ones (1 and 2 layers, mse and ce); RTRL == BPTT to 1e-9 for all of them (the
  * spiking alif with its surrogate on); each unit's local partials against finite differences of its own step
  * (the spiking alif with the surrogate off, away from the threshold, where the step is locally constant);
- * e-prop and SnAp-1 == BPTT where the learner rows claim it (one layer without recurrent synapses).
+ * e-prop and SnAp-1 == BPTT where the learner rows claim it (one layer without recurrent synapses); the
+ * UR-LSTM's uniform gate initialisation.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { Rng } from '../../src/core/rng.js';
 import { f64Network, finiteDifferenceGradient, learnerGradient, randomSequence, relativeError } from '../../src/check/oracle.js';
 import { expectAllClose } from '../helpers.js';
 
-const smoothNew = ['alif-sigmoid', 'mgu', 'mingru', 'minlstm'];
+const smoothNew = ['alif-sigmoid', 'mgu', 'mingru', 'minlstm', 'ur-lstm'];
 const allNew = ['alif', ...smoothNew];
 const B = 2,
   T = 7;
@@ -199,6 +200,12 @@ test("alif: the model config's dampening reaches the unit (γ = 0: no gradient b
 
 describe('new units: local partials match finite differences of the unit step', () => {
   for (const model of ['mgu', 'mingru', 'minlstm']) test(model, () => checkLocalPartials(getUnit(model), randomInputs));
+  test('ur-lstm (with its forget bias φ)', () => {
+    checkLocalPartials(getUnit('ur-lstm'), (io, rng) => {
+      randomInputs(io, rng);
+      for (let i = 0; i < io.phi[0]!.length; i++) io.phi[0]![i] = rng.normal(0, 1);
+    });
+  });
 
   test('alif-sigmoid (with θ, α, ρ, β)', () => {
     checkLocalPartials(getUnit('alif-sigmoid'), (io, rng) => {
@@ -259,4 +266,13 @@ describe('new units: e-prop and SnAp-1 where the rows claim exactness', () => {
     const seq = randomSequence(net, T, B, 36);
     assert.ok(relativeError(learnerGradient('eprop', net, seq, B), learnerGradient('bptt', net, seq, B)) > 1e-6);
   });
+});
+
+test('ur-lstm: uniform gate initialisation, σ(forget_bias) spread over [1/n, 1 − 1/n]', () => {
+  const n = 16;
+  const net = f64Network({ ...config('ur-lstm', 1, { kind: 'mse' }), hidden: n }, 3);
+  const e = net.params.entry('layers.0.forget_bias');
+  const f = Array.from(net.params.flat.data.subarray(e.offset, e.offset + n), (v) => 1 / (1 + Math.exp(-v)));
+  assert.ok(f.every((v) => v >= 1 / n - 1e-12 && v <= 1 - 1 / n + 1e-12));
+  assert.ok(Math.min(...f) < 0.3 && Math.max(...f) > 0.7, `spread: ${Math.min(...f)} … ${Math.max(...f)}`);
 });

@@ -1,21 +1,24 @@
 /**
  * The `full` trace rule (RTRL's influence, Williams & Zipser 1989): for every sample, each module keeps the
  * influence of all parameters up to and including its own on its output, as rows (one per parameter).
- * Recurrent modules carry M_t = ds_t/dθ forward through their JVP (modules' tangent):
+ * Recurrent modules carry M_t = ds_t/dθ forward from their one-step partials (the influence engine, influence.ts):
  *   M_t = (∂f/∂s)·M_{t−1} + (∂f/∂a)·(W_hh·dy_{t−1}/dθ + W_ih·dx_t/dθ + immediate),
  * feed-forward modules map dx/dθ to dy/dθ through their Jacobian and add their own parameters' rows; the
  * output signal then gives ∂L_t/∂θ = (dŷ_t/dθ)ᵀ·∂L_t/∂ŷ_t at every step. Exact: equals BPTT over the same steps.
  * On a stack of diagonal layers (LRU) it is also the `deep` rule: each layer's own ∂f/∂s is its whole
  * within-layer Jacobian there (traces/deep-rule.ts).
  * Cost per step and sample: O(G·n·(n + d)·P) time for P parameters (O(n⁴) for one layer), O(S·n·P) memory.
+ * With the `sparse` layout (influence.ts) the engine stores only what can be non-zero — on an LRU layer its own
+ * parameters' influence is diagonal — and gives the same numbers: sparse-rtrl on LRU stacks.
  * An optional restriction (snap2's sparsity pattern, traces/snap2.ts) is applied to each recurrent module's
  * influence right after its tangent, before anything reads it; without one nothing changes.
  */
 import type { Buf } from '../../backend/backend.js';
 import { ensureMemory, plannedBytes } from '../../backend/memory.js';
 import type { Network } from '../../model/network.js';
-import type { Influence, ModuleCache } from '../../modules/module.js';
+import type { ModuleCache } from '../../modules/module.js';
 import type { TraceRule } from '../rules.js';
+import { createInfluence, type InfluenceLayout, type ModuleInfluence } from './influence.js';
 
 interface SampleTangents {
   /** dy_i/dθ for each module's output (rows_i × out_i) */
@@ -25,12 +28,12 @@ interface SampleTangents {
   /** feed-forward modules: the propagated and the own rows of ty */
   tyIn: (Buf | null)[];
   tyOwn: (Buf | null)[];
-  influence: (Influence | null)[];
+  influence: (ModuleInfluence | null)[];
 }
 
 /** keeps part of a recurrent module's influence: applied to module i's influence and dy/dθ after its tangent */
 export interface InfluenceRestriction {
-  apply(i: number, influence: Influence, ty: Buf): void;
+  apply(i: number, influence: ModuleInfluence, ty: Buf): void;
 }
 
 export class FullInfluence implements TraceRule {
@@ -44,6 +47,7 @@ export class FullInfluence implements TraceRule {
     readonly network: Network,
     readonly B: number,
     readonly restriction: InfluenceRestriction | null = null,
+    readonly layout: InfluenceLayout = 'dense',
   ) {
     const be = network.backend;
     // the influence matrices are the state: refuse up front what cannot fit (backend/memory.ts)
@@ -55,7 +59,7 @@ export class FullInfluence implements TraceRule {
           network.modules.forEach((m, i) => {
             const Rin = network.rowsBefore[i]!;
             plan.alloc((Rin + network.ownRows[i]!) * m.outSize);
-            if (m.recurrent) m.createInfluence(plan, Rin);
+            if (m.recurrent) createInfluence(m, plan, Rin, layout);
           });
         }),
     );
@@ -69,7 +73,7 @@ export class FullInfluence implements TraceRule {
         const j = network.skipFrom[i];
         s.skipRows.push(j !== null && j !== undefined && j > 0 ? ty.view(0, network.rowsBefore[j]! * m.outSize) : null);
         if (m.recurrent) {
-          s.influence.push(m.createInfluence(be, Rin));
+          s.influence.push(createInfluence(m, be, Rin, layout));
           s.tyIn.push(null);
           s.tyOwn.push(null);
         } else {
@@ -92,7 +96,7 @@ export class FullInfluence implements TraceRule {
     const bufs: Buf[] = [];
     for (const s of this.samples) {
       this.network.modules.forEach((m, i) => {
-        if (m.recurrent) bufs.push(...m.influenceBuffers(s.influence[i]!));
+        if (m.recurrent) bufs.push(...s.influence[i]!.buffers());
       });
     }
     return bufs;
@@ -102,7 +106,7 @@ export class FullInfluence implements TraceRule {
     const mods = this.network.modules;
     for (const s of this.samples) {
       mods.forEach((m, i) => {
-        if (m.recurrent) m.resetInfluence(s.influence[i]!);
+        if (m.recurrent) s.influence[i]!.reset();
       });
     }
   }
@@ -119,7 +123,7 @@ export class FullInfluence implements TraceRule {
       for (let i = 0; i <= top; i++) {
         const m = mods[i]!;
         if (m.recurrent) {
-          m.tangent(b, caches[i]!, tx, s.ty[i]!, s.influence[i]!);
+          s.influence[i]!.step(b, caches[i]!, tx, s.ty[i]!);
           this.restriction?.apply(i, s.influence[i]!, s.ty[i]!);
         } else m.tangent(b, caches[i]!, tx, s.tyIn[i]!, s.tyOwn[i]!);
         // a residual block adds its input, so its input's tangent rows add too

@@ -17,9 +17,11 @@ import type { ModuleCache, RecurrentCarry, RecurrentModule } from '../../modules
 import { RecurrentLayer, type RecCache } from '../../modules/recurrent.js';
 import type { TraceRule } from '../rules.js';
 import { DiagTraces } from './diag.js';
+import { KappaFilter } from './kappa.js';
 import { LruLayerTraces } from './lru.js';
+import { PpPropTraces } from './pp-prop.js';
 
-export type LayerTraceKind = 'diag' | 'snap1' | 'spatial' | 'truncated1';
+export type LayerTraceKind = 'diag' | 'snap1' | 'spatial' | 'truncated1' | 'pp-prop';
 
 interface LayerEngine {
   readonly fused: boolean;
@@ -33,6 +35,55 @@ interface LayerEngine {
 class UnitLayerEngine implements LayerEngine {
   readonly fused = false;
   constructor(readonly traces: DiagTraces) {}
+  get bytes(): number {
+    return this.traces.bytes;
+  }
+  buffers(): Buf[] {
+    return this.traces.buffers();
+  }
+  reset(): void {
+    this.traces.reset();
+  }
+  advance(cache: ModuleCache): void {
+    this.traces.step(cache as RecCache);
+  }
+  accumulate(cache: ModuleCache, signal: Buf, dx: Buf | null): void {
+    this.traces.accumulate(cache as RecCache, signal);
+    if (dx) this.traces.backwardInput(cache as RecCache, signal, dx);
+  }
+}
+
+/** diag traces whose eligibility is low-pass filtered with κ before it meets the signal (traces/kappa.ts) */
+class KappaEngine implements LayerEngine {
+  readonly fused = false;
+  constructor(
+    readonly traces: DiagTraces,
+    readonly filter: KappaFilter,
+  ) {}
+  get bytes(): number {
+    return this.traces.bytes + this.filter.bytes;
+  }
+  buffers(): Buf[] {
+    return [...this.traces.buffers(), ...this.filter.buffers()];
+  }
+  reset(): void {
+    this.traces.reset();
+    this.filter.reset();
+  }
+  advance(cache: ModuleCache): void {
+    this.traces.step(cache as RecCache);
+    this.filter.step(cache as RecCache);
+  }
+  accumulate(cache: ModuleCache, signal: Buf, dx: Buf | null): void {
+    this.filter.accumulate(signal);
+    if (dx) this.traces.backwardInput(cache as RecCache, signal, dx);
+  }
+}
+
+/** pp-prop's factorised input/output traces (traces/pp-prop.ts) */
+class PpPropEngine implements LayerEngine {
+  readonly fused = false;
+  constructor(readonly traces: PpPropTraces) {}
   get bytes(): number {
     return this.traces.bytes;
   }
@@ -97,7 +148,10 @@ class PassEngine implements LayerEngine {
 export function layerTraceRefusal(network: Network, kind: LayerTraceKind): string | null {
   for (const m of network.modules) {
     if (!m.recurrent) continue;
-    if (m instanceof RecurrentLayer && (kind === 'diag' || kind === 'snap1')) continue;
+    if (m instanceof RecurrentLayer && (kind === 'diag' || kind === 'snap1' || kind === 'pp-prop')) continue;
+    if (m instanceof LruLayer && kind === 'pp-prop') {
+      return "pp-prop factorises the dense synapse matrices of unit-model layers; an LRU layer's recurrence is elementwise and its traces are already exact at the parameters' size (use online-lru)";
+    }
     if (m instanceof LruLayer || m.paramSpecs().length === 0) continue;
     return `the '${kind}' trace rule has no engine for a '${m.kind}' layer`;
   }
@@ -113,12 +167,30 @@ export class LayerTraceRule implements TraceRule {
   /** by module index: the engine of each recurrent module (null for feed-forward ones) */
   readonly engines: (LayerEngine | null)[];
 
-  constructor(network: Network, be: Backend, B: number, kind: LayerTraceKind) {
+  /** kappa: e-prop's low-pass filter on the eligibility traces (traces/kappa.ts); 0 (the default) builds none */
+  /** traceDecay: pp-prop's smoothing α of its factors */
+  constructor(
+    network: Network,
+    be: Backend,
+    B: number,
+    kind: LayerTraceKind,
+    { kappa = 0, traceDecay = 0 }: { kappa?: number; traceDecay?: number } = {},
+  ) {
     const refusal = layerTraceRefusal(network, kind);
     if (refusal) throw new UnsupportedError(refusal);
+    if (kappa !== 0 && kind !== 'diag') throw new UnsupportedError(`the κ filter runs on the 'diag' trace rule, not on '${kind}'`);
+    if (kappa !== 0 && network.modules.some((m) => m instanceof LruLayer)) {
+      throw new UnsupportedError(
+        "the κ filter (kappa > 0) is not implemented for LRU layers: their traces run in one fused complex kernel with no filtered form; use kappa 0 (online-lru's exact traces) or a unit model",
+      );
+    }
     this.engines = network.modules.map((m): LayerEngine | null => {
       if (!m.recurrent) return null;
-      if (m instanceof RecurrentLayer) return new UnitLayerEngine(new DiagTraces(m, be, B, kind === 'snap1' ? 'snap1' : 'diag'));
+      if (m instanceof RecurrentLayer && kind === 'pp-prop') return new PpPropEngine(new PpPropTraces(m, be, B, traceDecay));
+      if (m instanceof RecurrentLayer) {
+        const traces = new DiagTraces(m, be, B, kind === 'snap1' ? 'snap1' : 'diag');
+        return kappa === 0 ? new UnitLayerEngine(traces) : new KappaEngine(traces, new KappaFilter(traces, be, kappa));
+      }
       if (m instanceof LruLayer)
         return new LruEngine(new LruLayerTraces(m, be, B, kind === 'spatial' || kind === 'truncated1' ? kind : 'online'));
       return new PassEngine(m, be, B);

@@ -72,18 +72,18 @@ export class LruLayerTraces {
   accumulate(cache: LruCache, signal: Buf, dx: Buf | null): void {
     const m = this.layer,
       carry = this.carry;
-    m.backwardSpatial(cache, signal, dx, carry);
+    m.backwardAtStep(cache, signal, dx, carry);
     if (this.mode === 'online') {
       this.traceStep(cache);
       if (dx) m.backwardInputOnly(cache, dx, carry);
     } else {
-      m.backwardSpatialInput(cache, dx, carry, this.mode === 'truncated1' ? 1 : 0);
+      m.backwardInputAtStep(cache, dx, carry, this.mode === 'truncated1' ? 1 : 0);
     }
   }
 
   /**
    * Advance the traces to step t and add δ_t·e_t to the gradients of ν_log, θ_log, γ_log, B_re, B_im, where
-   * δ_t = carry.dh is this step's error at h_t (from backwardSpatial):
+   * δ_t = carry.dh is this step's error at h_t (from backwardAtStep):
    *   e^λ ← λ e^λ + h_{t−1},  e^γ ← λ e^γ + B x_t,  e^B ← λ e^B + γ ⊗ x_t  (real pairs of the complex products).
    */
   private traceStep(cache: LruCache): void {

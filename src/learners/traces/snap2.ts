@@ -25,9 +25,9 @@
  */
 import type { Buf, FloatArray } from '../../backend/backend.js';
 import type { Network } from '../../model/network.js';
-import type { Influence } from '../../modules/module.js';
-import { RecurrentLayer, type RecInfluence } from '../../modules/recurrent.js';
+import { RecurrentLayer } from '../../modules/recurrent.js';
 import type { InfluenceRestriction } from './full.js';
+import type { ModuleInfluence, UnitLayerInfluence } from './influence.js';
 
 interface LayerPattern {
   layer: RecurrentLayer;
@@ -92,10 +92,10 @@ export class Snap2Pattern implements InfluenceRestriction {
     return any;
   }
 
-  apply(i: number, influence: Influence, ty: Buf): void {
+  apply(i: number, influence: ModuleInfluence, ty: Buf): void {
     const p = this.layers[i];
     if (!p || !this.refresh(p)) return;
-    const inf = influence as RecInfluence;
+    const inf = influence as UnitLayerInfluence;
     for (let c = 0; c < inf.M.length; c++) this.clear(p, inf.M[c]!.data);
     this.clear(p, ty.data);
     this.clear(p, inf.yT.data);
