@@ -1109,3 +1109,70 @@ export function scaleColumns(M: i32, N: i32, x: usize, v: usize, beta: f32, out:
     }
   }
 }
+
+// ---- fused cells: a unit model's step (nonlinearities and local partials) in one pass after the two gemms
+
+// @ts-ignore: decorator
+@inline function gruLanes(ihr: v128, ihz: v128, ihn: v128, hhr: v128, hhz: v128, anh: v128, h: v128,
+  sNext: usize, y: usize, dfds: usize, d0: usize, d1: usize, d2: usize, d3: usize, dhds: usize, full: bool): void {
+  const one = f32x4.splat(1.0);
+  const r = vsigmoid(f32x4.add(ihr, hhr));
+  const z = vsigmoid(f32x4.add(ihz, hhz));
+  const c = vtanh(f32x4.add(ihn, f32x4.mul(r, anh)));
+  const hNew = f32x4.add(c, f32x4.mul(z, f32x4.sub(h, c))); // (1 − z)·c + z·h
+  const omz = f32x4.sub(one, z);
+  const dc = f32x4.mul(omz, f32x4.sub(one, f32x4.mul(c, c)));
+  const a0 = f32x4.mul(f32x4.mul(dc, anh), f32x4.mul(r, f32x4.sub(one, r)));
+  const a1 = f32x4.mul(f32x4.sub(h, c), f32x4.mul(z, omz));
+  const a3 = f32x4.mul(dc, r);
+  if (full) {
+    v128.store(sNext, hNew);
+    v128.store(y, hNew);
+    v128.store(dfds, z);
+    v128.store(d0, a0);
+    v128.store(d1, a1);
+    v128.store(d2, dc);
+    v128.store(d3, a3);
+    v128.store(dhds, one);
+  } else {
+    const v = f32x4.extract_lane(hNew, 0);
+    store<f32>(sNext, v);
+    store<f32>(y, v);
+    store<f32>(dfds, f32x4.extract_lane(z, 0));
+    store<f32>(d0, f32x4.extract_lane(a0, 0));
+    store<f32>(d1, f32x4.extract_lane(a1, 0));
+    store<f32>(d2, f32x4.extract_lane(dc, 0));
+    store<f32>(d3, f32x4.extract_lane(a3, 0));
+    store<f32>(dhds, 1.0);
+  }
+}
+
+/**
+ * The GRU unit's step for B samples (units/gru.ts, PyTorch's gate order r, z, n), with its local partials:
+ *   r = σ(a_r), z = σ(a_z), c = tanh(a_nx + r·a_nh), h' = (1 − z)·c + z·h;
+ *   dfds = z, dfda = [(1−z)(1−c²)·a_nh·r(1−r), (h − c)·z(1−z), (1−z)(1−c²), (1−z)(1−c²)·r], dhds = 1.
+ * preIh, preHh are B × 3n; sPrev, sNext, y, dfds, dhds B × n; dfda B × 4n.
+ */
+export function gruStep(B: i32, n: i32, sPrev: usize, preIh: usize, preHh: usize, sNext: usize, y: usize,
+  dfds: usize, dfda: usize, dhds: usize): void {
+  const nb = <usize>n << 2;
+  for (let b = 0; b < B; b++) {
+    const g = <usize>b * 3 * nb, s = <usize>b * nb, a = <usize>b * 4 * nb;
+    const pi = preIh + g, ph = preHh + g, hs = sPrev + s;
+    const so = sNext + s, yo = y + s, fo = dfds + s, ho = dhds + s, ao = dfda + a;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      gruLanes(v128.load(pi + o), v128.load(pi + nb + o), v128.load(pi + 2 * nb + o),
+        v128.load(ph + o), v128.load(ph + nb + o), v128.load(ph + 2 * nb + o), v128.load(hs + o),
+        so + o, yo + o, fo + o, ao + o, ao + nb + o, ao + 2 * nb + o, ao + 3 * nb + o, ho + o, true);
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      gruLanes(f32x4.splat(load<f32>(pi + o)), f32x4.splat(load<f32>(pi + nb + o)), f32x4.splat(load<f32>(pi + 2 * nb + o)),
+        f32x4.splat(load<f32>(ph + o)), f32x4.splat(load<f32>(ph + nb + o)), f32x4.splat(load<f32>(ph + 2 * nb + o)),
+        f32x4.splat(load<f32>(hs + o)),
+        so + o, yo + o, fo + o, ao + o, ao + nb + o, ao + 2 * nb + o, ao + 3 * nb + o, ho + o, false);
+    }
+  }
+}

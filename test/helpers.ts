@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Backend } from '../src/backend/backend.js';
 import { TsBackend } from '../src/backend/ts.js';
 import { WasmBackend } from '../src/backend/wasm.js';
+import { NativeBackend, nativeAvailable } from '../src/backend/native.js';
 
 export interface Tolerance {
   rtol?: number;
@@ -56,6 +57,8 @@ export const backendCases: { label: string; make: () => Backend; tol: Required<T
   { label: 'ts/float64', make: () => new TsBackend('float64'), tol: { rtol: 1e-12, atol: 1e-12 } },
   { label: 'ts/float32', make: () => new TsBackend('float32'), tol: { rtol: 2e-6, atol: 2e-6 } },
   { label: 'wasm/float32', make: () => new WasmBackend(), tol: { rtol: 2e-6, atol: 2e-6 } },
+  // OpenBLAS through FFI where it is installed (CI installs it: .ci/run); the same kernel suite as wasm
+  ...(nativeAvailable() ? [{ label: 'native/float32', make: () => new NativeBackend(), tol: { rtol: 2e-6, atol: 2e-6 } }] : []),
 ];
 
 /** Deterministic test data without touching the library's Rng (so a bug there cannot hide here). */

@@ -11,7 +11,7 @@
  */
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
-export type BackendName = 'ts' | 'wasm';
+export type BackendName = 'ts' | 'wasm' | 'native';
 
 /** A fixed-size array of numbers owned by a backend (in the wasm backend it lives in wasm memory). */
 export interface Buf {
@@ -133,6 +133,18 @@ export interface Backend {
     gRe: Buf,
     gIm: Buf,
   ): void;
+  /**
+   * Unit steps run as the backend's fused cell kernels (gruStep) instead of the units' TypeScript loops: true for
+   * the native backend. wasm and ts keep the TypeScript steps (float64 arithmetic, rounded at the store), whose
+   * numbers checkpoints written before reproduce bit for bit; the kernel computes in float32 SIMD.
+   */
+  readonly fusedCells: boolean;
+  /**
+   * The GRU unit's step with its local partials, fused (units/gru.ts): r = σ(a_r), z = σ(a_z),
+   * c = tanh(a_nx + r·a_nh), h' = (1 − z)·c + z·h; dfds = z; dfda = [(1−z)(1−c²)·a_nh·r(1−r), (h − c)·z(1−z),
+   * (1−z)(1−c²), (1−z)(1−c²)·r]; dhds = 1. preIh, preHh are B × 3n; sPrev, sNext, y, dfds, dhds B × n; dfda B × 4n.
+   */
+  gruStep(B: number, n: number, sPrev: Buf, preIh: Buf, preHh: Buf, sNext: Buf, y: Buf, dfds: Buf, dfda: Buf, dhds: Buf): void;
   /** out[i,j] ← x[i,j]·v[j] + β·out[i,j]: every row of x scaled elementwise by v (x, out are M×N; v has N) */
   scaleColumns(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
 

@@ -112,6 +112,18 @@ export abstract class BackendBase implements Backend {
     gRe: Buf,
     gIm: Buf,
   ): void;
+  protected abstract gruStepRaw(
+    B: number,
+    n: number,
+    sPrev: Buf,
+    preIh: Buf,
+    preHh: Buf,
+    sNext: Buf,
+    y: Buf,
+    dfds: Buf,
+    dfda: Buf,
+    dhds: Buf,
+  ): void;
   protected abstract scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void;
   protected abstract rowReduceRaw(op: RowOp, M: number, N: number, A: Buf, out: Buf): void;
   protected abstract colSumRaw(M: number, N: number, A: Buf, beta: number, out: Buf): void;
@@ -400,6 +412,40 @@ export abstract class BackendBase implements Backend {
     }
     this.macs += 9 * MN;
     this.complexTraceStepRaw(M, N, aRe, aIm, u, v, dRe, dIm, eRe, eIm, gRe, gIm);
+  }
+
+  /** see Backend.fusedCells: false here, the native backend says true */
+  get fusedCells(): boolean {
+    return false;
+  }
+
+  gruStep(B: number, n: number, sPrev: Buf, preIh: Buf, preHh: Buf, sNext: Buf, y: Buf, dfds: Buf, dfda: Buf, dhds: Buf): void {
+    this.own('gruStep', sPrev, preIh, preHh, sNext);
+    this.own('gruStep', y, dfds, dfda, dhds);
+    if (!(isDim(B) && isDim(n))) dimsError('gruStep', 'B, n', [B, n]);
+    const Bn = B * n;
+    if (
+      sPrev.length !== Bn ||
+      preIh.length !== 3 * Bn ||
+      preHh.length !== 3 * Bn ||
+      sNext.length !== Bn ||
+      y.length !== Bn ||
+      dfds.length !== Bn ||
+      dfda.length !== 4 * Bn ||
+      dhds.length !== Bn
+    ) {
+      lengthError('gruStep', [
+        ['sPrev', sPrev, Bn, 'B*n'],
+        ['preIh', preIh, 3 * Bn, '3*B*n'],
+        ['preHh', preHh, 3 * Bn, '3*B*n'],
+        ['sNext', sNext, Bn, 'B*n'],
+        ['y', y, Bn, 'B*n'],
+        ['dfds', dfds, Bn, 'B*n'],
+        ['dfda', dfda, 4 * Bn, '4*B*n'],
+        ['dhds', dhds, Bn, 'B*n'],
+      ]);
+    }
+    this.gruStepRaw(B, n, sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds);
   }
 
   scaleColumns(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {

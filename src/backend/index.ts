@@ -1,18 +1,23 @@
-/** Choosing a backend: `wasm` (float32, SIMD) is the default; `ts` runs float32 or float64. */
+/**
+ * Choosing a backend: `wasm` (float32, SIMD) is the default; `ts` runs float32 or float64; `native` (Node, float32)
+ * is wasm with the large matrix products on OpenBLAS (native.ts; needs koffi and libopenblas0-pthread).
+ */
 import type { Backend, BackendName, DType } from './backend.js';
 import { TsBackend } from './ts.js';
 import { WasmBackend, compileWasmKernels } from './wasm.js';
+import { NativeBackend } from './native.js';
 import { ConfigError, UnknownNameError } from '../core/errors.js';
 
 export type { Backend, BackendName, Buf, DType, FloatArray } from './backend.js';
 export { TsBackend } from './ts.js';
 export { WasmBackend, compileWasmKernels } from './wasm.js';
+export { NativeBackend, nativeAvailable } from './native.js';
 export { ensureMemory, plannedBytes } from './memory.js';
 
-export const backendNames: readonly BackendName[] = ['wasm', 'ts'];
+export const backendNames: readonly BackendName[] = ['wasm', 'ts', 'native'];
 
 export interface BackendOptions {
-  /** 'wasm' (default for float32) or 'ts' (always used for float64) */
+  /** 'wasm' (default for float32), 'ts' (always used for float64) or 'native' (wasm + OpenBLAS, Node only) */
   backend?: BackendName;
   /** 'float32' (default) or 'float64' (ts only: the oracle path) */
   dtype?: DType;
@@ -35,15 +40,16 @@ function createUnlimited(options: BackendOptions): TsBackend | WasmBackend {
   if (dtype !== 'float32' && dtype !== 'float64') throw new UnknownNameError('dtype', String(dtype), ['float32', 'float64']);
   const name = options.backend ?? (dtype === 'float64' ? 'ts' : 'wasm');
   if (name === 'ts') return new TsBackend(dtype);
-  if (name === 'wasm') {
-    if (dtype !== 'float32') throw new ConfigError("the wasm backend computes in float32; use backend 'ts' for float64");
-    return new WasmBackend();
+  if (name === 'wasm' || name === 'native') {
+    if (dtype !== 'float32') throw new ConfigError(`the ${name} backend computes in float32; use backend 'ts' for float64`);
+    return name === 'wasm' ? new WasmBackend() : new NativeBackend();
   }
   throw new UnknownNameError('backend', String(name), backendNames);
 }
 
 /** Same as createBackend, but compiles the wasm module asynchronously first (for browser main threads). */
 export async function loadBackend(options: BackendOptions = {}): Promise<Backend> {
-  if ((options.backend ?? 'wasm') === 'wasm' && (options.dtype ?? 'float32') === 'float32') await compileWasmKernels();
+  const name = options.backend ?? 'wasm';
+  if ((name === 'wasm' || name === 'native') && (options.dtype ?? 'float32') === 'float32') await compileWasmKernels();
   return createBackend(options);
 }

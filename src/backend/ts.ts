@@ -26,6 +26,12 @@ class TsBuf implements Buf {
   }
 }
 
+/** σ as units/unit.ts computes it (no closure per call: a kernel allocates nothing) */
+function sig(v: number): number {
+  const t = Math.exp(-Math.abs(v));
+  return v >= 0 ? 1 / (1 + t) : t / (1 + t);
+}
+
 const GELU_C = Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
 
@@ -345,6 +351,50 @@ export class TsBackend extends BackendBase {
         ei[k] = m;
         gr[k] = gr[k]! + d1 * r + d2 * m;
         gi[k] = gi[k]! + d2 * r - d1 * m;
+      }
+    }
+  }
+
+  protected gruStepRaw(
+    B: number,
+    n: number,
+    sPrev: Buf,
+    preIh: Buf,
+    preHh: Buf,
+    sNext: Buf,
+    y: Buf,
+    dfds: Buf,
+    dfda: Buf,
+    dhds: Buf,
+  ): void {
+    const hs = sPrev.data,
+      pi = preIh.data,
+      ph = preHh.data,
+      so = sNext.data,
+      yo = y.data,
+      fs = dfds.data,
+      fa = dfda.data,
+      hd = dhds.data;
+    for (let b = 0; b < B; b++) {
+      const g = b * 3 * n,
+        s = b * n,
+        a = b * 4 * n;
+      for (let i = 0; i < n; i++) {
+        const r = sig(pi[g + i]! + ph[g + i]!);
+        const z = sig(pi[g + n + i]! + ph[g + n + i]!);
+        const anh = ph[g + 2 * n + i]!;
+        const c = Math.tanh(pi[g + 2 * n + i]! + r * anh);
+        const h = hs[s + i]!;
+        const hNew = (1 - z) * c + z * h;
+        so[s + i] = hNew;
+        yo[s + i] = hNew;
+        const dc = (1 - z) * (1 - c * c);
+        fs[s + i] = z;
+        fa[a + i] = dc * anh * r * (1 - r);
+        fa[a + n + i] = (h - c) * z * (1 - z);
+        fa[a + 2 * n + i] = dc;
+        fa[a + 3 * n + i] = dc * r;
+        hd[s + i] = 1;
       }
     }
   }

@@ -45,6 +45,18 @@ interface Kernels {
   accumulateRows(M: number, N: number, l: number, e: number, g: number): void;
   rowsScaledAdd(R: number, J: number, m: number, n: number, y: number, A: number, T: number): void;
   scaleColumns(M: number, N: number, x: number, v: number, beta: number, out: number): void;
+  gruStep(
+    B: number,
+    n: number,
+    sPrev: number,
+    preIh: number,
+    preHh: number,
+    sNext: number,
+    y: number,
+    dfds: number,
+    dfda: number,
+    dhds: number,
+  ): void;
   complexTraceStep(
     M: number,
     N: number,
@@ -214,7 +226,8 @@ export async function compileWasmKernels(): Promise<void> {
 }
 
 export class WasmBackend extends BackendBase {
-  readonly name = 'wasm' as const;
+  /** 'native' for the subclass that hands large matrix products to OpenBLAS (native.ts) */
+  readonly name: 'wasm' | 'native' = 'wasm';
   readonly dtype: DType = 'float32';
   readonly memory: WebAssembly.Memory;
   private readonly k: Kernels;
@@ -341,6 +354,20 @@ export class WasmBackend extends BackendBase {
     gIm: Buf,
   ): void {
     this.k.complexTraceStep(M, N, aRe.ptr, aIm.ptr, u.ptr, v.ptr, dRe.ptr, dIm.ptr, eRe.ptr, eIm.ptr, gRe.ptr, gIm.ptr);
+  }
+  protected gruStepRaw(
+    B: number,
+    n: number,
+    sPrev: Buf,
+    preIh: Buf,
+    preHh: Buf,
+    sNext: Buf,
+    y: Buf,
+    dfds: Buf,
+    dfda: Buf,
+    dhds: Buf,
+  ): void {
+    this.k.gruStep(B, n, sPrev.ptr, preIh.ptr, preHh.ptr, sNext.ptr, y.ptr, dfds.ptr, dfda.ptr, dhds.ptr);
   }
   protected scaleColumnsRaw(M: number, N: number, x: Buf, v: Buf, beta: number, out: Buf): void {
     this.k.scaleColumns(M, N, x.ptr, v.ptr, beta, out.ptr);

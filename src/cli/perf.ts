@@ -8,7 +8,8 @@ import { printResult } from './json.js';
 import { StatusLine } from './progress.js';
 import { fmt, formatTable } from './table.js';
 import { kernelAllocationChecks, runKernelPerf, type KernelRecord } from '../perf/kernels.js';
-import { ConfigError, parseBytes } from '../core/errors.js';
+import { ConfigError, UnknownNameError, parseBytes } from '../core/errors.js';
+import { backendNames, type BackendName } from '../backend/index.js';
 import { runLearnerPerf, type LearnerPerfRecord } from '../perf/learners.js';
 import { runSparsePerf, type SparsePerfRecord } from '../perf/sparse.js';
 
@@ -26,7 +27,18 @@ const perfOptions = {
   width: { type: 'string', value: 'X', help: '--sparse: pseudo-derivative half-width' },
   trained: { type: 'string', value: 'N', help: '--sparse: sparse-rtrl updates before measuring' },
   quick: { type: 'boolean', help: '--kernels: short timing (a smoke test, not a measurement)' },
-  threads: { type: 'string', value: 'N', help: '--learners: split the batch over N threads (train/parallel.ts)', defaultText: '1' },
+  threads: {
+    type: 'string',
+    value: 'N',
+    help: '--learners: split the batch over N threads (train/parallel.ts)',
+    defaultText: 'the cores for batches ≥ 8, else 1',
+  },
+  backend: {
+    type: 'string',
+    value: 'NAME',
+    help: "--learners: 'wasm', 'ts' or 'native' (wasm with OpenBLAS's matrix products; needs koffi and libopenblas0-pthread)",
+    defaultText: 'wasm',
+  },
   'max-memory': {
     type: 'string',
     value: 'BYTES',
@@ -84,6 +96,7 @@ async function perfRun(argv: string[]): Promise<void> {
         T: typeof values.T === 'string' ? values.T.split(',').map(Number) : undefined,
         maxMemory: typeof values['max-memory'] === 'string' ? parseBytes(values['max-memory'], '--max-memory') : undefined,
         threads: typeof values.threads === 'string' ? threadCount(values.threads) : undefined,
+        backend: typeof values.backend === 'string' ? backendName(values.backend) : undefined,
       },
       (r) => {
         status?.update(`learners: measured ${++measured} (${r.learner} B=${r.B} T=${r.T})`);
@@ -130,6 +143,12 @@ async function perfRun(argv: string[]): Promise<void> {
   }
   console.log();
   console.log(budgetLines(records).join('\n'));
+}
+
+function backendName(text: string): BackendName {
+  const known = backendNames as readonly string[];
+  if (!known.includes(text)) throw new UnknownNameError('backend', text, backendNames);
+  return text as BackendName;
 }
 
 function threadCount(text: string): number {
@@ -189,6 +208,7 @@ export function learnerTable(records: LearnerPerfRecord[]): string {
     r.learner,
     r.model,
     String(r.B),
+    String(r.threads ?? 1),
     String(r.T),
     fmt(r.usPerStep),
     fmt(r.inferenceUsPerStep),
@@ -205,6 +225,7 @@ export function learnerTable(records: LearnerPerfRecord[]): string {
         'learner',
         'model',
         'B',
+        'threads',
         'T',
         'µs/step',
         'inference µs/step',
@@ -216,7 +237,8 @@ export function learnerTable(records: LearnerPerfRecord[]): string {
         'MAC ratio',
       ],
       rows,
-    ) + '\n\nlearner state: what the rule keeps to compute its gradient (BPTT: the stored sequence; RTRL: influence matrices)'
+    ) +
+    "\n\nthreads: the learner's batch split over them (inference on one)\nlearner state: what the rule keeps to compute its gradient (BPTT: the stored sequence; RTRL: influence matrices)"
   );
 }
 

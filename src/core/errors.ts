@@ -36,7 +36,21 @@ export class NonFiniteError extends OnwardError {
 
 /** A combination that exists but is not supported, e.g. a learner × model pair. */
 export class UnsupportedError extends OnwardError {
-  override readonly code = 'UNSUPPORTED';
+  override readonly code: string = 'UNSUPPORTED';
+}
+
+/**
+ * Something the chosen path needs is not installed (the native backend's FFI package or BLAS library): names
+ * the package and how to install it, and the path that works without it.
+ */
+export class MissingDependencyError extends UnsupportedError {
+  override readonly code = 'MISSING_DEPENDENCY';
+  constructor(
+    readonly dependency: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A file that cannot be read as what it claims to be: corrupt, truncated, wrong format or version. */

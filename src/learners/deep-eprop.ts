@@ -13,6 +13,13 @@
  * Cost per step and sample: O(S·P_k) for each layer's own traces, O(S_l·n_l·(n_{l−1} + S_l)·P_k) for each
  * pair l > k (the own block of the layer below enters at n_l per parameter); memory S_k·P_k + Σ_{l>k} S_l·n_l·P_k
  * numbers per sample (stateBytes), independent of the sequence length.
+ * Why no faster exact form (issue 18 asked for ≤ 2× eprop): the rule's upper-layer trace of a lower-layer
+ * parameter, ε^l_t = D^l_t·ε^l_{t−1} + J^{l,l−1}_t·ε^{l−1}_t, is a dense n_l × P_k tensor — J mixes the units, and
+ * unrolled it is Σ_s (Π_{r>s} D^l_r)·J_s·(Π A^k)·ψ·x with time-varying, unit-coupling factors (the GRU's gates in D
+ * and J), so no sum of per-layer traces reproduces it; a partial-fraction factorisation exists only when D, the
+ * lower decay and J are all constant (a linear LRU stack without the GLU), not for the gated stacks measured.
+ * Measured (gru n=128, 2 layers, B=1): 26.5 MiB of state vs eprop's 0.6 MiB, 181× inference's multiply-adds vs
+ * 4.3×, a step ~100× eprop's — memory-bound on that trace.
  */
 import type { Network } from '../model/network.js';
 import { compose, type Recipe } from './compose.js';

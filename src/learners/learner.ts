@@ -21,6 +21,11 @@ export interface LearnerState {
   traces: number[][];
   /** the generator of the learner's own sampling (dropout masks, perturbations) */
   rng: RngState;
+  /**
+   * how the learner's noise draws normals from rng: 'ziggurat' (perturbation learners since issue 18); absent in
+   * states saved before, whose noise was Box–Muller — a resumed old run keeps drawing the numbers it would have
+   */
+  sampler?: 'ziggurat';
 }
 
 export interface Learner {

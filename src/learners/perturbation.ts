@@ -32,11 +32,13 @@
  * authors' code since 2024-10-01), x̂ = D·x the layer's clean decorrelated input.
  * Exactness: stochastic estimates of the instantaneous gradient ∂L_t/∂θ (state at t−1 held fixed); no
  * credit reaches earlier steps. Never exact; variance grows with the number of perturbed units.
+ * Noise: normals by the ziggurat (Rng.fillNormalZiggurat; Box–Muller cost more than an inference step at
+ * gru n=128 B=1); a state saved before it (no `sampler` field) resumes with Box–Muller, drawing what it would have.
  * Cost per step: two forward passes (2× inference), outer products of the size of the weights, O(B·nodes)
  * for noise and norms; decorrelation adds B·m² + m³ per m×m matrix. Memory: the noisy pass's recurrent
  * state (B·(S+1)·n per layer), independent of the sequence length; wp also a copy of the parameters.
  */
-import type { Buf } from '../backend/backend.js';
+import type { Buf, FloatArray } from '../backend/backend.js';
 import { ConfigError, UnsupportedError } from '../core/errors.js';
 import type { Network } from '../model/network.js';
 import { exposesPreactivations, type ExposesPreactivations, type ModuleCache, type RecurrentState } from '../modules/module.js';
@@ -96,6 +98,8 @@ export class PerturbationLearner implements Learner {
   private readonly paramCopy: Buf | null;
   private readonly weightNoise: Buf | null;
   private readonly trained: Buf | null;
+  /** resumed from a state saved before ziggurat noise: keep drawing Box–Muller normals (see LearnerState.sampler) */
+  private boxMuller = false;
 
   constructor(
     readonly network: Network,
@@ -159,7 +163,7 @@ export class PerturbationLearner implements Learner {
           const p = pre[k]!;
           if (this.noise > 0) {
             const e = slot.noise[first + k]!;
-            this.clean.ctx.rng.fillNormal(e.data, 0, this.noise);
+            this.drawNoise(e.data);
             be.axpy(1, e, p);
           }
           be.copy(p, slot.noisy[first + k]!);
@@ -182,6 +186,13 @@ export class PerturbationLearner implements Learner {
     } else {
       this.paramCopy = this.weightNoise = this.trained = null;
     }
+  }
+
+  /** N(0, σ²) noise into `out` from the learner's generator */
+  private drawNoise(out: FloatArray): void {
+    const rng = this.clean.ctx.rng;
+    if (this.boxMuller) rng.fillNormal(out, 0, this.noise);
+    else rng.fillNormalZiggurat(out, 0, this.noise);
   }
 
   private trainedView(name: string): Buf {
@@ -224,7 +235,7 @@ export class PerturbationLearner implements Learner {
       return;
     }
     const E = this.weightNoise!;
-    this.clean.ctx.rng.fillNormal(E.data, 0, this.noise);
+    this.drawNoise(E.data);
     be.mul(E, this.trained!, E);
     be.copy(params, this.paramCopy!);
     be.axpy(1, E, params);
@@ -330,10 +341,12 @@ export class PerturbationLearner implements Learner {
   }
 
   saveState(): LearnerState {
-    return this.clean.saveState(this.noisyStateBufs());
+    const state = this.clean.saveState(this.noisyStateBufs());
+    return this.boxMuller ? state : { ...state, sampler: 'ziggurat' };
   }
 
   loadState(state: LearnerState): void {
     this.clean.loadState(state, this.noisyStateBufs(), this.name);
+    this.boxMuller = state.sampler !== 'ziggurat';
   }
 }

@@ -263,6 +263,15 @@ export class RecurrentLayer implements RecurrentModule<RecCache>, ExposesPreacti
     be.gemm(false, true, B, Gn, n, 1, cache.yPrev, this.Whh, 0, st.preHh);
     be.ger(B, Gn, 1, st.ones, this.bhh, st.preHh);
     if (ctx.preactivationHook) ctx.preactivationHook(this, 0, st.pre);
+    if (this.unit.kernel === 'gru' && be.fusedCells)
+      be.gruStep(B, n, st.s, st.preIh, st.preHh, st.sNext, y, cache.dfds, cache.dfda, cache.dhds);
+    else this.unitStep(B, y, cache, st);
+    be.copy(st.sNext, st.s);
+    be.copy(y, st.y);
+  }
+
+  /** the unit's TypeScript step on the arrays of this step */
+  private unitStep(B: number, y: Buf, cache: RecCache, st: RecState): void {
     const io = this.io;
     io.sPrev = st.s.data;
     io.preIh = st.preIh.data;
@@ -275,9 +284,7 @@ export class RecurrentLayer implements RecurrentModule<RecCache>, ExposesPreacti
     io.dhds = cache.dhds.data;
     io.dfdphi = cache.dfdphi.data;
     io.dhdphi = cache.dhdphi.data;
-    this.unit.step(B, n, io);
-    be.copy(st.sNext, st.s);
-    be.copy(y, st.y);
+    this.unit.step(B, this.n, io);
   }
 
   backward(cache: RecCache, dy: Buf, dx: Buf | null, carry: RecurrentCarry): void {

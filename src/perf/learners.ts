@@ -6,9 +6,9 @@
  * sequence; RTRL: the influence matrices), not gradient accumulators or optimizer state, which every
  * trainer has. `usPerStep` of BPTT includes its backward sweep, amortised over the sequence.
  */
-import { createBackend } from '../backend/index.js';
+import { createBackend, type BackendName } from '../backend/index.js';
 import { Rng } from '../core/rng.js';
-import { ParallelLearner, createThreadedLearner } from '../train/parallel.js';
+import { ParallelLearner, createThreadedLearner, defaultThreads } from '../train/parallel.js';
 import { ForwardPass } from '../model/forward.js';
 import { elementBytes } from '../core/bytes.js';
 import { Network, type ModelConfig } from '../model/network.js';
@@ -18,6 +18,8 @@ export interface LearnerPerfRecord {
   model: string;
   B: number;
   T: number;
+  /** threads the learner's batch was split over (absent: one; inference always runs on one) */
+  threads?: number;
   usPerStep: number;
   inferenceUsPerStep: number;
   paramBytes: number;
@@ -38,10 +40,11 @@ export interface LearnerPerfOptions {
   outputSize?: number;
   B?: number[];
   T?: number[];
-  backend?: 'wasm' | 'ts';
+  /** 'wasm' (default), 'ts' or 'native' (wasm with OpenBLAS's matrix products) */
+  backend?: BackendName;
   /** the most bytes a learner's backend may hold (a learner whose state needs more is refused when built) */
   maxMemory?: number;
-  /** worker threads the batch is split over (train/parallel.ts); default 1 */
+  /** worker threads the batch is split over (train/parallel.ts); default: the cores for B ≥ 8, else 1 (defaultThreads) */
   threads?: number;
 }
 
@@ -121,7 +124,8 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
       for (const name of learners) {
         const be = createBackend({ backend: options.backend ?? 'wasm', ...(options.maxMemory ? { maxMemory: options.maxMemory } : {}) });
         const net = new Network(config, be, 1);
-        const learner = createThreadedLearner(name, net, { batchSize: B, window: Math.min(T, 32) }, options.threads ?? 1);
+        const threads = options.threads ?? defaultThreads(B);
+        const learner = createThreadedLearner(name, net, { batchSize: B, window: Math.min(T, 32) }, threads);
         const run = (steps: number): number => {
           learner.startSequence();
           let peak = 0;
@@ -144,6 +148,7 @@ export function runLearnerPerf(options: LearnerPerfOptions = {}, onRecord?: (r: 
           learner: name,
           model,
           B,
+          threads,
           T,
           usPerStep: us,
           inferenceUsPerStep: inferenceUs,

@@ -9,7 +9,7 @@
  * density of the sequences. The network is at its initialisation (as in the paper's measurements) or, with
  * `trained`, after that many sparse-rtrl updates on the task.
  */
-import { createBackend } from '../backend/index.js';
+import { createBackend, type BackendName } from '../backend/index.js';
 import { Rng } from '../core/rng.js';
 import { createLearner } from '../learners/index.js';
 import { ForwardPass } from '../model/forward.js';
@@ -24,7 +24,7 @@ export interface SparsePerfOptions {
   width?: number;
   dampening?: number;
   B?: number;
-  backend?: 'wasm' | 'ts';
+  backend?: BackendName;
   /** train this many updates (sparse-rtrl on spiral, batch 16) before measuring; 0: measure at initialisation */
   trained?: number;
 }

@@ -37,6 +37,8 @@ export interface EncodedLearnerState {
   states: EncodedArray[];
   traces: EncodedArray[];
   rng: RngState;
+  /** see LearnerState.sampler */
+  sampler?: 'ziggurat';
 }
 
 /** what every driver's checkpoint holds besides its own section */
@@ -145,7 +147,12 @@ export function decodeOptimizerStateInto(state: OptimizerState, enc: EncodedOpti
 
 export function encodeLearnerState(learner: Learner): EncodedLearnerState {
   const ls = learner.saveState();
-  return { states: ls.states.map((a) => encodeBase64(a)), traces: ls.traces.map((a) => encodeBase64(a)), rng: ls.rng };
+  return {
+    states: ls.states.map((a) => encodeBase64(a)),
+    traces: ls.traces.map((a) => encodeBase64(a)),
+    rng: ls.rng,
+    ...(ls.sampler ? { sampler: ls.sampler } : {}),
+  };
 }
 
 export function decodeLearnerStateInto(learner: Learner, enc: EncodedLearnerState, source: string): void {
@@ -163,6 +170,13 @@ export function decodeLearnerStateInto(learner: Learner, enc: EncodedLearnerStat
         );
       return Array.from(values);
     };
-  const state: LearnerState = { states: enc.states.map(finite('state')), traces: enc.traces.map(finite('trace')), rng: enc.rng };
+  if (enc.sampler !== undefined && enc.sampler !== 'ziggurat')
+    throw new FileFormatError(`${source}: the learner state's sampler is '${String(enc.sampler)}', expected 'ziggurat' or none`);
+  const state: LearnerState = {
+    states: enc.states.map(finite('state')),
+    traces: enc.traces.map(finite('trace')),
+    rng: enc.rng,
+    ...(enc.sampler ? { sampler: enc.sampler } : {}),
+  };
   learner.loadState(state);
 }

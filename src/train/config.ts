@@ -38,9 +38,11 @@ export const trainSectionSchema = z.strictObject({
     .default(0)
     .describe('seeds the initialisation (seed), the learner (seed+1), the data (seed+2) and the device (seed+3)'),
   backend: z
-    .enum(['wasm', 'ts'])
+    .enum(['wasm', 'ts', 'native'])
     .default('wasm')
-    .describe("numeric backend: 'wasm' (float32 SIMD) or 'ts' (plain TypeScript, float32 or float64)"),
+    .describe(
+      "numeric backend: 'wasm' (float32 SIMD), 'ts' (plain TypeScript, float32 or float64) or 'native' (wasm with OpenBLAS's matrix products; Node, needs koffi and libopenblas0-pthread)",
+    ),
   dtype: z.enum(['float32', 'float64']).default('float32').describe("'float64' needs backend 'ts'"),
   threads: z.number().int().min(1).default(1).describe('threads the batch is split over (train/parallel.ts; 1: the calling thread only)'),
   alignEvery: z

@@ -12,3 +12,8 @@ export function createThreadedLearner(name: string, network: Network, options: L
   if (threads > 1) throw new UnsupportedError('threads > 1 run in Node; in the browser the batch runs on one thread (threads: 1)');
   return createLearner(name, network, options);
 }
+
+/** the browser build runs every batch on the calling thread */
+export function defaultThreads(_B: number): number {
+  return 1;
+}

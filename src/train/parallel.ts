@@ -15,8 +15,9 @@
  * learners with their own random draws when results must match one thread (each worker's generator is its
  * own), nor for sparse or device-backed networks, mid-sequence checkpoints of the workers' state, or B < N.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Buf } from '../backend/backend.js';
+import type { BackendName, Buf } from '../backend/backend.js';
 import { ConfigError, UnsupportedError } from '../core/errors.js';
 import { createLearner, type Learner, type LearnerOptions, type LearnerState } from '../learners/index.js';
 import type { Network } from '../model/network.js';
@@ -26,7 +27,7 @@ export const Cmd = { idle: 0, step: 1, stepNoTarget: 2, start: 3, flush: 4, para
 
 export interface WorkerSetup {
   modelConfig: Network['config'];
-  backend: { backend: 'ts' | 'wasm'; dtype: 'float32' | 'float64' };
+  backend: { backend: BackendName; dtype: 'float32' | 'float64' };
   learner: string;
   options: LearnerOptions;
   /** this worker's index among the workers (0-based) and its control word */
@@ -265,6 +266,17 @@ function startWorker(script: URL, setup: WorkerSetup): Worker {
 function subarray(a: ArrayLike<number>, start: number, length: number): ArrayLike<number> {
   if (a instanceof Float64Array || a instanceof Float32Array) return a.subarray(start, start + length);
   return Array.prototype.slice.call(a, start, start + length) as number[];
+}
+
+/** batches from this size up are split over the machine's cores by default */
+export const PARALLEL_MIN_BATCH = 8;
+
+/**
+ * The default thread count for a batch of B: the cores available for batches ≥ 8 (never more threads than
+ * samples), one for smaller batches and streams (B = 1), where a step is too short to pay for the hand-off.
+ */
+export function defaultThreads(B: number): number {
+  return B >= PARALLEL_MIN_BATCH ? Math.max(1, Math.min(availableParallelism(), B)) : 1;
 }
 
 /** a learner for `threads` threads: the learner itself for one thread, a ParallelLearner otherwise */

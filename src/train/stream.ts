@@ -21,7 +21,7 @@
  * update goes out as programming pulses) and prune by magnitude (a model with maskMethod 'magnitude'; `pruneUntil`
  * names the update at which its density is reached, since a stream has no length), as the episodic trainer does.
  */
-import type { Backend, FloatArray } from '../backend/backend.js';
+import type { Backend, BackendName, FloatArray } from '../backend/backend.js';
 import { createBackend } from '../backend/index.js';
 import { ConfigError, DivergenceError, FileFormatError, ShapeError, show } from '../core/errors.js';
 import { deviceSectionSchema, pcmSettingsOf, PcmDevice, type DeviceSection } from '../hardware/pcm.js';
@@ -56,7 +56,7 @@ export interface StreamConfig {
   window?: number;
   /** further options of the learner (as its table row takes them); batchSize is always 1 and seed is seed + 1 */
   learnerOptions?: Partial<LearnerOptions>;
-  backend?: 'wasm' | 'ts';
+  backend?: BackendName;
   dtype?: 'float32' | 'float64';
   /** the device the synapses live on (the run config's device section; default: none, ideal weights); its generator is seed + 3 */
   device?: Partial<DeviceSection>;

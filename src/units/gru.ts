@@ -21,6 +21,7 @@ export const gruUnit: UnitModel = {
   ihChannel: [0, 1, 2],
   unitParams: [],
   hhChannel: [0, 1, 3],
+  kernel: 'gru', // the native backend's fused cell (Backend.gruStep): the same step in float32 SIMD
   step(B, n, io) {
     const { sPrev, preIh, preHh, sNext, y, dfds, dfda, dhds } = io;
     for (let b = 0; b < B; b++) {

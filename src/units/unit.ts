@@ -64,6 +64,8 @@ export interface UnitModel {
   readonly unitParams: readonly UnitParam[];
   /** one step for B samples (see UnitIO) */
   step(B: number, n: number, io: UnitIO): void;
+  /** the backend kernel that computes the same step on backends with fused cells (Backend.fusedCells): 'gru' → gruStep */
+  readonly kernel?: 'gru';
 }
 
 export function sigmoid(v: number): number {

@@ -1,4 +1,7 @@
-/** Nothing in a kernel allocates per call: a million calls run without a single garbage collection. */
+/**
+ * Nothing in a kernel allocates per call: a million calls run without a single garbage collection (every backend
+ * of helpers.ts, the native one where OpenBLAS is installed; its large products: native.test.ts).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allocationCheck } from '../../src/perf/measure.js';
@@ -24,6 +27,8 @@ for (const bc of backendCases) {
       g = be.alloc(n);
     const C = be.alloc(4 * n),
       X = be.alloc(4 * n);
+    const pre3 = C.view(0, 3 * n),
+      preX3 = X.view(0, 3 * n);
     let i = 0;
     // cycle through kernels of every family; the wasm and ts paths both go through the checked base
     const call = (): void => {
@@ -53,6 +58,7 @@ for (const bc of backendCases) {
           break;
         case 6:
           be.mul(x, y, a, true);
+          be.gruStep(1, n, x, pre3, preX3, y, a, m, C, v);
           break;
         default:
           be.softmax(1, n, x, y);

@@ -490,6 +490,77 @@ test('Rng.fillNormal draws the same numbers as repeated normal() and leaves the 
   assert.deepEqual(a.getState(), b.getState());
 });
 
+test('Rng.fillNormalZiggurat: standard normals (moments, tail, Kolmogorov–Smirnov), the same per seed, split calls continue one stream', () => {
+  const n = 400_000;
+  const z = new Float64Array(n);
+  new Rng(7).fillNormalZiggurat(z);
+  let m = 0,
+    v = 0,
+    k4 = 0,
+    beyond3 = 0;
+  for (const x of z) m += x / n;
+  for (const x of z) {
+    v += (x - m) ** 2 / n;
+    k4 += (x - m) ** 4 / n;
+    if (Math.abs(x) > 3) beyond3++;
+  }
+  // bounds at ~5 standard errors (a fixed seed: deterministic, but a wrong table or tail shows far outside)
+  assert.ok(Math.abs(m) < 0.008, `mean ${m}`);
+  assert.ok(Math.abs(v - 1) < 0.012, `variance ${v}`);
+  assert.ok(Math.abs(k4 / (v * v) - 3) < 0.05, `kurtosis ${k4 / (v * v)}`);
+  assert.ok(Math.abs(beyond3 / n - 0.0026998) < 0.0005, `P(|z| > 3) = ${beyond3 / n}`);
+  // Kolmogorov–Smirnov against Φ (erf by Abramowitz–Stegun 7.1.26, error < 1.5e-7)
+  const erf = (x: number): number => {
+    const t = 1 / (1 + 0.3275911 * Math.abs(x));
+    const y = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+    return x >= 0 ? y : -y;
+  };
+  const sorted = Float64Array.from(z).sort();
+  let D = 0;
+  for (let i = 0; i < n; i++) D = Math.max(D, Math.abs(0.5 * (1 + erf(sorted[i]! / Math.SQRT2)) - (i + 0.5) / n));
+  assert.ok(D < 1.63 / Math.sqrt(n), `KS distance ${D}`); // the 1 % critical value
+  // the tail beyond the ziggurat's base (R = 3.4426…), which a separate sampler draws: its mass within 5 % (≈ 2.4 σ)
+  const many = new Float64Array(4_000_000);
+  new Rng(8).fillNormalZiggurat(many);
+  let tail = 0;
+  for (const x of many) if (Math.abs(x) > 3.442619855899) tail++;
+  assert.ok(Math.abs(tail / many.length / 5.7611e-4 - 1) < 0.05, `P(|z| > R) = ${tail / many.length}, expected 5.7611e-4`);
+  // deterministic per seed; mean and std; two calls continue the stream one call would give
+  const a = new Float64Array(1000),
+    b = new Float64Array(1000);
+  new Rng(3).fillNormalZiggurat(a, 0.5, 2);
+  const r = new Rng(3);
+  r.fillNormalZiggurat(b.subarray(0, 400), 0.5, 2);
+  r.fillNormalZiggurat(b.subarray(400), 0.5, 2);
+  assert.deepEqual(Array.from(a), Array.from(b));
+  const c = new Float64Array(1000);
+  new Rng(3).fillNormal(c, 0.5, 2);
+  assert.notDeepEqual(Array.from(a), Array.from(c)); // another stream than Box–Muller
+});
+
+test('perturbation noise: saved states say ziggurat; a state saved without the field (before issue 18) resumes with Box–Muller noise', () => {
+  const config: ModelConfig = { model: 'gru', inputSize: 2, hidden: 3, layers: 1, outputSize: 1, loss: { kind: 'mse' } };
+  const net = new Network(config, new TsBackend('float64'), 1);
+  const seq = randomSequence(net, 3, 2, 4, 1);
+  const run = (l: ReturnType<typeof createLearner>): number[] => {
+    net.backend.fill(net.grads.flat, 0);
+    l.startSequence();
+    for (let t = 0; t < 3; t++) l.step(seq.x[t]!, seq.target[t]!, seq.mask[t]!);
+    return Array.from(net.grads.flat.data);
+  };
+  const learner = createLearner('tanp', net, { batchSize: 2, seed: 1 });
+  const saved = learner.saveState();
+  assert.equal(saved.sampler, 'ziggurat');
+  const fresh = run(learner);
+  const { sampler: _, ...old } = saved;
+  learner.loadState(old);
+  const oldNoise = run(learner);
+  assert.notDeepEqual(oldNoise, fresh);
+  assert.equal(learner.saveState().sampler, undefined); // a resumed old run keeps saying so
+  learner.loadState(saved);
+  assert.deepEqual(run(learner), fresh);
+});
+
 test('Loss.sampleLosses: per-sample masked losses that sum (÷B) to evaluate, for mse and ce', () => {
   for (const spec of [{ kind: 'mse' } as const, { kind: 'ce', classes: 3 } as const]) {
     const net = f64Network({ model: 'rnn', inputSize: 2, hidden: 3, layers: 1, outputSize: 6, loss: spec }, 2);
