@@ -127,7 +127,15 @@ async function runLocked(options: BenchRunOptions, plan: BenchPlan, workers: num
   appendResults(resultsPath, newPairs);
   records.push(...newPairs);
 
-  const pending = plan.runs.filter((r) => !done.has(runKey(r)));
+  // a run two experiments share (the same config and seed, e.g. the 4-layer rows of the copy depth sweep and
+  // of Table 1) runs once; both experiments read its records
+  const planned = new Set<string>();
+  const pending = plan.runs.filter((r) => {
+    const k = runKey(r);
+    if (done.has(k) || planned.has(k)) return false;
+    planned.add(k);
+    return true;
+  });
   let finished = 0,
     failed = 0;
   const queueWorkers = new Set<string>();
@@ -164,7 +172,7 @@ async function runLocked(options: BenchRunOptions, plan: BenchPlan, workers: num
     reportPath,
     charts,
     ran: pending.length - failed,
-    reused: plan.runs.length - pending.length,
+    reused: new Set(plan.runs.map(runKey).filter((k) => done.has(k))).size,
     failed,
   };
 }

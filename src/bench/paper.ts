@@ -26,6 +26,8 @@ export interface PaperRow {
    * across depth would not matter on the task)
    */
   freeze?: string[];
+  /** the row's own seeds (a subset of the experiment's), where a reference row needs fewer */
+  seeds?: number[];
 }
 
 export interface PaperExperiment {
@@ -56,6 +58,8 @@ export interface PaperExperiment {
    * then use the rate whose run reached the lowest held-out loss (planned once the row's scan has finished)
    */
   lrGrid?: number[];
+  /** evaluation points after step 0 (default: the suite's); fewer keep a short run's evaluations cheap */
+  evalPoints?: number;
 }
 
 /** each seed paper's claim, quoted from its abstract (research/paper-settings.md); no table value is quoted */
@@ -109,10 +113,19 @@ const osttpRows = (pcm: boolean): PaperRow[] =>
 
 const lruRows: PaperRow[] = ['bptt', 'online-lru', 'truncated1', 'spatial'].map((l) => ({ name: l, learner: l }));
 
-const spiralRows = (densities: number[], rtrlAt: number[]): PaperRow[] => [
+/**
+ * Dense rtrl is the baseline of the wall-time and op savings; sparse-rtrl is exact, so its numbers are rtrl's.
+ * `rtrlSeeds` limits the dense rows' seeds where they cost most of the experiment's budget.
+ */
+const spiralRows = (densities: number[], rtrlAt: number[], rtrlSeeds?: number[]): PaperRow[] => [
   { name: 'bptt', learner: 'bptt' },
   ...densities.map((d) => ({ name: `sparse-rtrl, P(0) ${(1 - d).toFixed(1)}`, learner: 'sparse-rtrl', set: { density: d } })),
-  ...rtrlAt.map((d) => ({ name: `rtrl, P(0) ${(1 - d).toFixed(1)}`, learner: 'rtrl', set: { density: d } })),
+  ...rtrlAt.map((d) => ({
+    name: `rtrl, P(0) ${(1 - d).toFixed(1)}`,
+    learner: 'rtrl',
+    set: { density: d },
+    ...(rtrlSeeds ? { seeds: rtrlSeeds } : {}),
+  })),
 ];
 
 const cueRows = (layers: number): PaperRow[] => [
@@ -158,103 +171,91 @@ const cue10ms = {
   'task.cueRate': 40,
   'task.noiseRate': 10,
 };
+/**
+ * Stage 1 of the spike task: the paper preset's task (100 channels, 10 classes, T = 100, spike charge 16) on
+ * 2 × 64 units for 100 updates of batch 16 at lr 1e-2.
+ */
+const spikes1 = { hidden: 64, batch: 16, steps: 100, lr: 1e-2, evalBatches: 4 };
+const spikes1Scale =
+  "100 of the preset's 2,000 updates, batch 16 (the preset: 32), 2 × 64 units (the preset: 128), lr 1e-2 (the preset: 3e-3, too slow for 100 updates); otherwise the preset (no recurrent synapses, spike charge 16: see src/tasks/spikes.ts)";
+
+const cue1 = { ...cue10ms, hidden: 16, batch: 8, steps: 100, lr: 1e-2 };
 const cueScale =
   'the paper preset at 10 ms instead of 1 ms per step (same durations and rates, T = 220 instead of 2,200: deep-eprop at 1 ms steps costs about 1 min per update of batch 8 on 2 × 100 units, measured)';
 
 const seeds3 = [0, 1, 2];
+
+/**
+ * Stage 1 of the copy experiments: the paper preset's task (T = 48), schedule and dropout on a narrower,
+ * shorter run, one lr from the paper's grid for every rule.
+ */
+const copy1 = { hidden: 32, stateSize: 16, batch: 16, steps: 150, lr: 4e-3, evalBatches: 2 };
+const copy1Steps =
+  "150 updates of batch 16 (the paper: 10,000 of batch 50), one lr (4e-3, from the paper's grid) for every rule instead of each rule's best, cosine schedule; a held-out set of 2 × 16 samples serves as validation and test";
+const copy1Scale = `d_model 32, d_hidden 16 (the paper: 128/64), 4 layers, GLU, dropout 0.1; ${copy1Steps}; one Adam lr for all parameters (no recurrent lr factor 0.5)`;
+
+const depthRows: PaperRow[] = [1, 2, 3, 4, 5].flatMap((d) => [
+  { name: `online-lru, ${d} layer${d > 1 ? 's' : ''}`, learner: 'online-lru', set: { layers: d } },
+  { name: `bptt, ${d} layer${d > 1 ? 's' : ''}`, learner: 'bptt', set: { layers: d } },
+]);
+
+const gruRows: PaperRow[] = [
+  { name: 'bptt', learner: 'bptt' },
+  { name: 'spatial (state detached every step)', learner: 'bptt-detached' },
+  { name: 'snap1', learner: 'snap1' },
+  { name: 'eprop (diagonal traces, our nearest to 1-step truncation)', learner: 'eprop' },
+];
+const gruNotes =
+  "the paper's 1-step-truncated RTRL is not a learner here (eprop's diagonal traces stand nearest); the linear-RNN rows are not run: no linear RNN model exists here";
 const lrGrid = [1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2];
 
 export const paperExperiments: readonly PaperExperiment[] = [
   // ---------------------------------------------------------------- stage 1: reduced scale, every paper
   {
-    id: '002-spiral',
-    paper: '002',
-    stage: 1,
-    title: 'spiral, EGRU 16, sparse exact RTRL against dense RTRL',
-    task: 'spiral',
-    set: { steps: 600 },
-    rows: spiralRows([1, 0.5, 0.1], [1, 0.1]),
-    seeds: seeds3,
-    reference: 'bptt',
-    pick: 'final',
-    minutesPerRun: 2,
-    scale:
-      "600 of the 1,700 updates; weight_hh sparsity P(0) ∈ {0, 0.5, 0.9} of {0, 0.1, …, 0.9}; 3 of 5 seeds; EGRU leak fixed by our unit (the authors' α 0.001 is not a setting here); otherwise the authors' settings (16 units, batch 32, Adam 3e-3, dampening 0.7, width 1)",
-  },
-  {
     id: '001-spikes-lif',
     paper: '001',
     stage: 1,
-    title: 'spike patterns (paper preset), LIF, no recurrent synapses',
+    title: 'spike patterns (paper preset), LIF, no recurrent synapses, ± pcm',
     task: 'spikes',
-    set: { model: 'lif', steps: 300 },
-    rows: osttpRows(false),
-    seeds: seeds3,
+    set: { ...spikes1, model: 'lif' },
+    rows: osttpRows(true),
+    seeds: [0, 1],
     reference: 'bptt',
     pick: 'final',
-    minutesPerRun: 3,
-    scale:
-      "300 of the preset's 2,000 updates, without the pcm device; 100 channels, 10 classes, T = 100, 2 × 128 units, batch 32. " +
-      'Measured: at initialisation no unit of either layer spikes on this preset (firing rate 0.000 with threshold 1 and weights uniform in ±1/√128; ' +
-      'on the ci preset 0.6 % and 1.1 %), so the readout sees no input and 300 updates at lr 3e-3 can stay at chance',
-  },
-  {
-    id: '001-fashion-lif',
-    paper: '001',
-    stage: 1,
-    title: "row-wise Fashion-MNIST (Debian's files), LIF, no recurrent synapses",
-    task: 'seq-image',
-    set: { ...fashionRows, model: 'lif', steps: 300 },
-    rows: osttpRows(false),
-    seeds: seeds3,
-    reference: 'bptt',
-    pick: 'final',
-    minutesPerRun: 1,
-    scale:
-      '300 updates of batch 32 (under one epoch), without the pcm device; 28 rows of 28 pixels, scored on the last 7 rows, 2 × 128 units',
+    evalPoints: 5,
+    minutesPerRun: 0.3,
+    scale: spikes1Scale,
   },
   {
     id: '001-spikes-snu',
     paper: '001',
     stage: 1,
-    title: "spike patterns (paper preset), SNU (the paper's unit), no recurrent synapses",
+    title: "spike patterns (paper preset), SNU (the paper's unit), no recurrent synapses, ± pcm",
     task: 'spikes',
-    set: { model: 'snu', steps: 300 },
-    rows: osttpRows(false),
-    seeds: seeds3,
+    set: { ...spikes1, model: 'snu' },
+    rows: osttpRows(true),
+    seeds: [0, 1],
     reference: 'bptt',
     pick: 'final',
-    minutesPerRun: 2,
-    scale: "300 of the preset's 2,000 updates, without the pcm device; as 001-spikes-lif with the SNU",
-  },
-  {
-    id: '001-fashion-snu',
-    paper: '001',
-    stage: 1,
-    title: "row-wise Fashion-MNIST (Debian's files), SNU, no recurrent synapses",
-    task: 'seq-image',
-    set: { ...fashionRows, model: 'snu', steps: 300 },
-    rows: osttpRows(false),
-    seeds: seeds3,
-    reference: 'bptt',
-    pick: 'final',
-    minutesPerRun: 1,
-    scale: 'as 001-fashion-lif with the SNU',
+    evalPoints: 5,
+    minutesPerRun: 0.3,
+    scale: 'as 001-spikes-lif with the SNU',
   },
   {
     id: '004-mackey-glass',
     paper: '004',
     stage: 1,
-    title: 'Mackey-Glass, one 500-unit tanh layer, fully online',
+    title: 'Mackey-Glass, one tanh layer, fully online',
     task: 'mackey-glass',
-    set: { steps: 40 },
+    set: { hidden: 50, 'task.length': 1000, steps: 20, evalBatches: 1 },
     rows: perturbationRows(true),
     seeds: [42, 101, 300],
     reference: 'bptt',
     pick: 'final',
-    minutesPerRun: 2,
+    evalPoints: 2,
+    minutesPerRun: 0.5,
     scale:
-      "40 of the authors' 500 epochs over the 5,000-step series, 3 of their 5 seeds; otherwise their settings (500 tanh units, batch 1, Adam 1e-3, noise 1e-3, decorrelation lr 1e-4, target 15 steps behind, update every step; bptt updates once per epoch)",
+      "50 instead of 500 tanh units, a 1,000-step series instead of 5,000, 20 of the authors' 500 epochs (bptt: 20 updates, once per epoch, as theirs), 3 of their 5 seeds; otherwise their settings (batch 1, Adam 1e-3, noise 1e-3, decorrelation lr 1e-4, target 15 steps behind, update every step; bptt updates once per epoch)",
   },
   {
     id: '004-token-copy',
@@ -262,29 +263,60 @@ export const paperExperiments: readonly PaperExperiment[] = [
     stage: 1,
     title: 'copy, one 210-step sequence to memorise, 500 tanh units',
     task: 'token-copy',
-    set: { steps: 100 },
+    set: { hidden: 50, steps: 60, evalBatches: 1 },
     rows: perturbationRows(false),
     seeds: [42, 101, 300],
     reference: 'bptt',
     pick: 'final',
-    minutesPerRun: 1,
+    evalPoints: 2,
+    minutesPerRun: 0.5,
     scale:
-      "100 of the 500 epochs, 3 of the 5 seeds; otherwise the authors' settings (100 tokens, 10 blanks, one fixed sequence, 500 units, per-sequence updates, Adam 1e-3)",
+      "50 instead of 500 tanh units, 60 of the 500 epochs, 3 of the 5 seeds; otherwise the authors' settings (100 tokens, 10 blanks, one fixed sequence, per-sequence updates, Adam 1e-3)",
   },
   {
     id: '000-copy-lru',
     paper: '000',
     stage: 1,
-    title: "copy (T = 48), LRU 4 × 128/64 with GLU, Table 1's LRU rows",
+    title: "copy (T = 48), LRU 4 layers with GLU, Table 1's LRU rows",
     task: 'copy',
-    set: { batch: 16, steps: 1000, lr: 4e-3 },
+    set: copy1,
     rows: lruRows,
     seeds: [201, 202, 203],
     reference: 'bptt',
     pick: 'best-loss',
-    minutesPerRun: 5,
-    scale:
-      "1,000 updates of batch 16 (the paper: 10,000 of batch 50), one lr (4e-3, from the paper's grid) for every rule instead of each rule's best; held-out set of 4 × 16 samples serves as validation and test; no recurrent lr factor (one Adam lr for all parameters)",
+    evalPoints: 5,
+    minutesPerRun: 0.65,
+    scale: copy1Scale,
+  },
+  {
+    id: '000-copy-depth',
+    paper: '000',
+    stage: 1,
+    title: 'copy, online LRU against bptt at depth 1–5 (Fig. 2 A/B)',
+    task: 'copy',
+    set: copy1,
+    rows: depthRows,
+    seeds: [201, 202, 203],
+    reference: 'bptt, 4 layers',
+    pick: 'best-loss',
+    evalPoints: 5,
+    minutesPerRun: 0.55,
+    scale: `${copy1Scale}; Fig. 2 A/B at the same lr as Table 1's rows here (the paper: 1e-3), 3 of its 10 seeds; the 4-layer rows are 000-copy-lru's runs`,
+  },
+  {
+    id: '000-copy-gru',
+    paper: '000',
+    stage: 1,
+    title: "copy (T = 48), GRU 4 layers (Table 1's GRU rows)",
+    task: 'copy',
+    set: { ...copy1, model: 'gru', hidden: 16, stateSize: 0, dropout: 0 },
+    rows: gruRows,
+    seeds: [201, 202, 203],
+    reference: 'bptt',
+    pick: 'best-loss',
+    evalPoints: 5,
+    minutesPerRun: 0.45,
+    scale: `4 × 16 GRU units (the paper: 4 × 91), no dropout (our GRU stack has no GLU blocks); ${copy1Steps}; ${gruNotes}`,
   },
   {
     id: '003-cue-2',
@@ -292,13 +324,14 @@ export const paperExperiments: readonly PaperExperiment[] = [
     stage: 1,
     title: 'cue accumulation at 10 ms steps (T = 220), 2 leaky layers',
     task: 'cue-accumulation',
-    set: { ...cue10ms, hidden: 32, batch: 16, steps: 300, lr: 1e-2 },
+    set: cue1,
     rows: cueRows(2),
-    seeds: seeds3,
+    seeds: [0, 1, 2],
     reference: 'bptt',
     pick: 'final',
-    minutesPerRun: 4,
-    scale: cueScale + '; 2 × 32 leaky units (the preset: 100), 300 updates of batch 16 (the preset: 2,000 of 64), lr 1e-2',
+    evalPoints: 5,
+    minutesPerRun: 0.5,
+    scale: cueScale + '; 2 × 16 leaky units (the preset: 100), 100 updates of batch 8 (the preset: 2,000 of 64), lr 1e-2',
   },
   {
     id: '003-cue-3',
@@ -306,13 +339,60 @@ export const paperExperiments: readonly PaperExperiment[] = [
     stage: 1,
     title: 'cue accumulation at 10 ms steps (T = 220), 3 leaky layers',
     task: 'cue-accumulation',
-    set: { ...cue10ms, hidden: 32, batch: 16, steps: 300, lr: 1e-2 },
+    set: cue1,
     rows: cueRows(3),
-    seeds: seeds3,
+    seeds: [0, 1, 2],
     reference: 'bptt',
     pick: 'final',
-    minutesPerRun: 6,
+    evalPoints: 5,
+    minutesPerRun: 0.9,
     scale: 'as 003-cue-2 with 3 layers',
+  },
+  {
+    id: '002-spiral',
+    paper: '002',
+    stage: 1,
+    title: 'spiral, EGRU 16, sparse exact RTRL against dense RTRL',
+    task: 'spiral',
+    set: { steps: 600 },
+    rows: spiralRows([1, 0.5, 0.1], [1, 0.1], [0]),
+    seeds: [0, 1],
+    reference: 'bptt',
+    pick: 'final',
+    minutesPerRun: 1.4,
+    scale:
+      "600 of the 1,700 updates; weight_hh sparsity P(0) ∈ {0, 0.5, 0.9} of {0, 0.1, …, 0.9}; 2 of 5 seeds (dense rtrl, the savings baseline, on the first only: it cost 60 % of the experiment, and sparse-rtrl's numbers equal it); EGRU leak fixed by our unit (the authors' α 0.001 is not a setting here); otherwise the authors' settings (16 units, batch 32, Adam 3e-3, dampening 0.7, width 1)",
+  },
+  {
+    id: '001-fashion-lif',
+    paper: '001',
+    stage: 1,
+    title: "row-wise Fashion-MNIST (Debian's files), LIF, no recurrent synapses, ± pcm",
+    task: 'seq-image',
+    set: { ...fashionRows, model: 'lif', steps: 200 },
+    rows: osttpRows(true),
+    seeds: [0, 1],
+    reference: 'bptt',
+    pick: 'final',
+    evalPoints: 10,
+    minutesPerRun: 1.5,
+    scale:
+      '200 updates of batch 32 (the preset: 10,000 of 100; here about a ninth of one epoch of the 60,000 images); 28 rows of 28 pixels, scored on the last 7 rows, 2 × 128 units',
+  },
+  {
+    id: '001-fashion-snu',
+    paper: '001',
+    stage: 1,
+    title: "row-wise Fashion-MNIST (Debian's files), SNU (the paper's unit), no recurrent synapses, ± pcm",
+    task: 'seq-image',
+    set: { ...fashionRows, model: 'snu', steps: 200 },
+    rows: osttpRows(true),
+    seeds: [0, 1],
+    reference: 'bptt',
+    pick: 'final',
+    evalPoints: 10,
+    minutesPerRun: 1.5,
+    scale: 'as 001-fashion-lif with the SNU',
   },
   // ---------------------------------------------------------------- stage 2: the authors' settings
   {
@@ -459,16 +539,13 @@ export const paperExperiments: readonly PaperExperiment[] = [
       "the authors' settings (10,000 updates of batch 50, cosine, dropout 0.1, lr from their grid on seed 201, then seeds 201–203; 1,000 held-out samples serve as validation and test); one Adam lr for all parameters (no recurrent lr factor 0.5)",
   },
   {
-    id: '000-copy-depth',
+    id: '000-copy-depth-full',
     paper: '000',
     stage: 2,
     title: 'copy, online LRU, depth 1–5 (Fig. 2 A/B)',
     task: 'copy',
     set: { evalBatches: 20, lr: 1e-3 },
-    rows: [1, 2, 3, 4, 5].flatMap((d) => [
-      { name: `online-lru, ${d} layer${d > 1 ? 's' : ''}`, learner: 'online-lru', set: { layers: d } },
-      { name: `bptt, ${d} layer${d > 1 ? 's' : ''}`, learner: 'bptt', set: { layers: d } },
-    ]),
+    rows: depthRows,
     seeds: [201, 202, 203],
     reference: 'bptt, 4 layers',
     pick: 'best-loss',
@@ -476,23 +553,19 @@ export const paperExperiments: readonly PaperExperiment[] = [
     scale: 'Fig. 2 A/B at lr 1e-3, 3 of the 10 seeds, with bptt at each depth as our reference',
   },
   {
-    id: '000-copy-gru',
+    id: '000-copy-gru-full',
     paper: '000',
     stage: 2,
     title: "copy, GRU 4 × 91 (Table 1's GRU rows)",
     task: 'copy',
     set: { model: 'gru', hidden: 91, layers: 4, stateSize: 0, dropout: 0, evalBatches: 20 },
-    rows: [
-      { name: 'bptt', learner: 'bptt' },
-      { name: 'spatial (state detached every step)', learner: 'bptt-detached' },
-      { name: 'snap1', learner: 'snap1' },
-      { name: 'eprop (diagonal traces, our nearest to 1-step truncation)', learner: 'eprop' },
-    ],
+    rows: gruRows,
     seeds: [201, 202, 203],
     reference: 'bptt',
     pick: 'best-loss',
     minutesPerRun: 200,
     scale:
-      "the copy task at the authors' settings on a plain GRU stack of 4 × 91 (no dropout, our stack has no GLU blocks); lr 1e-3; the paper's 1-step-truncated RTRL is not a learner here (eprop's diagonal traces stand nearest); the linear-RNN rows are not run: no linear RNN model exists here",
+      "the copy task at the authors' settings on a plain GRU stack of 4 × 91 (no dropout, our stack has no GLU blocks); lr 1e-3; " +
+      gruNotes,
   },
 ];

@@ -29,6 +29,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     collect: { type: 'boolean' },
     status: { type: 'boolean' },
     'lock-seconds': { type: 'string' },
+    experiments: { type: 'string' },
+    stage: { type: 'string' },
   });
   const queueUrl = typeof values.queue === 'string' ? values.queue : undefined;
   if (queueUrl === undefined && (values.collect || values.status || values['lock-seconds'] !== undefined)) {
@@ -69,6 +71,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
       throw new ConfigError(`--budget must be a positive number of multiply-accumulates (e.g. 1e12) or 'none', got '${v}'`);
     return n;
   };
+  const stage = (v: unknown): 1 | 2 | undefined => {
+    if (typeof v !== 'string') return undefined;
+    if (v !== '1' && v !== '2') throw new ConfigError(`--stage must be 1 (the reduced scale) or 2 (the authors' settings), got '${v}'`);
+    return v === '1' ? 1 : 2;
+  };
   const suite = typeof values.suite === 'string' ? values.suite : 'ci';
   const out = typeof values.out === 'string' ? values.out : `bench-results/${suite}`;
   const quiet = values.quiet === true || values.json === true;
@@ -81,6 +88,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     steps: count('steps', values.steps),
     budget: budget(values.budget),
     workers: count('workers', values.workers),
+    experiments: list(values.experiments),
+    stage: stage(values.stage),
     out,
     command: ['onward', 'bench', ...redactCommand(argv)].join(' '),
     queue:

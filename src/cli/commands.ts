@@ -24,6 +24,18 @@ const benchOptions = {
   tasks: { type: 'string', value: 'X,Y', help: 'only these tasks', defaultText: "the suite's" },
   seeds: { type: 'string', value: 'N', help: 'seeds per (task, model, learner)', defaultText: "the suite's" },
   steps: { type: 'string', value: 'N', help: 'training batches per run', defaultText: "the suite's" },
+  experiments: {
+    type: 'string',
+    value: 'ID,ID',
+    help: 'paper suite: only these experiments (ids in src/bench/paper.ts)',
+    defaultText: 'all',
+  },
+  stage: {
+    type: 'string',
+    value: '1|2',
+    help: "paper suite: only this stage (1: the reduced scale, 2: the authors' settings)",
+    defaultText: 'both',
+  },
   budget: {
     type: 'string',
     value: 'MACS',

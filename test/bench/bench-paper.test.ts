@@ -15,7 +15,8 @@ import { ConfigError, UnknownNameError } from '../../src/core/errors.js';
 import { paperClaims, paperExperiments } from '../../src/bench/paper.js';
 import { planBench } from '../../src/bench/plan.js';
 import type { EvalRecord, RunKey } from '../../src/bench/records.js';
-import { paperSummaryTable, reportMarkdown } from '../../src/bench/report.js';
+import { paperSummaryTable } from '../../src/bench/paper-report.js';
+import { reportMarkdown } from '../../src/bench/report.js';
 import { summarize } from '../../src/bench/summary.js';
 import { defaultConfig } from '../../src/train/config.js';
 
@@ -36,15 +37,19 @@ test("every experiment names a known task, learners of the table and its paper's
 test("runs take the paper preset with the experiment's and the row's overrides", () => {
   const plan = planBench({ suite: 'paper', experiments: ['001-spikes-snu'] });
   const base = defaultConfig('spikes', 'paper');
-  assert.equal(plan.runs.length, 3 * 3);
+  assert.equal(plan.runs.length, 6 * 2, 'six rows × two seeds');
   for (const r of plan.runs) {
     assert.equal(r.config.task.preset, 'paper');
     assert.equal(r.config.model.name, 'snu');
-    assert.equal(r.config.model.hidden, base.model.hidden);
-    assert.equal(r.steps, 300);
+    assert.equal(r.config.model.hidden, 64, 'the experiment overrides the preset (128)');
+    assert.equal(r.config.model.layers, base.model.layers);
+    assert.equal(r.steps, 100);
+    assert.equal(r.config.train.batch, 16);
+    assert.equal(r.config.eval.every, 20, 'the experiment asks for 5 evaluation points');
     assert.equal(r.experiment, '001-spikes-snu');
+    assert.equal(r.config.device.name, r.row!.endsWith('+ pcm') ? 'pcm' : 'none');
   }
-  assert.deepEqual([...new Set(plan.runs.map((r) => r.row))], ['bptt', 'ostl', 'osttp']);
+  assert.deepEqual([...new Set(plan.runs.map((r) => r.row))], ['bptt', 'bptt + pcm', 'ostl', 'ostl + pcm', 'osttp', 'osttp + pcm']);
   assert.throws(() => planBench({ suite: 'paper', experiments: ['nope'] }), UnknownNameError);
   assert.throws(() => planBench({ suite: 'paper', tasks: ['copy'] }), ConfigError);
 });
@@ -151,5 +156,79 @@ test('a learning-rate scan plans the other seeds at the best rate once it has fi
   assert.match(md, /Claim: the rule "merely doubles/);
   assert.match(md, /Settings used against the authors'/);
   assert.match(md, /CPU budget/);
-  assert.match(paperSummaryTable(summary), /000-copy-lru-full \(stage 2\) \| bptt \| 0\.900 \(1\/3 seeds\) \| ref\./);
+  assert.match(paperSummaryTable(summary), /\| 000-copy-lru-full \| bptt \| 0\.900 \| ref\. \| 1\/3 \|/);
+});
+
+test('stage 1 holds every experiment of the issue, each a complete comparison of at least two seeds', () => {
+  const stage1 = paperExperiments.filter((e) => e.stage === 1);
+  const rows = (id: string): string[] => stage1.find((e) => e.id === id)?.rows.map((r) => r.name) ?? [];
+  assert.deepEqual(rows('000-copy-lru'), ['bptt', 'online-lru', 'truncated1', 'spatial']);
+  assert.deepEqual(
+    rows('000-copy-depth').filter((r) => r.startsWith('online-lru')),
+    [1, 2, 3, 4, 5].map((d) => `online-lru, ${d} layer${d > 1 ? 's' : ''}`),
+  );
+  assert.ok(rows('000-copy-gru').includes('snap1'));
+  assert.ok(rows('002-spiral').filter((r) => r.startsWith('sparse-rtrl')).length >= 3, 'a sparsity sweep');
+  for (const id of ['004-mackey-glass', '004-token-copy'])
+    for (const l of ['bptt', 'tanp', 'tanp + decor', 'anp', 'np', 'wp', 'wp + decor']) assert.ok(rows(id).includes(l), `${id}: ${l}`);
+  for (const task of ['spikes', 'fashion'])
+    for (const unit of ['snu', 'lif'])
+      assert.deepEqual(rows(`001-${task}-${unit}`), ['bptt', 'bptt + pcm', 'ostl', 'ostl + pcm', 'osttp', 'osttp + pcm']);
+  for (const layers of [2, 3]) assert.deepEqual(rows(`003-cue-${layers}`), ['bptt', 'eprop', 'deep-eprop', 'bptt, lower layers frozen']);
+  for (const e of stage1) {
+    assert.ok(e.seeds.length >= 2, `${e.id}: at least two seeds`);
+    assert.equal(e.lrGrid, undefined, `${e.id}: no learning-rate scan holds seeds back in stage 1`);
+    assert.ok(e.minutesPerRun > 0);
+  }
+  const plan = planBench({ suite: 'paper', stage: 1 });
+  assert.deepEqual(plan.waiting, []);
+  assert.ok(plan.runs.every((r) => r.stage === 1));
+  // the stage-2 experiments stay in the plan for later sessions
+  assert.ok(paperExperiments.some((e) => e.stage === 2 && e.id === '000-copy-lru-full'));
+});
+
+test('a run two experiments share (the 4-layer copy rows of Table 1 and of the depth sweep) is one run', () => {
+  const runs = planBench({ suite: 'paper', stage: 1, experiments: ['000-copy-lru', '000-copy-depth'] }).runs;
+  const key = (r: (typeof runs)[number]): string => JSON.stringify(keyOf(r));
+  const lru = runs.filter((r) => r.experiment === '000-copy-lru' && ['bptt', 'online-lru'].includes(r.row!));
+  const depth = runs.filter((r) => r.experiment === '000-copy-depth' && r.row!.endsWith(', 4 layers'));
+  assert.deepEqual(lru.map(key).sort(), depth.map(key).sort());
+  assert.ok(runs.filter((r) => r.row!.endsWith(', 1 layer')).every((r) => r.config.model.layers === 1));
+});
+
+test('the report renders every stage-1 experiment: the claims, mean ± sd over seeds, each seed, Δ to bptt, the scale and its budget', () => {
+  const plan = planBench({ suite: 'paper' });
+  // every stage-1 run finished, the reference row at 0.5 and every other row at 0.5 + 0.1 · seed index
+  const records: EvalRecord[] = plan.runs
+    .filter((r) => r.stage === 1)
+    .flatMap((r) => {
+      const e = paperExperiments.find((x) => x.id === r.experiment)!;
+      const v = (r.row === e.reference ? 0.5 : 0.6) + 0.1 * e.seeds.indexOf(r.seed);
+      return [evalRecord(keyOf(r), 0, 0.1, 2, false), evalRecord(keyOf(r), r.steps, v, 1, true)];
+    });
+  const summary = summarize(plan, records);
+  const md = reportMarkdown(summary, [], {
+    command: 'onward bench --suite paper',
+    machine: 'test machine',
+    date: '2026-01-01 00:00 UTC',
+    backend: 'wasm/float32',
+    workers: 1,
+  });
+  const block = paperSummaryTable(summary);
+  for (const p of Object.values(paperClaims)) assert.ok(block.includes(p.claim), `the claim of ${p.paper}`);
+  for (const e of paperExperiments.filter((x) => x.stage === 1)) {
+    assert.ok(block.includes(`| ${e.id} | ${e.rows[0]!.name} |`), `${e.id} in the summary`);
+    assert.ok(
+      block.includes(`${e.scale} (CPU budget: ${plan.runs.filter((r) => r.experiment === e.id).length} runs ×`),
+      `${e.id}: its scale and budget`,
+    );
+    assert.ok(md.includes(`#### ${e.id} (stage 1)`), `${e.id} in the details`);
+  }
+  // two seeds 0.6 and 0.7 against a reference of 0.5 and 0.6: mean 0.650 ± 0.071, +0.100 (three seeds: 0.700 ± 0.10)
+  assert.match(block, /\| {2}\| osttp \| 0\.650 ± 0\.071 \| \+0\.100 \| 2 \|/);
+  assert.match(block, /\| {2}\| tanp \| 0\.700 ± 0\.10 \| \+0\.100 \| 3 \|/, 'three seeds where cheap');
+  assert.match(md, /\| osttp \| 0\.650 ± 0\.071 \| 0\.600 \/ 0\.700 \|/);
+  assert.match(md, /### Stage 1\n\n\| experiment \| runs \| min\/run \(probe\)/);
+  assert.match(md, /## Stage 2: the authors' settings \(planned\)/);
+  assert.doesNotMatch(block, /-full/, 'no stage-2 experiment in the summary while none of its runs has finished');
 });

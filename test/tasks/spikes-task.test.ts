@@ -1,9 +1,13 @@
 /**
  * The `spikes` task (random-manifold spike patterns) and the row-wise / readout settings of `seq-image`:
  * shapes, one spike per channel inside the window, the label at every step but scored only in the readout window, seeded and reproducible, and
- * classes that are separable from the spike times alone (a nearest-centroid classifier beats chance by far).
+ * classes that are separable from the spike times alone (a nearest-centroid classifier beats chance by far);
+ * on the paper preset, both spiking layers fire at initialisation (with the old spike charge 1 they did not).
  */
 import { presetFor } from '../../src/train/presets.js';
+import { applyOverrides, defaultConfig } from '../../src/train/config.js';
+import { Trainer } from '../../src/train/trainer.js';
+import { ForwardPass } from '../../src/model/forward.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/core/errors.js';
@@ -78,6 +82,55 @@ describe('spikes task', () => {
     assert.throws(() => createTask('spikes', 'ci', { window: 99 }), ConfigError);
     assert.throws(() => createTask('spikes', 'ci', { bogus: 1 }), ConfigError);
   });
+});
+
+/** the paper preset's network at initialisation on one batch: the fraction of unit-steps that spike, per layer */
+function initialFiring(model: string, amplitude?: number): number[] {
+  const config = applyOverrides(defaultConfig('spikes', 'paper'), {
+    model,
+    ...(amplitude === undefined ? {} : { 'task.amplitude': amplitude }),
+  });
+  const { network: net, task } = new Trainer(config);
+  const B = 8,
+    batch = task.batch(B, new Rng(99));
+  const fwd = new ForwardPass(net, B);
+  const caches = net.modules.map((m) => m.createCache(net.backend, B));
+  const spikes = net.modules.map(() => 0);
+  for (let t = 0; t < task.seqLength; t++) {
+    fwd.load(batch.x[t]!);
+    fwd.run(caches);
+    fwd.states.forEach((st, i) => {
+      if (st) for (const v of st.y.data) if (v > 0) spikes[i]!++;
+    });
+  }
+  return fwd.states.flatMap((st, i) => (st ? [spikes[i]! / (st.y.data.length * task.seqLength)] : []));
+}
+
+describe('spikes paper preset: the layers fire at initialisation', () => {
+  test('input spikes carry the preset charge (paper 16, ci 1)', () => {
+    const task = createTask('spikes', 'paper');
+    assert.equal(task.settings.amplitude, 16);
+    assert.equal(createTask('spikes', 'ci').settings.amplitude, 1);
+    const x = task.batch(2, new Rng(1)).x;
+    assert.ok(x.every((row) => row.every((v) => v === 0 || v === 16)));
+    assert.equal(
+      x.reduce((n, row) => n + row.filter((v) => v === 16).length, 0),
+      2 * (task.settings.channels as number),
+      'one spike per channel and sample',
+    );
+  });
+
+  for (const model of ['lif', 'snu']) {
+    test(`${model}: both layers spike at initialisation; with charge 1 they stay silent`, () => {
+      const now = initialFiring(model);
+      assert.equal(now.length, 2);
+      for (const [l, r] of now.entries()) assert.ok(r > 1e-3, `layer ${l} fires at initialisation: ${r}`);
+      // the cause of the paper preset's chance accuracy (issue 19): 1.25 unit-charge spikes of ±1/√128 per step never reach threshold 1
+      const before = initialFiring(model, 1);
+      assert.ok(before[1]! < 1e-3, `layer 2 silent with charge 1: ${before[1]}`);
+      assert.ok(before[0]! < now[0]! / 10);
+    });
+  }
 });
 
 describe('seq-image: pixels per step and readout', () => {
