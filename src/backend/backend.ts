@@ -11,7 +11,9 @@
  */
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
-export type BackendName = 'ts' | 'wasm' | 'native';
+/** the numeric backends, by name (the run config's train.backend enum reads this list) */
+export const backendNames = ['wasm', 'ts', 'native'] as const;
+export type BackendName = (typeof backendNames)[number];
 
 /** A fixed-size array of numbers owned by a backend (in the wasm backend it lives in wasm memory). */
 export interface Buf {

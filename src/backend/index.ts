@@ -14,7 +14,8 @@ export { WasmBackend, compileWasmKernels } from './wasm.js';
 export { NativeBackend, nativeAvailable } from './native.js';
 export { ensureMemory, plannedBytes } from './memory.js';
 
-export const backendNames: readonly BackendName[] = ['wasm', 'ts', 'native'];
+import { backendNames } from './backend.js';
+export { backendNames };
 
 export interface BackendOptions {
   /** 'wasm' (default for float32), 'ts' (always used for float64) or 'native' (wasm + OpenBLAS, Node only) */

@@ -475,10 +475,7 @@ export const learnerTable: readonly LearnerInfo[] = [
       "RFLO's trace decays by the unit's fixed leak (1 − 1/τ); this unit's own dynamics is a gate, a reset or a complex recurrence, not a leak — the same pairing (the unit's own ∂f/∂s × random feedback) is the row 'eprop-random'",
       gated.filter((m) => !rateUnits.includes(m)),
     ),
-    options: [
-      seedOption,
-      { name: 'feedback', default: 'random', description: "'random' matrices (Murray) or 'transposed' weights (backprop at t)" },
-    ],
+    options: [seedOption, learnerOptionInfo('feedback')],
   },
   {
     name: 'pp-prop',
@@ -509,10 +506,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     refusals: {
       lru: "pp-prop factorises the dense synapse matrices of unit-model layers; an LRU layer's recurrence is elementwise and its traces are already exact at the parameters' size (use online-lru)",
     },
-    options: [
-      seedOption,
-      { name: 'traceDecay', default: 0.5, description: 'the exponential smoothing α of the input and output factors (0: immediate only)' },
-    ],
+    options: [seedOption, learnerOptionInfo('traceDecay')],
   },
   {
     name: 'three-factor',
@@ -562,11 +556,7 @@ export const learnerTable: readonly LearnerInfo[] = [
     reverse: true,
     models: gated,
     create: createDni,
-    options: [
-      seedOption,
-      windowOption,
-      { name: 'syntheticLr', default: 0.01, description: "the synthetic gradient's learning rate η (0: fixed at zero, tbptt)" },
-    ],
+    options: [seedOption, windowOption, learnerOptionInfo('syntheticLr')],
   },
 ];
 

@@ -18,6 +18,7 @@
  * reads them once and says so.
  */
 import { z } from 'zod';
+import { backendNames } from '../backend/backend.js';
 import { ConfigError, UnknownNameError } from '../core/errors.js';
 import { deviceSectionSchema, pcmSettingsOf } from '../hardware/pcm.js';
 import { learnerSectionSchema } from '../learners/options.js';
@@ -38,7 +39,7 @@ export const trainSectionSchema = z.strictObject({
     .default(0)
     .describe('seeds the initialisation (seed), the learner (seed+1), the data (seed+2) and the device (seed+3)'),
   backend: z
-    .enum(['wasm', 'ts', 'native'])
+    .enum(backendNames)
     .default('wasm')
     .describe(
       "numeric backend: 'wasm' (float32 SIMD), 'ts' (plain TypeScript, float32 or float64) or 'native' (wasm with OpenBLAS's matrix products; Node, needs koffi and libopenblas0-pthread)",
